@@ -1,0 +1,81 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Colony",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "colony", targets: ["colony"]),
+        .library(name: "ColonyAgent", targets: ["ColonyAgent"]),
+        .library(name: "ColonyBroker", targets: ["ColonyBroker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZeroMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        .target(
+            name: "ZeroMQ",
+            dependencies: [
+                "CZeroMQ",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
+        .target(name: "ColonyWire", dependencies: ["ZeroMQ"]),
+        .target(
+            name: "ColonyLogging",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "ColonyBroker",
+            dependencies: [
+                "ZeroMQ", "ColonyWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "ColonyAgent",
+            dependencies: [
+                "ZeroMQ", "ColonyWire",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ColonyConfig",
+            dependencies: ["ColonyWire", "ColonyBroker", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "ExampleAgents",
+            dependencies: ["ColonyAgent"],
+            path: "agents/swift"
+        ),
+        .executableTarget(
+            name: "colony",
+            dependencies: [
+                "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyLogging", "ExampleAgents",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire"]),
+        .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig"]),
+        .testTarget(
+            name: "ColonyBrokerTests",
+            dependencies: ["ColonyBroker", "ZeroMQ", "ColonyWire"]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["ColonyAgent", "ColonyWire", "ZeroMQ"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,104 @@
+import ColonyWire
+import ZeroMQ
+
+extension Broker {
+    func handleClientRequest(_ frames: [Frame], dialect: Dialect, serviceIndex: Int) {
+        let client = PeerID(bytes: frames[0].bytes)
+        guard let name = frames[serviceIndex].string, !name.isEmpty else {
+            countMalformed(.badArguments, frames: frames)
+            return
+        }
+        var bodyStart = serviceIndex + 1
+        var header: ColonyHeader?
+        var headerFrame: Frame?
+        if bodyStart < frames.count, ColonyHeader.isHeader(frames[bodyStart]) {
+            do {
+                header = try ColonyHeader(decoding: frames[bodyStart])
+            } catch {
+                countMalformed(.badHeader, frames: frames)
+                return
+            }
+            headerFrame = frames[bodyStart]
+            bodyStart += 1
+        }
+        statistics.requestsReceived += 1
+        if name.hasPrefix(ManagementService.prefix) {
+            answerManagement(name, client: client, dialect: dialect, header: header, body: frames[bodyStart...])
+            return
+        }
+        let service = service(named: name)
+        let now = MonotonicTime.now()
+        let clientDeadline = header?.deadlineMilliseconds.map { monotonicDeadline(wallMilliseconds: $0, now: now) }
+        let expiry = now + configuration.requestExpiry
+        let pending = PendingRequest(
+            token: takeToken(), client: client, clientDialect: dialect, clientHeader: header,
+            headerFrame: headerFrame, body: Array(frames[bodyStart...]), service: service, arrivedAt: now,
+            queueDeadline: clientDeadline.map { min($0, expiry) } ?? expiry, clientDeadline: clientDeadline
+        )
+        if let clientDeadline, clientDeadline <= now {
+            statistics.requestsTimedOut += 1
+            sendError(WireError(.timeout, "deadline passed before the broker received the request"), to: pending)
+            return
+        }
+        dispatch(pending)
+    }
+
+    func service(named name: String) -> Service {
+        if let existing = services[name] { return existing }
+        let created = Service(name: name)
+        services[name] = created
+        return created
+    }
+
+    /// Converts a wall-clock deadline to the monotonic clock.
+    func monotonicDeadline(wallMilliseconds: UInt64, now: MonotonicTime) -> MonotonicTime {
+        let wallNow = WallClock.nowMilliseconds()
+        if wallMilliseconds <= wallNow { return now }
+        return now + .milliseconds(Int64(wallMilliseconds - wallNow))
+    }
+
+    /// Gives `pending` to the best free worker of its service, or queues it.
+    /// `front` puts a re-dispatched request ahead of newer ones.
+    func dispatch(_ pending: PendingRequest, front: Bool = false) {
+        let service = pending.service
+        while let worker = service.pickWorker() {
+            if assign(pending, to: worker) { return }
+            removeWorker(worker, reason: "unreachable")
+        }
+        guard service.queue.count < configuration.maxQueuedPerCapability else {
+            sendError(WireError(.overloaded, "queue for \(service.name) is full (\(service.queue.count) requests)"), to: pending)
+            return
+        }
+        statistics.requestsQueued += 1
+        if front { service.queue.prepend(pending) } else { service.queue.append(pending) }
+    }
+
+    /// Sends `pending` to `worker` and records the hold. False if the worker is unreachable.
+    func assign(_ pending: PendingRequest, to worker: Worker) -> Bool {
+        guard sendRequest(pending, to: worker) else { return false }
+        pending.dispatches += 1
+        pending.worker = worker
+        worker.held.insert(pending.token)
+        inFlight[pending.token] = pending
+        statistics.requestsDispatched += 1
+        return true
+    }
+
+    /// Fills `worker`'s free slots from the queues of its services, oldest request first.
+    func serveQueues(with worker: Worker) {
+        while worker.freeSlots > 0 {
+            var oldest: Service?
+            for service in worker.services {
+                guard let head = service.queue.first else { continue }
+                if let current = oldest?.queue.first, current.arrivedAt <= head.arrivedAt { continue }
+                oldest = service
+            }
+            guard let service = oldest, let pending = service.queue.popFirst() else { return }
+            if !assign(pending, to: worker) {
+                service.queue.prepend(pending)
+                removeWorker(worker, reason: "unreachable")
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import ColonyWire
+import Foundation
+import ZeroMQ
+
+extension Broker {
+    /// Answers `mmi.*` services: RFC 8's `mmi.service`, and Colony's directory and stats.
+    func answerManagement(_ name: String, client: PeerID, dialect: Dialect, header: ColonyHeader?, body: ArraySlice<Frame>) {
+        statistics.managementQueries += 1
+        let replyHeader = header.map { ColonyHeader(requestID: $0.requestID) }
+        let answer: [UInt8]
+        switch name {
+        case ManagementService.service:
+            let asked = body.first?.string ?? ""
+            let live = services[asked].map { !$0.workers.isEmpty } ?? false
+            answer = Array((live ? "200" : "404").utf8)
+        case ManagementService.directory:
+            answer = json(directory())
+        case ManagementService.stats:
+            answer = json(currentStatistics())
+        default:
+            answer = Array("501".utf8)
+        }
+        sendDirectReply(to: client, dialect: dialect, service: Array(name.utf8), header: replyHeader, body: answer)
+    }
+
+    func directory() -> Directory {
+        let agents = workers.values.sorted { ($0.name, $0.joinedAtMilliseconds) < ($1.name, $1.joinedAtMilliseconds) }.map { worker in
+            AgentRecord(
+                name: worker.name, identity: worker.id.hex, dialect: worker.dialect.description,
+                capabilities: worker.services.map(\.name), capacity: worker.capacity, busy: worker.held.count,
+                state: worker.held.isEmpty ? "idle" : worker.freeSlots == 0 ? "busy" : "working",
+                served: worker.served, failed: worker.failed, pid: worker.processID,
+                joinedAtMilliseconds: worker.joinedAtMilliseconds, lastSeenMilliseconds: worker.lastSeenMilliseconds
+            )
+        }
+        let capabilities = services.values.sorted { $0.name < $1.name }.map {
+            CapabilityRecord(name: $0.name, agents: $0.workers.count, queued: $0.queue.count, served: $0.served)
+        }
+        return Directory(agents: agents, capabilities: capabilities)
+    }
+
+    func currentStatistics() -> BrokerStatistics {
+        var snapshot = statistics
+        snapshot.uptimeSeconds = MonotonicTime.now().since(startedAt).milliseconds / 1000
+        snapshot.agentsConnected = workers.count
+        return snapshot
+    }
+
+    private func json(_ value: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
+    }
+}

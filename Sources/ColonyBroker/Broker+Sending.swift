@@ -1,0 +1,142 @@
+import ColonyWire
+import ZeroMQ
+
+/// How a reply's Colony header is produced.
+enum ReplyHeader {
+    /// No header frame (plain MDP clients).
+    case none
+    /// Forward this frame as it is (a Colony agent's reply header, already carrying the request id).
+    case forward(Frame)
+    /// Send these encoded bytes.
+    case encoded([UInt8])
+}
+
+extension Broker {
+    /// Starts a message to `peer`; false if the peer is gone (ROUTER_MANDATORY) or blocked.
+    func beginMessage(to peer: PeerID) -> Bool {
+        do {
+            return try router.send(peer.bytes, more: true)
+        } catch .hostUnreachable {
+            return false
+        } catch {
+            logger.error("send failed", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Sends one more frame of a message already begun. Once the first frame is accepted
+    /// libzmq takes the rest of the message, so failures here mean the context is ending.
+    func sendPart(_ bytes: [UInt8], more: Bool = true) {
+        _ = try? router.send(bytes, more: more, wait: true)
+    }
+
+    func sendPart(_ frame: Frame, more: Bool = true) {
+        _ = try? router.send(frame, more: more, wait: true)
+    }
+
+    /// Sends the protocol header frames for a message to a worker.
+    private func sendWorkerPrologue(_ dialect: Dialect, command: WorkerCommand) {
+        if dialect.delimited { sendPart([]) }
+        let version = dialect.version
+        sendPart(version == .v01 ? MDP.worker01 : MDP.worker02)
+        sendPart([command.byte(in: version) ?? 0], more: command != .heartbeat && command != .disconnect)
+    }
+
+    /// Sends a bodiless command (HEARTBEAT, DISCONNECT) to a worker.
+    func sendCommand(_ command: WorkerCommand, to worker: Worker) {
+        sendCommand(command, to: worker.id, dialect: worker.dialect)
+        worker.lastSent = .now()
+    }
+
+    func sendCommand(_ command: WorkerCommand, to peer: PeerID, dialect: Dialect) {
+        guard beginMessage(to: peer) else { return }
+        sendWorkerPrologue(dialect, command: command)
+        if command == .disconnect { statistics.workerDisconnectsSent += 1 }
+    }
+
+    /// Sends `pending` to `worker`; false (nothing sent) if the worker is unreachable.
+    func sendRequest(_ pending: PendingRequest, to worker: Worker) -> Bool {
+        guard beginMessage(to: worker.id) else { return false }
+        sendWorkerPrologue(worker.dialect, command: .request)
+        var token = pending.token.littleEndian
+        withUnsafeBytes(of: &token) { sendPart(Array($0)) }
+        let header = worker.readsHeaders ? pending.headerFrame : nil
+        let last = pending.body.count - 1
+        sendPart([], more: header != nil || last >= 0)
+        if let header { sendPart(header.copy(), more: last >= 0) }
+        for (index, frame) in pending.body.enumerated() {
+            sendPart(frame.copy(), more: index < last)
+        }
+        worker.lastSent = .now()
+        return true
+    }
+
+    /// Sends a reply (or a partial) to the client of `pending`, in the client's dialect.
+    /// Returns false if the client is gone.
+    @discardableResult
+    func sendReply<Body: Collection<Frame>>(
+        to pending: PendingRequest, partial: Bool = false, header: ReplyHeader, body: Body
+    ) -> Bool {
+        guard beginMessage(to: pending.client) else {
+            statistics.repliesToVanishedClients += 1
+            return false
+        }
+        let dialect = pending.clientDialect
+        if dialect.delimited { sendPart([]) }
+        switch dialect.version {
+        case .v01:
+            sendPart(MDP.client01)
+        case .v02:
+            sendPart(MDP.client02)
+            sendPart([partial ? MDP.ClientCommand.partial.rawValue : MDP.ClientCommand.final.rawValue])
+        }
+        let hasBody = !body.isEmpty
+        switch header {
+        case .none:
+            sendPart(pending.service.nameBytes, more: hasBody)
+        case .forward(let frame):
+            sendPart(pending.service.nameBytes)
+            sendPart(frame, more: hasBody)
+        case .encoded(let bytes):
+            sendPart(pending.service.nameBytes)
+            sendPart(bytes, more: hasBody)
+        }
+        var remaining = body.count
+        for frame in body {
+            remaining -= 1
+            sendPart(frame, more: remaining > 0)
+        }
+        return true
+    }
+
+    /// Answers `pending` with `error`: a header for Colony clients, and a JSON error body
+    /// for everyone (plain MDP clients read only that).
+    func sendError(_ error: WireError, to pending: PendingRequest) {
+        statistics.errorsByCode[error.code.rawValue, default: 0] += 1
+        let header: ReplyHeader = pending.clientHeader.map {
+            .encoded(ColonyHeader.failure(error, requestID: $0.requestID).encoded())
+        } ?? .none
+        sendReply(to: pending, header: header, body: [Frame(error.jsonBody)])
+        pending.answered = true
+        logger.info("request failed", metadata: [
+            "capability": "\(pending.service.name)", "code": "\(error.code)", "error": "\(error.message)",
+            "correlation_id": "\(pending.clientHeader?.correlationID ?? "-")",
+        ])
+    }
+
+    /// Sends a small reply to a client that is not (yet) a PendingRequest: mmi answers.
+    func sendDirectReply(to client: PeerID, dialect: Dialect, service: [UInt8], header: ColonyHeader?, body: [UInt8]) {
+        guard beginMessage(to: client) else { return }
+        if dialect.delimited { sendPart([]) }
+        switch dialect.version {
+        case .v01:
+            sendPart(MDP.client01)
+        case .v02:
+            sendPart(MDP.client02)
+            sendPart([MDP.ClientCommand.final.rawValue])
+        }
+        sendPart(service)
+        if let header { sendPart(header.encoded()) }
+        sendPart(body, more: false)
+    }
+}

@@ -1,0 +1,49 @@
+import ColonyWire
+import ZeroMQ
+
+extension Broker {
+    /// Drops silent workers and fills other workers' silences with HEARTBEAT.
+    func heartbeat() {
+        let now = MonotonicTime.now()
+        for worker in Array(workers.values) where worker.expiry < now {
+            removeWorker(worker, reason: "missed heartbeats")
+        }
+        let quietSince = MonotonicTime(nanoseconds: now.nanoseconds &- UInt64(configuration.heartbeatInterval.nanosecondsClamped / 2))
+        for worker in workers.values where worker.lastSent <= quietSince {
+            sendCommand(.heartbeat, to: worker)
+        }
+    }
+
+    /// Answers queued requests whose time ran out, and held requests past the client's deadline.
+    func expireRequests() {
+        let now = MonotonicTime.now()
+        for service in services.values where !service.queue.isEmpty {
+            guard service.queue.contains(where: { $0.queueDeadline <= now }) else { continue }
+            var kept = service.queue
+            kept.removeAll()
+            for pending in service.queue {
+                guard pending.queueDeadline <= now else {
+                    kept.append(pending)
+                    continue
+                }
+                statistics.requestsExpired += 1
+                let waited = pending.arrivedAt.nanoseconds == 0 ? Duration.zero : now.since(pending.arrivedAt)
+                let error: WireError = service.workers.isEmpty
+                    ? WireError(.noAgent, "no agent offers \(service.name) (waited \(format(waited)))")
+                    : WireError(.timeout, "no agent offering \(service.name) became free within \(format(waited))")
+                sendError(error, to: pending)
+            }
+            service.queue = kept
+        }
+        for pending in inFlight.values where !pending.answered {
+            guard let deadline = pending.clientDeadline, deadline <= now else { continue }
+            statistics.requestsTimedOut += 1
+            sendError(WireError(.timeout, "agent \(pending.worker?.name ?? "-") did not answer \(pending.service.name) before the deadline"), to: pending)
+        }
+    }
+
+    func format(_ duration: Duration) -> String {
+        let milliseconds = duration.milliseconds
+        return milliseconds >= 1000 ? "\((milliseconds / 100).rounded() / 10) s" : "\(Int(milliseconds)) ms"
+    }
+}

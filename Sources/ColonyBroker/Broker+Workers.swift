@@ -1,0 +1,183 @@
+import ColonyWire
+import ZeroMQ
+
+extension Broker {
+    func handleWorkerCommand(_ frames: [Frame], dialect: Dialect, command: WorkerCommand, arguments: Int) {
+        let peer = PeerID(bytes: frames[0].bytes)
+        let worker = workers[peer]
+        if let worker {
+            // Any traffic from a worker counts as a heartbeat (RFC 7).
+            worker.expiry = .now() + configuration.agentExpiry
+            worker.lastSeenMilliseconds = WallClock.nowMilliseconds()
+        }
+        switch command {
+        case .ready:
+            guard worker == nil else {
+                protocolViolation(peer, dialect: dialect, worker: worker, "second READY")
+                return
+            }
+            registerWorker(peer, dialect: dialect, frames: frames, arguments: arguments)
+        case .partial, .final:
+            guard let worker else {
+                protocolViolation(peer, dialect: dialect, worker: nil, "reply from an unregistered worker")
+                return
+            }
+            handleReply(frames, from: worker, arguments: arguments, final: command == .final)
+        case .heartbeat:
+            if worker == nil {
+                protocolViolation(peer, dialect: dialect, worker: nil, "heartbeat from an unregistered worker")
+            }
+        case .disconnect:
+            if let worker { removeWorker(worker, reason: "disconnected") }
+        case .request:
+            protocolViolation(peer, dialect: dialect, worker: worker, "REQUEST sent by a worker")
+        }
+    }
+
+    /// Answers a valid but unexpected command with DISCONNECT and forgets the worker (RFC 7).
+    func protocolViolation(_ peer: PeerID, dialect: Dialect, worker: Worker?, _ why: String) {
+        logger.warning("protocol violation; disconnecting worker", metadata: [
+            "peer": "\(peer.hex)", "why": "\(why)", "agent": "\(worker?.name ?? "-")",
+        ])
+        sendCommand(.disconnect, to: peer, dialect: dialect)
+        if let worker { removeWorker(worker, reason: why) }
+    }
+
+    private func registerWorker(_ peer: PeerID, dialect: Dialect, frames: [Frame], arguments: Int) {
+        guard arguments < frames.count, let first = frames[arguments].string, !first.isEmpty,
+              !first.hasPrefix(ManagementService.prefix)
+        else {
+            countMalformed(.badArguments, frames: frames)
+            sendCommand(.disconnect, to: peer, dialect: dialect)
+            return
+        }
+        var header: ColonyHeader?
+        if arguments + 1 < frames.count {
+            guard arguments + 2 == frames.count, ColonyHeader.isHeader(frames[arguments + 1]),
+                  let decoded = try? ColonyHeader(decoding: frames[arguments + 1])
+            else {
+                countMalformed(.badHeader, frames: frames)
+                sendCommand(.disconnect, to: peer, dialect: dialect)
+                return
+            }
+            header = decoded
+        }
+        var names = [first]
+        for capability in header?.capabilities ?? [] where !capability.isEmpty && !names.contains(capability)
+            && !capability.hasPrefix(ManagementService.prefix) {
+            names.append(capability)
+        }
+        let now = MonotonicTime.now()
+        let worker = Worker(
+            id: peer, dialect: dialect, readsHeaders: header != nil, name: header?.agent ?? "-",
+            processID: header?.processID.map(Int.init), capacity: max(1, Int(header?.capacity ?? 1)),
+            sequence: takeSequence(), expiry: now + configuration.agentExpiry, now: now,
+            wallMilliseconds: WallClock.nowMilliseconds()
+        )
+        workers[peer] = worker
+        for name in names {
+            let service = service(named: name)
+            service.workers.append(worker)
+            worker.services.append(service)
+        }
+        statistics.agentsJoined += 1
+        logger.info("agent joined", metadata: [
+            "agent": "\(worker.name)", "capabilities": "\(names.joined(separator: ","))",
+            "capacity": "\(worker.capacity)", "dialect": "\(dialect)", "peer": "\(peer.hex)",
+        ])
+        publishSystemEvent(Topics.agentJoined, agent: worker, reason: nil)
+        serveQueues(with: worker)
+    }
+
+    private func handleReply(_ frames: [Frame], from worker: Worker, arguments: Int, final: Bool) {
+        // arguments: client address (our token), empty delimiter, body...
+        guard arguments + 1 < frames.count, frames[arguments].count == 8, frames[arguments + 1].isEmpty else {
+            countMalformed(.badArguments, frames: frames)
+            protocolViolation(worker.id, dialect: worker.dialect, worker: worker, "malformed reply")
+            return
+        }
+        let token = frames[arguments].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard let pending = inFlight[token], pending.worker === worker else {
+            statistics.lateRepliesDropped += 1
+            return
+        }
+        var bodyStart = arguments + 2
+        var replyHeader: Frame?
+        if bodyStart < frames.count, ColonyHeader.isHeader(frames[bodyStart]) {
+            replyHeader = frames[bodyStart]
+            bodyStart += 1
+        }
+        if !final {
+            deliverPartial(pending, header: replyHeader, body: frames[bodyStart...])
+            return
+        }
+        inFlight[token] = nil
+        worker.held.remove(token)
+        worker.freedSequence = takeSequence()
+        worker.served += 1
+        pending.service.served += 1
+        // Hand the worker its next request before answering: it starts sooner.
+        serveQueues(with: worker)
+        if pending.answered {
+            statistics.lateRepliesDropped += 1
+            return
+        }
+        let failed = replyHeader.flatMap { try? ColonyHeader(decoding: $0) }?.status == .error
+        if failed { worker.failed += 1 }
+        if sendReply(to: pending, header: clientHeader(for: pending, workerHeader: replyHeader), body: frames[bodyStart...]) {
+            statistics.repliesDelivered += 1
+        }
+        pending.answered = true
+    }
+
+    private func deliverPartial(_ pending: PendingRequest, header: Frame?, body: ArraySlice<Frame>) {
+        guard !pending.answered, pending.clientDialect.version == .v02 else {
+            statistics.partialsDropped += 1
+            return
+        }
+        if sendReply(to: pending, partial: true, header: clientHeader(for: pending, workerHeader: header), body: body) {
+            statistics.partialsDelivered += 1
+        }
+    }
+
+    /// The header a client gets with a worker's reply: none for plain clients; the agent's
+    /// own header when it carries the client's request id; otherwise one made here.
+    private func clientHeader(for pending: PendingRequest, workerHeader: Frame?) -> ReplyHeader {
+        guard let clientHeader = pending.clientHeader else { return .none }
+        if let workerHeader, let decoded = try? ColonyHeader(decoding: workerHeader) {
+            if decoded.requestID == clientHeader.requestID { return .forward(workerHeader) }
+            var patched = decoded
+            patched.requestID = clientHeader.requestID
+            return .encoded(patched.encoded())
+        }
+        return .encoded(ColonyHeader(requestID: clientHeader.requestID).encoded())
+    }
+
+    /// Forgets a worker; what it held goes to another worker once, else fails as `agent_lost`.
+    func removeWorker(_ worker: Worker, reason: String) {
+        guard workers[worker.id] === worker else { return }
+        workers[worker.id] = nil
+        for service in worker.services {
+            service.workers.removeAll { $0 === worker }
+        }
+        statistics.agentsLost += 1
+        logger.warning("agent lost", metadata: [
+            "agent": "\(worker.name)", "reason": "\(reason)", "held": "\(worker.held.count)", "peer": "\(worker.id.hex)",
+        ])
+        publishSystemEvent(Topics.agentLost, agent: worker, reason: reason)
+        let orphans = worker.held.compactMap { inFlight.removeValue(forKey: $0) }.sorted { $0.arrivedAt > $1.arrivedAt }
+        worker.held.removeAll()
+        for pending in orphans where !pending.answered {
+            if pending.dispatches <= configuration.redispatchLimit {
+                statistics.requestsRedispatched += 1
+                logger.info("re-dispatching request of lost agent", metadata: [
+                    "capability": "\(pending.service.name)", "agent": "\(worker.name)",
+                ])
+                dispatch(pending, front: true)
+            } else {
+                statistics.requestsFailedAgentLost += 1
+                sendError(WireError(.agentLost, "agent \(worker.name) was lost (\(reason)) while handling the request"), to: pending)
+            }
+        }
+    }
+}

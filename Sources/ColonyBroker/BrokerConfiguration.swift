@@ -1,0 +1,37 @@
+import ColonyWire
+
+/// How a broker binds and how patient it is with agents and queued requests.
+public struct BrokerConfiguration: Sendable {
+    /// Where to bind the MDP router and the event proxy.
+    public var endpoints: BrokerEndpoints
+    /// How often heartbeats go to agents (RFC 7 default 2.5 s).
+    public var heartbeatInterval: Duration
+    /// Missed heartbeat intervals after which an agent is considered dead.
+    public var liveness: Int
+    /// How long a request may wait for a free agent before it is answered with an error.
+    public var requestExpiry: Duration
+    /// How often a request held by an agent that died is sent to another agent before
+    /// the client gets `agent_lost`.
+    public var redispatchLimit: Int
+    /// The most requests one capability may queue; further ones are refused as `overloaded`.
+    public var maxQueuedPerCapability: Int
+
+    public init(
+        endpoints: BrokerEndpoints = .defaults,
+        heartbeatInterval: Duration = MDP.defaultHeartbeatInterval,
+        liveness: Int = MDP.defaultLiveness,
+        requestExpiry: Duration = .seconds(30),
+        redispatchLimit: Int = 1,
+        maxQueuedPerCapability: Int = 100_000
+    ) {
+        self.endpoints = endpoints
+        self.heartbeatInterval = heartbeatInterval
+        self.liveness = liveness
+        self.requestExpiry = requestExpiry
+        self.redispatchLimit = redispatchLimit
+        self.maxQueuedPerCapability = maxQueuedPerCapability
+    }
+
+    /// The silence after which an agent is dropped.
+    public var agentExpiry: Duration { heartbeatInterval * liveness }
+}

@@ -1,0 +1,31 @@
+import ColonyWire
+import DequeModule
+
+/// A capability as the broker sees it: who offers it and what waits for it.
+final class Service {
+    let name: String
+    let nameBytes: [UInt8]
+    /// Live agent connections offering it, in registration order.
+    var workers: [Worker] = []
+    /// Requests waiting for a free agent, oldest first.
+    var queue: Deque<PendingRequest> = []
+    var served = 0
+
+    init(name: String) {
+        self.name = name
+        self.nameBytes = Array(name.utf8)
+    }
+
+    /// The worker with the most free slots; among equals, the one idle longest (LRU).
+    func pickWorker() -> Worker? {
+        var best: Worker?
+        for worker in workers where worker.freeSlots > 0 {
+            guard let current = best else { best = worker; continue }
+            if worker.freeSlots > current.freeSlots
+                || (worker.freeSlots == current.freeSlots && worker.freedSequence < current.freedSequence) {
+                best = worker
+            }
+        }
+        return best
+    }
+}

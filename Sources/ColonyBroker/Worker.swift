@@ -1,0 +1,46 @@
+import ColonyWire
+import ZeroMQ
+
+/// One agent connection (an MDP worker), possibly serving several capabilities with a
+/// capacity above one when it is a Colony agent that announced them in its READY header.
+final class Worker {
+    let id: PeerID
+    let dialect: Dialect
+    /// Whether it reads Colony header frames (it sent one in READY).
+    let readsHeaders: Bool
+    let name: String
+    let processID: Int?
+    var services: [Service] = []
+    let capacity: Int
+    /// Tokens of the requests it holds.
+    var held: Set<UInt64> = []
+    /// When it last freed a slot; lower means idle longer.
+    var freedSequence: UInt64
+    /// Dead unless heard from by then.
+    var expiry: MonotonicTime
+    /// When the broker last sent it anything (heartbeats fill silences).
+    var lastSent: MonotonicTime
+    let joinedAtMilliseconds: UInt64
+    var lastSeenMilliseconds: UInt64
+    var served = 0
+    var failed = 0
+
+    init(
+        id: PeerID, dialect: Dialect, readsHeaders: Bool, name: String, processID: Int?,
+        capacity: Int, sequence: UInt64, expiry: MonotonicTime, now: MonotonicTime, wallMilliseconds: UInt64
+    ) {
+        self.id = id
+        self.dialect = dialect
+        self.readsHeaders = readsHeaders
+        self.name = name
+        self.processID = processID
+        self.capacity = capacity
+        self.freedSequence = sequence
+        self.expiry = expiry
+        self.lastSent = now
+        self.joinedAtMilliseconds = wallMilliseconds
+        self.lastSeenMilliseconds = wallMilliseconds
+    }
+
+    var freeSlots: Int { capacity - held.count }
+}

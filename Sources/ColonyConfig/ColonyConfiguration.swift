@@ -1,0 +1,99 @@
+import ColonyBroker
+import ColonyWire
+import Foundation
+
+/// The contents of `configs/colony.yaml`: where the broker listens and how it behaves,
+/// and how Colony processes log.
+public struct ColonyConfiguration: Sendable {
+    /// The broker's settings; clients use its endpoints to find it.
+    public var broker: BrokerConfiguration
+    /// `text` or `json`.
+    public var logFormat: String
+    /// swift-log level name: trace, debug, info, notice, warning, error, critical.
+    public var logLevel: String
+    /// The file it came from, if any.
+    public var source: String?
+
+    public init(broker: BrokerConfiguration = BrokerConfiguration(), logFormat: String = "text", logLevel: String = "info", source: String? = nil) {
+        self.broker = broker
+        self.logFormat = logFormat
+        self.logLevel = logLevel
+        self.source = source
+    }
+
+    /// The path of the default configuration file, relative to the working directory.
+    public static let defaultPath = "configs/colony.yaml"
+
+    /// Loads the configuration: `explicitPath` if given (it must exist), else `$COLONY_CONFIG`,
+    /// else `configs/colony.yaml` if present, else the built-in defaults.
+    public static func load(explicitPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> ColonyConfiguration {
+        if let path = explicitPath ?? environment["COLONY_CONFIG"] {
+            return try load(path: path)
+        }
+        if FileManager.default.fileExists(atPath: defaultPath) {
+            return try load(path: defaultPath)
+        }
+        return ColonyConfiguration()
+    }
+
+    /// Loads and validates one file.
+    public static func load(path: String) throws(ConfigError) -> ColonyConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, message: "cannot read the configuration file")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    /// Parses configuration text; `file` names it in errors.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> ColonyConfiguration {
+        let root = try YAMLMapping.parse(text, file: file)
+        try root.rejectUnknownKeys(["broker", "log"], in: "the configuration")
+        var configuration = ColonyConfiguration(source: file)
+        if let broker = try root.mapping("broker") {
+            try broker.rejectUnknownKeys(BrokerKeys.all, in: "'broker'")
+            let requests = try broker.string(BrokerKeys.endpoint) ?? BrokerEndpoints.defaults.requests
+            configuration.broker.endpoints = BrokerEndpoints(
+                requests: requests,
+                publish: try broker.string(BrokerKeys.publishEndpoint),
+                subscribe: try broker.string(BrokerKeys.subscribeEndpoint)
+            )
+            if let interval = try broker.duration(BrokerKeys.heartbeatInterval) {
+                guard interval >= .milliseconds(10) else {
+                    throw ConfigError(file: file, line: broker.line(of: BrokerKeys.heartbeatInterval), message: "'heartbeat_interval' must be at least 10ms")
+                }
+                configuration.broker.heartbeatInterval = interval
+            }
+            if let liveness = try broker.integer(BrokerKeys.heartbeatLiveness, in: 1...100) {
+                configuration.broker.liveness = liveness
+            }
+            if let expiry = try broker.duration(BrokerKeys.requestExpiry) {
+                configuration.broker.requestExpiry = expiry
+            }
+            if let limit = try broker.integer(BrokerKeys.redispatchLimit, in: 0...10) {
+                configuration.broker.redispatchLimit = limit
+            }
+            if let queued = try broker.integer(BrokerKeys.maxQueued, in: 1...10_000_000) {
+                configuration.broker.maxQueuedPerCapability = queued
+            }
+        }
+        if let log = try root.mapping("log") {
+            try log.rejectUnknownKeys(["format", "level"], in: "'log'")
+            configuration.logFormat = try log.choice("format", from: ["text", "json"]) ?? configuration.logFormat
+            configuration.logLevel = try log.choice("level", from: ["trace", "debug", "info", "notice", "warning", "error", "critical"]) ?? configuration.logLevel
+        }
+        return configuration
+    }
+
+    enum BrokerKeys {
+        static let endpoint = "endpoint"
+        static let publishEndpoint = "publish_endpoint"
+        static let subscribeEndpoint = "subscribe_endpoint"
+        static let heartbeatInterval = "heartbeat_interval"
+        static let heartbeatLiveness = "heartbeat_liveness"
+        static let requestExpiry = "request_expiry"
+        static let redispatchLimit = "redispatch_limit"
+        static let maxQueued = "max_queued_per_capability"
+        static let all = [endpoint, publishEndpoint, subscribeEndpoint, heartbeatInterval, heartbeatLiveness,
+                          requestExpiry, redispatchLimit, maxQueued]
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Yams
+
+/// A YAML mapping read with its file position, so every error can say where it is.
+public struct YAMLMapping {
+    public let file: String
+    let node: Node
+    let pairs: [(key: String, value: Node, line: Int)]
+
+    /// Reads `text` (the contents of `file`) as a top-level mapping; empty text is an empty mapping.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> YAMLMapping {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigError(file: file, line: error.line, column: error.column, message: "invalid YAML: \(error.summary)")
+        } catch {
+            throw ConfigError(file: file, message: "invalid YAML: \(error)")
+        }
+        return try YAMLMapping(node ?? Node.mapping(Node.Mapping([])), file: file, what: "the document")
+    }
+
+    init(_ node: Node, file: String, what: String) throws(ConfigError) {
+        guard let mapping = node.mapping else {
+            throw ConfigError(file: file, line: node.line, message: "\(what) must be a mapping of keys to values")
+        }
+        self.file = file
+        self.node = node
+        pairs = mapping.map { (key: $0.key.string ?? "\($0.key)", value: $0.value, line: $0.key.line ?? 0) }
+    }
+
+    /// The line of the mapping itself.
+    public var line: Int? { node.line }
+
+    /// Fails on any key not in `known`, suggesting the closest known one.
+    public func rejectUnknownKeys(_ known: [String], in what: String) throws(ConfigError) {
+        for pair in pairs where !known.contains(pair.key) {
+            let suggestion = closestMatch(to: pair.key, in: known)
+            throw ConfigError(
+                file: file, line: pair.line, message: "unknown key '\(pair.key)' in \(what)",
+                hint: suggestion.map { "did you mean '\($0)'?" } ?? "known keys: \(known.joined(separator: ", "))"
+            )
+        }
+    }
+
+    func pair(_ key: String) -> (key: String, value: Node, line: Int)? {
+        pairs.first { $0.key == key }
+    }
+
+    /// The line where `key` appears, if it does.
+    public func line(of key: String) -> Int? { pair(key)?.line }
+
+    /// A nested mapping.
+    public func mapping(_ key: String) throws(ConfigError) -> YAMLMapping? {
+        guard let pair = pair(key) else { return nil }
+        if case .scalar(let scalar) = pair.value, scalar.string == "" || scalar.string == "~" || scalar.string == "null" {
+            return nil
+        }
+        return try YAMLMapping(pair.value, file: file, what: "'\(key)'")
+    }
+
+    /// A string value.
+    public func string(_ key: String) throws(ConfigError) -> String? {
+        guard let pair = pair(key) else { return nil }
+        guard case .scalar(let scalar) = pair.value else {
+            throw ConfigError(file: file, line: pair.line, message: "'\(key)' must be a single value")
+        }
+        return scalar.string
+    }
+
+    /// An integer value within `range`.
+    public func integer(_ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+        guard let text = try string(key) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigError(file: file, line: line(of: key), message: "'\(key)' must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return value
+    }
+
+    /// A duration such as `250ms`, `2.5s`, `5m`, `1h` (a bare number means seconds).
+    public func duration(_ key: String) throws(ConfigError) -> Duration? {
+        guard let text = try string(key) else { return nil }
+        guard let value = parseDuration(text) else {
+            throw ConfigError(file: file, line: line(of: key), message: "'\(key)' must be a duration like 250ms, 2.5s, 5m or 1h, not '\(text)'")
+        }
+        return value
+    }
+
+    /// One of `choices`.
+    public func choice(_ key: String, from choices: [String]) throws(ConfigError) -> String? {
+        guard let text = try string(key) else { return nil }
+        guard choices.contains(text) else {
+            throw ConfigError(file: file, line: line(of: key), message: "'\(key)' must be one of \(choices.joined(separator: ", ")), not '\(text)'",
+                              hint: closestMatch(to: text, in: choices).map { "did you mean '\($0)'?" })
+        }
+        return text
+    }
+}
+
+/// Parses `250ms`, `2.5s`, `5m`, `1h`, `30` (seconds); nil if malformed or negative.
+public func parseDuration(_ text: String) -> Duration? {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+    for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
+        let number = trimmed.dropLast(suffix.count)
+        // "5ms" also ends in "s": only accept a plain number before the suffix.
+        guard let value = Double(number), value >= 0 else { continue }
+        return .milliseconds(Int64((value * scale * 1000).rounded()))
+    }
+    guard let seconds = Double(trimmed), seconds >= 0 else { return nil }
+    return .milliseconds(Int64((seconds * 1000).rounded()))
+}
+
+extension Node {
+    var line: Int? { mark.map { $0.line } }
+}
+
+extension YamlError {
+    var line: Int? {
+        switch self {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return mark.line
+        default: return nil
+        }
+    }
+    var column: Int? {
+        switch self {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return mark.column
+        default: return nil
+        }
+    }
+    var summary: String {
+        switch self {
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
+            return problem
+        default: return "\(self)"
+        }
+    }
+}

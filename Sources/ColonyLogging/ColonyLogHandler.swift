@@ -1,0 +1,102 @@
+import Foundation
+import Logging
+
+/// How log lines look: `text` for people, `json` (one object a line) for machines.
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text, json
+}
+
+/// A swift-log handler writing one event per line to standard error, with metadata.
+public struct ColonyLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    public var metadataProvider: Logger.MetadataProvider?
+    let label: String
+    let format: LogFormat
+
+    public init(label: String, format: LogFormat, level: Logger.Level) {
+        self.label = label
+        self.format = format
+        self.logLevel = level
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: Logging.LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let line: String
+        switch format {
+        case .text: line = textLine(event, merged)
+        case .json: line = jsonLine(event, merged)
+        }
+        LogOutput.write(line)
+    }
+
+    private func textLine(_ event: Logging.LogEvent, _ metadata: Logger.Metadata) -> String {
+        var line = "\(Timestamp.iso8601()) \(event.level.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) [\(label)] \(event.message)"
+        for key in metadata.keys.sorted() {
+            let value = "\(metadata[key]!)"
+            let quoted = value.contains(" ") || value.isEmpty ? "\"\(value)\"" : value
+            line += " \(key)=\(quoted)"
+        }
+        return line
+    }
+
+    private func jsonLine(_ event: Logging.LogEvent, _ metadata: Logger.Metadata) -> String {
+        var object: [String: String] = [:]
+        for (key, value) in metadata { object[key] = "\(value)" }
+        object["ts"] = Timestamp.iso8601()
+        object["level"] = event.level.rawValue
+        object["label"] = label
+        object["message"] = "\(event.message)"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(object) else { return "\(event.message)" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Serialises whole lines onto standard error so concurrent events never interleave.
+enum LogOutput {
+    private static let lock = NSLock()
+
+    static func write(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+/// UTC timestamps with milliseconds, e.g. 2026-11-21T19:45:08.123Z.
+public enum Timestamp {
+    public static func iso8601(milliseconds: UInt64? = nil) -> String {
+        var spec = timespec()
+        if let milliseconds {
+            spec.tv_sec = Int(milliseconds / 1000)
+            spec.tv_nsec = Int(milliseconds % 1000) * 1_000_000
+        } else {
+            clock_gettime(CLOCK_REALTIME, &spec)
+        }
+        var parts = tm()
+        var seconds = spec.tv_sec
+        gmtime_r(&seconds, &parts)
+        let millis = spec.tv_nsec / 1_000_000
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
+    }
+}
+
+/// Sets up swift-log for a Colony process once, at start.
+public enum ColonyLogging {
+    public static func bootstrap(format: LogFormat, level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            ColonyLogHandler(label: label, format: format, level: level)
+        }
+    }
+}

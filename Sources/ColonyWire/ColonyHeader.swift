@@ -1,0 +1,105 @@
+/// Colony's optional metadata frame: correlation, deadlines, reply status and agent facts.
+///
+/// It travels as the first body frame of requests, replies and events, and is recognised
+/// by its 4-byte magic `C0 43 4C 01` (0xC0 never starts valid UTF-8, so JSON and text
+/// bodies cannot be mistaken for it). Plain MDP peers never see it: the broker strips it
+/// before forwarding to them. Fields are tag-length-value records; unknown tags are skipped,
+/// so newer peers can add fields. See docs/PROTOCOL.md.
+public struct ColonyHeader: Sendable, Hashable {
+    /// Reply status.
+    public enum Status: UInt8, Sendable {
+        case ok = 0
+        case error = 1
+    }
+
+    /// A client-chosen id echoed in the reply, so one socket can keep many requests in flight.
+    public var requestID: UInt64?
+    /// The workflow run this message belongs to.
+    public var correlationID: String?
+    /// The workflow step that issued the request.
+    public var step: String?
+    /// The attempt number of that step (1-based).
+    public var attempt: UInt32?
+    /// Stable key for de-duplicating retried deliveries: (run, step, attempt) by default.
+    public var idempotencyKey: String?
+    /// Absolute deadline in milliseconds since the Unix epoch.
+    public var deadlineMilliseconds: UInt64?
+    /// Reply status (absent means ok).
+    public var status: Status?
+    /// Error code when `status == .error`.
+    public var errorCode: ErrorCode?
+    /// Error message when `status == .error`.
+    public var errorMessage: String?
+    /// The agent's name (READY, replies, events).
+    public var agent: String?
+    /// READY: every capability the agent serves on this connection.
+    public var capabilities: [String]
+    /// READY: how many requests the agent takes at once on this connection.
+    public var capacity: UInt32?
+    /// READY: the agent process's id, for the directory.
+    public var processID: UInt32?
+    /// Events: publication time in milliseconds since the Unix epoch.
+    public var timestampMilliseconds: UInt64?
+
+    public init(
+        requestID: UInt64? = nil, correlationID: String? = nil, step: String? = nil,
+        attempt: UInt32? = nil, idempotencyKey: String? = nil, deadlineMilliseconds: UInt64? = nil,
+        status: Status? = nil, errorCode: ErrorCode? = nil, errorMessage: String? = nil,
+        agent: String? = nil, capabilities: [String] = [], capacity: UInt32? = nil,
+        processID: UInt32? = nil, timestampMilliseconds: UInt64? = nil
+    ) {
+        self.requestID = requestID
+        self.correlationID = correlationID
+        self.step = step
+        self.attempt = attempt
+        self.idempotencyKey = idempotencyKey
+        self.deadlineMilliseconds = deadlineMilliseconds
+        self.status = status
+        self.errorCode = errorCode
+        self.errorMessage = errorMessage
+        self.agent = agent
+        self.capabilities = capabilities
+        self.capacity = capacity
+        self.processID = processID
+        self.timestampMilliseconds = timestampMilliseconds
+    }
+
+    /// A reply header carrying `error`.
+    public static func failure(_ error: WireError, requestID: UInt64? = nil) -> ColonyHeader {
+        ColonyHeader(requestID: requestID, status: .error, errorCode: error.code, errorMessage: error.message)
+    }
+
+    /// The error this header reports, if its status is error.
+    public var error: WireError? {
+        guard status == .error else { return nil }
+        return WireError(errorCode ?? .internal, errorMessage ?? "unspecified error")
+    }
+
+    /// The magic prefix of a header frame.
+    public static let magic: [UInt8] = [0xC0, 0x43, 0x4C, 0x01]
+
+    /// Whether `frame` is a Colony header (starts with the magic).
+    public static func isHeader(_ frame: some WireFrame) -> Bool {
+        frame.count >= 4 && frame.withUnsafeBytes {
+            $0[0] == 0xC0 && $0[1] == 0x43 && $0[2] == 0x4C && $0[3] == 0x01
+        }
+    }
+}
+
+/// Field tags of the header's TLV records. Values are fixed on the wire: never reuse one.
+enum HeaderTag: UInt8 {
+    case requestID = 1
+    case correlationID = 2
+    case step = 3
+    case attempt = 4
+    case idempotencyKey = 5
+    case deadline = 6
+    case status = 7
+    case errorCode = 8
+    case errorMessage = 9
+    case agent = 10
+    case capability = 11
+    case capacity = 12
+    case processID = 13
+    case timestamp = 14
+}

@@ -1,0 +1,122 @@
+/// One agent connection as the broker's directory reports it (`mmi.directory`).
+public struct AgentRecord: Codable, Sendable, Hashable {
+    /// The agent's name (from its READY header; "-" for plain MDP workers).
+    public var name: String
+    /// The broker's routing id for the connection, hex encoded.
+    public var identity: String
+    /// The MDP dialect the agent speaks.
+    public var dialect: String
+    /// Capabilities offered on this connection.
+    public var capabilities: [String]
+    /// Requests it may hold at once.
+    public var capacity: Int
+    /// Requests it holds now.
+    public var busy: Int
+    /// "idle" when it holds nothing, "busy" when at capacity, else "working".
+    public var state: String
+    /// Requests answered.
+    public var served: Int
+    /// Requests answered with an error.
+    public var failed: Int
+    /// The agent's process id, if it told.
+    public var pid: Int?
+    /// When it registered, milliseconds since the Unix epoch.
+    public var joinedAtMilliseconds: UInt64
+    /// When the broker last heard from it, milliseconds since the Unix epoch.
+    public var lastSeenMilliseconds: UInt64
+
+    public init(
+        name: String, identity: String, dialect: String, capabilities: [String], capacity: Int,
+        busy: Int, state: String, served: Int, failed: Int, pid: Int?,
+        joinedAtMilliseconds: UInt64, lastSeenMilliseconds: UInt64
+    ) {
+        self.name = name
+        self.identity = identity
+        self.dialect = dialect
+        self.capabilities = capabilities
+        self.capacity = capacity
+        self.busy = busy
+        self.state = state
+        self.served = served
+        self.failed = failed
+        self.pid = pid
+        self.joinedAtMilliseconds = joinedAtMilliseconds
+        self.lastSeenMilliseconds = lastSeenMilliseconds
+    }
+}
+
+/// One capability as the directory reports it.
+public struct CapabilityRecord: Codable, Sendable, Hashable {
+    public var name: String
+    /// Live agent connections offering it.
+    public var agents: Int
+    /// Requests waiting for a free agent.
+    public var queued: Int
+    /// Requests answered.
+    public var served: Int
+
+    public init(name: String, agents: Int, queued: Int, served: Int) {
+        self.name = name
+        self.agents = agents
+        self.queued = queued
+        self.served = served
+    }
+}
+
+/// The answer to `mmi.directory`.
+public struct Directory: Codable, Sendable, Hashable {
+    public var agents: [AgentRecord]
+    public var capabilities: [CapabilityRecord]
+
+    public init(agents: [AgentRecord], capabilities: [CapabilityRecord]) {
+        self.agents = agents
+        self.capabilities = capabilities
+    }
+}
+
+/// The answer to `mmi.stats`: the broker's counters since it started.
+public struct BrokerStatistics: Codable, Sendable, Hashable {
+    public var uptimeSeconds: Double = 0
+    public var requestsReceived = 0
+    public var requestsDispatched = 0
+    public var repliesDelivered = 0
+    public var partialsDelivered = 0
+    public var partialsDropped = 0
+    public var requestsQueued = 0
+    public var requestsExpired = 0
+    public var requestsRedispatched = 0
+    public var requestsFailedAgentLost = 0
+    public var requestsTimedOut = 0
+    public var lateRepliesDropped = 0
+    public var repliesToVanishedClients = 0
+    public var errorsByCode: [String: Int] = [:]
+    public var malformedMessages = 0
+    public var malformedByReason: [String: Int] = [:]
+    public var workerDisconnectsSent = 0
+    public var agentsJoined = 0
+    public var agentsLost = 0
+    public var agentsConnected = 0
+    public var eventsForwarded = 0
+    public var subscriptionsForwarded = 0
+    public var managementQueries = 0
+
+    public init() {}
+}
+
+/// The payload of the broker's `agent.joined` and `agent.lost` events.
+public struct AgentEvent: Codable, Sendable, Hashable {
+    public var agent: String
+    public var identity: String
+    public var capabilities: [String]
+    public var pid: Int?
+    /// Why the agent was lost (absent for joins).
+    public var reason: String?
+
+    public init(agent: String, identity: String, capabilities: [String], pid: Int?, reason: String?) {
+        self.agent = agent
+        self.identity = identity
+        self.capabilities = capabilities
+        self.pid = pid
+        self.reason = reason
+    }
+}

@@ -1,0 +1,58 @@
+/// What a message read from the broker's ROUTER socket is, located without copying.
+///
+/// Frame 0 is always the peer's routing id (added by ROUTER). Indices point into the
+/// received frames, so the caller can forward bodies as they are.
+public enum Envelope: Sendable, Equatable {
+    /// A client REQUEST: the service name is at `service`, the body follows it.
+    case clientRequest(dialect: Dialect, service: Int)
+    /// A worker command; its arguments (if any) start at `arguments`.
+    case worker(dialect: Dialect, command: WorkerCommand, arguments: Int)
+    /// Not an MDP message; dropped and counted by the broker.
+    case malformed(MalformedReason)
+
+    /// Locates the parts of `frames` (routing id first).
+    public static func parse<Frames: RandomAccessCollection>(_ frames: Frames) -> Envelope
+    where Frames.Element: WireFrame, Frames.Index == Int {
+        let start = frames.startIndex
+        guard frames.count >= 3 else { return .malformed(.tooFewFrames) }
+        var header = start + 1
+        let delimited = frames[header].count == 0
+        if delimited { header += 1 }
+        guard header < frames.endIndex else { return .malformed(.tooFewFrames) }
+        let protocolFrame = frames[header]
+        guard protocolFrame.count == 6 else { return .malformed(.unknownProtocol) }
+        if protocolFrame.holds(MDP.client01) {
+            guard header + 1 < frames.endIndex else { return .malformed(.tooFewFrames) }
+            return .clientRequest(dialect: Dialect(version: .v01, delimited: delimited), service: header + 1)
+        }
+        if protocolFrame.holds(MDP.client02) {
+            guard header + 2 < frames.endIndex else { return .malformed(.tooFewFrames) }
+            guard frames[header + 1].onlyByte == MDP.ClientCommand.request.rawValue else {
+                return .malformed(.unexpectedCommand)
+            }
+            return .clientRequest(dialect: Dialect(version: .v02, delimited: delimited), service: header + 2)
+        }
+        let version: MDPVersion
+        if protocolFrame.holds(MDP.worker01) {
+            version = .v01
+        } else if protocolFrame.holds(MDP.worker02) {
+            version = .v02
+        } else {
+            return .malformed(.unknownProtocol)
+        }
+        guard header + 1 < frames.endIndex, let byte = frames[header + 1].onlyByte,
+              let command = WorkerCommand(byte: byte, version: version)
+        else { return .malformed(.unknownCommand) }
+        return .worker(dialect: Dialect(version: version, delimited: delimited), command: command, arguments: header + 2)
+    }
+}
+
+/// Why a message was not MDP.
+public enum MalformedReason: String, Sendable, CaseIterable {
+    case tooFewFrames = "too_few_frames"
+    case unknownProtocol = "unknown_protocol"
+    case unknownCommand = "unknown_command"
+    case unexpectedCommand = "unexpected_command"
+    case badArguments = "bad_arguments"
+    case badHeader = "bad_header"
+}

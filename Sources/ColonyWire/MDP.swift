@@ -1,0 +1,90 @@
+/// Majordomo Protocol constants: ZeroMQ RFC 7 (MDP/0.1) and RFC 18 (MDP/0.2).
+public enum MDP {
+    public static let client01: [UInt8] = Array("MDPC01".utf8)
+    public static let worker01: [UInt8] = Array("MDPW01".utf8)
+    public static let client02: [UInt8] = Array("MDPC02".utf8)
+    public static let worker02: [UInt8] = Array("MDPW02".utf8)
+
+    /// Default heartbeat interval (RFC 7 suggests 2.5 s).
+    public static let defaultHeartbeatInterval: Duration = .milliseconds(2500)
+    /// Default number of missed heartbeats before a peer counts as dead.
+    public static let defaultLiveness = 3
+
+    /// The MDP/0.2 client command codes.
+    public enum ClientCommand: UInt8, Sendable {
+        case request = 0x01
+        case partial = 0x02
+        case final = 0x03
+    }
+}
+
+/// The MDP version a peer speaks.
+public enum MDPVersion: Sendable, Hashable {
+    case v01, v02
+}
+
+/// How one peer frames its messages: the protocol version, and whether it puts an empty
+/// delimiter frame before the protocol header. RFC 7 always has the delimiter; RFC 18 has
+/// none, but several published 0.2 implementations keep it. The broker answers every peer
+/// in the dialect it spoke.
+public struct Dialect: Sendable, Hashable, CustomStringConvertible {
+    public var version: MDPVersion
+    public var delimited: Bool
+
+    public init(version: MDPVersion, delimited: Bool) {
+        self.version = version
+        self.delimited = delimited
+    }
+
+    /// MDP/0.1 as RFC 7 writes it.
+    public static let rfc7 = Dialect(version: .v01, delimited: true)
+    /// MDP/0.2 as RFC 18 writes it.
+    public static let rfc18 = Dialect(version: .v02, delimited: false)
+
+    public var description: String {
+        switch (version, delimited) {
+        case (.v01, true): return "MDP/0.1"
+        case (.v01, false): return "MDP/0.1 (no delimiter)"
+        case (.v02, false): return "MDP/0.2"
+        case (.v02, true): return "MDP/0.2 (with delimiter)"
+        }
+    }
+}
+
+/// A worker command, independent of the protocol version that carried it.
+public enum WorkerCommand: Sendable, Hashable {
+    case ready, request, partial, final, heartbeat, disconnect
+
+    /// Decodes a command byte of `version`.
+    public init?(byte: UInt8, version: MDPVersion) {
+        switch (version, byte) {
+        case (_, 0x01): self = .ready
+        case (_, 0x02): self = .request
+        case (.v01, 0x03): self = .final          // REPLY
+        case (.v01, 0x04): self = .heartbeat
+        case (.v01, 0x05): self = .disconnect
+        case (.v02, 0x03): self = .partial
+        case (.v02, 0x04): self = .final
+        case (.v02, 0x05): self = .heartbeat
+        case (.v02, 0x06): self = .disconnect
+        default: return nil
+        }
+    }
+
+    /// The command byte in `version`, or nil where the version lacks the command
+    /// (MDP/0.1 has no PARTIAL).
+    public func byte(in version: MDPVersion) -> UInt8? {
+        switch (self, version) {
+        case (.ready, _): return 0x01
+        case (.request, _): return 0x02
+        case (.final, .v01): return 0x03
+        case (.heartbeat, .v01): return 0x04
+        case (.disconnect, .v01): return 0x05
+        case (.partial, .v01): return nil
+        case (.partial, .v02): return 0x03
+        case (.final, .v02): return 0x04
+        case (.heartbeat, .v02): return 0x05
+        case (.disconnect, .v02): return 0x06
+        }
+    }
+}

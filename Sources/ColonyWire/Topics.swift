@@ -1,0 +1,28 @@
+/// Event topics and broker-internal service names.
+public enum Topics {
+    /// Published by the broker when an agent registers.
+    public static let agentJoined = "agent.joined"
+    /// Published by the broker when an agent disconnects or stops heartbeating.
+    public static let agentLost = "agent.lost"
+
+    /// The subscription prefix for a user's watch pattern: `workflow.*` and `workflow.`
+    /// both mean "every topic under workflow.", and `*` or an empty pattern means everything.
+    public static func subscriptionPrefix(for pattern: String) -> String {
+        if pattern == "*" { return "" }
+        if pattern.hasSuffix(".*") { return String(pattern.dropLast()) }
+        if pattern.hasSuffix("*") { return String(pattern.dropLast()) }
+        return pattern
+    }
+}
+
+/// Services the broker answers itself (ZeroMQ RFC 8 and Colony's extensions).
+public enum ManagementService {
+    /// The prefix reserved for broker-internal services.
+    public static let prefix = "mmi."
+    /// RFC 8: "200" if the named service has live workers, "404" if not.
+    public static let service = "mmi.service"
+    /// JSON directory of agents: capabilities, idle/busy, served, last seen.
+    public static let directory = "mmi.directory"
+    /// JSON broker statistics: counters, queues, uptime.
+    public static let stats = "mmi.stats"
+}

@@ -1,0 +1,109 @@
+import CZeroMQ
+
+/// One message part, owning a `zmq_msg_t` that lives at a fixed heap address.
+///
+/// libzmq keeps small bodies inside the `zmq_msg_t` itself, so the struct must never be
+/// copied or moved while live; keeping it behind a pointer owned by a class makes that
+/// impossible. Sending a frame hands its content to libzmq and leaves the frame empty.
+public final class Frame {
+    let message: UnsafeMutablePointer<zmq_msg_t>
+
+    /// An empty frame (zero bytes).
+    public init() {
+        message = .allocate(capacity: 1)
+        zmq_msg_init(message)
+    }
+
+    /// A frame holding a copy of `bytes`.
+    public init(bytes: UnsafeRawBufferPointer) {
+        message = .allocate(capacity: 1)
+        zmq_msg_init_size(message, bytes.count)
+        if bytes.count > 0, let base = bytes.baseAddress {
+            zmq_msg_data(message).copyMemory(from: base, byteCount: bytes.count)
+        }
+    }
+
+    /// A frame holding a copy of `bytes`.
+    public convenience init(_ bytes: [UInt8]) {
+        self.init()
+        bytes.withUnsafeBytes { replace(with: $0) }
+    }
+
+    /// A frame holding the UTF-8 bytes of `string`.
+    public convenience init(_ string: String) {
+        var string = string
+        self.init()
+        string.withUTF8 { replace(with: UnsafeRawBufferPointer($0)) }
+    }
+
+    deinit {
+        zmq_msg_close(message)
+        message.deallocate()
+    }
+
+    private func replace(with bytes: UnsafeRawBufferPointer) {
+        zmq_msg_close(message)
+        zmq_msg_init_size(message, bytes.count)
+        if bytes.count > 0, let base = bytes.baseAddress {
+            zmq_msg_data(message).copyMemory(from: base, byteCount: bytes.count)
+        }
+    }
+
+    /// The number of bytes in the frame.
+    public var count: Int { zmq_msg_size(message) }
+
+    /// Whether the frame holds no bytes (an MDP envelope delimiter, for instance).
+    public var isEmpty: Bool { zmq_msg_size(message) == 0 }
+
+    /// Whether more parts of the same message followed this one when it was received.
+    public var hasMore: Bool { zmq_msg_more(message) != 0 }
+
+    /// Calls `body` with the frame's bytes; the pointer is valid only inside `body`.
+    @inlinable
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(rawBytes)
+    }
+
+    @usableFromInline
+    var rawBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: zmq_msg_data(message), count: zmq_msg_size(message))
+    }
+
+    /// A copy of the frame's bytes.
+    public var bytes: [UInt8] { Array(rawBytes) }
+
+    /// The frame's bytes as a UTF-8 string, or nil if they are not valid UTF-8.
+    public var string: String? {
+        String(validating: rawBytes, as: UTF8.self)
+    }
+
+    /// The first byte, if the frame has exactly one (MDP command frames).
+    public var singleByte: UInt8? {
+        zmq_msg_size(message) == 1 ? rawBytes[0] : nil
+    }
+
+    /// Whether the frame holds exactly `bytes`.
+    public func equals(_ bytes: [UInt8]) -> Bool {
+        let mine = rawBytes
+        return mine.count == bytes.count && mine.elementsEqual(bytes)
+    }
+
+    /// A second frame sharing this one's content (reference counted by libzmq for large bodies).
+    public func copy() -> Frame {
+        let frame = Frame()
+        zmq_msg_copy(frame.message, message)
+        return frame
+    }
+}
+
+extension Frame: CustomStringConvertible {
+    public var description: String {
+        if let text = string, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
+            return "\"\(text)\""
+        }
+        return rawBytes.prefix(32).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined() + (count > 32 ? "…(\(count) bytes)" : "")
+    }
+}

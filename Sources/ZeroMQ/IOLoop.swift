@@ -1,0 +1,302 @@
+import CZeroMQ
+import HeapModule
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// One thread that owns ZeroMQ sockets: it runs `zmq_poll` over them, fires timers, and
+/// is the serial (and task) executor of the actors that use those sockets.
+///
+/// Socket callbacks and timers run on the loop thread; actors whose `unownedExecutor` is
+/// the loop can therefore touch their sockets from inside those callbacks through
+/// `assumeIsolated`, with no thread hop. Other threads reach the loop through `enqueue`
+/// (Swift jobs) or `execute` (closures), which wake the poll through an eventfd.
+///
+/// Safety of `@unchecked Sendable`: the cross-thread state is `inbox` (a `Mutex`), the
+/// atomics and the immutable eventfd. Everything else (`watches`, `timers`, `pollItems`)
+/// is touched only on the loop thread, which every entry point checks with `preconditionOnLoop()`.
+public final class IOLoop: @unchecked Sendable {
+    private enum Work {
+        case job(UnownedJob)
+        case closure(@Sendable () -> Void)
+    }
+
+    /// Identifies a socket or file descriptor being watched.
+    public struct WatchID: Hashable, Sendable { let value: Int }
+    /// Identifies a scheduled timer.
+    public struct TimerID: Hashable, Sendable { let value: Int }
+
+    private struct TimerEntry: Comparable {
+        let deadline: MonotonicTime
+        let id: Int
+        static func < (lhs: TimerEntry, rhs: TimerEntry) -> Bool {
+            (lhs.deadline, lhs.id) < (rhs.deadline, rhs.id)
+        }
+    }
+
+    private struct Watch {
+        let id: Int
+        let socket: Socket?
+        let handler: () -> Void
+    }
+
+    /// The loop's name, used for its thread.
+    public let name: String
+    private let wakeFD: Int32
+    private let inbox = Mutex<[Work]>([])
+    private let wakePending = Atomic<Bool>(false)
+    private let stopRequested = Atomic<Bool>(false)
+    private let owner = Atomic<UInt>(0)
+
+    // Loop-thread state.
+    private var watches: [Watch] = []
+    private var pollItems: [zmq_pollitem_t] = []
+    private var watchesChanged = false
+    private var timerHeap = Heap<TimerEntry>()
+    private var timerActions: [Int: () -> Void] = [:]
+    private var nextID = 1
+
+    /// Creates a loop that runs when some thread calls `run()`.
+    public init(name: String = "colony-io") {
+        self.name = name
+        let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        precondition(fd >= 0, "eventfd failed: errno \(errno)")
+        wakeFD = fd
+    }
+
+    deinit {
+        close(wakeFD)
+    }
+
+    /// Creates a loop and runs it on a new thread of its own.
+    public static func start(name: String = "colony-io") -> IOLoop {
+        let loop = IOLoop(name: name)
+        let started = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            loop.claimCurrentThread()
+            started.signal()
+            loop.run()
+        }
+        thread.name = name
+        thread.stackSize = 1 << 20
+        thread.start()
+        started.wait()
+        return loop
+    }
+
+    // MARK: Thread identity
+
+    private func claimCurrentThread() {
+        owner.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .releasing)
+    }
+
+    /// Whether the caller is running on the loop thread.
+    public var isCurrent: Bool {
+        owner.load(ordering: .acquiring) == UInt(bitPattern: Int(bitPattern: pthread_self()))
+    }
+
+    /// Stops the process if the caller is not on the loop thread.
+    public func preconditionOnLoop(_ file: StaticString = #fileID, line: UInt = #line) {
+        precondition(isCurrent, "\(name): called off its I/O thread", file: file, line: line)
+    }
+
+    // MARK: Running
+
+    /// Runs the loop on the calling thread until `stop()`, first calling `onStart` there
+    /// (the place to watch sockets and schedule timers).
+    public func run(onStart: () -> Void = {}) {
+        claimCurrentThread()
+        onStart()
+        var items: [zmq_pollitem_t] = []
+        while !stopRequested.load(ordering: .relaxed) {
+            let hadWork = drainInbox()
+            fireDueTimers()
+            if stopRequested.load(ordering: .relaxed) { break }
+            if watchesChanged || items.count != watches.count + 1 {
+                items = [zmq_pollitem_t(socket: nil, fd: wakeFD, events: Int16(ZMQ_POLLIN), revents: 0)]
+                items += watches.map { watch in
+                    zmq_pollitem_t(socket: watch.socket?.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+                }
+                watchesChanged = false
+            }
+            let timeout = hadWork || inboxIsNonEmpty ? 0 : pollTimeout()
+            let count = items.count
+            let ready = items.withUnsafeMutableBufferPointer { zmq_poll($0.baseAddress, Int32(count), timeout) }
+            if ready < 0 {
+                let code = zmq_errno()
+                if code == EINTR { continue }
+                if code == ETERM { break }
+                fatalError("\(name): zmq_poll failed: \(ZMQError.classify(code, operation: "zmq_poll"))")
+            }
+            if ready == 0 { continue }
+            if items[0].revents != 0 {
+                var counter: UInt64 = 0
+                _ = read(wakeFD, &counter, 8)
+            }
+            // Handlers may add or remove watches; iterate over a snapshot of ids.
+            let snapshot = watches
+            for index in 1..<count where items[index].revents != 0 {
+                let watch = snapshot[index - 1]
+                if watches.contains(where: { $0.id == watch.id }) { watch.handler() }
+            }
+        }
+        watches.removeAll()
+        timerActions.removeAll()
+    }
+
+    /// Asks the loop to return from `run()`; safe from any thread (and signal handlers' queues).
+    public func stop() {
+        stopRequested.store(true, ordering: .relaxed)
+        wake(force: true)
+    }
+
+    /// Whether `stop()` has been called.
+    public var isStopping: Bool { stopRequested.load(ordering: .relaxed) }
+
+    private var inboxIsNonEmpty: Bool { inbox.withLock { !$0.isEmpty } }
+
+    private func pollTimeout() -> Int {
+        guard let next = nextTimerDeadline() else { return -1 }
+        let now = MonotonicTime.now()
+        if next <= now { return 0 }
+        let waitNs = next.nanoseconds - now.nanoseconds
+        return Int((waitNs + 999_999) / 1_000_000)
+    }
+
+    private func wake(force: Bool = false) {
+        if force || !wakePending.exchange(true, ordering: .acquiringAndReleasing) {
+            var one: UInt64 = 1
+            _ = write(wakeFD, &one, 8)
+        }
+    }
+
+    /// Runs queued work; returns whether any ran.
+    private func drainInbox() -> Bool {
+        wakePending.store(false, ordering: .releasing)
+        let batch = inbox.withLock { work -> [Work] in
+            let taken = work
+            work.removeAll(keepingCapacity: true)
+            return taken
+        }
+        for work in batch {
+            switch work {
+            case .job(let job):
+                job.runSynchronously(isolatedTo: asUnownedSerialExecutor(), taskExecutor: asUnownedTaskExecutor())
+            case .closure(let body):
+                body()
+            }
+        }
+        return !batch.isEmpty
+    }
+
+    private func push(_ work: Work) {
+        inbox.withLock { $0.append(work) }
+        if !isCurrent { wake() }
+    }
+
+    /// Runs `body` on the loop thread, soon; safe from any thread.
+    public func execute(_ body: @escaping @Sendable () -> Void) {
+        push(.closure(body))
+    }
+
+    // MARK: Watching sockets
+
+    /// Calls `onReadable` on the loop thread whenever `socket` has a message waiting.
+    /// The handler should receive until the socket reports nothing left (or a batch limit).
+    public func watch(_ socket: Socket, onReadable: @escaping () -> Void) -> WatchID {
+        preconditionOnLoop()
+        let id = takeID()
+        watches.append(Watch(id: id, socket: socket, handler: onReadable))
+        watchesChanged = true
+        return WatchID(value: id)
+    }
+
+    /// Stops watching; the loop drops its reference to the socket.
+    public func unwatch(_ id: WatchID) {
+        preconditionOnLoop()
+        watches.removeAll { $0.id == id.value }
+        watchesChanged = true
+    }
+
+    // MARK: Timers
+
+    /// Calls `action` on the loop thread at `deadline` (or soon after).
+    @discardableResult
+    public func schedule(at deadline: MonotonicTime, _ action: @escaping () -> Void) -> TimerID {
+        preconditionOnLoop()
+        let id = takeID()
+        timerHeap.insert(TimerEntry(deadline: deadline, id: id))
+        timerActions[id] = action
+        return TimerID(value: id)
+    }
+
+    /// Calls `action` on the loop thread after `delay`.
+    @discardableResult
+    public func schedule(after delay: Duration, _ action: @escaping () -> Void) -> TimerID {
+        schedule(at: .now() + delay, action)
+    }
+
+    /// Calls `action` every `interval` until cancelled with the returned id.
+    @discardableResult
+    public func scheduleRepeating(every interval: Duration, _ action: @escaping () -> Void) -> TimerID {
+        preconditionOnLoop()
+        let id = takeID()
+        func arm(_ deadline: MonotonicTime) {
+            timerHeap.insert(TimerEntry(deadline: deadline, id: id))
+            timerActions[id] = {
+                arm(.now() + interval)
+                action()
+            }
+        }
+        arm(.now() + interval)
+        return TimerID(value: id)
+    }
+
+    /// Cancels a timer; harmless if it already fired.
+    public func cancel(_ timer: TimerID) {
+        preconditionOnLoop()
+        timerActions[timer.value] = nil
+    }
+
+    private func nextTimerDeadline() -> MonotonicTime? {
+        while let first = timerHeap.min, timerActions[first.id] == nil {
+            timerHeap.removeMin()
+        }
+        return timerHeap.min?.deadline
+    }
+
+    private func fireDueTimers() {
+        let now = MonotonicTime.now()
+        while let first = timerHeap.min, first.deadline <= now {
+            timerHeap.removeMin()
+            if let action = timerActions.removeValue(forKey: first.id) {
+                action()
+            }
+        }
+    }
+
+    private func takeID() -> Int {
+        defer { nextID += 1 }
+        return nextID
+    }
+}
+
+extension IOLoop: SerialExecutor, TaskExecutor {
+    public func enqueue(_ job: consuming ExecutorJob) {
+        push(.job(UnownedJob(job)))
+    }
+
+    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+
+    public func checkIsolated() {
+        preconditionOnLoop()
+    }
+
+    public func isIsolatingCurrentContext() -> Bool? {
+        isCurrent
+    }
+}

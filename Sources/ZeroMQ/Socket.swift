@@ -1,0 +1,200 @@
+import CZeroMQ
+
+/// A ZeroMQ socket with exactly one owner.
+///
+/// ZeroMQ sockets are not thread safe, so `Socket` is deliberately not `Sendable`:
+/// create it on the thread (or `IOLoop`) that will use it and keep it there.
+/// LINGER is 0 from birth, so closing never blocks and context termination never hangs.
+public final class Socket {
+    let handle: UnsafeMutableRawPointer
+    /// The socket type it was created with.
+    public let type: SocketType
+
+    /// Opens a socket of `type` in `context`.
+    public init(_ type: SocketType, context: Context = .shared) throws(ZMQError) {
+        guard let handle = zmq_socket(context.handle, type.rawValue) else {
+            throw ZMQError.current("zmq_socket")
+        }
+        self.handle = handle
+        self.type = type
+        try setOption(ZMQ_LINGER, Int32(0))
+    }
+
+    deinit {
+        zmq_close(handle)
+    }
+
+    // MARK: Endpoints
+
+    /// Binds to `endpoint` (`tcp://127.0.0.1:5555`, `ipc:///tmp/x`, `tcp://*:0` …).
+    public func bind(_ endpoint: String) throws(ZMQError) {
+        if zmq_bind(handle, endpoint) != 0 {
+            throw ZMQError.endpoint(endpoint, operation: "bind", code: zmq_errno())
+        }
+    }
+
+    /// Connects to `endpoint`; ZeroMQ keeps reconnecting in the background if the peer is absent.
+    public func connect(_ endpoint: String) throws(ZMQError) {
+        if zmq_connect(handle, endpoint) != 0 {
+            throw ZMQError.endpoint(endpoint, operation: "connect", code: zmq_errno())
+        }
+    }
+
+    /// Stops connecting to `endpoint`.
+    public func disconnect(_ endpoint: String) throws(ZMQError) {
+        if zmq_disconnect(handle, endpoint) != 0 {
+            throw ZMQError.endpoint(endpoint, operation: "disconnect", code: zmq_errno())
+        }
+    }
+
+    /// The endpoint most recently bound or connected, with wildcard ports resolved.
+    public var lastEndpoint: String {
+        var buffer = [CChar](repeating: 0, count: 1024)
+        var size = buffer.count
+        guard zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size) == 0 else { return "" }
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    // MARK: Options
+
+    func setOption(_ option: Int32, _ value: Int32) throws(ZMQError) {
+        var value = value
+        if zmq_setsockopt(handle, option, &value, MemoryLayout<Int32>.size) != 0 {
+            throw ZMQError.current("zmq_setsockopt(\(option))")
+        }
+    }
+
+    func setOption(_ option: Int32, bytes: [UInt8]) throws(ZMQError) {
+        let rc = bytes.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }
+        if rc != 0 { throw ZMQError.current("zmq_setsockopt(\(option))") }
+    }
+
+    func option(_ option: Int32) -> Int32 {
+        var value: Int32 = 0
+        var size = MemoryLayout<Int32>.size
+        zmq_getsockopt(handle, option, &value, &size)
+        return value
+    }
+
+    /// Outgoing queue limit in messages (0 = unlimited).
+    public func setSendHighWaterMark(_ messages: Int32) throws(ZMQError) { try setOption(ZMQ_SNDHWM, messages) }
+    /// Incoming queue limit in messages (0 = unlimited).
+    public func setReceiveHighWaterMark(_ messages: Int32) throws(ZMQError) { try setOption(ZMQ_RCVHWM, messages) }
+    /// ROUTER: fail sends to unknown peers with `hostUnreachable` instead of dropping them.
+    public func setRouterMandatory(_ on: Bool) throws(ZMQError) { try setOption(ZMQ_ROUTER_MANDATORY, on ? 1 : 0) }
+    /// ROUTER: let a new connection with a known routing id take that id over.
+    public func setRouterHandover(_ on: Bool) throws(ZMQError) { try setOption(ZMQ_ROUTER_HANDOVER, on ? 1 : 0) }
+    /// The identity this socket presents to ROUTER peers; set before connecting.
+    public func setRoutingID(_ id: [UInt8]) throws(ZMQError) { try setOption(ZMQ_ROUTING_ID, bytes: id) }
+    /// Queue messages only to completed connections (no buffering for absent peers).
+    public func setImmediate(_ on: Bool) throws(ZMQError) { try setOption(ZMQ_IMMEDIATE, on ? 1 : 0) }
+    /// First reconnect delay and its ceiling (exponential backoff inside libzmq).
+    public func setReconnectInterval(milliseconds: Int32, max: Int32) throws(ZMQError) {
+        try setOption(ZMQ_RECONNECT_IVL, milliseconds)
+        try setOption(ZMQ_RECONNECT_IVL_MAX, max)
+    }
+    /// SUB: receive messages whose first frame starts with `prefix` ("" = everything).
+    public func subscribe(_ prefix: String) throws(ZMQError) { try setOption(ZMQ_SUBSCRIBE, bytes: Array(prefix.utf8)) }
+    /// SUB: stop receiving `prefix`.
+    public func unsubscribe(_ prefix: String) throws(ZMQError) { try setOption(ZMQ_UNSUBSCRIBE, bytes: Array(prefix.utf8)) }
+    /// XPUB: pass every (un)subscription upstream, duplicates included.
+    public func setXPublisherVerbose(_ on: Bool) throws(ZMQError) { try setOption(ZMQ_XPUB_VERBOSE, on ? 1 : 0) }
+
+    /// Whether a message can be received now without blocking.
+    public var isReadable: Bool { option(ZMQ_EVENTS) & Int32(ZMQ_POLLIN) != 0 }
+
+    // MARK: Sending
+
+    /// Sends `frame` (consuming its content). Returns false if the send would block
+    /// (high-water mark reached); the frame is then left untouched.
+    @discardableResult
+    public func send(_ frame: Frame, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
+        let flags = (more ? ZMQ_SNDMORE : 0) | (wait ? 0 : ZMQ_DONTWAIT)
+        while true {
+            if zmq_msg_send(frame.message, handle, flags) >= 0 { return true }
+            switch zmq_errno() {
+            case EINTR: continue
+            case EAGAIN: return false
+            default: throw ZMQError.current("zmq_msg_send")
+            }
+        }
+    }
+
+    /// Sends a copy of `bytes` as one frame. Returns false if the send would block.
+    @discardableResult
+    public func send(bytes: UnsafeRawBufferPointer, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
+        let flags = (more ? ZMQ_SNDMORE : 0) | (wait ? 0 : ZMQ_DONTWAIT)
+        while true {
+            if zmq_send(handle, bytes.baseAddress, bytes.count, flags) >= 0 { return true }
+            switch zmq_errno() {
+            case EINTR: continue
+            case EAGAIN: return false
+            default: throw ZMQError.current("zmq_send")
+            }
+        }
+    }
+
+    /// Sends a copy of `bytes` as one frame. Returns false if the send would block.
+    @discardableResult
+    public func send(_ bytes: [UInt8], more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(ZMQError) -> Bool in try send(bytes: raw, more: more, wait: wait) }
+        }.get()
+    }
+
+    /// Sends `string`'s UTF-8 bytes as one frame. Returns false if the send would block.
+    @discardableResult
+    public func send(_ string: String, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
+        var string = string
+        return try string.withUTF8 { utf8 in
+            Result { () throws(ZMQError) -> Bool in try send(bytes: UnsafeRawBufferPointer(utf8), more: more, wait: wait) }
+        }.get()
+    }
+
+    /// Sends `parts` as one multipart message. Returns false, having sent nothing, if the
+    /// first part would block; once the first part is accepted libzmq takes the rest.
+    @discardableResult
+    public func send(message parts: [Frame], wait: Bool = false) throws(ZMQError) -> Bool {
+        guard let first = parts.first else { return true }
+        if try !send(first, more: parts.count > 1, wait: wait) { return false }
+        for index in parts.indices.dropFirst() {
+            try send(parts[index], more: index < parts.count - 1, wait: true)
+        }
+        return true
+    }
+
+    // MARK: Receiving
+
+    /// Receives one whole multipart message, or nil if none is waiting (or, with `wait`,
+    /// if a signal interrupted the wait).
+    public func receiveMessage(wait: Bool = false) throws(ZMQError) -> [Frame]? {
+        var parts: [Frame] = []
+        return try receiveMessage(into: &parts, wait: wait) ? parts : nil
+    }
+
+    /// Receives one whole multipart message into `parts` (replacing its contents).
+    /// Returns false if none is waiting.
+    public func receiveMessage(into parts: inout [Frame], wait: Bool = false) throws(ZMQError) -> Bool {
+        parts.removeAll(keepingCapacity: true)
+        let first = Frame()
+        while zmq_msg_recv(first.message, handle, wait ? 0 : ZMQ_DONTWAIT) < 0 {
+            switch zmq_errno() {
+            case EINTR: if wait { return false } else { continue }
+            case EAGAIN: return false
+            default: throw ZMQError.current("zmq_msg_recv")
+            }
+        }
+        parts.append(first)
+        var more = first.hasMore
+        while more {
+            // The rest of a multipart message has already arrived: libzmq delivers whole messages.
+            let frame = Frame()
+            while zmq_msg_recv(frame.message, handle, 0) < 0 {
+                if zmq_errno() != EINTR { throw ZMQError.current("zmq_msg_recv") }
+            }
+            parts.append(frame)
+            more = frame.hasMore
+        }
+        return true
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// `colony`: the one executable of Colony — broker, agents, and the tools to talk to them.
+@main
+struct Colony: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "colony",
+        abstract: "A message bus for multi-agent systems: broker, agents, requests and events over ZeroMQ.",
+        version: "0.1.0",
+        subcommands: [
+            BrokerCommand.self,
+            RequestCommand.self,
+            PublishCommand.self,
+            WatchCommand.self,
+            AgentCommand.self,
+            SystemCommand.self,
+        ]
+    )
+}

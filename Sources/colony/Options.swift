@@ -1,0 +1,89 @@
+import ArgumentParser
+import ColonyConfig
+import ColonyLogging
+import ColonyWire
+import Foundation
+import Logging
+
+/// Options every command shares: which configuration file, and how to log.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Configuration file (default: $COLONY_CONFIG or configs/colony.yaml).")
+    var config: String?
+
+    @Option(name: .long, help: "Log format: text or json (default from the configuration).")
+    var logFormat: LogFormat?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level?
+
+    /// Loads the configuration, exiting with a located message when it is invalid.
+    func loadConfiguration() throws -> ColonyConfiguration {
+        do {
+            return try ColonyConfiguration.load(explicitPath: config)
+        } catch {
+            throw CLIError.configuration(error)
+        }
+    }
+
+    /// Sets up logging from flags, else the configuration.
+    func bootstrapLogging(_ configuration: ColonyConfiguration, defaultLevel: Logger.Level? = nil) {
+        let format = logFormat ?? LogFormat(rawValue: configuration.logFormat) ?? .text
+        let level = logLevel ?? defaultLevel ?? Logger.Level(rawValue: configuration.logLevel) ?? .info
+        ColonyLogging.bootstrap(format: format, level: level)
+    }
+}
+
+/// Where the broker is: flags, then environment, then the configuration file.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .long, help: "Broker MDP endpoint (env COLONY_ENDPOINT; default from configs/colony.yaml).")
+    var endpoint: String?
+
+    @Option(name: .long, help: "Broker event input endpoint (env COLONY_PUBLISH_ENDPOINT).")
+    var publishEndpoint: String?
+
+    @Option(name: .long, help: "Broker event output endpoint (env COLONY_SUBSCRIBE_ENDPOINT).")
+    var subscribeEndpoint: String?
+
+    /// The endpoints to use. When only the request endpoint is given, the event endpoints
+    /// derive from it (port + 1, port + 2) rather than from the configuration file.
+    func endpoints(_ configuration: ColonyConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) -> BrokerEndpoints {
+        let configured = configuration.broker.endpoints
+        let requests = endpoint ?? environment["COLONY_ENDPOINT"]
+        let publish = publishEndpoint ?? environment["COLONY_PUBLISH_ENDPOINT"]
+        let subscribe = subscribeEndpoint ?? environment["COLONY_SUBSCRIBE_ENDPOINT"]
+        guard let requests else {
+            return BrokerEndpoints(requests: configured.requests, publish: publish ?? configured.publish, subscribe: subscribe ?? configured.subscribe)
+        }
+        return BrokerEndpoints(requests: requests, publish: publish, subscribe: subscribe)
+    }
+}
+
+extension LogFormat: ExpressibleByArgument {}
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Errors the CLI reports and the exit codes they map to.
+enum CLIError: Error, CustomStringConvertible {
+    case configuration(ConfigError)
+    case usage(String)
+
+    var description: String {
+        switch self {
+        case .configuration(let error): return "configuration error: \(error)"
+        case .usage(let message): return message
+        }
+    }
+}
+
+/// Exit codes with stable meanings, for scripts.
+enum ExitStatus {
+    /// The request reached an agent, which answered with an error.
+    static let agentError: Int32 = 1
+    /// Bad usage or configuration.
+    static let usage: Int32 = 2
+    /// No agent offers the capability.
+    static let noAgent: Int32 = 3
+    /// No answer in time.
+    static let timeout: Int32 = 4
+    /// The broker could not be reached.
+    static let unreachable: Int32 = 5
+}

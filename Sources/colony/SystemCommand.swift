@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct SystemCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "system")
+    func run() async throws {}
+}

@@ -1,0 +1,6 @@
+import ArgumentParser
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "watch")
+    func run() async throws {}
+}
