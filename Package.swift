@@ -54,7 +54,7 @@ let package = Package(
         ),
         .target(
             name: "ExampleAgents",
-            dependencies: ["ColonyAgent"],
+            dependencies: ["ColonyAgent", "ColonyWire"],
             path: "agents/swift"
         ),
         .executableTarget(

@@ -10,7 +10,6 @@ extension Broker {
         }
         var bodyStart = serviceIndex + 1
         var header: ColonyHeader?
-        var headerFrame: Frame?
         if bodyStart < frames.count, ColonyHeader.isHeader(frames[bodyStart]) {
             do {
                 header = try ColonyHeader(decoding: frames[bodyStart])
@@ -18,7 +17,6 @@ extension Broker {
                 countMalformed(.badHeader, frames: frames)
                 return
             }
-            headerFrame = frames[bodyStart]
             bodyStart += 1
         }
         statistics.requestsReceived += 1
@@ -32,7 +30,7 @@ extension Broker {
         let expiry = now + configuration.requestExpiry
         let pending = PendingRequest(
             token: takeToken(), client: client, clientDialect: dialect, clientHeader: header,
-            headerFrame: headerFrame, body: Array(frames[bodyStart...]), service: service, arrivedAt: now,
+            body: Array(frames[bodyStart...]), service: service, arrivedAt: now,
             queueDeadline: clientDeadline.map { min($0, expiry) } ?? expiry, clientDeadline: clientDeadline
         )
         if let clientDeadline, clientDeadline <= now {

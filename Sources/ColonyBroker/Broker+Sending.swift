@@ -60,10 +60,9 @@ extension Broker {
         sendWorkerPrologue(worker.dialect, command: .request)
         var token = pending.token.littleEndian
         withUnsafeBytes(of: &token) { sendPart(Array($0)) }
-        let header = worker.readsHeaders ? pending.headerFrame : nil
         let last = pending.body.count - 1
-        sendPart([], more: header != nil || last >= 0)
-        if let header { sendPart(header.copy(), more: last >= 0) }
+        sendPart([], more: worker.readsHeaders || last >= 0)
+        if worker.readsHeaders { sendPart(pending.agentHeader, more: last >= 0) }
         for (index, frame) in pending.body.enumerated() {
             sendPart(frame.copy(), more: index < last)
         }

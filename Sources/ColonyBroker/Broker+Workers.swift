@@ -24,8 +24,13 @@ extension Broker {
             }
             handleReply(frames, from: worker, arguments: arguments, final: command == .final)
         case .heartbeat:
-            if worker == nil {
+            guard let worker else {
                 protocolViolation(peer, dialect: dialect, worker: nil, "heartbeat from an unregistered worker")
+                return
+            }
+            if worker.readsHeaders, arguments < frames.count, ColonyHeader.isHeader(frames[arguments]),
+               let capacity = (try? ColonyHeader(decoding: frames[arguments]))?.capacity {
+                updateCapacity(of: worker, to: Int(capacity))
             }
         case .disconnect:
             if let worker { removeWorker(worker, reason: "disconnected") }
@@ -86,6 +91,16 @@ extension Broker {
             "capacity": "\(worker.capacity)", "dialect": "\(dialect)", "peer": "\(peer.hex)",
         ])
         publishSystemEvent(Topics.agentJoined, agent: worker, reason: nil)
+        serveQueues(with: worker)
+    }
+
+    /// A Colony agent announced a new capacity (0 while it drains before shutting down).
+    private func updateCapacity(of worker: Worker, to capacity: Int) {
+        guard capacity != worker.capacity else { return }
+        logger.info(capacity == 0 ? "agent draining" : "agent capacity changed", metadata: [
+            "agent": "\(worker.name)", "capacity": "\(capacity)", "held": "\(worker.held.count)",
+        ])
+        worker.capacity = capacity
         serveQueues(with: worker)
     }
 

@@ -8,8 +8,8 @@ final class PendingRequest {
     let clientDialect: Dialect
     /// The client's Colony header; nil for plain MDP clients, which get no header back.
     let clientHeader: ColonyHeader?
-    /// The header frame as received, forwarded to workers that read headers.
-    let headerFrame: Frame?
+    /// The header Colony agents get: the client's, plus the capability asked for.
+    let agentHeader: [UInt8]
     /// Body frames (without the header); copies go to workers so a retry can resend them.
     let body: [Frame]
     unowned let service: Service
@@ -24,7 +24,7 @@ final class PendingRequest {
     var answered = false
 
     init(
-        token: UInt64, client: PeerID, clientDialect: Dialect, clientHeader: ColonyHeader?, headerFrame: Frame?,
+        token: UInt64, client: PeerID, clientDialect: Dialect, clientHeader: ColonyHeader?,
         body: [Frame], service: Service, arrivedAt: MonotonicTime, queueDeadline: MonotonicTime,
         clientDeadline: MonotonicTime?
     ) {
@@ -32,7 +32,9 @@ final class PendingRequest {
         self.client = client
         self.clientDialect = clientDialect
         self.clientHeader = clientHeader
-        self.headerFrame = headerFrame
+        var forAgents = clientHeader ?? ColonyHeader()
+        forAgents.capability = service.name
+        self.agentHeader = forAgents.encoded()
         self.body = body
         self.service = service
         self.arrivedAt = arrivedAt

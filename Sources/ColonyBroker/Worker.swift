@@ -11,7 +11,8 @@ final class Worker {
     let name: String
     let processID: Int?
     var services: [Service] = []
-    let capacity: Int
+    /// Requests it may hold at once; a Colony agent lowers it to 0 while draining.
+    var capacity: Int
     /// Tokens of the requests it holds.
     var held: Set<UInt64> = []
     /// When it last freed a slot; lower means idle longer.

@@ -31,10 +31,11 @@ extension ColonyHeader {
         if let errorCode { put(.errorCode, errorCode.rawValue.utf8) }
         if let errorMessage { put(.errorMessage, errorMessage.utf8) }
         if let agent { put(.agent, agent.utf8) }
-        for capability in capabilities { put(.capability, capability.utf8) }
+        for capability in capabilities { put(.offeredCapability, capability.utf8) }
         if let capacity { put(.capacity, number: UInt64(capacity)) }
         if let processID { put(.processID, number: UInt64(processID)) }
         if let timestampMilliseconds { put(.timestamp, number: timestampMilliseconds) }
+        if let capability { put(.requestedCapability, capability.utf8) }
         return out
     }
 
@@ -83,7 +84,7 @@ extension ColonyHeader {
             case .errorCode: errorCode = ErrorCode(try text())
             case .errorMessage: errorMessage = try text()
             case .agent: agent = try text()
-            case .capability: capabilities.append(try text())
+            case .offeredCapability: capabilities.append(try text())
             case .capacity:
                 guard let capacity = UInt32(exactly: try number()) else { throw .invalidValue(tag: tag) }
                 self.capacity = capacity
@@ -91,6 +92,7 @@ extension ColonyHeader {
                 guard let pid = UInt32(exactly: try number()) else { throw .invalidValue(tag: tag) }
                 processID = pid
             case .timestamp: timestampMilliseconds = try number()
+            case .requestedCapability: capability = try text()
             }
         }
     }

@@ -40,13 +40,15 @@ public struct ColonyHeader: Sendable, Hashable {
     public var processID: UInt32?
     /// Events: publication time in milliseconds since the Unix epoch.
     public var timestampMilliseconds: UInt64?
+    /// Requests to agents: the capability asked for (set by the broker).
+    public var capability: String?
 
     public init(
         requestID: UInt64? = nil, correlationID: String? = nil, step: String? = nil,
         attempt: UInt32? = nil, idempotencyKey: String? = nil, deadlineMilliseconds: UInt64? = nil,
         status: Status? = nil, errorCode: ErrorCode? = nil, errorMessage: String? = nil,
         agent: String? = nil, capabilities: [String] = [], capacity: UInt32? = nil,
-        processID: UInt32? = nil, timestampMilliseconds: UInt64? = nil
+        processID: UInt32? = nil, timestampMilliseconds: UInt64? = nil, capability: String? = nil
     ) {
         self.requestID = requestID
         self.correlationID = correlationID
@@ -62,6 +64,7 @@ public struct ColonyHeader: Sendable, Hashable {
         self.capacity = capacity
         self.processID = processID
         self.timestampMilliseconds = timestampMilliseconds
+        self.capability = capability
     }
 
     /// A reply header carrying `error`.
@@ -98,8 +101,9 @@ enum HeaderTag: UInt8 {
     case errorCode = 8
     case errorMessage = 9
     case agent = 10
-    case capability = 11
+    case offeredCapability = 11
     case capacity = 12
     case processID = 13
     case timestamp = 14
+    case requestedCapability = 15
 }

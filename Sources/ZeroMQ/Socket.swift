@@ -100,6 +100,9 @@ public final class Socket {
     /// XPUB: pass every (un)subscription upstream, duplicates included.
     public func setXPublisherVerbose(_ on: Bool) throws(ZMQError) { try setOption(ZMQ_XPUB_VERBOSE, on ? 1 : 0) }
 
+    /// How long close waits for unsent messages (0 = drop them at once, the default here).
+    public func setLinger(milliseconds: Int32) throws(ZMQError) { try setOption(ZMQ_LINGER, milliseconds) }
+
     /// Whether a message can be received now without blocking.
     public var isReadable: Bool { option(ZMQ_EVENTS) & Int32(ZMQ_POLLIN) != 0 }
 

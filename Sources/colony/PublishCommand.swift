@@ -1,6 +1,40 @@
 import ArgumentParser
+import ColonyAgent
+import Foundation
 
+/// `colony publish TOPIC [JSON]`: publishes one event.
 struct PublishCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "publish")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "publish",
+        abstract: "Publish an event on a topic."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The dotted topic, e.g. market.tick.")
+    var topic: String
+
+    @Argument(help: "The payload as JSON ('-' reads standard input; omitted sends {}).")
+    var payload: String?
+
+    @Option(help: "Correlation id (workflow run) to attach to the event.")
+    var correlationID: String?
+
+    @Option(help: "Milliseconds to wait for the connection before publishing (events sent before it is up are lost).")
+    var connectWaitMs: Int = 300
+
+    func run() async throws {
+        let configuration = try global.loadConfiguration()
+        global.bootstrapLogging(configuration, defaultLevel: .warning)
+        guard !topic.isEmpty, !topic.contains(" ") else { throw ValidationError("the topic must be a dotted name without spaces") }
+        var text = payload ?? "{}"
+        if text == "-" { text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
+        let bytes = try validatedJSON(text, what: "the payload")
+        let publisher = Publisher(endpoints: connection.endpoints(configuration), source: "cli")
+        try await publisher.connect()
+        try await Task.sleep(for: .milliseconds(connectWaitMs))
+        try await publisher.publish(topic, payload: bytes, metadata: RequestMetadata(correlationID: correlationID))
+        await publisher.close(linger: .seconds(1))
+    }
 }

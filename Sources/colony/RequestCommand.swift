@@ -1,6 +1,93 @@
 import ArgumentParser
+import ColonyAgent
+import ColonyWire
+import Foundation
 
+/// `colony request CAPABILITY [JSON]`: calls a capability and prints the reply.
 struct RequestCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "request")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "request",
+        abstract: "Call a capability and print its reply.",
+        discussion: """
+        Exit codes: 0 success, 1 the agent answered with an error, 2 bad usage,
+        3 no agent offers the capability, 4 timed out, 5 broker unreachable.
+        """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The capability, e.g. math.add.")
+    var capability: String
+
+    @Argument(help: "The request body as JSON ('-' reads standard input; omitted sends {}).")
+    var body: String?
+
+    @Option(help: "Seconds to wait for the reply.")
+    var timeout: Double = 30
+
+    @Flag(help: "Send the body as raw bytes, without checking it is JSON.")
+    var raw = false
+
+    @Flag(help: "Print partial replies as they arrive (MDP/0.2 streaming).")
+    var stream = false
+
+    @Option(help: "Correlation id (workflow run) to attach to the request.")
+    var correlationID: String?
+
+    @Flag(help: "Print the reply with its metadata as one JSON object.")
+    var json = false
+
+    func run() async throws {
+        let configuration = try global.loadConfiguration()
+        global.bootstrapLogging(configuration, defaultLevel: .warning)
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        var text = body ?? "{}"
+        if text == "-" {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        }
+        let payload = raw ? Array(text.utf8) : try validatedJSON(text, what: "the request body")
+        let client = ColonyClient(endpoints: connection.endpoints(configuration))
+        let metadata = RequestMetadata(correlationID: correlationID)
+        let started = ContinuousClock.now
+        do {
+            if stream {
+                for try await reply in client.stream(capability, body: [payload], timeout: duration(seconds: timeout), metadata: metadata) {
+                    printReply(reply, elapsed: ContinuousClock.now - started)
+                }
+            } else {
+                let reply = try await client.request(capability, body: [payload], timeout: duration(seconds: timeout), metadata: metadata)
+                printReply(reply, elapsed: ContinuousClock.now - started)
+            }
+        } catch let error as RequestError {
+            if json {
+                Console.line(prettyJSON(FailureOutput(error: error)))
+            }
+            throw report(error)
+        }
+    }
+
+    private func printReply(_ reply: Reply, elapsed: Duration) {
+        guard json else {
+            Console.line(reply.text)
+            return
+        }
+        Console.line(prettyJSON(ReplyOutput(
+            capability: capability, agent: reply.header?.agent, partial: reply.isPartial,
+            elapsedMilliseconds: (elapsed.milliseconds * 1000).rounded() / 1000, body: reply.text
+        )))
+    }
+
+    struct ReplyOutput: Encodable {
+        var capability: String
+        var agent: String?
+        var partial: Bool
+        var elapsedMilliseconds: Double
+        var body: String
+    }
+
+    struct FailureOutput: Encodable {
+        var error: String
+        init(error: RequestError) { self.error = "\(error)" }
+    }
 }

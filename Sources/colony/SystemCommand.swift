@@ -1,6 +1,74 @@
 import ArgumentParser
+import ColonyAgent
+import ColonyWire
+import Foundation
 
+/// `colony system …`: the state of the whole bus.
 struct SystemCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "system")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "system",
+        abstract: "Check the broker and what is connected to it.",
+        subcommands: [Health.self]
+    )
+
+    struct Health: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Is the broker reachable, and which agents and capabilities are there?",
+            discussion: "Exit codes: 0 healthy, 5 broker unreachable."
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Flag(help: "Print JSON for scripts.") var json = false
+        @Option(help: "Seconds to wait for the broker.") var timeout: Double = 3
+
+        struct Report: Encodable {
+            var broker: String
+            var reachable: Bool
+            var uptimeSeconds: Double?
+            var agents: Int
+            var capabilities: [CapabilityRecord]
+            var statistics: BrokerStatistics?
+            var error: String?
+        }
+
+        func run() async throws {
+            let configuration = try global.loadConfiguration()
+            global.bootstrapLogging(configuration, defaultLevel: .warning)
+            let endpoints = connection.endpoints(configuration)
+            let client = ColonyClient(endpoints: endpoints, connectTimeout: duration(seconds: timeout))
+            let report: Report
+            do {
+                let statistics = try await client.statistics(timeout: duration(seconds: timeout))
+                let directory = try await client.directory(timeout: duration(seconds: timeout))
+                report = Report(
+                    broker: endpoints.requests, reachable: true, uptimeSeconds: statistics.uptimeSeconds,
+                    agents: directory.agents.count, capabilities: directory.capabilities, statistics: statistics
+                )
+            } catch {
+                report = Report(broker: endpoints.requests, reachable: false, agents: 0, capabilities: [], error: "\(error)")
+            }
+            if json {
+                Console.line(prettyJSON(report))
+            } else {
+                print(report)
+            }
+            if !report.reachable { throw ExitCode(ExitStatus.unreachable) }
+        }
+
+        private func print(_ report: Report) {
+            guard report.reachable, let statistics = report.statistics else {
+                Console.line("broker  \(report.broker)  UNREACHABLE (\(report.error ?? "no answer"))")
+                return
+            }
+            Console.line("broker  \(report.broker)  ok  up \(Int(report.uptimeSeconds ?? 0))s  requests \(statistics.requestsReceived)  malformed \(statistics.malformedMessages)")
+            Console.line("agents  \(report.agents) connected")
+            guard !report.capabilities.isEmpty else { return }
+            var table = Table("CAPABILITY", "AGENTS", "QUEUED", "SERVED")
+            for capability in report.capabilities {
+                table.add(capability.name, "\(capability.agents)", "\(capability.queued)", "\(capability.served)")
+            }
+            Console.line(table.rendered)
+        }
+    }
 }

@@ -1,6 +1,57 @@
 import ArgumentParser
+import ColonyAgent
+import ColonyWire
+import Foundation
 
+/// `colony watch [PREFIX…]`: prints events as they arrive, one line each, until Ctrl-C.
 struct WatchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "watch")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Print events as they arrive, one line each, until interrupted."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "Topic prefixes such as 'workflow.*' or 'agent.' (none = everything).")
+    var prefixes: [String] = []
+
+    @Flag(help: "Print each event as one JSON object.")
+    var json = false
+
+    @Option(help: "Exit after this many events.")
+    var count: Int?
+
+    func run() async throws {
+        let configuration = try global.loadConfiguration()
+        global.bootstrapLogging(configuration, defaultLevel: .warning)
+        let subscriber = Subscriber(endpoints: connection.endpoints(configuration))
+        let events = try await subscriber.subscribe(prefixes)
+        let stopper = SignalStopper { Task { await subscriber.close() } }
+        var seen = 0
+        for await event in events {
+            Console.line(json ? jsonLine(event) : textLine(event))
+            seen += 1
+            if let count, seen >= count { break }
+        }
+        await subscriber.close()
+        withExtendedLifetime(stopper) {}
+    }
+
+    private func textLine(_ event: Event) -> String {
+        var line = "\(formatTimestamp(event.header?.timestampMilliseconds)) \(event.topic) \(event.text)"
+        if let correlation = event.header?.correlationID { line += " correlation_id=\(correlation)" }
+        if let source = event.header?.agent { line += " from=\(source)" }
+        return line
+    }
+
+    private func jsonLine(_ event: Event) -> String {
+        let payload = (try? JSONSerialization.jsonObject(with: Data(event.payload), options: [.fragmentsAllowed])) ?? event.text
+        var object: [String: Any] = ["topic": event.topic, "payload": payload]
+        if let timestamp = event.header?.timestampMilliseconds { object["ts"] = formatTimestamp(timestamp) }
+        if let correlation = event.header?.correlationID { object["correlation_id"] = correlation }
+        if let source = event.header?.agent { object["from"] = source }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
 }

@@ -1,0 +1,127 @@
+import ColonyWire
+import Foundation
+import Logging
+
+/// An agent: a named set of capabilities and event handlers that runs as a process.
+///
+/// ```swift
+/// var agent = Agent(name: "math")
+/// agent.capability("math.add") { (input: Operands, _) in Sum(result: input.a + input.b) }
+/// agent.on("market.tick") { (tick: Tick, context) in context.logger.info("tick \(tick.price)") }
+/// try await agent.run(endpoints: .defaults)
+/// ```
+public struct Agent: Sendable {
+    /// The agent's name, shown in the broker's directory and in logs.
+    public var name: String
+    /// How many requests the agent works on at once.
+    public var concurrency: Int
+    var capabilities: [String: CapabilityHandler] = [:]
+    var capabilityOrder: [String] = []
+    var eventHandlers: [EventHandler] = []
+
+    public init(name: String, concurrency: Int = 1) {
+        self.name = name
+        self.concurrency = max(1, concurrency)
+    }
+
+    /// The capabilities declared so far, in declaration order.
+    public var capabilityNames: [String] { capabilityOrder }
+
+    /// Declares a capability whose input and output are JSON-coded `Input` and `Output`.
+    public mutating func capability<Input: Decodable & Sendable, Output: Encodable & Sendable>(
+        _ name: String, _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
+    ) {
+        register(name) { request, context in
+            let input = try JSONCoding.decode(Input.self, from: request.body)
+            let output = try await handler(input, context)
+            return try JSONCoding.encode(output)
+        }
+    }
+
+    /// Declares a capability that works on raw bytes (the body frames joined).
+    public mutating func rawCapability(
+        _ name: String, _ handler: @escaping @Sendable ([UInt8], RequestContext) async throws -> [UInt8]
+    ) {
+        register(name) { request, context in try await handler(request.body, context) }
+    }
+
+    private mutating func register(_ name: String, _ run: @escaping CapabilityHandler.Body) {
+        precondition(!name.isEmpty && !name.hasPrefix(ManagementService.prefix), "invalid capability name '\(name)'")
+        if capabilities[name] == nil { capabilityOrder.append(name) }
+        capabilities[name] = CapabilityHandler(name: name, run: run)
+    }
+
+    /// Handles events whose topic starts with `topic` (a trailing `.*` is allowed), decoded as `Event`.
+    public mutating func on<Event: Decodable & Sendable>(
+        _ topic: String, _ handler: @escaping @Sendable (Event, EventContext) async throws -> Void
+    ) {
+        let prefix = Topics.subscriptionPrefix(for: topic)
+        eventHandlers.append(EventHandler(prefix: prefix, name: "\(name).on(\(topic))") { payload, context in
+            try await handler(try JSONCoding.decode(Event.self, from: payload), context)
+        })
+    }
+
+    /// Runs the agent until SIGINT/SIGTERM or `stop` is triggered: registers with the broker,
+    /// serves requests and events, reconnects after broker restarts, and shuts down gracefully.
+    public func run(options: AgentOptions) async throws {
+        let runtime = AgentRuntime(agent: self, options: options)
+        try await runtime.run()
+    }
+}
+
+/// A capability's handler working on raw bytes.
+struct CapabilityHandler: Sendable {
+    typealias Body = @Sendable (IncomingRequest, RequestContext) async throws -> [UInt8]
+    let name: String
+    let run: Body
+}
+
+/// An event handler matching a topic prefix.
+struct EventHandler: Sendable {
+    let prefix: String
+    let name: String
+    let run: @Sendable ([UInt8], EventContext) async throws -> Void
+}
+
+/// A request as the agent received it.
+struct IncomingRequest: Sendable {
+    let header: ColonyHeader?
+    let body: [UInt8]
+}
+
+/// How an agent connects and behaves.
+public struct AgentOptions: Sendable {
+    /// The broker's endpoints.
+    public var endpoints: BrokerEndpoints
+    /// Heartbeat interval; must match the broker's.
+    public var heartbeatInterval: Duration
+    /// Missed heartbeats before the broker is presumed gone and the agent reconnects.
+    public var liveness: Int
+    /// First and largest delay between reconnect attempts.
+    public var reconnectBackoff: (initial: Duration, max: Duration)
+    /// How long in-flight work may take to finish at shutdown.
+    public var shutdownGrace: Duration
+    /// Run handlers on the I/O thread (fastest for short, non-blocking handlers) rather
+    /// than the shared concurrent pool (safe for handlers that compute or block).
+    public var handlersOnIOThread: Bool
+    /// Stop on SIGINT/SIGTERM.
+    public var handlesSignals: Bool
+    /// The logger; metadata gains agent, capability and correlation id per message.
+    public var logger: Logger
+
+    public init(
+        endpoints: BrokerEndpoints = .defaults, heartbeatInterval: Duration = MDP.defaultHeartbeatInterval,
+        liveness: Int = MDP.defaultLiveness, reconnectBackoff: (initial: Duration, max: Duration) = (.milliseconds(100), .seconds(5)),
+        shutdownGrace: Duration = .seconds(10), handlersOnIOThread: Bool = false, handlesSignals: Bool = true,
+        logger: Logger = Logger(label: "agent")
+    ) {
+        self.endpoints = endpoints
+        self.heartbeatInterval = heartbeatInterval
+        self.liveness = liveness
+        self.reconnectBackoff = reconnectBackoff
+        self.shutdownGrace = shutdownGrace
+        self.handlersOnIOThread = handlersOnIOThread
+        self.handlesSignals = handlesSignals
+        self.logger = logger
+    }
+}

@@ -1,0 +1,333 @@
+import ColonyWire
+import Dispatch
+import Foundation
+import Logging
+import ZeroMQ
+
+/// Runs one agent: its worker connection to the broker (MDP/0.2 with Colony's header),
+/// heartbeats, reconnects, handler tasks, event subscription and graceful shutdown.
+///
+/// The actor's executor is the I/O thread that owns its sockets.
+actor AgentRuntime {
+    let agent: Agent
+    let options: AgentOptions
+    nonisolated let loop: IOLoop
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+
+    private var logger: Logger
+    private var worker: Socket?
+    private var workerWatch: IOLoop.WatchID?
+    private var lastHeard = MonotonicTime.now()
+    private var lastSent = MonotonicTime.now()
+    private var reconnectDelay: Duration
+    private var reconnectTimer: IOLoop.TimerID?
+    private var heartbeatTimer: IOLoop.TimerID?
+    private var inFlight = 0
+    private var draining = false
+    private var stopped: CheckedContinuation<Void, Never>?
+    private var isStopped = false
+    private var subscriber: Subscriber?
+    private var eventTask: Task<Void, Never>?
+    let publisher: Publisher
+
+    init(agent: Agent, options: AgentOptions, loop: IOLoop = ColonyIO.loop) {
+        self.agent = agent
+        self.options = options
+        self.loop = loop
+        self.reconnectDelay = options.reconnectBackoff.initial
+        var logger = options.logger
+        logger[metadataKey: "agent"] = "\(agent.name)"
+        self.logger = logger
+        self.publisher = Publisher(endpoints: options.endpoints, source: agent.name, loop: loop)
+    }
+
+    // MARK: Lifecycle
+
+    func run() async throws {
+        let signals = options.handlesSignals ? installSignalHandlers() : []
+        if !agent.capabilities.isEmpty { try connectWorker() }
+        try await startEvents()
+        try? await publisher.connect()
+        heartbeatTimer = loop.scheduleRepeating(every: options.heartbeatInterval / 2) { [weak self] in
+            self?.assumeIsolated { $0.heartbeatTick() }
+        }
+        logger.info("agent started", metadata: [
+            "capabilities": "\(agent.capabilityOrder.joined(separator: ","))",
+            "events": "\(agent.eventHandlers.map(\.prefix).joined(separator: ","))",
+            "concurrency": "\(agent.concurrency)", "broker": "\(options.endpoints.requests)",
+            "pid": "\(ProcessInfo.processInfo.processIdentifier)",
+        ])
+        if !isStopped {
+            await withCheckedContinuation { stopped = $0 }
+        }
+        withExtendedLifetime(signals) {}
+    }
+
+    /// Stops taking work, lets what runs finish (up to the grace period), then leaves.
+    func shutDown() {
+        guard !draining else { return }
+        draining = true
+        logger.info("agent stopping", metadata: ["in_flight": "\(inFlight)"])
+        // Capacity 0 tells the broker to send nothing new while in-flight work finishes.
+        sendHeartbeat(header: ColonyHeader(capacity: 0))
+        eventTask?.cancel()
+        if inFlight == 0 {
+            finish()
+        } else {
+            loop.schedule(after: options.shutdownGrace) { [weak self] in
+                self?.assumeIsolated { runtime in
+                    if !runtime.isStopped {
+                        runtime.logger.warning("grace period over; abandoning in-flight work", metadata: ["in_flight": "\(runtime.inFlight)"])
+                        runtime.finish()
+                    }
+                }
+            }
+        }
+    }
+
+    private func finish() {
+        guard !isStopped else { return }
+        isStopped = true
+        if worker != nil { sendCommand(0x06) }
+        closeWorker()
+        if let heartbeatTimer { loop.cancel(heartbeatTimer) }
+        if let reconnectTimer { loop.cancel(reconnectTimer) }
+        if let subscriber { Task { await subscriber.close() } }
+        Task { [publisher] in await publisher.close(linger: .milliseconds(200)) }
+        logger.info("agent stopped")
+        stopped?.resume()
+        stopped = nil
+    }
+
+    private nonisolated func installSignalHandlers() -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.loop.execute { self.assumeIsolated { $0.shutDown() } }
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    // MARK: Worker connection
+
+    private func connectWorker() throws(ZMQError) {
+        closeWorker()
+        let socket = try Socket(.dealer)
+        try socket.setSendHighWaterMark(100_000)
+        try socket.setReceiveHighWaterMark(100_000)
+        try socket.setReconnectInterval(milliseconds: 100, max: 5000)
+        try socket.connect(options.endpoints.requests)
+        worker = socket
+        workerWatch = loop.watch(socket) { [weak self] in self?.assumeIsolated { $0.receiveFromBroker() } }
+        let header = ColonyHeader(
+            agent: agent.name, capabilities: agent.capabilityOrder, capacity: UInt32(agent.concurrency),
+            processID: UInt32(ProcessInfo.processInfo.processIdentifier)
+        )
+        send([Frame(MDP.worker02), Frame([0x01]), Frame(agent.capabilityOrder[0]), Frame(header.encoded())])
+        lastHeard = .now()
+    }
+
+    private func closeWorker() {
+        if let workerWatch { loop.unwatch(workerWatch) }
+        workerWatch = nil
+        worker = nil
+    }
+
+    private func reconnect(after delay: Duration, why: String) {
+        guard reconnectTimer == nil, !isStopped else { return }
+        logger.warning("reconnecting to broker", metadata: ["why": "\(why)", "in": "\(delay)"])
+        if worker != nil { sendCommand(0x06) }
+        closeWorker()
+        reconnectTimer = loop.schedule(after: delay) { [weak self] in
+            self?.assumeIsolated { runtime in
+                runtime.reconnectTimer = nil
+                do {
+                    try runtime.connectWorker()
+                } catch {
+                    runtime.logger.error("cannot reconnect", metadata: ["error": "\(error)"])
+                    runtime.reconnect(after: runtime.options.reconnectBackoff.max, why: "\(error)")
+                }
+            }
+        }
+        reconnectDelay = min(reconnectDelay * 2, options.reconnectBackoff.max)
+    }
+
+    private func heartbeatTick() {
+        guard worker != nil, !isStopped else { return }
+        let now = MonotonicTime.now()
+        if now.since(lastHeard) > options.heartbeatInterval * options.liveness {
+            reconnect(after: reconnectDelay, why: "broker silent for \(options.liveness) heartbeats")
+            return
+        }
+        if now.since(lastSent) >= options.heartbeatInterval / 2 {
+            sendHeartbeat(header: draining ? ColonyHeader(capacity: 0) : nil)
+        }
+    }
+
+    private func sendHeartbeat(header: ColonyHeader?) {
+        guard worker != nil else { return }
+        var frames = [Frame(MDP.worker02), Frame([0x05])]
+        if let header { frames.append(Frame(header.encoded())) }
+        send(frames)
+    }
+
+    private func sendCommand(_ command: UInt8) {
+        send([Frame(MDP.worker02), Frame([command])])
+    }
+
+    private func send(_ frames: [Frame]) {
+        guard let worker else { return }
+        do {
+            try worker.send(message: frames, wait: false)
+            lastSent = .now()
+        } catch {
+            logger.error("send to broker failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func receiveFromBroker() {
+        guard let worker else { return }
+        var frames: [Frame] = []
+        for _ in 0..<1024 {
+            guard self.worker === worker, (try? worker.receiveMessage(into: &frames)) == true else { return }
+            lastHeard = .now()
+            handleBrokerMessage(frames)
+        }
+    }
+
+    private func handleBrokerMessage(_ frames: [Frame]) {
+        let start = frames.first?.isEmpty == true ? 1 : 0
+        guard frames.count >= start + 2, frames[start].equals(MDP.worker02), let command = frames[start + 1].singleByte else {
+            logger.debug("malformed message from broker dropped", metadata: ["frames": "\(frames.count)"])
+            return
+        }
+        switch command {
+        case 0x02:
+            reconnectDelay = options.reconnectBackoff.initial
+            handleRequest(frames, arguments: start + 2)
+        case 0x05:
+            reconnectDelay = options.reconnectBackoff.initial
+        case 0x06:
+            reconnect(after: reconnectDelay, why: "broker sent DISCONNECT")
+        default:
+            logger.debug("unexpected command from broker", metadata: ["command": "\(command)"])
+        }
+    }
+
+    // MARK: Requests
+
+    private func handleRequest(_ frames: [Frame], arguments: Int) {
+        guard frames.count >= arguments + 2, frames[arguments + 1].isEmpty else { return }
+        let token = frames[arguments]
+        var bodyStart = arguments + 2
+        var header: ColonyHeader?
+        if bodyStart < frames.count, ColonyHeader.isHeader(frames[bodyStart]) {
+            header = try? ColonyHeader(decoding: frames[bodyStart])
+            bodyStart += 1
+        }
+        let body = frames[bodyStart...].flatMap(\.bytes)
+        let name = header?.capability ?? (agent.capabilityOrder.count == 1 ? agent.capabilityOrder[0] : "")
+        guard let handler = agent.capabilities[name] else {
+            reply(token: token, to: header, .failure(WireError(.unknownCapability, "agent \(agent.name) does not offer '\(name)'")))
+            return
+        }
+        guard !draining else {
+            reply(token: token, to: header, .failure(WireError(.unavailable, "agent \(agent.name) is shutting down")))
+            return
+        }
+        let requestHeader = header
+        let tokenBytes = token.bytes
+        let metadata = RequestMetadata(header)
+        var requestLogger = logger
+        requestLogger[metadataKey: "capability"] = "\(name)"
+        if let correlation = metadata.correlationID { requestLogger[metadataKey: "correlation_id"] = "\(correlation)" }
+        let context = RequestContext(
+            capability: name, agent: agent.name, metadata: metadata,
+            deadlineMilliseconds: header?.deadlineMilliseconds, logger: requestLogger,
+            partials: PartialReplySink { [weak self] body in
+                await self?.sendPartial(token: tokenBytes, to: requestHeader, body: body)
+            }
+        )
+        inFlight += 1
+        let request = IncomingRequest(header: header, body: body)
+        let executor: (any TaskExecutor)? = options.handlersOnIOThread ? loop : nil
+        Task(executorPreference: executor) { [weak self] in
+            let result: Result<[UInt8], WireError>
+            do {
+                result = .success(try await RequestMetadata.$current.withValue(metadata) {
+                    try await handler.run(request, context)
+                })
+            } catch let error as WireError {
+                result = .failure(error)
+            } catch {
+                result = .failure(WireError(.handlerFailed, "\(error)"))
+            }
+            await self?.complete(token: tokenBytes, header: requestHeader, result: result, logger: requestLogger)
+        }
+    }
+
+    private func complete(token: [UInt8], header: ColonyHeader?, result: Result<[UInt8], WireError>, logger requestLogger: Logger) {
+        inFlight -= 1
+        if case .failure(let error) = result {
+            requestLogger.warning("handler failed", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
+        }
+        reply(token: Frame(token), to: header, result)
+        if draining && inFlight == 0 { finish() }
+    }
+
+    private func reply(token: Frame, to header: ColonyHeader?, _ result: Result<[UInt8], WireError>, partial: Bool = false) {
+        var replyHeader = ColonyHeader(requestID: header?.requestID, agent: agent.name)
+        let body: [UInt8]
+        switch result {
+        case .success(let bytes):
+            body = bytes
+        case .failure(let error):
+            replyHeader.status = .error
+            replyHeader.errorCode = error.code
+            replyHeader.errorMessage = error.message
+            body = error.jsonBody
+        }
+        send([Frame(MDP.worker02), Frame([partial ? 0x03 : 0x04]), token, Frame(), Frame(replyHeader.encoded()), Frame(body)])
+    }
+
+    private func sendPartial(token: [UInt8], to header: ColonyHeader?, body: [UInt8]) {
+        reply(token: Frame(token), to: header, .success(body), partial: true)
+    }
+
+    // MARK: Events
+
+    private func startEvents() async throws {
+        guard !agent.eventHandlers.isEmpty else { return }
+        let subscriber = Subscriber(endpoints: options.endpoints, loop: loop)
+        self.subscriber = subscriber
+        let stream = try await subscriber.subscribe(agent.eventHandlers.map(\.prefix))
+        let handlers = agent.eventHandlers
+        let name = agent.name
+        let baseLogger = logger
+        let executor: (any TaskExecutor)? = options.handlersOnIOThread ? loop : nil
+        eventTask = Task(executorPreference: executor) {
+            for await event in stream {
+                for handler in handlers where event.topic.hasPrefix(handler.prefix) {
+                    let metadata = RequestMetadata(event.header)
+                    var eventLogger = baseLogger
+                    eventLogger[metadataKey: "topic"] = "\(event.topic)"
+                    if let correlation = metadata.correlationID { eventLogger[metadataKey: "correlation_id"] = "\(correlation)" }
+                    let context = EventContext(topic: event.topic, agent: name, metadata: metadata, publisher: event.header?.agent, logger: eventLogger)
+                    Task(executorPreference: executor) {
+                        do {
+                            try await RequestMetadata.$current.withValue(metadata) {
+                                try await handler.run(event.payload, context)
+                            }
+                        } catch {
+                            eventLogger.warning("event handler failed", metadata: ["handler": "\(handler.name)", "error": "\(error)"])
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

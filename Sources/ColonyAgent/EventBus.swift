@@ -1,0 +1,139 @@
+import ColonyWire
+import Foundation
+import ZeroMQ
+
+/// An event as subscribers receive it.
+public struct Event: Sendable, Hashable {
+    /// The dotted topic (`market.tick`).
+    public var topic: String
+    /// The event's Colony header (correlation id, publisher, timestamp), if it had one.
+    public var header: ColonyHeader?
+    /// The payload, usually JSON.
+    public var payload: [UInt8]
+
+    public init(topic: String, header: ColonyHeader?, payload: [UInt8]) {
+        self.topic = topic
+        self.header = header
+        self.payload = payload
+    }
+
+    /// The payload as UTF-8 text.
+    public var text: String { String(decoding: payload, as: UTF8.self) }
+
+    /// Parses `[topic, header?, payload...]`; nil if the topic is not UTF-8.
+    init?(frames: [Frame]) {
+        guard let first = frames.first, let topic = first.string else { return nil }
+        var index = 1
+        var header: ColonyHeader?
+        if index < frames.count, ColonyHeader.isHeader(frames[index]) {
+            header = try? ColonyHeader(decoding: frames[index])
+            index += 1
+        }
+        self.init(topic: topic, header: header, payload: frames[index...].flatMap(\.bytes))
+    }
+}
+
+/// Publishes events into the broker's event proxy (its publish endpoint).
+public actor Publisher {
+    public nonisolated let endpoints: BrokerEndpoints
+    nonisolated let loop: IOLoop
+    /// The name put in published events' headers.
+    public nonisolated let source: String?
+    private var socket: Socket?
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+
+    public init(endpoints: BrokerEndpoints, source: String? = nil, loop: IOLoop = ColonyIO.loop) {
+        self.endpoints = endpoints
+        self.source = source
+        self.loop = loop
+    }
+
+    /// Connects now, so that events published soon after are not lost while connecting.
+    public func connect() throws(ZMQError) {
+        _ = try connectedSocket()
+    }
+
+    /// Publishes `payload` on `topic`. Metadata defaults to that of the message being handled.
+    public func publish(_ topic: String, payload: [UInt8], metadata: RequestMetadata? = nil) throws(ZMQError) {
+        let meta = metadata ?? RequestMetadata.current ?? RequestMetadata()
+        var header = meta.header()
+        header.agent = source
+        header.timestampMilliseconds = WallClock.nowMilliseconds()
+        let frames = [Frame(topic), Frame(header.encoded()), Frame(payload)]
+        try connectedSocket().send(message: frames, wait: false)
+    }
+
+    /// Publishes `value` encoded as JSON on `topic`.
+    public func publish<T: Encodable & Sendable>(_ topic: String, _ value: T, metadata: RequestMetadata? = nil) throws {
+        try publish(topic, payload: JSONCoding.encode(value), metadata: metadata)
+    }
+
+    /// Closes the socket, waiting up to `linger` for queued events to leave.
+    public func close(linger: Duration = .zero) {
+        if let socket, linger > .zero { try? socket.setLinger(milliseconds: Int32(linger.milliseconds)) }
+        socket = nil
+    }
+
+    private func connectedSocket() throws(ZMQError) -> Socket {
+        if let socket { return socket }
+        let socket = try Socket(.publisher)
+        try socket.setSendHighWaterMark(100_000)
+        try socket.connect(endpoints.publish)
+        self.socket = socket
+        return socket
+    }
+}
+
+/// Receives events from the broker's event proxy (its subscribe endpoint).
+public actor Subscriber {
+    public nonisolated let endpoints: BrokerEndpoints
+    nonisolated let loop: IOLoop
+    private var socket: Socket?
+    private var watch: IOLoop.WatchID?
+    private var continuation: AsyncStream<Event>.Continuation?
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+
+    public init(endpoints: BrokerEndpoints, loop: IOLoop = ColonyIO.loop) {
+        self.endpoints = endpoints
+        self.loop = loop
+    }
+
+    /// Subscribes to topics starting with any of `prefixes` (`""` = all; `a.*` means `a.`)
+    /// and returns the events as they arrive. One stream per subscriber.
+    public func subscribe(_ prefixes: [String]) throws(ZMQError) -> AsyncStream<Event> {
+        let socket = try Socket(.subscriber)
+        try socket.setReceiveHighWaterMark(100_000)
+        for prefix in prefixes.isEmpty ? [""] : prefixes {
+            try socket.subscribe(Topics.subscriptionPrefix(for: prefix))
+        }
+        try socket.connect(endpoints.subscribe)
+        self.socket = socket
+        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
+        self.continuation = continuation
+        continuation.onTermination = { [loop] _ in
+            loop.execute { [weak self] in self?.assumeIsolated { $0.close() } }
+        }
+        watch = loop.watch(socket) { [weak self] in self?.assumeIsolated { $0.receive() } }
+        return stream
+    }
+
+    /// Stops the subscription and ends the stream.
+    public func close() {
+        if let watch { loop.unwatch(watch) }
+        watch = nil
+        socket = nil
+        continuation?.finish()
+        continuation = nil
+    }
+
+    private func receive() {
+        guard let socket else { return }
+        var frames: [Frame] = []
+        for _ in 0..<1024 {
+            guard (try? socket.receiveMessage(into: &frames)) == true else { return }
+            if let event = Event(frames: frames) { continuation?.yield(event) }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ColonyWire
+import Logging
+
+/// What a capability handler knows about the request it is serving.
+public struct RequestContext: Sendable {
+    /// The capability being served.
+    public let capability: String
+    /// The agent's name.
+    public let agent: String
+    /// Workflow metadata (correlation id, step, attempt, idempotency key).
+    public let metadata: RequestMetadata
+    /// The client's deadline, in milliseconds since the Unix epoch, if it set one.
+    public let deadlineMilliseconds: UInt64?
+    /// A logger carrying agent, capability and correlation id.
+    public let logger: Logger
+    let partials: PartialReplySink?
+
+    /// Sends a partial reply now (MDP/0.2 streaming); the handler's return value is the final one.
+    public func sendPartial<T: Encodable & Sendable>(_ value: T) async throws {
+        guard let partials else { return }
+        await partials.send(try JSONCoding.encode(value))
+    }
+}
+
+/// What an event handler knows about the event it is handling.
+public struct EventContext: Sendable {
+    /// The event's topic.
+    public let topic: String
+    /// The agent's name.
+    public let agent: String
+    /// Workflow metadata from the event's header.
+    public let metadata: RequestMetadata
+    /// Who published it (from the header), if known.
+    public let publisher: String?
+    /// A logger carrying agent, topic and correlation id.
+    public let logger: Logger
+}
+
+/// Delivers partial replies of one request back through the agent's socket.
+struct PartialReplySink: Sendable {
+    let send: @Sendable ([UInt8]) async -> Void
+
+    func send(_ body: [UInt8]) async { await send(body) }
+}

@@ -1,0 +1,41 @@
+import ColonyWire
+import Foundation
+
+/// JSON coding for payloads, with errors that say what was expected.
+enum JSONCoding {
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(WireError) -> T {
+        if T.self == Empty.self, bytes.isEmpty { return Empty() as! T }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw WireError(.badRequest, "expected \(T.self): \(describe(error))")
+        } catch {
+            throw WireError(.badRequest, "expected \(T.self): \(error)")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "" : " at \(keys.joined(separator: "."))"
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing field '\(key.stringValue)'\(path(context))"
+        case .typeMismatch(let type, let context): return "expected \(type)\(path(context))"
+        case .valueNotFound(let type, let context): return "missing \(type)\(path(context))"
+        case .dataCorrupted(let context): return "not valid JSON\(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}
+
+/// A payload with no content, for capabilities that take or return nothing.
+public struct Empty: Codable, Sendable, Hashable {
+    public init() {}
+}

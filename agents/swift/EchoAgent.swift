@@ -1,0 +1,28 @@
+import ColonyAgent
+
+/// `echo`: answers every request with its own body; `echo.stream` shows partial replies.
+public enum EchoAgent {
+    /// Input of `echo.stream`: send `text` back `count` times as partial replies.
+    public struct StreamRequest: Codable, Sendable {
+        public var text: String
+        public var count: Int
+    }
+
+    /// One piece of an `echo.stream` answer.
+    public struct StreamPart: Codable, Sendable {
+        public var index: Int
+        public var text: String
+    }
+
+    public static func make(concurrency: Int = 16) -> Agent {
+        var agent = Agent(name: "echo", concurrency: concurrency)
+        agent.rawCapability("echo") { body, _ in body }
+        agent.capability("echo.stream") { (request: StreamRequest, context) in
+            for index in 0..<max(0, request.count - 1) {
+                try await context.sendPartial(StreamPart(index: index, text: request.text))
+            }
+            return StreamPart(index: max(0, request.count - 1), text: request.text)
+        }
+        return agent
+    }
+}
