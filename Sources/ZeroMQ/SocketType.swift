@@ -2,7 +2,7 @@ import CZeroMQ
 
 /// The classic ZeroMQ socket types (libzmq 4.3 without the draft API).
 public enum SocketType: Sendable {
-    case router, dealer, request, reply, publisher, subscriber, xPublisher, xSubscriber, pair
+    case router, dealer, request, reply, publisher, subscriber, xPublisher, xSubscriber, pair, push, pull
 
     var rawValue: Int32 {
         switch self {
@@ -15,6 +15,8 @@ public enum SocketType: Sendable {
         case .xPublisher: return ZMQ_XPUB
         case .xSubscriber: return ZMQ_XSUB
         case .pair: return ZMQ_PAIR
+        case .push: return ZMQ_PUSH
+        case .pull: return ZMQ_PULL
         }
     }
 }

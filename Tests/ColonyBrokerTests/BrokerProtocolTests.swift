@@ -1,0 +1,180 @@
+import ColonyBroker
+import ColonyWire
+import Foundation
+import Testing
+import ZeroMQ
+
+/// The broker against hand-written MDP peers of every dialect, as other languages' clients
+/// and workers would speak it.
+@Suite(.serialized) struct BrokerProtocolTests {
+    /// An MDP/0.1 worker: READY, then answers one request by echoing it upper-cased.
+    func serveOne(_ worker: Peer) throws -> [[UInt8]]? {
+        guard let request = try worker.receiveSkippingHeartbeats() else { return nil }
+        // "", MDPW01, REQUEST, client address, "", body...
+        #expect(request[0] == [] && request[1] == MDP.worker01 && request[2] == [0x02] && request[4] == [])
+        let body = request[5...].map { bytes(text($0).uppercased()) }
+        try worker.send([[], MDP.worker01, [0x03], request[3], []] + body)
+        return request
+    }
+
+    @Test func mdp01ClientAndWorker() throws {
+        let broker = try RunningBroker()
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker01, [0x01], bytes("upper")])
+        let client = try Peer(.request, connectTo: broker.endpoints.requests)
+        try client.send([MDP.client01, bytes("upper"), bytes("hello"), bytes("world")])
+        let request = try #require(try serveOne(worker))
+        #expect(!ColonyHeader.isHeader(request[5]), "plain workers never see a Colony header")
+        let reply = try #require(try client.receive())
+        #expect(reply == [MDP.client01, bytes("upper"), bytes("HELLO"), bytes("WORLD")])
+    }
+
+    @Test func mdp02ClientsGetFinalInTheirOwnDialect() throws {
+        let broker = try RunningBroker()
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker01, [0x01], bytes("upper")])
+        let plain = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try plain.send([MDP.client02, [0x01], bytes("upper"), bytes("a")])
+        _ = try serveOne(worker)
+        #expect(try plain.receive() == [MDP.client02, [0x03], bytes("upper"), bytes("A")])
+
+        let delimited = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try delimited.send([[], MDP.client02, [0x01], bytes("upper"), bytes("b")])
+        _ = try serveOne(worker)
+        #expect(try delimited.receive() == [[], MDP.client02, [0x03], bytes("upper"), bytes("B")])
+    }
+
+    @Test func mdp02WorkerStreamsPartialsToMdp02Clients() throws {
+        let broker = try RunningBroker()
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([MDP.worker02, [0x01], bytes("count")])
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try client.send([MDP.client02, [0x01], bytes("count"), bytes("go")])
+        let request = try #require(try worker.receiveSkippingHeartbeats())
+        #expect(request[0] == MDP.worker02 && request[1] == [0x02] && request[3] == [])
+        try worker.send([MDP.worker02, [0x03], request[2], [], bytes("1")])
+        try worker.send([MDP.worker02, [0x03], request[2], [], bytes("2")])
+        try worker.send([MDP.worker02, [0x04], request[2], [], bytes("done")])
+        #expect(try client.receive() == [MDP.client02, [0x02], bytes("count"), bytes("1")])
+        #expect(try client.receive() == [MDP.client02, [0x02], bytes("count"), bytes("2")])
+        #expect(try client.receive() == [MDP.client02, [0x03], bytes("count"), bytes("done")])
+    }
+
+    @Test func mmiServiceAnswers200404And501() throws {
+        let broker = try RunningBroker()
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker01, [0x01], bytes("echo")])
+        let client = try Peer(.request, connectTo: broker.endpoints.requests)
+        var answer = "404"
+        for _ in 0..<100 where answer != "200" {
+            try client.send([MDP.client01, bytes("mmi.service"), bytes("echo")])
+            answer = text(try #require(try client.receive())[2])
+        }
+        #expect(answer == "200")
+        try client.send([MDP.client01, bytes("mmi.service"), bytes("nobody")])
+        #expect(try client.receive()?[2] == bytes("404"))
+        try client.send([MDP.client01, bytes("mmi.whatever"), bytes("x")])
+        #expect(try client.receive()?[2] == bytes("501"))
+        try client.send([MDP.client01, bytes("mmi.directory")])
+        let directory = try JSONDecoder().decode(Directory.self, from: Data(try #require(try client.receive())[2]))
+        #expect(directory.agents.map(\.capabilities) == [["echo"]])
+    }
+
+    @Test func requestsWithoutAgentsExpireWithAClearError() throws {
+        let broker = try RunningBroker(expiry: .milliseconds(200))
+        let client = try Peer(.request, connectTo: broker.endpoints.requests)
+        try client.send([MDP.client01, bytes("ghost"), bytes("{}")])
+        let reply = try #require(try client.receive())
+        #expect(reply[0] == MDP.client01 && reply[1] == bytes("ghost"))
+        #expect(text(reply[2]).contains("\"code\":\"no_agent\""))
+    }
+
+    @Test func queuedRequestsGoToAWorkerThatArrivesLater() throws {
+        let broker = try RunningBroker()
+        let client = try Peer(.request, connectTo: broker.endpoints.requests)
+        try client.send([MDP.client01, bytes("late"), bytes("x")])
+        usleep(100_000)
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker01, [0x01], bytes("late")])
+        _ = try serveOne(worker)
+        #expect(try client.receive()?[2] == bytes("X"))
+    }
+
+    @Test func aRequestHeldByADeadWorkerGoesToAnother() throws {
+        let broker = try RunningBroker(heartbeat: .milliseconds(50), liveness: 3)
+        let doomed = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try doomed.send([[], MDP.worker01, [0x01], bytes("job")])
+        let client = try Peer(.request, connectTo: broker.endpoints.requests)
+        try client.send([MDP.client01, bytes("job"), bytes("work")])
+        _ = try #require(try doomed.receiveSkippingHeartbeats(), "the first worker gets the request")
+        // It never answers nor heartbeats; a second worker joins and must get the request.
+        let survivor = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try survivor.send([[], MDP.worker01, [0x01], bytes("job")])
+        var reply: [[UInt8]]?
+        let deadline = MonotonicTime.now() + .seconds(5)
+        while reply == nil, MonotonicTime.now() < deadline {
+            try survivor.send([[], MDP.worker01, [0x04]])
+            if let request = try survivor.receive(timeout: .milliseconds(20)), !Peer.isHeartbeat(request) {
+                try survivor.send([[], MDP.worker01, [0x03], request[3], [], bytes("saved")])
+            }
+            reply = try client.receive(timeout: .milliseconds(1))
+        }
+        #expect(reply?[2] == bytes("saved"))
+    }
+
+    @Test func secondReadyAndUnknownWorkersGetDisconnect() throws {
+        let broker = try RunningBroker()
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker01, [0x01], bytes("svc")])
+        try worker.send([[], MDP.worker01, [0x01], bytes("svc")])
+        #expect(try worker.receiveSkippingHeartbeats() == [[], MDP.worker01, [0x05]])
+        let stranger = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try stranger.send([MDP.worker02, [0x05]])
+        #expect(try stranger.receive() == [MDP.worker02, [0x06]])
+    }
+
+    @Test func brokerSendsHeartbeatsToIdleWorkers() throws {
+        let broker = try RunningBroker(heartbeat: .milliseconds(50))
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([MDP.worker02, [0x01], bytes("svc")])
+        #expect(try worker.receive() == [MDP.worker02, [0x05]])
+    }
+
+    @Test func colonyClientsGetTheirRequestIDAndTypedErrors() throws {
+        let broker = try RunningBroker(expiry: .milliseconds(100))
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        let header = ColonyHeader(requestID: 77, correlationID: "run-1").encoded()
+        try client.send([MDP.client02, [0x01], bytes("ghost"), header, bytes("{}")])
+        let reply = try #require(try client.receive())
+        let replyHeader = try ColonyHeader(decoding: reply[3])
+        #expect(replyHeader.requestID == 77)
+        #expect(replyHeader.error?.code == .noAgent)
+    }
+
+    /// Random frame sequences from many peers: the broker drops and counts them, and keeps serving.
+    @Test func randomGarbageIsDroppedAndCountedNeverFatal() throws {
+        let broker = try RunningBroker()
+        var generator = SystemRandomNumberGenerator()
+        let vocabulary: [[UInt8]] = [[], MDP.client01, MDP.client02, MDP.worker01, MDP.worker02, [1], [2], [3], [4], [5], [6],
+                                     bytes("svc"), bytes("mmi.service"), ColonyHeader(requestID: 1).encoded(), [0xC0, 0x43, 0x4C, 0x01, 9], [0xFF]]
+        var peers = try (0..<4).map { _ in try Peer(.dealer, connectTo: broker.endpoints.requests) }
+        for round in 0..<3000 {
+            let count = Int.random(in: 1...7, using: &generator)
+            let message = (0..<count).map { _ in
+                Bool.random(using: &generator) ? vocabulary.randomElement(using: &generator)!
+                    : (0..<Int.random(in: 0...12, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            }
+            try peers[round % peers.count].send(message)
+            if round % 500 == 0 { peers[round % peers.count] = try Peer(.dealer, connectTo: broker.endpoints.requests) }
+        }
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker01, [0x01], bytes("upper")])
+        let client = try Peer(.request, connectTo: broker.endpoints.requests)
+        try client.send([MDP.client01, bytes("upper"), bytes("still alive")])
+        _ = try serveOne(worker)
+        #expect(try client.receive()?[2] == bytes("STILL ALIVE"))
+        try client.send([MDP.client01, bytes("mmi.stats")])
+        let statistics = try JSONDecoder().decode(BrokerStatistics.self, from: Data(try #require(try client.receive())[2]))
+        #expect(statistics.malformedMessages > 100)
+    }
+}

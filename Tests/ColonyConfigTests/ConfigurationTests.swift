@@ -1,0 +1,55 @@
+import ColonyConfig
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func parsesEveryBrokerSetting() throws {
+        let text = """
+        broker:
+          endpoint: tcp://127.0.0.1:7000
+          heartbeat_interval: 500ms
+          heartbeat_liveness: 5
+          request_expiry: 2m
+        log:
+          format: json
+        """
+        let configuration = try ColonyConfiguration.parse(text, file: "c.yaml")
+        #expect(configuration.broker.endpoints.requests == "tcp://127.0.0.1:7000")
+        #expect(configuration.broker.endpoints.subscribe == "tcp://127.0.0.1:7002")
+        #expect(configuration.broker.heartbeatInterval == .milliseconds(500))
+        #expect(configuration.broker.liveness == 5)
+        #expect(configuration.broker.requestExpiry == .seconds(120))
+        #expect(configuration.logFormat == "json")
+    }
+
+    @Test func unknownKeysNameTheLineAndTheLikelyKey() {
+        let text = "broker:\n  endpoint: tcp://127.0.0.1:1\n  heartbeat_intervl: 1s\n"
+        #expect {
+            try ColonyConfiguration.parse(text, file: "c.yaml")
+        } throws: { error in
+            let error = error as? ConfigError
+            return error?.line == 3 && error?.hint == "did you mean 'heartbeat_interval'?" && error?.file == "c.yaml"
+        }
+    }
+
+    @Test func badValuesAreLocated() {
+        #expect(throws: ConfigError.self) { try ColonyConfiguration.parse("broker:\n  request_expiry: soon\n", file: "c.yaml") }
+        #expect(throws: ConfigError.self) { try ColonyConfiguration.parse("log:\n  format: xml\n", file: "c.yaml") }
+        #expect(throws: ConfigError.self) { try ColonyConfiguration.parse("broker: [1, 2]\n", file: "c.yaml") }
+        #expect(throws: ConfigError.self) { try ColonyConfiguration.parse("broker:\n  endpoint: [\n", file: "c.yaml") }
+    }
+
+    @Test func durations() {
+        #expect(parseDuration("250ms") == .milliseconds(250))
+        #expect(parseDuration("2.5s") == .milliseconds(2500))
+        #expect(parseDuration("5m") == .seconds(300))
+        #expect(parseDuration("1h") == .seconds(3600))
+        #expect(parseDuration("3") == .seconds(3))
+        #expect(parseDuration("-1s") == nil)
+        #expect(parseDuration("fast") == nil)
+    }
+
+    @Test func theShippedConfigurationIsValid() throws {
+        let configuration = try ColonyConfiguration.load(path: "configs/colony.yaml")
+        #expect(configuration.broker.endpoints.requests == "tcp://127.0.0.1:5555")
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import ZeroMQ
+
+@Suite struct SocketTests {
+    @Test func multipartMessagesArriveWhole() throws {
+        let server = try Socket(.router)
+        try server.bind("tcp://127.0.0.1:0")
+        let client = try Socket(.dealer)
+        try client.connect(server.lastEndpoint)
+        #expect(try client.send(message: [Frame(), Frame("hello"), Frame([1, 2, 3])], wait: true))
+        var received: [Frame]?
+        for _ in 0..<500 where received == nil {
+            received = try server.receiveMessage()
+            if received == nil { usleep(2000) }
+        }
+        let frames = try #require(received)
+        #expect(frames.count == 4)
+        #expect(frames[1].isEmpty)
+        #expect(frames[2].string == "hello")
+        #expect(frames[3].bytes == [1, 2, 3])
+        #expect(frames[2].hasMore && !frames[3].hasMore)
+    }
+
+    @Test func nothingWaitingIsNilNotAnError() throws {
+        let socket = try Socket(.dealer)
+        try socket.bind("inproc://nothing-waiting")
+        #expect(try socket.receiveMessage() == nil)
+    }
+
+    @Test func sendingToAnUnknownPeerIsHostUnreachable() throws {
+        let router = try Socket(.router)
+        try router.setRouterMandatory(true)
+        try router.bind("inproc://mandatory")
+        #expect(throws: ZMQError.hostUnreachable) { try router.send([9, 9, 9], more: true) }
+    }
+
+    @Test func badEndpointsAreTypedErrors() throws {
+        let socket = try Socket(.dealer)
+        #expect(throws: ZMQError.self) { try socket.bind("nonsense://x") }
+    }
+
+    @Test func framesCopyAndCompare() {
+        let frame = Frame(Array(repeating: UInt8(7), count: 100))
+        let copy = frame.copy()
+        #expect(copy.bytes == frame.bytes)
+        #expect(frame.equals(Array(repeating: 7, count: 100)))
+        #expect(!frame.equals([7]))
+        #expect(Frame([5]).singleByte == 5)
+    }
+}
+
+/// An actor whose executor is an IOLoop, as the client and agent are.
+actor LoopBound {
+    nonisolated let loop: IOLoop
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+    var ticks = 0
+    init(loop: IOLoop) { self.loop = loop }
+    func onLoopThread() -> Bool { loop.isCurrent }
+    func tick() { ticks += 1 }
+}
+
+@Suite struct IOLoopTests {
+    @Test func actorsRunOnTheLoopThread() async {
+        let loop = IOLoop.start(name: "test-loop")
+        defer { loop.stop() }
+        let bound = LoopBound(loop: loop)
+        #expect(await bound.onLoopThread())
+        #expect(!loop.isCurrent)
+    }
+
+    @Test func timersFireInOrderAndCancelledOnesDoNot() async {
+        let loop = IOLoop.start(name: "test-timers")
+        defer { loop.stop() }
+        let fired = await withCheckedContinuation { (continuation: CheckedContinuation<[Int], Never>) in
+            loop.execute {
+                nonisolated(unsafe) var order: [Int] = []
+                loop.schedule(after: .milliseconds(30)) { order.append(2) }
+                let cancelled = loop.schedule(after: .milliseconds(10)) { order.append(99) }
+                loop.schedule(after: .milliseconds(5)) { order.append(1) }
+                loop.cancel(cancelled)
+                loop.schedule(after: .milliseconds(60)) { continuation.resume(returning: order) }
+            }
+        }
+        #expect(fired == [1, 2])
+    }
+
+    @Test func socketCallbacksCanEnterTheActor() async throws {
+        let loop = IOLoop.start(name: "test-watch")
+        defer { loop.stop() }
+        let bound = LoopBound(loop: loop)
+        let endpoint = "inproc://watch-\(UUID().uuidString)"
+        let sender = try Socket(.push)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let isBound = DispatchSemaphore(value: 0)
+            loop.execute {
+                // The receiving socket is born on the loop thread, which owns it from then on.
+                guard let receiver = try? Socket(.pull), (try? receiver.bind(endpoint)) != nil else { return }
+                isBound.signal()
+                _ = loop.watch(receiver) {
+                    while (try? receiver.receiveMessage()) != nil {
+                        bound.assumeIsolated { $0.tick() }
+                    }
+                    if bound.assumeIsolated({ $0.ticks }) == 3 { continuation.resume() }
+                }
+            }
+            isBound.wait()
+            try? sender.connect(endpoint)
+            for index in 0..<3 { _ = try? sender.send("m\(index)", wait: true) }
+        }
+        #expect(await bound.ticks == 3)
+    }
+}
