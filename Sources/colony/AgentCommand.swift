@@ -98,6 +98,7 @@ struct AgentCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try global.loadConfiguration()
             global.bootstrapLogging(configuration)
+            ParentWatch.startIfRequested()
             if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
             guard let agent = ExampleAgents.make(name, concurrency: concurrency) else {
                 throw ValidationError("unknown agent '\(name)'; known: \(ExampleAgents.names.joined(separator: ", "))")

@@ -28,6 +28,7 @@ struct BrokerCommand: ParsableCommand {
     func run() throws {
         var configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration)
+        ParentWatch.startIfRequested()
         configuration.broker.endpoints = connection.endpoints(configuration)
         if let heartbeatMs {
             guard heartbeatMs >= 10 else { throw ValidationError("--heartbeat-ms must be at least 10") }

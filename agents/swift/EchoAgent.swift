@@ -1,6 +1,7 @@
 import ColonyAgent
 
-/// `echo`: answers every request with its own body; `echo.stream` shows partial replies.
+/// `echo`: answers every request with its own body; `echo.stream` shows partial replies,
+/// `echo.sleep` a slow handler.
 public enum EchoAgent {
     /// Input of `echo.stream`: send `text` back `count` times as partial replies.
     public struct StreamRequest: Codable, Sendable {
@@ -14,6 +15,11 @@ public enum EchoAgent {
         public var text: String
     }
 
+    /// Input and output of `echo.sleep`: wait `ms` milliseconds, then answer.
+    public struct Sleep: Codable, Sendable {
+        public var ms: Int
+    }
+
     public static func make(concurrency: Int = 16) -> Agent {
         var agent = Agent(name: "echo", concurrency: concurrency)
         agent.rawCapability("echo") { body, _ in body }
@@ -22,6 +28,10 @@ public enum EchoAgent {
                 try await context.sendPartial(StreamPart(index: index, text: request.text))
             }
             return StreamPart(index: max(0, request.count - 1), text: request.text)
+        }
+        agent.capability("echo.sleep") { (request: Sleep, _) in
+            try await Task.sleep(for: .milliseconds(max(0, request.ms)))
+            return request
         }
         return agent
     }

@@ -1,0 +1,245 @@
+import ColonyAgent
+import ColonyWire
+import Foundation
+import Testing
+
+/// The bus end to end: a real `colony broker`, real agent processes, the SDK client.
+@Suite(.serialized) struct BusIntegrationTests {
+    struct Operands: Codable, Sendable { var a: Double; var b: Double }
+    struct Sum: Codable, Sendable { var result: Double }
+    struct Sleep: Codable, Sendable { var ms: Int }
+    struct StreamRequest: Codable, Sendable { var text: String; var count: Int }
+
+    /// Broker flags with fast heartbeats, so deaths are noticed quickly.
+    func startBroker(_ harness: ProcessHarness, _ endpoints: BrokerEndpoints, expiryMs: Int = 2000) throws {
+        try harness.colony(["broker"] + endpoints.flags + ["--heartbeat-ms", "100", "--request-expiry-ms", "\(expiryMs)", "--log-level", "debug"], name: "broker")
+    }
+
+    func startAgent(_ harness: ProcessHarness, _ name: String, _ endpoints: BrokerEndpoints, extra: [String] = []) throws -> Process {
+        try harness.colony(["agent", "run", name] + endpoints.flags + ["--heartbeat-ms", "100"] + extra, name: name)
+    }
+
+    @Test func requestReplyAndAgentErrors() async throws {
+        let harness = try ProcessHarness()
+        defer { harness.stopAll() }
+        let endpoints = freeEndpoints()
+        try startBroker(harness, endpoints)
+        _ = try startAgent(harness, "math", endpoints)
+        let client = ColonyClient(endpoints: endpoints)
+        #expect(try await waitForAgents(client, capability: "math.add"), "\(harness.log(of: "broker"))")
+
+        let sum = try await client.request("math.add", Operands(a: 10, b: 32), as: Sum.self)
+        #expect(sum.result == 42)
+        let product = try await client.request("math.mul", Operands(a: 6, b: 7), as: Sum.self)
+        #expect(product.result == 42)
+        await #expect(throws: RequestError.failed(WireError(ErrorCode("division_by_zero"), "cannot divide 7 by zero"))) {
+            _ = try await client.request("math.div", Operands(a: 7, b: 0), as: Sum.self)
+        }
+        await #expect {
+            _ = try await client.request("math.add", ["a": 1], as: Sum.self)
+        } throws: { error in
+            guard case .failed(let wire) = error as? RequestError else { return false }
+            return wire.code == .badRequest && wire.message.contains("'b'")
+        }
+        // Many concurrent requests over one client all come back, each to its caller.
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let reply = try await client.request("math.add", Operands(a: Double(index), b: 1), as: Sum.self)
+                    return reply.result == Double(index + 1)
+                }
+            }
+            for try await correct in group { #expect(correct) }
+        }
+    }
+
+    @Test func noAgentTimeoutAndUnreachableAreDistinct() async throws {
+        let harness = try ProcessHarness()
+        defer { harness.stopAll() }
+        let endpoints = freeEndpoints()
+        try startBroker(harness, endpoints, expiryMs: 300)
+        _ = try startAgent(harness, "echo", endpoints)
+        let client = ColonyClient(endpoints: endpoints)
+        #expect(try await waitForAgents(client, capability: "echo.sleep"))
+
+        await #expect {
+            _ = try await client.request("nobody.offers.this", body: [Array("{}".utf8)], timeout: .seconds(5))
+        } throws: { error in
+            if case .noAgent = error as? RequestError { return true }
+            return false
+        }
+        await #expect {
+            _ = try await client.request("echo.sleep", Sleep(ms: 3000), as: Sleep.self, timeout: .milliseconds(200))
+        } throws: { error in
+            if case .timedOut = error as? RequestError { return true }
+            return false
+        }
+        let nowhere = ColonyClient(endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:\(freePort())"), connectTimeout: .milliseconds(300))
+        await #expect(throws: RequestError.brokerUnreachable(endpoint: nowhere.endpoints.requests)) {
+            _ = try await nowhere.request("echo", body: [[1]], timeout: .seconds(5))
+        }
+    }
+
+    @Test func streamedPartialRepliesArriveInOrder() async throws {
+        let harness = try ProcessHarness()
+        defer { harness.stopAll() }
+        let endpoints = freeEndpoints()
+        try startBroker(harness, endpoints)
+        _ = try startAgent(harness, "echo", endpoints)
+        let client = ColonyClient(endpoints: endpoints)
+        #expect(try await waitForAgents(client, capability: "echo.stream"))
+        let body = try JSONEncoder().encode(StreamRequest(text: "hi", count: 4))
+        var replies: [Reply] = []
+        for try await reply in client.stream("echo.stream", body: [Array(body)]) { replies.append(reply) }
+        #expect(replies.map(\.isPartial) == [true, true, true, false])
+        #expect(replies.map(\.text) == (0..<4).map { "{\"index\":\($0),\"text\":\"hi\"}" })
+    }
+
+    @Test func requestHeldByAKilledAgentIsServedByAnother() async throws {
+        let harness = try ProcessHarness()
+        defer { harness.stopAll() }
+        let endpoints = freeEndpoints()
+        try startBroker(harness, endpoints)
+        let doomed = try startAgent(harness, "echo", endpoints)
+        let client = ColonyClient(endpoints: endpoints)
+        #expect(try await waitForAgents(client, capability: "echo.sleep"))
+        let pending = Task { try await client.request("echo.sleep", Sleep(ms: 1500), as: Sleep.self, timeout: .seconds(20)) }
+        let held = try await eventually {
+            try await client.directory().agents.first { $0.busy > 0 }.map { _ in true }
+        }
+        #expect(held == true, "the first agent holds the request")
+        _ = try startAgent(harness, "echo", endpoints)
+        #expect(try await waitForAgents(client, capability: "echo.sleep", count: 2))
+        harness.signal(doomed, SIGKILL)
+        let reply = try await pending.value
+        #expect(reply.ms == 1500)
+        let statistics = try await client.statistics()
+        #expect(statistics.requestsRedispatched == 1, "\(harness.log(of: "broker"))")
+    }
+
+    @Test func agentsComeBackAfterTheBrokerRestarts() async throws {
+        let harness = try ProcessHarness()
+        defer { harness.stopAll() }
+        let endpoints = freeEndpoints()
+        try startBroker(harness, endpoints)
+        _ = try startAgent(harness, "math", endpoints)
+        let client = ColonyClient(endpoints: endpoints)
+        #expect(try await waitForAgents(client, capability: "math.add"))
+        #expect(try await client.request("math.add", Operands(a: 1, b: 1), as: Sum.self).result == 2)
+
+        let first = try #require(harness.processes.first { $0.name == "broker" }?.process)
+        harness.signal(first, SIGTERM)
+        #expect(await harness.waitForExit(first))
+        #expect(first.terminationStatus == 0)
+        try startBroker(harness, endpoints)
+        #expect(try await waitForAgents(client, capability: "math.add"), "\(harness.log(of: "math"))")
+        #expect(try await client.request("math.add", Operands(a: 2, b: 2), as: Sum.self).result == 4)
+    }
+
+    @Test func gracefulShutdownFinishesInFlightWork() async throws {
+        let harness = try ProcessHarness()
+        defer { harness.stopAll() }
+        let endpoints = freeEndpoints()
+        try startBroker(harness, endpoints)
+        let agent = try startAgent(harness, "echo", endpoints)
+        let client = ColonyClient(endpoints: endpoints)
+        #expect(try await waitForAgents(client, capability: "echo.sleep"))
+        let pending = Task { try await client.request("echo.sleep", Sleep(ms: 800), as: Sleep.self, timeout: .seconds(20)) }
+        #expect(try await eventually { try await client.directory().agents.first { $0.busy > 0 }.map { _ in true } } == true)
+        harness.signal(agent, SIGTERM)
+        #expect(try await pending.value.ms == 800)
+        #expect(await harness.waitForExit(agent))
+        #expect(agent.terminationStatus == 0, "\(harness.log(of: "echo"))")
+        let statistics = try await client.statistics()
+        #expect(statistics.requestsRedispatched == 0)
+    }
+
+    @Test func eventsReachSubscribersWithTheirHeaders() async throws {
+        let harness = try ProcessHarness()
+        defer { harness.stopAll() }
+        let endpoints = freeEndpoints()
+        try startBroker(harness, endpoints)
+        let client = ColonyClient(endpoints: endpoints)
+        _ = try await eventually { try await client.statistics() }
+        let subscriber = Subscriber(endpoints: endpoints)
+        let events = try await subscriber.subscribe(["market.", "agent."])
+        let publisher = Publisher(endpoints: endpoints, source: "test")
+        try await publisher.connect()
+        // Slow joiners: publish until the subscription has propagated, then one marked event.
+        let received = Task { () -> [Event] in
+            var seen: [Event] = []
+            for await event in events {
+                seen.append(event)
+                if event.topic == "agent.joined" { break }
+            }
+            return seen
+        }
+        var marked = false
+        for attempt in 0..<100 where !marked {
+            try await publisher.publish("market.tick", payload: Array("{\"n\":\(attempt)}".utf8), metadata: RequestMetadata(correlationID: "run-7"))
+            try await publisher.publish("ignored.topic", payload: Array("{}".utf8))
+            try await Task.sleep(for: .milliseconds(30))
+            marked = try await client.statistics().eventsForwarded > 0
+        }
+        _ = try startAgent(harness, "math", endpoints)
+        let seen = await received.value
+        let tick = try #require(seen.first { $0.topic == "market.tick" })
+        #expect(tick.header?.correlationID == "run-7")
+        #expect(tick.header?.agent == "test")
+        #expect(!seen.contains { $0.topic == "ignored.topic" })
+        let joined = try JSONDecoder().decode(AgentEvent.self, from: Data(try #require(seen.last).payload))
+        #expect(joined.agent == "math" && joined.capabilities.contains("math.div"))
+        await subscriber.close()
+    }
+
+    @Test(.enabled(if: pythonWithZeroMQ(), "python3 with pyzmq is not installed"))
+    func aPythonMdpWorkerIsAColonyAgent() async throws {
+        let harness = try ProcessHarness()
+        defer { harness.stopAll() }
+        let endpoints = freeEndpoints()
+        try startBroker(harness, endpoints)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../agents/python/greeter.py").standardized
+        try harness.launch(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, endpoints.requests, "--heartbeat-ms", "100"], name: "greeter")
+        let client = ColonyClient(endpoints: endpoints)
+        #expect(try await waitForAgents(client, capability: "py.greet"), "\(harness.log(of: "greeter"))")
+        struct Greeting: Codable { var greeting: String }
+        let reply = try await client.request("py.greet", ["name": "Ada"], as: Greeting.self)
+        #expect(reply.greeting == "Hello, Ada!")
+    }
+
+    @Test func cliExitCodesMeanSomething() async throws {
+        let harness = try ProcessHarness()
+        defer { harness.stopAll() }
+        let endpoints = freeEndpoints()
+        try startBroker(harness, endpoints, expiryMs: 300)
+        _ = try startAgent(harness, "math", endpoints)
+        let client = ColonyClient(endpoints: endpoints)
+        #expect(try await waitForAgents(client, capability: "math.add"))
+        let ok = try harness.run(["request", "math.add", #"{"a":10,"b":32}"#] + endpoints.flags)
+        #expect(ok.status == 0 && ok.output.contains(#"{"result":42}"#), "\(ok.output)")
+        let agentError = try harness.run(["request", "math.div", #"{"a":1,"b":0}"#] + endpoints.flags)
+        #expect(agentError.status == 1 && agentError.output.contains("division_by_zero"), "\(agentError.output)")
+        let usage = try harness.run(["request", "math.add", "{not json"] + endpoints.flags)
+        #expect(usage.status == 64 || usage.status == 2, "\(usage.output)")
+        let noAgent = try harness.run(["request", "nobody", "{}"] + endpoints.flags)
+        #expect(noAgent.status == 3, "\(noAgent.output)")
+        let unreachable = try harness.run(["request", "math.add", "{}", "--endpoint", "tcp://127.0.0.1:\(freePort())", "--timeout", "1"])
+        #expect(unreachable.status == 5, "\(unreachable.output)")
+        let list = try harness.run(["agent", "list", "--json"] + endpoints.flags)
+        #expect(list.status == 0 && list.output.contains("math.mul"), "\(list.output)")
+        let health = try harness.run(["system", "health"] + endpoints.flags)
+        #expect(health.status == 0 && health.output.contains("math.add"), "\(health.output)")
+    }
+}
+
+/// Whether python3 can import zmq here.
+func pythonWithZeroMQ() -> Bool {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", "import zmq"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return false }
+    process.waitUntilExit()
+    return process.terminationStatus == 0
+}

@@ -1,0 +1,142 @@
+import ColonyAgent
+import ColonyWire
+import Foundation
+import Testing
+
+/// Starts `colony` (and other) processes for a test and kills every one of them at the end,
+/// even when the test fails. Children also get COLONY_EXIT_WITH_PARENT=1, so they exit if
+/// the test runner itself dies.
+final class ProcessHarness {
+    private(set) var processes: [(name: String, process: Process, log: URL)] = []
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("colony-test-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit { stopAll() }
+
+    /// The `colony` executable built next to this test bundle (or `$COLONY_BIN`).
+    static var colonyBinary: URL {
+        if let path = ProcessInfo.processInfo.environment["COLONY_BIN"] { return URL(fileURLWithPath: path) }
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return me.deletingLastPathComponent().appendingPathComponent("colony")
+    }
+
+    /// Runs `colony ARGS…` in the background; its output goes to a log file in the test's directory.
+    @discardableResult
+    func colony(_ arguments: [String], name: String) throws -> Process {
+        try launch(Self.colonyBinary, arguments, name: name)
+    }
+
+    @discardableResult
+    func launch(_ executable: URL, _ arguments: [String], name: String) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["COLONY_EXIT_WITH_PARENT"] = "1"
+        process.environment = environment
+        let log = directory.appendingPathComponent("\(name)-\(processes.count).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        processes.append((name, process, log))
+        return process
+    }
+
+    /// Runs `colony ARGS…` to completion and returns its exit code and output.
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = Self.colonyBinary
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Sends `signal` to `process`.
+    func signal(_ process: Process, _ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
+
+    /// Waits (bounded) for `process` to exit; returns whether it did.
+    func waitForExit(_ process: Process, timeout: Duration = .seconds(15)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return !process.isRunning
+    }
+
+    /// The log of the named process, for failure messages.
+    func log(of name: String) -> String {
+        processes.filter { $0.name == name }.map { (try? String(contentsOf: $0.log, encoding: .utf8)) ?? "" }.joined(separator: "\n---\n")
+    }
+
+    /// SIGTERM every process still running, then SIGKILL whatever remains.
+    func stopAll() {
+        for entry in processes where entry.process.isRunning { kill(entry.process.processIdentifier, SIGTERM) }
+        let deadline = Date().addingTimeInterval(3)
+        while processes.contains(where: { $0.process.isRunning }), Date() < deadline { usleep(20_000) }
+        for entry in processes where entry.process.isRunning {
+            kill(entry.process.processIdentifier, SIGKILL)
+            entry.process.waitUntilExit()
+        }
+    }
+}
+
+/// A TCP port on loopback that nothing listens on right now.
+func freePort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Three free endpoints for a broker.
+func freeEndpoints() -> BrokerEndpoints {
+    BrokerEndpoints(
+        requests: "tcp://127.0.0.1:\(freePort())", publish: "tcp://127.0.0.1:\(freePort())",
+        subscribe: "tcp://127.0.0.1:\(freePort())"
+    )
+}
+
+extension BrokerEndpoints {
+    /// The flags that point a `colony` command at these endpoints.
+    var flags: [String] {
+        ["--endpoint", requests, "--publish-endpoint", publish, "--subscribe-endpoint", subscribe]
+    }
+}
+
+/// Retries `body` until it returns a value or `timeout` passes.
+func eventually<T>(timeout: Duration = .seconds(15), _ body: () async throws -> T?) async throws -> T? {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let value = try? await body() { return value }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return nil
+}
+
+/// Waits until the broker's directory lists `count` agents offering `capability`.
+func waitForAgents(_ client: ColonyClient, capability: String, count: Int = 1) async throws -> Bool {
+    try await eventually {
+        let directory = try await client.directory(timeout: .seconds(2))
+        let offering = directory.agents.filter { $0.capabilities.contains(capability) }.count
+        return offering >= count ? true : nil
+    } ?? false
+}
