@@ -36,11 +36,15 @@ extension Broker {
 
     /// Sends the protocol header frames for a message to a worker.
     private func sendWorkerPrologue(_ dialect: Dialect, command: WorkerCommand) {
-        if dialect.delimited { sendPart([]) }
+        if dialect.delimited { sendPart(Broker.empty) }
         let version = dialect.version
         sendPart(version == .v01 ? MDP.worker01 : MDP.worker02)
-        sendPart([command.byte(in: version) ?? 0], more: command != .heartbeat && command != .disconnect)
+        sendPart(Broker.commandFrames[Int(command.byte(in: version) ?? 0)], more: command != .heartbeat && command != .disconnect)
     }
+
+    /// One-byte command frames by value, built once so sending them allocates nothing.
+    static let commandFrames: [[UInt8]] = (0...6).map { [UInt8($0)] }
+    static let empty: [UInt8] = []
 
     /// Sends a bodiless command (HEARTBEAT, DISCONNECT) to a worker.
     func sendCommand(_ command: WorkerCommand, to worker: Worker) {
@@ -59,9 +63,9 @@ extension Broker {
         guard beginMessage(to: worker.id) else { return false }
         sendWorkerPrologue(worker.dialect, command: .request)
         var token = pending.token.littleEndian
-        withUnsafeBytes(of: &token) { sendPart(Array($0)) }
+        withUnsafeBytes(of: &token) { _ = try? router.send(bytes: $0, more: true, wait: true) }
         let last = pending.body.count - 1
-        sendPart([], more: worker.readsHeaders || last >= 0)
+        sendPart(Broker.empty, more: worker.readsHeaders || last >= 0)
         if worker.readsHeaders { sendPart(pending.agentHeader, more: last >= 0) }
         for (index, frame) in pending.body.enumerated() {
             sendPart(frame.copy(), more: index < last)
@@ -81,13 +85,13 @@ extension Broker {
             return false
         }
         let dialect = pending.clientDialect
-        if dialect.delimited { sendPart([]) }
+        if dialect.delimited { sendPart(Broker.empty) }
         switch dialect.version {
         case .v01:
             sendPart(MDP.client01)
         case .v02:
             sendPart(MDP.client02)
-            sendPart([partial ? MDP.ClientCommand.partial.rawValue : MDP.ClientCommand.final.rawValue])
+            sendPart(Broker.commandFrames[Int(partial ? MDP.ClientCommand.partial.rawValue : MDP.ClientCommand.final.rawValue)])
         }
         let hasBody = !body.isEmpty
         switch header {
@@ -126,13 +130,13 @@ extension Broker {
     /// Sends a small reply to a client that is not (yet) a PendingRequest: mmi answers.
     func sendDirectReply(to client: PeerID, dialect: Dialect, service: [UInt8], header: ColonyHeader?, body: [UInt8]) {
         guard beginMessage(to: client) else { return }
-        if dialect.delimited { sendPart([]) }
+        if dialect.delimited { sendPart(Broker.empty) }
         switch dialect.version {
         case .v01:
             sendPart(MDP.client01)
         case .v02:
             sendPart(MDP.client02)
-            sendPart([MDP.ClientCommand.final.rawValue])
+            sendPart(Broker.commandFrames[Int(MDP.ClientCommand.final.rawValue)])
         }
         sendPart(service)
         if let header { sendPart(header.encoded()) }

@@ -9,7 +9,12 @@ final class PendingRequest {
     /// The client's Colony header; nil for plain MDP clients, which get no header back.
     let clientHeader: ColonyHeader?
     /// The header Colony agents get: the client's, plus the capability asked for.
-    let agentHeader: [UInt8]
+    /// Built on first use: plain MDP workers never need it.
+    lazy var agentHeader: [UInt8] = {
+        var forAgents = clientHeader ?? ColonyHeader()
+        forAgents.capability = service.name
+        return forAgents.encoded()
+    }()
     /// Body frames (without the header); copies go to workers so a retry can resend them.
     let body: [Frame]
     unowned let service: Service
@@ -32,9 +37,6 @@ final class PendingRequest {
         self.client = client
         self.clientDialect = clientDialect
         self.clientHeader = clientHeader
-        var forAgents = clientHeader ?? ColonyHeader()
-        forAgents.capability = service.name
-        self.agentHeader = forAgents.encoded()
         self.body = body
         self.service = service
         self.arrivedAt = arrivedAt

@@ -9,6 +9,10 @@ public final class Socket {
     let handle: UnsafeMutableRawPointer
     /// The socket type it was created with.
     public let type: SocketType
+    /// Set by every send and receive: libzmq's ZMQ_FD is edge triggered and any operation
+    /// may consume its signal, so a touched socket must be checked with `isReadable`
+    /// before its owner blocks in `poll`.
+    var touched = true
 
     /// Opens a socket of `type` in `context`.
     public init(_ type: SocketType, context: Context = .shared) throws(ZMQError) {
@@ -104,7 +108,18 @@ public final class Socket {
     public func setLinger(milliseconds: Int32) throws(ZMQError) { try setOption(ZMQ_LINGER, milliseconds) }
 
     /// Whether a message can be received now without blocking.
-    public var isReadable: Bool { option(ZMQ_EVENTS) & Int32(ZMQ_POLLIN) != 0 }
+    public var isReadable: Bool {
+        touched = false
+        return option(ZMQ_EVENTS) & Int32(ZMQ_POLLIN) != 0
+    }
+
+    /// The file descriptor libzmq signals (edge triggered) when `isReadable` may have changed.
+    var signalDescriptor: Int32 {
+        var fd: Int32 = -1
+        var size = MemoryLayout<Int32>.size
+        zmq_getsockopt(handle, ZMQ_FD, &fd, &size)
+        return fd
+    }
 
     // MARK: Sending
 
@@ -113,6 +128,7 @@ public final class Socket {
     @discardableResult
     public func send(_ frame: Frame, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
         let flags = (more ? ZMQ_SNDMORE : 0) | (wait ? 0 : ZMQ_DONTWAIT)
+        touched = true
         while true {
             if zmq_msg_send(frame.message, handle, flags) >= 0 { return true }
             switch zmq_errno() {
@@ -127,6 +143,7 @@ public final class Socket {
     @discardableResult
     public func send(bytes: UnsafeRawBufferPointer, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
         let flags = (more ? ZMQ_SNDMORE : 0) | (wait ? 0 : ZMQ_DONTWAIT)
+        touched = true
         while true {
             if zmq_send(handle, bytes.baseAddress, bytes.count, flags) >= 0 { return true }
             switch zmq_errno() {
@@ -179,6 +196,7 @@ public final class Socket {
     /// Returns false if none is waiting.
     public func receiveMessage(into parts: inout [Frame], wait: Bool = false) throws(ZMQError) -> Bool {
         parts.removeAll(keepingCapacity: true)
+        touched = true
         let first = Frame()
         while zmq_msg_recv(first.message, handle, wait ? 0 : ZMQ_DONTWAIT) < 0 {
             switch zmq_errno() {

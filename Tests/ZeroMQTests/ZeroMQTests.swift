@@ -97,11 +97,15 @@ actor LoopBound {
                 // The receiving socket is born on the loop thread, which owns it from then on.
                 guard let receiver = try? Socket(.pull), (try? receiver.bind(endpoint)) != nil else { return }
                 isBound.signal()
+                nonisolated(unsafe) var resumed = false
                 _ = loop.watch(receiver) {
                     while (try? receiver.receiveMessage()) != nil {
                         bound.assumeIsolated { $0.tick() }
                     }
-                    if bound.assumeIsolated({ $0.ticks }) == 3 { continuation.resume() }
+                    if !resumed, bound.assumeIsolated({ $0.ticks }) == 3 {
+                        resumed = true
+                        continuation.resume()
+                    }
                 }
             }
             isBound.wait()
