@@ -68,6 +68,11 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire"]),
         .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig"]),
+        .testTarget(name: "ColonyLoggingTests", dependencies: ["ColonyLogging", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "ColonyAgentTests",
+            dependencies: ["ColonyAgent", "ColonyBroker", "ColonyWire", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "ColonyBrokerTests",
             dependencies: ["ColonyBroker", "ZeroMQ", "ColonyWire"]

@@ -1,5 +1,6 @@
 import ColonyWire
 import Foundation
+import Synchronization
 import ZeroMQ
 
 extension Broker {
@@ -43,6 +44,8 @@ extension Broker {
         var snapshot = statistics
         snapshot.uptimeSeconds = MonotonicTime.now().since(startedAt).milliseconds / 1000
         snapshot.agentsConnected = workers.count
+        snapshot.eventsForwarded = eventCounters.eventsForwarded.load(ordering: .relaxed)
+        snapshot.subscriptionsForwarded = eventCounters.subscriptionsForwarded.load(ordering: .relaxed)
         return snapshot
     }
 

@@ -8,6 +8,7 @@ extension Broker {
         for worker in Array(workers.values) where worker.expiry < now {
             removeWorker(worker, reason: "missed heartbeats")
         }
+        forgetUnusedServices()
         let quietSince = MonotonicTime(nanoseconds: now.nanoseconds &- UInt64(configuration.heartbeatInterval.nanosecondsClamped / 2))
         for worker in workers.values where worker.lastSent <= quietSince {
             sendCommand(.heartbeat, to: worker)
@@ -39,6 +40,15 @@ extension Broker {
             guard let deadline = pending.clientDeadline, deadline <= now else { continue }
             statistics.requestsTimedOut += 1
             sendError(WireError(.timeout, "agent \(pending.worker?.name ?? "-") did not answer \(pending.service.name) before the deadline"), to: pending)
+        }
+    }
+
+    /// Forgets capabilities nobody offers and nothing waits for, so requests for ever-new
+    /// names (typos, garbage) cannot grow the broker's memory without bound.
+    func forgetUnusedServices() {
+        // Requests in flight hold their Service strongly, so forgetting it here is safe.
+        for (name, service) in services where service.workers.isEmpty && service.queue.isEmpty {
+            services[name] = nil
         }
     }
 

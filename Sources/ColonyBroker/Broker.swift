@@ -7,16 +7,19 @@ import ZeroMQ
 /// The Colony broker: routes MDP requests from clients to agents by capability, keeps
 /// agents' liveness by heartbeats, and proxies events from publishers to subscribers.
 ///
-/// Everything runs on one thread (its `IOLoop`), like the fastest C brokers: a
-/// `Broker` is created, run and stopped there, so its state needs no locks. Use
-/// `Broker.start(_:)` to run one on a thread of its own, or `run()` on the current thread.
+/// Request routing runs on one thread, like the fastest C brokers: it blocks inside
+/// libzmq's receive (with a 20 ms timeout for its timers), so a message costs no more
+/// system calls than in C. A `Broker` is created, run and stopped on that thread, so its
+/// state needs no locks. Events go through an `EventProxy` on a second thread.
+/// Use `Broker.start(_:logger:)` to run one on a thread of its own, or `run()` on the current one.
 public final class Broker {
     let configuration: BrokerConfiguration
-    let loop: IOLoop
     var logger: Logger
     let router: Socket
-    let eventsIn: Socket
-    let eventsOut: Socket
+    let systemEvents: Socket
+    let events: (publish: String, subscribe: String, loop: IOLoop)
+    let eventCounters = EventCounters()
+    let stopFlag = StopFlag()
 
     var services: [String: Service] = [:]
     var workers: [PeerID: Worker] = [:]
@@ -26,51 +29,66 @@ public final class Broker {
     var statistics = BrokerStatistics()
     let startedAt = MonotonicTime.now()
 
+    /// How often timers are checked: queued-request expiry has this resolution.
+    static let tick: Duration = .milliseconds(20)
+
     /// The endpoints actually bound (wildcard ports resolved).
     public let boundEndpoints: BrokerEndpoints
 
     /// Binds the broker's sockets on the calling thread, which must then call `run()`.
-    public init(_ configuration: BrokerConfiguration, loop: IOLoop = IOLoop(name: "colony-broker"), logger: Logger) throws(ZMQError) {
+    public init(_ configuration: BrokerConfiguration, logger: Logger) throws(ZMQError) {
         self.configuration = configuration
-        self.loop = loop
         self.logger = logger
         router = try Socket(.router)
         try router.setRouterMandatory(true)
         try router.setRouterHandover(true)
         try router.setSendHighWaterMark(100_000)
         try router.setReceiveHighWaterMark(100_000)
+        try router.setReceiveTimeout(milliseconds: Int32(Broker.tick.milliseconds))
         try router.bind(configuration.endpoints.requests)
-        eventsIn = try Socket(.xSubscriber)
-        try eventsIn.setReceiveHighWaterMark(100_000)
-        try eventsIn.bind(configuration.endpoints.publish)
-        eventsOut = try Socket(.xPublisher)
-        try eventsOut.setSendHighWaterMark(100_000)
-        try eventsOut.bind(configuration.endpoints.subscribe)
-        boundEndpoints = BrokerEndpoints(
-            requests: router.lastEndpoint, publish: eventsIn.lastEndpoint, subscribe: eventsOut.lastEndpoint
-        )
+        systemEvents = try Socket(.push)
+        let systemEndpoint = "inproc://colony-system-events-\(Broker.instances.add(1, ordering: .relaxed).newValue)"
+        try systemEvents.bind(systemEndpoint)
+        events = try EventProxy.start(endpoints: configuration.endpoints, systemEndpoint: systemEndpoint, counters: eventCounters)
+        boundEndpoints = BrokerEndpoints(requests: router.lastEndpoint, publish: events.publish, subscribe: events.subscribe)
     }
 
-    /// Runs the broker on the calling thread until `stop()` is called on its loop.
+    private static let instances = Atomic<Int>(0)
+
+    /// Runs the broker on the calling thread until `stop()` is called on its handle.
     public func run() {
-        loop.run { [self] in
-            _ = loop.watch(router) { [unowned self] in drainRouter() }
-            _ = loop.watch(eventsIn) { [unowned self] in forwardEvents() }
-            _ = loop.watch(eventsOut) { [unowned self] in forwardSubscriptions() }
-            loop.scheduleRepeating(every: configuration.heartbeatInterval) { [unowned self] in heartbeat() }
-            loop.scheduleRepeating(every: .milliseconds(20)) { [unowned self] in expireRequests() }
-            logger.info("broker listening", metadata: [
-                "requests": "\(boundEndpoints.requests)",
-                "publish": "\(boundEndpoints.publish)",
-                "subscribe": "\(boundEndpoints.subscribe)",
-            ])
+        logger.info("broker listening", metadata: [
+            "requests": "\(boundEndpoints.requests)",
+            "publish": "\(boundEndpoints.publish)",
+            "subscribe": "\(boundEndpoints.subscribe)",
+        ])
+        var frames: [Frame] = []
+        frames.reserveCapacity(8)
+        var nextExpiry = MonotonicTime.now() + Broker.tick
+        var nextHeartbeat = MonotonicTime.now() + configuration.heartbeatInterval
+        while !stopFlag.isSet {
+            do {
+                if try router.receiveMessage(into: &frames, wait: true) { handle(frames) }
+            } catch .terminated {
+                break
+            } catch {
+                logger.error("receive failed", metadata: ["error": "\(error)"])
+            }
+            let now = MonotonicTime.now()
+            if now >= nextExpiry {
+                expireRequests()
+                nextExpiry = now + Broker.tick
+            }
+            if now >= nextHeartbeat {
+                heartbeat()
+                nextHeartbeat = now + configuration.heartbeatInterval
+            }
         }
         shutDown()
     }
 
     /// A handle that stops this broker from any thread.
-    public var handle: BrokerHandle { BrokerHandle(endpoints: boundEndpoints, loop: loop) }
-
+    public var handle: BrokerHandle { BrokerHandle(endpoints: boundEndpoints, stopFlag: stopFlag) }
     /// Answers everything still pending and tells agents the broker is going.
     private func shutDown() {
         let farewell = WireError(.unavailable, "broker shutting down")
@@ -80,6 +98,7 @@ public final class Broker {
         for pending in inFlight.values where !pending.answered { sendError(farewell, to: pending) }
         inFlight.removeAll()
         for worker in workers.values { sendCommand(.disconnect, to: worker) }
+        events.loop.stop()
         logger.info("broker stopped", metadata: [
             "requests": "\(statistics.requestsReceived)", "replies": "\(statistics.repliesDelivered)",
             "malformed": "\(statistics.malformedMessages)",
@@ -87,21 +106,6 @@ public final class Broker {
     }
 
     // MARK: Router input
-
-    /// Reads messages until none is waiting (bounded, so timers and events keep their turn).
-    private func drainRouter() {
-        var frames: [Frame] = []
-        frames.reserveCapacity(8)
-        for _ in 0..<512 {
-            do {
-                guard try router.receiveMessage(into: &frames) else { return }
-            } catch {
-                logger.error("receive failed", metadata: ["error": "\(error)"])
-                return
-            }
-            handle(frames)
-        }
-    }
 
     func handle(_ frames: [Frame]) {
         switch Envelope.parse(frames) {
@@ -134,38 +138,36 @@ public final class Broker {
     }
 }
 
-/// A running broker on a thread of its own; stop it from anywhere.
+/// Set once to stop a broker; safe from any thread (and from signal handlers' queues).
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .relaxed) }
+    func set() { flag.store(true, ordering: .relaxed) }
+}
+
+/// A running broker; stop it from anywhere.
 public struct BrokerHandle: Sendable {
     /// The endpoints actually bound.
     public let endpoints: BrokerEndpoints
-    let loop: IOLoop
+    let stopFlag: StopFlag
 
-    /// Asks the broker to answer what it holds, disconnect its agents and stop.
-    public func stop() { loop.stop() }
+    /// Asks the broker to answer what it holds, disconnect its agents and stop (within one tick).
+    public func stop() { stopFlag.set() }
 }
 
 extension Broker {
     /// Starts a broker on a new thread and returns once its sockets are bound.
     public static func start(_ configuration: BrokerConfiguration, logger: Logger) throws(ZMQError) -> BrokerHandle {
-        let loop = IOLoop(name: "colony-broker")
-        final class Outcome: Sendable { let result = Mutex<Result<BrokerEndpoints, ZMQError>?>(nil) }
-        let outcome = Outcome()
-        let bound = DispatchSemaphore(value: 0)
-        let thread = Thread {
+        try startOnThread(named: "colony-broker") { ready in
+            let broker: Broker
             do throws(ZMQError) {
-                let broker = try Broker(configuration, loop: loop, logger: logger)
-                outcome.result.withLock { $0 = .success(broker.boundEndpoints) }
-                bound.signal()
-                broker.run()
+                broker = try Broker(configuration, logger: logger)
             } catch {
-                outcome.result.withLock { $0 = .failure(error) }
-                bound.signal()
+                ready(.failure(error))
+                return
             }
+            ready(.success(broker.handle))
+            broker.run()
         }
-        thread.name = "colony-broker"
-        thread.start()
-        bound.wait()
-        let endpoints = try outcome.result.withLock { $0! }.get()
-        return BrokerHandle(endpoints: endpoints, loop: loop)
     }
 }

@@ -17,7 +17,7 @@ final class PendingRequest {
     }()
     /// Body frames (without the header); copies go to workers so a retry can resend them.
     let body: [Frame]
-    unowned let service: Service
+    let service: Service
     let arrivedAt: MonotonicTime
     /// When to give up: the client's deadline, or arrival + the broker's request expiry.
     let queueDeadline: MonotonicTime

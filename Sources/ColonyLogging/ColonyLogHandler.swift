@@ -26,15 +26,18 @@ public struct ColonyLogHandler: LogHandler {
     }
 
     public func log(event: Logging.LogEvent) {
+        LogOutput.write(format(event))
+    }
+
+    /// The line `event` becomes, without its newline.
+    func format(_ event: Logging.LogEvent) -> String {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        let line: String
         switch format {
-        case .text: line = textLine(event, merged)
-        case .json: line = jsonLine(event, merged)
+        case .text: return textLine(event, merged)
+        case .json: return jsonLine(event, merged)
         }
-        LogOutput.write(line)
     }
 
     private func textLine(_ event: Logging.LogEvent, _ metadata: Logger.Metadata) -> String {

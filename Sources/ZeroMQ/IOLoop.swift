@@ -57,6 +57,7 @@ public final class IOLoop: @unchecked Sendable {
     private var timerHeap = Heap<TimerEntry>()
     private var timerActions: [Int: () -> Void] = [:]
     private var nextID = 1
+    private var spareInbox: [Work] = []
 
     /// Creates a loop that runs when some thread calls `run()`.
     public init(name: String = "colony-io") {
@@ -184,10 +185,13 @@ public final class IOLoop: @unchecked Sendable {
     /// Runs queued work; returns whether any ran.
     private func drainInbox() -> Bool {
         wakePending.store(false, ordering: .releasing)
-        let batch = inbox.withLock { work -> [Work] in
-            let taken = work
-            work.removeAll(keepingCapacity: true)
-            return taken
+        // Swap the inbox with the (empty) spare buffer: no allocation on the hot path.
+        var batch: [Work] = []
+        swap(&batch, &spareInbox)
+        inbox.withLock { swap(&$0, &batch) }
+        defer {
+            batch.removeAll(keepingCapacity: true)
+            spareInbox = batch
         }
         for work in batch {
             switch work {

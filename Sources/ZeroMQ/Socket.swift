@@ -104,6 +104,9 @@ public final class Socket {
     /// XPUB: pass every (un)subscription upstream, duplicates included.
     public func setXPublisherVerbose(_ on: Bool) throws(ZMQError) { try setOption(ZMQ_XPUB_VERBOSE, on ? 1 : 0) }
 
+    /// How long a waiting receive blocks before giving up (-1 = forever).
+    public func setReceiveTimeout(milliseconds: Int32) throws(ZMQError) { try setOption(ZMQ_RCVTIMEO, milliseconds) }
+
     /// How long close waits for unsent messages (0 = drop them at once, the default here).
     public func setLinger(milliseconds: Int32) throws(ZMQError) { try setOption(ZMQ_LINGER, milliseconds) }
 

@@ -133,6 +133,22 @@ import ZeroMQ
         #expect(try stranger.receive() == [MDP.worker02, [0x06]])
     }
 
+    @Test func capabilitiesNobodyOffersAreForgotten() throws {
+        let broker = try RunningBroker(heartbeat: .milliseconds(50), expiry: .milliseconds(50))
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        for index in 0..<200 {
+            try client.send([MDP.client02, [0x01], bytes("typo.\(index)"), bytes("{}")])
+        }
+        for _ in 0..<200 { _ = try #require(try client.receive()) }
+        var capabilities: [CapabilityRecord] = [CapabilityRecord(name: "", agents: 0, queued: 0, served: 0)]
+        for _ in 0..<100 where !capabilities.isEmpty {
+            usleep(20_000)
+            try client.send([MDP.client02, [0x01], bytes("mmi.directory")])
+            capabilities = try JSONDecoder().decode(Directory.self, from: Data(try #require(try client.receive())[3])).capabilities
+        }
+        #expect(capabilities.isEmpty)
+    }
+
     @Test func brokerSendsHeartbeatsToIdleWorkers() throws {
         let broker = try RunningBroker(heartbeat: .milliseconds(50))
         let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)

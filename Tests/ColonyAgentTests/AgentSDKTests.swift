@@ -1,0 +1,106 @@
+import ColonyBroker
+import ColonyWire
+import Foundation
+import Logging
+import Testing
+@testable import ColonyAgent
+
+@Suite struct CodingTests {
+    struct Operands: Codable, Sendable { var a: Double; var b: Double }
+
+    @Test func decodingErrorsNameTheMissingField() {
+        #expect(throws: WireError(.badRequest, "expected Operands: missing field 'b'")) {
+            _ = try JSONCoding.decode(Operands.self, from: Array(#"{"a":1}"#.utf8))
+        }
+        #expect(throws: WireError.self) { _ = try JSONCoding.decode(Operands.self, from: Array("nope".utf8)) }
+        #expect(throws: Never.self) { _ = try JSONCoding.decode(Empty.self, from: []) }
+    }
+
+    @Test func wireErrorsMapToDistinctRequestErrors() {
+        #expect(RequestError(WireError(.noAgent, "none"), capability: "x") == .noAgent(capability: "x", message: "none"))
+        #expect(RequestError(WireError(.timeout, "slow"), capability: "x") == .timedOut(capability: "x", message: "slow"))
+        #expect(RequestError(WireError(.badRequest, "bad"), capability: "x") == .failed(WireError(.badRequest, "bad")))
+    }
+
+    @Test func repliesDecodeOrSayWhatWasExpected() throws {
+        let reply = Reply(header: nil, body: [Array(#"{"a":1,"b":2}"#.utf8)])
+        #expect(try reply.decode(Operands.self).b == 2)
+        #expect(throws: RequestError.self) { _ = try Reply(header: nil, body: [[1, 2]]).decode(Operands.self) }
+    }
+
+    @Test func capabilitiesKeepDeclarationOrder() {
+        var agent = Agent(name: "a", concurrency: 0)
+        agent.rawCapability("z") { body, _ in body }
+        agent.rawCapability("a") { body, _ in body }
+        agent.rawCapability("z") { body, _ in body }
+        #expect(agent.capabilityNames == ["z", "a"])
+        #expect(agent.concurrency == 1)
+    }
+}
+
+/// The SDK against a real broker in this process (on its own thread) and real sockets.
+@Suite(.serialized) struct InProcessAgentTests {
+    struct Name: Codable, Sendable { var value: String? }
+
+    func startBroker() throws -> BrokerHandle {
+        var logger = Logger(label: "broker")
+        logger.logLevel = .critical
+        return try Broker.start(BrokerConfiguration(
+            endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:0", publish: "tcp://127.0.0.1:0", subscribe: "tcp://127.0.0.1:0"),
+            heartbeatInterval: .milliseconds(100)
+        ), logger: logger)
+    }
+
+    func options(_ endpoints: BrokerEndpoints) -> AgentOptions {
+        var logger = Logger(label: "agent")
+        logger.logLevel = .critical
+        return AgentOptions(endpoints: endpoints, heartbeatInterval: .milliseconds(100), shutdownGrace: .milliseconds(500), handlesSignals: false, logger: logger)
+    }
+
+    @Test func requestsMadeInsideAHandlerInheritTheCorrelationID() async throws {
+        let broker = try startBroker()
+        defer { broker.stop() }
+        let endpoints = broker.endpoints
+        var agent = Agent(name: "chain", concurrency: 4)
+        agent.capability("inner") { (_: Empty, context) in Name(value: context.metadata.correlationID) }
+        agent.capability("outer") { (_: Empty, _) in
+            try await ColonyClient(endpoints: endpoints).request("inner", Empty(), as: Name.self)
+        }
+        let running = Task { [agent, options = options(endpoints)] in try await agent.run(options: options) }
+        defer { running.cancel() }
+        let client = ColonyClient(endpoints: endpoints)
+        var answer: Name?
+        for _ in 0..<100 where answer == nil {
+            answer = try? await client.request("outer", Empty(), as: Name.self, timeout: .seconds(2), metadata: RequestMetadata(correlationID: "run-9"))
+        }
+        #expect(answer?.value == "run-9")
+    }
+
+    @Test func concurrencyLetsOneAgentHoldManyRequests() async throws {
+        let broker = try startBroker()
+        defer { broker.stop() }
+        let endpoints = broker.endpoints
+        var agent = Agent(name: "slow", concurrency: 8)
+        agent.capability("slow.wait") { (_: Empty, _) in
+            try await Task.sleep(for: .milliseconds(300))
+            return Empty()
+        }
+        let running = Task { [agent, options = options(endpoints)] in try await agent.run(options: options) }
+        defer { running.cancel() }
+        let client = ColonyClient(endpoints: endpoints)
+        _ = try await client.request("slow.wait", Empty(), as: Empty.self, timeout: .seconds(10))
+        let held = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 { group.addTask { _ = try await client.request("slow.wait", Empty(), as: Empty.self, timeout: .seconds(10)) } }
+                try await group.waitForAll()
+            }
+        }
+        var busy = 0
+        for _ in 0..<100 where busy < 8 {
+            busy = try await client.directory().agents.first?.busy ?? 0
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(busy == 8, "all eight requests are held at once by the one agent")
+        try await held.value
+    }
+}
