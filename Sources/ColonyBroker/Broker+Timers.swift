@@ -19,22 +19,14 @@ extension Broker {
     func expireRequests() {
         let now = MonotonicTime.now()
         for service in services.values where !service.queue.isEmpty {
-            guard service.queue.contains(where: { $0.queueDeadline <= now }) else { continue }
-            var kept = service.queue
-            kept.removeAll()
-            for pending in service.queue {
-                guard pending.queueDeadline <= now else {
-                    kept.append(pending)
-                    continue
-                }
+            for pending in service.queue.removeAll(where: { $0.queueDeadline <= now }) {
                 statistics.requestsExpired += 1
-                let waited = pending.arrivedAt.nanoseconds == 0 ? Duration.zero : now.since(pending.arrivedAt)
+                let waited = format(now.since(pending.arrivedAt))
                 let error: WireError = service.workers.isEmpty
-                    ? WireError(.noAgent, "no agent offers \(service.name) (waited \(format(waited)))")
-                    : WireError(.timeout, "no agent offering \(service.name) became free within \(format(waited))")
+                    ? WireError(.noAgent, "no agent offers \(service.name) (waited \(waited))")
+                    : WireError(.timeout, "no agent offering \(service.name) became free within \(waited)")
                 sendError(error, to: pending)
             }
-            service.queue = kept
         }
         for pending in inFlight.values where !pending.answered {
             guard let deadline = pending.clientDeadline, deadline <= now else { continue }

@@ -139,10 +139,33 @@ public final class Broker {
 }
 
 /// Set once to stop a broker; safe from any thread (and from signal handlers' queues).
+/// It also tells waiters when the broker has finished stopping.
 final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
+    private let stopped = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
     var isSet: Bool { flag.load(ordering: .relaxed) }
     func set() { flag.store(true, ordering: .relaxed) }
+
+    /// Called by the broker once it has answered everything and disconnected its agents.
+    func markStopped() {
+        let waiters = stopped.withLock { state in
+            state.done = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func waitUntilStopped() async {
+        await withCheckedContinuation { continuation in
+            let done = stopped.withLock { state in
+                if !state.done { state.waiters.append(continuation) }
+                return state.done
+            }
+            if done { continuation.resume() }
+        }
+    }
 }
 
 /// A running broker; stop it from anywhere.
@@ -153,6 +176,9 @@ public struct BrokerHandle: Sendable {
 
     /// Asks the broker to answer what it holds, disconnect its agents and stop (within one tick).
     public func stop() { stopFlag.set() }
+
+    /// Returns once the broker has stopped.
+    public func waitUntilStopped() async { await stopFlag.waitUntilStopped() }
 }
 
 extension Broker {
@@ -168,6 +194,7 @@ extension Broker {
             }
             ready(.success(broker.handle))
             broker.run()
+            broker.stopFlag.markStopped()
         }
     }
 }

@@ -1,5 +1,4 @@
 import ColonyWire
-import DequeModule
 
 /// A capability as the broker sees it: who offers it and what waits for it.
 final class Service {
@@ -7,8 +6,8 @@ final class Service {
     let nameBytes: [UInt8]
     /// Live agent connections offering it, in registration order.
     var workers: [Worker] = []
-    /// Requests waiting for a free agent, oldest first.
-    var queue: Deque<PendingRequest> = []
+    /// Requests waiting for a free agent, round-robin across clients.
+    var queue = FairQueue()
     var served = 0
 
     init(name: String) {

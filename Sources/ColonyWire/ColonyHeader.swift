@@ -82,6 +82,7 @@ public struct ColonyHeader: Sendable, Hashable {
     public static let magic: [UInt8] = [0xC0, 0x43, 0x4C, 0x01]
 
     /// Whether `frame` is a Colony header (starts with the magic).
+    @inlinable
     public static func isHeader(_ frame: some WireFrame) -> Bool {
         frame.count >= 4 && frame.withUnsafeBytes {
             $0[0] == 0xC0 && $0[1] == 0x43 && $0[2] == 0x4C && $0[3] == 0x01

@@ -10,7 +10,9 @@ public enum Envelope: Sendable, Equatable {
     /// Not an MDP message; dropped and counted by the broker.
     case malformed(MalformedReason)
 
-    /// Locates the parts of `frames` (routing id first).
+    /// Locates the parts of `frames` (routing id first). Inlinable so that callers get a
+    /// version specialized for their frame type: it runs for every message the broker reads.
+    @inlinable
     public static func parse<Frames: RandomAccessCollection>(_ frames: Frames) -> Envelope
     where Frames.Element: WireFrame, Frames.Index == Int {
         let start = frames.startIndex

@@ -7,7 +7,7 @@ import Foundation
 import Logging
 
 /// `colony broker`: runs the MDP broker and event proxy in the foreground.
-struct BrokerCommand: ParsableCommand {
+struct BrokerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broker",
         abstract: "Run the broker: MDP request routing plus the event proxy."
@@ -25,7 +25,7 @@ struct BrokerCommand: ParsableCommand {
     @Option(help: "How long a request may wait for an agent, in milliseconds (default 30000).")
     var requestExpiryMs: Int?
 
-    func run() throws {
+    func run() async throws {
         var configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration)
         ParentWatch.startIfRequested()
@@ -40,17 +40,17 @@ struct BrokerCommand: ParsableCommand {
         }
         if let requestExpiryMs { configuration.broker.requestExpiry = .milliseconds(requestExpiryMs) }
         let logger = Logger(label: "broker")
-        let broker: Broker
+        // The broker blocks in libzmq on a thread of its own, never on a Swift concurrency thread.
+        let handle: BrokerHandle
         do {
-            broker = try Broker(configuration.broker, logger: logger)
+            handle = try Broker.start(configuration.broker, logger: logger)
         } catch {
             logger.critical("cannot start broker", metadata: ["error": "\(error)"])
             throw ExitCode(ExitStatus.unreachable)
         }
-        let handle = broker.handle
         let stopper = SignalStopper { handle.stop() }
-        Console.line("bound \(broker.boundEndpoints.requests)")
-        broker.run()
+        Console.line("bound \(handle.endpoints.requests)")
+        await handle.waitUntilStopped()
         withExtendedLifetime(stopper) {}
     }
 }

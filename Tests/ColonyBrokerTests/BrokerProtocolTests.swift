@@ -100,6 +100,26 @@ import ZeroMQ
         #expect(try client.receive()?[2] == bytes("X"))
     }
 
+    @Test func queuedRequestsAreServedFairlyAcrossClients() throws {
+        let broker = try RunningBroker()
+        let greedy = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        for index in 0..<20 { try greedy.send([MDP.client02, [0x01], bytes("fair"), bytes("greedy-\(index)")]) }
+        usleep(100_000)
+        let modest = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try modest.send([MDP.client02, [0x01], bytes("fair"), bytes("modest")])
+        usleep(100_000)
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker01, [0x01], bytes("fair")])
+        var served: [String] = []
+        for _ in 0..<4 {
+            let request = try #require(try worker.receiveSkippingHeartbeats())
+            served.append(text(request[5]))
+            try worker.send([[], MDP.worker01, [0x03], request[3], [], request[5]])
+        }
+        #expect(served.prefix(2).contains("modest"), "served in order \(served)")
+        #expect(served.filter { $0.hasPrefix("greedy") } == ["greedy-0", "greedy-1", "greedy-2"], "one client's requests stay in order")
+    }
+
     @Test func aRequestHeldByADeadWorkerGoesToAnother() throws {
         let broker = try RunningBroker(heartbeat: .milliseconds(50), liveness: 3)
         let doomed = try Peer(.dealer, connectTo: broker.endpoints.requests)
