@@ -13,6 +13,7 @@ func startOnThread<Summary: Sendable>(
     let outcome = StartOutcome<Summary>()
     let started = DispatchSemaphore(value: 0)
     let thread = Thread {
+        nameCurrentThread(name)
         body { result in
             outcome.result.withLock { $0 = result }
             started.signal()

@@ -76,6 +76,7 @@ public final class IOLoop: @unchecked Sendable {
         let loop = IOLoop(name: name)
         let started = DispatchSemaphore(value: 0)
         let thread = Thread {
+            nameCurrentThread(name)
             loop.claimCurrentThread()
             started.signal()
             loop.run()
@@ -312,4 +313,9 @@ extension IOLoop: SerialExecutor, TaskExecutor {
     public func isIsolatingCurrentContext() -> Bool? {
         isCurrent
     }
+}
+
+/// Names the calling thread for `top -H`, `ps -L` and debuggers (Linux keeps 15 characters).
+public func nameCurrentThread(_ name: String) {
+    colony_name_current_thread(String(name.prefix(15)))
 }
