@@ -58,6 +58,19 @@ extension Broker {
         if command == .disconnect { statistics.workerDisconnectsSent += 1 }
     }
 
+    /// Sends the protocol frames that open a reply to a client of `dialect`.
+    private func sendClientPrologue(_ dialect: Dialect, partial: Bool) {
+        if dialect.delimited { sendPart(Broker.empty) }
+        switch dialect.version {
+        case .v01:
+            sendPart(MDP.client01)
+        case .v02:
+            sendPart(MDP.client02)
+            let command = partial ? MDP.ClientCommand.partial : MDP.ClientCommand.final
+            sendPart(Broker.commandFrames[Int(command.rawValue)])
+        }
+    }
+
     /// Sends `pending` to `worker`; false (nothing sent) if the worker is unreachable.
     func sendRequest(_ pending: PendingRequest, to worker: Worker) -> Bool {
         guard beginMessage(to: worker.id) else { return false }
@@ -84,15 +97,7 @@ extension Broker {
             statistics.repliesToVanishedClients += 1
             return false
         }
-        let dialect = pending.clientDialect
-        if dialect.delimited { sendPart(Broker.empty) }
-        switch dialect.version {
-        case .v01:
-            sendPart(MDP.client01)
-        case .v02:
-            sendPart(MDP.client02)
-            sendPart(Broker.commandFrames[Int(partial ? MDP.ClientCommand.partial.rawValue : MDP.ClientCommand.final.rawValue)])
-        }
+        sendClientPrologue(pending.clientDialect, partial: partial)
         let hasBody = !body.isEmpty
         switch header {
         case .none:
@@ -130,14 +135,7 @@ extension Broker {
     /// Sends a small reply to a client that is not (yet) a PendingRequest: mmi answers.
     func sendDirectReply(to client: PeerID, dialect: Dialect, service: [UInt8], header: ColonyHeader?, body: [UInt8]) {
         guard beginMessage(to: client) else { return }
-        if dialect.delimited { sendPart(Broker.empty) }
-        switch dialect.version {
-        case .v01:
-            sendPart(MDP.client01)
-        case .v02:
-            sendPart(MDP.client02)
-            sendPart(Broker.commandFrames[Int(MDP.ClientCommand.final.rawValue)])
-        }
+        sendClientPrologue(dialect, partial: false)
         sendPart(service)
         if let header { sendPart(header.encoded()) }
         sendPart(body, more: false)

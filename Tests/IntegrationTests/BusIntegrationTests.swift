@@ -10,23 +10,12 @@ import Testing
     struct Sleep: Codable, Sendable { var ms: Int }
     struct StreamRequest: Codable, Sendable { var text: String; var count: Int }
 
-    /// Broker flags with fast heartbeats, so deaths are noticed quickly.
-    func startBroker(_ harness: ProcessHarness, _ endpoints: BrokerEndpoints, expiryMs: Int = 2000) throws {
-        try harness.colony(["broker"] + endpoints.flags + ["--heartbeat-ms", "100", "--request-expiry-ms", "\(expiryMs)", "--log-level", "debug"], name: "broker")
-    }
-
-    func startAgent(_ harness: ProcessHarness, _ name: String, _ endpoints: BrokerEndpoints, extra: [String] = []) throws -> Process {
-        try harness.colony(["agent", "run", name] + endpoints.flags + ["--heartbeat-ms", "100"] + extra, name: name)
-    }
-
     @Test func requestReplyAndAgentErrors() async throws {
-        let harness = try ProcessHarness()
-        defer { harness.stopAll() }
-        let endpoints = freeEndpoints()
-        try startBroker(harness, endpoints)
-        _ = try startAgent(harness, "math", endpoints)
-        let client = ColonyClient(endpoints: endpoints)
-        #expect(try await waitForAgents(client, capability: "math.add"), "\(harness.log(of: "broker"))")
+        let bus = try TestBus()
+        defer { bus.stop() }
+        _ = try bus.startAgent("math")
+        let client = bus.client
+        #expect(try await waitForAgents(client, capability: "math.add"), "\(bus.harness.log(of: "broker"))")
 
         let sum = try await client.request("math.add", Operands(a: 10, b: 32), as: Sum.self)
         #expect(sum.result == 42)
@@ -54,12 +43,10 @@ import Testing
     }
 
     @Test func noAgentTimeoutAndUnreachableAreDistinct() async throws {
-        let harness = try ProcessHarness()
-        defer { harness.stopAll() }
-        let endpoints = freeEndpoints()
-        try startBroker(harness, endpoints, expiryMs: 300)
-        _ = try startAgent(harness, "echo", endpoints)
-        let client = ColonyClient(endpoints: endpoints)
+        let bus = try TestBus(expiryMs: 300)
+        defer { bus.stop() }
+        _ = try bus.startAgent("echo")
+        let client = bus.client
         #expect(try await waitForAgents(client, capability: "echo.sleep"))
 
         await #expect {
@@ -81,12 +68,10 @@ import Testing
     }
 
     @Test func streamedPartialRepliesArriveInOrder() async throws {
-        let harness = try ProcessHarness()
-        defer { harness.stopAll() }
-        let endpoints = freeEndpoints()
-        try startBroker(harness, endpoints)
-        _ = try startAgent(harness, "echo", endpoints)
-        let client = ColonyClient(endpoints: endpoints)
+        let bus = try TestBus()
+        defer { bus.stop() }
+        _ = try bus.startAgent("echo")
+        let client = bus.client
         #expect(try await waitForAgents(client, capability: "echo.stream"))
         let body = try JSONEncoder().encode(StreamRequest(text: "hi", count: 4))
         var replies: [Reply] = []
@@ -96,74 +81,66 @@ import Testing
     }
 
     @Test func requestHeldByAKilledAgentIsServedByAnother() async throws {
-        let harness = try ProcessHarness()
-        defer { harness.stopAll() }
-        let endpoints = freeEndpoints()
-        try startBroker(harness, endpoints)
-        let doomed = try startAgent(harness, "echo", endpoints)
-        let client = ColonyClient(endpoints: endpoints)
+        let bus = try TestBus()
+        defer { bus.stop() }
+        let doomed = try bus.startAgent("echo")
+        let client = bus.client
         #expect(try await waitForAgents(client, capability: "echo.sleep"))
         let pending = Task { try await client.request("echo.sleep", Sleep(ms: 1500), as: Sleep.self, timeout: .seconds(20)) }
         let held = try await eventually {
             try await client.directory().agents.first { $0.busy > 0 }.map { _ in true }
         }
         #expect(held == true, "the first agent holds the request")
-        _ = try startAgent(harness, "echo", endpoints)
+        _ = try bus.startAgent("echo")
         #expect(try await waitForAgents(client, capability: "echo.sleep", count: 2))
-        harness.signal(doomed, SIGKILL)
+        bus.harness.signal(doomed, SIGKILL)
         let reply = try await pending.value
         #expect(reply.ms == 1500)
         let statistics = try await client.statistics()
-        #expect(statistics.requestsRedispatched == 1, "\(harness.log(of: "broker"))")
+        #expect(statistics.requestsRedispatched == 1, "\(bus.harness.log(of: "broker"))")
     }
 
     @Test func agentsComeBackAfterTheBrokerRestarts() async throws {
-        let harness = try ProcessHarness()
-        defer { harness.stopAll() }
-        let endpoints = freeEndpoints()
-        try startBroker(harness, endpoints)
-        _ = try startAgent(harness, "math", endpoints)
-        let client = ColonyClient(endpoints: endpoints)
+        let bus = try TestBus()
+        defer { bus.stop() }
+        _ = try bus.startAgent("math")
+        let client = bus.client
         #expect(try await waitForAgents(client, capability: "math.add"))
         #expect(try await client.request("math.add", Operands(a: 1, b: 1), as: Sum.self).result == 2)
 
-        let first = try #require(harness.processes.first { $0.name == "broker" }?.process)
-        harness.signal(first, SIGTERM)
-        #expect(await harness.waitForExit(first))
+        let first = try #require(bus.harness.processes.first { $0.name == "broker" }?.process)
+        bus.harness.signal(first, SIGTERM)
+        #expect(await bus.harness.waitForExit(first))
         #expect(first.terminationStatus == 0)
-        try startBroker(harness, endpoints)
-        #expect(try await waitForAgents(client, capability: "math.add"), "\(harness.log(of: "math"))")
+        try bus.startBroker()
+        #expect(try await waitForAgents(client, capability: "math.add"), "\(bus.harness.log(of: "math"))")
         #expect(try await client.request("math.add", Operands(a: 2, b: 2), as: Sum.self).result == 4)
     }
 
     @Test func gracefulShutdownFinishesInFlightWork() async throws {
-        let harness = try ProcessHarness()
-        defer { harness.stopAll() }
-        let endpoints = freeEndpoints()
-        try startBroker(harness, endpoints)
-        let agent = try startAgent(harness, "echo", endpoints)
-        let client = ColonyClient(endpoints: endpoints)
+        let bus = try TestBus()
+        defer { bus.stop() }
+        let agent = try bus.startAgent("echo")
+        let client = bus.client
         #expect(try await waitForAgents(client, capability: "echo.sleep"))
         let pending = Task { try await client.request("echo.sleep", Sleep(ms: 800), as: Sleep.self, timeout: .seconds(20)) }
         #expect(try await eventually { try await client.directory().agents.first { $0.busy > 0 }.map { _ in true } } == true)
-        harness.signal(agent, SIGTERM)
+        bus.harness.signal(agent, SIGTERM)
         #expect(try await pending.value.ms == 800)
-        #expect(await harness.waitForExit(agent))
-        #expect(agent.terminationStatus == 0, "\(harness.log(of: "echo"))")
+        #expect(await bus.harness.waitForExit(agent))
+        #expect(agent.terminationStatus == 0, "\(bus.harness.log(of: "echo"))")
         let statistics = try await client.statistics()
         #expect(statistics.requestsRedispatched == 0)
     }
 
     @Test func eventsReachSubscribersWithTheirHeaders() async throws {
-        let harness = try ProcessHarness()
-        defer { harness.stopAll() }
-        let endpoints = freeEndpoints()
-        try startBroker(harness, endpoints)
-        let client = ColonyClient(endpoints: endpoints)
+        let bus = try TestBus()
+        defer { bus.stop() }
+        let client = bus.client
         _ = try await eventually { try await client.statistics() }
-        let subscriber = Subscriber(endpoints: endpoints)
+        let subscriber = Subscriber(endpoints: bus.endpoints)
         let events = try await subscriber.subscribe(["market.", "agent."])
-        let publisher = Publisher(endpoints: endpoints, source: "test")
+        let publisher = Publisher(endpoints: bus.endpoints, source: "test")
         try await publisher.connect()
         // Slow joiners: publish until the subscription has propagated, then one marked event.
         let received = Task { () -> [Event] in
@@ -181,7 +158,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(30))
             marked = try await client.statistics().eventsForwarded > 0
         }
-        _ = try startAgent(harness, "math", endpoints)
+        _ = try bus.startAgent("math")
         let seen = await received.value
         let tick = try #require(seen.first { $0.topic == "market.tick" })
         #expect(tick.header?.correlationID == "run-7")
@@ -194,40 +171,36 @@ import Testing
 
     @Test(.enabled(if: pythonWithZeroMQ(), "python3 with pyzmq is not installed"))
     func aPythonMdpWorkerIsAColonyAgent() async throws {
-        let harness = try ProcessHarness()
-        defer { harness.stopAll() }
-        let endpoints = freeEndpoints()
-        try startBroker(harness, endpoints)
+        let bus = try TestBus()
+        defer { bus.stop() }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../agents/python/greeter.py").standardized
-        try harness.launch(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, endpoints.requests, "--heartbeat-ms", "100"], name: "greeter")
-        let client = ColonyClient(endpoints: endpoints)
-        #expect(try await waitForAgents(client, capability: "py.greet"), "\(harness.log(of: "greeter"))")
+        try bus.harness.launch(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, bus.endpoints.requests, "--heartbeat-ms", "100"], name: "greeter")
+        let client = bus.client
+        #expect(try await waitForAgents(client, capability: "py.greet"), "\(bus.harness.log(of: "greeter"))")
         struct Greeting: Codable { var greeting: String }
         let reply = try await client.request("py.greet", ["name": "Ada"], as: Greeting.self)
         #expect(reply.greeting == "Hello, Ada!")
     }
 
     @Test func cliExitCodesMeanSomething() async throws {
-        let harness = try ProcessHarness()
-        defer { harness.stopAll() }
-        let endpoints = freeEndpoints()
-        try startBroker(harness, endpoints, expiryMs: 300)
-        _ = try startAgent(harness, "math", endpoints)
-        let client = ColonyClient(endpoints: endpoints)
+        let bus = try TestBus(expiryMs: 300)
+        defer { bus.stop() }
+        _ = try bus.startAgent("math")
+        let client = bus.client
         #expect(try await waitForAgents(client, capability: "math.add"))
-        let ok = try harness.run(["request", "math.add", #"{"a":10,"b":32}"#] + endpoints.flags)
+        let ok = try bus.harness.run(["request", "math.add", #"{"a":10,"b":32}"#] + bus.endpoints.flags)
         #expect(ok.status == 0 && ok.output.contains(#"{"result":42}"#), "\(ok.output)")
-        let agentError = try harness.run(["request", "math.div", #"{"a":1,"b":0}"#] + endpoints.flags)
+        let agentError = try bus.harness.run(["request", "math.div", #"{"a":1,"b":0}"#] + bus.endpoints.flags)
         #expect(agentError.status == 1 && agentError.output.contains("division_by_zero"), "\(agentError.output)")
-        let usage = try harness.run(["request", "math.add", "{not json"] + endpoints.flags)
+        let usage = try bus.harness.run(["request", "math.add", "{not json"] + bus.endpoints.flags)
         #expect(usage.status == 64 || usage.status == 2, "\(usage.output)")
-        let noAgent = try harness.run(["request", "nobody", "{}"] + endpoints.flags)
+        let noAgent = try bus.harness.run(["request", "nobody", "{}"] + bus.endpoints.flags)
         #expect(noAgent.status == 3, "\(noAgent.output)")
-        let unreachable = try harness.run(["request", "math.add", "{}", "--endpoint", "tcp://127.0.0.1:\(freePort())", "--timeout", "1"])
+        let unreachable = try bus.harness.run(["request", "math.add", "{}", "--endpoint", "tcp://127.0.0.1:\(freePort())", "--timeout", "1"])
         #expect(unreachable.status == 5, "\(unreachable.output)")
-        let list = try harness.run(["agent", "list", "--json"] + endpoints.flags)
+        let list = try bus.harness.run(["agent", "list", "--json"] + bus.endpoints.flags)
         #expect(list.status == 0 && list.output.contains("math.mul"), "\(list.output)")
-        let health = try harness.run(["system", "health"] + endpoints.flags)
+        let health = try bus.harness.run(["system", "health"] + bus.endpoints.flags)
         #expect(health.status == 0 && health.output.contains("math.add"), "\(health.output)")
     }
 }

@@ -140,3 +140,37 @@ func waitForAgents(_ client: ColonyClient, capability: String, count: Int = 1) a
         return offering >= count ? true : nil
     } ?? false
 }
+
+/// A `colony broker` process on free ports with fast heartbeats, agent processes started on
+/// demand, and a client of it. Every process is killed by `stop()`, also when a test fails.
+final class TestBus {
+    let harness: ProcessHarness
+    let endpoints: BrokerEndpoints
+    let client: ColonyClient
+    let expiryMs: Int
+
+    init(expiryMs: Int = 2000) throws {
+        harness = try ProcessHarness()
+        endpoints = freeEndpoints()
+        client = ColonyClient(endpoints: endpoints)
+        self.expiryMs = expiryMs
+        try startBroker()
+    }
+
+    /// Starts (or restarts) the broker on the bus's endpoints.
+    @discardableResult
+    func startBroker() throws -> Process {
+        try harness.colony(
+            ["broker"] + endpoints.flags + ["--heartbeat-ms", "100", "--request-expiry-ms", "\(expiryMs)", "--log-level", "debug"],
+            name: "broker"
+        )
+    }
+
+    /// Starts `colony agent run NAME` against the broker.
+    @discardableResult
+    func startAgent(_ name: String) throws -> Process {
+        try harness.colony(["agent", "run", name] + endpoints.flags + ["--heartbeat-ms", "100"], name: name)
+    }
+
+    func stop() { harness.stopAll() }
+}
