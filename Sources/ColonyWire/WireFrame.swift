@@ -23,16 +23,4 @@ extension WireFrame {
     public var onlyByte: UInt8? {
         count == 1 ? withUnsafeBytes { $0[0] } : nil
     }
-
-    /// The frame's bytes decoded as UTF-8, if valid.
-    @inlinable
-    public var utf8String: String? {
-        withUnsafeBytes { String(validating: $0, as: UTF8.self) }
-    }
-
-    /// A copy of the frame's bytes.
-    @inlinable
-    public var byteArray: [UInt8] {
-        withUnsafeBytes { Array($0) }
-    }
 }

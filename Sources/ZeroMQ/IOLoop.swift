@@ -163,9 +163,6 @@ public final class IOLoop: @unchecked Sendable {
         wake(force: true)
     }
 
-    /// Whether `stop()` has been called.
-    public var isStopping: Bool { stopRequested.load(ordering: .relaxed) }
-
     private var inboxIsNonEmpty: Bool { inbox.withLock { !$0.isEmpty } }
 
     private func pollTimeout() -> Int {

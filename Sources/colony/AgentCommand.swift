@@ -104,7 +104,7 @@ struct AgentCommand: AsyncParsableCommand {
                 throw ValidationError("unknown agent '\(name)'; known: \(ExampleAgents.names.joined(separator: ", "))")
             }
             let options = AgentOptions(
-                endpoints: connection.endpoints(configuration),
+                endpoints: connection.clientEndpoints(configuration),
                 heartbeatInterval: heartbeatMs.map { .milliseconds($0) } ?? configuration.broker.heartbeatInterval,
                 liveness: configuration.broker.liveness,
                 shutdownGrace: duration(seconds: grace),
@@ -120,7 +120,7 @@ struct AgentCommand: AsyncParsableCommand {
 func fetchDirectory(global: GlobalOptions, connection: ConnectionOptions, timeout: Double) async throws -> Directory {
     let configuration = try global.loadConfiguration()
     global.bootstrapLogging(configuration, defaultLevel: .warning)
-    let client = ColonyClient(endpoints: connection.endpoints(configuration))
+    let client = ColonyClient(endpoints: connection.clientEndpoints(configuration))
     do {
         return try await client.directory(timeout: duration(seconds: timeout))
     } catch {

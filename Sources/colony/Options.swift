@@ -56,6 +56,17 @@ struct ConnectionOptions: ParsableArguments {
         }
         return BrokerEndpoints(requests: requests, publish: publish, subscribe: subscribe)
     }
+
+    /// The endpoints for connecting to the broker: like `endpoints`, with wildcard bind
+    /// addresses (`tcp://*:5555`, `tcp://0.0.0.0:5555`) turned into loopback.
+    func clientEndpoints(_ configuration: ColonyConfiguration) -> BrokerEndpoints {
+        let bound = endpoints(configuration)
+        return BrokerEndpoints(
+            requests: BrokerEndpoints.connectable(bound.requests),
+            publish: BrokerEndpoints.connectable(bound.publish),
+            subscribe: BrokerEndpoints.connectable(bound.subscribe)
+        )
+    }
 }
 
 extension LogFormat: ExpressibleByArgument {}

@@ -31,7 +31,7 @@ struct PublishCommand: AsyncParsableCommand {
         var text = payload ?? "{}"
         if text == "-" { text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
         let bytes = try validatedJSON(text, what: "the payload")
-        let publisher = Publisher(endpoints: connection.endpoints(configuration), source: "cli")
+        let publisher = Publisher(endpoints: connection.clientEndpoints(configuration), source: "cli")
         try await publisher.connect()
         try await Task.sleep(for: .milliseconds(connectWaitMs))
         try await publisher.publish(topic, payload: bytes, metadata: RequestMetadata(correlationID: correlationID))

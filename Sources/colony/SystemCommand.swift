@@ -35,7 +35,7 @@ struct SystemCommand: AsyncParsableCommand {
         func run() async throws {
             let configuration = try global.loadConfiguration()
             global.bootstrapLogging(configuration, defaultLevel: .warning)
-            let endpoints = connection.endpoints(configuration)
+            let endpoints = connection.clientEndpoints(configuration)
             let client = ColonyClient(endpoints: endpoints, connectTimeout: duration(seconds: timeout))
             let report: Report
             do {

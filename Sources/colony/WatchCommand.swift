@@ -25,7 +25,7 @@ struct WatchCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration, defaultLevel: .warning)
-        let subscriber = Subscriber(endpoints: connection.endpoints(configuration))
+        let subscriber = Subscriber(endpoints: connection.clientEndpoints(configuration))
         let events = try await subscriber.subscribe(prefixes)
         let stopper = SignalStopper { Task { await subscriber.close() } }
         var seen = 0
