@@ -48,9 +48,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "CProcessSpawn"),
+        .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ZeroMQ"]),
         .target(
             name: "ColonyConfig",
-            dependencies: ["ColonyWire", "ColonyBroker", .product(name: "Yams", package: "Yams")]
+            dependencies: ["ColonyWire", "ColonyBroker", "ColonySupervisor", .product(name: "Yams", package: "Yams")]
         ),
         .target(
             name: "ExampleAgents",
@@ -60,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "colony",
             dependencies: [
-                "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyLogging", "ExampleAgents",
+                "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyLogging", "ColonySupervisor", "ExampleAgents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -61,8 +61,9 @@ public struct Agent: Sendable {
         })
     }
 
-    /// Runs the agent until SIGINT/SIGTERM or `stop` is triggered: registers with the broker,
-    /// serves requests and events, reconnects after broker restarts, and shuts down gracefully.
+    /// Runs the agent until SIGINT/SIGTERM (when `options.handlesSignals`) or until the calling
+    /// task is cancelled: registers with the broker, serves requests and events, reconnects
+    /// after broker restarts, and shuts down gracefully (in-flight work finishes first).
     public func run(options: AgentOptions) async throws {
         let runtime = AgentRuntime(agent: self, options: options)
         try await runtime.run()

@@ -58,7 +58,12 @@ actor AgentRuntime {
             "pid": "\(ProcessInfo.processInfo.processIdentifier)",
         ])
         if !isStopped {
-            await withCheckedContinuation { stopped = $0 }
+            // Cancelling the task that runs the agent stops it gracefully, like SIGTERM.
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { stopped = $0 }
+            } onCancel: { [loop] in
+                loop.execute { [weak self] in self?.assumeIsolated { $0.shutDown() } }
+            }
         }
         withExtendedLifetime(signals) {}
     }

@@ -59,6 +59,61 @@ public struct YAMLMapping {
         return try YAMLMapping(pair.value, file: file, what: "'\(key)'")
     }
 
+    /// A list of mappings (`- name: …` entries).
+    public func mappings(_ key: String) throws(ConfigError) -> [YAMLMapping]? {
+        guard let pair = pair(key) else { return nil }
+        guard case .sequence(let sequence) = pair.value else {
+            throw ConfigError(file: file, line: pair.line, message: "'\(key)' must be a list")
+        }
+        var result: [YAMLMapping] = []
+        for (index, node) in sequence.enumerated() {
+            result.append(try YAMLMapping(node, file: file, what: "entry \(index + 1) of '\(key)'"))
+        }
+        return result
+    }
+
+    /// A list of strings; a single string is split at spaces (`command: python3 x.py`).
+    public func strings(_ key: String) throws(ConfigError) -> [String]? {
+        guard let pair = pair(key) else { return nil }
+        switch pair.value {
+        case .scalar(let scalar):
+            return scalar.string.split(separator: " ").map(String.init)
+        case .sequence(let sequence):
+            var result: [String] = []
+            for node in sequence {
+                guard case .scalar(let scalar) = node else {
+                    throw ConfigError(file: file, line: node.line ?? pair.line, message: "'\(key)' must be a list of strings")
+                }
+                result.append(scalar.string)
+            }
+            return result
+        default:
+            throw ConfigError(file: file, line: pair.line, message: "'\(key)' must be a string or a list of strings")
+        }
+    }
+
+    /// A mapping of strings to strings (`environment:`).
+    public func stringMap(_ key: String) throws(ConfigError) -> [String: String]? {
+        guard let nested = try mapping(key) else { return nil }
+        var result: [String: String] = [:]
+        for pair in nested.pairs {
+            guard case .scalar(let scalar) = pair.value else {
+                throw ConfigError(file: file, line: pair.line, message: "'\(key).\(pair.key)' must be a single value")
+            }
+            result[pair.key] = scalar.string
+        }
+        return result
+    }
+
+    /// A number within `range`.
+    public func number(_ key: String, in range: ClosedRange<Double>) throws(ConfigError) -> Double? {
+        guard let text = try string(key) else { return nil }
+        guard let value = Double(text), range.contains(value) else {
+            throw ConfigError(file: file, line: line(of: key), message: "'\(key)' must be a number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return value
+    }
+
     /// A string value.
     public func string(_ key: String) throws(ConfigError) -> String? {
         guard let pair = pair(key) else { return nil }

@@ -8,6 +8,7 @@ struct Colony: AsyncParsableCommand {
         abstract: "A message bus for multi-agent systems: broker, agents, requests and events over ZeroMQ.",
         version: "0.1.0",
         subcommands: [
+            UpCommand.self,
             BrokerCommand.self,
             RequestCommand.self,
             PublishCommand.self,

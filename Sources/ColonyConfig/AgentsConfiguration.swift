@@ -1,0 +1,157 @@
+import ColonySupervisor
+import ColonyWire
+import Foundation
+
+/// The contents of `configs/agents.yaml`: the agents `colony up` starts and supervises.
+public struct AgentsConfiguration: Sendable {
+    public var agents: [AgentSpec]
+    public var source: String?
+
+    /// The default location, relative to the working directory.
+    public static let defaultPath = "configs/agents.yaml"
+
+    /// How `run: NAME` entries become command lines, and what `{endpoint}` means.
+    public struct Context: Sendable {
+        /// The `colony` executable that runs built-in agents.
+        public var colonyExecutable: String
+        /// Agents `run:` may name (`colony agent run NAME`).
+        public var builtInAgents: [String]
+        /// The broker's endpoints, substituted for `{endpoint}`, `{publish_endpoint}`, `{subscribe_endpoint}`.
+        public var endpoints: BrokerEndpoints
+        /// The broker's heartbeat interval, passed to built-in agents.
+        public var heartbeatInterval: Duration
+
+        public init(colonyExecutable: String, builtInAgents: [String], endpoints: BrokerEndpoints, heartbeatInterval: Duration) {
+            self.colonyExecutable = colonyExecutable
+            self.builtInAgents = builtInAgents
+            self.endpoints = endpoints
+            self.heartbeatInterval = heartbeatInterval
+        }
+    }
+
+    static let agentKeys = [
+        "name", "run", "command", "args", "working_directory", "environment", "replicas", "concurrency",
+        "restart", "backoff", "crash_loop", "grace_period", "output",
+    ]
+
+    /// Loads and validates a file; every problem names the file and line.
+    public static func load(path: String, context: Context) throws(ConfigError) -> AgentsConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, message: "cannot read the agents file")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), file: path, context: context)
+    }
+
+    /// Parses and validates agents configuration text.
+    public static func parse(_ text: String, file: String, context: Context) throws(ConfigError) -> AgentsConfiguration {
+        let root = try YAMLMapping.parse(text, file: file)
+        try root.rejectUnknownKeys(["agents"], in: "the agents file")
+        var specs: [AgentSpec] = []
+        var seen: [String: Int] = [:]
+        for entry in try root.mappings("agents") ?? [] {
+            let spec = try agent(entry, context: context)
+            if let earlier = seen[spec.name] {
+                throw ConfigError(file: file, line: entry.line(of: "name"), message: "agent '\(spec.name)' is declared twice", hint: "first at line \(earlier)")
+            }
+            seen[spec.name] = entry.line(of: "name") ?? 0
+            specs.append(spec)
+        }
+        return AgentsConfiguration(agents: specs, source: file)
+    }
+
+    private static func agent(_ entry: YAMLMapping, context: Context) throws(ConfigError) -> AgentSpec {
+        let file = entry.file
+        try entry.rejectUnknownKeys(agentKeys, in: "an agent")
+        guard let name = try entry.string("name"), !name.isEmpty else {
+            throw ConfigError(file: file, line: entry.line, message: "every agent needs a 'name'")
+        }
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) else {
+            throw ConfigError(file: file, line: entry.line(of: "name"), message: "agent name '\(name)' may contain only letters, digits, '.', '_' and '-'")
+        }
+        let run = try entry.string("run")
+        var command = try entry.strings("command")
+        switch (run, command) {
+        case (nil, nil):
+            throw ConfigError(file: file, line: entry.line(of: "name"), message: "agent '\(name)' needs 'run' (a built-in agent) or 'command' (any command line)")
+        case (.some, .some):
+            throw ConfigError(file: file, line: entry.line(of: "command"), message: "agent '\(name)' has both 'run' and 'command'; keep one")
+        case (.some(let builtIn), nil):
+            guard context.builtInAgents.contains(builtIn) else {
+                throw ConfigError(
+                    file: file, line: entry.line(of: "run"), message: "'\(builtIn)' is not a built-in agent",
+                    hint: closestMatch(to: builtIn, in: context.builtInAgents).map { "did you mean '\($0)'?" }
+                        ?? "built-in agents: \(context.builtInAgents.joined(separator: ", "))"
+                )
+            }
+            var line = [context.colonyExecutable, "agent", "run", builtIn,
+                        "--endpoint", context.endpoints.requests,
+                        "--publish-endpoint", context.endpoints.publish,
+                        "--subscribe-endpoint", context.endpoints.subscribe,
+                        "--heartbeat-ms", "\(Int(context.heartbeatInterval.milliseconds))"]
+            if let concurrency = try entry.integer("concurrency", in: 1...100_000) { line += ["--concurrency", "\(concurrency)"] }
+            command = line
+        case (nil, .some(let given)):
+            guard !given.isEmpty, !given[0].isEmpty else {
+                throw ConfigError(file: file, line: entry.line(of: "command"), message: "agent '\(name)' has an empty 'command'")
+            }
+            if entry.line(of: "concurrency") != nil {
+                throw ConfigError(file: file, line: entry.line(of: "concurrency"), message: "'concurrency' applies to built-in agents ('run'); pass it in 'args' for a command")
+            }
+            command = given
+        }
+        command! += try entry.strings("args") ?? []
+        let resolved = command!.map { substitute($0, context.endpoints) }
+        let workingDirectory = try entry.string("working_directory")
+        try checkExecutable(resolved[0], workingDirectory: workingDirectory, file: file, line: entry.line(of: run == nil ? "command" : "run"))
+
+        var spec = AgentSpec(name: name, command: resolved, workingDirectory: workingDirectory)
+        spec.environment = try entry.stringMap("environment") ?? [:]
+        spec.replicas = try entry.integer("replicas", in: 1...1000) ?? 1
+        if let restart = try entry.choice("restart", from: AgentSpec.RestartPolicy.allCases.map(\.rawValue)) {
+            spec.restart = AgentSpec.RestartPolicy(rawValue: restart)!
+        }
+        if let output = try entry.choice("output", from: AgentSpec.Output.allCases.map(\.rawValue)) {
+            spec.output = AgentSpec.Output(rawValue: output)!
+        }
+        if let grace = try entry.duration("grace_period") { spec.gracePeriod = grace }
+        if let backoff = try entry.mapping("backoff") {
+            try backoff.rejectUnknownKeys(["initial", "max", "multiplier"], in: "'backoff'")
+            spec.backoff.initial = try backoff.duration("initial") ?? spec.backoff.initial
+            spec.backoff.max = try backoff.duration("max") ?? spec.backoff.max
+            spec.backoff.multiplier = try backoff.number("multiplier", in: 1...100) ?? spec.backoff.multiplier
+            guard spec.backoff.initial <= spec.backoff.max else {
+                throw ConfigError(file: file, line: backoff.line(of: "initial") ?? backoff.line, message: "backoff 'initial' is longer than 'max'")
+            }
+        }
+        if let crashLoop = try entry.mapping("crash_loop") {
+            try crashLoop.rejectUnknownKeys(["restarts", "window"], in: "'crash_loop'")
+            spec.crashLoop.restarts = try crashLoop.integer("restarts", in: 1...10_000) ?? spec.crashLoop.restarts
+            spec.crashLoop.window = try crashLoop.duration("window") ?? spec.crashLoop.window
+        }
+        return spec
+    }
+
+    static func substitute(_ argument: String, _ endpoints: BrokerEndpoints) -> String {
+        argument
+            .replacing("{endpoint}", with: endpoints.requests)
+            .replacing("{publish_endpoint}", with: endpoints.publish)
+            .replacing("{subscribe_endpoint}", with: endpoints.subscribe)
+    }
+
+    /// The program must exist: a path (relative to the working directory) that is executable,
+    /// or a name found in PATH.
+    static func checkExecutable(_ program: String, workingDirectory: String?, file: String, line: Int?) throws(ConfigError) {
+        let manager = FileManager.default
+        if program.contains("/") {
+            let path = program.hasPrefix("/") || workingDirectory == nil ? program : "\(workingDirectory!)/\(program)"
+            guard manager.isExecutableFile(atPath: path) else {
+                throw ConfigError(file: file, line: line, message: "command '\(program)' is not an executable file")
+            }
+            return
+        }
+        let searchPath = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        guard searchPath.split(separator: ":").contains(where: { manager.isExecutableFile(atPath: "\($0)/\(program)") }) else {
+            throw ConfigError(file: file, line: line, message: "command '\(program)' was not found in PATH")
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import ColonyAgent
+import ColonySupervisor
+import ColonyWire
+
+/// The bus interface of a running `colony up`: capabilities that let `colony agent …`
+/// commands in any shell inspect and steer its supervisor.
+enum SupervisorControl {
+    static let status = "colony.supervisor.status"
+    static let spawn = "colony.supervisor.spawn"
+    static let stop = "colony.supervisor.stop"
+    static let restart = "colony.supervisor.restart"
+
+    /// Which agent, and for spawn how many replicas.
+    struct Target: Codable, Sendable {
+        var name: String
+        var replicas: Int?
+    }
+
+    /// The supervisor's agents after an operation.
+    struct Answer: Codable, Sendable {
+        var agents: [AgentStatus]
+    }
+
+    /// An agent serving the supervisor capabilities.
+    static func agent(for supervisor: Supervisor) -> Agent {
+        var agent = Agent(name: "colony-up", concurrency: 8)
+        agent.capability(status) { (_: Empty, _) in Answer(agents: await supervisor.status()) }
+        agent.capability(spawn) { (target: Target, _) in
+            try await mapped { () async throws(SupervisorError) in try await supervisor.spawn(target.name, replicas: target.replicas) }
+            return Answer(agents: await supervisor.status().filter { $0.name == target.name })
+        }
+        agent.capability(stop) { (target: Target, _) in
+            try await mapped { () async throws(SupervisorError) in try await supervisor.stop(target.name) }
+            return Answer(agents: await supervisor.status().filter { $0.name == target.name })
+        }
+        agent.capability(restart) { (target: Target, _) in
+            try await mapped { () async throws(SupervisorError) in try await supervisor.restart(target.name) }
+            return Answer(agents: await supervisor.status().filter { $0.name == target.name })
+        }
+        return agent
+    }
+
+    /// Runs `body`, turning supervisor refusals into wire errors with their own code.
+    private static func mapped(_ body: () async throws(SupervisorError) -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            throw WireError(ErrorCode("supervisor_refused"), error.description)
+        }
+    }
+}
