@@ -1,5 +1,6 @@
 import ArgumentParser
 import ColonyAgent
+import ColonySupervisor
 import ColonyWire
 import ExampleAgents
 import Foundation
@@ -10,7 +11,7 @@ struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
         abstract: "Run agents and inspect the agents the broker knows.",
-        subcommands: [List.self, Info.self, Run.self]
+        subcommands: [List.self, Info.self, Run.self, Spawn.self, Stop.self, Restart.self, Logs.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -22,17 +23,26 @@ struct AgentCommand: AsyncParsableCommand {
         @Option(help: "Seconds to wait for the broker.") var timeout: Double = 5
 
         func run() async throws {
-            let directory = try await fetchDirectory(global: global, connection: connection, timeout: timeout)
+            let view = try await fetchView(global: global, connection: connection, timeout: timeout)
             if json {
-                Console.line(prettyJSON(directory.agents))
+                Console.line(prettyJSON(view))
                 return
             }
-            guard !directory.agents.isEmpty else {
+            guard !view.agents.isEmpty || !view.supervised.isEmpty else {
                 Console.line("no agents connected")
                 return
             }
+            if !view.supervised.isEmpty {
+                var table = Table("AGENT", "REPLICA", "PID", "STATE", "UPTIME", "RESTARTS", "LAST EXIT")
+                for status in view.supervised {
+                    table.add(status.name, "\(status.replica)", status.pid.map(String.init) ?? "-", status.state.rawValue,
+                              uptime(status.startedAtMilliseconds), "\(status.restarts)", status.lastExit?.description ?? "-")
+                }
+                Console.line(table.rendered)
+                Console.line("")
+            }
             var table = Table("AGENT", "PID", "STATE", "BUSY", "SERVED", "FAILED", "LAST SEEN", "CAPABILITIES")
-            for agent in directory.agents {
+            for agent in view.agents {
                 table.add(
                     agent.name, agent.pid.map(String.init) ?? "-", agent.state, "\(agent.busy)/\(agent.capacity)",
                     "\(agent.served)", "\(agent.failed)", ago(agent.lastSeenMilliseconds),
@@ -53,17 +63,25 @@ struct AgentCommand: AsyncParsableCommand {
         @Option(help: "Seconds to wait for the broker.") var timeout: Double = 5
 
         func run() async throws {
-            let directory = try await fetchDirectory(global: global, connection: connection, timeout: timeout)
-            let matches = directory.agents.filter { $0.name == name }
-            guard !matches.isEmpty else {
-                let known = Set(directory.agents.map(\.name)).sorted()
+            let view = try await fetchView(global: global, connection: connection, timeout: timeout)
+            let matches = view.agents.filter { $0.name == name }
+            let supervised = view.supervised.filter { $0.name == name }
+            guard !matches.isEmpty || !supervised.isEmpty else {
+                let known = Set(view.agents.map(\.name) + view.supervised.map(\.name)).sorted()
                 Console.error("error: no agent named '\(name)' is connected" + (known.isEmpty ? "" : " (connected: \(known.joined(separator: ", ")))"))
                 throw ExitCode(ExitStatus.noAgent)
             }
             if json {
-                Console.line(prettyJSON(matches))
+                Console.line(prettyJSON(AgentView(agents: matches, supervised: supervised)))
                 return
             }
+            for status in supervised {
+                Console.line("""
+                replica \(status.replica):     \(status.state.rawValue), pid \(status.pid.map(String.init) ?? "-"), up \(uptime(status.startedAtMilliseconds)), \(status.restarts) restarts, last exit: \(status.lastExit?.description ?? "-")
+                  log:         \(status.logFile)
+                """)
+            }
+            if !supervised.isEmpty { Console.line("") }
             for (index, agent) in matches.enumerated() {
                 if index > 0 { Console.line("") }
                 Console.line("""
@@ -114,6 +132,101 @@ struct AgentCommand: AsyncParsableCommand {
             try await agent.run(options: options)
         }
     }
+
+    struct Spawn: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start replicas of an agent configured in a running `colony up`.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The agent's name in agents.yaml.") var name: String
+        @Option(help: "How many replicas should run (default: as configured).") var replicas: Int?
+
+        func run() async throws {
+            if let replicas, replicas < 1 { throw ValidationError("--replicas must be at least 1") }
+            try await steer(SupervisorControl.spawn, SupervisorControl.Target(name: name, replicas: replicas), global: global, connection: connection)
+        }
+    }
+
+    struct Stop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop every replica of an agent (SIGTERM, then SIGKILL after its grace period).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The agent's name in agents.yaml.") var name: String
+
+        func run() async throws {
+            try await steer(SupervisorControl.stop, SupervisorControl.Target(name: name), global: global, connection: connection)
+        }
+    }
+
+    struct Restart: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Restart every replica of an agent, one after the other.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The agent's name in agents.yaml.") var name: String
+
+        func run() async throws {
+            try await steer(SupervisorControl.restart, SupervisorControl.Target(name: name), global: global, connection: connection)
+        }
+    }
+
+    struct Logs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print an agent's captured output (all replicas).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The agent's name in agents.yaml.") var name: String
+        @Flag(name: .shortAndLong, help: "Keep printing new output until interrupted.") var follow = false
+        @Option(help: "Print only the last N lines of each log first.") var tail: Int?
+
+        func run() async throws {
+            let view = try await fetchView(global: global, connection: connection, timeout: 5)
+            let files = view.supervised.filter { $0.name == name }.map(\.logFile)
+            guard !files.isEmpty else {
+                Console.error("error: no supervised agent named '\(name)' (is `colony up` running?)")
+                throw ExitCode(ExitStatus.noAgent)
+            }
+            try await LogFollower(paths: files, prefix: files.count > 1, tail: tail).run(follow: follow)
+        }
+    }
+}
+
+/// What `colony agent list/info` show: the broker's directory plus, when a `colony up` is
+/// running, its supervisor's view of each replica.
+struct AgentView: Encodable {
+    var agents: [AgentRecord]
+    var supervised: [AgentStatus]
+}
+
+/// Fetches the directory and, if a supervisor answers, its status.
+func fetchView(global: GlobalOptions, connection: ConnectionOptions, timeout: Double) async throws -> AgentView {
+    let directory = try await fetchDirectory(global: global, connection: connection, timeout: timeout)
+    let client = ColonyClient(endpoints: connection.clientEndpoints(try global.loadConfiguration()))
+    let answer = try? await client.request(SupervisorControl.status, Empty(), as: SupervisorControl.Answer.self, timeout: .milliseconds(500))
+    return AgentView(agents: directory.agents, supervised: answer?.agents ?? [])
+}
+
+/// Sends a supervisor operation and prints the agent's replicas afterwards.
+func steer(_ capability: String, _ target: SupervisorControl.Target, global: GlobalOptions, connection: ConnectionOptions) async throws {
+    let configuration = try global.loadConfiguration()
+    global.bootstrapLogging(configuration, defaultLevel: .warning)
+    let client = ColonyClient(endpoints: connection.clientEndpoints(configuration))
+    do {
+        let answer = try await client.request(capability, target, as: SupervisorControl.Answer.self, timeout: .seconds(60))
+        var table = Table("AGENT", "REPLICA", "PID", "STATE")
+        for status in answer.agents {
+            table.add(status.name, "\(status.replica)", status.pid.map(String.init) ?? "-", status.state.rawValue)
+        }
+        Console.line(table.rendered)
+    } catch .noAgent {
+        Console.error("error: no `colony up` is running at \(client.endpoints.requests)")
+        throw ExitCode(ExitStatus.noAgent)
+    } catch {
+        throw report(error)
+    }
+}
+
+/// "5m" style uptime from a start time.
+func uptime(_ startedAtMilliseconds: UInt64?) -> String {
+    guard let startedAtMilliseconds else { return "-" }
+    return ago(startedAtMilliseconds).replacingOccurrences(of: " ago", with: "")
 }
 
 /// Fetches the broker's directory, turning failures into exit codes.
