@@ -69,7 +69,8 @@ let package = Package(
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire"]),
-        .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig"]),
+        .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig", "ColonySupervisor", "ColonyWire"]),
+        .testTarget(name: "ColonySupervisorTests", dependencies: ["ColonySupervisor"]),
         .testTarget(name: "ColonyLoggingTests", dependencies: ["ColonyLogging", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "ColonyAgentTests",

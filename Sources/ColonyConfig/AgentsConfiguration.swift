@@ -102,7 +102,9 @@ public struct AgentsConfiguration: Sendable {
         command! += try entry.strings("args") ?? []
         let resolved = command!.map { substitute($0, context.endpoints) }
         let workingDirectory = try entry.string("working_directory")
-        try checkExecutable(resolved[0], workingDirectory: workingDirectory, file: file, line: entry.line(of: run == nil ? "command" : "run"))
+        if run == nil {
+            try checkExecutable(resolved[0], workingDirectory: workingDirectory, file: file, line: entry.line(of: "command"))
+        }
 
         var spec = AgentSpec(name: name, command: resolved, workingDirectory: workingDirectory)
         spec.environment = try entry.stringMap("environment") ?? [:]

@@ -1,0 +1,79 @@
+import ColonySupervisor
+import Foundation
+import Testing
+
+/// The supervisor with real child processes (sh), on fast timings.
+@Suite struct SupervisorTests {
+    func supervisor() throws -> Supervisor {
+        try Supervisor(logDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("supervisor-\(UUID().uuidString.prefix(8))"))
+    }
+
+    /// Collects events until one matches `stop` (bounded by `timeout`).
+    func events(of supervisor: Supervisor, until stop: @escaping @Sendable (SupervisorEvent) -> Bool, timeout: Duration = .seconds(20)) async -> [SupervisorEvent] {
+        await withTaskGroup(of: [SupervisorEvent]?.self) { group in
+            group.addTask {
+                var seen: [SupervisorEvent] = []
+                for await event in supervisor.events {
+                    seen.append(event)
+                    if stop(event) { break }
+                }
+                return seen
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? []
+        }
+    }
+
+    @Test func aCrashLoopingAgentIsRestartedWithBackoffThenMarkedFailed() async throws {
+        let supervisor = try supervisor()
+        var spec = AgentSpec(name: "crasher", command: ["sh", "-c", "exit 3"], restart: .always)
+        spec.backoff = .init(initial: .milliseconds(20), max: .milliseconds(100), multiplier: 2)
+        spec.crashLoop = .init(restarts: 3, window: .seconds(30))
+        await supervisor.start([spec])
+        let seen = await events(of: supervisor) { if case .gaveUp = $0.kind { return true } else { return false } }
+        let delays = seen.compactMap { event -> Duration? in if case .restarting(let delay) = event.kind { return delay } else { return nil } }
+        #expect(delays == [.milliseconds(20), .milliseconds(40), .milliseconds(80)])
+        #expect(seen.filter { if case .exited(_, let status) = $0.kind { return status.code == 3 } else { return false } }.count == 4)
+        #expect(await supervisor.status().first?.state == .failed)
+        await supervisor.shutDown()
+    }
+
+    @Test func onFailureLeavesCleanExitsAlone() async throws {
+        let supervisor = try supervisor()
+        await supervisor.start([AgentSpec(name: "done", command: ["sh", "-c", "exit 0"], restart: .onFailure)])
+        _ = await events(of: supervisor) { if case .exited = $0.kind { return true } else { return false } }
+        try await Task.sleep(for: .milliseconds(200))
+        let status = try #require(await supervisor.status().first)
+        #expect(status.state == .stopped && status.restarts == 0 && status.lastExit?.isSuccess == true)
+        await supervisor.shutDown()
+    }
+
+    @Test func stopEscalatesToSIGKILLAfterTheGracePeriod() async throws {
+        let supervisor = try supervisor()
+        var stubborn = AgentSpec(name: "stubborn", command: ["sh", "-c", "trap '' TERM; while true; do sleep 0.05; done"])
+        stubborn.gracePeriod = .milliseconds(300)
+        await supervisor.start([stubborn])
+        _ = await events(of: supervisor) { if case .started = $0.kind { return true } else { return false } }
+        try await Task.sleep(for: .milliseconds(100))
+        try await supervisor.stop("stubborn")
+        let status = try #require(await supervisor.status().first)
+        #expect(status.state == .stopped)
+        #expect(status.lastExit?.signal == SIGKILL)
+        await supervisor.shutDown()
+    }
+
+    @Test func unknownAgentsAndCommandsAreClearErrors() async throws {
+        let supervisor = try supervisor()
+        await #expect(throws: SupervisorError.unknownAgent("ghost", known: [])) { try await supervisor.spawn("ghost") }
+        await supervisor.start([AgentSpec(name: "missing", command: ["/no/such/program"])])
+        let seen = await events(of: supervisor) { if case .spawnFailed = $0.kind { return true } else { return false } }
+        #expect(seen.last.map { "\($0)" }?.contains("No such file") == true)
+        #expect(await supervisor.status().first?.state == .failed)
+        await supervisor.shutDown()
+    }
+}
