@@ -1,0 +1,164 @@
+import ColonyAgent
+import ColonyWire
+import Foundation
+import Testing
+
+/// `colony up` as an operator runs it: real broker, real supervised agent processes.
+@Suite(.serialized) struct UpIntegrationTests {
+    struct Operands: Codable, Sendable { var a: Double; var b: Double }
+    struct Sum: Codable, Sendable { var result: Double }
+    struct Sleep: Codable, Sendable { var ms: Int }
+    struct Supervised: Codable, Sendable {
+        struct Replica: Codable, Sendable { var name: String; var replica: Int; var pid: Int32?; var state: String; var restarts: Int }
+        var agents: [Replica]
+    }
+
+    /// A `colony up` with its own configuration files in a temporary directory.
+    final class Up {
+        let harness: ProcessHarness
+        let endpoints = freeEndpoints()
+        let client: ColonyClient
+        let agentsFile: URL
+        let configFile: URL
+
+        init(agents: String) throws {
+            harness = try ProcessHarness()
+            client = ColonyClient(endpoints: endpoints)
+            configFile = harness.directory.appendingPathComponent("colony.yaml")
+            agentsFile = harness.directory.appendingPathComponent("agents.yaml")
+            try """
+            broker:
+              endpoint: \(endpoints.requests)
+              publish_endpoint: \(endpoints.publish)
+              subscribe_endpoint: \(endpoints.subscribe)
+              heartbeat_interval: 100ms
+              request_expiry: 10s
+            """.write(to: configFile, atomically: true, encoding: .utf8)
+            try agents.write(to: agentsFile, atomically: true, encoding: .utf8)
+        }
+
+        @discardableResult
+        func start() throws -> Process {
+            try harness.colony(["up", "--config", configFile.path, "--agents", agentsFile.path,
+                                "--run-directory", harness.directory.appendingPathComponent("run").path], name: "up")
+        }
+
+        func supervised() async throws -> [Supervised.Replica] {
+            try await client.request("colony.supervisor.status", Empty(), as: Supervised.self, timeout: .seconds(2)).agents
+        }
+
+        func stop() { harness.stopAll() }
+    }
+
+    static let mathTwice = """
+    agents:
+      - name: math
+        run: math
+        replicas: 2
+        restart: always
+        backoff: {initial: 100ms, max: 1s}
+    """
+
+    @Test func aKilledAgentIsRestartedWhileItsReplicaServesAndNoRequestIsLost() async throws {
+        let up = try Up(agents: """
+        agents:
+          - name: echo
+            run: echo
+            replicas: 2
+            concurrency: 8
+            restart: always
+            backoff: {initial: 100ms, max: 1s}
+        """)
+        defer { up.stop() }
+        try up.start()
+        #expect(try await waitForAgents(up.client, capability: "echo.sleep", count: 2), "\(up.harness.log(of: "up"))")
+        let victim = try #require(try await up.supervised().first { $0.replica == 1 }?.pid)
+        let client = up.client
+        // 32 slow requests: both replicas hold 8 at a time, so the victim dies holding work.
+        let load = Task {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<32 {
+                    group.addTask {
+                        try await client.request("echo.sleep", Sleep(ms: 300 + index), as: Sleep.self, timeout: .seconds(20)).ms == 300 + index
+                    }
+                }
+                var correct = 0
+                for try await ok in group where ok { correct += 1 }
+                return correct
+            }
+        }
+        #expect(try await eventually { try await client.directory().agents.filter { $0.busy > 0 }.count == 2 ? true : nil } == true)
+        kill(victim, SIGKILL)
+        #expect(try await load.value == 32, "every request answered correctly")
+        #expect(try await client.statistics().requestsRedispatched > 0, "the victim held requests when it died")
+        let restarted = try await eventually {
+            try await up.supervised().first { $0.replica == 1 && $0.restarts == 1 && $0.state == "running" && $0.pid != victim }
+        }
+        #expect(restarted != nil, "\(up.harness.log(of: "up"))")
+        #expect(try await waitForAgents(up.client, capability: "echo.sleep", count: 2))
+        #expect(try await client.request("echo.sleep", Sleep(ms: 1), as: Sleep.self).ms == 1)
+    }
+
+    @Test func aCrashLoopingAgentStopsAfterTheLimitAndIsShownFailed() async throws {
+        let up = try Up(agents: """
+        agents:
+          - name: crasher
+            command: [sh, -c, "exit 3"]
+            restart: always
+            backoff: {initial: 50ms, max: 100ms}
+            crash_loop: {restarts: 3, window: 30s}
+        """)
+        defer { up.stop() }
+        try up.start()
+        let failed = try await eventually {
+            try await up.supervised().first { $0.name == "crasher" && $0.state == "failed" }
+        }
+        #expect(failed?.restarts == 3, "\(up.harness.log(of: "up"))")
+        let list = try up.harness.run(["agent", "list"] + up.endpoints.flags)
+        #expect(list.output.contains("failed") && list.output.contains("exited with code 3"), "\(list.output)")
+    }
+
+    @Test func sigtermStopsEverythingAndExitsZero() async throws {
+        let up = try Up(agents: Self.mathTwice)
+        defer { up.stop() }
+        let process = try up.start()
+        #expect(try await waitForAgents(up.client, capability: "math.add", count: 2))
+        let pids = try await up.supervised().compactMap(\.pid)
+        #expect(pids.count == 2)
+        kill(process.processIdentifier, SIGTERM)
+        #expect(await up.harness.waitForExit(process))
+        #expect(process.terminationStatus == 0, "\(up.harness.log(of: "up"))")
+        #expect(pids.allSatisfy { !isAlive($0) })
+    }
+
+    @Test func sigkillLeavesNoAgentBehind() async throws {
+        let up = try Up(agents: Self.mathTwice)
+        defer { up.stop() }
+        let process = try up.start()
+        #expect(try await waitForAgents(up.client, capability: "math.add", count: 2))
+        let pids = try await up.supervised().compactMap(\.pid)
+        kill(process.processIdentifier, SIGKILL)
+        let gone = try await eventually(timeout: .seconds(5)) { pids.allSatisfy { !isAlive($0) } ? true : nil }
+        #expect(gone == true, "agents \(pids) outlived a killed colony up")
+    }
+
+    @Test func aBadAgentsFileStartsNothingAndSaysWhy() async throws {
+        let up = try Up(agents: "agents:\n  - name: math\n    run: math\n    replica: 2\n")
+        defer { up.stop() }
+        let result = try up.harness.run(["up", "--config", up.configFile.path, "--agents", up.agentsFile.path])
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.output.contains("agents.yaml:4"), "\(result.output)")
+        #expect(result.output.contains("did you mean 'replicas'?"), "\(result.output)")
+        let probe = ColonyClient(endpoints: up.endpoints, connectTimeout: .milliseconds(300))
+        await #expect(throws: RequestError.self) { _ = try await probe.statistics(timeout: .milliseconds(500)) }
+    }
+}
+
+/// Whether `pid` is a live process (zombies count as dead).
+func isAlive(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")")
+    else { return false }
+    let state = stat[stat.index(close, offsetBy: 2)]
+    return state != "Z" && state != "X"
+}
