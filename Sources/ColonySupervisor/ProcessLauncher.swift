@@ -14,7 +14,8 @@ struct LaunchedProcess {
 
 /// Turns an `AgentSpec` into a running process through `colony_spawn`.
 enum ProcessLauncher {
-    static func launch(_ spec: AgentSpec, environment extra: [String: String], logFile: URL, echo: Bool) -> Result<LaunchedProcess, LaunchError> {
+    static func launch(_ spec: AgentSpec, replica: Int, environment extra: [String: String], logFile: URL) -> Result<LaunchedProcess, LaunchError> {
+        let echo = spec.output == .echo
         let logFD = open(logFile.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard logFD >= 0 else {
             return .failure(LaunchError(description: "cannot open log \(logFile.path): \(String(cString: strerror(errno)))"))
@@ -33,6 +34,8 @@ enum ProcessLauncher {
         var environment = ProcessInfo.processInfo.environment
         environment.merge(extra) { _, new in new }
         environment.merge(spec.environment) { _, new in new }
+        environment["COLONY_AGENT"] = spec.name
+        environment["COLONY_REPLICA"] = "\(replica)"
         let pid = withCStrings(spec.command) { argv in
             withCStrings(environment.map { "\($0.key)=\($0.value)" }) { envp in
                 colony_spawn(spec.command[0], argv, envp, spec.workingDirectory, outputFD, outputFD)
@@ -43,7 +46,7 @@ enum ProcessLauncher {
             if echo { close(pipeFDs[0]) }
             return .failure(LaunchError(description: "\(spec.command[0]): \(String(cString: strerror(-pid)))"))
         }
-        let output = echo ? OutputEcho(readFD: pipeFDs[0], logFile: logFile, prefix: "\(spec.name)[\(logFile.deletingPathExtension().lastPathComponent.split(separator: "-").last ?? "1")] | ") : nil
+        let output = echo ? OutputEcho(readFD: pipeFDs[0], logFile: logFile, prefix: "\(spec.name)[\(replica)] | ") : nil
         return .success(LaunchedProcess(pid: pid, echo: output))
     }
 

@@ -125,7 +125,7 @@ public actor Supervisor {
         guard !shuttingDown else { return }
         replica.state = .starting
         replica.stopping = false
-        let result = ProcessLauncher.launch(spec, environment: environment, logFile: replica.logFile, echo: spec.output == .echo)
+        let result = ProcessLauncher.launch(spec, replica: replica.index, environment: environment, logFile: replica.logFile)
         switch result {
         case .success(let launched):
             replica.pid = launched.pid

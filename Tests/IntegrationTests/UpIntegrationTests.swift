@@ -118,6 +118,27 @@ import Testing
         #expect(list.output.contains("failed") && list.output.contains("exited with code 3"), "\(list.output)")
     }
 
+    @Test func agentOutputGoesToLogsAndOptionallyToTheConsole() async throws {
+        let up = try Up(agents: """
+        agents:
+          - name: talker
+            command: [sh, -c, "echo hello from $COLONY_AGENT $COLONY_REPLICA; exec sleep 60"]
+            output: echo
+          - name: quiet
+            command: [sh, -c, "echo only in the log; exec sleep 60"]
+        """)
+        defer { up.stop() }
+        try up.start()
+        let echoed = try await eventually { up.harness.log(of: "up").contains("talker[1] | hello from talker 1") ? true : nil }
+        #expect(echoed == true, "\(up.harness.log(of: "up"))")
+        let logs = try await eventually {
+            let result = try up.harness.run(["agent", "logs", "quiet"] + up.endpoints.flags)
+            return result.output.contains("only in the log") ? result : nil
+        }
+        #expect(logs?.status == 0)
+        #expect(!up.harness.log(of: "up").contains("quiet[1] | "), "only agents with output: echo are echoed")
+    }
+
     @Test func sigtermStopsEverythingAndExitsZero() async throws {
         let up = try Up(agents: Self.mathTwice)
         defer { up.stop() }
