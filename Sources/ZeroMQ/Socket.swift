@@ -197,28 +197,43 @@ public final class Socket {
 
     /// Receives one whole multipart message into `parts` (replacing its contents).
     /// Returns false if none is waiting.
+    ///
+    /// Frames of `parts` that nobody else references are received into again rather than
+    /// reallocated (`zmq_msg_recv` releases their old content): a loop that keeps passing the
+    /// same array allocates only for frames it kept.
     public func receiveMessage(into parts: inout [Frame], wait: Bool = false) throws(ZMQError) -> Bool {
-        parts.removeAll(keepingCapacity: true)
         touched = true
-        let first = Frame()
-        while zmq_msg_recv(first.message, handle, wait ? 0 : ZMQ_DONTWAIT) < 0 {
-            switch zmq_errno() {
-            case EINTR: if wait { return false } else { continue }
-            case EAGAIN: return false
-            default: throw ZMQError.current("zmq_msg_recv")
-            }
-        }
-        parts.append(first)
-        var more = first.hasMore
+        var index = 0
+        var more = true
         while more {
-            // The rest of a multipart message has already arrived: libzmq delivers whole messages.
-            let frame = Frame()
-            while zmq_msg_recv(frame.message, handle, 0) < 0 {
-                if zmq_errno() != EINTR { throw ZMQError.current("zmq_msg_recv") }
+            let frame = reusableFrame(in: &parts, at: index)
+            let flags = index == 0 && !wait ? ZMQ_DONTWAIT : 0
+            while zmq_msg_recv(frame.message, handle, flags) < 0 {
+                let code = zmq_errno()
+                if index == 0 {
+                    switch code {
+                    case EINTR: if wait { parts.removeAll(keepingCapacity: true); return false } else { continue }
+                    case EAGAIN: parts.removeAll(keepingCapacity: true); return false
+                    default: throw ZMQError.classify(code, operation: "zmq_msg_recv")
+                    }
+                }
+                // The rest of a multipart message has already arrived: libzmq delivers whole messages.
+                if code != EINTR { throw ZMQError.classify(code, operation: "zmq_msg_recv") }
             }
-            parts.append(frame)
             more = frame.hasMore
+            index += 1
         }
+        parts.removeLast(parts.count - index)
         return true
+    }
+
+    private func reusableFrame(in parts: inout [Frame], at index: Int) -> Frame {
+        if index < parts.count {
+            if isKnownUniquelyReferenced(&parts[index]) { return parts[index] }
+            parts[index] = Frame()
+            return parts[index]
+        }
+        parts.append(Frame())
+        return parts[index]
     }
 }
