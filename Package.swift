@@ -48,11 +48,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "ColonyYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "ColonyWorkflow", dependencies: ["ColonyYAML", .product(name: "Yams", package: "Yams")]),
         .target(name: "CProcessSpawn"),
         .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ZeroMQ"]),
         .target(
             name: "ColonyConfig",
-            dependencies: ["ColonyWire", "ColonyBroker", "ColonySupervisor", .product(name: "Yams", package: "Yams")]
+            dependencies: ["ColonyYAML", "ColonyWire", "ColonyBroker", "ColonySupervisor"]
         ),
         .target(
             name: "ExampleAgents",
@@ -62,14 +64,16 @@ let package = Package(
         .executableTarget(
             name: "colony",
             dependencies: [
-                "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyLogging", "ColonySupervisor", "ExampleAgents",
+                "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyYAML", "ColonyWorkflow", "ColonyLogging",
+                "ColonySupervisor", "ExampleAgents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire"]),
-        .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig", "ColonySupervisor", "ColonyWire"]),
+        .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig", "ColonyYAML", "ColonySupervisor", "ColonyWire"]),
+        .testTarget(name: "ColonyWorkflowTests", dependencies: ["ColonyWorkflow", "ColonyYAML"]),
         .testTarget(name: "ColonySupervisorTests", dependencies: ["ColonySupervisor"]),
         .testTarget(name: "ColonyLoggingTests", dependencies: ["ColonyLogging", .product(name: "Logging", package: "swift-log")]),
         .testTarget(

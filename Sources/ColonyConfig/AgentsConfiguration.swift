@@ -1,5 +1,6 @@
 import ColonySupervisor
 import ColonyWire
+import ColonyYAML
 import Foundation
 
 /// The contents of `configs/agents.yaml`: the agents `colony up` starts and supervises.

@@ -1,5 +1,6 @@
 import ColonyBroker
 import ColonyWire
+import ColonyYAML
 import Foundation
 
 /// The contents of `configs/colony.yaml`: where the broker listens and how it behaves,

@@ -2,6 +2,7 @@ import ArgumentParser
 import ColonyConfig
 import ColonyLogging
 import ColonyWire
+import ColonyYAML
 import Foundation
 import Logging
 

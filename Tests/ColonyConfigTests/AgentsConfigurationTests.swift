@@ -1,3 +1,4 @@
+import ColonyYAML
 import ColonyConfig
 import ColonySupervisor
 import ColonyWire

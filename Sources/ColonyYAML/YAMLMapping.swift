@@ -20,7 +20,8 @@ public struct YAMLMapping {
         return try YAMLMapping(node ?? Node.mapping(Node.Mapping([])), file: file, what: "the document")
     }
 
-    init(_ node: Node, file: String, what: String) throws(ConfigError) {
+    /// Reads `node` (found in `file`) as a mapping; `what` names it in errors.
+    public init(_ node: Node, file: String, what: String) throws(ConfigError) {
         guard let mapping = node.mapping else {
             throw ConfigError(file: file, line: node.line, message: "\(what) must be a mapping of keys to values")
         }
@@ -46,6 +47,14 @@ public struct YAMLMapping {
     func pair(_ key: String) -> (key: String, value: Node, line: Int)? {
         pairs.first { $0.key == key }
     }
+
+    /// The raw YAML node of `key` and the line of the key, for values of any shape.
+    public func node(_ key: String) -> (node: Node, line: Int)? {
+        pair(key).map { ($0.value, $0.line) }
+    }
+
+    /// The keys present, in file order.
+    public var keys: [String] { pairs.map(\.key) }
 
     /// The line where `key` appears, if it does.
     public func line(of key: String) -> Int? { pair(key)?.line }
@@ -167,7 +176,8 @@ public func parseDuration(_ text: String) -> Duration? {
 }
 
 extension Node {
-    var line: Int? { mark.map { $0.line } }
+    /// The 1-based line where the node starts.
+    public var line: Int? { mark.map { $0.line } }
 }
 
 extension YamlError {

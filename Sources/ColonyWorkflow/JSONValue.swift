@@ -1,0 +1,105 @@
+import Foundation
+import Yams
+
+/// A JSON value: what step params, inputs, outputs and context hold.
+public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Double.self) { self = .number(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONValue].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    /// The value at `path` (object keys, or array indices written as numbers), if present.
+    public func value(at path: [String]) -> JSONValue? {
+        var current = self
+        for key in path {
+            switch current {
+            case .object(let fields):
+                guard let next = fields[key] else { return nil }
+                current = next
+            case .array(let items):
+                guard let index = Int(key), items.indices.contains(index) else { return nil }
+                current = items[index]
+            default:
+                return nil
+            }
+        }
+        return current
+    }
+
+    /// The name of the value's JSON type, for error messages.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .number: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let value): return "\(value)"
+        case .number(let value): return value.rounded() == value && abs(value) < 1e15 ? "\(Int64(value))" : "\(value)"
+        case .string(let value): return value
+        case .array(let items): return "[" + items.map(\.jsonText).joined(separator: ",") + "]"
+        case .object(let fields): return "{" + fields.keys.sorted().map { "\"\($0)\":\(fields[$0]!.jsonText)" }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// The value as JSON text (strings quoted).
+    public var jsonText: String {
+        if case .string(let value) = self {
+            return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+        return description
+    }
+
+    /// Converts a YAML node: scalars by their YAML type (plain `42` is a number, `'42'` a string).
+    public init(yaml node: Node) {
+        switch node {
+        case .scalar(let scalar):
+            if scalar.style == .plain {
+                if let bool = Bool.construct(from: scalar) { self = .bool(bool); return }
+                if let int = Int.construct(from: scalar) { self = .number(Double(int)); return }
+                if let double = Double.construct(from: scalar) { self = .number(double); return }
+                if NSNull.construct(from: scalar) != nil { self = .null; return }
+            }
+            self = .string(scalar.string)
+        case .sequence(let sequence):
+            self = .array(sequence.map { JSONValue(yaml: $0) })
+        case .mapping(let mapping):
+            var fields: [String: JSONValue] = [:]
+            for (key, value) in mapping { fields[key.string ?? "\(key)"] = JSONValue(yaml: value) }
+            self = .object(fields)
+        case .alias:
+            self = .null
+        }
+    }
+}
