@@ -14,6 +14,7 @@ struct Colony: AsyncParsableCommand {
             PublishCommand.self,
             WatchCommand.self,
             AgentCommand.self,
+            WorkflowCommand.self,
             SystemCommand.self,
         ]
     )

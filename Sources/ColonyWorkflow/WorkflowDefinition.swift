@@ -1,0 +1,129 @@
+/// A workflow as declared in YAML: inputs, a DAG of capability requests, failure handlers.
+public struct WorkflowDefinition: Sendable, Hashable {
+    public var name: String
+    public var description: String?
+    /// The author's version number; the store also fingerprints the definition's content.
+    public var version: Int?
+    public var enabled: Bool
+    public var inputs: [InputDefinition]
+    public var steps: [StepDefinition]
+    /// Steps that run only when invoked: compensations (`on_failure: {compensate: ID}`) and
+    /// the workflow's error handler (`on_error: ID`).
+    public var handlers: [StepDefinition]
+    /// The whole run's time limit.
+    public var timeout: Duration?
+    /// The handler that runs when the run fails.
+    public var onError: String?
+    /// The initial shared `context` of a run.
+    public var context: [String: JSONValue]
+    /// The schedule, kept as written for the scheduler.
+    public var schedule: JSONValue?
+    /// Where it was declared.
+    public var file: String
+    public var line: Int
+
+    /// The step with `id`, among steps and handlers.
+    public func step(_ id: String) -> StepDefinition? {
+        steps.first { $0.id == id } ?? handlers.first { $0.id == id }
+    }
+}
+
+/// A declared input: its type, and whether it must be given or has a default.
+public struct InputDefinition: Sendable, Hashable {
+    public var name: String
+    public var type: ValueType
+    public var required: Bool
+    public var defaultValue: JSONValue?
+    public var description: String?
+    public var line: Int
+}
+
+/// The types inputs can declare.
+public enum ValueType: String, Sendable, Hashable, CaseIterable {
+    case string, number, integer, boolean, object, array, any
+
+    /// Whether `value` is of this type.
+    public func accepts(_ value: JSONValue) -> Bool {
+        switch (self, value) {
+        case (.any, _), (.string, .string), (.number, .number), (.boolean, .bool), (.object, .object), (.array, .array):
+            return true
+        case (.integer, .number(let number)):
+            return number.rounded() == number
+        default:
+            return false
+        }
+    }
+}
+
+/// One capability request in a workflow.
+public struct StepDefinition: Sendable, Hashable {
+    public var id: String
+    /// A display name (the earlier systems' `name`).
+    public var name: String?
+    public var capability: String
+    /// Route to this agent only (coordination and addressing come later).
+    public var agent: String?
+    /// The request body: any JSON value; strings may hold `${…}` references.
+    public var params: JSONValue
+    public var dependsOn: [String]
+    public var condition: Condition?
+    public var retry: RetryPolicy
+    /// Time limit of one attempt.
+    public var timeout: Duration?
+    /// Time limit of the step over all its attempts.
+    public var overallTimeout: Duration?
+    public var onFailure: FailurePolicy
+    public var line: Int
+
+    /// Every reference in params and condition.
+    public var references: [Reference] {
+        params.templates.flatMap(\.references) + (condition?.references ?? [])
+    }
+}
+
+/// Temporal's retry policy fields.
+public struct RetryPolicy: Sendable, Hashable {
+    public var maxAttempts: Int = 1
+    public var initialInterval: Duration = .seconds(1)
+    public var backoffCoefficient: Double = 2
+    public var maxInterval: Duration = .seconds(100)
+    /// A fraction (0…1) of each delay added or removed at random.
+    public var jitter: Double = 0
+    /// Error codes that fail the step at once, without retrying.
+    public var nonRetryableErrorCodes: [String] = []
+
+    public init() {}
+
+    /// The delay before attempt `attempt + 1`, without jitter.
+    public func delay(after attempt: Int) -> Duration {
+        var delay = initialInterval
+        for _ in 1..<max(1, attempt) {
+            delay = delay * backoffCoefficient
+            if delay >= maxInterval { return maxInterval }
+        }
+        return min(delay, maxInterval)
+    }
+}
+
+/// What a failed step does to its run.
+public enum FailurePolicy: Sendable, Hashable {
+    /// Fail the run (the default).
+    case fail
+    /// Carry on; dependents see the failure (`steps.ID.status == 'failed'`) and may branch on it.
+    case `continue`
+    /// Run the handler step `ID`, then fail the run.
+    case compensate(String)
+}
+
+extension JSONValue {
+    /// The templates in every string of this value.
+    var templates: [Template] {
+        switch self {
+        case .string(let text):
+            return (try? Template.parse(text).get()).map { [$0] } ?? []
+        case .array(let items): return items.flatMap(\.templates)
+        case .object(let fields): return fields.keys.sorted().flatMap { fields[$0]!.templates }
+        default: return []
+        }
+    }
+}

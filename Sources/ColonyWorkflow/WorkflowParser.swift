@@ -1,0 +1,202 @@
+import ColonyYAML
+import Foundation
+
+/// Reads workflow definitions from YAML, collecting every problem with file and line.
+///
+/// A file holds either `workflows:` (a list) or a single workflow at top level (the form used
+/// for files under `configs/workflows/`).
+public struct WorkflowParser {
+    public private(set) var errors: [ConfigError] = []
+
+    static let workflowKeys = ["name", "description", "version", "enabled", "inputs", "steps", "handlers",
+                               "timeout", "on_error", "context", "schedule"]
+    static let stepKeys = ["id", "name", "capability", "agent", "params", "depends_on", "condition", "retry",
+                           "timeout", "overall_timeout", "on_failure"]
+    static let inputKeys = ["type", "required", "default", "description"]
+    static let retryKeys = ["max_attempts", "initial_interval", "backoff_coefficient", "max_interval", "jitter",
+                            "non_retryable_errors"]
+
+    public init() {}
+
+    /// Parses one file's text; problems go to `errors`, the well-formed workflows are returned.
+    public mutating func parse(_ text: String, file: String) -> [WorkflowDefinition] {
+        let root: YAMLMapping
+        do {
+            root = try YAMLMapping.parse(text, file: file)
+        } catch {
+            errors.append(error)
+            return []
+        }
+        if root.keys.contains("workflows") {
+            let entries = value { () throws(ConfigError) -> [YAMLMapping]? in
+                try root.rejectUnknownKeys(["workflows"], in: "a workflows file")
+                return try root.mappings("workflows")
+            } ?? []
+            return entries.compactMap { workflow($0) }
+        }
+        return workflow(root).map { [$0] } ?? []
+    }
+
+    /// Runs `body` and flattens its optional result, recording a thrown error instead of stopping.
+    private mutating func value<T>(_ body: () throws(ConfigError) -> T?) -> T? {
+        collect(body) ?? nil
+    }
+
+    /// Runs `body`, recording a thrown error instead of stopping.
+    private mutating func collect<T>(_ body: () throws(ConfigError) -> T) -> T? {
+        do {
+            return try body()
+        } catch {
+            errors.append(error)
+            return nil
+        }
+    }
+
+    private mutating func fail(_ mapping: YAMLMapping, _ key: String?, _ message: String, hint: String? = nil) {
+        errors.append(ConfigError(file: mapping.file, line: key.flatMap { mapping.line(of: $0) } ?? mapping.line, message: message, hint: hint))
+    }
+
+    private mutating func workflow(_ mapping: YAMLMapping) -> WorkflowDefinition? {
+        let errorCount = errors.count
+        _ = collect { () throws(ConfigError) in try mapping.rejectUnknownKeys(Self.workflowKeys, in: "a workflow") }
+        guard let name = value({ () throws(ConfigError) in try mapping.string("name") }), !name.isEmpty else {
+            fail(mapping, nil, "every workflow needs a 'name'")
+            return nil
+        }
+        var definition = WorkflowDefinition(
+            name: name, description: nil, version: nil, enabled: true, inputs: [], steps: [], handlers: [],
+            timeout: nil, onError: nil, context: [:], schedule: nil, file: mapping.file, line: mapping.line ?? 0
+        )
+        definition.description = value({ () throws(ConfigError) in try mapping.string("description") })
+        definition.version = value({ () throws(ConfigError) in try mapping.integer("version", in: 1...Int.max) })
+        if let enabled = value({ () throws(ConfigError) in try mapping.choice("enabled", from: ["true", "false"]) }) {
+            definition.enabled = enabled == "true"
+        }
+        definition.timeout = value({ () throws(ConfigError) in try mapping.duration("timeout") })
+        definition.onError = value({ () throws(ConfigError) in try mapping.string("on_error") })
+        if let (node, _) = mapping.node("context") {
+            if case .object(let fields) = JSONValue(yaml: node) { definition.context = fields }
+            else { fail(mapping, "context", "'context' must be a mapping") }
+        }
+        definition.schedule = mapping.node("schedule").map { JSONValue(yaml: $0.node) }
+        if let inputs = value({ () throws(ConfigError) in try mapping.mapping("inputs") }) {
+            definition.inputs = inputs.keys.compactMap { input($0, in: inputs) }
+        }
+        let steps = value({ () throws(ConfigError) in try mapping.mappings("steps") })
+        if steps?.isEmpty ?? true { fail(mapping, steps == nil ? nil : "steps", "workflow '\(name)' has no steps") }
+        definition.steps = (steps ?? []).compactMap { step($0) }
+        definition.handlers = (value({ () throws(ConfigError) in try mapping.mappings("handlers") }) ?? []).compactMap { step($0) }
+        return errors.count == errorCount ? definition : nil
+    }
+
+    private mutating func input(_ name: String, in inputs: YAMLMapping) -> InputDefinition? {
+        let line = inputs.line(of: name) ?? 0
+        guard let (node, _) = inputs.node(name) else { return nil }
+        // `name: number` is short for `name: {type: number}`.
+        if case .scalar(let scalar) = node {
+            guard let type = ValueType(rawValue: scalar.string) else {
+                errors.append(ConfigError(file: inputs.file, line: line, message: "input '\(name)' has unknown type '\(scalar.string)'",
+                                          hint: closestMatch(to: scalar.string, in: ValueType.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" }))
+                return nil
+            }
+            return InputDefinition(name: name, type: type, required: true, defaultValue: nil, description: nil, line: line)
+        }
+        guard let spec = value({ () throws(ConfigError) in try inputs.mapping(name) }) else { return nil }
+        _ = collect { () throws(ConfigError) in try spec.rejectUnknownKeys(Self.inputKeys, in: "input '\(name)'") }
+        let typeName = value({ () throws(ConfigError) in try spec.choice("type", from: ValueType.allCases.map(\.rawValue)) })
+        let type = typeName.flatMap(ValueType.init(rawValue:)) ?? .any
+        let defaultValue = spec.node("default").map { JSONValue(yaml: $0.node) }
+        if let defaultValue, !type.accepts(defaultValue) {
+            fail(spec, "default", "the default of input '\(name)' is a \(defaultValue.typeName), not a \(type.rawValue)")
+        }
+        let required = (value({ () throws(ConfigError) in try spec.choice("required", from: ["true", "false"]) })).map { $0 == "true" }
+        return InputDefinition(
+            name: name, type: type, required: required ?? (defaultValue == nil), defaultValue: defaultValue,
+            description: value({ () throws(ConfigError) in try spec.string("description") }), line: line
+        )
+    }
+
+    private mutating func step(_ mapping: YAMLMapping) -> StepDefinition? {
+        let errorCount = errors.count
+        _ = collect { () throws(ConfigError) in try mapping.rejectUnknownKeys(Self.stepKeys, in: "a step") }
+        guard let id = value({ () throws(ConfigError) in try mapping.string("id") }), !id.isEmpty else {
+            fail(mapping, nil, "every step needs an 'id'", hint: mapping.keys.contains("name") ? "'name' is a display name; add 'id' too" : nil)
+            return nil
+        }
+        if !id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) {
+            fail(mapping, "id", "step id '\(id)' may contain only letters, digits, '_' and '-'")
+        }
+        guard let capability = value({ () throws(ConfigError) in try mapping.string("capability") }), !capability.isEmpty else {
+            fail(mapping, "id", "step '\(id)' needs a 'capability'")
+            return nil
+        }
+        var step = StepDefinition(
+            id: id, name: nil, capability: capability, agent: nil, params: .object([:]), dependsOn: [],
+            condition: nil, retry: RetryPolicy(), timeout: nil, overallTimeout: nil, onFailure: .fail, line: mapping.line(of: "id") ?? 0
+        )
+        step.name = value({ () throws(ConfigError) in try mapping.string("name") })
+        step.agent = value({ () throws(ConfigError) in try mapping.string("agent") })
+        if let (node, _) = mapping.node("params") {
+            step.params = JSONValue(yaml: node)
+            for text in step.params.strings {
+                if case .failure(let error) = Template.parse(text) {
+                    fail(mapping, "params", "step '\(id)': \(error.description) in \"\(text)\"")
+                }
+            }
+        }
+        step.dependsOn = value({ () throws(ConfigError) in try mapping.strings("depends_on") }) ?? []
+        if let text = value({ () throws(ConfigError) in try mapping.string("condition") }) {
+            switch Condition.parse(text) {
+            case .success(let condition): step.condition = condition
+            case .failure(let error): fail(mapping, "condition", "step '\(id)' has an invalid condition: \(error.description)", hint: "conditions use comparisons, and/or/not, literals and references")
+            }
+        }
+        step.timeout = value({ () throws(ConfigError) in try mapping.duration("timeout") })
+        step.overallTimeout = value({ () throws(ConfigError) in try mapping.duration("overall_timeout") })
+        if let retry = value({ () throws(ConfigError) in try mapping.mapping("retry") }) {
+            step.retry = retryPolicy(retry)
+        }
+        step.onFailure = failurePolicy(mapping, step: id)
+        return errors.count == errorCount ? step : nil
+    }
+
+    private mutating func retryPolicy(_ mapping: YAMLMapping) -> RetryPolicy {
+        var policy = RetryPolicy()
+        _ = collect { () throws(ConfigError) in try mapping.rejectUnknownKeys(Self.retryKeys, in: "'retry'") }
+        policy.maxAttempts = value({ () throws(ConfigError) in try mapping.integer("max_attempts", in: 1...1000) }) ?? policy.maxAttempts
+        policy.initialInterval = value({ () throws(ConfigError) in try mapping.duration("initial_interval") }) ?? policy.initialInterval
+        policy.maxInterval = value({ () throws(ConfigError) in try mapping.duration("max_interval") }) ?? policy.initialInterval * 100
+        policy.backoffCoefficient = value({ () throws(ConfigError) in try mapping.number("backoff_coefficient", in: 1...100) }) ?? policy.backoffCoefficient
+        policy.jitter = value({ () throws(ConfigError) in try mapping.number("jitter", in: 0...1) }) ?? policy.jitter
+        policy.nonRetryableErrorCodes = value({ () throws(ConfigError) in try mapping.strings("non_retryable_errors") }) ?? []
+        if policy.maxInterval < policy.initialInterval {
+            fail(mapping, "max_interval", "'max_interval' is shorter than 'initial_interval'")
+        }
+        return policy
+    }
+
+    private mutating func failurePolicy(_ mapping: YAMLMapping, step id: String) -> FailurePolicy {
+        guard let (node, line) = mapping.node("on_failure") else { return .fail }
+        switch JSONValue(yaml: node) {
+        case .string("fail"): return .fail
+        case .string("continue"): return .continue
+        case .object(let fields) where fields.count == 1:
+            if case .string(let handler)? = fields["compensate"] { return .compensate(handler) }
+        default: break
+        }
+        errors.append(ConfigError(file: mapping.file, line: line, message: "step '\(id)': 'on_failure' must be fail, continue, or {compensate: HANDLER_ID}"))
+        return .fail
+    }
+}
+
+extension JSONValue {
+    /// Every string inside this value.
+    var strings: [String] {
+        switch self {
+        case .string(let text): return [text]
+        case .array(let items): return items.flatMap(\.strings)
+        case .object(let fields): return fields.keys.sorted().flatMap { fields[$0]!.strings }
+        default: return []
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import ColonyWorkflow
+import ColonyYAML
+import Foundation
+
+/// `colony workflow …`: workflow definitions (the engine that runs them comes with the orchestrator).
+struct WorkflowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workflow",
+        abstract: "Work with workflow definitions.",
+        subcommands: [Validate.self]
+    )
+
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check workflow files: structure, types, the DAG and every reference.",
+            discussion: "Exit codes: 0 valid, 2 problems found (each printed as file:line: message)."
+        )
+
+        @Argument(help: "Files or directories (default: configs/workflows.yaml and configs/workflows/).")
+        var paths: [String] = []
+
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        struct Report: Encodable {
+            var valid: Bool
+            var workflows: [String]
+            var problems: [String]
+        }
+
+        func run() async throws {
+            let requested = paths.isEmpty ? WorkflowCatalog.defaultPaths : paths
+            for path in paths where !FileManager.default.fileExists(atPath: path) {
+                Console.error("error: \(path): no such file or directory")
+                throw ExitCode(ExitStatus.usage)
+            }
+            let catalog = WorkflowCatalog.load(requested)
+            if json {
+                Console.line(prettyJSON(Report(valid: catalog.problems.isEmpty, workflows: catalog.workflows.map(\.name), problems: catalog.problems.map(\.description))))
+            } else {
+                for problem in catalog.problems { Console.line(problem.description) }
+                if catalog.problems.isEmpty {
+                    Console.line("ok: \(catalog.workflows.count) workflows valid (\(catalog.workflows.map(\.name).joined(separator: ", ")))")
+                } else {
+                    Console.line("\(catalog.problems.count) problem\(catalog.problems.count == 1 ? "" : "s") found")
+                }
+            }
+            if !catalog.problems.isEmpty { throw ExitCode(ExitStatus.usage) }
+        }
+    }
+}
