@@ -1,0 +1,115 @@
+import ColonyWorkflow
+import ColonyYAML
+import Foundation
+import Testing
+
+@Suite struct WorkflowValidationTests {
+    /// Parses and validates `text`, returning workflows and every problem.
+    func check(_ text: String) -> (workflows: [WorkflowDefinition], problems: [ConfigError]) {
+        var parser = WorkflowParser()
+        let workflows = parser.parse(text, file: "w.yaml")
+        return (workflows, parser.errors + workflows.flatMap(WorkflowValidator.problems(in:)))
+    }
+
+    @Test func aFullWorkflowParses() throws {
+        let (workflows, problems) = check("""
+        workflows:
+          - name: market_snapshot
+            version: 2
+            inputs:
+              symbols: {type: array, default: [AAPL]}
+              limit: integer
+            timeout: 5m
+            on_error: alert
+            steps:
+              - id: fetch
+                capability: market.quote
+                params: {symbols: "${input.symbols}"}
+                retry: {max_attempts: 5, initial_interval: 1s, backoff_coefficient: 2, max_interval: 10s, jitter: 0.2, non_retryable_errors: [bad_request]}
+                timeout: 2s
+                overall_timeout: 30s
+              - id: store
+                capability: db.write
+                depends_on: [fetch]
+                condition: steps.fetch.output.count > 0
+                on_failure: continue
+                params: {rows: "${steps.fetch.output.rows}"}
+            handlers:
+              - id: alert
+                capability: notify.send
+                params: {text: "${failure.step} failed: ${failure.error.message}"}
+        """)
+        #expect(problems.isEmpty, "\(problems)")
+        let workflow = try #require(workflows.first)
+        #expect(workflow.version == 2 && workflow.timeout == .seconds(300) && workflow.onError == "alert")
+        #expect(workflow.inputs.map(\.name) == ["symbols", "limit"])
+        #expect(workflow.inputs[0].required == false && workflow.inputs[1].required)
+        let fetch = try #require(workflow.step("fetch"))
+        #expect(fetch.retry.maxAttempts == 5 && fetch.retry.nonRetryableErrorCodes == ["bad_request"])
+        #expect(fetch.retry.delay(after: 1) == .seconds(1) && fetch.retry.delay(after: 3) == .seconds(4) && fetch.retry.delay(after: 9) == .seconds(10))
+        #expect(workflow.step("store")?.onFailure == .continue)
+        #expect(workflow.step("store")?.condition != nil)
+    }
+
+    @Test func singleWorkflowFilesParseToo() {
+        let (workflows, problems) = check("name: solo\nsteps:\n  - id: one\n    capability: echo\n")
+        #expect(problems.isEmpty && workflows.map(\.name) == ["solo"])
+    }
+
+    @Test func graphProblemsAreNamedWithHints() {
+        let (_, problems) = check("""
+        name: dag
+        inputs: {symbols: array}
+        steps:
+          - id: fetch
+            capability: echo
+            params: {s: "${input.symbol}"}
+          - id: price
+            capability: echo
+            params: {p: "${steps.fetch.output.x}"}
+          - id: a
+            capability: echo
+            depends_on: [b]
+          - id: b
+            capability: echo
+            depends_on: [a, fetc]
+            on_failure: {compensate: nobody}
+        """)
+        let messages = problems.map { "\($0.line ?? 0): \($0.message) | \($0.hint ?? "")" }
+        #expect(messages.contains { $0.hasPrefix("4:") && $0.contains("undeclared input 'symbol'") && $0.contains("did you mean 'symbols'?") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("7:") && $0.contains("does not run after it") && $0.contains("add 'fetch' to its depends_on") }, "\(messages)")
+        #expect(messages.contains { $0.contains("cycle: a → b → a") }, "\(messages)")
+        #expect(messages.contains { $0.contains("unknown step 'fetc'") && $0.contains("did you mean 'fetch'?") }, "\(messages)")
+        #expect(messages.contains { $0.contains("unknown handler 'nobody'") }, "\(messages)")
+    }
+
+    @Test func fieldProblemsAreCollectedNotJustTheFirst() {
+        let (_, problems) = check("""
+        name: typos
+        inputs:
+          n: {type: number, default: "ten"}
+        steps:
+          - id: one
+            capability: echo
+            retyr: {max_attempts: 2}
+          - id: two
+            capability: echo
+            condition: "input.n > && 1"
+            on_failure: sometimes
+          - name: three
+            capability: echo
+        """)
+        let lines = Set(problems.compactMap(\.line))
+        #expect(problems.count >= 5, "\(problems)")
+        #expect(problems.contains { $0.hint == "did you mean 'retry'?" })
+        #expect(problems.contains { $0.message.contains("default of input 'n' is a string, not a number") })
+        #expect(problems.contains { $0.message.contains("needs an 'id'") && $0.hint?.contains("display name") == true })
+        #expect(lines.contains(7) && lines.contains(10) && lines.contains(11))
+    }
+
+    @Test func theShippedWorkflowsAreValid() {
+        let catalog = WorkflowCatalog.load(WorkflowCatalog.defaultPaths)
+        #expect(catalog.problems.isEmpty, "\(catalog.problems)")
+        #expect(catalog.workflows.map(\.name).contains("simple_test"))
+    }
+}
