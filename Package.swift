@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -50,6 +51,10 @@ let package = Package(
         ),
         .target(name: "ColonyYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "ColonyWorkflow", dependencies: ["ColonyYAML", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "ColonyStore",
+            dependencies: ["ColonyWorkflow", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .target(name: "CProcessSpawn"),
         .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ZeroMQ"]),
         .target(
@@ -74,6 +79,7 @@ let package = Package(
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire"]),
         .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig", "ColonyYAML", "ColonySupervisor", "ColonyWire"]),
         .testTarget(name: "ColonyWorkflowTests", dependencies: ["ColonyWorkflow", "ColonyYAML"]),
+        .testTarget(name: "ColonyStoreTests", dependencies: ["ColonyStore", "ColonyWorkflow"]),
         .testTarget(name: "ColonySupervisorTests", dependencies: ["ColonySupervisor"]),
         .testTarget(name: "ColonyLoggingTests", dependencies: ["ColonyLogging", .product(name: "Logging", package: "swift-log")]),
         .testTarget(

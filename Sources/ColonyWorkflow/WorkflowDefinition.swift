@@ -67,6 +67,8 @@ public struct StepDefinition: Sendable, Hashable {
     public var params: JSONValue
     public var dependsOn: [String]
     public var condition: Condition?
+    /// The condition as written, kept for the stored definition and for messages.
+    public var conditionText: String?
     public var retry: RetryPolicy
     /// Time limit of one attempt.
     public var timeout: Duration?

@@ -132,7 +132,7 @@ public struct WorkflowParser {
         }
         var step = StepDefinition(
             id: id, name: nil, capability: capability, agent: nil, params: .object([:]), dependsOn: [],
-            condition: nil, retry: RetryPolicy(), timeout: nil, overallTimeout: nil, onFailure: .fail, line: mapping.line(of: "id") ?? 0
+            condition: nil, conditionText: nil, retry: RetryPolicy(), timeout: nil, overallTimeout: nil, onFailure: .fail, line: mapping.line(of: "id") ?? 0
         )
         step.name = value({ () throws(ConfigError) in try mapping.string("name") })
         step.agent = value({ () throws(ConfigError) in try mapping.string("agent") })
@@ -147,7 +147,9 @@ public struct WorkflowParser {
         step.dependsOn = value({ () throws(ConfigError) in try mapping.strings("depends_on") }) ?? []
         if let text = value({ () throws(ConfigError) in try mapping.string("condition") }) {
             switch Condition.parse(text) {
-            case .success(let condition): step.condition = condition
+            case .success(let condition):
+                step.condition = condition
+                step.conditionText = text
             case .failure(let error): fail(mapping, "condition", "step '\(id)' has an invalid condition: \(error.description)", hint: "conditions use comparisons, and/or/not, literals and references")
             }
         }

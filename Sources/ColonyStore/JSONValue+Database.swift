@@ -1,0 +1,14 @@
+import ColonyWorkflow
+import Foundation
+import GRDB
+
+// JSON values are stored as JSON text. An explicit conversion, because GRDB's generic Codable
+// column decoding would read JSON text as whatever type is tried first (a Bool, say).
+extension JSONValue: DatabaseValueConvertible {
+    public var databaseValue: DatabaseValue { jsonText.databaseValue }
+
+    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> JSONValue? {
+        guard let text = String.fromDatabaseValue(dbValue) else { return nil }
+        return try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,76 @@
+import GRDB
+
+/// The schema, as numbered migrations: a database file is always brought up to date on open,
+/// and a migration that ran is never changed (add a new one instead).
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: definitions, runs, steps, attempts, transitions") { db in
+            try db.create(table: "workflow_definitions") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("name", .text).notNull()
+                table.column("fingerprint", .text).notNull()
+                table.column("source", .text).notNull()
+                table.column("createdAt", .datetime).notNull()
+                table.uniqueKey(["name", "fingerprint"])
+            }
+            try db.create(table: "runs") { table in
+                table.primaryKey("id", .text)
+                table.column("workflow", .text).notNull()
+                table.column("definitionID", .integer).notNull().references("workflow_definitions")
+                table.column("status", .text).notNull()
+                table.column("input", .text).notNull()
+                table.column("output", .text)
+                table.column("errorCode", .text)
+                table.column("errorMessage", .text)
+                table.column("priority", .integer).notNull().defaults(to: 0)
+                table.column("scheduleID", .text)
+                table.column("scheduledAt", .datetime)
+                table.column("createdAt", .datetime).notNull()
+                table.column("startedAt", .datetime)
+                table.column("finishedAt", .datetime)
+                // A schedule's tick starts at most one run, across restarts and schedulers.
+                table.uniqueKey(["scheduleID", "scheduledAt"])
+            }
+            try db.create(index: "runs_by_workflow", on: "runs", columns: ["workflow", "createdAt"])
+            try db.create(index: "runs_by_status", on: "runs", columns: ["status"])
+            try db.create(table: "steps") { table in
+                table.column("runID", .text).notNull().references("runs", onDelete: .cascade)
+                table.column("stepID", .text).notNull()
+                table.column("status", .text).notNull()
+                table.column("attempts", .integer).notNull()
+                table.column("output", .text)
+                table.column("errorCode", .text)
+                table.column("errorMessage", .text)
+                table.column("updatedAt", .datetime).notNull()
+                table.primaryKey(["runID", "stepID"])
+            }
+            try db.create(table: "step_attempts") { table in
+                table.column("runID", .text).notNull().references("runs", onDelete: .cascade)
+                table.column("stepID", .text).notNull()
+                table.column("attempt", .integer).notNull()
+                table.column("idempotencyKey", .text).notNull().unique()
+                table.column("agent", .text)
+                table.column("input", .text).notNull()
+                table.column("output", .text)
+                table.column("status", .text).notNull()
+                table.column("errorCode", .text)
+                table.column("errorMessage", .text)
+                table.column("startedAt", .datetime).notNull()
+                table.column("finishedAt", .datetime)
+                table.primaryKey(["runID", "stepID", "attempt"])
+            }
+            try db.create(table: "transitions") { table in
+                table.autoIncrementedPrimaryKey("sequence")
+                table.column("runID", .text).notNull().references("runs", onDelete: .cascade)
+                table.column("stepID", .text)
+                table.column("from", .text)
+                table.column("to", .text).notNull()
+                table.column("detail", .text)
+                table.column("at", .datetime).notNull()
+            }
+            try db.create(index: "transitions_by_run", on: "transitions", columns: ["runID", "sequence"])
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,129 @@
+import ColonyWorkflow
+import Foundation
+import GRDB
+
+/// One version of a workflow definition, kept as its canonical source.
+public struct DefinitionRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "workflow_definitions"
+    public var id: Int64?
+    public var name: String
+    public var fingerprint: String
+    public var source: String
+    public var createdAt: Date
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A workflow run.
+public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "runs"
+    public var id: String
+    public var workflow: String
+    public var definitionID: Int64
+    public var status: RunStatus
+    public var input: JSONValue
+    public var output: JSONValue?
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var priority: Int
+    /// For runs started by a schedule: its name and the tick's time; unique together.
+    public var scheduleID: String?
+    public var scheduledAt: Date?
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+
+    public init(
+        id: String, workflow: String, definitionID: Int64, status: RunStatus = .pending, input: JSONValue,
+        priority: Int = 0, scheduleID: String? = nil, scheduledAt: Date? = nil, createdAt: Date = Date()
+    ) {
+        self.id = id
+        self.workflow = workflow
+        self.definitionID = definitionID
+        self.status = status
+        self.input = input
+        self.priority = priority
+        self.scheduleID = scheduleID
+        self.scheduledAt = scheduledAt
+        self.createdAt = createdAt
+    }
+
+    /// Wall time from start to finish, if both happened.
+    public var duration: TimeInterval? {
+        guard let startedAt, let finishedAt else { return nil }
+        return finishedAt.timeIntervalSince(startedAt)
+    }
+}
+
+/// The current state of one step of a run.
+public struct StepRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "steps"
+    public var runID: String
+    public var stepID: String
+    public var status: StepStatus
+    public var attempts: Int
+    public var output: JSONValue?
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var updatedAt: Date
+
+    public init(runID: String, stepID: String, status: StepStatus, attempts: Int = 0, updatedAt: Date = Date()) {
+        self.runID = runID
+        self.stepID = stepID
+        self.status = status
+        self.attempts = attempts
+        self.updatedAt = updatedAt
+    }
+}
+
+/// One attempt of one step: what was sent, to whom, what came back.
+public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "step_attempts"
+    public var runID: String
+    public var stepID: String
+    public var attempt: Int
+    /// (run, step, attempt): agents de-duplicate deliveries with it.
+    public var idempotencyKey: String
+    public var agent: String?
+    public var input: JSONValue
+    public var output: JSONValue?
+    public var status: StepStatus
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var startedAt: Date
+    public var finishedAt: Date?
+
+    public init(runID: String, stepID: String, attempt: Int, input: JSONValue, startedAt: Date = Date()) {
+        self.runID = runID
+        self.stepID = stepID
+        self.attempt = attempt
+        self.idempotencyKey = "\(runID)/\(stepID)/\(attempt)"
+        self.input = input
+        self.status = .dispatched
+        self.startedAt = startedAt
+    }
+}
+
+/// One entry of a run's transition log, in order.
+public struct TransitionRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "transitions"
+    public var sequence: Int64?
+    public var runID: String
+    /// nil for transitions of the run itself.
+    public var stepID: String?
+    public var from: String?
+    public var to: String
+    public var detail: String?
+    public var at: Date
+
+    public init(runID: String, stepID: String? = nil, from: String?, to: String, detail: String? = nil, at: Date = Date()) {
+        self.runID = runID
+        self.stepID = stepID
+        self.from = from
+        self.to = to
+        self.detail = detail
+        self.at = at
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { sequence = inserted.rowID }
+}

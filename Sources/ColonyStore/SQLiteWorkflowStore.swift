@@ -1,0 +1,198 @@
+import ColonyWorkflow
+import Foundation
+import GRDB
+
+/// The embedded store: one SQLite file in WAL mode, brought up to the current schema on open.
+public final class SQLiteWorkflowStore: WorkflowStore {
+    private let pool: DatabasePool
+    /// The database file.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        do {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(5)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Migrations.migrator.migrate(pool)
+        } catch {
+            throw .database("cannot open \(path): \(error)")
+        }
+    }
+
+    // MARK: Definitions
+
+    public func register(_ definition: WorkflowDefinition) async throws(StoreError) -> Int64 {
+        let name = definition.name
+        let fingerprint = definition.fingerprint
+        let source = definition.canonicalSource
+        return try await write { db in
+            let existing = try DefinitionRecord
+                .filter(Column("name") == name && Column("fingerprint") == fingerprint)
+                .fetchOne(db)
+            if let id = existing?.id { return id }
+            var record = DefinitionRecord(id: nil, name: name, fingerprint: fingerprint, source: source, createdAt: Date())
+            try record.insert(db)
+            return record.id!
+        }
+    }
+
+    public func definition(id: Int64) async throws(StoreError) -> WorkflowDefinition {
+        let record = try await read { db in try DefinitionRecord.fetchOne(db, key: id) }
+        guard let record else { throw .definitionNotFound(id) }
+        var parser = WorkflowParser()
+        guard let definition = parser.parse(record.source, file: "store:\(record.name)@\(record.fingerprint)").first else {
+            throw .database("stored definition \(id) does not parse: \(parser.errors)")
+        }
+        return definition
+    }
+
+    // MARK: Runs
+
+    public func createRun(_ run: RunRecord, steps: [String]) async throws(StoreError) {
+        do {
+            try await write { db in
+                try run.insert(db)
+                for step in steps {
+                    try StepRecord(runID: run.id, stepID: step, status: .pending, updatedAt: run.createdAt).insert(db)
+                }
+                var transition = TransitionRecord(runID: run.id, from: nil, to: run.status.rawValue, detail: "created", at: run.createdAt)
+                try transition.insert(db)
+            }
+        } catch .database(let message) where message.contains("UNIQUE") && run.scheduleID != nil {
+            throw .duplicateScheduledRun(schedule: run.scheduleID!, at: run.scheduledAt ?? run.createdAt)
+        }
+    }
+
+    public func transitionRun(
+        _ id: String, from: RunStatus, to: RunStatus, output: JSONValue?, error: (code: String, message: String)?, detail: String?
+    ) async throws(StoreError) {
+        let errorCode = error?.code
+        let errorMessage = error?.message
+        try await write { db in
+            guard var run = try RunRecord.fetchOne(db, key: id) else { throw StoreError.runNotFound(id) }
+            guard run.status == from else {
+                throw StoreError.staleTransition(run: id, step: nil, expected: from.rawValue, actual: run.status.rawValue)
+            }
+            let now = Date()
+            run.status = to
+            if to == .running, run.startedAt == nil { run.startedAt = now }
+            if to.isFinal { run.finishedAt = now }
+            if let output { run.output = output }
+            if let errorCode { run.errorCode = errorCode }
+            if let errorMessage { run.errorMessage = errorMessage }
+            try run.update(db)
+            var transition = TransitionRecord(runID: id, from: from.rawValue, to: to.rawValue, detail: detail ?? errorMessage, at: now)
+            try transition.insert(db)
+        }
+    }
+
+    public func transitionStep(
+        run: String, step: String, from: StepStatus, to: StepStatus, attempt: AttemptRecord?, detail: String?
+    ) async throws(StoreError) {
+        try await write { db in
+            guard var record = try StepRecord.fetchOne(db, key: ["runID": run, "stepID": step]) else {
+                throw StoreError.staleTransition(run: run, step: step, expected: from.rawValue, actual: nil)
+            }
+            guard record.status == from else {
+                throw StoreError.staleTransition(run: run, step: step, expected: from.rawValue, actual: record.status.rawValue)
+            }
+            let now = Date()
+            record.status = to
+            record.updatedAt = now
+            if let attempt {
+                try attempt.save(db)
+                record.attempts = max(record.attempts, attempt.attempt)
+                if attempt.output != nil { record.output = attempt.output }
+                record.errorCode = attempt.errorCode
+                record.errorMessage = attempt.errorMessage
+            }
+            try record.update(db)
+            var transition = TransitionRecord(runID: run, stepID: step, from: from.rawValue, to: to.rawValue, detail: detail, at: now)
+            try transition.insert(db)
+        }
+    }
+
+    // MARK: Queries
+
+    public func snapshot(run id: String) async throws(StoreError) -> RunSnapshot {
+        let snapshot = try await read { db in try Self.snapshot(id, db) }
+        guard let snapshot else { throw .runNotFound(id) }
+        return snapshot
+    }
+
+    public func unfinishedRuns() async throws(StoreError) -> [RunSnapshot] {
+        try await read { db in
+            let ids = try String.fetchAll(db, RunRecord.select(Column("id"))
+                .filter([RunStatus.pending.rawValue, RunStatus.running.rawValue].contains(Column("status")))
+                .order(Column("priority").desc, Column("createdAt")))
+            return try ids.compactMap { try Self.snapshot($0, db) }
+        }
+    }
+
+    public func history(_ query: HistoryQuery) async throws(StoreError) -> [RunRecord] {
+        try await read { db in
+            var request = RunRecord.all()
+            if let workflow = query.workflow { request = request.filter(Column("workflow") == workflow) }
+            if let status = query.status { request = request.filter(Column("status") == status.rawValue) }
+            if let since = query.since { request = request.filter(Column("createdAt") >= since) }
+            return try request.order(Column("createdAt").desc).limit(query.limit).fetchAll(db)
+        }
+    }
+
+    public func statistics(workflow: String) async throws(StoreError) -> WorkflowStatistics {
+        let runs = try await read { db in try RunRecord.filter(Column("workflow") == workflow).fetchAll(db) }
+        func count(_ status: RunStatus) -> Int { runs.filter { $0.status == status }.count }
+        let finished = count(.completed) + count(.failed) + count(.cancelled)
+        let durations = runs.filter { $0.status == .completed }.compactMap(\.duration).sorted()
+        func percentile(_ fraction: Double) -> Double? {
+            guard !durations.isEmpty else { return nil }
+            return durations[min(durations.count - 1, Int((Double(durations.count) * fraction).rounded(.up)) - 1)]
+        }
+        var failures: [String: Int] = [:]
+        for run in runs where run.status == .failed { failures[run.errorCode ?? "unknown", default: 0] += 1 }
+        return WorkflowStatistics(
+            workflow: workflow, runs: runs.count, completed: count(.completed), failed: count(.failed),
+            cancelled: count(.cancelled), running: count(.running) + count(.pending),
+            successRate: finished == 0 ? nil : Double(count(.completed)) / Double(finished),
+            p50DurationSeconds: percentile(0.5), p95DurationSeconds: percentile(0.95),
+            topFailures: failures.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(5)
+                .map { WorkflowStatistics.FailureCount(code: $0.key, count: $0.value) }
+        )
+    }
+
+    // MARK: Helpers
+
+    private static func snapshot(_ id: String, _ db: Database) throws -> RunSnapshot? {
+        guard let run = try RunRecord.fetchOne(db, key: id) else { return nil }
+        return RunSnapshot(
+            run: run,
+            steps: try StepRecord.filter(Column("runID") == id).order(Column("stepID")).fetchAll(db),
+            attempts: try AttemptRecord.filter(Column("runID") == id).order(Column("startedAt"), Column("attempt")).fetchAll(db),
+            transitions: try TransitionRecord.filter(Column("runID") == id).order(Column("sequence")).fetchAll(db)
+        )
+    }
+
+    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.write(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import ColonyWorkflow
+import Foundation
+
+/// Why the store refused or failed an operation.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A run with this schedule identity (schedule, scheduled time) exists already.
+    case duplicateScheduledRun(schedule: String, at: Date)
+    case runNotFound(String)
+    case definitionNotFound(Int64)
+    /// The transition does not start from the state the store holds (someone else moved it).
+    case staleTransition(run: String, step: String?, expected: String?, actual: String?)
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case .duplicateScheduledRun(let schedule, let at): return "schedule \(schedule) already started a run for \(at)"
+        case .runNotFound(let id): return "no run \(id)"
+        case .definitionNotFound(let id): return "no workflow definition version \(id)"
+        case .staleTransition(let run, let step, let expected, let actual):
+            return "run \(run)\(step.map { " step \($0)" } ?? ""): expected state \(expected ?? "none"), found \(actual ?? "none")"
+        case .database(let message): return "database error: \(message)"
+        }
+    }
+}
+
+/// A run with its steps and attempts: what `colony workflow show` prints and what the engine
+/// resumes from.
+public struct RunSnapshot: Sendable, Hashable {
+    public var run: RunRecord
+    public var steps: [StepRecord]
+    public var attempts: [AttemptRecord]
+    public var transitions: [TransitionRecord]
+}
+
+/// Figures behind `colony workflow stats NAME`.
+public struct WorkflowStatistics: Sendable, Hashable, Codable {
+    public var workflow: String
+    public var runs: Int
+    public var completed: Int
+    public var failed: Int
+    public var cancelled: Int
+    public var running: Int
+    /// completed / (completed + failed + cancelled), or nil when none finished.
+    public var successRate: Double?
+    public var p50DurationSeconds: Double?
+    public var p95DurationSeconds: Double?
+    /// The most common (error code, count) of failed runs, most frequent first.
+    public var topFailures: [FailureCount]
+
+    public struct FailureCount: Sendable, Hashable, Codable {
+        public var code: String
+        public var count: Int
+
+        public init(code: String, count: Int) {
+            self.code = code
+            self.count = count
+        }
+    }
+}
+
+/// Filters for `history`.
+public struct HistoryQuery: Sendable, Hashable {
+    public var workflow: String?
+    public var status: RunStatus?
+    public var since: Date?
+    public var limit: Int
+
+    public init(workflow: String? = nil, status: RunStatus? = nil, since: Date? = nil, limit: Int = 50) {
+        self.workflow = workflow
+        self.status = status
+        self.since = since
+        self.limit = limit
+    }
+}
+
+/// Durable state of workflows. Every state change is one transaction that also appends to the
+/// transition log, so the engine can write before it acts and resume after a crash.
+/// SQLite is the embedded implementation; PostgreSQL can implement the same protocol.
+public protocol WorkflowStore: Sendable {
+    /// Stores a definition version (idempotent by name and fingerprint) and returns its id.
+    func register(_ definition: WorkflowDefinition) async throws(StoreError) -> Int64
+    /// The definition a run started with.
+    func definition(id: Int64) async throws(StoreError) -> WorkflowDefinition
+
+    /// Creates a pending run and its pending steps.
+    func createRun(_ run: RunRecord, steps: [String]) async throws(StoreError)
+    /// Moves a run from `from` to `to`, with its output or error when it ends.
+    func transitionRun(
+        _ id: String, from: RunStatus, to: RunStatus, output: JSONValue?, error: (code: String, message: String)?, detail: String?
+    ) async throws(StoreError)
+    /// Moves a step from `from` to `to`; `attempt` records a new dispatch or its outcome.
+    func transitionStep(
+        run: String, step: String, from: StepStatus, to: StepStatus, attempt: AttemptRecord?, detail: String?
+    ) async throws(StoreError)
+
+    func snapshot(run id: String) async throws(StoreError) -> RunSnapshot
+    /// Runs not yet completed, failed or cancelled (what a restarted engine resumes).
+    func unfinishedRuns() async throws(StoreError) -> [RunSnapshot]
+    func history(_ query: HistoryQuery) async throws(StoreError) -> [RunRecord]
+    func statistics(workflow: String) async throws(StoreError) -> WorkflowStatistics
+}

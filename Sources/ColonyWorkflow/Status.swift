@@ -1,0 +1,15 @@
+/// Where a run is in its life.
+public enum RunStatus: String, Sendable, Codable, CaseIterable {
+    case pending, running, completed, failed, cancelled
+
+    /// Whether nothing more happens to the run.
+    public var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }
+}
+
+/// Where a step of a run is.
+public enum StepStatus: String, Sendable, Codable, CaseIterable {
+    case pending, ready, dispatched, succeeded, failed, skipped, cancelled, retrying
+
+    /// Whether the step will not run again in this run.
+    public var isFinal: Bool { self == .succeeded || self == .failed || self == .skipped || self == .cancelled }
+}

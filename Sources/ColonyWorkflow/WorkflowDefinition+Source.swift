@@ -1,0 +1,75 @@
+/// A definition written back as a document in the YAML schema (JSON is YAML), so the same
+/// parser reads it again: the store keeps every version this way, and a run always resumes
+/// with the definition it started with.
+extension WorkflowDefinition {
+    /// The canonical source: keys sorted, durations in milliseconds, defaults spelled out.
+    public var canonicalSource: String { canonicalValue.jsonText }
+
+    /// A stable hash of `canonicalSource` (FNV-1a, 64 bits, hex): a changed definition is a new version.
+    public var fingerprint: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in canonicalSource.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    var canonicalValue: JSONValue {
+        var fields: [String: JSONValue] = [
+            "name": .string(name),
+            "enabled": .bool(enabled),
+            "steps": .array(steps.map(\.canonicalValue)),
+        ]
+        if let description { fields["description"] = .string(description) }
+        if let version { fields["version"] = .number(Double(version)) }
+        if !inputs.isEmpty {
+            fields["inputs"] = .object(Dictionary(uniqueKeysWithValues: inputs.map { input in
+                var spec: [String: JSONValue] = ["type": .string(input.type.rawValue), "required": .bool(input.required)]
+                if let value = input.defaultValue { spec["default"] = value }
+                if let text = input.description { spec["description"] = .string(text) }
+                return (input.name, JSONValue.object(spec))
+            }))
+        }
+        if !handlers.isEmpty { fields["handlers"] = .array(handlers.map(\.canonicalValue)) }
+        if let timeout { fields["timeout"] = .string(milliseconds(timeout)) }
+        if let onError { fields["on_error"] = .string(onError) }
+        if !context.isEmpty { fields["context"] = .object(context) }
+        if let schedule { fields["schedule"] = schedule }
+        return .object(fields)
+    }
+}
+
+extension StepDefinition {
+    var canonicalValue: JSONValue {
+        var fields: [String: JSONValue] = [
+            "id": .string(id), "capability": .string(capability), "params": params,
+            "retry": .object([
+                "max_attempts": .number(Double(retry.maxAttempts)),
+                "initial_interval": .string(milliseconds(retry.initialInterval)),
+                "backoff_coefficient": .number(retry.backoffCoefficient),
+                "max_interval": .string(milliseconds(retry.maxInterval)),
+                "jitter": .number(retry.jitter),
+                "non_retryable_errors": .array(retry.nonRetryableErrorCodes.map(JSONValue.string)),
+            ]),
+        ]
+        if let name { fields["name"] = .string(name) }
+        if let agent { fields["agent"] = .string(agent) }
+        if !dependsOn.isEmpty { fields["depends_on"] = .array(dependsOn.map(JSONValue.string)) }
+        if let conditionText { fields["condition"] = .string(conditionText) }
+        if let timeout { fields["timeout"] = .string(milliseconds(timeout)) }
+        if let overallTimeout { fields["overall_timeout"] = .string(milliseconds(overallTimeout)) }
+        switch onFailure {
+        case .fail: break
+        case .continue: fields["on_failure"] = .string("continue")
+        case .compensate(let handler): fields["on_failure"] = .object(["compensate": .string(handler)])
+        }
+        return .object(fields)
+    }
+}
+
+private func milliseconds(_ duration: Duration) -> String {
+    let (seconds, attoseconds) = duration.components
+    return "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000)ms"
+}
