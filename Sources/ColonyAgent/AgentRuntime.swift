@@ -93,12 +93,28 @@ actor AgentRuntime {
     private func finish() {
         guard !isStopped else { return }
         isStopped = true
-        if worker != nil { sendCommand(0x06) }
-        closeWorker()
         if let heartbeatTimer { loop.cancel(heartbeatTimer) }
         if let reconnectTimer { loop.cancel(reconnectTimer) }
         if let subscriber { Task { await subscriber.close() } }
         Task { [publisher] in await publisher.close(linger: .milliseconds(200)) }
+        guard worker != nil else {
+            stopCompleted()
+            return
+        }
+        // The last replies and the DISCONNECT may still sit in the socket's queue: closing
+        // with LINGER 0 now would drop them (and the broker would re-dispatch answered work).
+        sendCommand(0x06)
+        try? worker?.setLinger(milliseconds: 1000)
+        loop.schedule(after: Self.flushDelay) { [weak self] in
+            self?.assumeIsolated { $0.stopCompleted() }
+        }
+    }
+
+    /// How long a stopping agent leaves its socket open for queued messages to leave.
+    static let flushDelay: Duration = .milliseconds(200)
+
+    private func stopCompleted() {
+        closeWorker()
         logger.info("agent stopped")
         stopped?.resume()
         stopped = nil
