@@ -41,7 +41,7 @@ public struct ColonyLogHandler: LogHandler {
     }
 
     private func textLine(_ event: Logging.LogEvent, _ metadata: Logger.Metadata) -> String {
-        var line = "\(Timestamp.iso8601()) \(event.level.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) [\(label)] \(event.message)"
+        var line = "\(Timestamp.iso8601()) \(event.level.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) [\(label)] \(event.message)"
         for key in metadata.keys.sorted() {
             let value = "\(metadata[key]!)"
             let quoted = value.contains(" ") || value.isEmpty ? "\"\(value)\"" : value
