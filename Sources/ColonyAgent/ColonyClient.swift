@@ -44,6 +44,12 @@ public actor ColonyClient {
         self.loop = loop
     }
 
+    /// Runs on the I/O thread: the loop must let go of the socket, or it would stay open.
+    isolated deinit {
+        if let watch { loop.unwatch(watch) }
+        if let retryTimer { loop.cancel(retryTimer) }
+    }
+
     // MARK: Requests
 
     /// Sends `body` to `capability` and returns the final reply, or throws why not.

@@ -100,6 +100,11 @@ public actor Subscriber {
         self.loop = loop
     }
 
+    /// Runs on the I/O thread: the loop must let go of the socket, or it would stay open.
+    isolated deinit {
+        close()
+    }
+
     /// Subscribes to topics starting with any of `prefixes` (`""` = all; `a.*` means `a.`)
     /// and returns the events as they arrive. One stream per subscriber.
     public func subscribe(_ prefixes: [String]) throws(ZMQError) -> AsyncStream<Event> {

@@ -104,3 +104,34 @@ import Testing
         try await held.value
     }
 }
+
+/// Clients and subscribers that go away must release their sockets (and file descriptors).
+@Suite(.serialized) struct ResourceTests {
+    func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+    }
+
+    @Test func droppedClientsCloseTheirSockets() async throws {
+        var logger = Logger(label: "broker")
+        logger.logLevel = .critical
+        let broker = try Broker.start(BrokerConfiguration(
+            endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:0", publish: "tcp://127.0.0.1:0", subscribe: "tcp://127.0.0.1:0")
+        ), logger: logger)
+        defer { broker.stop() }
+        func useClients(_ count: Int) async throws {
+            for _ in 0..<count {
+                let client = ColonyClient(endpoints: broker.endpoints)
+                _ = try await client.statistics()
+                let subscriber = Subscriber(endpoints: broker.endpoints)
+                _ = try await subscriber.subscribe(["x."])
+            }
+        }
+        try await useClients(5)
+        try await Task.sleep(for: .milliseconds(200))
+        let before = openDescriptors()
+        try await useClients(40)
+        try await Task.sleep(for: .milliseconds(300))
+        let after = openDescriptors()
+        #expect(after - before < 20, "\(after - before) descriptors leaked by 40 clients and subscribers")
+    }
+}
