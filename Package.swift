@@ -40,6 +40,7 @@ let package = Package(
                 "ZeroMQ", "ColonyWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
         .target(

@@ -69,6 +69,7 @@ extension Broker {
         }
         statistics.requestsQueued += 1
         if front { service.queue.prepend(pending) } else { service.queue.append(pending) }
+        service.earliestExpiry = min(service.earliestExpiry, pending.queueDeadline)
     }
 
     /// Sends `pending` to `worker` and records the hold. False if the worker is unreachable.
@@ -78,6 +79,9 @@ extension Broker {
         pending.worker = worker
         worker.held.insert(pending.token)
         inFlight[pending.token] = pending
+        if pending.dispatches == 1, let deadline = pending.clientDeadline {
+            heldDeadlines.insert(HeldDeadline(deadline: deadline, token: pending.token))
+        }
         statistics.requestsDispatched += 1
         return true
     }

@@ -16,9 +16,10 @@ extension Broker {
     }
 
     /// Answers queued requests whose time ran out, and held requests past the client's deadline.
+    /// Runs every tick, so it only looks where something is due.
     func expireRequests() {
         let now = MonotonicTime.now()
-        for service in services.values where !service.queue.isEmpty {
+        for service in services.values where service.earliestExpiry <= now {
             for pending in service.queue.removeAll(where: { $0.queueDeadline <= now }) {
                 statistics.requestsExpired += 1
                 let waited = format(now.since(pending.arrivedAt))
@@ -27,9 +28,11 @@ extension Broker {
                     : WireError(.timeout, "no agent offering \(service.name) became free within \(waited)")
                 sendError(error, to: pending)
             }
+            service.earliestExpiry = service.queue.earliestDeadline ?? MonotonicTime(nanoseconds: .max)
         }
-        for pending in inFlight.values where !pending.answered {
-            guard let deadline = pending.clientDeadline, deadline <= now else { continue }
+        while let due = heldDeadlines.min, due.deadline <= now {
+            heldDeadlines.removeMin()
+            guard let pending = inFlight[due.token], !pending.answered else { continue }
             statistics.requestsTimedOut += 1
             sendError(WireError(.timeout, "agent \(pending.worker?.name ?? "-") did not answer \(pending.service.name) before the deadline"), to: pending)
         }

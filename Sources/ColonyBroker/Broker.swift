@@ -1,6 +1,7 @@
 import ColonyWire
 import Foundation
 import Synchronization
+import HeapModule
 import Logging
 import ZeroMQ
 
@@ -24,6 +25,9 @@ public final class Broker {
     var services: [String: Service] = [:]
     var workers: [PeerID: Worker] = [:]
     var inFlight: [UInt64: PendingRequest] = [:]
+    /// Client deadlines of held requests, soonest first (entries of answered requests linger
+    /// until popped).
+    var heldDeadlines = Heap<HeldDeadline>()
     var nextToken: UInt64 = 1
     var sequence: UInt64 = 0
     var statistics = BrokerStatistics()
@@ -136,6 +140,13 @@ public final class Broker {
         sequence &+= 1
         return sequence
     }
+}
+
+/// A held request's client deadline.
+struct HeldDeadline: Comparable {
+    let deadline: MonotonicTime
+    let token: UInt64
+    static func < (lhs: HeldDeadline, rhs: HeldDeadline) -> Bool { (lhs.deadline, lhs.token) < (rhs.deadline, rhs.token) }
 }
 
 /// Set once to stop a broker; safe from any thread (and from signal handlers' queues).

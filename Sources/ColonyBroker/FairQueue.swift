@@ -1,4 +1,5 @@
 import DequeModule
+import ZeroMQ
 
 /// Requests waiting for one capability, served round-robin across clients so one client
 /// with thousands of pipelined requests cannot starve another with one. Within a client,
@@ -65,8 +66,8 @@ struct FairQueue {
         return removed
     }
 
-    /// Whether any waiting request satisfies `predicate`.
-    func contains(where predicate: (PendingRequest) -> Bool) -> Bool {
-        byClient.values.contains { $0.contains(where: predicate) }
+    /// The soonest deadline of any waiting request.
+    var earliestDeadline: MonotonicTime? {
+        byClient.values.lazy.flatMap { $0 }.map(\.queueDeadline).min()
     }
 }

@@ -1,4 +1,5 @@
 import ColonyWire
+import ZeroMQ
 
 /// A capability as the broker sees it: who offers it and what waits for it.
 final class Service {
@@ -8,6 +9,8 @@ final class Service {
     var workers: [Worker] = []
     /// Requests waiting for a free agent, round-robin across clients.
     var queue = FairQueue()
+    /// No queued request expires before this: expiry scans the queue only once it has passed.
+    var earliestExpiry = MonotonicTime(nanoseconds: .max)
     var served = 0
 
     init(name: String) {

@@ -153,6 +153,22 @@ import ZeroMQ
         #expect(try stranger.receive() == [MDP.worker02, [0x06]])
     }
 
+    @Test func theBrokerAnswersTimeoutWhenAHeldRequestPassesItsDeadline() throws {
+        let broker = try RunningBroker(heartbeat: .milliseconds(50))
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([MDP.worker02, [0x01], bytes("slow")])
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        let deadline = WallClock.nowMilliseconds() + 150
+        try client.send([MDP.client02, [0x01], bytes("slow"), ColonyHeader(requestID: 9, deadlineMilliseconds: deadline).encoded(), bytes("{}")])
+        let request = try #require(try worker.receiveSkippingHeartbeats(), "the worker holds the request and never answers")
+        let reply = try #require(try client.receive())
+        let header = try ColonyHeader(decoding: reply[3])
+        #expect(header.requestID == 9 && header.error?.code == .timeout, "\(header)")
+        // The late answer is dropped, not delivered twice.
+        try worker.send([MDP.worker02, [0x04], request[2], [], bytes("late")])
+        #expect(try client.receive(timeout: .milliseconds(300)) == nil)
+    }
+
     @Test func capabilitiesNobodyOffersAreForgotten() throws {
         let broker = try RunningBroker(heartbeat: .milliseconds(50), expiry: .milliseconds(50))
         let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
