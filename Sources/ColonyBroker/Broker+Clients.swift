@@ -33,6 +33,11 @@ extension Broker {
             body: Array(frames[bodyStart...]), service: service, arrivedAt: now,
             queueDeadline: clientDeadline.map { min($0, expiry) } ?? expiry, clientDeadline: clientDeadline
         )
+        if let run = header?.correlationID, let failure = failedRuns.failure(of: run) {
+            statistics.requestsRefusedForFailedRuns += 1
+            sendError(WireError(.workflowFailed, "run \(run) \(failure.status): \(failure.reason)"), to: pending)
+            return
+        }
         if let clientDeadline, clientDeadline <= now {
             statistics.requestsTimedOut += 1
             sendError(WireError(.timeout, "deadline passed before the broker received the request"), to: pending)

@@ -18,10 +18,35 @@ extension Broker {
             answer = json(directory())
         case ManagementService.stats:
             answer = json(currentStatistics())
+        case ManagementService.failRun:
+            answer = recordFailedRun(Array(body.map(\.bytes).joined()))
+        case ManagementService.failedRuns:
+            answer = json(failedRuns.all)
         default:
             answer = Array("501".utf8)
         }
         sendDirectReply(to: client, dialect: dialect, service: Array(name.utf8), header: replyHeader, body: answer)
+    }
+
+    /// Records a failed run and answers its queued requests with `workflow_failed` at once.
+    private func recordFailedRun(_ body: [UInt8]) -> [UInt8] {
+        guard let failed = try? JSONDecoder().decode(FailedRun.self, from: Data(body)), !failed.run.isEmpty else {
+            return WireError(.badRequest, "expected {\"run\":…,\"status\":\"failed\"|\"cancelled\",\"reason\":…}").jsonBody
+        }
+        failedRuns.record(failed, now: .now())
+        var answered = 0
+        let error = WireError(.workflowFailed, "run \(failed.run) \(failed.status): \(failed.reason)")
+        for service in services.values where !service.queue.isEmpty {
+            for pending in service.queue.removeAll(where: { $0.clientHeader?.correlationID == failed.run }) {
+                statistics.requestsRefusedForFailedRuns += 1
+                sendError(error, to: pending)
+                answered += 1
+            }
+        }
+        logger.info("run failed; refusing its requests", metadata: [
+            "correlation_id": "\(failed.run)", "status": "\(failed.status)", "reason": "\(failed.reason)", "queued_answered": "\(answered)",
+        ])
+        return Array("{\"ok\":true,\"queuedAnswered\":\(answered)}".utf8)
     }
 
     func directory() -> Directory {
@@ -44,6 +69,7 @@ extension Broker {
         var snapshot = statistics
         snapshot.uptimeSeconds = MonotonicTime.now().since(startedAt).milliseconds / 1000
         snapshot.agentsConnected = workers.count
+        snapshot.failedRunsKnown = failedRuns.count
         snapshot.eventsForwarded = eventCounters.eventsForwarded.load(ordering: .relaxed)
         snapshot.subscriptionsForwarded = eventCounters.subscriptionsForwarded.load(ordering: .relaxed)
         return snapshot

@@ -9,6 +9,7 @@ extension Broker {
             removeWorker(worker, reason: "missed heartbeats")
         }
         forgetUnusedServices()
+        failedRuns.expire(now: now)
         let quietSince = MonotonicTime(nanoseconds: now.nanoseconds &- UInt64(configuration.heartbeatInterval.nanosecondsClamped / 2))
         for worker in workers.values where worker.lastSent <= quietSince {
             sendCommand(.heartbeat, to: worker)

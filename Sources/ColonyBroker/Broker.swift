@@ -28,6 +28,8 @@ public final class Broker {
     /// Client deadlines of held requests, soonest first (entries of answered requests linger
     /// until popped).
     var heldDeadlines = Heap<HeldDeadline>()
+    /// Runs that failed or were cancelled: their requests are refused.
+    var failedRuns: FailedRunTable
     var nextToken: UInt64 = 1
     var sequence: UInt64 = 0
     var statistics = BrokerStatistics()
@@ -43,6 +45,7 @@ public final class Broker {
     public init(_ configuration: BrokerConfiguration, logger: Logger) throws(ZMQError) {
         self.configuration = configuration
         self.logger = logger
+        failedRuns = FailedRunTable(capacity: configuration.failedRunCapacity, timeToLive: configuration.failedRunTimeToLive)
         router = try Socket(.router)
         try router.setRouterMandatory(true)
         try router.setRouterHandover(true)

@@ -15,6 +15,10 @@ public struct BrokerConfiguration: Sendable {
     public var redispatchLimit: Int
     /// The most requests one capability may queue; further ones are refused as `overloaded`.
     public var maxQueuedPerCapability: Int
+    /// How many failed runs the broker remembers (the oldest are forgotten first).
+    public var failedRunCapacity: Int = 1_000_000
+    /// How long the broker remembers a failed run.
+    public var failedRunTimeToLive: Duration = .seconds(3600)
 
     public init(
         endpoints: BrokerEndpoints = .defaults,

@@ -99,6 +99,8 @@ public struct BrokerStatistics: Codable, Sendable, Hashable {
     public var eventsForwarded = 0
     public var subscriptionsForwarded = 0
     public var managementQueries = 0
+    public var failedRunsKnown = 0
+    public var requestsRefusedForFailedRuns = 0
 
     public init() {}
 }
@@ -118,5 +120,24 @@ public struct AgentEvent: Codable, Sendable, Hashable {
         self.capabilities = capabilities
         self.pid = pid
         self.reason = reason
+    }
+}
+
+/// A run that failed or was cancelled: what the orchestrator tells the broker
+/// (`mmi.gate.fail`) and what the broker lists to agents (`mmi.gate.list`).
+public struct FailedRun: Codable, Sendable, Hashable {
+    /// The run's correlation id.
+    public var run: String
+    /// "failed" or "cancelled".
+    public var status: String
+    public var reason: String
+    /// When it failed, milliseconds since the Unix epoch.
+    public var atMilliseconds: UInt64
+
+    public init(run: String, status: String = "failed", reason: String, atMilliseconds: UInt64 = WallClock.nowMilliseconds()) {
+        self.run = run
+        self.status = status
+        self.reason = reason
+        self.atMilliseconds = atMilliseconds
     }
 }

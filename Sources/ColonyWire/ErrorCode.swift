@@ -22,6 +22,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let overloaded = ErrorCode("overloaded")
     /// The capability is not offered by the agent that received the request.
     public static let unknownCapability = ErrorCode("unknown_capability")
+    /// The request belongs to a workflow run that has failed or was cancelled.
+    public static let workflowFailed = ErrorCode("workflow_failed")
     /// The broker or agent hit an internal fault.
     public static let `internal` = ErrorCode("internal")
 }

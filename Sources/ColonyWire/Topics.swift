@@ -25,4 +25,9 @@ public enum ManagementService {
     public static let directory = "mmi.directory"
     /// JSON broker statistics: counters, queues, uptime.
     public static let stats = "mmi.stats"
+    /// Body: a `FailedRun` as JSON. The broker refuses the run's requests from now on and
+    /// answers its queued ones with `workflow_failed`.
+    public static let failRun = "mmi.gate.fail"
+    /// JSON list of the failed runs the broker knows (for agents that start or reconnect late).
+    public static let failedRuns = "mmi.gate.list"
 }

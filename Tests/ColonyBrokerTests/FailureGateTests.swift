@@ -1,0 +1,62 @@
+import ColonyWire
+import Foundation
+import Testing
+import ZeroMQ
+@testable import ColonyBroker
+
+@Suite struct FailureGateTests {
+    func request(_ client: Peer, _ service: String, run: String, id: UInt64) throws {
+        try client.send([MDP.client02, [0x01], bytes(service), ColonyHeader(requestID: id, correlationID: run).encoded(), bytes("{}")])
+    }
+
+    func mmi(_ client: Peer, _ service: String, _ body: String = "") throws -> String {
+        try client.send([MDP.client02, [0x01], bytes(service), bytes(body)])
+        return text(try #require(try client.receive())[3])
+    }
+
+    @Test func aFailedRunsRequestsAreAnsweredAndRefused() throws {
+        let broker = try RunningBroker()
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try request(client, "risk.check", run: "run-7", id: 1)
+        try request(client, "risk.check", run: "run-8", id: 2)
+        usleep(50_000)
+        let admin = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        let answer = try mmi(admin, ManagementService.failRun, #"{"run":"run-7","status":"failed","reason":"cash balance negative","atMilliseconds":1}"#)
+        #expect(answer.contains("\"queuedAnswered\":1"), "\(answer)")
+
+        let queued = try #require(try client.receive())
+        let header = try ColonyHeader(decoding: queued[3])
+        #expect(header.requestID == 1 && header.error?.code == .workflowFailed)
+        #expect(header.error?.message.contains("cash balance negative") == true)
+
+        try request(client, "risk.check", run: "run-7", id: 3)
+        let refused = try ColonyHeader(decoding: try #require(try client.receive())[3])
+        #expect(refused.requestID == 3 && refused.error?.code == .workflowFailed)
+
+        // Other runs are untouched: run-8 is still queued and is served when an agent comes.
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([MDP.worker02, [0x01], bytes("risk.check")])
+        let work = try #require(try worker.receiveSkippingHeartbeats())
+        try worker.send([MDP.worker02, [0x04], work[2], [], bytes("ok")])
+        let served = try #require(try client.receive())
+        #expect(try ColonyHeader(decoding: served[3]).requestID == 2 && served[4] == bytes("ok"))
+
+        let list = try JSONDecoder().decode([FailedRun].self, from: Data(mmi(admin, ManagementService.failedRuns).utf8))
+        #expect(list.map(\.run) == ["run-7"])
+        #expect(text(try #require(try { try admin.send([MDP.client02, [0x01], bytes(ManagementService.failRun), bytes("nonsense")]); return try admin.receive() }())[3]).contains("bad_request"))
+    }
+
+    @Test func theTableIsBoundedInCountAndAge() {
+        var table = FailedRunTable(capacity: 3, timeToLive: .seconds(10))
+        let start = MonotonicTime(nanoseconds: 1_000_000_000)
+        for index in 0..<5 {
+            table.record(FailedRun(run: "r\(index)", reason: "x"), now: start + .seconds(index))
+        }
+        #expect(table.count == 3)
+        #expect(table.failure(of: "r0") == nil && table.failure(of: "r4") != nil)
+        table.record(FailedRun(run: "r2", reason: "again"), now: start + .seconds(6))
+        table.expire(now: start + .seconds(15))
+        #expect(table.all.map(\.run) == ["r2"], "r3 and r4 aged out; r2 was refreshed")
+        #expect(table.failure(of: "r2")?.reason == "again")
+    }
+}
