@@ -76,6 +76,12 @@ public struct ColonyConfiguration: Sendable {
             if let queued = try broker.integer(BrokerKeys.maxQueued, in: 1...10_000_000) {
                 configuration.broker.maxQueuedPerCapability = queued
             }
+            if let capacity = try broker.integer(BrokerKeys.failedRunCapacity, in: 1...100_000_000) {
+                configuration.broker.failedRunCapacity = capacity
+            }
+            if let ttl = try broker.duration(BrokerKeys.failedRunTTL) {
+                configuration.broker.failedRunTimeToLive = ttl
+            }
         }
         if let log = try root.mapping("log") {
             try log.rejectUnknownKeys(["format", "level"], in: "'log'")
@@ -94,7 +100,9 @@ public struct ColonyConfiguration: Sendable {
         static let requestExpiry = "request_expiry"
         static let redispatchLimit = "redispatch_limit"
         static let maxQueued = "max_queued_per_capability"
+        static let failedRunCapacity = "failed_run_capacity"
+        static let failedRunTTL = "failed_run_ttl"
         static let all = [endpoint, publishEndpoint, subscribeEndpoint, heartbeatInterval, heartbeatLiveness,
-                          requestExpiry, redispatchLimit, maxQueued]
+                          requestExpiry, redispatchLimit, maxQueued, failedRunCapacity, failedRunTTL]
     }
 }

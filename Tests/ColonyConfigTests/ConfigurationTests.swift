@@ -10,6 +10,8 @@ import Testing
           heartbeat_interval: 500ms
           heartbeat_liveness: 5
           request_expiry: 2m
+          failed_run_capacity: 500
+          failed_run_ttl: 10m
         log:
           format: json
         """
@@ -19,6 +21,7 @@ import Testing
         #expect(configuration.broker.heartbeatInterval == .milliseconds(500))
         #expect(configuration.broker.liveness == 5)
         #expect(configuration.broker.requestExpiry == .seconds(120))
+        #expect(configuration.broker.failedRunCapacity == 500 && configuration.broker.failedRunTimeToLive == .seconds(600))
         #expect(configuration.logFormat == "json")
     }
 
