@@ -29,7 +29,7 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-        .target(name: "ColonyWire", dependencies: ["ZeroMQ"]),
+        .target(name: "ColonyWire", dependencies: ["ZeroMQ", .product(name: "DequeModule", package: "swift-collections")]),
         .target(
             name: "ColonyLogging",
             dependencies: [.product(name: "Logging", package: "swift-log")]

@@ -18,6 +18,7 @@ public struct Agent: Sendable {
     var capabilities: [String: CapabilityHandler] = [:]
     var capabilityOrder: [String] = []
     var eventHandlers: [EventHandler] = []
+    var runFailedHandlers: [@Sendable (FailedRun) async -> Void] = []
 
     public init(name: String, concurrency: Int = 1) {
         self.name = name
@@ -59,6 +60,12 @@ public struct Agent: Sendable {
         eventHandlers.append(EventHandler(prefix: prefix, name: "\(name).on(\(topic))") { payload, context in
             try await handler(try JSONCoding.decode(Event.self, from: payload), context)
         })
+    }
+
+    /// Calls `handler` once for every run this agent learns has failed or been cancelled.
+    /// (Handlers of such runs are skipped automatically; this is for cleaning up.)
+    public mutating func onRunFailed(_ handler: @escaping @Sendable (FailedRun) async -> Void) {
+        runFailedHandlers.append(handler)
     }
 
     /// Runs the agent until SIGINT/SIGTERM (when `options.handlesSignals`) or until the calling
@@ -107,6 +114,9 @@ public struct AgentOptions: Sendable {
     public var handlersOnIOThread: Bool
     /// Stop on SIGINT/SIGTERM.
     public var handlesSignals: Bool
+    /// How many failed runs the agent's gate remembers, and for how long.
+    public var failedRunCapacity = 100_000
+    public var failedRunTimeToLive: Duration = .seconds(3600)
     /// The logger; metadata gains agent, capability and correlation id per message.
     public var logger: Logger
 

@@ -28,6 +28,10 @@ actor AgentRuntime {
     private var isStopped = false
     private var subscriber: Subscriber?
     private var eventTask: Task<Void, Never>?
+    /// The failure gate: runs known to have failed or been cancelled.
+    private var failedRuns: FailedRunTable
+    /// Handlers skipped because their run had failed, by the run's status.
+    private(set) var skipped: [String: Int] = [:]
     let publisher: Publisher
 
     init(agent: Agent, options: AgentOptions, loop: IOLoop = ColonyIO.loop) {
@@ -39,6 +43,54 @@ actor AgentRuntime {
         logger[metadataKey: "agent"] = "\(agent.name)"
         self.logger = logger
         self.publisher = Publisher(endpoints: options.endpoints, source: agent.name, loop: loop)
+        self.failedRuns = FailedRunTable(capacity: options.failedRunCapacity, timeToLive: options.failedRunTimeToLive)
+    }
+
+    // MARK: Failure gate
+
+    /// What the gate knows about `run`.
+    func failure(of run: String?) -> FailedRun? {
+        guard let run else { return nil }
+        failedRuns.expire(now: .now())
+        return failedRuns.failure(of: run)
+    }
+
+    /// Records failed runs; each new one is logged and reported to `onRunFailed` handlers.
+    func learn(_ runs: [FailedRun]) {
+        for failed in runs where failedRuns.record(failed, now: .now()) {
+            logger.info("run \(failed.status); its handlers will be skipped", metadata: [
+                "correlation_id": "\(failed.run)", "reason": "\(failed.reason)",
+            ])
+            for handler in agent.runFailedHandlers { Task { await handler(failed) } }
+        }
+    }
+
+    /// Whether a handler may start for `run`; if not, logs one line naming the handler,
+    /// the run and the reason, and counts it.
+    private func gateAllows(_ handler: String, run: String?, logger handlerLogger: Logger) -> FailedRun? {
+        guard let failed = failure(of: run) else { return nil }
+        skipped[failed.status, default: 0] += 1
+        handlerLogger.info("skipping handler: run \(failed.status)", metadata: [
+            "handler": "\(handler)", "correlation_id": "\(failed.run)", "reason": "\(failed.reason)",
+        ])
+        return failed
+    }
+
+    private nonisolated var gate: RunGate {
+        RunGate { [weak self] run in await self?.failure(of: run) }
+    }
+
+    /// Asks the broker which runs failed while this agent was not listening.
+    private func catchUpOnFailedRuns() {
+        let endpoints = options.endpoints
+        let loop = self.loop
+        Task { [weak self] in
+            let client = ColonyClient(endpoints: endpoints, loop: loop)
+            guard let reply = try? await client.request(ManagementService.failedRuns, body: [], timeout: .seconds(5)),
+                  let runs = try? reply.decode([FailedRun].self)
+            else { return }
+            await self?.learn(runs)
+        }
     }
 
     // MARK: Lifecycle
@@ -150,6 +202,7 @@ actor AgentRuntime {
         )
         send([Frame(MDP.worker02), Frame([0x01]), Frame(agent.capabilityOrder[0]), Frame(header.encoded())])
         lastHeard = .now()
+        if subscriber != nil { catchUpOnFailedRuns() }
     }
 
     private func closeWorker() {
@@ -260,6 +313,10 @@ actor AgentRuntime {
             reply(token: token, to: header, .failure(WireError(.unavailable, "agent \(agent.name) is shutting down")))
             return
         }
+        if let failed = gateAllows(name, run: header?.correlationID, logger: logger) {
+            reply(token: token, to: header, .failure(WireError(.workflowFailed, "run \(failed.run) \(failed.status): \(failed.reason)")))
+            return
+        }
         let requestHeader = header
         let tokenBytes = token.bytes
         let metadata = RequestMetadata(header)
@@ -271,7 +328,8 @@ actor AgentRuntime {
             deadlineMilliseconds: header?.deadlineMilliseconds, logger: requestLogger,
             partials: PartialReplySink { [weak self] body in
                 await self?.sendPartial(token: tokenBytes, to: requestHeader, body: body)
-            }
+            },
+            gate: gate
         )
         inFlight += 1
         let request = IncomingRequest(header: header, body: body)
@@ -322,22 +380,32 @@ actor AgentRuntime {
     // MARK: Events
 
     private func startEvents() async throws {
-        guard !agent.eventHandlers.isEmpty else { return }
         let subscriber = Subscriber(endpoints: options.endpoints, loop: loop)
         self.subscriber = subscriber
-        let stream = try await subscriber.subscribe(agent.eventHandlers.map(\.prefix))
+        let failureTopics = [Topics.workflowFailed, Topics.workflowCancelled]
+        let stream = try await subscriber.subscribe(agent.eventHandlers.map(\.prefix) + failureTopics)
+        catchUpOnFailedRuns()
         let handlers = agent.eventHandlers
         let name = agent.name
         let baseLogger = logger
+        let gate = self.gate
         let executor: (any TaskExecutor)? = options.handlersOnIOThread ? loop : nil
-        eventTask = Task(executorPreference: executor) {
+        eventTask = Task(executorPreference: executor) { [weak self] in
             for await event in stream {
+                let isFailureNotice = failureTopics.contains(event.topic)
+                if isFailureNotice, let failed = try? JSONDecoder().decode(FailedRun.self, from: Data(event.payload)) {
+                    await self?.learn([failed])
+                }
                 for handler in handlers where event.topic.hasPrefix(handler.prefix) {
                     let metadata = RequestMetadata(event.header)
                     var eventLogger = baseLogger
                     eventLogger[metadataKey: "topic"] = "\(event.topic)"
                     if let correlation = metadata.correlationID { eventLogger[metadataKey: "correlation_id"] = "\(correlation)" }
-                    let context = EventContext(topic: event.topic, agent: name, metadata: metadata, publisher: event.header?.agent, logger: eventLogger)
+                    // Notices of the failure itself always reach the handlers that asked for them.
+                    if !isFailureNotice, await self?.gateAllows(handler.name, run: metadata.correlationID, logger: eventLogger) != nil {
+                        continue
+                    }
+                    let context = EventContext(topic: event.topic, agent: name, metadata: metadata, publisher: event.header?.agent, logger: eventLogger, gate: gate)
                     Task(executorPreference: executor) {
                         do {
                             try await RequestMetadata.$current.withValue(metadata) {

@@ -14,6 +14,14 @@ public struct RequestContext: Sendable {
     /// A logger carrying agent, capability and correlation id.
     public let logger: Logger
     let partials: PartialReplySink?
+    let gate: RunGate
+
+    /// The failure of this request's run, if it has failed or been cancelled since the
+    /// handler started; a long handler can ask and stop early.
+    public func runFailure() async -> FailedRun? { await gate.failure(metadata.correlationID) }
+
+    /// Whether this request's run has failed or been cancelled.
+    public func runHasFailed() async -> Bool { await runFailure() != nil }
 
     /// Sends a partial reply now (MDP/0.2 streaming); the handler's return value is the final one.
     public func sendPartial<T: Encodable & Sendable>(_ value: T) async throws {
@@ -34,6 +42,23 @@ public struct EventContext: Sendable {
     public let publisher: String?
     /// A logger carrying agent, topic and correlation id.
     public let logger: Logger
+    let gate: RunGate
+
+    /// The failure of this event's run, if it has failed or been cancelled.
+    public func runFailure() async -> FailedRun? { await gate.failure(metadata.correlationID) }
+
+    /// Whether this event's run has failed or been cancelled.
+    public func runHasFailed() async -> Bool { await runFailure() != nil }
+}
+
+/// Asks the agent's failure gate about a run.
+struct RunGate: Sendable {
+    let lookup: @Sendable (String) async -> FailedRun?
+
+    func failure(_ run: String?) async -> FailedRun? {
+        guard let run else { return nil }
+        return await lookup(run)
+    }
 }
 
 /// Delivers partial replies of one request back through the agent's socket.

@@ -34,6 +34,7 @@ extension Broker {
             return WireError(.badRequest, "expected {\"run\":…,\"status\":\"failed\"|\"cancelled\",\"reason\":…}").jsonBody
         }
         failedRuns.record(failed, now: .now())
+        publishFailedRun(failed)
         var answered = 0
         let error = WireError(.workflowFailed, "run \(failed.run) \(failed.status): \(failed.reason)")
         for service in services.values where !service.queue.isEmpty {

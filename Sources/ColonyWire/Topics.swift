@@ -4,6 +4,10 @@ public enum Topics {
     public static let agentJoined = "agent.joined"
     /// Published by the broker when an agent disconnects or stops heartbeating.
     public static let agentLost = "agent.lost"
+    /// Published by the broker when it learns a run failed (`mmi.gate.fail`); payload `FailedRun`.
+    public static let workflowFailed = "workflow.failed"
+    /// Likewise for a cancelled run.
+    public static let workflowCancelled = "workflow.cancelled"
 
     /// The subscription prefix for a user's watch pattern: `workflow.*` and `workflow.`
     /// both mean "every topic under workflow.", and `*` or an empty pattern means everything.

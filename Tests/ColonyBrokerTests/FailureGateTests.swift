@@ -54,7 +54,8 @@ import ZeroMQ
         }
         #expect(table.count == 3)
         #expect(table.failure(of: "r0") == nil && table.failure(of: "r4") != nil)
-        table.record(FailedRun(run: "r2", reason: "again"), now: start + .seconds(6))
+        let isNew = table.record(FailedRun(run: "r2", reason: "again"), now: start + .seconds(6))
+        #expect(!isNew, "a refresh is not new")
         table.expire(now: start + .seconds(15))
         #expect(table.all.map(\.run) == ["r2"], "r3 and r4 aged out; r2 was refreshed")
         #expect(table.failure(of: "r2")?.reason == "again")

@@ -1,0 +1,114 @@
+import ColonyBroker
+import ColonyWire
+import Foundation
+import Logging
+import Testing
+@testable import ColonyAgent
+
+/// The agent side of the failure gate, against a real broker and real sockets.
+@Suite(.serialized) struct FailureGateAgentTests {
+    actor Journal {
+        var handled: [String] = []
+        var failed: [String] = []
+        func handle(_ run: String?) { handled.append(run ?? "-") }
+        func fail(_ run: String) { failed.append(run) }
+    }
+
+    struct Tick: Codable, Sendable { var n: Int }
+    struct Outcome: Codable, Sendable { var result: String }
+
+    func startBroker() throws -> BrokerHandle {
+        var logger = Logger(label: "broker")
+        logger.logLevel = .critical
+        return try Broker.start(BrokerConfiguration(
+            endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:0", publish: "tcp://127.0.0.1:0", subscribe: "tcp://127.0.0.1:0"),
+            heartbeatInterval: .milliseconds(100)
+        ), logger: logger)
+    }
+
+    func options(_ endpoints: BrokerEndpoints) -> AgentOptions {
+        var logger = Logger(label: "agent")
+        logger.logLevel = .critical
+        return AgentOptions(endpoints: endpoints, heartbeatInterval: .milliseconds(100), shutdownGrace: .milliseconds(500), handlesSignals: false, logger: logger)
+    }
+
+    func fail(_ run: String, _ client: ColonyClient) async throws {
+        let body = try JSONEncoder().encode(FailedRun(run: run, reason: "cash balance negative"))
+        _ = try await client.request(ManagementService.failRun, body: [Array(body)], timeout: .seconds(5))
+    }
+
+    func until(_ condition: () async -> Bool) async throws -> Bool {
+        for _ in 0..<300 {
+            if await condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    @Test func eventHandlersOfAFailedRunAreSkipped() async throws {
+        let broker = try startBroker()
+        defer { broker.stop() }
+        let journal = Journal()
+        var agent = Agent(name: "signals")
+        agent.on("market.tick") { (_: Tick, context) in await journal.handle(context.metadata.correlationID) }
+        agent.onRunFailed { failed in await journal.fail(failed.run) }
+        let running = Task { [agent, options = options(broker.endpoints)] in try await agent.run(options: options) }
+        defer { running.cancel() }
+        let client = ColonyClient(endpoints: broker.endpoints)
+        let publisher = Publisher(endpoints: broker.endpoints, source: "test")
+        // Wait until the agent's subscription is live.
+        #expect(try await until {
+            try? await publisher.publish("market.tick", Tick(n: 0), metadata: RequestMetadata(correlationID: "warm-up"))
+            return await journal.handled.contains("warm-up")
+        })
+        try await fail("run-1", client)
+        #expect(try await until { await journal.failed.contains("run-1") }, "the agent heard of the failure")
+        try await publisher.publish("market.tick", Tick(n: 1), metadata: RequestMetadata(correlationID: "run-1"))
+        try await publisher.publish("market.tick", Tick(n: 2), metadata: RequestMetadata(correlationID: "run-2"))
+        #expect(try await until { await journal.handled.contains("run-2") })
+        #expect(await !journal.handled.contains("run-1"), "no handler started for the failed run")
+    }
+
+    @Test func aLateAgentLearnsTheFailuresItMissed() async throws {
+        let broker = try startBroker()
+        defer { broker.stop() }
+        let client = ColonyClient(endpoints: broker.endpoints)
+        try await fail("run-3", client)
+        let journal = Journal()
+        var agent = Agent(name: "late")
+        agent.rawCapability("late.work") { body, _ in body }
+        agent.onRunFailed { failed in await journal.fail(failed.run) }
+        let running = Task { [agent, options = options(broker.endpoints)] in try await agent.run(options: options) }
+        defer { running.cancel() }
+        #expect(try await until { await journal.failed == ["run-3"] })
+    }
+
+    @Test func aRunningHandlerCanSeeItsRunFailAndStop() async throws {
+        let broker = try startBroker()
+        defer { broker.stop() }
+        var agent = Agent(name: "long")
+        agent.capability("long.task") { (_: Empty, context) in
+            for _ in 0..<1000 {
+                if await context.runHasFailed() { return Outcome(result: "stopped early") }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return Outcome(result: "ran to the end")
+        }
+        let running = Task { [agent, options = options(broker.endpoints)] in try await agent.run(options: options) }
+        defer { running.cancel() }
+        let client = ColonyClient(endpoints: broker.endpoints)
+        #expect(try await until { (try? await client.directory().agents.count) == 1 })
+        let call = Task {
+            try await client.request("long.task", Empty(), as: Outcome.self, timeout: .seconds(20), metadata: RequestMetadata(correlationID: "run-5"))
+        }
+        #expect(try await until { (try? await client.directory().agents.first?.busy) == 1 })
+        try await fail("run-5", client)
+        #expect(try await call.value.result == "stopped early")
+        await #expect {
+            _ = try await client.request("long.task", Empty(), as: Outcome.self, metadata: RequestMetadata(correlationID: "run-5"))
+        } throws: { error in
+            guard case .failed(let wire) = error as? RequestError else { return false }
+            return wire.code == .workflowFailed
+        }
+    }
+}
