@@ -51,7 +51,7 @@ let package = Package(
             ]
         ),
         .target(name: "ColonyYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "ColonyWorkflow", dependencies: ["ColonyYAML", .product(name: "Yams", package: "Yams")]),
+        .target(name: "ColonyWorkflow", dependencies: ["ColonyWire", "ColonyYAML", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "ColonyStore",
             dependencies: ["ColonyWorkflow", .product(name: "GRDB", package: "GRDB.swift")]

@@ -1,3 +1,4 @@
+import ColonyWire
 import Foundation
 import Yams
 
@@ -75,23 +76,7 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// The value as JSON text (strings quoted).
     public var jsonText: String {
-        if case .string(let value) = self {
-            var out = "\""
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            return out + "\""
-        }
+        if case .string(let value) = self { return JSONText.quote(value) }
         return description
     }
 

@@ -42,23 +42,8 @@ import Testing
 @Suite(.serialized) struct InProcessAgentTests {
     struct Name: Codable, Sendable { var value: String? }
 
-    func startBroker() throws -> BrokerHandle {
-        var logger = Logger(label: "broker")
-        logger.logLevel = .critical
-        return try Broker.start(BrokerConfiguration(
-            endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:0", publish: "tcp://127.0.0.1:0", subscribe: "tcp://127.0.0.1:0"),
-            heartbeatInterval: .milliseconds(100)
-        ), logger: logger)
-    }
-
-    func options(_ endpoints: BrokerEndpoints) -> AgentOptions {
-        var logger = Logger(label: "agent")
-        logger.logLevel = .critical
-        return AgentOptions(endpoints: endpoints, heartbeatInterval: .milliseconds(100), shutdownGrace: .milliseconds(500), handlesSignals: false, logger: logger)
-    }
-
     @Test func requestsMadeInsideAHandlerInheritTheCorrelationID() async throws {
-        let broker = try startBroker()
+        let broker = try startTestBroker()
         defer { broker.stop() }
         let endpoints = broker.endpoints
         var agent = Agent(name: "chain", concurrency: 4)
@@ -66,7 +51,7 @@ import Testing
         agent.capability("outer") { (_: Empty, _) in
             try await ColonyClient(endpoints: endpoints).request("inner", Empty(), as: Name.self)
         }
-        let running = Task { [agent, options = options(endpoints)] in try await agent.run(options: options) }
+        let running = Task { [agent, options = testAgentOptions(endpoints)] in try await agent.run(options: options) }
         defer { running.cancel() }
         let client = ColonyClient(endpoints: endpoints)
         var answer: Name?
@@ -77,7 +62,7 @@ import Testing
     }
 
     @Test func concurrencyLetsOneAgentHoldManyRequests() async throws {
-        let broker = try startBroker()
+        let broker = try startTestBroker()
         defer { broker.stop() }
         let endpoints = broker.endpoints
         var agent = Agent(name: "slow", concurrency: 8)
@@ -85,7 +70,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(300))
             return Empty()
         }
-        let running = Task { [agent, options = options(endpoints)] in try await agent.run(options: options) }
+        let running = Task { [agent, options = testAgentOptions(endpoints)] in try await agent.run(options: options) }
         defer { running.cancel() }
         let client = ColonyClient(endpoints: endpoints)
         _ = try await client.request("slow.wait", Empty(), as: Empty.self, timeout: .seconds(10))

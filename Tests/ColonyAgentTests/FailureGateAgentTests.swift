@@ -17,21 +17,6 @@ import Testing
     struct Tick: Codable, Sendable { var n: Int }
     struct Outcome: Codable, Sendable { var result: String }
 
-    func startBroker() throws -> BrokerHandle {
-        var logger = Logger(label: "broker")
-        logger.logLevel = .critical
-        return try Broker.start(BrokerConfiguration(
-            endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:0", publish: "tcp://127.0.0.1:0", subscribe: "tcp://127.0.0.1:0"),
-            heartbeatInterval: .milliseconds(100)
-        ), logger: logger)
-    }
-
-    func options(_ endpoints: BrokerEndpoints) -> AgentOptions {
-        var logger = Logger(label: "agent")
-        logger.logLevel = .critical
-        return AgentOptions(endpoints: endpoints, heartbeatInterval: .milliseconds(100), shutdownGrace: .milliseconds(500), handlesSignals: false, logger: logger)
-    }
-
     func fail(_ run: String, _ client: ColonyClient) async throws {
         let body = try JSONEncoder().encode(FailedRun(run: run, reason: "cash balance negative"))
         _ = try await client.request(ManagementService.failRun, body: [Array(body)], timeout: .seconds(5))
@@ -46,13 +31,13 @@ import Testing
     }
 
     @Test func eventHandlersOfAFailedRunAreSkipped() async throws {
-        let broker = try startBroker()
+        let broker = try startTestBroker()
         defer { broker.stop() }
         let journal = Journal()
         var agent = Agent(name: "signals")
         agent.on("market.tick") { (_: Tick, context) in await journal.handle(context.metadata.correlationID) }
         agent.onRunFailed { failed in await journal.fail(failed.run) }
-        let running = Task { [agent, options = options(broker.endpoints)] in try await agent.run(options: options) }
+        let running = Task { [agent, options = testAgentOptions(broker.endpoints)] in try await agent.run(options: options) }
         defer { running.cancel() }
         let client = ColonyClient(endpoints: broker.endpoints)
         let publisher = Publisher(endpoints: broker.endpoints, source: "test")
@@ -70,7 +55,7 @@ import Testing
     }
 
     @Test func aLateAgentLearnsTheFailuresItMissed() async throws {
-        let broker = try startBroker()
+        let broker = try startTestBroker()
         defer { broker.stop() }
         let client = ColonyClient(endpoints: broker.endpoints)
         try await fail("run-3", client)
@@ -78,13 +63,13 @@ import Testing
         var agent = Agent(name: "late")
         agent.rawCapability("late.work") { body, _ in body }
         agent.onRunFailed { failed in await journal.fail(failed.run) }
-        let running = Task { [agent, options = options(broker.endpoints)] in try await agent.run(options: options) }
+        let running = Task { [agent, options = testAgentOptions(broker.endpoints)] in try await agent.run(options: options) }
         defer { running.cancel() }
         #expect(try await until { await journal.failed == ["run-3"] })
     }
 
     @Test func aRunningHandlerCanSeeItsRunFailAndStop() async throws {
-        let broker = try startBroker()
+        let broker = try startTestBroker()
         defer { broker.stop() }
         var agent = Agent(name: "long")
         agent.capability("long.task") { (_: Empty, context) in
@@ -94,7 +79,7 @@ import Testing
             }
             return Outcome(result: "ran to the end")
         }
-        let running = Task { [agent, options = options(broker.endpoints)] in try await agent.run(options: options) }
+        let running = Task { [agent, options = testAgentOptions(broker.endpoints)] in try await agent.run(options: options) }
         defer { running.cancel() }
         let client = ColonyClient(endpoints: broker.endpoints)
         #expect(try await until { (try? await client.directory().agents.count) == 1 })

@@ -1,0 +1,21 @@
+import ColonyBroker
+import ColonyWire
+import Logging
+@testable import ColonyAgent
+
+/// A broker on its own thread, on free loopback ports, with fast heartbeats.
+func startTestBroker() throws -> BrokerHandle {
+    var logger = Logger(label: "broker")
+    logger.logLevel = .critical
+    return try Broker.start(BrokerConfiguration(
+        endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:0", publish: "tcp://127.0.0.1:0", subscribe: "tcp://127.0.0.1:0"),
+        heartbeatInterval: .milliseconds(100)
+    ), logger: logger)
+}
+
+/// Options for an in-process agent of a test: quiet, fast heartbeats, no signal handling.
+func testAgentOptions(_ endpoints: BrokerEndpoints) -> AgentOptions {
+    var logger = Logger(label: "agent")
+    logger.logLevel = .critical
+    return AgentOptions(endpoints: endpoints, heartbeatInterval: .milliseconds(100), shutdownGrace: .milliseconds(500), handlesSignals: false, logger: logger)
+}
