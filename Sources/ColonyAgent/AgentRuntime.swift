@@ -32,6 +32,8 @@ actor AgentRuntime {
     private var failedRuns: FailedRunTable
     /// Handlers skipped because their run had failed, by the run's status.
     private(set) var skipped: [String: Int] = [:]
+    /// Whether `skipped` changed since the broker was last told.
+    private var skipsToReport = false
     let publisher: Publisher
 
     init(agent: Agent, options: AgentOptions, loop: IOLoop = ColonyIO.loop) {
@@ -70,6 +72,7 @@ actor AgentRuntime {
     private func gateAllows(_ handler: String, run: String?, logger handlerLogger: Logger) -> FailedRun? {
         guard let failed = failure(of: run) else { return nil }
         skipped[failed.status, default: 0] += 1
+        skipsToReport = true
         handlerLogger.info("skipping handler: run \(failed.status)", metadata: [
             "handler": "\(handler)", "correlation_id": "\(failed.run)", "reason": "\(failed.reason)",
         ])
@@ -245,8 +248,20 @@ actor AgentRuntime {
     private func sendHeartbeat(header: ColonyHeader?) {
         guard worker != nil else { return }
         var frames = [Frame(MDP.worker02), Frame([0x05])]
+        var header = header
+        if skipsToReport {
+            header = header ?? ColonyHeader()
+            addSkipCounts(to: &header!)
+        }
         if let header { frames.append(Frame(header.encoded())) }
         send(frames)
+    }
+
+    /// Puts the gate's skip counts into an outgoing header (the broker's directory shows them).
+    private func addSkipCounts(to header: inout ColonyHeader) {
+        header.skippedForFailedRuns = UInt64(skipped["failed"] ?? 0)
+        header.skippedForCancelledRuns = UInt64(skipped["cancelled"] ?? 0)
+        skipsToReport = false
     }
 
     private func sendCommand(_ command: UInt8) {
@@ -360,6 +375,7 @@ actor AgentRuntime {
 
     private func reply(token: Frame, to header: ColonyHeader?, _ result: Result<[UInt8], WireError>, partial: Bool = false) {
         var replyHeader = ColonyHeader(requestID: header?.requestID, agent: agent.name)
+        if skipsToReport { addSkipCounts(to: &replyHeader) }
         let body: [UInt8]
         switch result {
         case .success(let bytes):

@@ -57,7 +57,8 @@ extension Broker {
                 capabilities: worker.services.map(\.name), capacity: worker.capacity, busy: worker.held.count,
                 state: worker.held.isEmpty ? "idle" : worker.freeSlots == 0 ? "busy" : "working",
                 served: worker.served, failed: worker.failed, pid: worker.processID,
-                joinedAtMilliseconds: worker.joinedAtMilliseconds, lastSeenMilliseconds: worker.lastSeenMilliseconds
+                joinedAtMilliseconds: worker.joinedAtMilliseconds, lastSeenMilliseconds: worker.lastSeenMilliseconds,
+                skipped: worker.skipped
             )
         }
         let capabilities = services.values.sorted { $0.name < $1.name }.map {

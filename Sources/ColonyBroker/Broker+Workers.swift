@@ -29,8 +29,9 @@ extension Broker {
                 return
             }
             if worker.readsHeaders, arguments < frames.count, ColonyHeader.isHeader(frames[arguments]),
-               let capacity = (try? ColonyHeader(decoding: frames[arguments]))?.capacity {
-                updateCapacity(of: worker, to: Int(capacity))
+               let header = try? ColonyHeader(decoding: frames[arguments]) {
+                worker.noteSkips(header)
+                if let capacity = header.capacity { updateCapacity(of: worker, to: Int(capacity)) }
             }
         case .disconnect:
             if let worker { removeWorker(worker, reason: "disconnected") }
@@ -138,8 +139,9 @@ extension Broker {
             statistics.lateRepliesDropped += 1
             return
         }
-        let failed = replyHeader.flatMap { try? ColonyHeader(decoding: $0) }?.status == .error
-        if failed { worker.failed += 1 }
+        let decodedReply = replyHeader.flatMap { try? ColonyHeader(decoding: $0) }
+        if decodedReply?.status == .error { worker.failed += 1 }
+        if let decodedReply { worker.noteSkips(decodedReply) }
         if sendReply(to: pending, header: clientHeader(for: pending, workerHeader: replyHeader), body: frames[bodyStart...]) {
             statistics.repliesDelivered += 1
         }

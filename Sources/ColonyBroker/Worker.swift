@@ -25,6 +25,14 @@ final class Worker {
     var lastSeenMilliseconds: UInt64
     var served = 0
     var failed = 0
+    /// Handlers the agent's failure gate skipped, as it last reported.
+    var skipped: [String: Int] = [:]
+
+    /// Takes the skip counts an agent reported in a header.
+    func noteSkips(_ header: ColonyHeader) {
+        if let count = header.skippedForFailedRuns { skipped["failed"] = Int(count) }
+        if let count = header.skippedForCancelledRuns { skipped["cancelled"] = Int(count) }
+    }
 
     init(
         id: PeerID, dialect: Dialect, readsHeaders: Bool, name: String, processID: Int?,

@@ -36,6 +36,8 @@ extension ColonyHeader {
         if let processID { put(.processID, number: UInt64(processID)) }
         if let timestampMilliseconds { put(.timestamp, number: timestampMilliseconds) }
         if let capability { put(.requestedCapability, capability.utf8) }
+        if let skippedForFailedRuns { put(.skippedFailed, number: skippedForFailedRuns) }
+        if let skippedForCancelledRuns { put(.skippedCancelled, number: skippedForCancelledRuns) }
         return out
     }
 
@@ -93,6 +95,8 @@ extension ColonyHeader {
                 processID = pid
             case .timestamp: timestampMilliseconds = try number()
             case .requestedCapability: capability = try text()
+            case .skippedFailed: skippedForFailedRuns = try number()
+            case .skippedCancelled: skippedForCancelledRuns = try number()
             }
         }
     }

@@ -42,6 +42,9 @@ public struct ColonyHeader: Sendable, Hashable {
     public var timestampMilliseconds: UInt64?
     /// Requests to agents: the capability asked for (set by the broker).
     public var capability: String?
+    /// Agent → broker: handlers the agent's failure gate skipped so far (failed, cancelled runs).
+    public var skippedForFailedRuns: UInt64?
+    public var skippedForCancelledRuns: UInt64?
 
     public init(
         requestID: UInt64? = nil, correlationID: String? = nil, step: String? = nil,
@@ -107,4 +110,6 @@ enum HeaderTag: UInt8 {
     case processID = 13
     case timestamp = 14
     case requestedCapability = 15
+    case skippedFailed = 16
+    case skippedCancelled = 17
 }

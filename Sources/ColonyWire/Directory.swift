@@ -20,6 +20,8 @@ public struct AgentRecord: Codable, Sendable, Hashable {
     public var failed: Int
     /// The agent's process id, if it told.
     public var pid: Int?
+    /// Handlers its failure gate skipped, by run status ("failed", "cancelled").
+    public var skipped: [String: Int] = [:]
     /// When it registered, milliseconds since the Unix epoch.
     public var joinedAtMilliseconds: UInt64
     /// When the broker last heard from it, milliseconds since the Unix epoch.
@@ -28,8 +30,9 @@ public struct AgentRecord: Codable, Sendable, Hashable {
     public init(
         name: String, identity: String, dialect: String, capabilities: [String], capacity: Int,
         busy: Int, state: String, served: Int, failed: Int, pid: Int?,
-        joinedAtMilliseconds: UInt64, lastSeenMilliseconds: UInt64
+        joinedAtMilliseconds: UInt64, lastSeenMilliseconds: UInt64, skipped: [String: Int] = [:]
     ) {
+        self.skipped = skipped
         self.name = name
         self.identity = identity
         self.dialect = dialect

@@ -91,6 +91,7 @@ struct AgentCommand: AsyncParsableCommand {
                 protocol:      \(agent.dialect)
                 state:         \(agent.state) (\(agent.busy) of \(agent.capacity) slots busy)
                 served:        \(agent.served) (\(agent.failed) failed)
+                gate skipped:  \(agent.skipped.isEmpty ? "0" : agent.skipped.sorted { $0.key < $1.key }.map { "\($0.value) for \($0.key) runs" }.joined(separator: ", "))
                 joined:        \(formatTimestamp(agent.joinedAtMilliseconds))
                 last seen:     \(formatTimestamp(agent.lastSeenMilliseconds)) (\(ago(agent.lastSeenMilliseconds)))
                 capabilities:  \(agent.capabilities.joined(separator: ", "))

@@ -35,6 +35,7 @@ import Testing
         defer { broker.stop() }
         let journal = Journal()
         var agent = Agent(name: "signals")
+        agent.rawCapability("signals.ping") { body, _ in body }  // registers it, so it reports its skips
         agent.on("market.tick") { (_: Tick, context) in await journal.handle(context.metadata.correlationID) }
         agent.onRunFailed { failed in await journal.fail(failed.run) }
         let running = Task { [agent, options = testAgentOptions(broker.endpoints)] in try await agent.run(options: options) }
@@ -52,6 +53,7 @@ import Testing
         try await publisher.publish("market.tick", Tick(n: 2), metadata: RequestMetadata(correlationID: "run-2"))
         #expect(try await until { await journal.handled.contains("run-2") })
         #expect(await !journal.handled.contains("run-1"), "no handler started for the failed run")
+        #expect(try await until { (try? await client.directory().agents.first?.skipped["failed"]) == 1 }, "the skip is counted and reported")
     }
 
     @Test func aLateAgentLearnsTheFailuresItMissed() async throws {

@@ -9,6 +9,10 @@ import Testing
             agent: "math", capabilities: ["math.add", "math.mul"], capacity: 16, processID: 4242,
             timestampMilliseconds: 99, capability: "math.add"
         )
+        var withSkips = header
+        withSkips.skippedForFailedRuns = 3
+        withSkips.skippedForCancelledRuns = 1
+        #expect(try ColonyHeader(decoding: withSkips.encoded()) == withSkips)
         let decoded = try ColonyHeader(decoding: header.encoded())
         #expect(decoded == header)
         #expect(decoded.error == WireError(.timeout, "slow ✓"))
