@@ -44,10 +44,13 @@ public actor ColonyClient {
         self.loop = loop
     }
 
-    /// Runs on the I/O thread: the loop must let go of the socket, or it would stay open.
-    isolated deinit {
-        if let watch { loop.unwatch(watch) }
-        if let retryTimer { loop.cancel(retryTimer) }
+    /// The loop holds the socket while it watches it: ask it (on its own thread, the socket's
+    /// owner) to let go, which closes the socket. (`isolated deinit` would say this more
+    /// directly, but Swift 6.3's optimizer rejects it here with "circular reference".)
+    deinit {
+        guard let watch else { return }
+        let loop = self.loop
+        loop.execute { loop.unwatch(watch) }
     }
 
     // MARK: Requests

@@ -100,9 +100,12 @@ public actor Subscriber {
         self.loop = loop
     }
 
-    /// Runs on the I/O thread: the loop must let go of the socket, or it would stay open.
-    isolated deinit {
-        close()
+    /// Lets the loop drop (and so close) the socket on its own thread, and ends the stream.
+    deinit {
+        continuation?.finish()
+        guard let watch else { return }
+        let loop = self.loop
+        loop.execute { loop.unwatch(watch) }
     }
 
     /// Subscribes to topics starting with any of `prefixes` (`""` = all; `a.*` means `a.`)
