@@ -142,7 +142,8 @@ extension Broker {
         let decodedReply = replyHeader.flatMap { try? ColonyHeader(decoding: $0) }
         if decodedReply?.status == .error { worker.failed += 1 }
         if let decodedReply { worker.noteSkips(decodedReply) }
-        if sendReply(to: pending, header: clientHeader(for: pending, workerHeader: replyHeader), body: frames[bodyStart...]) {
+        let header = clientHeader(for: pending, workerHeader: replyHeader, decoded: decodedReply)
+        if sendReply(to: pending, header: header, body: frames[bodyStart...]) {
             statistics.repliesDelivered += 1
         }
         pending.answered = true
@@ -153,16 +154,18 @@ extension Broker {
             statistics.partialsDropped += 1
             return
         }
-        if sendReply(to: pending, partial: true, header: clientHeader(for: pending, workerHeader: header), body: body) {
+        let decoded = header.flatMap { try? ColonyHeader(decoding: $0) }
+        if sendReply(to: pending, partial: true, header: clientHeader(for: pending, workerHeader: header, decoded: decoded), body: body) {
             statistics.partialsDelivered += 1
         }
     }
 
     /// The header a client gets with a worker's reply: none for plain clients; the agent's
     /// own header when it carries the client's request id; otherwise one made here.
-    private func clientHeader(for pending: PendingRequest, workerHeader: Frame?) -> ReplyHeader {
+    /// `decoded` is `workerHeader` already decoded by the caller (headers are decoded once).
+    private func clientHeader(for pending: PendingRequest, workerHeader: Frame?, decoded: ColonyHeader?) -> ReplyHeader {
         guard let clientHeader = pending.clientHeader else { return .none }
-        if let workerHeader, let decoded = try? ColonyHeader(decoding: workerHeader) {
+        if let workerHeader, let decoded {
             if decoded.requestID == clientHeader.requestID { return .forward(workerHeader) }
             var patched = decoded
             patched.requestID = clientHeader.requestID
