@@ -290,7 +290,7 @@ actor AgentRuntime {
 
     private func handleBrokerMessage(_ frames: [Frame]) {
         let start = frames.first?.isEmpty == true ? 1 : 0
-        guard frames.count >= start + 2, frames[start].equals(MDP.worker02), let command = frames[start + 1].singleByte else {
+        guard frames.count >= start + 2, frames[start].holds(MDP.worker02), let command = frames[start + 1].onlyByte else {
             logger.debug("malformed message from broker dropped", metadata: ["frames": "\(frames.count)"])
             return
         }

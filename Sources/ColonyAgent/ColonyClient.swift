@@ -215,8 +215,8 @@ public actor ColonyClient {
     private func handleReply(_ frames: [Frame]) {
         // [""]?, "MDPC02", PARTIAL|FINAL, service, header, body...
         var index = frames.first?.isEmpty == true ? 1 : 0
-        guard frames.count >= index + 4, frames[index].equals(MDP.client02),
-              let command = frames[index + 1].singleByte,
+        guard frames.count >= index + 4, frames[index].holds(MDP.client02),
+              let command = frames[index + 1].onlyByte,
               command == MDP.ClientCommand.partial.rawValue || command == MDP.ClientCommand.final.rawValue
         else { return }
         index += 3

@@ -77,17 +77,6 @@ public final class Frame {
         String(validating: rawBytes, as: UTF8.self)
     }
 
-    /// The first byte, if the frame has exactly one (MDP command frames).
-    public var singleByte: UInt8? {
-        zmq_msg_size(message) == 1 ? rawBytes[0] : nil
-    }
-
-    /// Whether the frame holds exactly `bytes`.
-    public func equals(_ bytes: [UInt8]) -> Bool {
-        let mine = rawBytes
-        return mine.count == bytes.count && mine.elementsEqual(bytes)
-    }
-
     /// A second frame sharing this one's content (reference counted by libzmq for large bodies).
     public func copy() -> Frame {
         let frame = Frame()

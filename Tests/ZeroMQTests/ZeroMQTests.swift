@@ -44,9 +44,8 @@ import Testing
         let frame = Frame(Array(repeating: UInt8(7), count: 100))
         let copy = frame.copy()
         #expect(copy.bytes == frame.bytes)
-        #expect(frame.equals(Array(repeating: 7, count: 100)))
-        #expect(!frame.equals([7]))
-        #expect(Frame([5]).singleByte == 5)
+        #expect(frame.bytes == Array(repeating: 7, count: 100))
+        #expect(Frame([5]).bytes == [5])
     }
 }
 
