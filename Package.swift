@@ -48,6 +48,7 @@ let package = Package(
             dependencies: [
                 "ZeroMQ", "ColonyWire",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         .target(name: "ColonyYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
@@ -55,6 +56,10 @@ let package = Package(
         .target(
             name: "ColonyStore",
             dependencies: ["ColonyWorkflow", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "ColonyEngine",
+            dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonyAgent", "ColonyWire", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "CProcessSpawn"),
         .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ZeroMQ"]),
@@ -71,7 +76,7 @@ let package = Package(
             name: "colony",
             dependencies: [
                 "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyYAML", "ColonyWorkflow", "ColonyLogging",
-                "ColonySupervisor", "ExampleAgents",
+                "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

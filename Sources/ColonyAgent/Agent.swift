@@ -117,6 +117,12 @@ public struct AgentOptions: Sendable {
     /// How many failed runs the agent's gate remembers, and for how long.
     public var failedRunCapacity = 100_000
     public var failedRunTimeToLive: Duration = .seconds(3600)
+    /// How many completed idempotency keys the agent remembers: a request repeating one of
+    /// them (a re-dispatch after an orchestrator restart) gets the stored reply without
+    /// running the handler again.
+    public var idempotencyCacheSize = 10_000
+    /// A file that records every handler start and end (default `$COLONY_EXECUTION_JOURNAL`).
+    public var executionJournal: String? = ProcessInfo.processInfo.environment["COLONY_EXECUTION_JOURNAL"]
     /// The logger; metadata gains agent, capability and correlation id per message.
     public var logger: Logger
 

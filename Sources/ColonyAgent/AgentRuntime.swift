@@ -35,6 +35,10 @@ actor AgentRuntime {
     /// Whether `skipped` changed since the broker was last told.
     private var skipsToReport = false
     let publisher: Publisher
+    /// Replies by idempotency key, for repeated deliveries.
+    private var idempotency: IdempotencyCache
+    /// Handler starts and ends, when journaling is on.
+    nonisolated let journal: ExecutionJournal?
 
     init(agent: Agent, options: AgentOptions, loop: IOLoop = ColonyIO.loop) {
         self.agent = agent
@@ -46,6 +50,8 @@ actor AgentRuntime {
         self.logger = logger
         self.publisher = Publisher(endpoints: options.endpoints, source: agent.name, loop: loop)
         self.failedRuns = FailedRunTable(capacity: options.failedRunCapacity, timeToLive: options.failedRunTimeToLive)
+        self.idempotency = IdempotencyCache(capacity: options.idempotencyCacheSize)
+        self.journal = options.executionJournal.flatMap { ExecutionJournal(path: $0) }
     }
 
     // MARK: Failure gate
@@ -328,13 +334,27 @@ actor AgentRuntime {
             reply(token: token, to: header, .failure(WireError(.unavailable, "agent \(agent.name) is shutting down")))
             return
         }
+        let metadata = RequestMetadata(header)
         if let failed = gateAllows(name, run: header?.correlationID, logger: logger) {
+            journal?.record(.skipped, agent: agent.name, handler: name, metadata: metadata, detail: "run \(failed.status): \(failed.reason)")
             reply(token: token, to: header, .failure(WireError(.workflowFailed, "run \(failed.run) \(failed.status): \(failed.reason)")))
             return
         }
         let requestHeader = header
         let tokenBytes = token.bytes
-        let metadata = RequestMetadata(header)
+        if let key = metadata.idempotencyKey {
+            switch idempotency.admit(key, token: tokenBytes, header: header) {
+            case .run:
+                break
+            case .replay(let body):
+                journal?.record(.replayed, agent: agent.name, handler: name, metadata: metadata)
+                logger.debug("repeated delivery answered from the idempotency cache", metadata: ["key": "\(key)", "capability": "\(name)"])
+                reply(token: token, to: header, .success(body))
+                return
+            case .joined:
+                return
+            }
+        }
         var requestLogger = logger
         requestLogger[metadataKey: "capability"] = "\(name)"
         if let correlation = metadata.correlationID { requestLogger[metadataKey: "correlation_id"] = "\(correlation)" }
@@ -349,6 +369,9 @@ actor AgentRuntime {
         inFlight += 1
         let request = IncomingRequest(header: header, body: body)
         let executor: (any TaskExecutor)? = options.handlersOnIOThread ? loop : nil
+        let journal = self.journal
+        let agentName = agent.name
+        journal?.record(.started, agent: agentName, handler: name, metadata: metadata)
         Task(executorPreference: executor) { [weak self] in
             let result: Result<[UInt8], WireError>
             do {
@@ -360,6 +383,10 @@ actor AgentRuntime {
             } catch {
                 result = .failure(WireError(.handlerFailed, "\(error)"))
             }
+            switch result {
+            case .success: journal?.record(.succeeded, agent: agentName, handler: name, metadata: metadata)
+            case .failure(let error): journal?.record(.failed, agent: agentName, handler: name, metadata: metadata, detail: "\(error)")
+            }
             await self?.complete(token: tokenBytes, header: requestHeader, result: result, logger: requestLogger)
         }
     }
@@ -370,6 +397,11 @@ actor AgentRuntime {
             requestLogger.warning("handler failed", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
         }
         reply(token: Frame(token), to: header, result)
+        if let key = header?.idempotencyKey {
+            for waiter in idempotency.finish(key, result: result) {
+                reply(token: Frame(waiter.token), to: waiter.header, result)
+            }
+        }
         if draining && inFlight == 0 { finish() }
     }
 
@@ -418,16 +450,21 @@ actor AgentRuntime {
                     eventLogger[metadataKey: "topic"] = "\(event.topic)"
                     if let correlation = metadata.correlationID { eventLogger[metadataKey: "correlation_id"] = "\(correlation)" }
                     // Notices of the failure itself always reach the handlers that asked for them.
-                    if !isFailureNotice, await self?.gateAllows(handler.name, run: metadata.correlationID, logger: eventLogger) != nil {
+                    if !isFailureNotice, let failed = await self?.gateAllows(handler.name, run: metadata.correlationID, logger: eventLogger) {
+                        self?.journal?.record(.skipped, agent: name, handler: handler.name, metadata: metadata, detail: "run \(failed.status): \(failed.reason)")
                         continue
                     }
+                    let journal = self?.journal
                     let context = EventContext(topic: event.topic, agent: name, metadata: metadata, publisher: event.header?.agent, logger: eventLogger, gate: gate)
                     Task(executorPreference: executor) {
+                        journal?.record(.started, agent: name, handler: handler.name, metadata: metadata)
                         do {
                             try await RequestMetadata.$current.withValue(metadata) {
                                 try await handler.run(event.payload, context)
                             }
+                            journal?.record(.succeeded, agent: name, handler: handler.name, metadata: metadata)
                         } catch {
+                            journal?.record(.failed, agent: name, handler: handler.name, metadata: metadata, detail: "\(error)")
                             eventLogger.warning("event handler failed", metadata: ["handler": "\(handler.name)", "error": "\(error)"])
                         }
                     }

@@ -8,6 +8,8 @@ import Foundation
 public struct ColonyConfiguration: Sendable {
     /// The broker's settings; clients use its endpoints to find it.
     public var broker: BrokerConfiguration
+    /// The orchestrator's settings.
+    public var orchestrator = OrchestratorSettings()
     /// `text` or `json`.
     public var logFormat: String
     /// swift-log level name: trace, debug, info, notice, warning, error, critical.
@@ -48,7 +50,7 @@ public struct ColonyConfiguration: Sendable {
     /// Parses configuration text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ColonyConfiguration {
         let root = try YAMLMapping.parse(text, file: file)
-        try root.rejectUnknownKeys(["broker", "log"], in: "the configuration")
+        try root.rejectUnknownKeys(["broker", "orchestrator", "log"], in: "the configuration")
         var configuration = ColonyConfiguration(source: file)
         if let broker = try root.mapping("broker") {
             try broker.rejectUnknownKeys(BrokerKeys.all, in: "'broker'")
@@ -83,6 +85,14 @@ public struct ColonyConfiguration: Sendable {
                 configuration.broker.failedRunTimeToLive = ttl
             }
         }
+        if let orchestrator = try root.mapping("orchestrator") {
+            try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout"], in: "'orchestrator'")
+            configuration.orchestrator.database = try orchestrator.string("database") ?? configuration.orchestrator.database
+            configuration.orchestrator.workflows = try orchestrator.strings("workflows") ?? configuration.orchestrator.workflows
+            if let timeout = try orchestrator.duration("default_step_timeout") {
+                configuration.orchestrator.defaultStepTimeout = timeout
+            }
+        }
         if let log = try root.mapping("log") {
             try log.rejectUnknownKeys(["format", "level"], in: "'log'")
             configuration.logFormat = try log.choice("format", from: ["text", "json"]) ?? configuration.logFormat
@@ -105,4 +115,16 @@ public struct ColonyConfiguration: Sendable {
         static let all = [endpoint, publishEndpoint, subscribeEndpoint, heartbeatInterval, heartbeatLiveness,
                           requestExpiry, redispatchLimit, maxQueued, failedRunCapacity, failedRunTTL]
     }
+}
+
+/// Where the orchestrator keeps its state and finds workflow definitions.
+public struct OrchestratorSettings: Sendable, Hashable {
+    /// The SQLite database file (created if missing).
+    public var database = ".colony/colony.sqlite"
+    /// Workflow files and directories.
+    public var workflows = ["configs/workflows.yaml", "configs/workflows"]
+    /// The time limit of an attempt whose step declares no `timeout`.
+    public var defaultStepTimeout: Duration = .seconds(300)
+
+    public init() {}
 }

@@ -93,11 +93,16 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var startedAt: Date
     public var finishedAt: Date?
 
+    /// The key of attempt `attempt` of `step` in `run`: `RUN/STEP/ATTEMPT`.
+    public static func idempotencyKey(run: String, step: String, attempt: Int) -> String {
+        "\(run)/\(step)/\(attempt)"
+    }
+
     public init(runID: String, stepID: String, attempt: Int, input: JSONValue, startedAt: Date = Date()) {
         self.runID = runID
         self.stepID = stepID
         self.attempt = attempt
-        self.idempotencyKey = "\(runID)/\(stepID)/\(attempt)"
+        self.idempotencyKey = Self.idempotencyKey(run: runID, step: stepID, attempt: attempt)
         self.input = input
         self.status = .dispatched
         self.startedAt = startedAt

@@ -84,18 +84,29 @@ public protocol WorkflowStore: Sendable {
 
     /// Creates a pending run and its pending steps.
     func createRun(_ run: RunRecord, steps: [String]) async throws(StoreError)
-    /// Moves a run from `from` to `to`, with its output or error when it ends.
-    func transitionRun(
-        _ id: String, from: RunStatus, to: RunStatus, output: JSONValue?, error: (code: String, message: String)?, detail: String?
-    ) async throws(StoreError)
-    /// Moves a step from `from` to `to`; `attempt` records a new dispatch or its outcome.
-    func transitionStep(
-        run: String, step: String, from: StepStatus, to: StepStatus, attempt: AttemptRecord?, detail: String?
-    ) async throws(StoreError)
+    /// Applies `changes` in one transaction, in order: all of them or none. A change that does
+    /// not start from the state the store holds fails the batch with `staleTransition`.
+    func apply(_ changes: [StoreChange]) async throws(StoreError)
 
     func snapshot(run id: String) async throws(StoreError) -> RunSnapshot
     /// Runs not yet completed, failed or cancelled (what a restarted engine resumes).
     func unfinishedRuns() async throws(StoreError) -> [RunSnapshot]
     func history(_ query: HistoryQuery) async throws(StoreError) -> [RunRecord]
     func statistics(workflow: String) async throws(StoreError) -> WorkflowStatistics
+}
+
+extension WorkflowStore {
+    /// Moves a run from `from` to `to`, with its output or error when it ends.
+    public func transitionRun(
+        _ id: String, from: RunStatus, to: RunStatus, output: JSONValue?, error: (code: String, message: String)?, detail: String?
+    ) async throws(StoreError) {
+        try await apply([.run(RunTransition(run: id, from: from, to: to, output: output, errorCode: error?.code, errorMessage: error?.message, detail: detail))])
+    }
+
+    /// Moves a step from `from` to `to`; `attempt` records a new dispatch or its outcome.
+    public func transitionStep(
+        run: String, step: String, from: StepStatus?, to: StepStatus, attempt: AttemptRecord?, detail: String?
+    ) async throws(StoreError) {
+        try await apply([.step(StepTransition(run: run, step: step, from: from, to: to, attempt: attempt, detail: detail))])
+    }
 }

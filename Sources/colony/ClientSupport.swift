@@ -49,5 +49,6 @@ func formatTimestamp(_ milliseconds: UInt64?) -> String {
 func prettyJSON(_ value: some Encodable) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .iso8601
     return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
 }

@@ -15,6 +15,7 @@ struct Colony: AsyncParsableCommand {
             WatchCommand.self,
             AgentCommand.self,
             WorkflowCommand.self,
+            OrchestratorCommand.self,
             SystemCommand.self,
         ]
     )

@@ -4,6 +4,7 @@ import ColonyBroker
 import ColonyConfig
 import ColonyLogging
 import ColonySupervisor
+import ColonyWorkflow
 import ColonyWire
 import ExampleAgents
 import Foundation
@@ -13,10 +14,11 @@ import Logging
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Start the broker and supervise the agents of configs/agents.yaml.",
+        abstract: "Start the broker, the orchestrator, and supervise the agents of configs/agents.yaml.",
         discussion: """
         Prints what runs where, then one line per agent lifecycle event. Ctrl-C or SIGTERM stops
-        agents (SIGTERM, then SIGKILL after their grace period) and then the broker, and exits 0.
+        the orchestrator (runs stay resumable), agents (SIGTERM, then SIGKILL after their grace
+        period) and then the broker, and exits 0.
         Agents die with `colony up` even when it is killed with SIGKILL.
         """
     )
@@ -46,6 +48,11 @@ struct UpCommand: AsyncParsableCommand {
             ))
         } catch {
             Console.error("error: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
+        let workflowProblems = WorkflowCatalog.load(configuration.orchestrator.workflows).problems
+        guard workflowProblems.isEmpty else {
+            for problem in workflowProblems { Console.error("error: \(problem)") }
             throw ExitCode(ExitStatus.usage)
         }
 
@@ -83,10 +90,26 @@ struct UpCommand: AsyncParsableCommand {
         let control = Task { [controlOptions] in
             try await SupervisorControl.agent(for: supervisor).run(options: controlOptions)
         }
+        let orchestrator: OrchestratorHost
+        do {
+            orchestrator = try await OrchestratorHost.start(
+                configuration.orchestrator, endpoints: clientEndpoints, heartbeatInterval: brokerConfiguration.heartbeatInterval,
+                logger: Logger(label: "orchestrator")
+            )
+        } catch {
+            Console.error("error: cannot start the orchestrator: \(error)")
+            control.cancel()
+            await supervisor.shutDown()
+            broker.stop()
+            throw ExitCode(ExitStatus.usage)
+        }
+        Console.line("  database    \(orchestrator.database)")
+        Console.line("  workflows   \(orchestrator.workflows.joined(separator: ", ")) (\(orchestrator.resumedRuns) unfinished runs resumed)")
         printTable(await supervisor.status())
 
         for await _ in signals { break }
-        Console.line("\(Timestamp.iso8601()) stopping: agents first, then the broker")
+        Console.line("\(Timestamp.iso8601()) stopping: orchestrator, agents, then the broker")
+        await orchestrator.stop()
         control.cancel()
         _ = await control.result
         await supervisor.shutDown()

@@ -1,15 +1,41 @@
 import ArgumentParser
+import ColonyAgent
+import ColonyEngine
 import ColonyWorkflow
 import ColonyYAML
 import Foundation
 
-/// `colony workflow …`: workflow definitions (the engine that runs them comes with the orchestrator).
+/// `colony workflow …`: run workflows through the orchestrator and look at their runs.
 struct WorkflowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workflow",
-        abstract: "Work with workflow definitions.",
-        subcommands: [Validate.self]
+        abstract: "Run workflows and inspect their runs (through the orchestrator), or validate definitions.",
+        subcommands: [List.self, Run.self, Show.self, History.self, Stats.self, Cancel.self, Validate.self]
     )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The workflows the orchestrator can run, with their current versions.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            let reply = try await askOrchestrator(OrchestratorAPI.list, Empty(), as: OrchestratorAPI.ListReply.self,
+                                                  global: global, connection: connection)
+            if json {
+                Console.line(prettyJSON(reply))
+                return
+            }
+            var table = Table("WORKFLOW", "VERSION", "ENABLED", "STEPS", "INPUTS", "DESCRIPTION")
+            for workflow in reply.workflows {
+                table.add(workflow.name, "\(workflow.version)", workflow.enabled ? "yes" : "no", "\(workflow.steps.count)",
+                          workflow.inputs.joined(separator: ","), workflow.description ?? "")
+            }
+            Console.line(table.rendered)
+            for problem in reply.problems { Console.error("problem: \(problem)") }
+        }
+    }
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

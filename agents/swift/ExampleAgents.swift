@@ -7,10 +7,11 @@ public enum ExampleAgents {
         switch name {
         case "echo": return concurrency.map { EchoAgent.make(concurrency: $0) } ?? EchoAgent.make()
         case "math": return concurrency.map { MathAgent.make(concurrency: $0) } ?? MathAgent.make()
+        case "flaky": return concurrency.map { FlakyAgent.make(concurrency: $0) } ?? FlakyAgent.make()
         default: return nil
         }
     }
 
     /// The names `make` knows.
-    public static let names = ["echo", "math"]
+    public static let names = ["echo", "math", "flaky"]
 }

@@ -1,0 +1,74 @@
+import ColonyAgent
+import ColonyStore
+import ColonyWire
+import ColonyWorkflow
+import Foundation
+import Logging
+
+/// Dispatches attempts as capability requests through the broker. Each request carries the
+/// run as correlation id, the step, the attempt and its idempotency key; a failed or
+/// cancelled run is announced to the broker's failure gate (`mmi.gate.fail`).
+public struct BusDispatcher: StepDispatcher {
+    let client: ColonyClient
+    let logger: Logger
+
+    public init(client: ColonyClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func dispatch(_ order: DispatchOrder) async -> StepResult {
+        let metadata = RequestMetadata(
+            correlationID: order.run, step: order.step, attempt: UInt32(order.attempt), idempotencyKey: order.idempotencyKey
+        )
+        do {
+            let reply = try await client.request(order.capability, body: [Array(order.input.jsonText.utf8)], timeout: order.timeout, metadata: metadata)
+            return .succeeded(output: JSONValue(replyBody: reply.bytes), agent: reply.header?.agent)
+        } catch {
+            return .failed(StepError(error), agent: nil)
+        }
+    }
+
+    public func runEnded(_ run: String, status: RunStatus, error: StepError?) async {
+        guard status == .failed || status == .cancelled else { return }
+        let failed = FailedRun(run: run, status: status.rawValue, reason: error?.description ?? status.rawValue)
+        do {
+            let body = String(decoding: try JSONEncoder().encode(failed), as: UTF8.self)
+            _ = try await client.management(ManagementService.failRun, argument: body)
+        } catch {
+            logger.error("cannot tell the broker that a run ended", metadata: ["correlation": "\(run)", "error": "\(error)"])
+        }
+    }
+
+    public func isOffered(_ capability: String) async -> Bool? {
+        guard let reply = try? await client.management(ManagementService.service, argument: capability) else { return nil }
+        return reply.text == "200"
+    }
+}
+
+extension StepError {
+    /// The step error a failed request stands for.
+    init(_ error: RequestError) {
+        switch error {
+        case .noAgent(let capability, let message): self.init(code: ErrorCode.noAgent.rawValue, message: "\(capability): \(message)")
+        case .timedOut(let capability, let message): self.init(code: ErrorCode.timeout.rawValue, message: "\(capability): \(message)")
+        case .brokerUnreachable(let endpoint): self.init(code: "broker_unreachable", message: "broker unreachable at \(endpoint)")
+        case .failed(let wire): self.init(code: wire.code.rawValue, message: wire.message)
+        case .invalidInput(let message): self.init(code: ErrorCode.badRequest.rawValue, message: message)
+        case .invalidReply(let message): self.init(code: "invalid_reply", message: message)
+        case .cancelled: self.init(code: "cancelled", message: "the request was abandoned")
+        }
+    }
+}
+
+extension JSONValue {
+    /// A reply body as a value: JSON when it parses, else the text as a string.
+    init(replyBody bytes: [UInt8]) {
+        if bytes.isEmpty { self = .null; return }
+        if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
+            self = value
+        } else {
+            self = .string(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ColonyStore
+import ColonyWorkflow
+import Foundation
+
+/// A request the engine sends for one attempt of one step.
+public struct DispatchOrder: Sendable, Hashable {
+    public var run: String
+    public var step: String
+    public var capability: String
+    public var attempt: Int
+    public var idempotencyKey: String
+    public var input: JSONValue
+    /// This attempt's time limit (already capped by the step's and the run's deadlines).
+    public var timeout: Duration
+}
+
+/// What an attempt came to.
+public enum StepResult: Sendable, Hashable {
+    case succeeded(output: JSONValue, agent: String?)
+    case failed(StepError, agent: String?)
+}
+
+/// Something the engine does once the changes decided with it are durable.
+enum Effect: Sendable, Hashable {
+    /// Send an attempt.
+    case dispatch(DispatchOrder)
+    /// Stop waiting for an attempt (the run was cancelled or failed).
+    case abandon(run: String, step: String)
+    /// Dispatch the step's next attempt after `delay`.
+    case retry(run: String, step: String, after: Duration)
+    /// The run reached a final status: tell the bus (failure gate) and stop its timers.
+    case finished(run: String, status: RunStatus, error: StepError?)
+}
+
+/// Changes to make durable together, and what to do once they are.
+struct Plan: Sendable {
+    var changes: [StoreChange] = []
+    var effects: [Effect] = []
+
+    mutating func append(_ other: Plan) {
+        changes += other.changes
+        effects += other.effects
+    }
+}

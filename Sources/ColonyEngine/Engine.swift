@@ -1,0 +1,401 @@
+import ColonyStore
+import ColonyWorkflow
+import Foundation
+import Logging
+
+/// Runs workflows durably. Every decision is written to the store before it is acted on;
+/// decisions taken while a write is in progress are written together in the next one (group
+/// commit), so many runs share each transaction. After a crash, `resume()` picks every
+/// unfinished run up where the store says it was.
+public actor Engine {
+    /// Tunables of the engine.
+    public struct Options: Sendable {
+        /// Time limit of an attempt whose step declares none.
+        public var defaultAttemptTimeout: Duration = .seconds(300)
+        /// How often runs are checked for lack of progress.
+        public var reconcileInterval: Duration = .seconds(5)
+        /// How long a step may wait before reconciliation reports why.
+        public var stallThreshold: Duration = .seconds(30)
+
+        public init() {}
+    }
+
+    let store: any WorkflowStore
+    let dispatcher: any StepDispatcher
+    let options: Options
+    let logger: Logger
+
+    private var runs: [String: RunState] = [:]
+    private var inFlight: [StepKey: Task<Void, Never>] = [:]
+    private var timers: [String: [Task<Void, Never>]] = [:]
+    private var pending = Plan()
+    private var flushing = false
+    private var generation: UInt64 = 0
+    private var changedAt: [String: UInt64] = [:]
+    private var watchers: [String: [UUID: CheckedContinuation<Void, Never>]] = [:]
+    private var lastProgress: [String: Date] = [:]
+    private var reconciler: Task<Void, Never>?
+
+    struct StepKey: Hashable {
+        var run: String
+        var step: String
+    }
+
+    public init(store: any WorkflowStore, dispatcher: any StepDispatcher, options: Options = Options(), logger: Logger) {
+        self.store = store
+        self.dispatcher = dispatcher
+        self.options = options
+        self.logger = logger
+    }
+
+    // MARK: Runs
+
+    /// Creates a run of `definition` (stored as version `definitionID`) and starts it.
+    public func start(
+        definitionID: Int64, definition: WorkflowDefinition, input: JSONValue, priority: Int = 0,
+        schedule: (id: String, at: Date)? = nil
+    ) async throws(EngineError) -> RunRecord {
+        let resolved: JSONValue
+        switch definition.resolveInput(input) {
+        case .success(let value): resolved = value
+        case .failure(let error): throw .invalidInput(error)
+        }
+        let record = RunRecord(id: Self.newRunID(), workflow: definition.name, definitionID: definitionID, input: resolved,
+                               priority: priority, scheduleID: schedule?.id, scheduledAt: schedule?.at)
+        do {
+            try await store.createRun(record, steps: definition.steps.map(\.id))
+        } catch {
+            throw .store(error)
+        }
+        let state = RunState(id: record.id, definition: definition, input: resolved, defaultAttemptTimeout: options.defaultAttemptTimeout)
+        logger.info("run started", metadata: ["correlation": "\(record.id)", "workflow": "\(definition.name)"])
+        admit(state)
+        return record
+    }
+
+    /// Cancels a run: nothing more is dispatched, attempts in flight are abandoned, and the
+    /// bus is told so agents stop working on it. Returns the run's final status.
+    public func cancel(run id: String, reason: String) async throws(EngineError) -> RunStatus {
+        guard var state = runs[id] else {
+            let snapshot: RunSnapshot
+            do {
+                snapshot = try await store.snapshot(run: id)
+            } catch {
+                throw .store(error)
+            }
+            guard snapshot.run.status.isFinal else { throw .notActive(id) }
+            return snapshot.run.status
+        }
+        let plan = state.cancel(reason: reason)
+        runs[id] = state
+        commit(plan)
+        logger.notice("run cancelled", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
+        return .cancelled
+    }
+
+    /// Picks up every unfinished run from the store: attempts that were in flight are sent
+    /// again with the same idempotency key, retries wait out what is left of their delay.
+    /// Returns how many runs resumed.
+    @discardableResult
+    public func resume() async throws(EngineError) -> Int {
+        let snapshots: [RunSnapshot]
+        do {
+            snapshots = try await store.unfinishedRuns()
+        } catch {
+            throw .store(error)
+        }
+        var resumed = 0
+        for snapshot in snapshots where runs[snapshot.run.id] == nil {
+            do {
+                let definition = try await store.definition(id: snapshot.run.definitionID)
+                let state = RunState(snapshot: snapshot, definition: definition, defaultAttemptTimeout: options.defaultAttemptTimeout)
+                logger.info("run resumed", metadata: ["correlation": "\(snapshot.run.id)", "workflow": "\(definition.name)"])
+                commit(state.resumption(now: Date()))
+                admit(state)
+                resumed += 1
+            } catch {
+                logger.error("cannot resume run", metadata: ["correlation": "\(snapshot.run.id)", "error": "\(error)"])
+            }
+        }
+        startReconciling()
+        return resumed
+    }
+
+    /// Runs in progress in this engine.
+    public var activeRuns: [String] { Array(runs.keys) }
+
+    // MARK: Watching
+
+    /// A counter that grows with every durable change; pass it to `waitForChange`.
+    public var changeGeneration: UInt64 { generation }
+
+    /// Returns once `run` changed after `generation` (at once if it did already, or if the run
+    /// is not active here), or after `timeout`.
+    public func waitForChange(run: String, after generation: UInt64, timeout: Duration) async {
+        guard runs[run] != nil, changedAt[run, default: 0] <= generation else { return }
+        let id = UUID()
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.release(run: run, watcher: id)
+        }
+        await withCheckedContinuation { continuation in
+            watchers[run, default: [:]][id] = continuation
+        }
+        timer.cancel()
+    }
+
+    private func release(run: String, watcher: UUID) {
+        watchers[run]?.removeValue(forKey: watcher)?.resume()
+    }
+
+    private func notifyWatchers(of run: String) {
+        changedAt[run] = generation
+        guard let waiting = watchers.removeValue(forKey: run) else { return }
+        for continuation in waiting.values { continuation.resume() }
+    }
+
+    // MARK: Moving runs
+
+    private func admit(_ state: RunState) {
+        var state = state
+        let id = state.id
+        runs[id] = state
+        lastProgress[id] = Date()
+        let plan = state.advance(now: Date())
+        runs[id] = state
+        commit(plan)
+        if let deadline = state.deadline ?? state.definition.timeout.map({ Date().addingTimeInterval($0.seconds) }) {
+            schedule(run: id, at: deadline) { $0.runTimedOut(id) }
+        }
+    }
+
+    private func completed(_ order: DispatchOrder, _ result: StepResult) {
+        let key = StepKey(run: order.run, step: order.step)
+        inFlight.removeValue(forKey: key)
+        guard var state = runs[order.run] else { return }
+        let plan = state.record(result, step: order.step, attempt: order.attempt, now: Date())
+        runs[order.run] = state
+        commit(plan)
+    }
+
+    private func retryDue(_ run: String, _ step: String) {
+        guard var state = runs[run] else { return }
+        let plan = state.retryDue(step: step, now: Date())
+        runs[run] = state
+        commit(plan)
+    }
+
+    private func runTimedOut(_ run: String) {
+        guard var state = runs[run] else { return }
+        let plan = state.timedOut(now: Date())
+        runs[run] = state
+        if !plan.changes.isEmpty {
+            logger.warning("run timed out", metadata: ["correlation": "\(run)"])
+        }
+        commit(plan)
+    }
+
+    // MARK: Writing, then acting
+
+    private func commit(_ plan: Plan) {
+        guard !plan.changes.isEmpty || !plan.effects.isEmpty else { return }
+        pending.append(plan)
+        guard !flushing else { return }
+        flushing = true
+        Task { await self.flush() }
+    }
+
+    /// Writes what was decided, then does what the decisions call for; decisions made while
+    /// a write is in progress go into the next one.
+    private func flush() async {
+        while !(pending.changes.isEmpty && pending.effects.isEmpty) {
+            let batch = pending
+            pending = Plan()
+            do {
+                try await store.apply(batch.changes)
+            } catch {
+                logger.error("cannot record a batch of transitions; reloading the runs involved", metadata: ["error": "\(error)"])
+                await reload(Set(batch.changes.map(\.run)))
+                continue
+            }
+            generation += 1
+            var touched = Set<String>()
+            for change in batch.changes { touched.insert(change.run) }
+            for effect in batch.effects { perform(effect) }
+            for run in touched {
+                lastProgress[run] = Date()
+                notifyWatchers(of: run)
+            }
+        }
+        flushing = false
+    }
+
+    private func perform(_ effect: Effect) {
+        switch effect {
+        case .dispatch(let order):
+            let key = StepKey(run: order.run, step: order.step)
+            inFlight[key]?.cancel()
+            let dispatcher = self.dispatcher
+            inFlight[key] = Task {
+                let result = await dispatcher.dispatch(order)
+                self.completed(order, result)
+            }
+        case .abandon(let run, let step):
+            inFlight.removeValue(forKey: StepKey(run: run, step: step))?.cancel()
+        case .retry(let run, let step, let delay):
+            schedule(run: run, at: Date().addingTimeInterval(delay.seconds)) { $0.retryDue(run, step) }
+        case .finished(let run, let status, let error):
+            runs.removeValue(forKey: run)
+            lastProgress.removeValue(forKey: run)
+            for timer in timers.removeValue(forKey: run) ?? [] { timer.cancel() }
+            for key in inFlight.keys where key.run == run { inFlight.removeValue(forKey: key)?.cancel() }
+            var metadata: Logger.Metadata = ["correlation": "\(run)", "status": "\(status.rawValue)"]
+            if let error { metadata["error"] = "\(error)" }
+            logger.log(level: status == .completed ? .info : .notice, "run finished", metadata: metadata)
+            let dispatcher = self.dispatcher
+            Task { await dispatcher.runEnded(run, status: status, error: error) }
+            notifyWatchers(of: run)
+        }
+    }
+
+    private func schedule(run: String, at date: Date, _ action: @escaping @Sendable (isolated Engine) -> Void) {
+        let delay = max(0, date.timeIntervalSinceNow)
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: .seconds(delay))
+            guard !Task.isCancelled, let self else { return }
+            await action(self)
+        }
+        timers[run, default: []].append(timer)
+    }
+
+    /// After a failed write, memory may be ahead of the store: forget those runs and pick
+    /// them up again from what the store holds.
+    private func reload(_ ids: Set<String>) async {
+        for id in ids {
+            runs.removeValue(forKey: id)
+            for timer in timers.removeValue(forKey: id) ?? [] { timer.cancel() }
+            for key in inFlight.keys where key.run == id { inFlight.removeValue(forKey: key)?.cancel() }
+        }
+        pending.changes.removeAll { ids.contains($0.run) }
+        pending.effects.removeAll { ids.contains($0.run) }
+        do {
+            try await resume()
+        } catch {
+            logger.error("cannot reload runs", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Reconciliation
+
+    private func startReconciling() {
+        guard reconciler == nil else { return }
+        let interval = options.reconcileInterval
+        reconciler = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                await self?.reconcile()
+            }
+        }
+    }
+
+    /// Stops the periodic reconciliation and abandons attempts in flight (they stay recorded
+    /// as dispatched, so a restarted engine sends them again).
+    public func shutDown() {
+        reconciler?.cancel()
+        reconciler = nil
+        for task in inFlight.values { task.cancel() }
+        inFlight.removeAll()
+        for task in timers.values.flatMap({ $0 }) { task.cancel() }
+        timers.removeAll()
+        runs.removeAll()
+    }
+
+    /// Finds runs that stopped making progress and says why; a run with nothing in flight and
+    /// nothing scheduled is advanced again.
+    func reconcile() async {
+        let now = Date()
+        for (id, state) in runs {
+            let idle = now.timeIntervalSince(lastProgress[id] ?? now)
+            guard idle >= options.stallThreshold.seconds else { continue }
+            let reasons = await waitingReasons(id)
+            if reasons.isEmpty, var current = runs[id] {
+                logger.warning("run made no progress and waits on nothing; advancing it", metadata: ["correlation": "\(id)"])
+                let plan = current.advance(now: now)
+                runs[id] = current
+                commit(plan)
+            } else {
+                logger.warning("run is waiting", metadata: ["correlation": "\(id)", "workflow": "\(state.definition.name)",
+                                                            "reasons": "\(reasons.joined(separator: "; "))"])
+            }
+            lastProgress[id] = now
+        }
+    }
+
+    /// Why an active run is not done yet, one line per waiting step.
+    public func waitingReasons(_ run: String) async -> [String] {
+        guard let state = runs[run] else { return [] }
+        var reasons: [String] = []
+        for (id, step) in state.steps.sorted(by: { $0.key < $1.key }) {
+            guard let definition = state.definition.step(id) else { continue }
+            switch step.status {
+            case .dispatched:
+                let since = step.attemptStartedAt.map { " for \(Int(Date().timeIntervalSince($0)))s" } ?? ""
+                if await dispatcher.isOffered(definition.capability) == false {
+                    reasons.append("step '\(id)' waits\(since): no agent offers '\(definition.capability)'")
+                } else {
+                    reasons.append("step '\(id)' waits\(since) for '\(definition.capability)' (attempt \(step.attempt))")
+                }
+            case .retrying:
+                reasons.append("step '\(id)' waits for its retry timer (attempt \(step.attempt + 1) next)")
+            default:
+                continue
+            }
+        }
+        return reasons
+    }
+
+    static func newRunID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "r-" + String(generator.next() as UInt64, radix: 16).leftPadded(to: 16)
+    }
+}
+
+/// Why the engine refused an operation.
+public enum EngineError: Error, Sendable, CustomStringConvertible {
+    case invalidInput(InputError)
+    case notActive(String)
+    case store(StoreError)
+
+    public var description: String {
+        switch self {
+        case .invalidInput(let error): return "invalid input: \(error)"
+        case .notActive(let run): return "run \(run) is not active in this orchestrator"
+        case .store(let error): return "\(error)"
+        }
+    }
+}
+
+extension StoreChange {
+    /// The run the change belongs to.
+    var run: String {
+        switch self {
+        case .run(let transition): return transition.run
+        case .step(let transition): return transition.run
+        }
+    }
+}
+
+extension Effect {
+    var run: String {
+        switch self {
+        case .dispatch(let order): return order.run
+        case .abandon(let run, _), .retry(let run, _, _), .finished(let run, _, _): return run
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}

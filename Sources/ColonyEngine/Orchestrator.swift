@@ -1,0 +1,98 @@
+import ColonyAgent
+import ColonyStore
+import ColonyWire
+import ColonyWorkflow
+import Foundation
+import Logging
+
+/// The orchestrator: the engine, the workflow files and the store, served on the bus as the
+/// `colony.workflow.*` capabilities.
+public struct Orchestrator: Sendable {
+    public let engine: Engine
+    public let registry: WorkflowRegistry
+    public let store: any WorkflowStore
+
+    public init(engine: Engine, registry: WorkflowRegistry, store: any WorkflowStore) {
+        self.engine = engine
+        self.registry = registry
+        self.store = store
+    }
+
+    /// The agent that serves the orchestrator's capabilities.
+    public func agent(name: String = "orchestrator") -> Agent {
+        var agent = Agent(name: name, concurrency: 64)
+        let engine = engine, registry = registry, store = store
+        agent.capability(OrchestratorAPI.list) { (_: Empty, _) in
+            try await Self.mapped { () async throws(RegistryError) in try await registry.summaries() }
+        }
+        agent.capability(OrchestratorAPI.run) { (request: OrchestratorAPI.RunRequest, _) in
+            let (id, definition) = try await Self.mapped { () async throws(RegistryError) in try await registry.current(request.workflow) }
+            guard definition.enabled else {
+                throw WireError(ErrorCode(OrchestratorAPI.Codes.disabled), "workflow '\(request.workflow)' is disabled (enabled: false)")
+            }
+            return try await Self.mapped { () async throws(EngineError) in
+                try await engine.start(definitionID: id, definition: definition, input: request.input ?? .null, priority: request.priority ?? 0)
+            }
+        }
+        agent.capability(OrchestratorAPI.show) { (request: OrchestratorAPI.RunReference, _) in
+            let snapshot = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }
+            return OrchestratorAPI.RunDetail(
+                run: snapshot.run, steps: snapshot.steps, attempts: snapshot.attempts, transitions: snapshot.transitions,
+                waiting: await engine.waitingReasons(request.run)
+            )
+        }
+        agent.capability(OrchestratorAPI.wait) { (request: OrchestratorAPI.WaitRequest, _) in
+            let deadline = ContinuousClock.now + .milliseconds(Int64((request.timeoutSeconds ?? 10) * 1000))
+            while true {
+                let generation = await engine.changeGeneration
+                let snapshot = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }
+                let fresh = snapshot.transitions.filter { ($0.sequence ?? 0) > request.after }
+                if !fresh.isEmpty || snapshot.run.status.isFinal || ContinuousClock.now >= deadline {
+                    return OrchestratorAPI.WaitReply(run: snapshot.run, transitions: fresh)
+                }
+                await engine.waitForChange(run: request.run, after: generation, timeout: deadline - ContinuousClock.now)
+            }
+        }
+        agent.capability(OrchestratorAPI.history) { (request: OrchestratorAPI.HistoryRequest, _) in
+            let query = HistoryQuery(workflow: request.workflow, status: request.status, since: request.since, limit: request.limit ?? 50)
+            return OrchestratorAPI.HistoryReply(
+                runs: try await Self.mapped { () async throws(StoreError) in try await store.history(query) }
+            )
+        }
+        agent.capability(OrchestratorAPI.stats) { (request: OrchestratorAPI.StatsRequest, _) in
+            try await Self.mapped { () async throws(StoreError) in try await store.statistics(workflow: request.workflow) }
+        }
+        agent.capability(OrchestratorAPI.cancel) { (request: OrchestratorAPI.RunReference, _) in
+            _ = try await Self.mapped { () async throws(EngineError) in
+                try await engine.cancel(run: request.run, reason: request.reason ?? "cancelled by request")
+            }
+            return try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }.run
+        }
+        return agent
+    }
+
+    /// Runs `body`, turning typed refusals into wire errors with their own codes.
+    static func mapped<T, E: Error>(_ body: () async throws(E) -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as RegistryError {
+            switch error {
+            case .unknown: throw WireError(ErrorCode(OrchestratorAPI.Codes.unknownWorkflow), error.description)
+            case .store(let inner): throw wire(inner)
+            }
+        } catch let error as EngineError {
+            switch error {
+            case .invalidInput: throw WireError(ErrorCode(OrchestratorAPI.Codes.invalidInput), error.description)
+            case .notActive: throw WireError(ErrorCode(OrchestratorAPI.Codes.unknownRun), error.description)
+            case .store(let inner): throw wire(inner)
+            }
+        } catch let error as StoreError {
+            throw wire(error)
+        }
+    }
+
+    static func wire(_ error: StoreError) -> WireError {
+        if case .runNotFound = error { return WireError(ErrorCode(OrchestratorAPI.Codes.unknownRun), error.description) }
+        return WireError(ErrorCode(OrchestratorAPI.Codes.store), error.description)
+    }
+}

@@ -1,0 +1,120 @@
+import ColonyStore
+import ColonyWorkflow
+import Foundation
+
+/// The orchestrator's bus interface: capability names and the JSON bodies they take and
+/// return. `colony workflow …` in any shell talks to the orchestrator through these.
+public enum OrchestratorAPI {
+    public static let list = "colony.workflow.list"
+    public static let run = "colony.workflow.run"
+    public static let show = "colony.workflow.show"
+    public static let wait = "colony.workflow.wait"
+    public static let history = "colony.workflow.history"
+    public static let stats = "colony.workflow.stats"
+    public static let cancel = "colony.workflow.cancel"
+
+    /// One workflow the orchestrator can run.
+    public struct WorkflowSummary: Codable, Sendable, Hashable {
+        public var name: String
+        public var description: String?
+        /// The store's id of the current version.
+        public var version: Int64
+        public var fingerprint: String
+        public var enabled: Bool
+        public var steps: [String]
+        public var inputs: [String]
+        public var file: String
+        public var line: Int
+    }
+
+    public struct ListReply: Codable, Sendable {
+        public var workflows: [WorkflowSummary]
+        /// Problems in the workflow files (those workflows cannot run until fixed).
+        public var problems: [String]
+    }
+
+    public struct RunRequest: Codable, Sendable {
+        public var workflow: String
+        public var input: JSONValue?
+        public var priority: Int?
+
+        public init(workflow: String, input: JSONValue?, priority: Int?) {
+            self.workflow = workflow
+            self.input = input
+            self.priority = priority
+        }
+    }
+
+    /// Names one run.
+    public struct RunReference: Codable, Sendable {
+        public var run: String
+        public var reason: String?
+
+        public init(run: String, reason: String? = nil) {
+            self.run = run
+            self.reason = reason
+        }
+    }
+
+    /// A run with its steps, attempts and transitions, and what it waits for.
+    public struct RunDetail: Codable, Sendable {
+        public var run: RunRecord
+        public var steps: [StepRecord]
+        public var attempts: [AttemptRecord]
+        public var transitions: [TransitionRecord]
+        /// Why an unfinished run is not done yet.
+        public var waiting: [String]
+    }
+
+    public struct WaitRequest: Codable, Sendable {
+        public var run: String
+        /// The last transition sequence number the caller has seen.
+        public var after: Int64
+        public var timeoutSeconds: Double?
+
+        public init(run: String, after: Int64, timeoutSeconds: Double? = nil) {
+            self.run = run
+            self.after = after
+            self.timeoutSeconds = timeoutSeconds
+        }
+    }
+
+    public struct WaitReply: Codable, Sendable {
+        public var run: RunRecord
+        /// Transitions after the caller's `after`, in order.
+        public var transitions: [TransitionRecord]
+    }
+
+    public struct HistoryRequest: Codable, Sendable {
+        public var workflow: String?
+        public var status: RunStatus?
+        public var since: Date?
+        public var limit: Int?
+
+        public init(workflow: String?, status: RunStatus?, since: Date?, limit: Int?) {
+            self.workflow = workflow
+            self.status = status
+            self.since = since
+            self.limit = limit
+        }
+    }
+
+    public struct HistoryReply: Codable, Sendable {
+        public var runs: [RunRecord]
+    }
+
+    public struct StatsRequest: Codable, Sendable {
+        public var workflow: String
+
+        public init(workflow: String) { self.workflow = workflow }
+    }
+
+    /// Error codes the orchestrator answers with.
+    public enum Codes {
+        public static let unknownWorkflow = "unknown_workflow"
+        public static let invalidInput = "invalid_input"
+        public static let unknownRun = "unknown_run"
+        public static let disabled = "workflow_disabled"
+        public static let store = "store_error"
+    }
+}

@@ -1,0 +1,381 @@
+import ColonyStore
+import ColonyWorkflow
+import Foundation
+
+/// The engine's picture of one run, and the rules that move it. Pure: every method returns
+/// the store changes and effects it decided, and the engine makes the changes durable before
+/// it performs the effects. Nothing here touches the bus, the clock or the database.
+struct RunState: Sendable {
+    let id: String
+    let definition: WorkflowDefinition
+    let input: JSONValue
+    private(set) var status: RunStatus
+    private(set) var steps: [String: StepState]
+    /// Set while a failed run runs its handlers, before it is marked failed.
+    private(set) var failure: RunFailure?
+    private(set) var startedAt: Date?
+    /// The default time limit of one attempt.
+    let defaultAttemptTimeout: Duration
+
+    /// A new run: every step pending.
+    init(id: String, definition: WorkflowDefinition, input: JSONValue, defaultAttemptTimeout: Duration) {
+        self.id = id
+        self.definition = definition
+        self.input = input
+        self.status = .pending
+        self.steps = Dictionary(uniqueKeysWithValues: definition.steps.map { ($0.id, StepState(status: .pending)) })
+        self.defaultAttemptTimeout = defaultAttemptTimeout
+    }
+
+    /// A run as the store holds it (after a restart).
+    init(snapshot: RunSnapshot, definition: WorkflowDefinition, defaultAttemptTimeout: Duration) {
+        self.init(id: snapshot.run.id, definition: definition, input: snapshot.run.input, defaultAttemptTimeout: defaultAttemptTimeout)
+        status = snapshot.run.status
+        startedAt = snapshot.run.startedAt
+        for record in snapshot.steps {
+            var state = StepState(status: record.status)
+            state.attempt = record.attempts
+            state.output = record.output
+            state.error = record.errorCode.map { StepError(code: $0, message: record.errorMessage ?? "") }
+            let attempts = snapshot.attempts.filter { $0.stepID == record.stepID }
+            state.firstStartedAt = attempts.map(\.startedAt).min()
+            if let latest = attempts.max(by: { $0.attempt < $1.attempt }) {
+                state.input = latest.input
+                state.attemptStartedAt = latest.startedAt
+                state.lastFinishedAt = latest.finishedAt
+                state.agent = latest.agent
+            }
+            steps[record.stepID] = state
+        }
+        for step in definition.steps where steps[step.id]?.status == .failed {
+            if let failure = fatalFailure(of: step, error: steps[step.id]?.error) {
+                self.failure = failure
+                break
+            }
+        }
+        if failure == nil, status == .running,
+           snapshot.transitions.contains(where: { $0.stepID == nil && $0.detail == Self.runTimeoutDetail }) {
+            failure = RunFailure(step: nil, error: StepError(code: "run_timeout", message: "the run exceeded its timeout"), compensation: nil)
+        }
+    }
+
+    static let runTimeoutDetail = "run timeout"
+
+    var isFinished: Bool { status.isFinal }
+
+    /// The run's deadline, if it has a timeout and has started.
+    var deadline: Date? {
+        guard let timeout = definition.timeout, let startedAt else { return nil }
+        return startedAt.addingTimeInterval(timeout.seconds)
+    }
+
+    func state(of step: String) -> StepState? { steps[step] }
+
+    // MARK: Moving forward
+
+    /// Everything that can happen now: the run starts, steps whose dependencies are done are
+    /// dispatched or skipped, a failing run runs its handlers, a run with nothing left ends.
+    mutating func advance(now: Date) -> Plan {
+        var plan = Plan()
+        guard !status.isFinal else { return plan }
+        if status == .pending {
+            plan.changes.append(.run(RunTransition(run: id, from: .pending, to: .running)))
+            status = .running
+            startedAt = now
+        }
+        if failure != nil {
+            plan.append(advanceFailing(now: now))
+            return plan
+        }
+        var changed = true
+        while changed {
+            changed = false
+            for step in definition.steps where steps[step.id]?.status == .pending {
+                let upstream = step.dependsOn.compactMap { steps[$0] }
+                guard upstream.allSatisfy({ $0.status.isFinal }) else { continue }
+                changed = true
+                if step.condition == nil, let blocked = step.dependsOn.first(where: { steps[$0]?.status != .succeeded }) {
+                    plan.append(skip(step.id, reason: "upstream step '\(blocked)' \(steps[blocked]!.status.rawValue)"))
+                } else if let condition = step.condition, !condition.evaluate(resolve) {
+                    plan.append(skip(step.id, reason: "condition is false: \(step.conditionText ?? "")"))
+                } else {
+                    plan.append(dispatch(step, attempt: 1, from: .pending, now: now))
+                }
+            }
+        }
+        if definition.steps.allSatisfy({ steps[$0.id]?.status.isFinal == true }) {
+            plan.append(finish(.completed, error: nil))
+        }
+        return plan
+    }
+
+    /// Records what attempt `attempt` of `step` came to, then advances.
+    mutating func record(_ result: StepResult, step id: String, attempt: Int, now: Date) -> Plan {
+        guard !status.isFinal, var state = steps[id], state.status == .dispatched, state.attempt == attempt,
+              let step = definition.step(id), var record = attemptRecord(id, state) else { return Plan() }
+        var plan = Plan()
+        record.finishedAt = now
+        state.lastFinishedAt = now
+        switch result {
+        case .succeeded(let output, let agent):
+            record.status = .succeeded
+            record.output = output
+            record.agent = agent
+            state.status = .succeeded
+            state.output = output
+            state.error = nil
+            state.agent = agent
+            plan.changes.append(.step(StepTransition(run: self.id, step: id, from: .dispatched, to: .succeeded, attempt: record)))
+        case .failed(let error, let agent):
+            record.errorCode = error.code
+            record.errorMessage = error.message
+            record.agent = agent
+            state.error = error
+            state.agent = agent
+            switch retryDecision(step, state: state, error: error, now: now) {
+            case .retry(let delay):
+                record.status = .failed
+                state.status = .retrying
+                plan.changes.append(.step(StepTransition(
+                    run: self.id, step: id, from: .dispatched, to: .retrying, attempt: record,
+                    detail: "attempt \(attempt) failed (\(error)); attempt \(attempt + 1) in \(delay.formattedSeconds)"
+                )))
+                plan.effects.append(.retry(run: self.id, step: id, after: delay))
+            case .stop(let final):
+                record.status = .failed
+                state.status = .failed
+                state.error = final
+                plan.changes.append(.step(StepTransition(run: self.id, step: id, from: .dispatched, to: .failed, attempt: record, detail: "\(final)")))
+                if failure == nil, let fatal = fatalFailure(of: step, error: final) {
+                    failure = fatal
+                }
+            }
+        }
+        steps[id] = state
+        plan.append(advance(now: now))
+        return plan
+    }
+
+    /// A retry's timer fired: the step's next attempt goes out (unless the run moved on).
+    mutating func retryDue(step id: String, now: Date) -> Plan {
+        guard !status.isFinal, failure == nil || isHandler(id), let state = steps[id], state.status == .retrying,
+              let step = definition.step(id) else { return Plan() }
+        return dispatch(step, attempt: state.attempt + 1, from: .retrying, now: now)
+    }
+
+    /// The run's timeout passed: it fails (handlers still run).
+    mutating func timedOut(now: Date) -> Plan {
+        guard !status.isFinal, failure == nil else { return Plan() }
+        let error = StepError(code: "run_timeout", message: "the run exceeded its timeout of \(definition.timeout?.formattedSeconds ?? "?")")
+        failure = RunFailure(step: nil, error: error, compensation: nil)
+        var plan = Plan()
+        plan.changes.append(.run(RunTransition(run: id, from: .running, to: .running, detail: Self.runTimeoutDetail)))
+        plan.append(advance(now: now))
+        return plan
+    }
+
+    /// Cancels the run: nothing more is dispatched, attempts in flight are abandoned.
+    mutating func cancel(reason: String) -> Plan {
+        guard !status.isFinal else { return Plan() }
+        var plan = Plan()
+        if status == .pending {
+            plan.changes.append(.run(RunTransition(run: id, from: .pending, to: .running, detail: "cancelled before starting")))
+            status = .running
+        }
+        plan.append(cancelOpenSteps(reason: "run cancelled: \(reason)", includingHandlers: true))
+        plan.append(finish(.cancelled, error: StepError(code: "cancelled", message: reason)))
+        return plan
+    }
+
+    /// The attempts in flight and the retries waiting, as effects that pick them up again
+    /// after a restart: the same attempt with the same idempotency key.
+    func resumption(now: Date) -> Plan {
+        var plan = Plan()
+        guard !status.isFinal else { return plan }
+        for (id, state) in steps.sorted(by: { $0.key < $1.key }) {
+            guard let step = definition.step(id) else { continue }
+            switch state.status {
+            case .dispatched:
+                guard let input = state.input else { continue }
+                plan.changes.append(.step(StepTransition(run: self.id, step: id, from: .dispatched, to: .dispatched,
+                                                         detail: "re-dispatched attempt \(state.attempt) after a restart")))
+                plan.effects.append(.dispatch(order(step, attempt: state.attempt, input: input, state: state, now: now)))
+            case .retrying:
+                let due = (state.lastFinishedAt ?? now).addingTimeInterval(step.retry.delay(after: state.attempt).seconds)
+                plan.effects.append(.retry(run: self.id, step: id, after: .seconds(max(0, due.timeIntervalSince(now)))))
+            default:
+                continue
+            }
+        }
+        return plan
+    }
+
+    // MARK: Failing
+
+    private mutating func advanceFailing(now: Date) -> Plan {
+        var plan = cancelOpenSteps(reason: "run failing: \(failure!.error)", includingHandlers: false)
+        var chain: [String] = []
+        if let compensation = failure?.compensation { chain.append(compensation) }
+        if let handler = definition.onError { chain.append(handler) }
+        for handler in chain {
+            guard let state = steps[handler] else {
+                guard let step = definition.step(handler) else { continue }
+                steps[handler] = StepState(status: .pending)
+                plan.changes.append(.step(StepTransition(run: id, step: handler, from: nil, to: .pending, detail: "failure handler invoked")))
+                plan.append(dispatch(step, attempt: 1, from: .pending, now: now))
+                return plan
+            }
+            if !state.status.isFinal { return plan }
+        }
+        plan.append(finish(.failed, error: failure!.error))
+        return plan
+    }
+
+    private mutating func cancelOpenSteps(reason: String, includingHandlers: Bool) -> Plan {
+        var plan = Plan()
+        for step in definition.steps {
+            guard let state = steps[step.id], !state.status.isFinal else { continue }
+            if state.status == .dispatched { plan.effects.append(.abandon(run: id, step: step.id)) }
+            steps[step.id]?.status = .cancelled
+            plan.changes.append(.step(StepTransition(run: id, step: step.id, from: state.status, to: .cancelled, detail: reason)))
+        }
+        if includingHandlers {
+            for (handler, state) in steps.sorted(by: { $0.key < $1.key }) where isHandler(handler) && !state.status.isFinal {
+                if state.status == .dispatched { plan.effects.append(.abandon(run: id, step: handler)) }
+                steps[handler]?.status = .cancelled
+                plan.changes.append(.step(StepTransition(run: id, step: handler, from: state.status, to: .cancelled, detail: reason)))
+            }
+        }
+        return plan
+    }
+
+    private mutating func finish(_ final: RunStatus, error: StepError?) -> Plan {
+        var plan = Plan()
+        let output: JSONValue? = final == .completed ? .object(Dictionary(uniqueKeysWithValues: definition.steps.compactMap { step in
+            steps[step.id]?.output.map { (step.id, $0) }
+        })) : nil
+        plan.changes.append(.run(RunTransition(run: id, from: status, to: final, output: output, errorCode: error?.code, errorMessage: error?.message)))
+        status = final
+        plan.effects.append(.finished(run: id, status: final, error: error))
+        return plan
+    }
+
+    private func fatalFailure(of step: StepDefinition, error: StepError?) -> RunFailure? {
+        guard !isHandler(step.id) else { return nil }
+        let error = StepError(code: error?.code ?? "failed", message: "step '\(step.id)' failed: \(error?.message ?? "unknown error")")
+        switch step.onFailure {
+        case .continue: return nil
+        case .fail: return RunFailure(step: step.id, error: error, compensation: nil)
+        case .compensate(let handler): return RunFailure(step: step.id, error: error, compensation: handler)
+        }
+    }
+
+    private func isHandler(_ id: String) -> Bool {
+        definition.handlers.contains { $0.id == id }
+    }
+
+    // MARK: Dispatching
+
+    private mutating func dispatch(_ step: StepDefinition, attempt: Int, from: StepStatus, now: Date) -> Plan {
+        var state = steps[step.id] ?? StepState(status: from)
+        let input = step.params.rendered(resolve)
+        state.status = .dispatched
+        state.attempt = attempt
+        state.input = input
+        if state.firstStartedAt == nil { state.firstStartedAt = now }
+        state.attemptStartedAt = now
+        steps[step.id] = state
+        let record = AttemptRecord(runID: id, stepID: step.id, attempt: attempt, input: input, startedAt: now)
+        var plan = Plan()
+        plan.changes.append(.step(StepTransition(run: id, step: step.id, from: from, to: .dispatched, attempt: record)))
+        plan.effects.append(.dispatch(order(step, attempt: attempt, input: input, state: state, now: now)))
+        return plan
+    }
+
+    private func order(_ step: StepDefinition, attempt: Int, input: JSONValue, state: StepState, now: Date) -> DispatchOrder {
+        var timeout = step.timeout ?? defaultAttemptTimeout
+        if let overall = step.overallTimeout, let first = state.firstStartedAt {
+            timeout = min(timeout, .seconds(max(0.001, first.addingTimeInterval(overall.seconds).timeIntervalSince(now))))
+        }
+        if let deadline {
+            timeout = min(timeout, .seconds(max(0.001, deadline.timeIntervalSince(now))))
+        }
+        return DispatchOrder(run: id, step: step.id, capability: step.capability, attempt: attempt,
+                             idempotencyKey: AttemptRecord.idempotencyKey(run: id, step: step.id, attempt: attempt),
+                             input: input, timeout: timeout)
+    }
+
+    private mutating func skip(_ step: String, reason: String) -> Plan {
+        steps[step]?.status = .skipped
+        return Plan(changes: [.step(StepTransition(run: id, step: step, from: .pending, to: .skipped, detail: reason))])
+    }
+
+    private func attemptRecord(_ step: String, _ state: StepState) -> AttemptRecord? {
+        guard let input = state.input else { return nil }
+        return AttemptRecord(runID: id, stepID: step, attempt: state.attempt, input: input, startedAt: state.attemptStartedAt ?? Date())
+    }
+
+    // MARK: Retries and timeouts
+
+    private enum RetryDecision {
+        case retry(Duration)
+        /// The step has failed for good, with this error.
+        case stop(StepError)
+    }
+
+    /// Whether a failed attempt is retried, and after what delay: the policy's attempts,
+    /// its non-retryable codes, and the step's and the run's deadlines decide.
+    private func retryDecision(_ step: StepDefinition, state: StepState, error: StepError, now: Date) -> RetryDecision {
+        let policy = step.retry
+        let attempts = state.attempt
+        let withCount = attempts > 1 ? StepError(code: error.code, message: "\(error.message) (after \(attempts) attempts)") : error
+        if attempts >= policy.maxAttempts || policy.nonRetryableErrorCodes.contains(error.code)
+            || Self.neverRetried.contains(error.code) || (failure != nil && !isHandler(step.id)) {
+            return .stop(withCount)
+        }
+        var delay = policy.delay(after: attempts)
+        if policy.jitter > 0 {
+            delay = delay * (1 + Double.random(in: -policy.jitter...policy.jitter))
+        }
+        let next = now.addingTimeInterval(delay.seconds)
+        if let overall = step.overallTimeout, let first = state.firstStartedAt, next >= first.addingTimeInterval(overall.seconds) {
+            return .stop(StepError(code: "timeout", message: "step timeout of \(overall.formattedSeconds) reached after \(attempts) attempt(s); last error \(error)"))
+        }
+        if let deadline, next >= deadline {
+            return .stop(StepError(code: "run_timeout", message: "no time left in the run for attempt \(attempts + 1); last error \(error)"))
+        }
+        return .retry(delay)
+    }
+
+    /// Codes that retrying cannot fix.
+    static let neverRetried: Set<String> = ["workflow_failed", "cancelled", "bad_request"]
+
+    // MARK: References
+
+    /// The value of a `${…}` reference in this run.
+    func resolve(_ reference: Reference) -> JSONValue? {
+        switch reference {
+        case .input(let path): return input.value(at: path)
+        case .context(let path): return JSONValue.object(definition.context).value(at: path)
+        case .stepOutput(let step, let path): return steps[step]?.output?.value(at: path)
+        case .stepStatus(let step): return steps[step].map { .string($0.status.rawValue) }
+        case .stepError(let step, let field):
+            guard let error = steps[step]?.error else { return nil }
+            return .string(field == "code" ? error.code : error.message)
+        case .failure(let path): return failure?.value.value(at: path)
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    /// `1.5s`, `250ms`.
+    var formattedSeconds: String {
+        seconds < 1 ? "\(Int((seconds * 1000).rounded()))ms" : String(format: "%.3gs", seconds)
+    }
+}

@@ -1,0 +1,13 @@
+import ColonyStore
+import ColonyWorkflow
+
+/// How the engine reaches agents: sends attempts, and tells the bus when a run ends.
+/// `BusDispatcher` is the real one; the protocol keeps the engine free of sockets.
+public protocol StepDispatcher: Sendable {
+    /// Sends one attempt and returns what came of it. Task cancellation abandons it.
+    func dispatch(_ order: DispatchOrder) async -> StepResult
+    /// A run ended: a failed or cancelled one closes the failure gate on the bus.
+    func runEnded(_ run: String, status: RunStatus, error: StepError?) async
+    /// Whether any agent offers `capability` now (nil when that cannot be told).
+    func isOffered(_ capability: String) async -> Bool?
+}

@@ -1,0 +1,74 @@
+import ColonyStore
+import ColonyWorkflow
+import ColonyYAML
+import Foundation
+
+/// The workflows the orchestrator can start: read from the workflow files on every request
+/// (so an edited file takes effect without a restart and makes a new version), each stored
+/// by content before a run uses it. A workflow whose file has problems cannot start.
+public actor WorkflowRegistry {
+    let paths: [String]
+    let store: any WorkflowStore
+
+    public init(paths: [String], store: any WorkflowStore) {
+        self.paths = paths
+        self.store = store
+    }
+
+    /// The files as they are now.
+    public func catalog() -> WorkflowCatalog {
+        WorkflowCatalog.load(paths)
+    }
+
+    /// The current version of `name`, stored.
+    public func current(_ name: String) async throws(RegistryError) -> (id: Int64, definition: WorkflowDefinition) {
+        let catalog = catalog()
+        guard let definition = catalog.workflows.first(where: { $0.name == name }) else {
+            let related = catalog.problems.filter { $0.message.contains("'\(name)'") || $0.message.contains(name) }
+            throw .unknown(name, known: catalog.workflows.map(\.name), problems: (related.isEmpty ? catalog.problems : related).map(\.description))
+        }
+        do {
+            return (try await store.register(definition), definition)
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// Every runnable workflow with its stored version.
+    public func summaries() async throws(RegistryError) -> OrchestratorAPI.ListReply {
+        let catalog = catalog()
+        var workflows: [OrchestratorAPI.WorkflowSummary] = []
+        for definition in catalog.workflows {
+            let id: Int64
+            do {
+                id = try await store.register(definition)
+            } catch {
+                throw .store(error)
+            }
+            workflows.append(OrchestratorAPI.WorkflowSummary(
+                name: definition.name, description: definition.description, version: id, fingerprint: definition.fingerprint,
+                enabled: definition.enabled, steps: definition.steps.map(\.id), inputs: definition.inputs.map(\.name),
+                file: definition.file, line: definition.line
+            ))
+        }
+        return OrchestratorAPI.ListReply(workflows: workflows, problems: catalog.problems.map(\.description))
+    }
+}
+
+/// Why a workflow cannot be started.
+public enum RegistryError: Error, Sendable, CustomStringConvertible {
+    case unknown(String, known: [String], problems: [String])
+    case store(StoreError)
+
+    public var description: String {
+        switch self {
+        case .unknown(let name, let known, let problems):
+            var text = "no runnable workflow '\(name)'"
+            if let suggestion = closestMatch(to: name, in: known) { text += " (did you mean '\(suggestion)'?)" }
+            if !known.isEmpty { text += "; known: \(known.joined(separator: ", "))" }
+            if !problems.isEmpty { text += "; problems in the workflow files: \(problems.joined(separator: " | "))" }
+            return text
+        case .store(let error): return "\(error)"
+        }
+    }
+}

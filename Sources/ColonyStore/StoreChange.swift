@@ -1,0 +1,53 @@
+import ColonyWorkflow
+import Foundation
+
+/// One state change of a run or a step. The engine hands the store a batch of them at once:
+/// a batch is one transaction, so what the engine decided together lands together.
+public enum StoreChange: Sendable, Hashable {
+    case run(RunTransition)
+    case step(StepTransition)
+}
+
+/// A run moves from one status to another, with its output or error when it ends.
+public struct RunTransition: Sendable, Hashable {
+    public var run: String
+    public var from: RunStatus
+    public var to: RunStatus
+    public var output: JSONValue?
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var detail: String?
+
+    public init(
+        run: String, from: RunStatus, to: RunStatus, output: JSONValue? = nil,
+        errorCode: String? = nil, errorMessage: String? = nil, detail: String? = nil
+    ) {
+        self.run = run
+        self.from = from
+        self.to = to
+        self.output = output
+        self.errorCode = errorCode
+        self.errorMessage = errorMessage
+        self.detail = detail
+    }
+}
+
+/// A step moves from one status to another; `attempt` records a dispatch or its outcome.
+/// `from == nil` adds the step to the run (failure handlers join a run only when invoked).
+public struct StepTransition: Sendable, Hashable {
+    public var run: String
+    public var step: String
+    public var from: StepStatus?
+    public var to: StepStatus
+    public var attempt: AttemptRecord?
+    public var detail: String?
+
+    public init(run: String, step: String, from: StepStatus?, to: StepStatus, attempt: AttemptRecord? = nil, detail: String? = nil) {
+        self.run = run
+        self.step = step
+        self.from = from
+        self.to = to
+        self.attempt = attempt
+        self.detail = detail
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import ColonyEngine
+import ColonyStore
+import ColonyWorkflow
+import ColonyYAML
+import Foundation
+
+extension WorkflowCommand {
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Recent runs, newest first.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Only runs of this workflow.") var name: String?
+        @Option(help: "Only runs with this status: pending, running, completed, failed, cancelled.") var status: RunStatus?
+        @Option(help: "Only runs created within this long (e.g. 30m, 2h, 1d).") var since: String?
+        @Option(help: "At most this many runs.") var limit: Int = 20
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            var sinceDate: Date?
+            if let since {
+                guard let window = parseDuration(since) ?? (since.hasSuffix("d") ? Double(since.dropLast()).map { .seconds($0 * 86_400) } : nil) else {
+                    throw ValidationError("--since '\(since)' is not a duration such as 30m, 2h or 1d")
+                }
+                let (seconds, _) = window.components
+                sinceDate = Date().addingTimeInterval(-Double(seconds))
+            }
+            let reply = try await askOrchestrator(OrchestratorAPI.history,
+                                                  OrchestratorAPI.HistoryRequest(workflow: name, status: status, since: sinceDate, limit: limit),
+                                                  as: OrchestratorAPI.HistoryReply.self, global: global, connection: connection)
+            if json {
+                Console.line(prettyJSON(reply.runs))
+                return
+            }
+            var table = Table("RUN", "WORKFLOW", "STATUS", "CREATED", "TOOK", "ERROR")
+            for run in reply.runs {
+                table.add(run.id, run.workflow, run.status.rawValue, clockTime(run.createdAt),
+                          run.duration.map { String(format: "%.3fs", $0) } ?? "-",
+                          run.errorCode.map { "\($0): \(run.errorMessage ?? "")" } ?? "")
+            }
+            Console.line(table.rendered)
+        }
+    }
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Runs of a workflow: outcomes, success rate, durations, common failures.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The workflow's name.") var name: String
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            let stats = try await askOrchestrator(OrchestratorAPI.stats, OrchestratorAPI.StatsRequest(workflow: name),
+                                                  as: WorkflowStatistics.self, global: global, connection: connection)
+            if json {
+                Console.line(prettyJSON(stats))
+                return
+            }
+            func seconds(_ value: Double?) -> String { value.map { String(format: "%.3fs", $0) } ?? "-" }
+            Console.line("workflow      \(stats.workflow)")
+            Console.line("runs          \(stats.runs) (\(stats.running) in progress)")
+            Console.line("completed     \(stats.completed)")
+            Console.line("failed        \(stats.failed)")
+            Console.line("cancelled     \(stats.cancelled)")
+            Console.line("success rate  \(stats.successRate.map { String(format: "%.1f%%", $0 * 100) } ?? "-")")
+            Console.line("duration      p50 \(seconds(stats.p50DurationSeconds))  p95 \(seconds(stats.p95DurationSeconds))")
+            if !stats.topFailures.isEmpty {
+                Console.line("failures      " + stats.topFailures.map { "\($0.code) ×\($0.count)" }.joined(separator: ", "))
+            }
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a run: nothing more is dispatched, and agents are told to stop working on it."
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The run's id.") var run: String
+        @Option(help: "Why (recorded with the run and sent to agents).") var reason: String?
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            let record = try await askOrchestrator(OrchestratorAPI.cancel, OrchestratorAPI.RunReference(run: run, reason: reason),
+                                                   as: RunRecord.self, global: global, connection: connection)
+            Console.line(json ? prettyJSON(record) : "\(record.id) \(record.status.rawValue)")
+        }
+    }
+}
+
+extension RunStatus: ExpressibleByArgument {}

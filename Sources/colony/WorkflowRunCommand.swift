@@ -1,0 +1,91 @@
+import ArgumentParser
+import ColonyEngine
+import ColonyStore
+import ColonyWorkflow
+import Foundation
+
+extension WorkflowCommand {
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a run of a workflow; with --wait, follow its steps until it ends.",
+            discussion: "Exit codes: 0 started (or completed with --wait), 1 the run failed or was cancelled, 2 unknown workflow or bad input, 3 no orchestrator."
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The workflow's name.") var name: String
+        @Option(help: "The run's input as a JSON object.") var input: String?
+        @Option(help: "Queue priority (higher first).") var priority: Int?
+        @Flag(help: "Wait for the run to end, printing each step transition.") var wait = false
+        @Option(help: "With --wait: give up waiting after this many seconds (the run goes on).") var timeout: Double?
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            var inputValue: JSONValue?
+            if let input {
+                let bytes = try validatedJSON(input, what: "--input")
+                inputValue = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            }
+            let run = try await askOrchestrator(OrchestratorAPI.run, OrchestratorAPI.RunRequest(workflow: name, input: inputValue, priority: priority),
+                                                as: RunRecord.self, global: global, connection: connection)
+            guard wait else {
+                Console.line(json ? prettyJSON(run) : "\(run.id)  \(run.workflow) (version \(run.definitionID)) \(run.status.rawValue)")
+                return
+            }
+            if !json { Console.line("run \(run.id)  \(run.workflow) (version \(run.definitionID))") }
+            let final = try await follow(run.id, printing: !json)
+            if json {
+                let detail = try await askOrchestrator(OrchestratorAPI.show, OrchestratorAPI.RunReference(run: run.id),
+                                                       as: OrchestratorAPI.RunDetail.self, global: global, connection: connection)
+                Console.line(prettyJSON(detail))
+            } else {
+                Console.line(summary(final))
+            }
+            if final.status != .completed { throw ExitCode(final.status.isFinal ? ExitStatus.agentError : ExitStatus.timeout) }
+        }
+
+        /// Prints transitions as they happen until the run ends (or --timeout passes).
+        private func follow(_ id: String, printing: Bool) async throws -> RunRecord {
+            let giveUp = timeout.map { Date().addingTimeInterval($0) }
+            var seen: Int64 = 0
+            while true {
+                let reply = try await askOrchestrator(OrchestratorAPI.wait, OrchestratorAPI.WaitRequest(run: id, after: seen, timeoutSeconds: 5),
+                                                      as: OrchestratorAPI.WaitReply.self, global: global, connection: connection, timeout: 15)
+                for transition in reply.transitions {
+                    seen = max(seen, transition.sequence ?? seen)
+                    if printing { Console.line(describe(transition)) }
+                }
+                if reply.run.status.isFinal { return reply.run }
+                if let giveUp, Date() >= giveUp {
+                    Console.error("still \(reply.run.status.rawValue) after \(timeout!)s; follow it with `colony workflow show \(id)`")
+                    return reply.run
+                }
+            }
+        }
+
+        private func summary(_ run: RunRecord) -> String {
+            let took = run.duration.map { String(format: " in %.3fs", $0) } ?? ""
+            switch run.status {
+            case .completed: return "completed\(took): \(run.output?.jsonText ?? "null")"
+            case .failed: return "failed\(took): \(run.errorCode ?? "error"): \(run.errorMessage ?? "")"
+            default: return "\(run.status.rawValue)\(took)\(run.errorMessage.map { ": \($0)" } ?? "")"
+            }
+        }
+    }
+}
+
+/// One transition as a line: time, what moved, from where to where, and why.
+func describe(_ transition: TransitionRecord) -> String {
+    let subject = transition.stepID.map { "step \($0)" } ?? "run"
+    let move = transition.from.map { "\($0) → \(transition.to)" } ?? transition.to
+    let detail = transition.detail.map { "  (\($0))" } ?? ""
+    return "\(clockTime(transition.at))  \(subject.padding(toLength: 20, withPad: " ", startingAt: 0)) \(move)\(detail)"
+}
+
+/// `HH:mm:ss.SSS` in UTC.
+func clockTime(_ date: Date) -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "HH:mm:ss.SSS"
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    return formatter.string(from: date)
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import ColonyEngine
+import ColonyStore
+import Foundation
+
+extension WorkflowCommand {
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A run's steps, attempts, timings, errors and outputs.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The run's id.") var run: String
+        @Flag(help: "Also print every transition.") var transitions = false
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            let detail = try await askOrchestrator(OrchestratorAPI.show, OrchestratorAPI.RunReference(run: run),
+                                                   as: OrchestratorAPI.RunDetail.self, global: global, connection: connection)
+            if json {
+                Console.line(prettyJSON(detail))
+                return
+            }
+            let record = detail.run
+            Console.line("run       \(record.id)")
+            Console.line("workflow  \(record.workflow) (version \(record.definitionID))")
+            Console.line("status    \(record.status.rawValue)\(record.errorCode.map { " — \($0): \(record.errorMessage ?? "")" } ?? "")")
+            Console.line("input     \(record.input.jsonText)")
+            Console.line("created   \(iso(record.createdAt))")
+            if let started = record.startedAt { Console.line("started   \(iso(started))") }
+            if let finished = record.finishedAt { Console.line("finished  \(iso(finished))\(record.duration.map { String(format: " (%.3fs)", $0) } ?? "")") }
+            if let output = record.output { Console.line("output    \(output.jsonText)") }
+            Console.line("")
+            var table = Table("STEP", "STATUS", "ATTEMPT", "AGENT", "TOOK", "OUTPUT / ERROR")
+            for attempt in detail.attempts {
+                let took = attempt.finishedAt.map { String(format: "%.3fs", $0.timeIntervalSince(attempt.startedAt)) } ?? "-"
+                let result = attempt.errorCode.map { "\($0): \(attempt.errorMessage ?? "")" } ?? attempt.output?.jsonText ?? ""
+                table.add(attempt.stepID, attempt.status.rawValue, "\(attempt.attempt)", attempt.agent ?? "-", took, result)
+            }
+            for step in detail.steps where step.attempts == 0 {
+                let why = detail.transitions.last { $0.stepID == step.stepID }?.detail ?? ""
+                table.add(step.stepID, step.status.rawValue, "-", "-", "-", why)
+            }
+            Console.line(table.rendered)
+            for reason in detail.waiting { Console.line("waiting: \(reason)") }
+            if transitions {
+                Console.line("")
+                for transition in detail.transitions { Console.line(describe(transition)) }
+            }
+        }
+
+        private func iso(_ date: Date) -> String {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return formatter.string(from: date)
+        }
+    }
+}
