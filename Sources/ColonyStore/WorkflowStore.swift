@@ -30,6 +30,13 @@ public struct RunSnapshot: Sendable, Hashable {
     public var steps: [StepRecord]
     public var attempts: [AttemptRecord]
     public var transitions: [TransitionRecord]
+
+    public init(run: RunRecord, steps: [StepRecord], attempts: [AttemptRecord], transitions: [TransitionRecord]) {
+        self.run = run
+        self.steps = steps
+        self.attempts = attempts
+        self.transitions = transitions
+    }
 }
 
 /// Figures behind `colony workflow stats NAME`.
