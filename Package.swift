@@ -99,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ColonyAgent", "ColonyWire", "ZeroMQ"]
+            dependencies: ["ColonyAgent", "ColonyWire", "ZeroMQ", "ColonyEngine", "ColonyStore", "ColonyWorkflow"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -88,8 +88,10 @@ public actor Engine {
         }
         let plan = state.cancel(reason: reason)
         runs[id] = state
+        let before = generation
         commit(plan)
         logger.notice("run cancelled", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
+        await waitForChange(run: id, after: before, timeout: .seconds(10))
         return .cancelled
     }
 

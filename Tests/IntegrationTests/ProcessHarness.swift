@@ -26,16 +26,16 @@ final class ProcessHarness {
 
     /// Runs `colony ARGS…` in the background; its output goes to a log file in the test's directory.
     @discardableResult
-    func colony(_ arguments: [String], name: String) throws -> Process {
-        try launch(Self.colonyBinary, arguments, name: name)
+    func colony(_ arguments: [String], name: String, environment extra: [String: String] = [:]) throws -> Process {
+        try launch(Self.colonyBinary, arguments, name: name, environment: extra)
     }
 
     @discardableResult
-    func launch(_ executable: URL, _ arguments: [String], name: String) throws -> Process {
+    func launch(_ executable: URL, _ arguments: [String], name: String, environment extra: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["COLONY_EXIT_WITH_PARENT"] = "1"
         process.environment = environment
         let log = directory.appendingPathComponent("\(name)-\(processes.count).log")

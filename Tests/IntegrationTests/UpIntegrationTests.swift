@@ -33,6 +33,8 @@ import Testing
               subscribe_endpoint: \(endpoints.subscribe)
               heartbeat_interval: 100ms
               request_expiry: 10s
+            orchestrator:
+              database: \(harness.directory.appendingPathComponent("colony.sqlite").path)
             """.write(to: configFile, atomically: true, encoding: .utf8)
             try agents.write(to: agentsFile, atomically: true, encoding: .utf8)
         }
