@@ -81,6 +81,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "EngineBenchmark",
+            dependencies: ["ColonyEngine", "ColonyBroker", "ColonyAgent", "ColonyStore", "ColonyWorkflow", "ColonyWire",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/EngineBenchmark"
+        ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire"]),
         .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig", "ColonyYAML", "ColonySupervisor", "ColonyWire"]),

@@ -76,7 +76,7 @@ public actor Engine {
     /// Cancels a run: nothing more is dispatched, attempts in flight are abandoned, and the
     /// bus is told so agents stop working on it. Returns the run's final status.
     public func cancel(run id: String, reason: String) async throws(EngineError) -> RunStatus {
-        guard var state = runs[id] else {
+        guard runs[id] != nil else {
             let snapshot: RunSnapshot
             do {
                 snapshot = try await store.snapshot(run: id)
@@ -86,8 +86,7 @@ public actor Engine {
             guard snapshot.run.status.isFinal else { throw .notActive(id) }
             return snapshot.run.status
         }
-        let plan = state.cancel(reason: reason)
-        runs[id] = state
+        let plan = update(id) { $0.cancel(reason: reason) }
         let before = generation
         commit(plan)
         logger.notice("run cancelled", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
@@ -126,6 +125,16 @@ public actor Engine {
     /// Runs in progress in this engine.
     public var activeRuns: [String] { Array(runs.keys) }
 
+    /// Whether `run` is in progress in this engine.
+    public func isActive(_ run: String) -> Bool { runs[run] != nil }
+
+    /// Returns when `run` is no longer in progress here.
+    public func waitUntilFinished(_ run: String) async {
+        while runs[run] != nil {
+            await waitForChange(run: run, after: generation, timeout: .seconds(1))
+        }
+    }
+
     // MARK: Watching
 
     /// A counter that grows with every durable change; pass it to `waitForChange`.
@@ -159,38 +168,35 @@ public actor Engine {
     // MARK: Moving runs
 
     private func admit(_ state: RunState) {
-        var state = state
         let id = state.id
         runs[id] = state
         lastProgress[id] = Date()
-        let plan = state.advance(now: Date())
-        runs[id] = state
-        commit(plan)
-        if let deadline = state.deadline ?? state.definition.timeout.map({ Date().addingTimeInterval($0.seconds) }) {
+        commit(update(id) { $0.advance(now: Date()) })
+        if let deadline = runs[id]?.deadline ?? state.definition.timeout.map({ Date().addingTimeInterval($0.seconds) }) {
             schedule(run: id, at: deadline) { $0.runTimedOut(id) }
         }
     }
 
+    /// Applies `change` to the run's state in place (no copy of its step table) and returns
+    /// what it decided; nothing when the run is not active.
+    private func update(_ run: String, _ change: (inout RunState) -> Plan) -> Plan {
+        guard var state = runs.removeValue(forKey: run) else { return Plan() }
+        let plan = change(&state)
+        runs[run] = state
+        return plan
+    }
+
     private func completed(_ order: DispatchOrder, _ result: StepResult) {
-        let key = StepKey(run: order.run, step: order.step)
-        inFlight.removeValue(forKey: key)
-        guard var state = runs[order.run] else { return }
-        let plan = state.record(result, step: order.step, attempt: order.attempt, now: Date())
-        runs[order.run] = state
-        commit(plan)
+        inFlight.removeValue(forKey: StepKey(run: order.run, step: order.step))
+        commit(update(order.run) { $0.record(result, step: order.step, attempt: order.attempt, now: Date()) })
     }
 
     private func retryDue(_ run: String, _ step: String) {
-        guard var state = runs[run] else { return }
-        let plan = state.retryDue(step: step, now: Date())
-        runs[run] = state
-        commit(plan)
+        commit(update(run) { $0.retryDue(step: step, now: Date()) })
     }
 
     private func runTimedOut(_ run: String) {
-        guard var state = runs[run] else { return }
-        let plan = state.timedOut(now: Date())
-        runs[run] = state
+        let plan = update(run) { $0.timedOut(now: Date()) }
         if !plan.changes.isEmpty {
             logger.warning("run timed out", metadata: ["correlation": "\(run)"])
         }
@@ -320,11 +326,9 @@ public actor Engine {
             let idle = now.timeIntervalSince(lastProgress[id] ?? now)
             guard idle >= options.stallThreshold.seconds else { continue }
             let reasons = await waitingReasons(id)
-            if reasons.isEmpty, var current = runs[id] {
+            if reasons.isEmpty {
                 logger.warning("run made no progress and waits on nothing; advancing it", metadata: ["correlation": "\(id)"])
-                let plan = current.advance(now: now)
-                runs[id] = current
-                commit(plan)
+                commit(update(id) { $0.advance(now: now) })
             } else {
                 logger.warning("run is waiting", metadata: ["correlation": "\(id)", "workflow": "\(state.definition.name)",
                                                             "reasons": "\(reasons.joined(separator: "; "))"])

@@ -16,6 +16,10 @@ struct RunState: Sendable {
     private(set) var startedAt: Date?
     /// The default time limit of one attempt.
     let defaultAttemptTimeout: Duration
+    /// Steps by id and who depends on whom, computed once per run.
+    let index: StepIndex
+    /// Steps (not handlers) not yet succeeded, failed, skipped or cancelled.
+    private var openSteps: Int
 
     /// A new run: every step pending.
     init(id: String, definition: WorkflowDefinition, input: JSONValue, defaultAttemptTimeout: Duration) {
@@ -25,6 +29,8 @@ struct RunState: Sendable {
         self.status = .pending
         self.steps = Dictionary(uniqueKeysWithValues: definition.steps.map { ($0.id, StepState(status: .pending)) })
         self.defaultAttemptTimeout = defaultAttemptTimeout
+        self.index = StepIndex(definition)
+        self.openSteps = definition.steps.count
     }
 
     /// A run as the store holds it (after a restart).
@@ -47,6 +53,7 @@ struct RunState: Sendable {
             }
             steps[record.stepID] = state
         }
+        openSteps = definition.steps.filter { steps[$0.id]?.status.isFinal != true }.count
         for step in definition.steps where steps[step.id]?.status == .failed {
             if let failure = fatalFailure(of: step, error: steps[step.id]?.error) {
                 self.failure = failure
@@ -75,7 +82,8 @@ struct RunState: Sendable {
 
     /// Everything that can happen now: the run starts, steps whose dependencies are done are
     /// dispatched or skipped, a failing run runs its handlers, a run with nothing left ends.
-    mutating func advance(now: Date) -> Plan {
+    /// `changed` names the step that just finished, so only its dependents are looked at.
+    mutating func advance(now: Date, changed: String? = nil) -> Plan {
         var plan = Plan()
         guard !status.isFinal else { return plan }
         if status == .pending {
@@ -87,23 +95,24 @@ struct RunState: Sendable {
             plan.append(advanceFailing(now: now))
             return plan
         }
-        var changed = true
-        while changed {
-            changed = false
-            for step in definition.steps where steps[step.id]?.status == .pending {
-                let upstream = step.dependsOn.compactMap { steps[$0] }
-                guard upstream.allSatisfy({ $0.status.isFinal }) else { continue }
-                changed = true
-                if step.condition == nil, let blocked = step.dependsOn.first(where: { steps[$0]?.status != .succeeded }) {
-                    plan.append(skip(step.id, reason: "upstream step '\(blocked)' \(steps[blocked]!.status.rawValue)"))
-                } else if let condition = step.condition, !condition.evaluate(resolve) {
-                    plan.append(skip(step.id, reason: "condition is false: \(step.conditionText ?? "")"))
-                } else {
-                    plan.append(dispatch(step, attempt: 1, from: .pending, now: now))
-                }
+        var worklist = changed.map { index.dependents[$0] ?? [] } ?? definition.steps.map(\.id)
+        var position = 0
+        while position < worklist.count {
+            let id = worklist[position]
+            position += 1
+            guard steps[id]?.status == .pending, let step = index.step(id),
+                  step.dependsOn.allSatisfy({ steps[$0]?.status.isFinal == true }) else { continue }
+            if step.condition == nil, let blocked = step.dependsOn.first(where: { steps[$0]?.status != .succeeded }) {
+                plan.append(skip(id, reason: "upstream step '\(blocked)' \(steps[blocked]!.status.rawValue)"))
+                worklist += index.dependents[id] ?? []
+            } else if let condition = step.condition, !condition.evaluate(resolve) {
+                plan.append(skip(id, reason: "condition is false: \(step.conditionText ?? "")"))
+                worklist += index.dependents[id] ?? []
+            } else {
+                plan.append(dispatch(step, attempt: 1, from: .pending, now: now))
             }
         }
-        if definition.steps.allSatisfy({ steps[$0.id]?.status.isFinal == true }) {
+        if openSteps == 0 {
             plan.append(finish(.completed, error: nil))
         }
         return plan
@@ -112,7 +121,7 @@ struct RunState: Sendable {
     /// Records what attempt `attempt` of `step` came to, then advances.
     mutating func record(_ result: StepResult, step id: String, attempt: Int, now: Date) -> Plan {
         guard !status.isFinal, var state = steps[id], state.status == .dispatched, state.attempt == attempt,
-              let step = definition.step(id), var record = attemptRecord(id, state) else { return Plan() }
+              let step = index.step(id), var record = attemptRecord(id, state) else { return Plan() }
         var plan = Plan()
         record.finishedAt = now
         state.lastFinishedAt = now
@@ -122,6 +131,7 @@ struct RunState: Sendable {
             record.output = output
             record.agent = agent
             state.status = .succeeded
+            if !isHandler(id) { openSteps -= 1 }
             state.output = output
             state.error = nil
             state.agent = agent
@@ -144,6 +154,7 @@ struct RunState: Sendable {
             case .stop(let final):
                 record.status = .failed
                 state.status = .failed
+                if !isHandler(id) { openSteps -= 1 }
                 state.error = final
                 plan.changes.append(.step(StepTransition(run: self.id, step: id, from: .dispatched, to: .failed, attempt: record, detail: "\(final)")))
                 if failure == nil, let fatal = fatalFailure(of: step, error: final) {
@@ -152,14 +163,14 @@ struct RunState: Sendable {
             }
         }
         steps[id] = state
-        plan.append(advance(now: now))
+        plan.append(advance(now: now, changed: id))
         return plan
     }
 
     /// A retry's timer fired: the step's next attempt goes out (unless the run moved on).
     mutating func retryDue(step id: String, now: Date) -> Plan {
         guard !status.isFinal, failure == nil || isHandler(id), let state = steps[id], state.status == .retrying,
-              let step = definition.step(id) else { return Plan() }
+              let step = index.step(id) else { return Plan() }
         return dispatch(step, attempt: state.attempt + 1, from: .retrying, now: now)
     }
 
@@ -193,7 +204,7 @@ struct RunState: Sendable {
         var plan = Plan()
         guard !status.isFinal else { return plan }
         for (id, state) in steps.sorted(by: { $0.key < $1.key }) {
-            guard let step = definition.step(id) else { continue }
+            guard let step = index.step(id) else { continue }
             switch state.status {
             case .dispatched:
                 guard let input = state.input else { continue }
@@ -219,7 +230,7 @@ struct RunState: Sendable {
         if let handler = definition.onError { chain.append(handler) }
         for handler in chain {
             guard let state = steps[handler] else {
-                guard let step = definition.step(handler) else { continue }
+                guard let step = index.step(handler) else { continue }
                 steps[handler] = StepState(status: .pending)
                 plan.changes.append(.step(StepTransition(run: id, step: handler, from: nil, to: .pending, detail: "failure handler invoked")))
                 plan.append(dispatch(step, attempt: 1, from: .pending, now: now))
@@ -237,6 +248,7 @@ struct RunState: Sendable {
             guard let state = steps[step.id], !state.status.isFinal else { continue }
             if state.status == .dispatched { plan.effects.append(.abandon(run: id, step: step.id)) }
             steps[step.id]?.status = .cancelled
+            openSteps -= 1
             plan.changes.append(.step(StepTransition(run: id, step: step.id, from: state.status, to: .cancelled, detail: reason)))
         }
         if includingHandlers {
@@ -271,7 +283,7 @@ struct RunState: Sendable {
     }
 
     private func isHandler(_ id: String) -> Bool {
-        definition.handlers.contains { $0.id == id }
+        index.handlers.contains(id)
     }
 
     // MARK: Dispatching
@@ -307,6 +319,7 @@ struct RunState: Sendable {
 
     private mutating func skip(_ step: String, reason: String) -> Plan {
         steps[step]?.status = .skipped
+        openSteps -= 1
         return Plan(changes: [.step(StepTransition(run: id, step: step, from: .pending, to: .skipped, detail: reason))])
     }
 
@@ -378,4 +391,26 @@ extension Duration {
     var formattedSeconds: String {
         seconds < 1 ? "\(Int((seconds * 1000).rounded()))ms" : String(format: "%.3gs", seconds)
     }
+}
+
+/// A definition's steps by id and its dependency edges the other way round.
+struct StepIndex: Sendable {
+    private let byID: [String: StepDefinition]
+    /// For each step, the steps that depend on it, in declaration order.
+    let dependents: [String: [String]]
+    let handlers: Set<String>
+
+    init(_ definition: WorkflowDefinition) {
+        var byID: [String: StepDefinition] = [:]
+        var dependents: [String: [String]] = [:]
+        for step in definition.steps + definition.handlers {
+            byID[step.id] = step
+            for upstream in step.dependsOn { dependents[upstream, default: []].append(step.id) }
+        }
+        self.byID = byID
+        self.dependents = dependents
+        self.handlers = Set(definition.handlers.map(\.id))
+    }
+
+    func step(_ id: String) -> StepDefinition? { byID[id] }
 }

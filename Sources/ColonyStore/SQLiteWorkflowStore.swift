@@ -84,54 +84,6 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
-    private static func apply(_ change: RunTransition, at now: Date, _ db: Database) throws {
-        guard var run = try RunRecord.fetchOne(db, key: change.run) else { throw StoreError.runNotFound(change.run) }
-        guard run.status == change.from else {
-            throw StoreError.staleTransition(run: change.run, step: nil, expected: change.from.rawValue, actual: run.status.rawValue)
-        }
-        run.status = change.to
-        if change.to == .running, run.startedAt == nil { run.startedAt = now }
-        if change.to.isFinal { run.finishedAt = now }
-        if let output = change.output { run.output = output }
-        if let code = change.errorCode { run.errorCode = code }
-        if let message = change.errorMessage { run.errorMessage = message }
-        try run.update(db)
-        var transition = TransitionRecord(runID: change.run, from: change.from.rawValue, to: change.to.rawValue,
-                                          detail: change.detail ?? change.errorMessage, at: now)
-        try transition.insert(db)
-    }
-
-    private static func apply(_ change: StepTransition, at now: Date, _ db: Database) throws {
-        var record: StepRecord
-        if let from = change.from {
-            guard let existing = try StepRecord.fetchOne(db, key: ["runID": change.run, "stepID": change.step]) else {
-                throw StoreError.staleTransition(run: change.run, step: change.step, expected: from.rawValue, actual: nil)
-            }
-            guard existing.status == from else {
-                throw StoreError.staleTransition(run: change.run, step: change.step, expected: from.rawValue, actual: existing.status.rawValue)
-            }
-            record = existing
-        } else {
-            if let existing = try StepRecord.fetchOne(db, key: ["runID": change.run, "stepID": change.step]) {
-                throw StoreError.staleTransition(run: change.run, step: change.step, expected: nil, actual: existing.status.rawValue)
-            }
-            record = StepRecord(runID: change.run, stepID: change.step, status: change.to, updatedAt: now)
-        }
-        record.status = change.to
-        record.updatedAt = now
-        if let attempt = change.attempt {
-            try attempt.save(db)
-            record.attempts = max(record.attempts, attempt.attempt)
-            if attempt.output != nil { record.output = attempt.output }
-            record.errorCode = attempt.errorCode
-            record.errorMessage = attempt.errorMessage
-        }
-        try record.save(db)
-        var transition = TransitionRecord(runID: change.run, stepID: change.step, from: change.from?.rawValue, to: change.to.rawValue,
-                                          detail: change.detail, at: now)
-        try transition.insert(db)
-    }
-
     // MARK: Queries
 
     public func snapshot(run id: String) async throws(StoreError) -> RunSnapshot {
