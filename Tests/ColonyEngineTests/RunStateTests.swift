@@ -140,6 +140,24 @@ import Testing
                 "the run fails with the step's error, not the handler's")
     }
 
+    @Test func aRunPastItsTimeoutFailsAndAttemptsAreCappedByIt() {
+        var run = newRun("""
+        name: t
+        timeout: 2s
+        steps:
+          - {id: slow, capability: echo.sleep, timeout: 10s}
+        """)
+        let start = run.advance(now: now)
+        guard case .dispatch(let order) = start.effects.first(where: { if case .dispatch = $0 { true } else { false } }) else {
+            Issue.record("no dispatch"); return
+        }
+        #expect(order.timeout <= .seconds(2), "an attempt never outlives its run")
+        let plan = run.timedOut(now: now.addingTimeInterval(2))
+        #expect(plan.effects.contains(.abandon(run: "run", step: "slow")))
+        #expect(finished(plan) == .failed)
+        #expect(plan.changes.contains { if case .run(let t) = $0 { t.to == .failed && t.errorCode == "run_timeout" } else { false } })
+    }
+
     @Test func cancellingAbandonsWorkInFlight() {
         var run = newRun(diamond, input: .object(["n": .number(1)]))
         _ = run.advance(now: now)

@@ -191,6 +191,30 @@ import Testing
         #expect(gate.contains { $0.run == long.id && $0.status == "cancelled" && $0.reason.contains("operator said so") })
     }
 
+    @Test func aRunKeepsItsVersionWhenTheFileChanges() async throws {
+        let original = """
+        workflows:
+          - name: versioned
+            steps:
+              - {id: wait, capability: echo.sleep, params: {ms: 500}}
+              - {id: say, capability: echo, depends_on: [wait], params: {text: old}}
+        """
+        let deployment = try Deployment(workflows: original)
+        defer { deployment.stop() }
+        try deployment.startAgent("echo")
+        try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep"))
+        let first = try await deployment.start("versioned")
+        try original.replacingOccurrences(of: "text: old", with: "text: new")
+            .write(to: deployment.bus.harness.directory.appendingPathComponent("workflows.yaml"), atomically: true, encoding: .utf8)
+        let second = try await deployment.start("versioned")
+        #expect(second.definitionID != first.definitionID, "an edited file is a new version")
+        let firstDone = try #require(try await deployment.finished(first.id))
+        let secondDone = try #require(try await deployment.finished(second.id))
+        #expect(firstDone.run.output?.value(at: ["say", "text"]) == .string("old"), "a running run keeps the version it started with")
+        #expect(secondDone.run.output?.value(at: ["say", "text"]) == .string("new"))
+    }
+
     static let chains = """
     workflows:
       - name: chains
