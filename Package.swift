@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "ColonyWorkflow", dependencies: ["ColonyWire", "ColonyYAML", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "ColonyStore",
-            dependencies: ["ColonyWorkflow", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["ColonyWorkflow", "ColonyWire", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "ColonyEngine",
@@ -90,9 +90,9 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire"]),
         .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig", "ColonyYAML", "ColonySupervisor", "ColonyWire"]),
-        .testTarget(name: "ColonyWorkflowTests", dependencies: ["ColonyWorkflow", "ColonyYAML"]),
-        .testTarget(name: "ColonyStoreTests", dependencies: ["ColonyStore", "ColonyWorkflow"]),
-        .testTarget(name: "ColonyEngineTests", dependencies: ["ColonyEngine", "ColonyStore", "ColonyWorkflow"]),
+        .testTarget(name: "ColonyWorkflowTests", dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyWire"]),
+        .testTarget(name: "ColonyStoreTests", dependencies: ["ColonyStore", "ColonyWorkflow", "ColonyWire"]),
+        .testTarget(name: "ColonyEngineTests", dependencies: ["ColonyEngine", "ColonyStore", "ColonyWorkflow", "ColonyWire"]),
         .testTarget(name: "ColonySupervisorTests", dependencies: ["ColonySupervisor"]),
         .testTarget(name: "ColonyLoggingTests", dependencies: ["ColonyLogging", .product(name: "Logging", package: "swift-log")]),
         .testTarget(

@@ -53,11 +53,13 @@ public struct Agent: Sendable {
     }
 
     /// Handles events whose topic starts with `topic` (a trailing `.*` is allowed), decoded as `Event`.
+    /// Events of a run that has ended are not fresh work: the handler is skipped for them,
+    /// unless `includingFinishedRuns` (then only failed and cancelled runs are skipped).
     public mutating func on<Event: Decodable & Sendable>(
-        _ topic: String, _ handler: @escaping @Sendable (Event, EventContext) async throws -> Void
+        _ topic: String, includingFinishedRuns: Bool = false, _ handler: @escaping @Sendable (Event, EventContext) async throws -> Void
     ) {
         let prefix = Topics.subscriptionPrefix(for: topic)
-        eventHandlers.append(EventHandler(prefix: prefix, name: "\(name).on(\(topic))") { payload, context in
+        eventHandlers.append(EventHandler(prefix: prefix, name: "\(name).on(\(topic))", includesFinishedRuns: includingFinishedRuns) { payload, context in
             try await handler(try JSONCoding.decode(Event.self, from: payload), context)
         })
     }
@@ -88,6 +90,8 @@ struct CapabilityHandler: Sendable {
 struct EventHandler: Sendable {
     let prefix: String
     let name: String
+    /// Whether events of completed runs still reach it.
+    let includesFinishedRuns: Bool
     let run: @Sendable ([UInt8], EventContext) async throws -> Void
 }
 

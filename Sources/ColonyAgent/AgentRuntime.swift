@@ -56,33 +56,48 @@ actor AgentRuntime {
 
     // MARK: Failure gate
 
-    /// What the gate knows about `run`.
-    func failure(of run: String?) -> FailedRun? {
+    /// How `run` ended, if the gate knows it did (failed, cancelled or completed).
+    func ending(of run: String?) -> FailedRun? {
         guard let run else { return nil }
         failedRuns.expire(now: .now())
         return failedRuns.failure(of: run)
     }
 
-    /// Records failed runs; each new one is logged and reported to `onRunFailed` handlers.
+    /// The failure of `run`, if it failed or was cancelled (no handler may work on it).
+    func failure(of run: String?) -> FailedRun? {
+        guard let ended = ending(of: run), ended.stopsWork else { return nil }
+        return ended
+    }
+
+    /// Records ended runs; each newly failed one is logged and reported to `onRunFailed` handlers.
     func learn(_ runs: [FailedRun]) {
-        for failed in runs where failedRuns.record(failed, now: .now()) {
-            logger.info("run \(failed.status); its handlers will be skipped", metadata: [
-                "correlation_id": "\(failed.run)", "reason": "\(failed.reason)",
+        for ended in runs where failedRuns.record(ended, now: .now()) {
+            journal?.record(.learned, agent: agent.name, handler: "gate", metadata: RequestMetadata(correlationID: ended.run), detail: ended.status)
+            guard ended.stopsWork else { continue }
+            logger.info("run \(ended.status); its handlers will be skipped", metadata: [
+                "correlation_id": "\(ended.run)", "reason": "\(ended.reason)",
             ])
-            for handler in agent.runFailedHandlers { Task { await handler(failed) } }
+            for handler in agent.runFailedHandlers { Task { await handler(ended) } }
         }
     }
 
-    /// Whether a handler may start for `run`; if not, logs one line naming the handler,
-    /// the run and the reason, and counts it.
-    private func gateAllows(_ handler: String, run: String?, logger handlerLogger: Logger) -> FailedRun? {
-        guard let failed = failure(of: run) else { return nil }
-        skipped[failed.status, default: 0] += 1
+    /// Whether a handler may start for `run`; if not, logs one line naming the handler, the
+    /// run and the reason, counts it, and publishes a `SkipReport`. Failed and cancelled runs
+    /// stop every handler; completed ones stop event handlers that did not opt in.
+    private func gateStops(_ handler: String, run: String?, isEvent: Bool = false, includesFinishedRuns: Bool = false,
+                           metadata: RequestMetadata, logger handlerLogger: Logger) -> FailedRun? {
+        guard let ended = ending(of: run) else { return nil }
+        if !ended.stopsWork && (!isEvent || includesFinishedRuns) { return nil }
+        skipped[ended.status, default: 0] += 1
         skipsToReport = true
-        handlerLogger.info("skipping handler: run \(failed.status)", metadata: [
-            "handler": "\(handler)", "correlation_id": "\(failed.run)", "reason": "\(failed.reason)",
+        handlerLogger.info("skipping handler: run \(ended.status)", metadata: [
+            "handler": "\(handler)", "correlation_id": "\(ended.run)", "reason": "\(ended.reason)",
         ])
-        return failed
+        journal?.record(.skipped, agent: agent.name, handler: handler, metadata: metadata, detail: "run \(ended.status): \(ended.reason)")
+        let report = SkipReport(run: ended.run, agent: agent.name, handler: handler, status: ended.status, reason: ended.reason)
+        let publisher = self.publisher
+        Task { try? await publisher.publish(Topics.workflowSkipped, report, metadata: RequestMetadata()) }
+        return ended
     }
 
     private nonisolated var gate: RunGate {
@@ -335,8 +350,7 @@ actor AgentRuntime {
             return
         }
         let metadata = RequestMetadata(header)
-        if let failed = gateAllows(name, run: header?.correlationID, logger: logger) {
-            journal?.record(.skipped, agent: agent.name, handler: name, metadata: metadata, detail: "run \(failed.status): \(failed.reason)")
+        if let failed = gateStops(name, run: header?.correlationID, metadata: metadata, logger: logger) {
             reply(token: token, to: header, .failure(WireError(.workflowFailed, "run \(failed.run) \(failed.status): \(failed.reason)")))
             return
         }
@@ -364,14 +378,12 @@ actor AgentRuntime {
             partials: PartialReplySink { [weak self] body in
                 await self?.sendPartial(token: tokenBytes, to: requestHeader, body: body)
             },
-            gate: gate
+            gate: gate, outbox: publisher
         )
         inFlight += 1
         let request = IncomingRequest(header: header, body: body)
         let executor: (any TaskExecutor)? = options.handlersOnIOThread ? loop : nil
-        let journal = self.journal
-        let agentName = agent.name
-        journal?.record(.started, agent: agentName, handler: name, metadata: metadata)
+        journal?.record(.started, agent: agent.name, handler: name, metadata: metadata)
         Task(executorPreference: executor) { [weak self] in
             let result: Result<[UInt8], WireError>
             do {
@@ -383,17 +395,28 @@ actor AgentRuntime {
             } catch {
                 result = .failure(WireError(.handlerFailed, "\(error)"))
             }
-            switch result {
-            case .success: journal?.record(.succeeded, agent: agentName, handler: name, metadata: metadata)
-            case .failure(let error): journal?.record(.failed, agent: agentName, handler: name, metadata: metadata, detail: "\(error)")
-            }
-            await self?.complete(token: tokenBytes, header: requestHeader, result: result, logger: requestLogger)
+            await self?.complete(token: tokenBytes, header: requestHeader, handler: name, metadata: metadata, result: result, logger: requestLogger)
         }
     }
 
-    private func complete(token: [UInt8], header: ColonyHeader?, result: Result<[UInt8], WireError>, logger requestLogger: Logger) {
+    private func complete(
+        token: [UInt8], header: ColonyHeader?, handler: String, metadata: RequestMetadata,
+        result handlerResult: Result<[UInt8], WireError>, logger requestLogger: Logger
+    ) {
         inFlight -= 1
-        if case .failure(let error) = result {
+        var result = handlerResult
+        switch result {
+        case .success:
+            if let failed = failure(of: metadata.correlationID) {
+                // The run failed while the handler ran: its result is not a success of the run.
+                requestLogger.info("handler finished after its run \(failed.status); result discarded", metadata: ["handler": "\(handler)"])
+                journal?.record(.discarded, agent: agent.name, handler: handler, metadata: metadata, detail: "run \(failed.status)")
+                result = .failure(WireError(.workflowFailed, "run \(failed.run) \(failed.status) while the handler ran: \(failed.reason)"))
+            } else {
+                journal?.record(.succeeded, agent: agent.name, handler: handler, metadata: metadata)
+            }
+        case .failure(let error):
+            journal?.record(.failed, agent: agent.name, handler: handler, metadata: metadata, detail: "\(error)")
             requestLogger.warning("handler failed", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
         }
         reply(token: Frame(token), to: header, result)
@@ -430,13 +453,14 @@ actor AgentRuntime {
     private func startEvents() async throws {
         let subscriber = Subscriber(endpoints: options.endpoints, loop: loop)
         self.subscriber = subscriber
-        let failureTopics = [Topics.workflowFailed, Topics.workflowCancelled]
+        let failureTopics = [Topics.workflowFailed, Topics.workflowCancelled, Topics.workflowCompleted]
         let stream = try await subscriber.subscribe(agent.eventHandlers.map(\.prefix) + failureTopics)
         catchUpOnFailedRuns()
         let handlers = agent.eventHandlers
         let name = agent.name
         let baseLogger = logger
         let gate = self.gate
+        let outbox = self.publisher
         let executor: (any TaskExecutor)? = options.handlersOnIOThread ? loop : nil
         eventTask = Task(executorPreference: executor) { [weak self] in
             for await event in stream {
@@ -450,19 +474,26 @@ actor AgentRuntime {
                     eventLogger[metadataKey: "topic"] = "\(event.topic)"
                     if let correlation = metadata.correlationID { eventLogger[metadataKey: "correlation_id"] = "\(correlation)" }
                     // Notices of the failure itself always reach the handlers that asked for them.
-                    if !isFailureNotice, let failed = await self?.gateAllows(handler.name, run: metadata.correlationID, logger: eventLogger) {
-                        self?.journal?.record(.skipped, agent: name, handler: handler.name, metadata: metadata, detail: "run \(failed.status): \(failed.reason)")
+                    if !isFailureNotice, await self?.gateStops(
+                        handler.name, run: metadata.correlationID, isEvent: true, includesFinishedRuns: handler.includesFinishedRuns,
+                        metadata: metadata, logger: eventLogger
+                    ) != nil {
                         continue
                     }
                     let journal = self?.journal
-                    let context = EventContext(topic: event.topic, agent: name, metadata: metadata, publisher: event.header?.agent, logger: eventLogger, gate: gate)
+                    let context = EventContext(topic: event.topic, agent: name, metadata: metadata, publisher: event.header?.agent, logger: eventLogger, gate: gate, outbox: outbox)
                     Task(executorPreference: executor) {
                         journal?.record(.started, agent: name, handler: handler.name, metadata: metadata)
                         do {
                             try await RequestMetadata.$current.withValue(metadata) {
                                 try await handler.run(event.payload, context)
                             }
-                            journal?.record(.succeeded, agent: name, handler: handler.name, metadata: metadata)
+                            if let failed = await gate.failure(metadata.correlationID) {
+                                eventLogger.info("handler finished after its run \(failed.status)", metadata: ["handler": "\(handler.name)"])
+                                journal?.record(.discarded, agent: name, handler: handler.name, metadata: metadata, detail: "run \(failed.status)")
+                            } else {
+                                journal?.record(.succeeded, agent: name, handler: handler.name, metadata: metadata)
+                            }
                         } catch {
                             journal?.record(.failed, agent: name, handler: handler.name, metadata: metadata, detail: "\(error)")
                             eventLogger.warning("event handler failed", metadata: ["handler": "\(handler.name)", "error": "\(error)"])

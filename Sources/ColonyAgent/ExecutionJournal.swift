@@ -12,7 +12,13 @@ public final class ExecutionJournal: Sendable {
 
     /// What happened to a handler.
     public enum Event: String, Sendable {
-        case started, succeeded, failed, skipped, replayed
+        /// A handler started, and how it ended: `discarded` is a success that came after its run
+        /// failed (the caller is told the run failed instead).
+        case started, succeeded, failed, discarded
+        /// The gate refused to start a handler; a repeated delivery was answered from the cache.
+        case skipped, replayed
+        /// The agent learned that a run ended (detail: its status).
+        case learned
     }
 
     public init?(path: String) {

@@ -15,6 +15,13 @@ public struct RequestContext: Sendable {
     public let logger: Logger
     let partials: PartialReplySink?
     let gate: RunGate
+    let outbox: Publisher
+
+    /// Publishes `value` as JSON on `topic`, carrying this request's run, so handlers of the
+    /// event stay inside the run (and its failure gate).
+    public func publish<T: Encodable & Sendable>(_ topic: String, _ value: T) async throws {
+        try await outbox.publish(topic, value, metadata: metadata)
+    }
 
     /// The failure of this request's run, if it has failed or been cancelled since the
     /// handler started; a long handler can ask and stop early.
@@ -43,6 +50,12 @@ public struct EventContext: Sendable {
     /// A logger carrying agent, topic and correlation id.
     public let logger: Logger
     let gate: RunGate
+    let outbox: Publisher
+
+    /// Publishes `value` as JSON on `topic`, carrying this event's run.
+    public func publish<T: Encodable & Sendable>(_ topic: String, _ value: T) async throws {
+        try await outbox.publish(topic, value, metadata: metadata)
+    }
 
     /// The failure of this event's run, if it has failed or been cancelled.
     public func runFailure() async -> FailedRun? { await gate.failure(metadata.correlationID) }

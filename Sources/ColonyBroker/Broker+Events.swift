@@ -19,7 +19,7 @@ extension Broker {
     /// Announces a failed or cancelled run to every subscriber (agents' gates listen).
     func publishFailedRun(_ failed: FailedRun) {
         guard let payload = try? JSONEncoder().encode(failed) else { return }
-        let topic = failed.status == "cancelled" ? Topics.workflowCancelled : Topics.workflowFailed
+        let topic = Topics.runEnded(failed.status)
         let header = ColonyHeader(correlationID: failed.run, agent: "broker", timestampMilliseconds: WallClock.nowMilliseconds())
         _ = try? systemEvents.send(message: [Frame(topic), Frame(header.encoded()), Frame(Array(payload))])
     }

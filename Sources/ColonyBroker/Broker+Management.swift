@@ -35,6 +35,7 @@ extension Broker {
         }
         failedRuns.record(failed, now: .now())
         publishFailedRun(failed)
+        guard failed.stopsWork else { return Array("{\"ok\":true,\"queuedAnswered\":0}".utf8) }
         var answered = 0
         let error = WireError(.workflowFailed, "run \(failed.run) \(failed.status): \(failed.reason)")
         for service in services.values where !service.queue.isEmpty {

@@ -7,7 +7,8 @@ import Logging
 
 /// Dispatches attempts as capability requests through the broker. Each request carries the
 /// run as correlation id, the step, the attempt and its idempotency key; a failed or
-/// cancelled run is announced to the broker's failure gate (`mmi.gate.fail`).
+/// cancelled run is announced to the broker's failure gate (`mmi.gate.fail`), and so is a
+/// completed one (its events are no longer fresh work for agents).
 public struct BusDispatcher: StepDispatcher {
     let client: ColonyClient
     let logger: Logger
@@ -23,14 +24,14 @@ public struct BusDispatcher: StepDispatcher {
         )
         do {
             let reply = try await client.request(order.capability, body: [Array(order.input.jsonText.utf8)], timeout: order.timeout, metadata: metadata)
-            return .succeeded(output: JSONValue(replyBody: reply.bytes), agent: reply.header?.agent)
+            return .succeeded(output: JSONValue(body: reply.bytes), agent: reply.header?.agent)
         } catch {
             return .failed(StepError(error), agent: nil)
         }
     }
 
     public func runEnded(_ run: String, status: RunStatus, error: StepError?) async {
-        guard status == .failed || status == .cancelled else { return }
+        guard status.isFinal else { return }
         let failed = FailedRun(run: run, status: status.rawValue, reason: error?.description ?? status.rawValue)
         do {
             let body = String(decoding: try JSONEncoder().encode(failed), as: UTF8.self)
@@ -57,18 +58,6 @@ extension StepError {
         case .invalidInput(let message): self.init(code: ErrorCode.badRequest.rawValue, message: message)
         case .invalidReply(let message): self.init(code: "invalid_reply", message: message)
         case .cancelled: self.init(code: "cancelled", message: "the request was abandoned")
-        }
-    }
-}
-
-extension JSONValue {
-    /// A reply body as a value: JSON when it parses, else the text as a string.
-    init(replyBody bytes: [UInt8]) {
-        if bytes.isEmpty { self = .null; return }
-        if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
-            self = value
-        } else {
-            self = .string(String(decoding: bytes, as: UTF8.self))
         }
     }
 }

@@ -1,4 +1,5 @@
 import ColonyStore
+import ColonyWire
 import ColonyWorkflow
 import Foundation
 

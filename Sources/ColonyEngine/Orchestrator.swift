@@ -38,7 +38,8 @@ public struct Orchestrator: Sendable {
             let snapshot = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }
             return OrchestratorAPI.RunDetail(
                 run: snapshot.run, steps: snapshot.steps, attempts: snapshot.attempts, transitions: snapshot.transitions,
-                waiting: await engine.waitingReasons(request.run)
+                waiting: await engine.waitingReasons(request.run),
+                skipped: try await Self.mapped { () async throws(StoreError) in try await store.skips(run: request.run) }
             )
         }
         agent.capability(OrchestratorAPI.wait) { (request: OrchestratorAPI.WaitRequest, _) in
@@ -61,6 +62,15 @@ public struct Orchestrator: Sendable {
         }
         agent.capability(OrchestratorAPI.stats) { (request: OrchestratorAPI.StatsRequest, _) in
             try await Self.mapped { () async throws(StoreError) in try await store.statistics(workflow: request.workflow) }
+        }
+        // Agents report each handler their gate skipped; kept for `colony workflow show`.
+        agent.on(Topics.workflowSkipped, includingFinishedRuns: true) { (report: SkipReport, _) in
+            try await Self.mapped { () async throws(StoreError) in
+                try await store.recordSkip(SkipRecord(
+                    runID: report.run, agent: report.agent, handler: report.handler, status: report.status, reason: report.reason,
+                    at: Date(timeIntervalSince1970: Double(report.atMilliseconds) / 1000)
+                ))
+            }
         }
         agent.capability(OrchestratorAPI.cancel) { (request: OrchestratorAPI.RunReference, _) in
             _ = try await Self.mapped { () async throws(EngineError) in

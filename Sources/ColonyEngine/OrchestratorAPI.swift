@@ -1,4 +1,5 @@
 import ColonyStore
+import ColonyWire
 import ColonyWorkflow
 import Foundation
 
@@ -64,6 +65,8 @@ public enum OrchestratorAPI {
         public var transitions: [TransitionRecord]
         /// Why an unfinished run is not done yet.
         public var waiting: [String]
+        /// Handlers that agents' failure gates skipped for this run, and where.
+        public var skipped: [SkipRecord]
     }
 
     public struct WaitRequest: Codable, Sendable {

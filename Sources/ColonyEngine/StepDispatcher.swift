@@ -6,7 +6,8 @@ import ColonyWorkflow
 public protocol StepDispatcher: Sendable {
     /// Sends one attempt and returns what came of it. Task cancellation abandons it.
     func dispatch(_ order: DispatchOrder) async -> StepResult
-    /// A run ended: a failed or cancelled one closes the failure gate on the bus.
+    /// A run ended: a failed or cancelled one closes the failure gate on the bus; a completed
+    /// one is marked there too.
     func runEnded(_ run: String, status: RunStatus, error: StepError?) async
     /// Whether any agent offers `capability` now (nil when that cannot be told).
     func isOffered(_ capability: String) async -> Bool?

@@ -71,6 +71,18 @@ enum Migrations {
             }
             try db.create(index: "transitions_by_run", on: "transitions", columns: ["runID", "sequence"])
         }
+        migrator.registerMigration("v2: handlers skipped by agents' failure gates") { db in
+            try db.create(table: "skipped_handlers") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("runID", .text).notNull()
+                table.column("agent", .text).notNull()
+                table.column("handler", .text).notNull()
+                table.column("status", .text).notNull()
+                table.column("reason", .text).notNull()
+                table.column("at", .datetime).notNull()
+            }
+            try db.create(index: "skipped_by_run", on: "skipped_handlers", columns: ["runID"])
+        }
         return migrator
     }
 }

@@ -1,3 +1,4 @@
+import ColonyWire
 import ColonyWorkflow
 import Foundation
 import GRDB
@@ -107,6 +108,29 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
         self.status = .dispatched
         self.startedAt = startedAt
     }
+}
+
+/// A handler an agent did not run because the run had ended (failed, cancelled, completed).
+public struct SkipRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "skipped_handlers"
+    public var id: Int64?
+    public var runID: String
+    public var agent: String
+    public var handler: String
+    public var status: String
+    public var reason: String
+    public var at: Date
+
+    public init(runID: String, agent: String, handler: String, status: String, reason: String, at: Date) {
+        self.runID = runID
+        self.agent = agent
+        self.handler = handler
+        self.status = status
+        self.reason = reason
+        self.at = at
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
 /// One entry of a run's transition log, in order.

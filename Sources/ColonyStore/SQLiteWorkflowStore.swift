@@ -84,6 +84,17 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
+    public func recordSkip(_ skip: SkipRecord) async throws(StoreError) {
+        try await write { db in
+            var record = skip
+            try record.insert(db)
+        }
+    }
+
+    public func skips(run: String) async throws(StoreError) -> [SkipRecord] {
+        try await read { db in try SkipRecord.filter(Column("runID") == run).order(Column("id")).fetchAll(db) }
+    }
+
     // MARK: Queries
 
     public func snapshot(run id: String) async throws(StoreError) -> RunSnapshot {

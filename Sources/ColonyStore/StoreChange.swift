@@ -1,3 +1,4 @@
+import ColonyWire
 import ColonyWorkflow
 import Foundation
 

@@ -1,3 +1,4 @@
+import ColonyWire
 import ColonyWorkflow
 import Foundation
 
@@ -94,6 +95,11 @@ public protocol WorkflowStore: Sendable {
     /// Applies `changes` in one transaction, in order: all of them or none. A change that does
     /// not start from the state the store holds fails the batch with `staleTransition`.
     func apply(_ changes: [StoreChange]) async throws(StoreError)
+
+    /// Records that an agent's gate skipped a handler of a run.
+    func recordSkip(_ skip: SkipRecord) async throws(StoreError)
+    /// The handlers skipped for `run`, oldest first.
+    func skips(run: String) async throws(StoreError) -> [SkipRecord]
 
     func snapshot(run id: String) async throws(StoreError) -> RunSnapshot
     /// Runs not yet completed, failed or cancelled (what a restarted engine resumes).

@@ -126,12 +126,13 @@ public struct AgentEvent: Codable, Sendable, Hashable {
     }
 }
 
-/// A run that failed or was cancelled: what the orchestrator tells the broker
-/// (`mmi.gate.fail`) and what the broker lists to agents (`mmi.gate.list`).
+/// A run that ended: what the orchestrator tells the broker (`mmi.gate.fail`) and what the
+/// broker lists to agents (`mmi.gate.list`). Failed and cancelled runs stop all work on them;
+/// completed ones only stop event handlers that did not opt in to events of finished runs.
 public struct FailedRun: Codable, Sendable, Hashable {
     /// The run's correlation id.
     public var run: String
-    /// "failed" or "cancelled".
+    /// "failed", "cancelled" or "completed".
     public var status: String
     public var reason: String
     /// When it failed, milliseconds since the Unix epoch.
@@ -139,6 +140,33 @@ public struct FailedRun: Codable, Sendable, Hashable {
 
     public init(run: String, status: String = "failed", reason: String, atMilliseconds: UInt64 = WallClock.nowMilliseconds()) {
         self.run = run
+        self.status = status
+        self.reason = reason
+        self.atMilliseconds = atMilliseconds
+    }
+
+    /// Whether no handler may work on the run any more (it failed or was cancelled).
+    public var stopsWork: Bool { status != FailedRun.completed }
+
+    /// The status of a run that completed.
+    public static let completed = "completed"
+}
+
+/// One handler an agent's failure gate skipped: what agents publish on `workflow.skipped`,
+/// so `colony workflow show RUN` can list what was skipped where.
+public struct SkipReport: Codable, Sendable, Hashable {
+    public var run: String
+    public var agent: String
+    public var handler: String
+    /// The run's status that caused the skip: failed, cancelled or completed.
+    public var status: String
+    public var reason: String
+    public var atMilliseconds: UInt64
+
+    public init(run: String, agent: String, handler: String, status: String, reason: String, atMilliseconds: UInt64 = WallClock.nowMilliseconds()) {
+        self.run = run
+        self.agent = agent
+        self.handler = handler
         self.status = status
         self.reason = reason
         self.atMilliseconds = atMilliseconds

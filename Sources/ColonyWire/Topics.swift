@@ -8,6 +8,19 @@ public enum Topics {
     public static let workflowFailed = "workflow.failed"
     /// Likewise for a cancelled run.
     public static let workflowCancelled = "workflow.cancelled"
+    /// Likewise for a run that completed (its events are no longer fresh work).
+    public static let workflowCompleted = "workflow.completed"
+    /// Published by agents for each handler their gate skipped; payload `SkipReport`.
+    public static let workflowSkipped = "workflow.skipped"
+
+    /// The topic announcing a run that ended with `status`.
+    public static func runEnded(_ status: String) -> String {
+        switch status {
+        case "cancelled": return workflowCancelled
+        case FailedRun.completed: return workflowCompleted
+        default: return workflowFailed
+        }
+    }
 
     /// The subscription prefix for a user's watch pattern: `workflow.*` and `workflow.`
     /// both mean "every topic under workflow.", and `*` or an empty pattern means everything.

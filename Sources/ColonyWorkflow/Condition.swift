@@ -265,4 +265,5 @@ struct ConditionParser {
     }
 }
 
+import ColonyWire
 import Foundation

@@ -149,4 +149,5 @@ public struct Template: Hashable, Sendable {
     }
 }
 
+import ColonyWire
 import Foundation

@@ -1,3 +1,5 @@
+import ColonyWire
+
 /// Why a run's input was refused.
 public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {
     public var problems: [String]

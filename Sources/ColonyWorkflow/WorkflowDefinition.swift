@@ -1,3 +1,5 @@
+import ColonyWire
+
 /// A workflow as declared in YAML: inputs, a DAG of capability requests, failure handlers.
 public struct WorkflowDefinition: Sendable, Hashable {
     public var name: String

@@ -1,3 +1,4 @@
+import ColonyWire
 import ColonyYAML
 import Foundation
 

@@ -119,7 +119,7 @@ struct AgentCommand: AsyncParsableCommand {
             global.bootstrapLogging(configuration)
             ParentWatch.startIfRequested()
             if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
-            guard let agent = ExampleAgents.make(name, concurrency: concurrency) else {
+            guard let agent = ExampleAgents.make(name, concurrency: concurrency, endpoints: connection.clientEndpoints(configuration)) else {
                 throw ValidationError("unknown agent '\(name)'; known: \(ExampleAgents.names.joined(separator: ", "))")
             }
             let options = AgentOptions(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ColonyEngine
 import ColonyStore
+import ColonyWire
 import ColonyWorkflow
 import Foundation
 

@@ -42,6 +42,15 @@ extension WorkflowCommand {
             }
             Console.line(table.rendered)
             for reason in detail.waiting { Console.line("waiting: \(reason)") }
+            if !detail.skipped.isEmpty {
+                Console.line("")
+                Console.line("skipped by agents' failure gates (\(detail.skipped.count)):")
+                var skips = Table("AT", "AGENT", "HANDLER", "RUN WAS", "REASON")
+                for skip in detail.skipped {
+                    skips.add(clockTime(skip.at), skip.agent, skip.handler, skip.status, skip.reason)
+                }
+                Console.line(skips.rendered)
+            }
             if transitions {
                 Console.line("")
                 for transition in detail.transitions { Console.line(describe(transition)) }

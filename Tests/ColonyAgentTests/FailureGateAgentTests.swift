@@ -73,10 +73,14 @@ import Testing
     @Test func aRunningHandlerCanSeeItsRunFailAndStop() async throws {
         let broker = try startTestBroker()
         defer { broker.stop() }
+        let journal = Journal()
         var agent = Agent(name: "long")
         agent.capability("long.task") { (_: Empty, context) in
             for _ in 0..<1000 {
-                if await context.runHasFailed() { return Outcome(result: "stopped early") }
+                if await context.runHasFailed() {
+                    await journal.fail("stopped early")
+                    return Outcome(result: "stopped early")
+                }
                 try await Task.sleep(for: .milliseconds(10))
             }
             return Outcome(result: "ran to the end")
@@ -90,7 +94,15 @@ import Testing
         }
         #expect(try await until { (try? await client.directory().agents.first?.busy) == 1 })
         try await fail("run-5", client)
-        #expect(try await call.value.result == "stopped early")
+        // The handler stopped early, and what it returned after the failure is not passed off
+        // as a success of the run.
+        await #expect {
+            _ = try await call.value
+        } throws: { error in
+            guard case .failed(let wire) = error as? RequestError else { return false }
+            return wire.code == .workflowFailed && wire.message.contains("while the handler ran")
+        }
+        #expect(await journal.failed == ["stopped early"])
         await #expect {
             _ = try await client.request("long.task", Empty(), as: Outcome.self, metadata: RequestMetadata(correlationID: "run-5"))
         } throws: { error in

@@ -1,5 +1,6 @@
 @testable import ColonyEngine
 import ColonyStore
+import ColonyWire
 import ColonyWorkflow
 import Foundation
 import Testing

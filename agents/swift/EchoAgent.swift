@@ -1,7 +1,9 @@
 import ColonyAgent
+import ColonyWire
 
 /// `echo`: answers every request with its own body; `echo.stream` shows partial replies,
-/// `echo.sleep` a slow handler.
+/// `echo.sleep` a slow handler, `echo.announce` publishes its input as an `echo.announced`
+/// event (carrying the request's run) and answers with it.
 public enum EchoAgent {
     /// Input of `echo.stream`: send `text` back `count` times as partial replies.
     public struct StreamRequest: Codable, Sendable {
@@ -20,6 +22,9 @@ public enum EchoAgent {
         public var ms: Int
     }
 
+    /// The topic `echo.announce` publishes on.
+    public static let announced = "echo.announced"
+
     public static func make(concurrency: Int = 16) -> Agent {
         var agent = Agent(name: "echo", concurrency: concurrency)
         agent.rawCapability("echo") { body, _ in body }
@@ -28,6 +33,10 @@ public enum EchoAgent {
                 try await context.sendPartial(StreamPart(index: index, text: request.text))
             }
             return StreamPart(index: max(0, request.count - 1), text: request.text)
+        }
+        agent.capability("echo.announce") { (body: JSONValue, context) in
+            try await context.publish(announced, body)
+            return body
         }
         agent.capability("echo.sleep") { (request: Sleep, _) in
             try await Task.sleep(for: .milliseconds(max(0, request.ms)))

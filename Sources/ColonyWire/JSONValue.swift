@@ -1,8 +1,7 @@
 import ColonyWire
 import Foundation
-import Yams
 
-/// A JSON value: what step params, inputs, outputs and context hold.
+/// A JSON value: request and reply bodies, and what step params, inputs, outputs and context hold.
 public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
     case null
     case bool(Bool)
@@ -30,6 +29,18 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
+        }
+    }
+
+    /// A message body as a value: JSON when it parses, else the text as a string, and null
+    /// when empty.
+    public init(body bytes: [UInt8]) {
+        if bytes.isEmpty {
+            self = .null
+        } else if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
+            self = value
+        } else {
+            self = .string(String(decoding: bytes, as: UTF8.self))
         }
     }
 
@@ -78,27 +89,5 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
     public var jsonText: String {
         if case .string(let value) = self { return JSONText.quote(value) }
         return description
-    }
-
-    /// Converts a YAML node: scalars by their YAML type (plain `42` is a number, `'42'` a string).
-    public init(yaml node: Node) {
-        switch node {
-        case .scalar(let scalar):
-            if scalar.style == .plain {
-                if let bool = Bool.construct(from: scalar) { self = .bool(bool); return }
-                if let int = Int.construct(from: scalar) { self = .number(Double(int)); return }
-                if let double = Double.construct(from: scalar) { self = .number(double); return }
-                if NSNull.construct(from: scalar) != nil { self = .null; return }
-            }
-            self = .string(scalar.string)
-        case .sequence(let sequence):
-            self = .array(sequence.map { JSONValue(yaml: $0) })
-        case .mapping(let mapping):
-            var fields: [String: JSONValue] = [:]
-            for (key, value) in mapping { fields[key.string ?? "\(key)"] = JSONValue(yaml: value) }
-            self = .object(fields)
-        case .alias:
-            self = .null
-        }
     }
 }
