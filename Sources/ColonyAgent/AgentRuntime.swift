@@ -450,6 +450,33 @@ actor AgentRuntime {
 
     // MARK: Events
 
+    /// Whether an event handler may start (the gate's check and the journal's `started` line
+    /// happen in one step, so nothing starts once the run is known to have failed).
+    private func admitEvent(_ handler: EventHandler, metadata: RequestMetadata, isFailureNotice: Bool, logger eventLogger: Logger) -> Bool {
+        if !isFailureNotice, gateStops(handler.name, run: metadata.correlationID, isEvent: true,
+                                       includesFinishedRuns: handler.includesFinishedRuns, metadata: metadata, logger: eventLogger) != nil {
+            return false
+        }
+        journal?.record(.started, agent: agent.name, handler: handler.name, metadata: metadata)
+        return true
+    }
+
+    /// Records how an event handler ended; a success after its run failed is not one.
+    private func finishEvent(_ handler: EventHandler, metadata: RequestMetadata, outcome: Result<Void, any Error>, logger eventLogger: Logger) {
+        switch outcome {
+        case .success:
+            if let failed = failure(of: metadata.correlationID) {
+                eventLogger.info("handler finished after its run \(failed.status)", metadata: ["handler": "\(handler.name)"])
+                journal?.record(.discarded, agent: agent.name, handler: handler.name, metadata: metadata, detail: "run \(failed.status)")
+            } else {
+                journal?.record(.succeeded, agent: agent.name, handler: handler.name, metadata: metadata)
+            }
+        case .failure(let error):
+            journal?.record(.failed, agent: agent.name, handler: handler.name, metadata: metadata, detail: "\(error)")
+            eventLogger.warning("event handler failed", metadata: ["handler": "\(handler.name)", "error": "\(error)"])
+        }
+    }
+
     private func startEvents() async throws {
         let subscriber = Subscriber(endpoints: options.endpoints, loop: loop)
         self.subscriber = subscriber
@@ -474,30 +501,21 @@ actor AgentRuntime {
                     eventLogger[metadataKey: "topic"] = "\(event.topic)"
                     if let correlation = metadata.correlationID { eventLogger[metadataKey: "correlation_id"] = "\(correlation)" }
                     // Notices of the failure itself always reach the handlers that asked for them.
-                    if !isFailureNotice, await self?.gateStops(
-                        handler.name, run: metadata.correlationID, isEvent: true, includesFinishedRuns: handler.includesFinishedRuns,
-                        metadata: metadata, logger: eventLogger
-                    ) != nil {
+                    guard let self, await self.admitEvent(handler, metadata: metadata, isFailureNotice: isFailureNotice, logger: eventLogger) else {
                         continue
                     }
-                    let journal = self?.journal
                     let context = EventContext(topic: event.topic, agent: name, metadata: metadata, publisher: event.header?.agent, logger: eventLogger, gate: gate, outbox: outbox)
-                    Task(executorPreference: executor) {
-                        journal?.record(.started, agent: name, handler: handler.name, metadata: metadata)
+                    Task(executorPreference: executor) { [weak self] in
+                        let outcome: Result<Void, any Error>
                         do {
                             try await RequestMetadata.$current.withValue(metadata) {
                                 try await handler.run(event.payload, context)
                             }
-                            if let failed = await gate.failure(metadata.correlationID) {
-                                eventLogger.info("handler finished after its run \(failed.status)", metadata: ["handler": "\(handler.name)"])
-                                journal?.record(.discarded, agent: name, handler: handler.name, metadata: metadata, detail: "run \(failed.status)")
-                            } else {
-                                journal?.record(.succeeded, agent: name, handler: handler.name, metadata: metadata)
-                            }
+                            outcome = .success(())
                         } catch {
-                            journal?.record(.failed, agent: name, handler: handler.name, metadata: metadata, detail: "\(error)")
-                            eventLogger.warning("event handler failed", metadata: ["handler": "\(handler.name)", "error": "\(error)"])
+                            outcome = .failure(error)
                         }
+                        await self?.finishEvent(handler, metadata: metadata, outcome: outcome, logger: eventLogger)
                     }
                 }
             }

@@ -84,6 +84,7 @@ import Testing
         var event: String
         var pid: Int32
         var handler: String
+        var agent: String?
         var run: String?
         var step: String?
         var key: String?
