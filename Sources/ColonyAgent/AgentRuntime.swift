@@ -29,7 +29,7 @@ actor AgentRuntime {
     private var subscriber: Subscriber?
     private var eventTask: Task<Void, Never>?
     /// The failure gate: runs known to have failed or been cancelled.
-    private var failedRuns: FailedRunTable
+    private var failedRuns: EndedRunTables
     /// Handlers skipped because their run had failed, by the run's status.
     private(set) var skipped: [String: Int] = [:]
     /// Whether `skipped` changed since the broker was last told.
@@ -49,7 +49,7 @@ actor AgentRuntime {
         logger[metadataKey: "agent"] = "\(agent.name)"
         self.logger = logger
         self.publisher = Publisher(endpoints: options.endpoints, source: agent.name, loop: loop)
-        self.failedRuns = FailedRunTable(capacity: options.failedRunCapacity, timeToLive: options.failedRunTimeToLive)
+        self.failedRuns = EndedRunTables(capacity: options.failedRunCapacity, timeToLive: options.failedRunTimeToLive)
         self.idempotency = IdempotencyCache(capacity: options.idempotencyCacheSize)
         self.journal = options.executionJournal.flatMap { ExecutionJournal(path: $0) }
     }
@@ -60,7 +60,7 @@ actor AgentRuntime {
     func ending(of run: String?) -> FailedRun? {
         guard let run else { return nil }
         failedRuns.expire(now: .now())
-        return failedRuns.failure(of: run)
+        return failedRuns.ending(of: run)
     }
 
     /// The failure of `run`, if it failed or was cancelled (no handler may work on it).

@@ -33,7 +33,7 @@ extension Broker {
             body: Array(frames[bodyStart...]), service: service, arrivedAt: now,
             queueDeadline: clientDeadline.map { min($0, expiry) } ?? expiry, clientDeadline: clientDeadline
         )
-        if let run = header?.correlationID, let failure = failedRuns.failure(of: run), failure.stopsWork {
+        if let run = header?.correlationID, let failure = failedRuns.ending(of: run), failure.stopsWork {
             statistics.requestsRefusedForFailedRuns += 1
             sendError(WireError(.workflowFailed, "run \(run) \(failure.status): \(failure.reason)"), to: pending)
             return

@@ -72,7 +72,7 @@ extension Broker {
         var snapshot = statistics
         snapshot.uptimeSeconds = MonotonicTime.now().since(startedAt).milliseconds / 1000
         snapshot.agentsConnected = workers.count
-        snapshot.failedRunsKnown = failedRuns.count
+        snapshot.failedRunsKnown = failedRuns.stoppedCount
         snapshot.eventsForwarded = eventCounters.eventsForwarded.load(ordering: .relaxed)
         snapshot.subscriptionsForwarded = eventCounters.subscriptionsForwarded.load(ordering: .relaxed)
         return snapshot

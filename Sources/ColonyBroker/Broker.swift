@@ -29,7 +29,7 @@ public final class Broker {
     /// until popped).
     var heldDeadlines = Heap<HeldDeadline>()
     /// Runs that failed or were cancelled: their requests are refused.
-    var failedRuns: FailedRunTable
+    var failedRuns: EndedRunTables
     var nextToken: UInt64 = 1
     var sequence: UInt64 = 0
     var statistics = BrokerStatistics()
@@ -45,7 +45,7 @@ public final class Broker {
     public init(_ configuration: BrokerConfiguration, logger: Logger) throws(ZMQError) {
         self.configuration = configuration
         self.logger = logger
-        failedRuns = FailedRunTable(capacity: configuration.failedRunCapacity, timeToLive: configuration.failedRunTimeToLive)
+        failedRuns = EndedRunTables(capacity: configuration.failedRunCapacity, timeToLive: configuration.failedRunTimeToLive)
         router = try Socket(.router)
         try router.setRouterMandatory(true)
         try router.setRouterHandover(true)

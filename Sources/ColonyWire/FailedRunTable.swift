@@ -52,3 +52,38 @@ public struct FailedRunTable: Sendable {
         order.compactMap { item in entries[item.run].flatMap { $0.recordedAt == item.at ? $0.record : nil } }
     }
 }
+
+/// Ended runs as a gate keeps them: failed and cancelled runs in one table, completed ones in
+/// another of the same bounds, so however many runs complete they never push a failure out
+/// before its time.
+public struct EndedRunTables: Sendable {
+    private var stopped: FailedRunTable
+    private var completed: FailedRunTable
+
+    public init(capacity: Int, timeToLive: Duration) {
+        stopped = FailedRunTable(capacity: capacity, timeToLive: timeToLive)
+        completed = FailedRunTable(capacity: capacity, timeToLive: timeToLive)
+    }
+
+    /// Failed and cancelled runs known.
+    public var stoppedCount: Int { stopped.count }
+
+    /// Records how a run ended; returns whether it was new.
+    @discardableResult
+    public mutating func record(_ ended: FailedRun, now: MonotonicTime) -> Bool {
+        ended.stopsWork ? stopped.record(ended, now: now) : completed.record(ended, now: now)
+    }
+
+    /// How `run` ended, if known: a failure or cancellation wins over a completion.
+    public func ending(of run: String) -> FailedRun? {
+        stopped.failure(of: run) ?? completed.failure(of: run)
+    }
+
+    public mutating func expire(now: MonotonicTime) {
+        stopped.expire(now: now)
+        completed.expire(now: now)
+    }
+
+    /// Every known ended run: failures first, each table oldest first.
+    public var all: [FailedRun] { stopped.all + completed.all }
+}

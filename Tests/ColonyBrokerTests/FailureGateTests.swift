@@ -60,4 +60,16 @@ import ZeroMQ
         #expect(table.all.map(\.run) == ["r2"], "r3 and r4 aged out; r2 was refreshed")
         #expect(table.failure(of: "r2")?.reason == "again")
     }
+
+    @Test func completionsNeverPushAFailureOut() {
+        var tables = EndedRunTables(capacity: 2, timeToLive: .seconds(10))
+        let now = MonotonicTime(nanoseconds: 1_000_000_000)
+        tables.record(FailedRun(run: "bad", reason: "boom"), now: now)
+        for index in 0..<100 {
+            tables.record(FailedRun(run: "ok\(index)", status: FailedRun.completed, reason: "done"), now: now)
+        }
+        #expect(tables.ending(of: "bad")?.stopsWork == true)
+        #expect(tables.ending(of: "ok99")?.status == FailedRun.completed && tables.ending(of: "ok0") == nil)
+        #expect(tables.stoppedCount == 1)
+    }
 }
