@@ -61,6 +61,7 @@ let package = Package(
             name: "ColonyEngine",
             dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonyAgent", "ColonyWire", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(name: "ColonySchedule", dependencies: ["ColonyWire"]),
         .target(name: "CProcessSpawn"),
         .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ZeroMQ"]),
         .target(
@@ -93,6 +94,7 @@ let package = Package(
         .testTarget(name: "ColonyWorkflowTests", dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyWire"]),
         .testTarget(name: "ColonyStoreTests", dependencies: ["ColonyStore", "ColonyWorkflow", "ColonyWire"]),
         .testTarget(name: "ColonyEngineTests", dependencies: ["ColonyEngine", "ColonyStore", "ColonyWorkflow", "ColonyWire"]),
+        .testTarget(name: "ColonyScheduleTests", dependencies: ["ColonySchedule", "ColonyWire"]),
         .testTarget(name: "ColonySupervisorTests", dependencies: ["ColonySupervisor"]),
         .testTarget(name: "ColonyLoggingTests", dependencies: ["ColonyLogging", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
