@@ -52,14 +52,14 @@ let package = Package(
             ]
         ),
         .target(name: "ColonyYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "ColonyWorkflow", dependencies: ["ColonyWire", "ColonyYAML", .product(name: "Yams", package: "Yams")]),
+        .target(name: "ColonyWorkflow", dependencies: ["ColonyWire", "ColonyYAML", "ColonySchedule", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "ColonyStore",
             dependencies: ["ColonyWorkflow", "ColonyWire", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "ColonyEngine",
-            dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonyAgent", "ColonyWire", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonySchedule", "ColonyAgent", "ColonyWire", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "ColonySchedule", dependencies: ["ColonyWire"]),
         .target(name: "CProcessSpawn"),
@@ -77,16 +77,16 @@ let package = Package(
             name: "colony",
             dependencies: [
                 "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyYAML", "ColonyWorkflow", "ColonyLogging",
-                "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyStore",
+                "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyStore", "ColonySchedule",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
-            name: "EngineBenchmark",
+            name: "ColonyBench",
             dependencies: ["ColonyEngine", "ColonyBroker", "ColonyAgent", "ColonyStore", "ColonyWorkflow", "ColonyWire",
                            .product(name: "Logging", package: "swift-log")],
-            path: "Benchmarks/EngineBenchmark"
+            path: "Benchmarks/ColonyBench"
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire"]),

@@ -86,7 +86,13 @@ public struct ColonyConfiguration: Sendable {
             }
         }
         if let orchestrator = try root.mapping("orchestrator") {
-            try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout"], in: "'orchestrator'")
+            try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout", "lease"], in: "'orchestrator'")
+            if let lease = try orchestrator.duration("lease") {
+                guard lease >= .milliseconds(300) else {
+                    throw ConfigError(file: file, line: orchestrator.line(of: "lease"), message: "'lease' must be at least 300ms")
+                }
+                configuration.orchestrator.lease = lease
+            }
             configuration.orchestrator.database = try orchestrator.string("database") ?? configuration.orchestrator.database
             configuration.orchestrator.workflows = try orchestrator.strings("workflows") ?? configuration.orchestrator.workflows
             if let timeout = try orchestrator.duration("default_step_timeout") {
@@ -125,6 +131,9 @@ public struct OrchestratorSettings: Sendable, Hashable {
     public var workflows = ["configs/workflows.yaml", "configs/workflows"]
     /// The time limit of an attempt whose step declares no `timeout`.
     public var defaultStepTimeout: Duration = .seconds(300)
+    /// How long the active orchestrator's lease lasts without renewal; a standby one on the same
+    /// database takes over this long after the active one stops renewing.
+    public var lease: Duration = .seconds(5)
 
     public init() {}
 }

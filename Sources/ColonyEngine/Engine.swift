@@ -36,6 +36,7 @@ public actor Engine {
     private var watchers: [String: [UUID: CheckedContinuation<Void, Never>]] = [:]
     private var lastProgress: [String: Date] = [:]
     private var reconciler: Task<Void, Never>?
+    private var runObservers: [@Sendable (String, RunStatus) -> Void] = []
 
     struct StepKey: Hashable {
         var run: String
@@ -134,6 +135,11 @@ public actor Engine {
         while runs[run] != nil {
             await waitForChange(run: run, after: generation, timeout: .seconds(1))
         }
+    }
+
+    /// Calls `observer` with each run that ends here, once its end is durable.
+    public func observeRunEnds(_ observer: @escaping @Sendable (String, RunStatus) -> Void) {
+        runObservers.append(observer)
     }
 
     // MARK: Watching
@@ -264,6 +270,7 @@ public actor Engine {
             let dispatcher = self.dispatcher
             Task { await dispatcher.runEnded(run, status: status, error: error) }
             notifyWatchers(of: run)
+            for observer in runObservers { observer(run, status) }
         }
     }
 

@@ -1,4 +1,5 @@
 import ColonyAgent
+import ColonySchedule
 import ColonyStore
 import ColonyWire
 import ColonyWorkflow
@@ -10,12 +11,14 @@ import Logging
 public struct Orchestrator: Sendable {
     public let engine: Engine
     public let registry: WorkflowRegistry
-    public let store: any WorkflowStore
+    public let store: any Scheduler.Store
+    public let scheduler: Scheduler
 
-    public init(engine: Engine, registry: WorkflowRegistry, store: any WorkflowStore) {
+    public init(engine: Engine, registry: WorkflowRegistry, store: any Scheduler.Store, scheduler: Scheduler) {
         self.engine = engine
         self.registry = registry
         self.store = store
+        self.scheduler = scheduler
     }
 
     /// The agent that serves the orchestrator's capabilities.
@@ -72,6 +75,34 @@ public struct Orchestrator: Sendable {
                 ))
             }
         }
+        let scheduler = scheduler
+        agent.capability(ScheduleAPI.list) { (_: Empty, _) in
+            ScheduleAPI.ListReply(schedules: try await Self.mapped { () async throws(StoreError) in try await scheduler.summaries() })
+        }
+        agent.capability(ScheduleAPI.pause) { (target: ScheduleAPI.Target, _) in
+            try await Self.mapped { () async throws(SchedulerError) in try await scheduler.setPaused(target.name, paused: true, reason: target.reason) }
+            return Empty()
+        }
+        agent.capability(ScheduleAPI.resume) { (target: ScheduleAPI.Target, _) in
+            try await Self.mapped { () async throws(SchedulerError) in try await scheduler.setPaused(target.name, paused: false, reason: nil) }
+            return Empty()
+        }
+        agent.capability(ScheduleAPI.trigger) { (target: ScheduleAPI.Target, _) in
+            try await Self.mapped { () async throws(SchedulerError) in try await scheduler.trigger(target.name) }
+        }
+        agent.capability(ScheduleAPI.add) { (spec: ScheduleSpec, _) in
+            try await Self.mapped { () async throws(SchedulerError) in try await scheduler.add(spec) }
+            return Empty()
+        }
+        agent.capability(ScheduleAPI.remove) { (target: ScheduleAPI.Target, _) in
+            try await Self.mapped { () async throws(SchedulerError) in try await scheduler.remove(target.name) }
+            return Empty()
+        }
+        agent.capability(ScheduleAPI.ticks) { (request: ScheduleAPI.TicksRequest, _) in
+            ScheduleAPI.TicksReply(ticks: try await Self.mapped { () async throws(StoreError) in
+                try await store.ticks(schedule: request.schedule, outcome: nil, limit: request.limit ?? 50)
+            })
+        }
         agent.capability(OrchestratorAPI.cancel) { (request: OrchestratorAPI.RunReference, _) in
             _ = try await Self.mapped { () async throws(EngineError) in
                 try await engine.cancel(run: request.run, reason: request.reason ?? "cancelled by request")
@@ -94,6 +125,13 @@ public struct Orchestrator: Sendable {
             switch error {
             case .invalidInput: throw WireError(ErrorCode(OrchestratorAPI.Codes.invalidInput), error.description)
             case .notActive: throw WireError(ErrorCode(OrchestratorAPI.Codes.unknownRun), error.description)
+            case .store(let inner): throw wire(inner)
+            }
+        } catch let error as SchedulerError {
+            switch error {
+            case .unknownSchedule: throw WireError(ErrorCode(ScheduleAPI.Codes.unknownSchedule), error.description)
+            case .invalid: throw WireError(ErrorCode(ScheduleAPI.Codes.invalidSchedule), error.description)
+            case .engine(let inner): throw WireError(ErrorCode(OrchestratorAPI.Codes.store), inner.description)
             case .store(let inner): throw wire(inner)
             }
         } catch let error as StoreError {

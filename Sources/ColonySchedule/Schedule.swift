@@ -87,6 +87,16 @@ public struct Schedule: Sendable, Hashable {
         return tick
     }
 
+    /// `date` moved onto the tick it stands for when it is within a millisecond of one: a tick
+    /// read back from storage (kept to the millisecond) must not count as before itself and
+    /// fire twice.
+    public func aligned(_ date: Date) -> Date {
+        guard case .every(let interval, let offset) = trigger else { return date }
+        let period = interval.seconds, shift = offset.seconds
+        let tick = Date(timeIntervalSince1970: ((date.timeIntervalSince1970 - shift) / period).rounded() * period + shift)
+        return abs(tick.timeIntervalSince(date)) < 0.001 ? tick : date
+    }
+
     /// The ticks in (`after`, `through`], oldest first, at most `limit` of them (the newest kept).
     public func ticks(after: Date, through: Date, limit: Int = 10_000) -> [Date] {
         var ticks: [Date] = []

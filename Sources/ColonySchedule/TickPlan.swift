@@ -34,7 +34,7 @@ public struct TickPlan: Sendable, Hashable {
     ///   - buffered: how many ticks already wait.
     public static func decide(_ schedule: Schedule, lastTick: Date?, now: Date, running: Int, buffered: Int) -> TickPlan {
         let windowStart = now.addingTimeInterval(-schedule.catchUpWindow.seconds)
-        let from = lastTick ?? now
+        let from = lastTick.map(schedule.aligned) ?? now
         let due = schedule.ticks(after: from, through: now)
         var decisions: [Decision] = []
         var startable: [Date] = []

@@ -83,6 +83,36 @@ enum Migrations {
             }
             try db.create(index: "skipped_by_run", on: "skipped_handlers", columns: ["runID"])
         }
+        migrator.registerMigration("v3: schedules, ticks, leases") { db in
+            try db.create(table: "schedules") { table in
+                table.primaryKey("name", .text)
+                table.column("workflow", .text).notNull()
+                table.column("origin", .text).notNull()
+                table.column("source", .text)
+                table.column("paused", .boolean).notNull().defaults(to: false)
+                table.column("pausedReason", .text)
+                table.column("lastTick", .datetime)
+                table.column("consecutiveFailures", .integer).notNull().defaults(to: 0)
+                table.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "schedule_ticks") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("schedule", .text).notNull()
+                table.column("scheduledAt", .datetime).notNull()
+                table.column("outcome", .text).notNull()
+                table.column("reason", .text)
+                table.column("runID", .text)
+                table.column("decidedAt", .datetime).notNull()
+                table.column("startedAt", .datetime)
+                table.uniqueKey(["schedule", "scheduledAt"])
+            }
+            try db.create(table: "leases") { table in
+                table.primaryKey("name", .text)
+                table.column("holder", .text).notNull()
+                table.column("term", .integer).notNull()
+                table.column("expiresAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

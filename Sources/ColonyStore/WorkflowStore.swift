@@ -8,6 +8,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case duplicateScheduledRun(schedule: String, at: Date)
     case runNotFound(String)
     case definitionNotFound(Int64)
+    case scheduleNotFound(String)
     /// The transition does not start from the state the store holds (someone else moved it).
     case staleTransition(run: String, step: String?, expected: String?, actual: String?)
     case database(String)
@@ -17,6 +18,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .duplicateScheduledRun(let schedule, let at): return "schedule \(schedule) already started a run for \(at)"
         case .runNotFound(let id): return "no run \(id)"
         case .definitionNotFound(let id): return "no workflow definition version \(id)"
+        case .scheduleNotFound(let name): return "no schedule '\(name)'"
         case .staleTransition(let run, let step, let expected, let actual):
             return "run \(run)\(step.map { " step \($0)" } ?? ""): expected state \(expected ?? "none"), found \(actual ?? "none")"
         case .database(let message): return "database error: \(message)"

@@ -1,3 +1,4 @@
+import ColonySchedule
 import ColonyWire
 
 /// A workflow as declared in YAML: inputs, a DAG of capability requests, failure handlers.
@@ -18,8 +19,10 @@ public struct WorkflowDefinition: Sendable, Hashable {
     public var onError: String?
     /// The initial shared `context` of a run.
     public var context: [String: JSONValue]
-    /// The schedule, kept as written for the scheduler.
+    /// The schedule as written (kept in the stored definition).
     public var schedule: JSONValue?
+    /// The schedule as the scheduler uses it.
+    public var scheduled: Schedule? = nil
     /// Where it was declared.
     public var file: String
     public var line: Int

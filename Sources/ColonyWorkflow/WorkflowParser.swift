@@ -80,6 +80,9 @@ public struct WorkflowParser {
             else { fail(mapping, "context", "'context' must be a mapping") }
         }
         definition.schedule = mapping.node("schedule").map { JSONValue(yaml: $0.node) }
+        if let schedule = value({ () throws(ConfigError) in try mapping.mapping("schedule") }) {
+            definition.scheduled = collect { () throws(ConfigError) in try ScheduleParser.parse(schedule, workflow: name) }
+        }
         if let inputs = value({ () throws(ConfigError) in try mapping.mapping("inputs") }) {
             definition.inputs = inputs.keys.compactMap { input($0, in: inputs) }
         }

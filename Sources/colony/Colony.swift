@@ -16,6 +16,7 @@ struct Colony: AsyncParsableCommand {
             AgentCommand.self,
             WorkflowCommand.self,
             OrchestratorCommand.self,
+            ScheduleCommand.self,
             SystemCommand.self,
         ]
     )

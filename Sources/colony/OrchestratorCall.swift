@@ -18,7 +18,8 @@ func askOrchestrator<Input: Encodable & Sendable, Output: Decodable & Sendable>(
         Console.error("error: no orchestrator is running at \(client.endpoints.requests) (start `colony up` or `colony orchestrator`)")
         throw ExitCode(ExitStatus.noAgent)
     } catch .failed(let error) where [OrchestratorAPI.Codes.unknownWorkflow, OrchestratorAPI.Codes.invalidInput,
-                                      OrchestratorAPI.Codes.unknownRun, OrchestratorAPI.Codes.disabled].contains(error.code.rawValue) {
+                                      OrchestratorAPI.Codes.unknownRun, OrchestratorAPI.Codes.disabled,
+                                      ScheduleAPI.Codes.unknownSchedule, ScheduleAPI.Codes.invalidSchedule].contains(error.code.rawValue) {
         Console.error("error: \(error.message)")
         throw ExitCode(ExitStatus.usage)
     } catch {

@@ -35,8 +35,8 @@ struct OrchestratorCommand: AsyncParsableCommand {
         let stopper = SignalStopper { signalled.yield() }
         let host: OrchestratorHost
         do {
-            host = try await OrchestratorHost.start(settings, endpoints: endpoints, heartbeatInterval: configuration.broker.heartbeatInterval,
-                                                    logger: Logger(label: "orchestrator"))
+            host = try OrchestratorHost(settings, endpoints: endpoints, heartbeatInterval: configuration.broker.heartbeatInterval,
+                                        logger: Logger(label: "orchestrator"))
         } catch {
             Console.error("error: \(error)")
             throw ExitCode(ExitStatus.usage)
@@ -45,7 +45,6 @@ struct OrchestratorCommand: AsyncParsableCommand {
         Console.line("  broker      \(endpoints.requests)")
         Console.line("  database    \(host.database)")
         Console.line("  workflows   \(host.workflows.joined(separator: ", "))")
-        Console.line("  resumed     \(host.resumedRuns) unfinished run\(host.resumedRuns == 1 ? "" : "s")")
         for await _ in signals { break }
         await host.stop()
         withExtendedLifetime(stopper) {}

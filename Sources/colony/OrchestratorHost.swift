@@ -7,34 +7,34 @@ import ColonyWorkflow
 import Foundation
 import Logging
 
-/// A running orchestrator: the store, the engine and the agent serving `colony.workflow.*`.
-/// `colony orchestrator` runs one on its own; `colony up` runs one next to the broker.
-struct OrchestratorHost {
-    let engine: Engine
+/// A running orchestrator: the store, the engine, the scheduler and the agent serving
+/// `colony.workflow.*` / `colony.schedule.*`. `colony orchestrator` runs one on its own;
+/// `colony up` runs one next to the broker.
+///
+/// Several orchestrators may share one database: the one holding the store's `orchestrator`
+/// lease is active (it resumes runs, fires schedules and serves the bus); the others wait on
+/// standby and take over when the lease lapses (its term grows by one each time).
+final class OrchestratorHost: Sendable {
     let database: String
     let workflows: [String]
-    let resumedRuns: Int
-    private let service: Task<Void, any Error>
+    private let cycle: Task<Void, Never>
 
     /// Why an orchestrator could not start.
     enum StartError: Error, CustomStringConvertible {
         case workflows([String])
         case store(StoreError)
-        case engine(EngineError)
 
         var description: String {
             switch self {
             case .workflows(let problems): return "the workflow files have problems:\n" + problems.joined(separator: "\n")
             case .store(let error): return "\(error)"
-            case .engine(let error): return "\(error)"
             }
         }
     }
 
-    /// Opens the store, checks the workflow files, resumes unfinished runs and starts serving.
-    static func start(
-        _ settings: OrchestratorSettings, endpoints: BrokerEndpoints, heartbeatInterval: Duration, logger: Logger
-    ) async throws(StartError) -> OrchestratorHost {
+    /// Opens the store, checks the workflow files, then becomes active as soon as it holds the
+    /// lease (at once when nobody else does).
+    init(_ settings: OrchestratorSettings, endpoints: BrokerEndpoints, heartbeatInterval: Duration, logger: Logger) throws(StartError) {
         let catalog = WorkflowCatalog.load(settings.workflows)
         guard catalog.problems.isEmpty else { throw .workflows(catalog.problems.map(\.description)) }
         let store: SQLiteWorkflowStore
@@ -43,30 +43,104 @@ struct OrchestratorHost {
         } catch {
             throw .store(error)
         }
-        // Attempts wait for a broker that is not up yet rather than failing at once.
-        let client = ColonyClient(endpoints: endpoints, connectTimeout: .seconds(30))
-        var options = Engine.Options()
-        options.defaultAttemptTimeout = settings.defaultStepTimeout
-        let engine = Engine(store: store, dispatcher: BusDispatcher(client: client, logger: logger), options: options, logger: logger)
-        let registry = WorkflowRegistry(paths: settings.workflows, store: store)
-        let resumed: Int
-        do {
-            resumed = try await engine.resume()
-        } catch {
-            throw .engine(error)
+        database = store.path
+        workflows = catalog.workflows.map(\.name)
+        let holder = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UUID().uuidString.prefix(8))"
+        cycle = Task {
+            await Self.cycle(settings: settings, store: store, endpoints: endpoints, heartbeatInterval: heartbeatInterval,
+                             holder: holder, logger: logger)
         }
-        var agentOptions = AgentOptions(endpoints: endpoints, heartbeatInterval: heartbeatInterval, handlesSignals: false)
-        agentOptions.logger = logger
-        let agent = Orchestrator(engine: engine, registry: registry, store: store).agent()
-        let service = Task { [agentOptions] in try await agent.run(options: agentOptions) }
-        return OrchestratorHost(engine: engine, database: store.path, workflows: catalog.workflows.map(\.name),
-                                resumedRuns: resumed, service: service)
     }
 
-    /// Stops serving; attempts in flight stay recorded as dispatched for the next start.
+    /// Stops serving and firing; attempts in flight stay recorded as dispatched for the next start.
     func stop() async {
-        service.cancel()
-        _ = await service.result
-        await engine.shutDown()
+        cycle.cancel()
+        await cycle.value
+    }
+
+    /// Standby until the lease is ours, active while it stays ours, and round again if it is lost.
+    private static func cycle(
+        settings: OrchestratorSettings, store: SQLiteWorkflowStore, endpoints: BrokerEndpoints, heartbeatInterval: Duration,
+        holder: String, logger: Logger
+    ) async {
+        let renewEvery = settings.lease / 3
+        var announcedStandby = false
+        while !Task.isCancelled {
+            let term: Int64?
+            do {
+                term = try await store.acquireLease(Self.lease, holder: holder, duration: settings.lease, now: Date())
+            } catch {
+                logger.error("cannot read the orchestrator lease", metadata: ["error": "\(error)"])
+                term = nil
+            }
+            guard let term else {
+                if !announcedStandby {
+                    logger.notice("standby: another orchestrator holds the lease on this database", metadata: ["database": "\(store.path)"])
+                    announcedStandby = true
+                }
+                try? await Task.sleep(for: renewEvery)
+                continue
+            }
+            announcedStandby = false
+            let active = await Active.start(settings: settings, store: store, endpoints: endpoints, heartbeatInterval: heartbeatInterval,
+                                            term: term, logger: logger)
+            // Renew until cancelled or the lease is lost (another orchestrator took over while we were stalled).
+            while !Task.isCancelled {
+                try? await Task.sleep(for: renewEvery)
+                if Task.isCancelled { break }
+                let renewed = try? await store.acquireLease(Self.lease, holder: holder, duration: settings.lease, now: Date())
+                if renewed != term {
+                    logger.critical("lost the orchestrator lease; stepping down", metadata: ["term": "\(term)"])
+                    break
+                }
+            }
+            await active.stop()
+            if Task.isCancelled { try? await store.releaseLease(Self.lease, holder: holder) }
+        }
+    }
+
+    static let lease = "orchestrator"
+
+    /// What runs while this orchestrator is the active one.
+    struct Active {
+        let engine: Engine
+        let scheduler: Scheduler
+        let service: Task<Void, any Error>
+
+        static func start(
+            settings: OrchestratorSettings, store: SQLiteWorkflowStore, endpoints: BrokerEndpoints, heartbeatInterval: Duration,
+            term: Int64, logger: Logger
+        ) async -> Active {
+            // Attempts wait for a broker that is not up yet rather than failing at once.
+            let client = ColonyClient(endpoints: endpoints, connectTimeout: .seconds(30))
+            var options = Engine.Options()
+            options.defaultAttemptTimeout = settings.defaultStepTimeout
+            let engine = Engine(store: store, dispatcher: BusDispatcher(client: client, logger: logger), options: options, logger: logger)
+            let registry = WorkflowRegistry(paths: settings.workflows, store: store)
+            let scheduler = Scheduler(store: store, engine: engine, registry: registry, logger: logger)
+            await engine.observeRunEnds { _, _ in Task { await scheduler.poke() } }
+            let resumed: Int
+            do {
+                resumed = try await engine.resume()
+            } catch {
+                logger.error("cannot resume unfinished runs", metadata: ["error": "\(error)"])
+                resumed = 0
+            }
+            await scheduler.start()
+            var agentOptions = AgentOptions(endpoints: endpoints, heartbeatInterval: heartbeatInterval, handlesSignals: false)
+            agentOptions.logger = logger
+            let agent = Orchestrator(engine: engine, registry: registry, store: store, scheduler: scheduler).agent()
+            let service = Task { [agentOptions] in try await agent.run(options: agentOptions) }
+            logger.notice("active orchestrator", metadata: ["term": "\(term)", "resumed_runs": "\(resumed)", "database": "\(store.path)"])
+            return Active(engine: engine, scheduler: scheduler, service: service)
+        }
+
+        /// Stops taking ticks, stops serving, and leaves runs resumable.
+        func stop() async {
+            await scheduler.stop()
+            service.cancel()
+            _ = await service.result
+            await engine.shutDown()
+        }
     }
 }

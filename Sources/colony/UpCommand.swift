@@ -92,7 +92,7 @@ struct UpCommand: AsyncParsableCommand {
         }
         let orchestrator: OrchestratorHost
         do {
-            orchestrator = try await OrchestratorHost.start(
+            orchestrator = try OrchestratorHost(
                 configuration.orchestrator, endpoints: clientEndpoints, heartbeatInterval: brokerConfiguration.heartbeatInterval,
                 logger: Logger(label: "orchestrator")
             )
@@ -104,7 +104,7 @@ struct UpCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.usage)
         }
         Console.line("  database    \(orchestrator.database)")
-        Console.line("  workflows   \(orchestrator.workflows.joined(separator: ", ")) (\(orchestrator.resumedRuns) unfinished runs resumed)")
+        Console.line("  workflows   \(orchestrator.workflows.joined(separator: ", "))")
         printTable(await supervisor.status())
 
         for await _ in signals { break }

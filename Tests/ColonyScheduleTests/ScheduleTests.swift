@@ -65,6 +65,17 @@ import Testing
         #expect(bounded.ticks(after: base, through: base.addingTimeInterval(1000)).count == 1, "only ticks between start and end")
     }
 
+    @Test func aTickReadBackWithMillisecondPrecisionIsNotDueAgain() {
+        let schedule = every(1)
+        let tick = Date(timeIntervalSince1970: 1_763_765_775.1)
+        let tenths = Schedule(name: "s", workflow: "w", trigger: .every(.milliseconds(100), offset: .zero))
+        for offset in stride(from: 0.0, to: 1.0, by: 0.1) {
+            let stored = Date(timeIntervalSince1970: ((tick.timeIntervalSince1970 + offset) * 1000).rounded() / 1000)
+            #expect(tenths.nextTick(after: tenths.aligned(stored))! > stored.addingTimeInterval(0.05))
+        }
+        #expect(schedule.nextTick(after: tick)! > tick)
+    }
+
     @Test func afterDowntimeTicksInsideTheWindowStartAndOlderOnesAreMissed() {
         let schedule = every(10, overlap: .allowAll, window: .seconds(30))
         let plan = TickPlan.decide(schedule, lastTick: base, now: base.addingTimeInterval(60), running: 0, buffered: 0)

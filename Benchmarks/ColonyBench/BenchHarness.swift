@@ -1,0 +1,64 @@
+import ColonyAgent
+import ColonyBroker
+import ColonyWire
+import ColonyWorkflow
+import Foundation
+import Logging
+
+/// An in-process broker and no-op agent (`noop`, capacity 512) on a random port, and a client.
+struct BenchHarness {
+    let endpoints: BrokerEndpoints
+    let broker: BrokerHandle
+    let client: ColonyClient
+    let agent: Task<Void, any Error>
+
+    static func start() async throws -> BenchHarness {
+        let port = Int.random(in: 30_000...40_000)
+        let endpoints = BrokerEndpoints(requests: "tcp://127.0.0.1:\(port)")
+        var configuration = BrokerConfiguration()
+        configuration.endpoints = endpoints
+        let broker = try Broker.start(configuration, logger: Logger(label: "broker"))
+        var noop = Agent(name: "noop", concurrency: 512)
+        noop.rawCapability("noop") { body, _ in body }
+        var agentOptions = AgentOptions(endpoints: endpoints, handlesSignals: false)
+        agentOptions.handlersOnIOThread = true
+        let agent = Task { [agentOptions] in try await noop.run(options: agentOptions) }
+        let client = ColonyClient(endpoints: endpoints)
+        while (try? await client.management(ManagementService.service, argument: "noop").text) != "200" {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return BenchHarness(endpoints: endpoints, broker: broker, client: client, agent: agent)
+    }
+
+    func stop() {
+        agent.cancel()
+        broker.stop()
+    }
+}
+
+/// Parses one workflow definition.
+func definition(_ yaml: String) -> WorkflowDefinition {
+    var parser = WorkflowParser()
+    let parsed = parser.parse(yaml, file: "benchmark")
+    precondition(parser.errors.isEmpty, "\(parser.errors)")
+    return parsed[0]
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+/// The value below which `fraction` of `values` lie.
+func percentile(_ values: [Double], _ fraction: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+}
+
+/// A fresh temporary directory, removed by the caller.
+func temporaryDirectory(_ prefix: String) -> URL {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
+    try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory
+}

@@ -1,0 +1,99 @@
+import ColonyEngine
+import ColonyStore
+import ColonyWorkflow
+import Foundation
+import Logging
+
+/// Engine overhead per step, with durable state: each scenario is timed end to end on a fresh
+/// SQLite file and compared with the same number of bare bus round trips at the same
+/// concurrency, so the difference is what the engine adds.
+enum EngineOverhead {
+    struct Scenario {
+        var name: String
+        var workflow: WorkflowDefinition
+        var runs: Int
+        /// Requests in flight at once in the bare-bus comparison.
+        var busConcurrency: Int
+    }
+
+    static var scenarios: [Scenario] {
+        /// 1000 no-op steps in 20 layers of 50; each step depends on two of the layer before.
+        let wide = definition("name: wide\nsteps:\n" + (0..<20).flatMap { layer in (0..<50).map { index in
+            let deps = layer == 0 ? "" : ", depends_on: [l\(layer - 1)s\(index), l\(layer - 1)s\((index + 1) % 50)]"
+            return "  - {id: l\(layer)s\(index), capability: noop, params: {i: \(index)}\(deps)}"
+        } }.joined(separator: "\n"))
+        return [
+            Scenario(name: "1000-step DAG (20 layers x 50)", workflow: wide, runs: 1, busConcurrency: 50),
+            Scenario(name: "1000-step chain", workflow: chain(1000), runs: 1, busConcurrency: 1),
+            Scenario(name: "100 concurrent 10-step runs", workflow: chain(10), runs: 100, busConcurrency: 100),
+        ]
+    }
+
+    /// `steps` no-op steps one after another.
+    static func chain(_ steps: Int) -> WorkflowDefinition {
+        definition("name: chain\(steps)\nsteps:\n" + (0..<steps).map { index in
+            "  - {id: s\(index), capability: noop\(index == 0 ? "" : ", depends_on: [s\(index - 1)]")}"
+        }.joined(separator: "\n"))
+    }
+
+    static func run(_ harness: BenchHarness, repetitions: Int) async throws {
+        print("engine benchmark: \(repetitions) repetitions, medians; per step = wall time / steps")
+        print("scenario                          steps  engine ms/step  bus-only ms/step  overhead ms/step  steps/s")
+        for scenario in scenarios {
+            let steps = scenario.workflow.steps.count * scenario.runs
+            var engineTimes: [Double] = []
+            var busTimes: [Double] = []
+            for _ in 0..<repetitions {
+                engineTimes.append(seconds(try await timeRuns(harness, scenario.workflow, runs: scenario.runs)))
+                busTimes.append(seconds(try await timeBus(harness, requests: steps, concurrency: scenario.busConcurrency)))
+            }
+            let engine = median(engineTimes) * 1000 / Double(steps)
+            let bus = median(busTimes) * 1000 / Double(steps)
+            print(scenario.name.padding(toLength: 32, withPad: " ", startingAt: 0)
+                + String(format: "  %5d  %14.3f  %16.3f  %16.3f  %7.0f", steps, engine, bus, engine - bus, Double(steps) / median(engineTimes)))
+        }
+    }
+
+    /// Times `runs` concurrent runs of `workflow` on a fresh database.
+    static func timeRuns(_ harness: BenchHarness, _ workflow: WorkflowDefinition, runs: Int) async throws -> Duration {
+        let directory = temporaryDirectory("colony-engine-bench")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteWorkflowStore(path: directory.appendingPathComponent("bench.sqlite").path)
+        let logger = Logger(label: "bench")
+        let engine = Engine(store: store, dispatcher: BusDispatcher(client: harness.client, logger: logger), logger: logger)
+        let id = try await store.register(workflow)
+        let clock = ContinuousClock()
+        let started = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<runs {
+                group.addTask {
+                    let run = try await engine.start(definitionID: id, definition: workflow, input: .null)
+                    await engine.waitUntilFinished(run.id)
+                    let snapshot = try await store.snapshot(run: run.id)
+                    precondition(snapshot.run.status == .completed, "run \(run.id) ended \(snapshot.run.status)")
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = clock.now - started
+        await engine.shutDown()
+        return elapsed
+    }
+
+    /// Times `count` bare no-op requests, `concurrency` at a time (the bus alone).
+    static func timeBus(_ harness: BenchHarness, requests count: Int, concurrency: Int) async throws -> Duration {
+        let clock = ContinuousClock()
+        let started = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    for _ in stride(from: worker, to: count, by: concurrency) {
+                        _ = try await harness.client.request("noop", body: [Array("{}".utf8)], timeout: .seconds(30))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        return clock.now - started
+    }
+}

@@ -1,0 +1,68 @@
+import ColonySchedule
+import ColonyStore
+import Foundation
+
+/// The scheduler's bus interface (`colony schedule …`, `colony queue`).
+public enum ScheduleAPI {
+    public static let list = "colony.schedule.list"
+    public static let pause = "colony.schedule.pause"
+    public static let resume = "colony.schedule.resume"
+    public static let trigger = "colony.schedule.trigger"
+    public static let add = "colony.schedule.add"
+    public static let remove = "colony.schedule.remove"
+    public static let ticks = "colony.schedule.ticks"
+
+    /// One schedule as `colony schedule list` shows it.
+    public struct Summary: Codable, Sendable, Hashable {
+        public var name: String
+        public var workflow: String
+        public var trigger: String
+        /// "file" or "added".
+        public var origin: String
+        public var overlap: String
+        public var paused: Bool
+        public var pausedReason: String?
+        public var nextFire: Date?
+        public var lastTick: Date?
+        public var lastRun: String?
+        public var lastRunStatus: String?
+        /// Ticks recorded as missed or skipped.
+        public var missed: Int
+        public var skipped: Int
+        public var consecutiveFailures: Int
+    }
+
+    public struct ListReply: Codable, Sendable {
+        public var schedules: [Summary]
+    }
+
+    /// Names a schedule (pause, resume, trigger, remove).
+    public struct Target: Codable, Sendable {
+        public var name: String
+        public var reason: String?
+
+        public init(name: String, reason: String? = nil) {
+            self.name = name
+            self.reason = reason
+        }
+    }
+
+    public struct TicksRequest: Codable, Sendable {
+        public var schedule: String?
+        public var limit: Int?
+
+        public init(schedule: String?, limit: Int?) {
+            self.schedule = schedule
+            self.limit = limit
+        }
+    }
+
+    public struct TicksReply: Codable, Sendable {
+        public var ticks: [TickRecord]
+    }
+
+    public enum Codes {
+        public static let unknownSchedule = "unknown_schedule"
+        public static let invalidSchedule = "invalid_schedule"
+    }
+}

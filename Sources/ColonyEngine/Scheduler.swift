@@ -1,0 +1,372 @@
+import ColonySchedule
+import ColonyStore
+import ColonyWire
+import ColonyWorkflow
+import Foundation
+import Logging
+
+/// Fires scheduled workflows. Each pass decides every due tick of every schedule (`TickPlan`),
+/// records each decision with its reason, and starts runs whose identity is (schedule, tick):
+/// the store refuses a second run with the same identity, so a tick starts at most one run,
+/// across restarts and with two schedulers on one store. It sleeps until the next tick, and
+/// wakes early when a run of a schedule ends (buffered ticks) or a schedule changes.
+public actor Scheduler {
+    public typealias Store = WorkflowStore & ScheduleStore
+
+    let store: any Store
+    let engine: Engine
+    let registry: WorkflowRegistry
+    let clock: any SchedulerClock
+    let logger: Logger
+
+    private var loop: Task<Void, Never>?
+    private var sleeper: Task<Void, Never>?
+    private var poked = false
+    private var cache: [ScheduledWorkflow] = []
+    private var cacheLoadedAt = Date.distantPast
+    /// Schedule states as of the last reload, kept current by this scheduler (the only active one).
+    private var states: [String: ScheduleRecord] = [:]
+    /// Ticks waiting (overlap buffer_*) per schedule.
+    private var buffered: [String: Int] = [:]
+    /// How often the workflow files and added schedules are read again.
+    let reloadInterval: TimeInterval = 2
+
+    /// A schedule with the workflow version its runs start with.
+    struct ScheduledWorkflow {
+        var schedule: Schedule
+        var origin: String
+        var source: String?
+        var definitionID: Int64
+        var definition: WorkflowDefinition
+    }
+
+    public init(store: any Store, engine: Engine, registry: WorkflowRegistry, clock: any SchedulerClock = SystemSchedulerClock(), logger: Logger) {
+        self.store = store
+        self.engine = engine
+        self.registry = registry
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Starts firing; runs until `stop()`.
+    public func start() {
+        guard loop == nil else { return }
+        loop = Task { await self.runLoop() }
+    }
+
+    /// Stops taking ticks (a tick being started finishes starting).
+    public func stop() {
+        loop?.cancel()
+        sleeper?.cancel()
+        loop = nil
+    }
+
+    /// Makes the scheduler look again now (a run ended, a schedule changed).
+    public func poke() {
+        poked = true
+        sleeper?.cancel()
+    }
+
+    private func runLoop() async {
+        while !Task.isCancelled {
+            let now = clock.now
+            let next = await pass(now: now)
+            // Re-reading files and states is kept off the moment of a tick.
+            let afterPass = clock.now
+            let nextIsNear = next != nil && next!.timeIntervalSince(afterPass) <= 0.05
+            if afterPass.timeIntervalSince(cacheLoadedAt) >= reloadInterval && !nextIsNear {
+                _ = await scheduledWorkflows(now: afterPass, reload: true)
+            }
+            if poked {
+                poked = false
+                continue
+            }
+            let wake = min(next ?? .distantFuture, clock.now.addingTimeInterval(1))
+            let clock = self.clock
+            let sleeper = Task { _ = try? await clock.sleep(until: wake) }
+            self.sleeper = sleeper
+            await sleeper.value
+            self.sleeper = nil
+        }
+    }
+
+    // MARK: One pass
+
+    /// Decides and acts on every due tick; returns when the next tick is due.
+    @discardableResult
+    func pass(now: Date) async -> Date? {
+        var nextWake: Date?
+        for entry in await scheduledWorkflows(now: now) {
+            do {
+                let next = try await pass(entry, now: now)
+                if let next { nextWake = min(nextWake ?? next, next) }
+            } catch {
+                logger.error("schedule pass failed", metadata: ["schedule": "\(entry.schedule.name)", "error": "\(error)"])
+            }
+        }
+        return nextWake
+    }
+
+    private func pass(_ entry: ScheduledWorkflow, now: Date) async throws(StoreError) -> Date? {
+        let schedule = entry.schedule
+        guard let state = states[schedule.name], !state.paused else { return nil }
+        let lastTick = state.lastTick.map(schedule.aligned) ?? now
+        // Nothing due and nothing waiting: no store work at all (most passes).
+        let due = schedule.nextTick(after: lastTick)
+        if due.map({ $0 > now }) ?? true, buffered[schedule.name, default: 0] == 0 { return due }
+
+        // Reads only what the overlap policy needs: allow_all does not care what is running.
+        var active = schedule.overlap == .allowAll ? [] : try await store.runs(schedule: schedule.name, statuses: [.pending, .running])
+        var buffered = self.buffered[schedule.name, default: 0] == 0 ? []
+            : try await store.ticks(schedule: schedule.name, outcome: "buffered", limit: 10_000).sorted { $0.scheduledAt < $1.scheduledAt }
+        if active.isEmpty, let waiting = buffered.first {
+            buffered.removeFirst()
+            self.buffered[schedule.name] = buffered.count
+            if let run = await startRun(entry, tick: waiting.scheduledAt, now: now, reason: "buffered tick, after the previous run ended") {
+                active.append(run)
+            }
+        }
+        let plan = TickPlan.decide(schedule, lastTick: lastTick, now: now, running: active.count, buffered: buffered.count)
+        for decision in plan.decisions {
+            switch decision.action {
+            case .start:
+                if let run = await startRun(entry, tick: decision.tick, now: now, reason: nil) { active.append(run) }
+            case .startCancellingOthers:
+                for run in active {
+                    _ = try? await engine.cancel(run: run.id, reason: "replaced by the tick of \(decision.tick) (overlap: cancel_other)")
+                }
+                active = []
+                if let run = await startRun(entry, tick: decision.tick, now: now, reason: "cancelled the previous run (overlap: cancel_other)") {
+                    active.append(run)
+                }
+            case .buffer:
+                self.buffered[schedule.name, default: 0] += 1
+                try await record(schedule, decision.tick, "buffered", reason: "waiting for the running run (overlap: \(schedule.overlap.rawValue))", now: now)
+            case .skip(let reason):
+                try await record(schedule, decision.tick, "skipped", reason: reason, now: now)
+            case .miss(let reason):
+                try await record(schedule, decision.tick, "missed", reason: reason, now: now)
+            }
+        }
+        if let newest = plan.decisions.last?.tick {
+            states[schedule.name]?.lastTick = newest
+            try await store.updateSchedule(schedule.name, lastTick: newest, consecutiveFailures: nil)
+        }
+        return schedule.nextTick(after: max(now, plan.decisions.last?.tick ?? lastTick))
+    }
+
+    /// Starts the run of `tick`; a second start of the same tick is refused by the store and
+    /// recorded as a duplicate.
+    @discardableResult
+    private func startRun(_ entry: ScheduledWorkflow, tick: Date, now: Date, reason: String?) async -> RunRecord? {
+        let schedule = entry.schedule
+        if schedule.jitter > .zero {
+            let delay = Double.random(in: 0...schedule.jitter.secondsValue)
+            try? await clock.sleep(until: clock.now.addingTimeInterval(delay))
+        }
+        let run: RunRecord
+        do {
+            run = try await engine.start(definitionID: entry.definitionID, definition: entry.definition, input: schedule.input,
+                                         schedule: (schedule.name, tick))
+        } catch .store(.duplicateScheduledRun) {
+            try? await record(schedule, tick, "duplicate", reason: "a run for this tick exists already (started by another scheduler or before a restart)", now: now)
+            return nil
+        } catch {
+            try? await record(schedule, tick, "skipped", reason: "could not start: \(error)", now: now)
+            return nil
+        }
+        try? await store.recordTick(TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: "started", reason: reason,
+                                               runID: run.id, decidedAt: now, startedAt: run.createdAt))
+        logger.info("tick started a run", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "correlation": "\(run.id)"])
+        return run
+    }
+
+    private func record(_ schedule: Schedule, _ tick: Date, _ outcome: String, reason: String, now: Date) async throws(StoreError) {
+        try await store.recordTick(TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: outcome, reason: reason, decidedAt: now))
+        logger.notice("tick \(outcome)", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "reason": "\(reason)"])
+    }
+
+    /// Makes sure every schedule has a stored state (a new one starts from its next tick), reads
+    /// the states and waiting ticks back, and pauses schedules that failed too often.
+    private func refreshStates(_ entries: [ScheduledWorkflow], now: Date) async {
+        for entry in entries {
+            let schedule = entry.schedule
+            var fresh = ScheduleRecord(name: schedule.name, workflow: schedule.workflow, origin: entry.origin, source: entry.source)
+            fresh.lastTick = now
+            do {
+                if let limit = schedule.pauseAfterFailures, states[schedule.name]?.paused == false {
+                    try await pauseAfterFailures(schedule, limit: limit)
+                }
+                states[schedule.name] = try await store.ensureSchedule(fresh)
+                buffered[schedule.name] = try await store.ticks(schedule: schedule.name, outcome: "buffered", limit: 10_000).count
+            } catch {
+                logger.error("cannot read the schedule's state", metadata: ["schedule": "\(schedule.name)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func pauseAfterFailures(_ schedule: Schedule, limit: Int) async throws(StoreError) {
+        let finished = try await store.runs(schedule: schedule.name, statuses: [.completed, .failed, .cancelled])
+        let streak = finished.reversed().prefix { $0.status == .failed }.count
+        try await store.updateSchedule(schedule.name, lastTick: nil, consecutiveFailures: streak)
+        if streak >= limit {
+            try await store.setPaused(schedule.name, paused: true, reason: "paused after \(streak) consecutive failed runs")
+            logger.warning("schedule paused after consecutive failures", metadata: ["schedule": "\(schedule.name)", "failures": "\(streak)"])
+        }
+    }
+
+    // MARK: Triggering
+
+    /// Starts a run of schedule `name` now, outside its ticks (identity: the schedule and now).
+    public func trigger(_ name: String) async throws(SchedulerError) -> RunRecord {
+        let now = clock.now
+        guard let entry = await scheduledWorkflows(now: now, reload: true).first(where: { $0.schedule.name == name }) else {
+            throw .unknownSchedule(name)
+        }
+        do {
+            let run = try await engine.start(definitionID: entry.definitionID, definition: entry.definition, input: entry.schedule.input,
+                                             schedule: (name, now))
+            try? await store.recordTick(TickRecord(schedule: name, scheduledAt: now, outcome: "started", reason: "triggered by hand",
+                                                   runID: run.id, decidedAt: now, startedAt: run.createdAt))
+            return run
+        } catch {
+            throw .engine(error)
+        }
+    }
+
+    /// Every schedule: declared in workflow files, or added at run time (kept in the store).
+    func scheduledWorkflows(now: Date, reload: Bool = false) async -> [ScheduledWorkflow] {
+        guard reload || cacheLoadedAt == .distantPast else { return cache }
+        var entries: [ScheduledWorkflow] = []
+        for definition in await registry.catalog().workflows {
+            guard let schedule = definition.scheduled, let (id, current) = try? await registry.current(definition.name) else { continue }
+            entries.append(ScheduledWorkflow(schedule: schedule, origin: "file", source: nil, definitionID: id, definition: current))
+        }
+        let added = (try? await store.schedules().filter { $0.origin == "added" }) ?? []
+        for record in added where !entries.contains(where: { $0.schedule.name == record.name }) {
+            guard let source = record.source,
+                  let spec = try? JSONDecoder().decode(ScheduleSpec.self, from: Data(source.utf8)),
+                  let schedule = try? spec.schedule(),
+                  let (id, definition) = try? await registry.current(spec.workflow)
+            else {
+                logger.error("added schedule cannot run (its workflow is gone or its definition is invalid)", metadata: ["schedule": "\(record.name)"])
+                continue
+            }
+            entries.append(ScheduledWorkflow(schedule: schedule, origin: "added", source: source, definitionID: id, definition: definition))
+        }
+        await refreshStates(entries, now: now)
+        cache = entries
+        cacheLoadedAt = now
+        return entries
+    }
+}
+
+/// Why the scheduler refused a request.
+public enum SchedulerError: Error, Sendable, CustomStringConvertible {
+    case unknownSchedule(String)
+    case invalid(String)
+    case engine(EngineError)
+    case store(StoreError)
+
+    public var description: String {
+        switch self {
+        case .unknownSchedule(let name): return "no schedule '\(name)'"
+        case .invalid(let message): return message
+        case .engine(let error): return "\(error)"
+        case .store(let error): return "\(error)"
+        }
+    }
+}
+
+extension Duration {
+    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+// MARK: Managing schedules
+
+extension Scheduler {
+    /// Every schedule with its state, next fire time, last run and tick counts.
+    public func summaries() async throws(StoreError) -> [ScheduleAPI.Summary] {
+        let now = clock.now
+        let entries = await scheduledWorkflows(now: now, reload: true)
+        let states = Dictionary(uniqueKeysWithValues: try await store.schedules().map { ($0.name, $0) })
+        var summaries: [ScheduleAPI.Summary] = []
+        for entry in entries {
+            let schedule = entry.schedule
+            let state = states[schedule.name]
+            let ticks = try await store.ticks(schedule: schedule.name, outcome: nil, limit: 10_000)
+            let lastStarted = ticks.first { $0.runID != nil }
+            var lastStatus: String?
+            if let run = lastStarted?.runID { lastStatus = (try? await store.snapshot(run: run))?.run.status.rawValue }
+            let paused = state?.paused ?? false
+            summaries.append(ScheduleAPI.Summary(
+                name: schedule.name, workflow: schedule.workflow, trigger: schedule.triggerDescription, origin: entry.origin,
+                overlap: schedule.overlap.rawValue, paused: paused, pausedReason: state?.pausedReason,
+                nextFire: paused ? nil : schedule.nextTick(after: max(now, state?.lastTick ?? now)),
+                lastTick: state?.lastTick, lastRun: lastStarted?.runID, lastRunStatus: lastStatus,
+                missed: ticks.filter { $0.outcome == "missed" }.count, skipped: ticks.filter { $0.outcome == "skipped" }.count,
+                consecutiveFailures: state?.consecutiveFailures ?? 0
+            ))
+        }
+        return summaries
+    }
+
+    /// Pauses or resumes a schedule. Ticks while paused are not started (nor reported missed):
+    /// a resumed schedule goes on from its next tick.
+    public func setPaused(_ name: String, paused: Bool, reason: String?) async throws(SchedulerError) {
+        let now = clock.now
+        guard await scheduledWorkflows(now: now, reload: true).contains(where: { $0.schedule.name == name }) else {
+            throw .unknownSchedule(name)
+        }
+        do {
+            try await store.setPaused(name, paused: paused, reason: reason ?? (paused ? "paused by hand" : nil))
+            if !paused { try await store.updateSchedule(name, lastTick: now, consecutiveFailures: 0) }
+        } catch {
+            throw .store(error)
+        }
+        cacheLoadedAt = .distantPast
+        poke()
+    }
+
+    /// Adds a schedule at run time (kept in the store, so it survives restarts).
+    public func add(_ spec: ScheduleSpec) async throws(SchedulerError) {
+        do {
+            _ = try spec.schedule()
+        } catch {
+            throw .invalid(error.description)
+        }
+        do {
+            _ = try await registry.current(spec.workflow)
+        } catch {
+            throw .invalid("\(error)")
+        }
+        if await scheduledWorkflows(now: clock.now, reload: true).contains(where: { $0.schedule.name == spec.name && $0.origin == "file" }) {
+            throw .invalid("schedule '\(spec.name)' is declared in a workflow file; change it there")
+        }
+        let source = String(decoding: (try? JSONEncoder().encode(spec)) ?? Data(), as: UTF8.self)
+        var record = ScheduleRecord(name: spec.name, workflow: spec.workflow, origin: "added", source: source)
+        record.lastTick = clock.now
+        do {
+            _ = try await store.ensureSchedule(record)
+        } catch {
+            throw .store(error)
+        }
+        cacheLoadedAt = .distantPast
+        poke()
+    }
+
+    /// Removes a schedule added at run time.
+    public func remove(_ name: String) async throws(SchedulerError) {
+        let entries = await scheduledWorkflows(now: clock.now, reload: true)
+        guard let entry = entries.first(where: { $0.schedule.name == name }) else { throw .unknownSchedule(name) }
+        guard entry.origin == "added" else {
+            throw .invalid("schedule '\(name)' is declared in \(entry.definition.file):\(entry.definition.line); remove it there")
+        }
+        do {
+            try await store.removeSchedule(name)
+        } catch {
+            throw .store(error)
+        }
+        cacheLoadedAt = .distantPast
+    }
+}

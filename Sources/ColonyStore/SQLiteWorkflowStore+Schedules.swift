@@ -1,0 +1,97 @@
+import ColonyWorkflow
+import Foundation
+import GRDB
+
+extension SQLiteWorkflowStore: ScheduleStore {
+    public func ensureSchedule(_ record: ScheduleRecord) async throws(StoreError) -> ScheduleRecord {
+        try await write { db in
+            if var existing = try ScheduleRecord.fetchOne(db, key: record.name) {
+                if existing.workflow != record.workflow || existing.source != record.source || existing.origin != record.origin {
+                    existing.workflow = record.workflow
+                    existing.source = record.source
+                    existing.origin = record.origin
+                    try existing.update(db)
+                }
+                return existing
+            }
+            try record.insert(db)
+            return record
+        }
+    }
+
+    public func schedules() async throws(StoreError) -> [ScheduleRecord] {
+        try await read { db in try ScheduleRecord.order(Column("name")).fetchAll(db) }
+    }
+
+    public func removeSchedule(_ name: String) async throws(StoreError) {
+        try await write { db in _ = try ScheduleRecord.deleteOne(db, key: name) }
+    }
+
+    public func setPaused(_ name: String, paused: Bool, reason: String?) async throws(StoreError) {
+        try await write { db in
+            guard var record = try ScheduleRecord.fetchOne(db, key: name) else { throw StoreError.scheduleNotFound(name) }
+            record.paused = paused
+            record.pausedReason = paused ? reason : nil
+            if !paused { record.consecutiveFailures = 0 }
+            try record.update(db)
+        }
+    }
+
+    public func updateSchedule(_ name: String, lastTick: Date?, consecutiveFailures: Int?) async throws(StoreError) {
+        try await write { db in
+            guard var record = try ScheduleRecord.fetchOne(db, key: name) else { throw StoreError.scheduleNotFound(name) }
+            if let lastTick, record.lastTick.map({ lastTick > $0 }) ?? true { record.lastTick = lastTick }
+            if let consecutiveFailures { record.consecutiveFailures = consecutiveFailures }
+            try record.update(db)
+        }
+    }
+
+    public func recordTick(_ tick: TickRecord) async throws(StoreError) {
+        try await write { db in
+            try db.execute(sql: """
+                INSERT INTO schedule_ticks (schedule, scheduledAt, outcome, reason, runID, decidedAt, startedAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (schedule, scheduledAt) DO UPDATE SET outcome = excluded.outcome, reason = excluded.reason,
+                    runID = COALESCE(excluded.runID, runID), decidedAt = excluded.decidedAt, startedAt = COALESCE(excluded.startedAt, startedAt)
+                """, arguments: [tick.schedule, tick.scheduledAt, tick.outcome, tick.reason, tick.runID, tick.decidedAt, tick.startedAt])
+        }
+    }
+
+    public func ticks(schedule: String?, outcome: String?, limit: Int) async throws(StoreError) -> [TickRecord] {
+        try await read { db in
+            var request = TickRecord.all()
+            if let schedule { request = request.filter(Column("schedule") == schedule) }
+            if let outcome { request = request.filter(Column("outcome") == outcome) }
+            return try request.order(Column("scheduledAt").desc).limit(limit).fetchAll(db)
+        }
+    }
+
+    public func runs(schedule: String, statuses: [RunStatus]) async throws(StoreError) -> [RunRecord] {
+        try await read { db in
+            try RunRecord.filter(Column("scheduleID") == schedule && statuses.map(\.rawValue).contains(Column("status")))
+                .order(Column("scheduledAt")).fetchAll(db)
+        }
+    }
+
+    public func acquireLease(_ name: String, holder: String, duration: Duration, now: Date) async throws(StoreError) -> Int64? {
+        let expiresAt = now.addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        return try await writeImmediately { db in
+            if var lease = try LeaseRecord.fetchOne(db, key: name) {
+                if lease.holder != holder && lease.expiresAt > now { return nil }
+                if lease.holder != holder { lease.term += 1 }
+                lease.holder = holder
+                lease.expiresAt = expiresAt
+                try lease.update(db)
+                return lease.term
+            }
+            try LeaseRecord(name: name, holder: holder, term: 1, expiresAt: expiresAt).insert(db)
+            return 1
+        }
+    }
+
+    public func releaseLease(_ name: String, holder: String) async throws(StoreError) {
+        _ = try await writeImmediately { db in
+            try db.execute(sql: "DELETE FROM leases WHERE name = ? AND holder = ?", arguments: [name, holder])
+        }
+    }
+}

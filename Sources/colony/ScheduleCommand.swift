@@ -1,0 +1,153 @@
+import ArgumentParser
+import ColonyAgent
+import ColonyEngine
+import ColonySchedule
+import ColonyStore
+import ColonyWire
+import ColonyYAML
+import Foundation
+
+/// `colony schedule …`: the scheduler of the running orchestrator.
+struct ScheduleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule",
+        abstract: "List, pause, resume, trigger, add and remove workflow schedules.",
+        subcommands: [List.self, Pause.self, Resume.self, Trigger.self, Add.self, Remove.self, Ticks.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Schedules: next fire time, last run and its result, paused, misses.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            let reply = try await askOrchestrator(ScheduleAPI.list, Empty(), as: ScheduleAPI.ListReply.self, global: global, connection: connection)
+            if json {
+                Console.line(prettyJSON(reply.schedules))
+                return
+            }
+            var table = Table("SCHEDULE", "WORKFLOW", "TRIGGER", "NEXT", "LAST RUN", "RESULT", "MISSED", "SKIPPED", "STATE")
+            for schedule in reply.schedules {
+                let state = schedule.paused ? "paused\(schedule.pausedReason.map { " (\($0))" } ?? "")" : "active"
+                table.add(schedule.name, schedule.workflow, schedule.trigger, schedule.nextFire.map(clockTime) ?? "-",
+                          schedule.lastRun ?? "-", schedule.lastRunStatus ?? "-", "\(schedule.missed)", "\(schedule.skipped)", state)
+            }
+            Console.line(table.rendered)
+        }
+    }
+
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop firing a schedule until it is resumed.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The schedule's name.") var name: String
+        @Option(help: "Why (shown by `colony schedule list`).") var reason: String?
+
+        func run() async throws {
+            _ = try await askOrchestrator(ScheduleAPI.pause, ScheduleAPI.Target(name: name, reason: reason), as: Empty.self, global: global, connection: connection)
+            Console.line("\(name) paused")
+        }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Fire a paused schedule again, from its next tick.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The schedule's name.") var name: String
+
+        func run() async throws {
+            _ = try await askOrchestrator(ScheduleAPI.resume, ScheduleAPI.Target(name: name), as: Empty.self, global: global, connection: connection)
+            Console.line("\(name) resumed")
+        }
+    }
+
+    struct Trigger: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start a run of a schedule now.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The schedule's name.") var name: String
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            let run = try await askOrchestrator(ScheduleAPI.trigger, ScheduleAPI.Target(name: name), as: RunRecord.self, global: global, connection: connection)
+            Console.line(json ? prettyJSON(run) : "\(run.id)  \(run.workflow) started by \(name)")
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a schedule at run time (kept in the database).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The schedule's name.") var name: String
+        @Option(help: "The workflow it runs.") var workflow: String
+        @Option(help: "An interval such as 30s or 5m.") var every: String?
+        @Option(help: "A cron expression (5 fields), e.g. \"*/5 * * * *\".") var cron: String?
+        @Option(help: "Time zone of the cron expression (default UTC).") var timezone: String?
+        @Option(help: "The run input as a JSON object.") var input: String?
+        @Option(help: "Overlap policy: skip, buffer_one, buffer_all, cancel_other, allow_all.") var overlap: String?
+        @Option(help: "Catch-up window after downtime, e.g. 10m.") var catchUp: String?
+        @Option(help: "Random delay of up to this much per tick, e.g. 2s.") var jitter: String?
+        @Option(help: "Pause after this many consecutive failed runs.") var pauseAfterFailures: Int?
+
+        func run() async throws {
+            func seconds(_ text: String?, _ option: String) throws -> Double? {
+                guard let text else { return nil }
+                guard let duration = parseDuration(text) else { throw ValidationError("--\(option) '\(text)' is not a duration such as 30s or 5m") }
+                return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            }
+            var spec = ScheduleSpec(name: name, workflow: workflow, everySeconds: try seconds(every, "every"), cron: cron, timezone: timezone)
+            if let input {
+                spec.input = try JSONDecoder().decode(JSONValue.self, from: Data(try validatedJSON(input, what: "--input")))
+            }
+            spec.overlap = overlap
+            spec.catchUpWindowSeconds = try seconds(catchUp, "catch-up")
+            spec.jitterSeconds = try seconds(jitter, "jitter")
+            spec.pauseAfterFailures = pauseAfterFailures
+            do {
+                _ = try spec.schedule()
+            } catch {
+                Console.error("error: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            _ = try await askOrchestrator(ScheduleAPI.add, spec, as: Empty.self, global: global, connection: connection)
+            Console.line("\(name) added")
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a schedule added with `colony schedule add`.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The schedule's name.") var name: String
+
+        func run() async throws {
+            _ = try await askOrchestrator(ScheduleAPI.remove, ScheduleAPI.Target(name: name), as: Empty.self, global: global, connection: connection)
+            Console.line("\(name) removed")
+        }
+    }
+
+    struct Ticks: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Recent ticks and what became of each: started, buffered, skipped, missed (with why).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Only this schedule.") var name: String?
+        @Option(help: "At most this many.") var limit: Int = 20
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            let reply = try await askOrchestrator(ScheduleAPI.ticks, ScheduleAPI.TicksRequest(schedule: name, limit: limit),
+                                                  as: ScheduleAPI.TicksReply.self, global: global, connection: connection)
+            if json {
+                Console.line(prettyJSON(reply.ticks))
+                return
+            }
+            var table = Table("SCHEDULE", "TICK", "OUTCOME", "LATE", "RUN", "REASON")
+            for tick in reply.ticks {
+                let late = tick.startedAt.map { String(format: "%.1fms", $0.timeIntervalSince(tick.scheduledAt) * 1000) } ?? "-"
+                table.add(tick.schedule, clockTime(tick.scheduledAt), tick.outcome, late, tick.runID ?? "-", tick.reason ?? "")
+            }
+            Console.line(table.rendered)
+        }
+    }
+}
