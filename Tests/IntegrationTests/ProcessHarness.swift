@@ -141,7 +141,8 @@ func waitForAgents(_ client: ColonyClient, capability: String, count: Int = 1) a
     } ?? false
 }
 
-/// A `colony broker` process on free ports with fast heartbeats, agent processes started on
+/// A `colony broker` process on free ports with fast heartbeats (and a liveness of 10, so a
+/// machine loaded by parallel tests does not drop live agents), agent processes started on
 /// demand, and a client of it. Every process is killed by `stop()`, also when a test fails.
 final class TestBus {
     let harness: ProcessHarness
@@ -161,7 +162,7 @@ final class TestBus {
     @discardableResult
     func startBroker() throws -> Process {
         try harness.colony(
-            ["broker"] + endpoints.flags + ["--heartbeat-ms", "100", "--request-expiry-ms", "\(expiryMs)", "--log-level", "debug"],
+            ["broker"] + endpoints.flags + ["--heartbeat-ms", "100", "--liveness", "10", "--request-expiry-ms", "\(expiryMs)", "--log-level", "debug"],
             name: "broker"
         )
     }

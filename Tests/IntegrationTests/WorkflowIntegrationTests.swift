@@ -17,11 +17,14 @@ import Testing
         let journal: URL
         var orchestrator: Process?
 
-        init(workflows: String) throws {
+        let database: URL
+
+        init(workflows: String, orchestratorSettings: String = "") throws {
             bus = try TestBus(expiryMs: 5000)
             let directory = bus.harness.directory
             configFile = directory.appendingPathComponent("colony.yaml")
             journal = directory.appendingPathComponent("journal.jsonl")
+            database = directory.appendingPathComponent("colony.sqlite")
             let workflowsFile = directory.appendingPathComponent("workflows.yaml")
             try workflows.write(to: workflowsFile, atomically: true, encoding: .utf8)
             try """
@@ -33,6 +36,7 @@ import Testing
             orchestrator:
               database: \(directory.appendingPathComponent("colony.sqlite").path)
               workflows: [\(workflowsFile.path)]
+            \(orchestratorSettings.split(separator: "\n").map { "  \($0)" }.joined(separator: "\n"))
             """.write(to: configFile, atomically: true, encoding: .utf8)
         }
 
@@ -42,11 +46,13 @@ import Testing
                                    environment: ["COLONY_EXECUTION_JOURNAL": journal.path])
         }
 
+        /// Starts `colony orchestrator`; waits until an orchestrator serves the bus unless told not to
+        /// (a standby one does not serve until it takes over).
         @discardableResult
-        func startOrchestrator() async throws -> Process {
+        func startOrchestrator(waitUntilServing: Bool = true) async throws -> Process {
             let process = try bus.harness.colony(["orchestrator", "--config", configFile.path, "--log-level", "debug"], name: "orchestrator")
             orchestrator = process
-            #expect(try await waitForAgents(bus.client, capability: OrchestratorAPI.run))
+            if waitUntilServing { #expect(try await waitForAgents(bus.client, capability: OrchestratorAPI.run)) }
             return process
         }
 
