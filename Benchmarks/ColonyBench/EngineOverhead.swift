@@ -60,7 +60,9 @@ enum EngineOverhead {
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try SQLiteWorkflowStore(path: directory.appendingPathComponent("bench.sqlite").path)
         let logger = Logger(label: "bench")
-        let engine = Engine(store: store, dispatcher: BusDispatcher(client: harness.client, logger: logger), logger: logger)
+        var options = Engine.Options()
+        options.maxConcurrentRuns = 10_000
+        let engine = Engine(store: store, dispatcher: BusDispatcher(client: harness.client, logger: logger), options: options, logger: logger)
         let id = try await store.register(workflow)
         let clock = ContinuousClock()
         let started = clock.now

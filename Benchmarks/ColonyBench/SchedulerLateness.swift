@@ -19,7 +19,9 @@ enum SchedulerLateness {
         """.write(to: workflows, atomically: true, encoding: .utf8)
         let store = try SQLiteWorkflowStore(path: directory.appendingPathComponent("bench.sqlite").path)
         let logger = Logger(label: "bench")
-        let engine = Engine(store: store, dispatcher: BusDispatcher(client: harness.client, logger: logger), logger: logger)
+        var options = Engine.Options()
+        options.maxConcurrentRuns = 10_000
+        let engine = Engine(store: store, dispatcher: BusDispatcher(client: harness.client, logger: logger), options: options, logger: logger)
         let scheduler = Scheduler(store: store, engine: engine, registry: WorkflowRegistry(paths: [workflows.path], store: store), logger: logger)
         await scheduler.start()
         let warmUp = 10

@@ -86,7 +86,17 @@ public struct ColonyConfiguration: Sendable {
             }
         }
         if let orchestrator = try root.mapping("orchestrator") {
-            try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout", "lease"], in: "'orchestrator'")
+            try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout", "lease", "max_concurrent_runs", "resources"],
+                                               in: "'orchestrator'")
+            if let limit = try orchestrator.integer("max_concurrent_runs", in: 1...1_000_000) {
+                configuration.orchestrator.maxConcurrentRuns = limit
+            }
+            if let resources = try orchestrator.mapping("resources") {
+                for name in resources.keys {
+                    guard let capacity = try resources.integer(name, in: 1...1_000_000) else { continue }
+                    configuration.orchestrator.resources[name] = capacity
+                }
+            }
             if let lease = try orchestrator.duration("lease") {
                 guard lease >= .milliseconds(300) else {
                     throw ConfigError(file: file, line: orchestrator.line(of: "lease"), message: "'lease' must be at least 300ms")
@@ -134,6 +144,10 @@ public struct OrchestratorSettings: Sendable, Hashable {
     /// How long the active orchestrator's lease lasts without renewal; a standby one on the same
     /// database takes over this long after the active one stops renewing.
     public var lease: Duration = .seconds(5)
+    /// Runs in progress at once; more wait in the queue.
+    public var maxConcurrentRuns = 5
+    /// Named resources steps may hold (`resources: [gpu-1]`) and how many holders each allows.
+    public var resources: [String: Int] = [:]
 
     public init() {}
 }

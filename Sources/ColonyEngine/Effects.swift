@@ -31,6 +31,12 @@ enum Effect: Sendable, Hashable {
     case retry(run: String, step: String, after: Duration)
     /// The run reached a final status: tell the bus (failure gate) and stop its timers.
     case finished(run: String, status: RunStatus, error: StepError?)
+    /// The step is ready and waits for its named resources; the engine grants them in order.
+    case acquire(run: String, step: String, resources: [String])
+    /// The step (after a restart, still in flight) holds its resources.
+    case hold(run: String, step: String, resources: [String])
+    /// The step no longer needs its resources (it ended, will retry, or was cancelled).
+    case release(run: String, step: String)
 }
 
 /// Changes to make durable together, and what to do once they are.

@@ -17,6 +17,10 @@ public actor Engine {
         public var reconcileInterval: Duration = .seconds(5)
         /// How long a step may wait before reconciliation reports why.
         public var stallThreshold: Duration = .seconds(30)
+        /// Runs in progress at once; more wait in the queue (priority, then age).
+        public var maxConcurrentRuns = 5
+        /// Capacities of the named resources steps may declare (1 when not listed).
+        public var resources: [String: Int] = [:]
 
         public init() {}
     }
@@ -27,6 +31,10 @@ public actor Engine {
     let logger: Logger
 
     private var runs: [String: RunState] = [:]
+    /// Runs created but not yet admitted (limits), in queue order, and why each waits.
+    private var queue: [RunState] = []
+    private var queueReasons: [String: String] = [:]
+    private var resourcePool: ResourcePool
     private var inFlight: [StepKey: Task<Void, Never>] = [:]
     private var timers: [String: [Task<Void, Never>]] = [:]
     private var pending = Plan()
@@ -48,6 +56,7 @@ public actor Engine {
         self.dispatcher = dispatcher
         self.options = options
         self.logger = logger
+        self.resourcePool = ResourcePool(capacities: options.resources)
     }
 
     // MARK: Runs
@@ -69,15 +78,27 @@ public actor Engine {
         } catch {
             throw .store(error)
         }
-        let state = RunState(id: record.id, definition: definition, input: resolved, defaultAttemptTimeout: options.defaultAttemptTimeout)
-        logger.info("run started", metadata: ["correlation": "\(record.id)", "workflow": "\(definition.name)"])
-        admit(state)
+        let state = RunState(id: record.id, definition: definition, input: resolved, defaultAttemptTimeout: options.defaultAttemptTimeout,
+                             priority: priority, createdAt: record.createdAt)
+        logger.info("run queued", metadata: ["correlation": "\(record.id)", "workflow": "\(definition.name)", "priority": "\(priority)"])
+        enqueue(state)
         return record
     }
 
     /// Cancels a run: nothing more is dispatched, attempts in flight are abandoned, and the
     /// bus is told so agents stop working on it. Returns the run's final status.
     public func cancel(run id: String, reason: String) async throws(EngineError) -> RunStatus {
+        if let index = queue.firstIndex(where: { $0.id == id }) {
+            var state = queue.remove(at: index)
+            queueReasons.removeValue(forKey: id)
+            runs[id] = state
+            let plan = state.cancel(reason: reason)
+            runs[id] = state
+            let before = generation
+            commit(plan)
+            await waitForChange(run: id, after: before, timeout: .seconds(10))
+            return .cancelled
+        }
         guard runs[id] != nil else {
             let snapshot: RunSnapshot
             do {
@@ -113,8 +134,12 @@ public actor Engine {
                 let definition = try await store.definition(id: snapshot.run.definitionID)
                 let state = RunState(snapshot: snapshot, definition: definition, defaultAttemptTimeout: options.defaultAttemptTimeout)
                 logger.info("run resumed", metadata: ["correlation": "\(snapshot.run.id)", "workflow": "\(definition.name)"])
-                commit(state.resumption(now: Date()))
-                admit(state)
+                if snapshot.run.status == .pending {
+                    enqueue(state)
+                } else {
+                    commit(state.resumption(now: Date()))
+                    admit(state)
+                }
                 resumed += 1
             } catch {
                 logger.error("cannot resume run", metadata: ["correlation": "\(snapshot.run.id)", "error": "\(error)"])
@@ -127,12 +152,12 @@ public actor Engine {
     /// Runs in progress in this engine.
     public var activeRuns: [String] { Array(runs.keys) }
 
-    /// Whether `run` is in progress in this engine.
-    public func isActive(_ run: String) -> Bool { runs[run] != nil }
+    /// Whether `run` is queued or in progress in this engine.
+    public func isActive(_ run: String) -> Bool { runs[run] != nil || queue.contains { $0.id == run } }
 
-    /// Returns when `run` is no longer in progress here.
+    /// Returns when `run` is no longer queued or in progress here.
     public func waitUntilFinished(_ run: String) async {
-        while runs[run] != nil {
+        while isActive(run) {
             await waitForChange(run: run, after: generation, timeout: .seconds(1))
         }
     }
@@ -150,7 +175,7 @@ public actor Engine {
     /// Returns once `run` changed after `generation` (at once if it did already, or if the run
     /// is not active here), or after `timeout`.
     public func waitForChange(run: String, after generation: UInt64, timeout: Duration) async {
-        guard runs[run] != nil, changedAt[run, default: 0] <= generation else { return }
+        guard isActive(run), changedAt[run, default: 0] <= generation else { return }
         let id = UUID()
         let timer = Task { [weak self] in
             try? await Task.sleep(for: timeout)
@@ -170,6 +195,70 @@ public actor Engine {
         changedAt[run] = generation
         guard let waiting = watchers.removeValue(forKey: run) else { return }
         for continuation in waiting.values { continuation.resume() }
+    }
+
+    // MARK: The queue
+
+    /// A queued run waiting for admission.
+    public struct QueuedRun: Codable, Sendable, Hashable {
+        public var run: String
+        public var workflow: String
+        public var priority: Int
+        public var createdAt: Date
+        public var reason: String
+    }
+
+    /// Runs waiting for admission, in the order they will be admitted.
+    public var queuedRuns: [QueuedRun] {
+        queue.map { QueuedRun(run: $0.id, workflow: $0.definition.name, priority: $0.priority, createdAt: $0.createdAt,
+                              reason: queueReasons[$0.id] ?? "about to start") }
+    }
+
+    /// A step waiting for named resources.
+    public struct ResourceWait: Codable, Sendable, Hashable {
+        public var run: String
+        public var step: String
+        public var resources: [String]
+        public var priority: Int
+        public var reason: String
+    }
+
+    /// Steps waiting for resources, in the order they will get them.
+    public var resourceWaits: [ResourceWait] {
+        resourcePool.waiting.map { request in
+            ResourceWait(run: request.key.run, step: request.key.step, resources: request.resources, priority: request.priority,
+                         reason: resourcePool.reason(for: request.key) ?? "")
+        }
+    }
+
+    private func enqueue(_ state: RunState) {
+        queue.append(state)
+        queue.sort { ($1.priority, $0.createdAt) < ($0.priority, $1.createdAt) }
+        admitFromQueue()
+    }
+
+    /// Admits queued runs while the limits allow, in priority then age order; records why the
+    /// others wait.
+    private func admitFromQueue() {
+        var index = 0
+        while index < queue.count {
+            let state = queue[index]
+            if runs.count >= options.maxConcurrentRuns {
+                for waiting in queue[index...] {
+                    queueReasons[waiting.id] = "the global limit of \(options.maxConcurrentRuns) concurrent runs is reached"
+                }
+                return
+            }
+            if let limit = state.definition.maxConcurrentRuns,
+               runs.values.lazy.filter({ $0.definition.name == state.definition.name }).count >= limit {
+                queueReasons[state.id] = "workflow '\(state.definition.name)' allows \(limit) concurrent run\(limit == 1 ? "" : "s")"
+                index += 1
+                continue
+            }
+            queue.remove(at: index)
+            queueReasons.removeValue(forKey: state.id)
+            admit(state)
+        }
     }
 
     // MARK: Moving runs
@@ -259,8 +348,19 @@ public actor Engine {
             inFlight.removeValue(forKey: StepKey(run: run, step: step))?.cancel()
         case .retry(let run, let step, let delay):
             schedule(run: run, at: Date().addingTimeInterval(delay.seconds)) { $0.retryDue(run, step) }
+        case .acquire(let run, let step, let resources):
+            let state = runs[run]
+            resourcePool.enqueue(StepKey(run: run, step: step), resources: resources, priority: state?.priority ?? 0, createdAt: state?.createdAt ?? Date())
+            grantResources()
+        case .hold(let run, let step, let resources):
+            resourcePool.hold(StepKey(run: run, step: step), resources: resources)
+        case .release(let run, let step):
+            resourcePool.release(StepKey(run: run, step: step))
+            grantResources()
         case .finished(let run, let status, let error):
             runs.removeValue(forKey: run)
+            for key in resourcePool.waiting.map(\.key) where key.run == run { resourcePool.release(key) }
+            defer { admitFromQueue() }
             lastProgress.removeValue(forKey: run)
             for timer in timers.removeValue(forKey: run) ?? [] { timer.cancel() }
             for key in inFlight.keys where key.run == run { inFlight.removeValue(forKey: key)?.cancel() }
@@ -271,6 +371,13 @@ public actor Engine {
             Task { await dispatcher.runEnded(run, status: status, error: error) }
             notifyWatchers(of: run)
             for observer in runObservers { observer(run, status) }
+        }
+    }
+
+    /// Hands free resources to waiting steps, which then go out.
+    private func grantResources() {
+        for key in resourcePool.grant() {
+            commit(update(key.run) { $0.granted(step: key.step, now: Date()) })
         }
     }
 
@@ -287,8 +394,10 @@ public actor Engine {
     /// After a failed write, memory may be ahead of the store: forget those runs and pick
     /// them up again from what the store holds.
     private func reload(_ ids: Set<String>) async {
+        queue.removeAll { ids.contains($0.id) }
         for id in ids {
             runs.removeValue(forKey: id)
+            for key in resourcePool.waiting.map(\.key) where key.run == id { resourcePool.release(key) }
             for timer in timers.removeValue(forKey: id) ?? [] { timer.cancel() }
             for key in inFlight.keys where key.run == id { inFlight.removeValue(forKey: key)?.cancel() }
         }
@@ -324,6 +433,9 @@ public actor Engine {
         for task in timers.values.flatMap({ $0 }) { task.cancel() }
         timers.removeAll()
         runs.removeAll()
+        queue.removeAll()
+        queueReasons.removeAll()
+        resourcePool = ResourcePool(capacities: options.resources)
     }
 
     /// Finds runs that stopped making progress and says why; a run with nothing in flight and
@@ -347,6 +459,9 @@ public actor Engine {
 
     /// Why an active run is not done yet, one line per waiting step.
     public func waitingReasons(_ run: String) async -> [String] {
+        if queue.contains(where: { $0.id == run }) {
+            return ["queued: \(queueReasons[run] ?? "about to start")"]
+        }
         guard let state = runs[run] else { return [] }
         var reasons: [String] = []
         for (id, step) in state.steps.sorted(by: { $0.key < $1.key }) {
@@ -361,6 +476,8 @@ public actor Engine {
                 }
             case .retrying:
                 reasons.append("step '\(id)' waits for its retry timer (attempt \(step.attempt + 1) next)")
+            case .ready:
+                reasons.append("step '\(id)' \(resourcePool.reason(for: StepKey(run: run, step: id)) ?? "waits for its resources")")
             default:
                 continue
             }
@@ -403,7 +520,9 @@ extension Effect {
     var run: String {
         switch self {
         case .dispatch(let order): return order.run
-        case .abandon(let run, _), .retry(let run, _, _), .finished(let run, _, _): return run
+        case .abandon(let run, _), .retry(let run, _, _), .finished(let run, _, _), .acquire(let run, _, _), .hold(let run, _, _),
+             .release(let run, _):
+            return run
         }
     }
 }

@@ -103,6 +103,9 @@ public struct Orchestrator: Sendable {
                 try await store.ticks(schedule: request.schedule, outcome: nil, limit: request.limit ?? 50)
             })
         }
+        agent.capability(ScheduleAPI.queue) { (_: Empty, _) in
+            ScheduleAPI.QueueReply(runs: await engine.queuedRuns, steps: await engine.resourceWaits)
+        }
         agent.capability(OrchestratorAPI.cancel) { (request: OrchestratorAPI.RunReference, _) in
             _ = try await Self.mapped { () async throws(EngineError) in
                 try await engine.cancel(run: request.run, reason: request.reason ?? "cancelled by request")

@@ -21,10 +21,15 @@ struct RunState: Sendable {
     let index: StepIndex
     /// Steps (not handlers) not yet succeeded, failed, skipped or cancelled.
     private var openSteps: Int
+    /// Queue order: higher priority first, then older.
+    let priority: Int
+    let createdAt: Date
 
     /// A new run: every step pending.
-    init(id: String, definition: WorkflowDefinition, input: JSONValue, defaultAttemptTimeout: Duration) {
+    init(id: String, definition: WorkflowDefinition, input: JSONValue, defaultAttemptTimeout: Duration, priority: Int = 0, createdAt: Date = Date()) {
         self.id = id
+        self.priority = priority
+        self.createdAt = createdAt
         self.definition = definition
         self.input = input
         self.status = .pending
@@ -36,7 +41,8 @@ struct RunState: Sendable {
 
     /// A run as the store holds it (after a restart).
     init(snapshot: RunSnapshot, definition: WorkflowDefinition, defaultAttemptTimeout: Duration) {
-        self.init(id: snapshot.run.id, definition: definition, input: snapshot.run.input, defaultAttemptTimeout: defaultAttemptTimeout)
+        self.init(id: snapshot.run.id, definition: definition, input: snapshot.run.input, defaultAttemptTimeout: defaultAttemptTimeout,
+                  priority: snapshot.run.priority, createdAt: snapshot.run.createdAt)
         status = snapshot.run.status
         startedAt = snapshot.run.startedAt
         for record in snapshot.steps {
@@ -110,7 +116,7 @@ struct RunState: Sendable {
                 plan.append(skip(id, reason: "condition is false: \(step.conditionText ?? "")"))
                 worklist += index.dependents[id] ?? []
             } else {
-                plan.append(dispatch(step, attempt: 1, from: .pending, now: now))
+                plan.append(start(step, from: .pending, now: now))
             }
         }
         if openSteps == 0 {
@@ -164,6 +170,7 @@ struct RunState: Sendable {
             }
         }
         steps[id] = state
+        if !step.resources.isEmpty { plan.effects.append(.release(run: self.id, step: id)) }
         plan.append(advance(now: now, changed: id))
         return plan
     }
@@ -172,7 +179,15 @@ struct RunState: Sendable {
     mutating func retryDue(step id: String, now: Date) -> Plan {
         guard !status.isFinal, failure == nil || isHandler(id), let state = steps[id], state.status == .retrying,
               let step = index.step(id) else { return Plan() }
-        return dispatch(step, attempt: state.attempt + 1, from: .retrying, now: now)
+        return start(step, from: .retrying, now: now)
+    }
+
+    /// The step's resources were granted: its next attempt goes out.
+    mutating func granted(step id: String, now: Date) -> Plan {
+        guard !status.isFinal, let state = steps[id], state.status == .ready, let step = index.step(id) else {
+            return Plan(effects: [.release(run: self.id, step: id)])
+        }
+        return dispatch(step, attempt: state.attempt + 1, from: .ready, now: now)
     }
 
     /// The run's timeout passed: it fails (handlers still run).
@@ -211,7 +226,10 @@ struct RunState: Sendable {
                 guard let input = state.input else { continue }
                 plan.changes.append(.step(StepTransition(run: self.id, step: id, from: .dispatched, to: .dispatched,
                                                          detail: "re-dispatched attempt \(state.attempt) after a restart")))
+                if !step.resources.isEmpty { plan.effects.append(.hold(run: self.id, step: id, resources: step.resources)) }
                 plan.effects.append(.dispatch(order(step, attempt: state.attempt, input: input, state: state, now: now)))
+            case .ready:
+                plan.effects.append(.acquire(run: self.id, step: id, resources: step.resources))
             case .retrying:
                 let due = (state.lastFinishedAt ?? now).addingTimeInterval(step.retry.delay(after: state.attempt).seconds)
                 plan.effects.append(.retry(run: self.id, step: id, after: .seconds(max(0, due.timeIntervalSince(now)))))
@@ -234,7 +252,7 @@ struct RunState: Sendable {
                 guard let step = index.step(handler) else { continue }
                 steps[handler] = StepState(status: .pending)
                 plan.changes.append(.step(StepTransition(run: id, step: handler, from: nil, to: .pending, detail: "failure handler invoked")))
-                plan.append(dispatch(step, attempt: 1, from: .pending, now: now))
+                plan.append(start(step, from: .pending, now: now))
                 return plan
             }
             if !state.status.isFinal { return plan }
@@ -248,6 +266,7 @@ struct RunState: Sendable {
         for step in definition.steps {
             guard let state = steps[step.id], !state.status.isFinal else { continue }
             if state.status == .dispatched { plan.effects.append(.abandon(run: id, step: step.id)) }
+            if !step.resources.isEmpty { plan.effects.append(.release(run: id, step: step.id)) }
             steps[step.id]?.status = .cancelled
             openSteps -= 1
             plan.changes.append(.step(StepTransition(run: id, step: step.id, from: state.status, to: .cancelled, detail: reason)))
@@ -255,6 +274,7 @@ struct RunState: Sendable {
         if includingHandlers {
             for (handler, state) in steps.sorted(by: { $0.key < $1.key }) where isHandler(handler) && !state.status.isFinal {
                 if state.status == .dispatched { plan.effects.append(.abandon(run: id, step: handler)) }
+                if index.step(handler)?.resources.isEmpty == false { plan.effects.append(.release(run: id, step: handler)) }
                 steps[handler]?.status = .cancelled
                 plan.changes.append(.step(StepTransition(run: id, step: handler, from: state.status, to: .cancelled, detail: reason)))
             }
@@ -288,6 +308,19 @@ struct RunState: Sendable {
     }
 
     // MARK: Dispatching
+
+    /// Sends the step's next attempt, or, when it needs named resources, makes it ready to
+    /// wait for them.
+    private mutating func start(_ step: StepDefinition, from: StepStatus, now: Date) -> Plan {
+        let attempt = (steps[step.id]?.attempt ?? 0) + 1
+        guard !step.resources.isEmpty else { return dispatch(step, attempt: attempt, from: from, now: now) }
+        steps[step.id, default: StepState(status: from)].status = .ready
+        return Plan(
+            changes: [.step(StepTransition(run: id, step: step.id, from: from, to: .ready,
+                                           detail: "waiting for \(step.resources.joined(separator: ", "))"))],
+            effects: [.acquire(run: id, step: step.id, resources: step.resources)]
+        )
+    }
 
     private mutating func dispatch(_ step: StepDefinition, attempt: Int, from: StepStatus, now: Date) -> Plan {
         var state = steps[step.id] ?? StepState(status: from)

@@ -11,6 +11,13 @@ public enum ScheduleAPI {
     public static let add = "colony.schedule.add"
     public static let remove = "colony.schedule.remove"
     public static let ticks = "colony.schedule.ticks"
+    /// Runs waiting for admission and steps waiting for resources.
+    public static let queue = "colony.queue.list"
+
+    public struct QueueReply: Codable, Sendable {
+        public var runs: [Engine.QueuedRun]
+        public var steps: [Engine.ResourceWait]
+    }
 
     /// One schedule as `colony schedule list` shows it.
     public struct Summary: Codable, Sendable, Hashable {

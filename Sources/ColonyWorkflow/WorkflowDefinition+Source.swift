@@ -39,6 +39,7 @@ extension WorkflowDefinition {
         if let onError { fields["on_error"] = .string(onError) }
         if !context.isEmpty { fields["context"] = .object(context) }
         if let schedule { fields["schedule"] = schedule }
+        if let maxConcurrentRuns { fields["max_concurrent_runs"] = .number(Double(maxConcurrentRuns)) }
         return .object(fields)
     }
 }
@@ -62,6 +63,7 @@ extension StepDefinition {
         if let conditionText { fields["condition"] = .string(conditionText) }
         if let timeout { fields["timeout"] = .string(milliseconds(timeout)) }
         if let overallTimeout { fields["overall_timeout"] = .string(milliseconds(overallTimeout)) }
+        if !resources.isEmpty { fields["resources"] = .array(resources.map(JSONValue.string)) }
         switch onFailure {
         case .fail: break
         case .continue: fields["on_failure"] = .string("continue")

@@ -15,6 +15,8 @@ public struct WorkflowDefinition: Sendable, Hashable {
     public var handlers: [StepDefinition]
     /// The whole run's time limit.
     public var timeout: Duration?
+    /// At most this many runs of the workflow at once (others wait in the queue).
+    public var maxConcurrentRuns: Int? = nil
     /// The handler that runs when the run fails.
     public var onError: String?
     /// The initial shared `context` of a run.
@@ -80,6 +82,8 @@ public struct StepDefinition: Sendable, Hashable {
     /// Time limit of the step over all its attempts.
     public var overallTimeout: Duration?
     public var onFailure: FailurePolicy
+    /// Named resources (semaphores configured in colony.yaml) the step holds while it runs.
+    public var resources: [String] = []
     public var line: Int
 
     /// Every reference in params and condition.

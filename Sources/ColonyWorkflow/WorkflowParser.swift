@@ -10,9 +10,9 @@ public struct WorkflowParser {
     public private(set) var errors: [ConfigError] = []
 
     static let workflowKeys = ["name", "description", "version", "enabled", "inputs", "steps", "handlers",
-                               "timeout", "on_error", "context", "schedule"]
+                               "timeout", "on_error", "context", "schedule", "max_concurrent_runs"]
     static let stepKeys = ["id", "name", "capability", "agent", "params", "depends_on", "condition", "retry",
-                           "timeout", "overall_timeout", "on_failure"]
+                           "timeout", "overall_timeout", "on_failure", "resources"]
     static let inputKeys = ["type", "required", "default", "description"]
     static let retryKeys = ["max_attempts", "initial_interval", "backoff_coefficient", "max_interval", "jitter",
                             "non_retryable_errors"]
@@ -74,6 +74,7 @@ public struct WorkflowParser {
             definition.enabled = enabled == "true"
         }
         definition.timeout = value({ () throws(ConfigError) in try mapping.duration("timeout") })
+        definition.maxConcurrentRuns = value({ () throws(ConfigError) in try mapping.integer("max_concurrent_runs", in: 1...100_000) })
         definition.onError = value({ () throws(ConfigError) in try mapping.string("on_error") })
         if let (node, _) = mapping.node("context") {
             if case .object(let fields) = JSONValue(yaml: node) { definition.context = fields }
@@ -163,6 +164,7 @@ public struct WorkflowParser {
             step.retry = retryPolicy(retry)
         }
         step.onFailure = failurePolicy(mapping, step: id)
+        step.resources = value({ () throws(ConfigError) in try mapping.strings("resources") }) ?? []
         return errors.count == errorCount ? step : nil
     }
 

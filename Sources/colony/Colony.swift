@@ -17,6 +17,7 @@ struct Colony: AsyncParsableCommand {
             WorkflowCommand.self,
             OrchestratorCommand.self,
             ScheduleCommand.self,
+            QueueCommand.self,
             SystemCommand.self,
         ]
     )

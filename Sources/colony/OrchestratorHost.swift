@@ -37,6 +37,14 @@ final class OrchestratorHost: Sendable {
     init(_ settings: OrchestratorSettings, endpoints: BrokerEndpoints, heartbeatInterval: Duration, logger: Logger) throws(StartError) {
         let catalog = WorkflowCatalog.load(settings.workflows)
         guard catalog.problems.isEmpty else { throw .workflows(catalog.problems.map(\.description)) }
+        let unknownResources = catalog.workflows.flatMap { workflow in
+            (workflow.steps + workflow.handlers).flatMap { step in
+                step.resources.filter { settings.resources[$0] == nil }.map {
+                    "\(workflow.file):\(step.line): step '\(step.id)' of workflow '\(workflow.name)' uses resource '\($0)', which the configuration does not define (orchestrator.resources; defined: \(settings.resources.keys.sorted().joined(separator: ", ")))"
+                }
+            }
+        }
+        guard unknownResources.isEmpty else { throw .workflows(unknownResources) }
         let store: SQLiteWorkflowStore
         do {
             store = try SQLiteWorkflowStore(path: settings.database)
@@ -115,6 +123,8 @@ final class OrchestratorHost: Sendable {
             let client = ColonyClient(endpoints: endpoints, connectTimeout: .seconds(30))
             var options = Engine.Options()
             options.defaultAttemptTimeout = settings.defaultStepTimeout
+            options.maxConcurrentRuns = settings.maxConcurrentRuns
+            options.resources = settings.resources
             let engine = Engine(store: store, dispatcher: BusDispatcher(client: client, logger: logger), options: options, logger: logger)
             let registry = WorkflowRegistry(paths: settings.workflows, store: store)
             let scheduler = Scheduler(store: store, engine: engine, registry: registry, logger: logger)

@@ -159,6 +159,38 @@ import Testing
         #expect(plan.changes.contains { if case .run(let t) = $0 { t.to == .failed && t.errorCode == "run_timeout" } else { false } })
     }
 
+    @Test func aStepWithResourcesWaitsReadyUntilGrantedAndReleasesThem() {
+        var run = newRun("""
+        name: g
+        steps:
+          - {id: train, capability: gpu.train, resources: [gpu-1], retry: {max_attempts: 2, initial_interval: 10ms}}
+        """)
+        let start = run.advance(now: now)
+        #expect(start.effects.contains(.acquire(run: "run", step: "train", resources: ["gpu-1"])))
+        #expect(dispatched(start).isEmpty && run.state(of: "train")?.status == .ready)
+        let granted = run.granted(step: "train", now: now)
+        #expect(dispatched(granted) == ["train"])
+        let failed = run.record(.failed(StepError(code: "oom", message: "out of memory"), agent: nil), step: "train", attempt: 1, now: now)
+        #expect(failed.effects.contains(.release(run: "run", step: "train")), "a retrying step gives its resources back")
+        let retry = run.retryDue(step: "train", now: now)
+        #expect(retry.effects.contains(.acquire(run: "run", step: "train", resources: ["gpu-1"])), "and queues for them again")
+        guard case .dispatch(let second) = run.granted(step: "train", now: now).effects.first else { Issue.record("no dispatch"); return }
+        #expect(second.attempt == 2)
+    }
+
+    @Test func theResourcePoolGrantsByPriorityThenAge() {
+        var pool = ResourcePool(capacities: ["gpu": 1])
+        let early = Date(timeIntervalSince1970: 1), late = Date(timeIntervalSince1970: 2)
+        pool.enqueue(Engine.StepKey(run: "low-old", step: "s"), resources: ["gpu"], priority: 0, createdAt: early)
+        pool.enqueue(Engine.StepKey(run: "high-new", step: "s"), resources: ["gpu"], priority: 5, createdAt: late)
+        pool.enqueue(Engine.StepKey(run: "low-new", step: "s"), resources: ["gpu"], priority: 0, createdAt: late)
+        #expect(pool.grant().map(\.run) == ["high-new"])
+        #expect(pool.grant().isEmpty, "capacity 1")
+        #expect(pool.reason(for: Engine.StepKey(run: "low-new", step: "s"))?.contains("held by high-new/s") == true)
+        pool.release(Engine.StepKey(run: "high-new", step: "s"))
+        #expect(pool.grant().map(\.run) == ["low-old"])
+    }
+
     @Test func cancellingAbandonsWorkInFlight() {
         var run = newRun(diamond, input: .object(["n": .number(1)]))
         _ = run.advance(now: now)

@@ -42,7 +42,7 @@ import Testing
     """
 
     @Test func intervalSchedulesFireEveryTickAndKeepTheirOverlapPolicy() async throws {
-        let deployment = try Deployment(workflows: Self.overlapWorkflows)
+        let deployment = try Deployment(workflows: Self.overlapWorkflows, orchestratorSettings: "max_concurrent_runs: 100")
         defer { deployment.stop() }
         try deployment.startAgent("echo")
         try await deployment.startOrchestrator()

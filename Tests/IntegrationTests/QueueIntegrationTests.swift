@@ -1,0 +1,84 @@
+import ColonyAgent
+import ColonyEngine
+import ColonyStore
+import ColonyWire
+import ColonyWorkflow
+import Foundation
+import Testing
+
+/// The run queue and named resources with real processes: limits hold, priorities decide the
+/// order, and whatever waits says why.
+@Suite(.serialized) struct QueueIntegrationTests {
+    typealias Deployment = WorkflowIntegrationTests.Deployment
+
+    static let workflows = """
+    workflows:
+      - name: slow
+        steps: [{id: wait, capability: echo.sleep, params: {ms: 600}}]
+      - name: gpu_job
+        steps:
+          - {id: prepare, capability: echo, params: {x: 1}}
+          - {id: train, capability: echo.sleep, depends_on: [prepare], resources: [gpu-1], params: {ms: 400}}
+    """
+
+    static func overlaps(_ spans: [(Date, Date)]) -> Int {
+        // The most spans in progress at one moment.
+        let events = spans.flatMap { [($0.0, 1), ($0.1, -1)] }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+        var current = 0, most = 0
+        for (_, delta) in events {
+            current += delta
+            most = max(most, current)
+        }
+        return most
+    }
+
+    @Test func theQueueKeepsTheLimitAndAdmitsByPriority() async throws {
+        let deployment = try Deployment(workflows: Self.workflows, orchestratorSettings: "max_concurrent_runs: 2\nresources: {gpu-1: 1}")
+        defer { deployment.stop() }
+        try deployment.startAgent("echo")
+        try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep"))
+        var low: [RunRecord] = []
+        for _ in 0..<4 { low.append(try await deployment.start("slow")) }
+        let urgent = try await deployment.bus.client.request(
+            OrchestratorAPI.run, OrchestratorAPI.RunRequest(workflow: "slow", input: nil, priority: 10), as: RunRecord.self, timeout: .seconds(5)
+        )
+        // What waits says why, in `colony workflow show` and `colony queue`.
+        let waiting = try await deployment.show(low[3].id)
+        #expect(waiting.run.status != .pending || waiting.waiting.contains { $0.contains("global limit of 2") }, "\(waiting.waiting)")
+        let queue = try deployment.bus.harness.run(["queue", "--config", deployment.configFile.path])
+        #expect(queue.status == 0, "\(queue.output)")
+
+        var finished: [RunRecord] = []
+        for run in low + [urgent] { finished.append(try #require(try await deployment.finished(run.id)).run) }
+        #expect(finished.allSatisfy { $0.status == .completed })
+        #expect(Self.overlaps(finished.compactMap { run in run.startedAt.flatMap { start in run.finishedAt.map { (start, $0) } } }) <= 2,
+                "never more than 2 runs at once")
+        let urgentStart = try #require(finished.last?.startedAt)
+        let laterLow = finished.dropLast().filter { $0.startedAt! > urgentStart }
+        #expect(!laterLow.isEmpty && laterLow.allSatisfy { $0.createdAt < urgent.createdAt }, "the urgent run jumped the queue")
+    }
+
+    @Test func aResourceIsHeldByOneStepAtATime() async throws {
+        let deployment = try Deployment(workflows: Self.workflows, orchestratorSettings: "max_concurrent_runs: 10\nresources: {gpu-1: 1}")
+        defer { deployment.stop() }
+        try deployment.startAgent("echo")
+        try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep"))
+        var runs: [RunRecord] = []
+        for _ in 0..<3 { runs.append(try await deployment.start("gpu_job")) }
+        let reason = try await eventually {
+            try await deployment.show(runs[2].id).waiting.first { $0.contains("waits for gpu-1") }
+        }
+        #expect(reason?.contains("capacity 1, held by") == true, "\(reason ?? "no reason")")
+        var spans: [(Date, Date)] = []
+        for run in runs {
+            let detail = try #require(try await deployment.finished(run.id))
+            #expect(detail.run.status == .completed)
+            let train = try #require(detail.attempts.first { $0.stepID == "train" })
+            spans.append((train.startedAt, try #require(train.finishedAt)))
+            #expect(detail.transitions.contains { $0.stepID == "train" && $0.to == "ready" }, "the step waited in 'ready'")
+        }
+        #expect(Self.overlaps(spans) == 1, "gpu-1 (capacity 1) was never held twice")
+    }
+}
