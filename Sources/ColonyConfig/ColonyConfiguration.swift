@@ -86,8 +86,11 @@ public struct ColonyConfiguration: Sendable {
             }
         }
         if let orchestrator = try root.mapping("orchestrator") {
-            try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout", "lease", "max_concurrent_runs", "resources"],
-                                               in: "'orchestrator'")
+            try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout", "lease", "max_concurrent_runs", "resources",
+                                                "shutdown_grace"], in: "'orchestrator'")
+            if let grace = try orchestrator.duration("shutdown_grace") {
+                configuration.orchestrator.shutdownGrace = grace
+            }
             if let limit = try orchestrator.integer("max_concurrent_runs", in: 1...1_000_000) {
                 configuration.orchestrator.maxConcurrentRuns = limit
             }
@@ -144,6 +147,8 @@ public struct OrchestratorSettings: Sendable, Hashable {
     /// How long the active orchestrator's lease lasts without renewal; a standby one on the same
     /// database takes over this long after the active one stops renewing.
     public var lease: Duration = .seconds(5)
+    /// On SIGTERM, how long attempts in flight may take to finish before the rest is left resumable.
+    public var shutdownGrace: Duration = .seconds(10)
     /// Runs in progress at once; more wait in the queue.
     public var maxConcurrentRuns = 5
     /// Named resources steps may hold (`resources: [gpu-1]`) and how many holders each allows.

@@ -44,6 +44,9 @@ public actor Engine {
     private var watchers: [String: [UUID: CheckedContinuation<Void, Never>]] = [:]
     private var lastProgress: [String: Date] = [:]
     private var reconciler: Task<Void, Never>?
+    /// Set while shutting down gracefully: attempts in flight may finish, new ones are not sent
+    /// (they stay recorded as dispatched, and go out when the orchestrator starts again).
+    private var draining = false
     private var runObservers: [@Sendable (String, RunStatus) -> Void] = []
 
     struct StepKey: Hashable {
@@ -337,6 +340,7 @@ public actor Engine {
     private func perform(_ effect: Effect) {
         switch effect {
         case .dispatch(let order):
+            guard !draining else { return }
             let key = StepKey(run: order.run, step: order.step)
             inFlight[key]?.cancel()
             let dispatcher = self.dispatcher
@@ -421,6 +425,21 @@ public actor Engine {
                 await self?.reconcile()
             }
         }
+    }
+
+    /// Shuts down gracefully: nothing new is admitted or sent, attempts in flight get up to
+    /// `grace` to finish (their results are recorded), then whatever remains is left resumable.
+    public func drain(grace: Duration) async {
+        draining = true
+        queue.removeAll()
+        let deadline = ContinuousClock.now + grace
+        while !inFlight.isEmpty || flushing, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if !inFlight.isEmpty {
+            logger.notice("shutdown grace over; attempts still in flight will be sent again on restart", metadata: ["in_flight": "\(inFlight.count)"])
+        }
+        shutDown()
     }
 
     /// Stops the periodic reconciliation and abandons attempts in flight (they stay recorded

@@ -102,7 +102,7 @@ final class OrchestratorHost: Sendable {
                     break
                 }
             }
-            await active.stop()
+            await active.stop(grace: Task.isCancelled ? settings.shutdownGrace : .zero)
             if Task.isCancelled { try? await store.releaseLease(Self.lease, holder: holder) }
         }
     }
@@ -145,12 +145,13 @@ final class OrchestratorHost: Sendable {
             return Active(engine: engine, scheduler: scheduler, service: service)
         }
 
-        /// Stops taking ticks, stops serving, and leaves runs resumable.
-        func stop() async {
+        /// Stops taking ticks, lets attempts in flight finish within the grace period, stops
+        /// serving, and leaves the rest resumable.
+        func stop(grace: Duration) async {
             await scheduler.stop()
+            await engine.drain(grace: grace)
             service.cancel()
             _ = await service.result
-            await engine.shutDown()
         }
     }
 }

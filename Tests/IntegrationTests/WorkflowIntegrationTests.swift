@@ -222,6 +222,34 @@ import Testing
         #expect(secondDone.run.output?.value(at: ["say", "text"]) == .string("new"))
     }
 
+    @Test func sigtermLetsAttemptsInFlightFinishAndLeavesTheRestResumable() async throws {
+        let deployment = try Deployment(workflows: """
+        workflows:
+          - name: steps
+            steps:
+        \((0..<4).map { "      - {id: s\($0), capability: echo.sleep, params: {ms: 400}\($0 == 0 ? "" : ", depends_on: [s\($0 - 1)]")}" }.joined(separator: "\n"))
+        """)
+        defer { deployment.stop() }
+        try deployment.startAgent("echo")
+        let orchestrator = try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep"))
+        let run = try await deployment.start("steps")
+        _ = try await eventually { try deployment.entries().contains { $0.run == run.id && $0.step == "s1" && $0.event == "started" } ? true : nil }
+        deployment.bus.harness.signal(orchestrator, SIGTERM)
+        #expect(await deployment.bus.harness.waitForExit(orchestrator))
+        #expect(orchestrator.terminationStatus == 0)
+        let store = try SQLiteWorkflowStore(path: deployment.database.path)
+        let stopped = try await store.snapshot(run: run.id)
+        #expect(stopped.steps.first { $0.stepID == "s1" }?.status == .succeeded, "the attempt in flight finished within the grace period")
+        #expect(stopped.run.status == .running, "the rest is left for the next start")
+
+        try await deployment.startOrchestrator()
+        let done = try #require(try await deployment.finished(run.id))
+        #expect(done.run.status == .completed)
+        let successes = try deployment.entries().filter { $0.run == run.id && $0.event == "succeeded" }.map { $0.step ?? "?" }
+        #expect(successes.sorted() == ["s0", "s1", "s2", "s3"], "each step ran once: \(successes)")
+    }
+
     static let chains = """
     workflows:
       - name: chains
