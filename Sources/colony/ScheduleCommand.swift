@@ -15,6 +15,12 @@ struct ScheduleCommand: AsyncParsableCommand {
         subcommands: [List.self, Pause.self, Resume.self, Trigger.self, Add.self, Remove.self, Ticks.self]
     )
 
+    /// What a change to a schedule came to, for `--json`.
+    struct Outcome: Encodable {
+        var schedule: String
+        var state: String
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Schedules: next fire time, last run and its result, paused, misses.")
         @OptionGroup var global: GlobalOptions
@@ -43,10 +49,11 @@ struct ScheduleCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The schedule's name.") var name: String
         @Option(help: "Why (shown by `colony schedule list`).") var reason: String?
+        @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
             _ = try await askOrchestrator(ScheduleAPI.pause, ScheduleAPI.Target(name: name, reason: reason), as: Empty.self, global: global, connection: connection)
-            Console.line("\(name) paused")
+            Console.line(json ? prettyJSON(Outcome(schedule: name, state: "paused")) : "\(name) paused")
         }
     }
 
@@ -55,10 +62,11 @@ struct ScheduleCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The schedule's name.") var name: String
+        @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
             _ = try await askOrchestrator(ScheduleAPI.resume, ScheduleAPI.Target(name: name), as: Empty.self, global: global, connection: connection)
-            Console.line("\(name) resumed")
+            Console.line(json ? prettyJSON(Outcome(schedule: name, state: "active")) : "\(name) resumed")
         }
     }
 
@@ -89,6 +97,7 @@ struct ScheduleCommand: AsyncParsableCommand {
         @Option(help: "Catch-up window after downtime, e.g. 10m.") var catchUp: String?
         @Option(help: "Random delay of up to this much per tick, e.g. 2s.") var jitter: String?
         @Option(help: "Pause after this many consecutive failed runs.") var pauseAfterFailures: Int?
+        @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
             func seconds(_ text: String?, _ option: String) throws -> Double? {
@@ -111,7 +120,7 @@ struct ScheduleCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
             _ = try await askOrchestrator(ScheduleAPI.add, spec, as: Empty.self, global: global, connection: connection)
-            Console.line("\(name) added")
+            Console.line(json ? prettyJSON(Outcome(schedule: name, state: "added")) : "\(name) added")
         }
     }
 
@@ -120,10 +129,11 @@ struct ScheduleCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The schedule's name.") var name: String
+        @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
             _ = try await askOrchestrator(ScheduleAPI.remove, ScheduleAPI.Target(name: name), as: Empty.self, global: global, connection: connection)
-            Console.line("\(name) removed")
+            Console.line(json ? prettyJSON(Outcome(schedule: name, state: "removed")) : "\(name) removed")
         }
     }
 

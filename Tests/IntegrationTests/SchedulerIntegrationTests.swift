@@ -86,6 +86,30 @@ import Testing
         #expect(later <= pausedAt + 1, "at most the tick in flight when pausing")
     }
 
+    @Test func aScheduleThatKeepsFailingPausesItselfAndSaysWhy() async throws {
+        let deployment = try Deployment(workflows: """
+        workflows:
+          - name: divide
+            steps: [{id: div, capability: math.div, params: {a: 1, b: 0}}]
+        """)
+        defer { deployment.stop() }
+        try deployment.startAgent("math")
+        try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "math.div"))
+        let add = try deployment.bus.harness.run(["schedule", "add", "doomed", "--workflow", "divide", "--every", "1s",
+                                                  "--pause-after-failures", "2", "--json", "--config", deployment.configFile.path])
+        #expect(add.status == 0 && add.output.contains("\"added\""), "\(add.output)")
+        let paused = try await eventually(timeout: .seconds(30)) {
+            let list = try await deployment.bus.client.request(ScheduleAPI.list, Empty(), as: ScheduleAPI.ListReply.self, timeout: .seconds(5))
+            return list.schedules.first { $0.name == "doomed" && $0.paused }
+        }
+        #expect(paused?.pausedReason?.contains("2 consecutive failed runs") == true, "\(String(describing: paused))")
+        let failedRuns = try await Self.runs(deployment, "doomed").filter { $0.status == .failed }
+        #expect(failedRuns.count >= 2)
+        let removed = try deployment.bus.harness.run(["schedule", "remove", "doomed", "--config", deployment.configFile.path])
+        #expect(removed.status == 0, "\(removed.output)")
+    }
+
     static let catchUp = """
     workflows:
       - name: beat
