@@ -21,6 +21,14 @@ struct ScheduleCommand: AsyncParsableCommand {
         var state: String
     }
 
+    /// Asks the orchestrator to change a schedule and reports the new state.
+    static func change(
+        _ capability: String, _ target: ScheduleAPI.Target, to state: String, json: Bool, global: GlobalOptions, connection: ConnectionOptions
+    ) async throws {
+        _ = try await askOrchestrator(capability, target, as: Empty.self, global: global, connection: connection)
+        Console.line(json ? prettyJSON(Outcome(schedule: target.name, state: state)) : "\(target.name) \(state)")
+    }
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Schedules: next fire time, last run and its result, paused, misses.")
         @OptionGroup var global: GlobalOptions
@@ -52,8 +60,8 @@ struct ScheduleCommand: AsyncParsableCommand {
         @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
-            _ = try await askOrchestrator(ScheduleAPI.pause, ScheduleAPI.Target(name: name, reason: reason), as: Empty.self, global: global, connection: connection)
-            Console.line(json ? prettyJSON(Outcome(schedule: name, state: "paused")) : "\(name) paused")
+            try await ScheduleCommand.change(ScheduleAPI.pause, ScheduleAPI.Target(name: name, reason: reason), to: "paused",
+                             json: json, global: global, connection: connection)
         }
     }
 
@@ -65,8 +73,7 @@ struct ScheduleCommand: AsyncParsableCommand {
         @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
-            _ = try await askOrchestrator(ScheduleAPI.resume, ScheduleAPI.Target(name: name), as: Empty.self, global: global, connection: connection)
-            Console.line(json ? prettyJSON(Outcome(schedule: name, state: "active")) : "\(name) resumed")
+            try await ScheduleCommand.change(ScheduleAPI.resume, ScheduleAPI.Target(name: name), to: "resumed", json: json, global: global, connection: connection)
         }
     }
 
@@ -132,8 +139,7 @@ struct ScheduleCommand: AsyncParsableCommand {
         @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
-            _ = try await askOrchestrator(ScheduleAPI.remove, ScheduleAPI.Target(name: name), as: Empty.self, global: global, connection: connection)
-            Console.line(json ? prettyJSON(Outcome(schedule: name, state: "removed")) : "\(name) removed")
+            try await ScheduleCommand.change(ScheduleAPI.remove, ScheduleAPI.Target(name: name), to: "removed", json: json, global: global, connection: connection)
         }
     }
 
