@@ -125,6 +125,11 @@ public struct AgentOptions: Sendable {
     /// them (a re-dispatch after an orchestrator restart) gets the stored reply without
     /// running the handler again.
     public var idempotencyCacheSize = 10_000
+    /// This agent's instance id on the bus (default NAME-HOST-PID); must be unique.
+    public var instance: String? = ProcessInfo.processInfo.environment["COLONY_AGENT_INSTANCE"]
+    /// Named groups it belongs to (default `$COLONY_AGENT_GROUPS`, comma separated).
+    public var groups: [String] = (ProcessInfo.processInfo.environment["COLONY_AGENT_GROUPS"] ?? "")
+        .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     /// A file that records every handler start and end (default `$COLONY_EXECUTION_JOURNAL`).
     public var executionJournal: String? = ProcessInfo.processInfo.environment["COLONY_EXECUTION_JOURNAL"]
     /// The logger; metadata gains agent, capability and correlation id per message.

@@ -39,6 +39,8 @@ actor AgentRuntime {
     private var idempotency: IdempotencyCache
     /// Handler starts and ends, when journaling is on.
     nonisolated let journal: ExecutionJournal?
+    /// This process's id on the bus: requests can be addressed to it alone.
+    nonisolated let instance: String
 
     init(agent: Agent, options: AgentOptions, loop: IOLoop = ColonyIO.loop) {
         self.agent = agent
@@ -52,6 +54,7 @@ actor AgentRuntime {
         self.failedRuns = EndedRunTables(capacity: options.failedRunCapacity, timeToLive: options.failedRunTimeToLive)
         self.idempotency = IdempotencyCache(capacity: options.idempotencyCacheSize)
         self.journal = options.executionJournal.flatMap { ExecutionJournal(path: $0) }
+        self.instance = options.instance ?? "\(agent.name)-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
     }
 
     // MARK: Failure gate
@@ -220,10 +223,12 @@ actor AgentRuntime {
         try socket.connect(options.endpoints.requests)
         worker = socket
         workerWatch = loop.watch(socket) { [weak self] in self?.assumeIsolated { $0.receiveFromBroker() } }
-        let header = ColonyHeader(
+        var header = ColonyHeader(
             agent: agent.name, capabilities: agent.capabilityOrder, capacity: UInt32(agent.concurrency),
             processID: UInt32(ProcessInfo.processInfo.processIdentifier)
         )
+        header.instance = instance
+        header.groups = options.groups
         send([Frame(MDP.worker02), Frame([0x01]), Frame(agent.capabilityOrder[0]), Frame(header.encoded())])
         lastHeard = .now()
         if subscriber != nil { catchUpOnFailedRuns() }
@@ -373,7 +378,7 @@ actor AgentRuntime {
         requestLogger[metadataKey: "capability"] = "\(name)"
         if let correlation = metadata.correlationID { requestLogger[metadataKey: "correlation_id"] = "\(correlation)" }
         let context = RequestContext(
-            capability: name, agent: agent.name, metadata: metadata,
+            capability: name, agent: agent.name, instance: instance, metadata: metadata,
             deadlineMilliseconds: header?.deadlineMilliseconds, logger: requestLogger,
             partials: PartialReplySink { [weak self] body in
                 await self?.sendPartial(token: tokenBytes, to: requestHeader, body: body)
@@ -504,7 +509,7 @@ actor AgentRuntime {
                     guard let self, await self.admitEvent(handler, metadata: metadata, isFailureNotice: isFailureNotice, logger: eventLogger) else {
                         continue
                     }
-                    let context = EventContext(topic: event.topic, agent: name, metadata: metadata, publisher: event.header?.agent, logger: eventLogger, gate: gate, outbox: outbox)
+                    let context = EventContext(topic: event.topic, agent: name, instance: self.instance, metadata: metadata, publisher: event.header?.agent, logger: eventLogger, gate: gate, outbox: outbox)
                     Task(executorPreference: executor) { [weak self] in
                         let outcome: Result<Void, any Error>
                         do {

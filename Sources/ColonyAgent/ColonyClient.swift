@@ -56,14 +56,17 @@ public actor ColonyClient {
     // MARK: Requests
 
     /// Sends `body` to `capability` and returns the final reply, or throws why not.
+    /// `instance` addresses one agent instance (from the directory) instead of any agent
+    /// offering the capability.
     public func request(
         _ capability: String, body: [[UInt8]], timeout: Duration = .seconds(30),
-        metadata: RequestMetadata? = nil
+        metadata: RequestMetadata? = nil, instance: String? = nil
     ) async throws(RequestError) -> Reply {
         let id = takeRequestID()
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<Reply, RequestError>, Never>) in
-                start(id: id, capability: capability, body: body, timeout: timeout, metadata: metadata, waiter: .single(continuation))
+                start(id: id, capability: capability, body: body, timeout: timeout, metadata: metadata, instance: instance,
+                      waiter: .single(continuation))
             }
         } onCancel: {
             loop.execute { [weak self] in
@@ -76,7 +79,7 @@ public actor ColonyClient {
     /// Sends `input` as JSON to `capability` and decodes the reply as `Output`.
     public func request<Input: Encodable & Sendable, Output: Decodable>(
         _ capability: String, _ input: Input, as output: Output.Type = Output.self,
-        timeout: Duration = .seconds(30), metadata: RequestMetadata? = nil
+        timeout: Duration = .seconds(30), metadata: RequestMetadata? = nil, instance: String? = nil
     ) async throws(RequestError) -> Output {
         let body: [UInt8]
         do {
@@ -84,7 +87,7 @@ public actor ColonyClient {
         } catch {
             throw .invalidInput("\(error)")
         }
-        return try await request(capability, body: [body], timeout: timeout, metadata: metadata).decode(Output.self)
+        return try await request(capability, body: [body], timeout: timeout, metadata: metadata, instance: instance).decode(Output.self)
     }
 
     /// Sends `body` to `capability` and yields each partial reply, then the final one.
@@ -101,7 +104,8 @@ public actor ColonyClient {
                             client?.assumeIsolated { $0.finish(id, with: .failure(.cancelled)) }
                         }
                     }
-                    client.start(id: id, capability: capability, body: body, timeout: timeout, metadata: inherited, waiter: .stream(continuation))
+                    client.start(id: id, capability: capability, body: body, timeout: timeout, metadata: inherited, instance: nil,
+                                 waiter: .stream(continuation))
                 }
             }
         }
@@ -139,12 +143,13 @@ public actor ColonyClient {
 
     private func start(
         id: UInt64, capability: String, body: [[UInt8]], timeout: Duration,
-        metadata: RequestMetadata?, waiter: Waiter
+        metadata: RequestMetadata?, instance: String?, waiter: Waiter
     ) {
         let now = MonotonicTime.now()
         let deadlineMilliseconds = WallClock.nowMilliseconds() + UInt64(max(0, timeout.milliseconds))
-        let header = (metadata ?? RequestMetadata.current ?? RequestMetadata())
+        var header = (metadata ?? RequestMetadata.current ?? RequestMetadata())
             .header(requestID: id, deadlineMilliseconds: deadlineMilliseconds)
+        header.targetInstance = instance
         var frames = [Frame(MDP.client02), Frame([MDP.ClientCommand.request.rawValue]), Frame(capability), Frame(header.encoded())]
         frames += body.map { Frame($0) }
         // The broker answers at the deadline; this timer only covers a broker that never does.

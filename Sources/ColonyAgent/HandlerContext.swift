@@ -7,6 +7,8 @@ public struct RequestContext: Sendable {
     public let capability: String
     /// The agent's name.
     public let agent: String
+    /// This agent process's instance id (what `ColonyClient.request(…, instance:)` addresses).
+    public let instance: String
     /// Workflow metadata (correlation id, step, attempt, idempotency key).
     public let metadata: RequestMetadata
     /// The client's deadline, in milliseconds since the Unix epoch, if it set one.
@@ -43,6 +45,8 @@ public struct EventContext: Sendable {
     public let topic: String
     /// The agent's name.
     public let agent: String
+    /// This agent process's instance id.
+    public let instance: String
     /// Workflow metadata from the event's header.
     public let metadata: RequestMetadata
     /// Who published it (from the header), if known.

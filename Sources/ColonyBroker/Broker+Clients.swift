@@ -63,6 +63,10 @@ extension Broker {
     /// Gives `pending` to the best free worker of its service, or queues it.
     /// `front` puts a re-dispatched request ahead of newer ones.
     func dispatch(_ pending: PendingRequest, front: Bool = false) {
+        if let target = pending.clientHeader?.targetInstance {
+            dispatch(pending, toInstance: target)
+            return
+        }
         let service = pending.service
         while let worker = service.pickWorker() {
             if assign(pending, to: worker) { return }
@@ -75,6 +79,32 @@ extension Broker {
         statistics.requestsQueued += 1
         if front { service.queue.prepend(pending) } else { service.queue.append(pending) }
         service.earliestExpiry = min(service.earliestExpiry, pending.queueDeadline)
+    }
+
+    /// Gives a request addressed to one agent instance to that instance only: at once when it
+    /// has a free slot, else in its own queue; refused when the instance is not connected or
+    /// does not offer the capability.
+    func dispatch(_ pending: PendingRequest, toInstance target: String) {
+        guard let worker = workersByInstance[target] else {
+            sendError(WireError(.noAgent, "agent instance \(target) is not connected"), to: pending)
+            return
+        }
+        guard worker.services.contains(where: { $0 === pending.service }) else {
+            sendError(WireError(.unknownCapability, "agent instance \(target) does not offer \(pending.service.name)"), to: pending)
+            return
+        }
+        if worker.freeSlots > 0 {
+            if assign(pending, to: worker) { return }
+            removeWorker(worker, reason: "unreachable")
+            sendError(WireError(.noAgent, "agent instance \(target) is unreachable"), to: pending)
+            return
+        }
+        guard worker.targeted.count < configuration.maxQueuedPerCapability else {
+            sendError(WireError(.overloaded, "agent instance \(target) has \(worker.targeted.count) requests waiting"), to: pending)
+            return
+        }
+        statistics.requestsQueued += 1
+        worker.targeted.append(pending)
     }
 
     /// Sends `pending` to `worker` and records the hold. False if the worker is unreachable.
@@ -93,6 +123,13 @@ extension Broker {
 
     /// Fills `worker`'s free slots from the queues of its services, oldest request first.
     func serveQueues(with worker: Worker) {
+        while worker.freeSlots > 0, let addressed = worker.targeted.popFirst() {
+            if !assign(addressed, to: worker) {
+                worker.targeted.prepend(addressed)
+                removeWorker(worker, reason: "unreachable")
+                return
+            }
+        }
         while worker.freeSlots > 0 {
             var oldest: Service?
             for service in worker.services {

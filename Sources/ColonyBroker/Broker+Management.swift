@@ -22,6 +22,11 @@ extension Broker {
             answer = recordFailedRun(Array(body.map(\.bytes).joined()))
         case ManagementService.failedRuns:
             answer = json(failedRuns.all)
+        case ManagementService.group:
+            let group = body.first?.string ?? ""
+            answer = json(GroupMembers(group: group, members: directory().agents.filter {
+                $0.capabilities.contains(group) || ($0.groups ?? []).contains(group)
+            }.sorted { ($0.instance ?? "") < ($1.instance ?? "") }))
         default:
             answer = Array("501".utf8)
         }
@@ -59,7 +64,7 @@ extension Broker {
                 state: worker.held.isEmpty ? "idle" : worker.freeSlots == 0 ? "busy" : "working",
                 served: worker.served, failed: worker.failed, pid: worker.processID,
                 joinedAtMilliseconds: worker.joinedAtMilliseconds, lastSeenMilliseconds: worker.lastSeenMilliseconds,
-                skipped: worker.skipped
+                skipped: worker.skipped, instance: worker.instance, groups: worker.groups
             )
         }
         let capabilities = services.values.sorted { $0.name < $1.name }.map {

@@ -31,6 +31,15 @@ extension Broker {
             }
             service.earliestExpiry = service.queue.earliestDeadline ?? MonotonicTime(nanoseconds: .max)
         }
+        for worker in workers.values where !worker.targeted.isEmpty {
+            let expired = worker.targeted.filter { $0.queueDeadline <= now }
+            guard !expired.isEmpty else { continue }
+            worker.targeted.removeAll { $0.queueDeadline <= now }
+            for pending in expired {
+                statistics.requestsExpired += 1
+                sendError(WireError(.timeout, "agent instance \(worker.instance) did not become free within \(format(now.since(pending.arrivedAt)))"), to: pending)
+            }
+        }
         while let due = heldDeadlines.min, due.deadline <= now {
             heldDeadlines.removeMin()
             guard let pending = inFlight[due.token], !pending.answered else { continue }

@@ -74,13 +74,19 @@ extension Broker {
             names.append(capability)
         }
         let now = MonotonicTime.now()
+        let instance = header?.instance.flatMap { $0.isEmpty ? nil : $0 } ?? "\(header?.agent ?? "mdp")@\(peer.hex)"
+        if let previous = workersByInstance[instance] {
+            removeWorker(previous, reason: "replaced by a new connection of the same instance")
+        }
         let worker = Worker(
             id: peer, dialect: dialect, readsHeaders: header != nil, name: header?.agent ?? "-",
-            processID: header?.processID.map(Int.init), capacity: max(1, Int(header?.capacity ?? 1)),
+            processID: header?.processID.map(Int.init), instance: instance, groups: header?.groups ?? [],
+            capacity: max(1, Int(header?.capacity ?? 1)),
             sequence: takeSequence(), expiry: now + configuration.agentExpiry, now: now,
             wallMilliseconds: WallClock.nowMilliseconds()
         )
         workers[peer] = worker
+        workersByInstance[instance] = worker
         for name in names {
             let service = service(named: name)
             service.workers.append(worker)
@@ -178,6 +184,7 @@ extension Broker {
     func removeWorker(_ worker: Worker, reason: String) {
         guard workers[worker.id] === worker else { return }
         workers[worker.id] = nil
+        if workersByInstance[worker.instance] === worker { workersByInstance[worker.instance] = nil }
         for service in worker.services {
             service.workers.removeAll { $0 === worker }
         }
@@ -188,8 +195,11 @@ extension Broker {
         publishSystemEvent(Topics.agentLost, agent: worker, reason: reason)
         let orphans = worker.held.compactMap { inFlight.removeValue(forKey: $0) }.sorted { $0.arrivedAt > $1.arrivedAt }
         worker.held.removeAll()
+        while let waiting = worker.targeted.popFirst() {
+            sendError(WireError(.noAgent, "agent instance \(worker.instance) left (\(reason)) before serving the request"), to: waiting)
+        }
         for pending in orphans where !pending.answered {
-            if pending.dispatches <= configuration.redispatchLimit {
+            if pending.dispatches <= configuration.redispatchLimit, pending.clientHeader?.targetInstance == nil {
                 statistics.requestsRedispatched += 1
                 logger.info("re-dispatching request of lost agent", metadata: [
                     "capability": "\(pending.service.name)", "agent": "\(worker.name)",

@@ -24,6 +24,8 @@ public final class Broker {
 
     var services: [String: Service] = [:]
     var workers: [PeerID: Worker] = [:]
+    /// Workers by instance id, for requests addressed to one agent.
+    var workersByInstance: [String: Worker] = [:]
     var inFlight: [UInt64: PendingRequest] = [:]
     /// Client deadlines of held requests, soonest first (entries of answered requests linger
     /// until popped).

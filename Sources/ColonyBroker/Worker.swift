@@ -1,4 +1,5 @@
 import ColonyWire
+import DequeModule
 import ZeroMQ
 
 /// One agent connection (an MDP worker), possibly serving several capabilities with a
@@ -10,6 +11,12 @@ final class Worker {
     let readsHeaders: Bool
     let name: String
     let processID: Int?
+    /// The instance id requests can target; unique among connected workers.
+    let instance: String
+    /// Named groups it belongs to.
+    let groups: [String]
+    /// Requests addressed to this worker alone, waiting for a free slot.
+    var targeted: Deque<PendingRequest> = []
     var services: [Service] = []
     /// Requests it may hold at once; a Colony agent lowers it to 0 while draining.
     var capacity: Int
@@ -35,10 +42,12 @@ final class Worker {
     }
 
     init(
-        id: PeerID, dialect: Dialect, readsHeaders: Bool, name: String, processID: Int?,
+        id: PeerID, dialect: Dialect, readsHeaders: Bool, name: String, processID: Int?, instance: String, groups: [String],
         capacity: Int, sequence: UInt64, expiry: MonotonicTime, now: MonotonicTime, wallMilliseconds: UInt64
     ) {
         self.id = id
+        self.instance = instance
+        self.groups = groups
         self.dialect = dialect
         self.readsHeaders = readsHeaders
         self.name = name

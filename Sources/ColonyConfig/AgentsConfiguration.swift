@@ -32,7 +32,7 @@ public struct AgentsConfiguration: Sendable {
 
     static let agentKeys = [
         "name", "run", "command", "args", "working_directory", "environment", "replicas", "concurrency",
-        "restart", "backoff", "crash_loop", "grace_period", "output",
+        "restart", "backoff", "crash_loop", "grace_period", "output", "groups",
     ]
 
     /// Loads and validates a file; every problem names the file and line.
@@ -109,6 +109,10 @@ public struct AgentsConfiguration: Sendable {
 
         var spec = AgentSpec(name: name, command: resolved, workingDirectory: workingDirectory)
         spec.environment = try entry.stringMap("environment") ?? [:]
+        // Named groups reach the agent through the environment its SDK reads.
+        if let groups = try entry.strings("groups"), !groups.isEmpty {
+            spec.environment["COLONY_AGENT_GROUPS"] = groups.joined(separator: ",")
+        }
         spec.replicas = try entry.integer("replicas", in: 1...1000) ?? 1
         if let restart = try entry.choice("restart", from: AgentSpec.RestartPolicy.allCases.map(\.rawValue)) {
             spec.restart = AgentSpec.RestartPolicy(rawValue: restart)!

@@ -38,6 +38,9 @@ extension ColonyHeader {
         if let capability { put(.requestedCapability, capability.utf8) }
         if let skippedForFailedRuns { put(.skippedFailed, number: skippedForFailedRuns) }
         if let skippedForCancelledRuns { put(.skippedCancelled, number: skippedForCancelledRuns) }
+        if let instance { put(.instance, instance.utf8) }
+        if let targetInstance { put(.targetInstance, targetInstance.utf8) }
+        for group in groups { put(.group, group.utf8) }
         return out
     }
 
@@ -97,6 +100,9 @@ extension ColonyHeader {
             case .requestedCapability: capability = try text()
             case .skippedFailed: skippedForFailedRuns = try number()
             case .skippedCancelled: skippedForCancelledRuns = try number()
+            case .instance: instance = try text()
+            case .targetInstance: targetInstance = try text()
+            case .group: groups.append(try text())
             }
         }
     }

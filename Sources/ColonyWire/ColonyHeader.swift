@@ -45,6 +45,12 @@ public struct ColonyHeader: Sendable, Hashable {
     /// Agent → broker: handlers the agent's failure gate skipped so far (failed, cancelled runs).
     public var skippedForFailedRuns: UInt64?
     public var skippedForCancelledRuns: UInt64?
+    /// READY: this agent process's instance id, unique on the bus, so it can be addressed alone.
+    public var instance: String?
+    /// Requests: only this agent instance may serve the request (coordination, leaders).
+    public var targetInstance: String?
+    /// READY: the named groups the agent belongs to (agents.yaml `groups:`).
+    public var groups: [String] = []
 
     public init(
         requestID: UInt64? = nil, correlationID: String? = nil, step: String? = nil,
@@ -112,4 +118,7 @@ enum HeaderTag: UInt8 {
     case requestedCapability = 15
     case skippedFailed = 16
     case skippedCancelled = 17
+    case instance = 18
+    case targetInstance = 19
+    case group = 20
 }

@@ -26,13 +26,20 @@ public struct AgentRecord: Codable, Sendable, Hashable {
     public var joinedAtMilliseconds: UInt64
     /// When the broker last heard from it, milliseconds since the Unix epoch.
     public var lastSeenMilliseconds: UInt64
+    /// The agent instance id requests can be addressed to (`targetInstance`).
+    public var instance: String?
+    /// Named groups it belongs to.
+    public var groups: [String]?
 
     public init(
         name: String, identity: String, dialect: String, capabilities: [String], capacity: Int,
         busy: Int, state: String, served: Int, failed: Int, pid: Int?,
-        joinedAtMilliseconds: UInt64, lastSeenMilliseconds: UInt64, skipped: [String: Int] = [:]
+        joinedAtMilliseconds: UInt64, lastSeenMilliseconds: UInt64, skipped: [String: Int] = [:],
+        instance: String? = nil, groups: [String]? = nil
     ) {
         self.skipped = skipped
+        self.instance = instance
+        self.groups = groups
         self.name = name
         self.identity = identity
         self.dialect = dialect
@@ -170,5 +177,17 @@ public struct SkipReport: Codable, Sendable, Hashable {
         self.status = status
         self.reason = reason
         self.atMilliseconds = atMilliseconds
+    }
+}
+
+/// The members of a group (`mmi.group`): the agents offering a capability of that name, or
+/// belonging to a named group of that name, ordered by instance id.
+public struct GroupMembers: Codable, Sendable, Hashable {
+    public var group: String
+    public var members: [AgentRecord]
+
+    public init(group: String, members: [AgentRecord]) {
+        self.group = group
+        self.members = members
     }
 }

@@ -47,4 +47,6 @@ public enum ManagementService {
     public static let failRun = "mmi.gate.fail"
     /// JSON list of the failed runs the broker knows (for agents that start or reconnect late).
     public static let failedRuns = "mmi.gate.list"
+    /// Body: a group name. JSON `GroupMembers`: agents offering that capability or in that named group.
+    public static let group = "mmi.group"
 }

@@ -18,6 +18,7 @@ struct Colony: AsyncParsableCommand {
             OrchestratorCommand.self,
             ScheduleCommand.self,
             QueueCommand.self,
+            GroupCommand.self,
             SystemCommand.self,
         ]
     )

@@ -32,6 +32,9 @@ struct RequestCommand: AsyncParsableCommand {
     @Flag(help: "Print partial replies as they arrive (MDP/0.2 streaming).")
     var stream = false
 
+    @Option(help: "Send to this agent instance only (see `colony group show`).")
+    var instance: String?
+
     @Option(help: "Correlation id (workflow run) to attach to the request.")
     var correlationID: String?
 
@@ -51,12 +54,15 @@ struct RequestCommand: AsyncParsableCommand {
         let metadata = RequestMetadata(correlationID: correlationID)
         let started = ContinuousClock.now
         do {
+            if stream, instance != nil {
+                throw ValidationError("--instance cannot be combined with --stream")
+            }
             if stream {
                 for try await reply in client.stream(capability, body: [payload], timeout: duration(seconds: timeout), metadata: metadata) {
                     printReply(reply, elapsed: ContinuousClock.now - started)
                 }
             } else {
-                let reply = try await client.request(capability, body: [payload], timeout: duration(seconds: timeout), metadata: metadata)
+                let reply = try await client.request(capability, body: [payload], timeout: duration(seconds: timeout), metadata: metadata, instance: instance)
                 printReply(reply, elapsed: ContinuousClock.now - started)
             }
         } catch let error as RequestError {

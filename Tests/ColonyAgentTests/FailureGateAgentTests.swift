@@ -22,14 +22,6 @@ import Testing
         _ = try await client.request(ManagementService.failRun, body: [Array(body)], timeout: .seconds(5))
     }
 
-    func until(_ condition: () async -> Bool) async throws -> Bool {
-        for _ in 0..<300 {
-            if await condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return false
-    }
-
     @Test func eventHandlersOfAFailedRunAreSkipped() async throws {
         let broker = try startTestBroker()
         defer { broker.stop() }

@@ -19,3 +19,12 @@ func testAgentOptions(_ endpoints: BrokerEndpoints) -> AgentOptions {
     logger.logLevel = .critical
     return AgentOptions(endpoints: endpoints, heartbeatInterval: .milliseconds(100), shutdownGrace: .milliseconds(500), handlesSignals: false, logger: logger)
 }
+
+/// Polls `condition` until it holds (true) or three seconds pass (false).
+func until(_ condition: () async -> Bool) async throws -> Bool {
+    for _ in 0..<300 {
+        if await condition() { return true }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return false
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import ColonyAgent
+import ColonyWire
+import Foundation
+
+/// `colony group …`: agents as groups — the members of a capability or of a named group.
+struct GroupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "group",
+        abstract: "List groups (named groups and capabilities) and show their members.",
+        subcommands: [List.self, Show.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Named groups (agents.yaml `groups:`) and capabilities, with member counts.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        struct Entry: Codable {
+            var group: String
+            var kind: String
+            var members: Int
+        }
+
+        func run() async throws {
+            let directory = try await fetchDirectory(global: global, connection: connection, timeout: 5)
+            var counts: [String: (kind: String, members: Int)] = [:]
+            for agent in directory.agents {
+                for group in agent.groups ?? [] { counts[group, default: ("group", 0)].members += 1 }
+                for capability in agent.capabilities where counts[capability]?.kind != "group" {
+                    counts[capability, default: ("capability", 0)].members += 1
+                }
+            }
+            let entries = counts.keys.sorted().map { Entry(group: $0, kind: counts[$0]!.kind, members: counts[$0]!.members) }
+            if json {
+                Console.line(prettyJSON(entries))
+                return
+            }
+            var table = Table("GROUP", "KIND", "MEMBERS")
+            for entry in entries { table.add(entry.group, entry.kind, "\(entry.members)") }
+            Console.line(table.rendered)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The members of a group: instance ids (to address them one by one), names, state.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "A named group or a capability.") var name: String
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            let configuration = try global.loadConfiguration()
+            let client = ColonyClient(endpoints: connection.clientEndpoints(configuration))
+            let members: GroupMembers
+            do {
+                members = try await client.management(ManagementService.group, argument: name).decode(GroupMembers.self)
+            } catch {
+                throw report(error)
+            }
+            if json {
+                Console.line(prettyJSON(members))
+                return
+            }
+            guard !members.members.isEmpty else {
+                Console.error("no agent is a member of '\(name)'")
+                throw ExitCode(ExitStatus.noAgent)
+            }
+            var table = Table("INSTANCE", "AGENT", "PID", "STATE", "BUSY", "GROUPS")
+            for agent in members.members {
+                table.add(agent.instance ?? agent.identity, agent.name, agent.pid.map(String.init) ?? "-", agent.state,
+                          "\(agent.busy)/\(agent.capacity)", (agent.groups ?? []).joined(separator: ","))
+            }
+            Console.line(table.rendered)
+        }
+    }
+}
