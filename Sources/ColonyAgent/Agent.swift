@@ -19,6 +19,7 @@ public struct Agent: Sendable {
     var capabilityOrder: [String] = []
     var eventHandlers: [EventHandler] = []
     var runFailedHandlers: [@Sendable (FailedRun) async -> Void] = []
+    var leadershipHandlers: [@Sendable (LeadershipChange) async -> Void] = []
 
     public init(name: String, concurrency: Int = 1) {
         self.name = name
@@ -62,6 +63,12 @@ public struct Agent: Sendable {
         eventHandlers.append(EventHandler(prefix: prefix, name: "\(name).on(\(topic))", includesFinishedRuns: includingFinishedRuns) { payload, context in
             try await handler(try JSONCoding.decode(Event.self, from: payload), context)
         })
+    }
+
+    /// Calls `handler` when this agent becomes leader of a group, loses it, or learns who leads
+    /// (leader-follower coordination; announcements come from the orchestrator).
+    public mutating func onLeadership(_ handler: @escaping @Sendable (LeadershipChange) async -> Void) {
+        leadershipHandlers.append(handler)
     }
 
     /// Calls `handler` once for every run this agent learns has failed or been cancelled.

@@ -41,6 +41,8 @@ actor AgentRuntime {
     nonisolated let journal: ExecutionJournal?
     /// This process's id on the bus: requests can be addressed to it alone.
     nonisolated let instance: String
+    /// Who leads which group, as announced; fences requests with stale terms.
+    private var leadership: LeadershipTracker
 
     init(agent: Agent, options: AgentOptions, loop: IOLoop = ColonyIO.loop) {
         self.agent = agent
@@ -54,7 +56,9 @@ actor AgentRuntime {
         self.failedRuns = EndedRunTables(capacity: options.failedRunCapacity, timeToLive: options.failedRunTimeToLive)
         self.idempotency = IdempotencyCache(capacity: options.idempotencyCacheSize)
         self.journal = options.executionJournal.flatMap { ExecutionJournal(path: $0) }
-        self.instance = options.instance ?? "\(agent.name)-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        let instance = options.instance ?? "\(agent.name)-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        self.instance = instance
+        self.leadership = LeadershipTracker(instance: instance)
     }
 
     // MARK: Failure gate
@@ -359,6 +363,18 @@ actor AgentRuntime {
             reply(token: token, to: header, .failure(WireError(.workflowFailed, "run \(failed.run) \(failed.status): \(failed.reason)")))
             return
         }
+        if let term = header?.term, let group = header?.groups.first {
+            if leadership.isStale(term: term, group: group) {
+                let known = leadership.latest[group]
+                reply(token: token, to: header, .failure(WireError(.staleTerm,
+                    "term \(term) of group \(group) is stale: term \(known?.term ?? 0) is led by \(known?.leader ?? "nobody")")))
+                return
+            }
+            // The orchestrator persisted this term before sending it here: this agent leads it.
+            if term > leadership.latest[group]?.term ?? 0 {
+                noteLeadership(Leadership(group: group, leader: instance, term: term, expiresAtMilliseconds: 0))
+            }
+        }
         let requestHeader = header
         let tokenBytes = token.bytes
         if let key = metadata.idempotencyKey {
@@ -453,6 +469,23 @@ actor AgentRuntime {
         reply(token: Frame(token), to: header, .success(body), partial: true)
     }
 
+    // MARK: Leadership
+
+    /// Takes a leadership announcement; a change for this agent is logged and reported to the
+    /// `onLeadership` handlers.
+    func noteLeadership(_ announced: Leadership) {
+        guard let change = leadership.note(announced) else { return }
+        switch change {
+        case .became(let group, let term):
+            logger.notice("became leader", metadata: ["group": "\(group)", "term": "\(term)"])
+        case .lost(let group, let leader, let term):
+            logger.notice("lost leadership", metadata: ["group": "\(group)", "term": "\(term)", "leader": "\(leader ?? "-")"])
+        case .follows:
+            break
+        }
+        for handler in agent.leadershipHandlers { Task { await handler(change) } }
+    }
+
     // MARK: Events
 
     /// Whether an event handler may start (the gate's check and the journal's `started` line
@@ -486,7 +519,7 @@ actor AgentRuntime {
         let subscriber = Subscriber(endpoints: options.endpoints, loop: loop)
         self.subscriber = subscriber
         let failureTopics = [Topics.workflowFailed, Topics.workflowCancelled, Topics.workflowCompleted]
-        let stream = try await subscriber.subscribe(agent.eventHandlers.map(\.prefix) + failureTopics)
+        let stream = try await subscriber.subscribe(agent.eventHandlers.map(\.prefix) + failureTopics + [Topics.leadershipPrefix])
         catchUpOnFailedRuns()
         let handlers = agent.eventHandlers
         let name = agent.name
@@ -499,6 +532,10 @@ actor AgentRuntime {
                 let isFailureNotice = failureTopics.contains(event.topic)
                 if isFailureNotice, let failed = try? JSONDecoder().decode(FailedRun.self, from: Data(event.payload)) {
                     await self?.learn([failed])
+                }
+                if event.topic.hasPrefix(Topics.leadershipPrefix),
+                   let announced = try? JSONDecoder().decode(Leadership.self, from: Data(event.payload)) {
+                    await self?.noteLeadership(announced)
                 }
                 for handler in handlers where event.topic.hasPrefix(handler.prefix) {
                     let metadata = RequestMetadata(event.header)

@@ -57,16 +57,17 @@ public actor ColonyClient {
 
     /// Sends `body` to `capability` and returns the final reply, or throws why not.
     /// `instance` addresses one agent instance (from the directory) instead of any agent
-    /// offering the capability.
+    /// offering the capability; `leadership` sends it under a group's leadership term, which
+    /// the agent refuses when it knows a newer one (fencing).
     public func request(
         _ capability: String, body: [[UInt8]], timeout: Duration = .seconds(30),
-        metadata: RequestMetadata? = nil, instance: String? = nil
+        metadata: RequestMetadata? = nil, instance: String? = nil, leadership: Leadership? = nil
     ) async throws(RequestError) -> Reply {
         let id = takeRequestID()
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<Reply, RequestError>, Never>) in
                 start(id: id, capability: capability, body: body, timeout: timeout, metadata: metadata, instance: instance,
-                      waiter: .single(continuation))
+                      leadership: leadership, waiter: .single(continuation))
             }
         } onCancel: {
             loop.execute { [weak self] in
@@ -105,7 +106,7 @@ public actor ColonyClient {
                         }
                     }
                     client.start(id: id, capability: capability, body: body, timeout: timeout, metadata: inherited, instance: nil,
-                                 waiter: .stream(continuation))
+                                 leadership: nil, waiter: .stream(continuation))
                 }
             }
         }
@@ -143,13 +144,17 @@ public actor ColonyClient {
 
     private func start(
         id: UInt64, capability: String, body: [[UInt8]], timeout: Duration,
-        metadata: RequestMetadata?, instance: String?, waiter: Waiter
+        metadata: RequestMetadata?, instance: String?, leadership: Leadership?, waiter: Waiter
     ) {
         let now = MonotonicTime.now()
         let deadlineMilliseconds = WallClock.nowMilliseconds() + UInt64(max(0, timeout.milliseconds))
         var header = (metadata ?? RequestMetadata.current ?? RequestMetadata())
             .header(requestID: id, deadlineMilliseconds: deadlineMilliseconds)
         header.targetInstance = instance
+        if let leadership {
+            header.groups = [leadership.group]
+            header.term = leadership.term
+        }
         var frames = [Frame(MDP.client02), Frame([MDP.ClientCommand.request.rawValue]), Frame(capability), Frame(header.encoded())]
         frames += body.map { Frame($0) }
         // The broker answers at the deadline; this timer only covers a broker that never does.

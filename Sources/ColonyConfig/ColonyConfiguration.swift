@@ -87,7 +87,13 @@ public struct ColonyConfiguration: Sendable {
         }
         if let orchestrator = try root.mapping("orchestrator") {
             try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout", "lease", "max_concurrent_runs", "resources",
-                                                "shutdown_grace"], in: "'orchestrator'")
+                                                "shutdown_grace", "leader_lease"], in: "'orchestrator'")
+            if let lease = try orchestrator.duration("leader_lease") {
+                guard lease >= .milliseconds(300) else {
+                    throw ConfigError(file: file, line: orchestrator.line(of: "leader_lease"), message: "'leader_lease' must be at least 300ms")
+                }
+                configuration.orchestrator.leaderLease = lease
+            }
             if let grace = try orchestrator.duration("shutdown_grace") {
                 configuration.orchestrator.shutdownGrace = grace
             }
@@ -149,6 +155,8 @@ public struct OrchestratorSettings: Sendable, Hashable {
     public var lease: Duration = .seconds(5)
     /// On SIGTERM, how long attempts in flight may take to finish before the rest is left resumable.
     public var shutdownGrace: Duration = .seconds(10)
+    /// How long a group's leader keeps leading after it stops being seen (leader-follower).
+    public var leaderLease: Duration = .seconds(3)
     /// Runs in progress at once; more wait in the queue.
     public var maxConcurrentRuns = 5
     /// Named resources steps may hold (`resources: [gpu-1]`) and how many holders each allows.

@@ -12,18 +12,31 @@ import Logging
 public struct BusDispatcher: StepDispatcher {
     let client: ColonyClient
     let logger: Logger
+    /// Finds a group's current leader, for leader-follower steps.
+    let leaders: (@Sendable (String) async -> Leadership?)?
 
-    public init(client: ColonyClient, logger: Logger) {
+    public init(client: ColonyClient, logger: Logger, leaders: (@Sendable (String) async -> Leadership?)? = nil) {
         self.client = client
         self.logger = logger
+        self.leaders = leaders
     }
 
     public func dispatch(_ order: DispatchOrder) async -> StepResult {
         let metadata = RequestMetadata(
             correlationID: order.run, step: order.step, attempt: UInt32(order.attempt), idempotencyKey: order.idempotencyKey
         )
+        var instance: String?
+        var leadership: Leadership?
+        if let coordination = order.coordination, coordination.mode == .leaderFollower {
+            guard let current = await leaders?(coordination.group), let leader = current.leader else {
+                return .failed(StepError(code: ErrorCode.noLeader.rawValue, message: "group \(coordination.group) has no leader (no member connected?)"), agent: nil)
+            }
+            instance = leader
+            leadership = current
+        }
         do {
-            let reply = try await client.request(order.capability, body: [Array(order.input.jsonText.utf8)], timeout: order.timeout, metadata: metadata)
+            let reply = try await client.request(order.capability, body: [Array(order.input.jsonText.utf8)], timeout: order.timeout,
+                                                 metadata: metadata, instance: instance, leadership: leadership)
             return .succeeded(output: JSONValue(body: reply.bytes), agent: reply.header?.agent)
         } catch {
             return .failed(StepError(error), agent: nil)

@@ -13,6 +13,8 @@ public struct DispatchOrder: Sendable, Hashable {
     public var input: JSONValue
     /// This attempt's time limit (already capped by the step's and the run's deadlines).
     public var timeout: Duration
+    /// How a group serves the step, if it is coordinated.
+    public var coordination: StepCoordination? = nil
 }
 
 /// What an attempt came to.

@@ -13,12 +13,14 @@ public struct Orchestrator: Sendable {
     public let registry: WorkflowRegistry
     public let store: any Scheduler.Store
     public let scheduler: Scheduler
+    public let coordinator: Coordinator
 
-    public init(engine: Engine, registry: WorkflowRegistry, store: any Scheduler.Store, scheduler: Scheduler) {
+    public init(engine: Engine, registry: WorkflowRegistry, store: any Scheduler.Store, scheduler: Scheduler, coordinator: Coordinator) {
         self.engine = engine
         self.registry = registry
         self.store = store
         self.scheduler = scheduler
+        self.coordinator = coordinator
     }
 
     /// The agent that serves the orchestrator's capabilities.
@@ -105,6 +107,17 @@ public struct Orchestrator: Sendable {
         }
         agent.capability(ScheduleAPI.queue) { (_: Empty, _) in
             ScheduleAPI.QueueReply(runs: await engine.queuedRuns, steps: await engine.resourceWaits)
+        }
+        let coordinator = coordinator
+        agent.capability(CoordinationAPI.status) { (request: CoordinationAPI.GroupRequest, _) in
+            if let group = request.group { return [await coordinator.leader(of: group)].compactMap { $0 } }
+            return await coordinator.leaderships()
+        }
+        agent.capability(CoordinationAPI.resign) { (request: CoordinationAPI.Resignation, _) in
+            guard let after = await coordinator.resign(group: request.group, instance: request.instance) else {
+                throw WireError(ErrorCode(CoordinationAPI.Codes.notLeader), "\(request.instance) does not lead \(request.group)")
+            }
+            return after
         }
         agent.capability(OrchestratorAPI.cancel) { (request: OrchestratorAPI.RunReference, _) in
             _ = try await Self.mapped { () async throws(EngineError) in

@@ -113,6 +113,15 @@ enum Migrations {
                 table.column("expiresAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v4: leaderships") { db in
+            try db.create(table: "leaderships") { table in
+                table.primaryKey("group", .text)
+                table.column("leader", .text)
+                table.column("term", .integer).notNull()
+                table.column("expiresAt", .datetime).notNull()
+                table.column("updatedAt", .datetime).notNull()
+            }
+        }
         return migrator
     }
 }

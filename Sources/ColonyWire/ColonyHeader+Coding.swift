@@ -41,6 +41,7 @@ extension ColonyHeader {
         if let instance { put(.instance, instance.utf8) }
         if let targetInstance { put(.targetInstance, targetInstance.utf8) }
         for group in groups { put(.group, group.utf8) }
+        if let term { put(.term, number: term) }
         return out
     }
 
@@ -103,6 +104,7 @@ extension ColonyHeader {
             case .instance: instance = try text()
             case .targetInstance: targetInstance = try text()
             case .group: groups.append(try text())
+            case .term: term = try number()
             }
         }
     }

@@ -49,8 +49,12 @@ public struct ColonyHeader: Sendable, Hashable {
     public var instance: String?
     /// Requests: only this agent instance may serve the request (coordination, leaders).
     public var targetInstance: String?
-    /// READY: the named groups the agent belongs to (agents.yaml `groups:`).
+    /// READY: the named groups the agent belongs to (agents.yaml `groups:`). Requests of a
+    /// coordinated step: the one group the step coordinates.
     public var groups: [String] = []
+    /// Requests of a leader-follower step: the leadership term it was sent under; agents refuse
+    /// terms older than the newest they know (fencing).
+    public var term: UInt64?
 
     public init(
         requestID: UInt64? = nil, correlationID: String? = nil, step: String? = nil,
@@ -121,4 +125,5 @@ enum HeaderTag: UInt8 {
     case instance = 18
     case targetInstance = 19
     case group = 20
+    case term = 21
 }

@@ -191,3 +191,21 @@ public struct GroupMembers: Codable, Sendable, Hashable {
         self.members = members
     }
 }
+
+/// Who leads a group, under which term: what the orchestrator persists and announces on
+/// `coordination.leader.GROUP`. Terms only grow; at most one leader holds a term.
+public struct Leadership: Codable, Sendable, Hashable {
+    public var group: String
+    /// The leader's instance id, or nil while the group has none.
+    public var leader: String?
+    public var term: UInt64
+    /// When the lease ends unless renewed, milliseconds since the Unix epoch.
+    public var expiresAtMilliseconds: UInt64
+
+    public init(group: String, leader: String?, term: UInt64, expiresAtMilliseconds: UInt64) {
+        self.group = group
+        self.leader = leader
+        self.term = term
+        self.expiresAtMilliseconds = expiresAtMilliseconds
+    }
+}

@@ -24,6 +24,11 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let unknownCapability = ErrorCode("unknown_capability")
     /// The request belongs to a workflow run that has failed or was cancelled.
     public static let workflowFailed = ErrorCode("workflow_failed")
+    /// A leader-follower request carried a leadership term older than the agent knows: it was
+    /// sent to (or by) a leader that has been replaced.
+    public static let staleTerm = ErrorCode("stale_term")
+    /// A coordinated step found no leader (or no members) in its group.
+    public static let noLeader = ErrorCode("no_leader")
     /// The broker or agent hit an internal fault.
     public static let `internal` = ErrorCode("internal")
 }

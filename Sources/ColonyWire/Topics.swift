@@ -10,6 +10,8 @@ public enum Topics {
     public static let workflowCancelled = "workflow.cancelled"
     /// Likewise for a run that completed (its events are no longer fresh work).
     public static let workflowCompleted = "workflow.completed"
+    /// Prefix of leadership announcements: `coordination.leader.GROUP`, payload `Leadership`.
+    public static let leadershipPrefix = "coordination.leader."
     /// Published by agents for each handler their gate skipped; payload `SkipReport`.
     public static let workflowSkipped = "workflow.skipped"
 

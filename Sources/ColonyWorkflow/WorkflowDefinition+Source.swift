@@ -64,6 +64,9 @@ extension StepDefinition {
         if let timeout { fields["timeout"] = .string(milliseconds(timeout)) }
         if let overallTimeout { fields["overall_timeout"] = .string(milliseconds(overallTimeout)) }
         if !resources.isEmpty { fields["resources"] = .array(resources.map(JSONValue.string)) }
+        if let coordination {
+            fields["coordination"] = .object(["mode": .string(coordination.mode.rawValue), "group": .string(coordination.group)])
+        }
         switch onFailure {
         case .fail: break
         case .continue: fields["on_failure"] = .string("continue")

@@ -84,6 +84,8 @@ public struct StepDefinition: Sendable, Hashable {
     public var onFailure: FailurePolicy
     /// Named resources (semaphores configured in colony.yaml) the step holds while it runs.
     public var resources: [String] = []
+    /// How a group of agents serves the step (leader-follower, consensus, auction), if at all.
+    public var coordination: StepCoordination? = nil
     public var line: Int
 
     /// Every reference in params and condition.
@@ -136,5 +138,22 @@ extension JSONValue {
         case .object(let fields): return fields.keys.sorted().flatMap { fields[$0]!.templates }
         default: return []
         }
+    }
+}
+
+/// A step served by a group of agents acting as one.
+public struct StepCoordination: Sendable, Hashable {
+    public enum Mode: String, Sendable, Hashable, CaseIterable {
+        /// The group's current leader serves the step, under its term.
+        case leaderFollower = "leader_follower"
+    }
+
+    public var mode: Mode
+    /// A named group (agents.yaml `groups:`) or a capability; its members take part.
+    public var group: String
+
+    public init(mode: Mode, group: String) {
+        self.mode = mode
+        self.group = group
     }
 }

@@ -12,7 +12,7 @@ public struct WorkflowParser {
     static let workflowKeys = ["name", "description", "version", "enabled", "inputs", "steps", "handlers",
                                "timeout", "on_error", "context", "schedule", "max_concurrent_runs"]
     static let stepKeys = ["id", "name", "capability", "agent", "params", "depends_on", "condition", "retry",
-                           "timeout", "overall_timeout", "on_failure", "resources"]
+                           "timeout", "overall_timeout", "on_failure", "resources", "coordination"]
     static let inputKeys = ["type", "required", "default", "description"]
     static let retryKeys = ["max_attempts", "initial_interval", "backoff_coefficient", "max_interval", "jitter",
                             "non_retryable_errors"]
@@ -165,6 +165,16 @@ public struct WorkflowParser {
         }
         step.onFailure = failurePolicy(mapping, step: id)
         step.resources = value({ () throws(ConfigError) in try mapping.strings("resources") }) ?? []
+        if let coordination = value({ () throws(ConfigError) in try mapping.mapping("coordination") }) {
+            step.coordination = collect { () throws(ConfigError) -> StepCoordination? in
+                try coordination.rejectUnknownKeys(["mode", "group"], in: "'coordination'")
+                guard let mode = try coordination.choice("mode", from: StepCoordination.Mode.allCases.map(\.rawValue)) else {
+                    throw ConfigError(file: coordination.file, line: coordination.line, message: "step '\(id)': 'coordination' needs a 'mode'",
+                                      hint: StepCoordination.Mode.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                return StepCoordination(mode: StepCoordination.Mode(rawValue: mode)!, group: try coordination.string("group") ?? capability)
+            } ?? nil
+        }
         return errors.count == errorCount ? step : nil
     }
 

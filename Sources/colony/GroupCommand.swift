@@ -1,5 +1,6 @@
 import ArgumentParser
 import ColonyAgent
+import ColonyEngine
 import ColonyWire
 import Foundation
 
@@ -50,6 +51,13 @@ struct GroupCommand: AsyncParsableCommand {
         @Argument(help: "A named group or a capability.") var name: String
         @Flag(help: "Print the result as JSON.") var json = false
 
+        struct Shown: Encodable {
+            var group: String
+            var leader: String?
+            var term: UInt64?
+            var members: [AgentRecord]
+        }
+
         func run() async throws {
             let configuration = try global.loadConfiguration()
             let client = ColonyClient(endpoints: connection.clientEndpoints(configuration))
@@ -59,9 +67,15 @@ struct GroupCommand: AsyncParsableCommand {
             } catch {
                 throw report(error)
             }
+            // The leader, when an orchestrator coordinates the group.
+            let leadership = try? await client.request(CoordinationAPI.status, CoordinationAPI.GroupRequest(group: name),
+                                                       as: [Leadership].self, timeout: .seconds(3)).first
             if json {
-                Console.line(prettyJSON(members))
+                Console.line(prettyJSON(Shown(group: name, leader: leadership?.leader, term: leadership?.term, members: members.members)))
                 return
+            }
+            if let leadership {
+                Console.line("leader  \(leadership.leader ?? "none")  (term \(leadership.term))")
             }
             guard !members.members.isEmpty else {
                 Console.error("no agent is a member of '\(name)'")
@@ -69,7 +83,7 @@ struct GroupCommand: AsyncParsableCommand {
             }
             var table = Table("INSTANCE", "AGENT", "PID", "STATE", "BUSY", "GROUPS")
             for agent in members.members {
-                table.add(agent.instance ?? agent.identity, agent.name, agent.pid.map(String.init) ?? "-", agent.state,
+                table.add((agent.instance ?? agent.identity) + (agent.instance == leadership?.leader ? " *" : ""), agent.name, agent.pid.map(String.init) ?? "-", agent.state,
                           "\(agent.busy)/\(agent.capacity)", (agent.groups ?? []).joined(separator: ","))
             }
             Console.line(table.rendered)

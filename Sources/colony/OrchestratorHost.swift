@@ -113,6 +113,7 @@ final class OrchestratorHost: Sendable {
     struct Active {
         let engine: Engine
         let scheduler: Scheduler
+        let coordinator: Coordinator
         let service: Task<Void, any Error>
 
         static func start(
@@ -121,12 +122,17 @@ final class OrchestratorHost: Sendable {
         ) async -> Active {
             // Attempts wait for a broker that is not up yet rather than failing at once.
             let client = ColonyClient(endpoints: endpoints, connectTimeout: .seconds(30))
+            let coordinator = Coordinator(store: store, client: ColonyClient(endpoints: endpoints), publisher: Publisher(endpoints: endpoints, source: "orchestrator"),
+                                          leaseDuration: settings.leaderLease, logger: logger)
             var options = Engine.Options()
             options.defaultAttemptTimeout = settings.defaultStepTimeout
             options.maxConcurrentRuns = settings.maxConcurrentRuns
             options.resources = settings.resources
-            let engine = Engine(store: store, dispatcher: BusDispatcher(client: client, logger: logger), options: options, logger: logger)
+            let dispatcher = BusDispatcher(client: client, logger: logger, leaders: { await coordinator.leader(of: $0) })
+            let engine = Engine(store: store, dispatcher: dispatcher, options: options, logger: logger)
             let registry = WorkflowRegistry(paths: settings.workflows, store: store)
+            let coordinated = await registry.catalog().workflows.flatMap { ($0.steps + $0.handlers).compactMap(\.coordination?.group) }
+            await coordinator.start(groups: Array(Set(coordinated)))
             let scheduler = Scheduler(store: store, engine: engine, registry: registry, logger: logger)
             await engine.observeRunEnds { _, _ in Task { await scheduler.poke() } }
             let resumed: Int
@@ -139,16 +145,17 @@ final class OrchestratorHost: Sendable {
             await scheduler.start()
             var agentOptions = AgentOptions(endpoints: endpoints, heartbeatInterval: heartbeatInterval, handlesSignals: false)
             agentOptions.logger = logger
-            let agent = Orchestrator(engine: engine, registry: registry, store: store, scheduler: scheduler).agent()
+            let agent = Orchestrator(engine: engine, registry: registry, store: store, scheduler: scheduler, coordinator: coordinator).agent()
             let service = Task { [agentOptions] in try await agent.run(options: agentOptions) }
             logger.notice("active orchestrator", metadata: ["term": "\(term)", "resumed_runs": "\(resumed)", "database": "\(store.path)"])
-            return Active(engine: engine, scheduler: scheduler, service: service)
+            return Active(engine: engine, scheduler: scheduler, coordinator: coordinator, service: service)
         }
 
         /// Stops taking ticks, lets attempts in flight finish within the grace period, stops
         /// serving, and leaves the rest resumable.
         func stop(grace: Duration) async {
             await scheduler.stop()
+            await coordinator.stop()
             await engine.drain(grace: grace)
             service.cancel()
             _ = await service.result

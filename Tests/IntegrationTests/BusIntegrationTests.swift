@@ -86,7 +86,8 @@ import Testing
         let doomed = try bus.startAgent("echo")
         let client = bus.client
         #expect(try await waitForAgents(client, capability: "echo.sleep"))
-        let pending = Task { try await client.request("echo.sleep", Sleep(ms: 1500), as: Sleep.self, timeout: .seconds(20)) }
+        // Long enough that the first agent cannot finish before it is killed, however slow the machine.
+        let pending = Task { try await client.request("echo.sleep", Sleep(ms: 5000), as: Sleep.self, timeout: .seconds(60)) }
         let held = try await eventually {
             try await client.directory().agents.first { $0.busy > 0 }.map { _ in true }
         }
@@ -95,7 +96,7 @@ import Testing
         #expect(try await waitForAgents(client, capability: "echo.sleep", count: 2))
         bus.harness.signal(doomed, SIGKILL)
         let reply = try await pending.value
-        #expect(reply.ms == 1500)
+        #expect(reply.ms == 5000)
         let statistics = try await client.statistics()
         #expect(statistics.requestsRedispatched == 1, "\(bus.harness.log(of: "broker"))")
     }

@@ -1,0 +1,137 @@
+import ColonyAgent
+import ColonyStore
+import ColonyWire
+import Foundation
+import Logging
+
+/// Leader-follower coordination: among the members of a group (agents offering a capability,
+/// or a named group), one agent holds a leadership lease with a term that only grows.
+///
+/// Every lease/3 the coordinator looks at each tracked group: a leader still connected has its
+/// lease renewed; one that has been gone for a whole lease (killed, stopped, partitioned) or
+/// resigned is replaced by the first member in instance order, under term + 1. Each change is
+/// persisted (compare-and-set on the term) before it is announced on
+/// `coordination.leader.GROUP`, and the current leadership is re-announced on every renewal so
+/// agents that join late learn it. Requests of leader-follower steps carry the term; agents
+/// refuse older terms, so a leader that wakes up after its lease lapsed cannot act.
+public actor Coordinator {
+    let store: any CoordinationStore
+    let client: ColonyClient
+    let publisher: Publisher
+    let leaseDuration: Duration
+    let logger: Logger
+
+    private var groups: Set<String> = []
+    private var resigned: [String: Set<String>] = [:]
+    private var loop: Task<Void, Never>?
+
+    public init(store: any CoordinationStore, client: ColonyClient, publisher: Publisher, leaseDuration: Duration, logger: Logger) {
+        self.store = store
+        self.client = client
+        self.publisher = publisher
+        self.leaseDuration = leaseDuration
+        self.logger = logger
+    }
+
+    /// Starts looking after `groups` (more can be added with `track`).
+    public func start(groups: [String]) {
+        self.groups.formUnion(groups)
+        guard loop == nil else { return }
+        let interval = leaseDuration / 3
+        loop = Task { [weak self] in
+            while !Task.isCancelled {
+                await self?.tickAll()
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    public func stop() {
+        loop?.cancel()
+        loop = nil
+    }
+
+    /// Adds a group to look after.
+    public func track(_ group: String) {
+        groups.insert(group)
+    }
+
+    /// The group's current leadership, electing a leader now if it has none.
+    public func leader(of group: String) async -> Leadership? {
+        groups.insert(group)
+        if let current = try? await store.leadership(of: group), current.leader != nil, current.expiresAt > Date() {
+            return current.announcement
+        }
+        await tick(group)
+        return try? await store.leadership(of: group)?.announcement
+    }
+
+    /// Every known leadership.
+    public func leaderships() async -> [Leadership] {
+        ((try? await store.leaderships()) ?? []).map(\.announcement)
+    }
+
+    /// `instance` gives up leading `group`; another member takes over at once (term + 1).
+    public func resign(group: String, instance: String) async -> Leadership? {
+        guard let current = try? await store.leadership(of: group), current.leader == instance else { return nil }
+        resigned[group, default: []].insert(instance)
+        var vacated = current
+        vacated.expiresAt = .distantPast
+        _ = try? await store.saveLeadership(vacated, expectedTerm: current.term)
+        logger.notice("leader resigned", metadata: ["group": "\(group)", "instance": "\(instance)", "term": "\(current.term)"])
+        await tick(group)
+        return try? await store.leadership(of: group)?.announcement
+    }
+
+    private func tickAll() async {
+        for group in groups.sorted() { await tick(group) }
+    }
+
+    /// Renews a present leader, or elects a new one when the old lease has lapsed.
+    func tick(_ group: String) async {
+        guard let members = try? await client.management(ManagementService.group, argument: group, timeout: leaseDuration / 3)
+            .decode(GroupMembers.self).members.compactMap(\.instance)
+        else { return }
+        let now = Date()
+        let expiresAt = now.addingTimeInterval(leaseDuration.timeInterval)
+        do {
+            let current = try await store.leadership(of: group)
+            let stillThere = current?.leader.map { members.contains($0) && !(resigned[group]?.contains($0) ?? false) } ?? false
+            if let current, stillThere {
+                var renewed = current
+                renewed.expiresAt = expiresAt
+                renewed.updatedAt = now
+                if try await store.saveLeadership(renewed, expectedTerm: current.term) { announce(renewed) }
+                return
+            }
+            if let current, current.leader != nil, current.expiresAt > now { return }
+            let candidates = members.filter { !(resigned[group]?.contains($0) ?? false) }.sorted()
+            guard let candidate = candidates.first ?? members.sorted().first else { return }
+            let elected = LeadershipRecord(group: group, leader: candidate, term: (current?.term ?? 0) + 1, expiresAt: expiresAt, updatedAt: now)
+            guard try await store.saveLeadership(elected, expectedTerm: current?.term) else { return }
+            resigned[group] = nil
+            logger.notice("leader elected", metadata: [
+                "group": "\(group)", "leader": "\(candidate)", "term": "\(elected.term)", "previous": "\(current?.leader ?? "-")",
+            ])
+            announce(elected)
+        } catch {
+            logger.error("cannot update a leadership", metadata: ["group": "\(group)", "error": "\(error)"])
+        }
+    }
+
+    private func announce(_ record: LeadershipRecord) {
+        let publisher = self.publisher
+        Task { try? await publisher.publish(Topics.leadershipPrefix + record.group, record.announcement, metadata: RequestMetadata()) }
+    }
+}
+
+extension LeadershipRecord {
+    /// The record as announced on the bus.
+    var announcement: Leadership {
+        Leadership(group: group, leader: leader, term: UInt64(term), expiresAtMilliseconds: UInt64(max(0, expiresAt.timeIntervalSince1970 * 1000)))
+    }
+}
+
+extension Duration {
+    var timeInterval: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import GRDB
+
+/// A group's leadership as stored: the leader, its term (only grows) and when its lease ends.
+public struct LeadershipRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "leaderships"
+    public var group: String
+    public var leader: String?
+    public var term: Int64
+    public var expiresAt: Date
+    public var updatedAt: Date
+
+    public init(group: String, leader: String?, term: Int64, expiresAt: Date, updatedAt: Date = Date()) {
+        self.group = group
+        self.leader = leader
+        self.term = term
+        self.expiresAt = expiresAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// What coordination persists before it announces anything, so a restart never changes an
+/// outcome.
+public protocol CoordinationStore: Sendable {
+    func leadership(of group: String) async throws(StoreError) -> LeadershipRecord?
+    func leaderships() async throws(StoreError) -> [LeadershipRecord]
+    /// Writes `record` if the stored term is still `expectedTerm` (nil: no record yet); returns
+    /// whether it was written. Two coordinators can never both move a group to the same term.
+    func saveLeadership(_ record: LeadershipRecord, expectedTerm: Int64?) async throws(StoreError) -> Bool
+}
+
+extension SQLiteWorkflowStore: CoordinationStore {
+    public func leadership(of group: String) async throws(StoreError) -> LeadershipRecord? {
+        try await read { db in try LeadershipRecord.fetchOne(db, key: group) }
+    }
+
+    public func leaderships() async throws(StoreError) -> [LeadershipRecord] {
+        try await read { db in try LeadershipRecord.order(Column("group")).fetchAll(db) }
+    }
+
+    public func saveLeadership(_ record: LeadershipRecord, expectedTerm: Int64?) async throws(StoreError) -> Bool {
+        try await writeImmediately { db in
+            let current = try LeadershipRecord.fetchOne(db, key: record.group)
+            guard current?.term == expectedTerm else { return false }
+            try record.save(db)
+            return true
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import ColonyAgent
+import ColonyEngine
+import ColonyStore
+import ColonyWire
+import ColonyWorkflow
+import Foundation
+import Testing
+
+/// Leader-follower coordination with real agent processes: one leader per term, failover when
+/// the leader dies or stalls, and stale terms refused (fencing).
+@Suite(.serialized) struct CoordinationIntegrationTests {
+    typealias Deployment = WorkflowIntegrationTests.Deployment
+
+    static let workflows = """
+    workflows:
+      - name: leader_sum
+        steps:
+          - id: add
+            capability: math.add
+            params: {a: 20, b: 22}
+            coordination: {mode: leader_follower, group: math.add}
+            retry: {max_attempts: 5, initial_interval: 300ms}
+    """
+
+    func leadership(_ deployment: Deployment) async throws -> Leadership? {
+        try await deployment.bus.client.request(CoordinationAPI.status, CoordinationAPI.GroupRequest(group: "math.add"),
+                                                as: [Leadership].self, timeout: .seconds(5)).first
+    }
+
+    /// The pid in an instance id (NAME-HOST-PID).
+    func pid(of instance: String?) -> Int32? {
+        instance.flatMap { $0.split(separator: "-").last.flatMap { Int32($0) } }
+    }
+
+    /// Runs leader_sum and returns the pid of the process that handled its step.
+    func runOnce(_ deployment: Deployment) async throws -> Int32? {
+        let run = try await deployment.start("leader_sum")
+        let done = try #require(try await deployment.finished(run.id))
+        #expect(done.run.status == .completed && done.run.output?.value(at: ["add", "result"]) == .number(42))
+        return try deployment.entries().last { $0.run == run.id && $0.event == "succeeded" }?.pid
+    }
+
+    @Test func theLeaderServesAndIsReplacedUnderAHigherTermWhenItDiesOrStalls() async throws {
+        let deployment = try Deployment(workflows: Self.workflows, orchestratorSettings: "leader_lease: 900ms")
+        defer { deployment.stop() }
+        var agents: [Process] = []
+        for _ in 0..<3 { agents.append(try deployment.startAgent("math")) }
+        try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "math.add", count: 3))
+
+        // The leader serves the step.
+        let first = try #require(try await eventually { try await leadership(deployment).flatMap { $0.leader == nil ? nil : $0 } })
+        #expect(try await runOnce(deployment) == pid(of: first.leader))
+
+        // Killed: a new leader under a higher term serves the next run.
+        let firstProcess = try #require(agents.first { $0.processIdentifier == pid(of: first.leader) })
+        deployment.bus.harness.signal(firstProcess, SIGKILL)
+        let second = try #require(try await eventually(timeout: .seconds(30)) {
+            try await leadership(deployment).flatMap { $0.leader != first.leader && $0.leader != nil ? $0 : nil }
+        })
+        #expect(second.term > first.term)
+        #expect(try await runOnce(deployment) == pid(of: second.leader))
+
+        // Stalled past its lease (SIGSTOP): replaced; woken up, it refuses its old term.
+        let secondProcess = try #require(agents.first { $0.processIdentifier == pid(of: second.leader) })
+        deployment.bus.harness.signal(secondProcess, SIGSTOP)
+        let third = try #require(try await eventually(timeout: .seconds(30)) {
+            try await leadership(deployment).flatMap { $0.leader != second.leader && $0.leader != nil ? $0 : nil }
+        })
+        deployment.bus.harness.signal(secondProcess, SIGCONT)
+        #expect(third.term > second.term)
+        let refused = try await eventually(timeout: .seconds(30)) { () -> Bool? in
+            do {
+                _ = try await deployment.bus.client.request("math.add", body: [Array(#"{"a":1,"b":1}"#.utf8)], timeout: .seconds(3),
+                                                            instance: second.leader, leadership: second)
+                return nil
+            } catch {
+                if case .failed(let wire) = error as? RequestError, wire.code == .staleTerm { return true }
+                return nil
+            }
+        }
+        #expect(refused == true, "the old leader refuses requests under its old term")
+        await #expect {
+            _ = try await deployment.bus.client.request("math.add", body: [Array(#"{"a":1,"b":1}"#.utf8)], timeout: .seconds(3),
+                                                        instance: third.leader, leadership: second)
+        } throws: { error in
+            guard case .failed(let wire) = error as? RequestError else { return false }
+            return wire.code == .staleTerm
+        }
+        #expect(try await runOnce(deployment) == pid(of: third.leader))
+
+        // One leader per term, ever: the election log never names two leaders for a term.
+        let log = try String(contentsOf: deployment.bus.harness.processes.first { $0.name == "orchestrator" }!.log, encoding: .utf8)
+        let elections = log.split(separator: "\n").filter { $0.contains("leader elected") }
+        let terms = elections.compactMap { line in line.split(separator: " ").first { $0.hasPrefix("term=") } }
+        #expect(Set(terms).count == terms.count && terms.count >= 3, "\(elections)")
+    }
+}
