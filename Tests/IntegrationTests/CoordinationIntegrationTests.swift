@@ -54,19 +54,23 @@ import Testing
 
         // Killed: a new leader under a higher term serves the next run.
         let firstProcess = try #require(agents.first { $0.processIdentifier == pid(of: first.leader) })
+        let killedAt = Date()
         deployment.bus.harness.signal(firstProcess, SIGKILL)
         let second = try #require(try await eventually(timeout: .seconds(30)) {
             try await leadership(deployment).flatMap { $0.leader != first.leader && $0.leader != nil ? $0 : nil }
         })
+        let killFailover = Date().timeIntervalSince(killedAt)
         #expect(second.term > first.term)
         #expect(try await runOnce(deployment) == pid(of: second.leader))
 
         // Stalled past its lease (SIGSTOP): replaced; woken up, it refuses its old term.
         let secondProcess = try #require(agents.first { $0.processIdentifier == pid(of: second.leader) })
+        let stoppedAt = Date()
         deployment.bus.harness.signal(secondProcess, SIGSTOP)
         let third = try #require(try await eventually(timeout: .seconds(30)) {
             try await leadership(deployment).flatMap { $0.leader != second.leader && $0.leader != nil ? $0 : nil }
         })
+        let stopFailover = Date().timeIntervalSince(stoppedAt)
         deployment.bus.harness.signal(secondProcess, SIGCONT)
         #expect(third.term > second.term)
         let refused = try await eventually(timeout: .seconds(30)) { () -> Bool? in
@@ -94,5 +98,16 @@ import Testing
         let elections = log.split(separator: "\n").filter { $0.contains("leader elected") }
         let terms = elections.compactMap { line in line.split(separator: " ").first { $0.hasPrefix("term=") } }
         #expect(Set(terms).count == terms.count && terms.count >= 3, "\(elections)")
+        // For scripts/bench-failover: how long until the new leader was announced (observed by polling).
+        if let path = ProcessInfo.processInfo.environment["COLONY_FAILOVER_REPORT"] {
+            let line = String(format: "kill %.0f stop %.0f\n", killFailover * 1000, stopFailover * 1000)
+            if let handle = FileHandle(forWritingAtPath: path) {
+                handle.seekToEndOfFile()
+                handle.write(Data(line.utf8))
+                try handle.close()
+            } else {
+                try line.write(toFile: path, atomically: true, encoding: .utf8)
+            }
+        }
     }
 }
