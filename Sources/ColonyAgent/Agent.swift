@@ -53,6 +53,14 @@ public struct Agent: Sendable {
         capabilities[name] = CapabilityHandler(name: name, run: run)
     }
 
+    /// Declares a consensus voter: `capability` receives proposals (a consensus step's params)
+    /// and answers with a vote; the orchestrator's round decides.
+    public mutating func onVote<Body: Codable & Sendable>(
+        _ capability: String, _ handler: @escaping @Sendable (Proposal<Body>, RequestContext) async throws -> Vote
+    ) {
+        self.capability(capability) { (proposal: Proposal<Body>, context: RequestContext) in try await handler(proposal, context) }
+    }
+
     /// Handles events whose topic starts with `topic` (a trailing `.*` is allowed), decoded as `Event`.
     /// Events of a run that has ended are not fresh work: the handler is skipped for them,
     /// unless `includingFinishedRuns` (then only failed and cancelled runs are skipped).

@@ -12,13 +12,13 @@ import Logging
 public struct BusDispatcher: StepDispatcher {
     let client: ColonyClient
     let logger: Logger
-    /// Finds a group's current leader, for leader-follower steps.
-    let leaders: (@Sendable (String) async -> Leadership?)?
+    /// Serves coordinated steps (leaders, consensus rounds).
+    let coordinator: Coordinator?
 
-    public init(client: ColonyClient, logger: Logger, leaders: (@Sendable (String) async -> Leadership?)? = nil) {
+    public init(client: ColonyClient, logger: Logger, coordinator: Coordinator? = nil) {
         self.client = client
         self.logger = logger
-        self.leaders = leaders
+        self.coordinator = coordinator
     }
 
     public func dispatch(_ order: DispatchOrder) async -> StepResult {
@@ -27,8 +27,11 @@ public struct BusDispatcher: StepDispatcher {
         )
         var instance: String?
         var leadership: Leadership?
+        if let coordination = order.coordination, coordination.mode == .consensus, let coordinator {
+            return await coordinator.consensus(order)
+        }
         if let coordination = order.coordination, coordination.mode == .leaderFollower {
-            guard let current = await leaders?(coordination.group), let leader = current.leader else {
+            guard let current = await coordinator?.leader(of: coordination.group), let leader = current.leader else {
                 return .failed(StepError(code: ErrorCode.noLeader.rawValue, message: "group \(coordination.group) has no leader (no member connected?)"), agent: nil)
             }
             instance = leader

@@ -19,6 +19,31 @@ public struct LeadershipRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
     }
 }
 
+/// One coordination round (consensus or auction): its whole state as JSON, and its decision.
+public struct RoundRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "coordination_rounds"
+    public var id: String
+    public var kind: String
+    public var group: String
+    public var state: String
+    public var decision: String?
+    public var openedAt: Date
+    public var decidedAt: Date?
+    public var announcedAt: Date?
+
+    public init(id: String, kind: String, group: String, state: String, decision: String?, openedAt: Date,
+                decidedAt: Date? = nil, announcedAt: Date? = nil) {
+        self.id = id
+        self.kind = kind
+        self.group = group
+        self.state = state
+        self.decision = decision
+        self.openedAt = openedAt
+        self.decidedAt = decidedAt
+        self.announcedAt = announcedAt
+    }
+}
+
 /// What coordination persists before it announces anything, so a restart never changes an
 /// outcome.
 public protocol CoordinationStore: Sendable {
@@ -27,6 +52,10 @@ public protocol CoordinationStore: Sendable {
     /// Writes `record` if the stored term is still `expectedTerm` (nil: no record yet); returns
     /// whether it was written. Two coordinators can never both move a group to the same term.
     func saveLeadership(_ record: LeadershipRecord, expectedTerm: Int64?) async throws(StoreError) -> Bool
+    func round(_ id: String) async throws(StoreError) -> RoundRecord?
+    func saveRound(_ record: RoundRecord) async throws(StoreError)
+    /// The newest rounds of a group, newest first.
+    func rounds(group: String, limit: Int) async throws(StoreError) -> [RoundRecord]
 }
 
 extension SQLiteWorkflowStore: CoordinationStore {
@@ -36,6 +65,20 @@ extension SQLiteWorkflowStore: CoordinationStore {
 
     public func leaderships() async throws(StoreError) -> [LeadershipRecord] {
         try await read { db in try LeadershipRecord.order(Column("group")).fetchAll(db) }
+    }
+
+    public func round(_ id: String) async throws(StoreError) -> RoundRecord? {
+        try await read { db in try RoundRecord.fetchOne(db, key: id) }
+    }
+
+    public func saveRound(_ record: RoundRecord) async throws(StoreError) {
+        try await write { db in try record.save(db) }
+    }
+
+    public func rounds(group: String, limit: Int) async throws(StoreError) -> [RoundRecord] {
+        try await read { db in
+            try RoundRecord.filter(Column("group") == group).order(Column("openedAt").desc).limit(limit).fetchAll(db)
+        }
     }
 
     public func saveLeadership(_ record: LeadershipRecord, expectedTerm: Int64?) async throws(StoreError) -> Bool {

@@ -122,6 +122,19 @@ enum Migrations {
                 table.column("updatedAt", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v5: coordination rounds") { db in
+            try db.create(table: "coordination_rounds") { table in
+                table.primaryKey("id", .text)
+                table.column("kind", .text).notNull()
+                table.column("group", .text).notNull()
+                table.column("state", .text).notNull()
+                table.column("decision", .text)
+                table.column("openedAt", .datetime).notNull()
+                table.column("decidedAt", .datetime)
+                table.column("announcedAt", .datetime)
+            }
+            try db.create(index: "rounds_by_group", on: "coordination_rounds", columns: ["group", "openedAt"])
+        }
         return migrator
     }
 }

@@ -65,7 +65,13 @@ extension StepDefinition {
         if let overallTimeout { fields["overall_timeout"] = .string(milliseconds(overallTimeout)) }
         if !resources.isEmpty { fields["resources"] = .array(resources.map(JSONValue.string)) }
         if let coordination {
-            fields["coordination"] = .object(["mode": .string(coordination.mode.rawValue), "group": .string(coordination.group)])
+            var spec: [String: JSONValue] = ["mode": .string(coordination.mode.rawValue), "group": .string(coordination.group)]
+            if coordination.mode == .consensus {
+                spec["rule"] = .string(coordination.rule.rawValue)
+                spec["threshold"] = .number(coordination.threshold)
+                if !coordination.weights.isEmpty { spec["weights"] = .object(coordination.weights.mapValues(JSONValue.number)) }
+            }
+            fields["coordination"] = .object(spec)
         }
         switch onFailure {
         case .fail: break

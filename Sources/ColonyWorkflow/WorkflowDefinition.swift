@@ -146,11 +146,23 @@ public struct StepCoordination: Sendable, Hashable {
     public enum Mode: String, Sendable, Hashable, CaseIterable {
         /// The group's current leader serves the step, under its term.
         case leaderFollower = "leader_follower"
+        /// Every member votes on the step's params; the rule decides.
+        case consensus
+    }
+
+    /// Consensus rules.
+    public enum Rule: String, Sendable, Hashable, CaseIterable {
+        case majority, unanimous, weighted
     }
 
     public var mode: Mode
     /// A named group (agents.yaml `groups:`) or a capability; its members take part.
     public var group: String
+    /// Consensus: how the votes decide; `threshold` (0…1) for `weighted`, and member weights
+    /// by instance id (1 when not listed).
+    public var rule: Rule = .majority
+    public var threshold: Double = 0.5
+    public var weights: [String: Double] = [:]
 
     public init(mode: Mode, group: String) {
         self.mode = mode

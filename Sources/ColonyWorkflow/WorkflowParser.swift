@@ -167,12 +167,20 @@ public struct WorkflowParser {
         step.resources = value({ () throws(ConfigError) in try mapping.strings("resources") }) ?? []
         if let coordination = value({ () throws(ConfigError) in try mapping.mapping("coordination") }) {
             step.coordination = collect { () throws(ConfigError) -> StepCoordination? in
-                try coordination.rejectUnknownKeys(["mode", "group"], in: "'coordination'")
+                try coordination.rejectUnknownKeys(["mode", "group", "rule", "threshold", "weights"], in: "'coordination'")
                 guard let mode = try coordination.choice("mode", from: StepCoordination.Mode.allCases.map(\.rawValue)) else {
                     throw ConfigError(file: coordination.file, line: coordination.line, message: "step '\(id)': 'coordination' needs a 'mode'",
                                       hint: StepCoordination.Mode.allCases.map(\.rawValue).joined(separator: ", "))
                 }
-                return StepCoordination(mode: StepCoordination.Mode(rawValue: mode)!, group: try coordination.string("group") ?? capability)
+                var result = StepCoordination(mode: StepCoordination.Mode(rawValue: mode)!, group: try coordination.string("group") ?? capability)
+                if let rule = try coordination.choice("rule", from: StepCoordination.Rule.allCases.map(\.rawValue)) {
+                    result.rule = StepCoordination.Rule(rawValue: rule)!
+                }
+                result.threshold = try coordination.number("threshold", in: 0...1) ?? result.threshold
+                if let weights = try coordination.mapping("weights") {
+                    for member in weights.keys { result.weights[member] = try weights.number(member, in: 0...1_000_000) }
+                }
+                return result
             } ?? nil
         }
         return errors.count == errorCount ? step : nil

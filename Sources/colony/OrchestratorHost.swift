@@ -128,10 +128,12 @@ final class OrchestratorHost: Sendable {
             options.defaultAttemptTimeout = settings.defaultStepTimeout
             options.maxConcurrentRuns = settings.maxConcurrentRuns
             options.resources = settings.resources
-            let dispatcher = BusDispatcher(client: client, logger: logger, leaders: { await coordinator.leader(of: $0) })
+            let dispatcher = BusDispatcher(client: client, logger: logger, coordinator: coordinator)
             let engine = Engine(store: store, dispatcher: dispatcher, options: options, logger: logger)
             let registry = WorkflowRegistry(paths: settings.workflows, store: store)
-            let coordinated = await registry.catalog().workflows.flatMap { ($0.steps + $0.handlers).compactMap(\.coordination?.group) }
+            let coordinated = await registry.catalog().workflows.flatMap {
+                ($0.steps + $0.handlers).compactMap { $0.coordination?.mode == .leaderFollower ? $0.coordination?.group : nil }
+            }
             await coordinator.start(groups: Array(Set(coordinated)))
             let scheduler = Scheduler(store: store, engine: engine, registry: registry, logger: logger)
             await engine.observeRunEnds { _, _ in Task { await scheduler.poke() } }

@@ -110,4 +110,70 @@ import Testing
             }
         }
     }
+
+    static let consensusWorkflows = """
+    workflows:
+      - name: approve
+        inputs: {amount: number}
+        steps:
+          - id: decide
+            capability: approve.vote
+            params: {amount: "${input.amount}"}
+            coordination: {mode: consensus, group: approve.vote, rule: majority}
+            timeout: 2s
+          - id: after
+            capability: echo.sleep
+            depends_on: [decide]
+            params: {ms: 1500}
+    """
+
+    @Test func aMajorityDecidesWithTwoOfFiveSilentThreeSilentIsNoQuorumAndDecisionsSurviveRestarts() async throws {
+        // Stopped voters stay members for the broker's liveness (10 s here), like hung processes.
+        let deployment = try Deployment(workflows: Self.consensusWorkflows, brokerLiveness: 100)
+        defer { deployment.stop() }
+        var voters: [Process] = []
+        for _ in 0..<5 { voters.append(try deployment.startAgent("voter")) }
+        defer { for voter in voters { deployment.bus.harness.signal(voter, SIGCONT) } }
+        try deployment.startAgent("echo")
+        var orchestrator = try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "approve.vote", count: 5))
+
+        func decide(_ amount: Double) async throws -> OrchestratorAPI.RunDetail {
+            let run = try await deployment.start("approve", input: .object(["amount": .number(amount)]))
+            return try #require(try await deployment.finished(run.id))
+        }
+        func decision(_ detail: OrchestratorAPI.RunDetail) -> JSONValue? {
+            detail.steps.first { $0.stepID == "decide" }?.output?.value(at: ["decision"])
+        }
+
+        let approved = try await decide(50)
+        #expect(decision(approved) == .string("approved"))
+        let rejected = try await decide(500)
+        #expect(decision(rejected) == .string("rejected"))
+
+        for voter in voters.prefix(2) { deployment.bus.harness.signal(voter, SIGSTOP) }
+        let threeOfFive = try await decide(50)
+        #expect(decision(threeOfFive) == .string("approved"), "3 of an electorate of 5 is a majority")
+        #expect(threeOfFive.steps.first { $0.stepID == "decide" }?.output?.value(at: ["tally", "electorate"]) == .number(5))
+
+        deployment.bus.harness.signal(voters[2], SIGSTOP)
+        let twoOfFive = try await decide(50)
+        #expect(twoOfFive.run.status == .failed && twoOfFive.run.errorCode == "no_quorum", "\(twoOfFive.run)")
+        for voter in voters.prefix(3) { deployment.bus.harness.signal(voter, SIGCONT) }
+
+        // Decided, then the orchestrator dies: after a restart the same decision stands, even
+        // though the voters would now vote otherwise (3 of them are stopped again).
+        let run = try await deployment.start("approve", input: .object(["amount": .number(50)]))
+        let store = try SQLiteWorkflowStore(path: deployment.database.path)
+        let round = try #require(try await eventually { try await store.round("\(run.id)/decide/1").flatMap { $0.decision == nil ? nil : $0 } })
+        deployment.bus.harness.signal(orchestrator, SIGKILL)
+        #expect(await deployment.bus.harness.waitForExit(orchestrator))
+        for voter in voters.prefix(3) { deployment.bus.harness.signal(voter, SIGSTOP) }
+        orchestrator = try await deployment.startOrchestrator()
+        let done = try #require(try await deployment.finished(run.id))
+        #expect(done.run.status == .completed)
+        #expect(decision(done) == .string(round.decision!))
+        #expect(try await store.round(round.id)?.decision == round.decision, "one outcome per round")
+        #expect(try await store.round(round.id)?.announcedAt != nil)
+    }
 }

@@ -150,7 +150,10 @@ final class TestBus {
     let client: ColonyClient
     let expiryMs: Int
 
-    init(expiryMs: Int = 2000) throws {
+    let liveness: Int
+
+    init(expiryMs: Int = 2000, liveness: Int = 10) throws {
+        self.liveness = liveness
         harness = try ProcessHarness()
         endpoints = freeEndpoints()
         client = ColonyClient(endpoints: endpoints)
@@ -162,7 +165,7 @@ final class TestBus {
     @discardableResult
     func startBroker() throws -> Process {
         try harness.colony(
-            ["broker"] + endpoints.flags + ["--heartbeat-ms", "100", "--liveness", "10", "--request-expiry-ms", "\(expiryMs)", "--log-level", "debug"],
+            ["broker"] + endpoints.flags + ["--heartbeat-ms", "100", "--liveness", "\(liveness)", "--request-expiry-ms", "\(expiryMs)", "--log-level", "debug"],
             name: "broker"
         )
     }

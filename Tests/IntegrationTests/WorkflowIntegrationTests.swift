@@ -19,8 +19,8 @@ import Testing
 
         let database: URL
 
-        init(workflows: String, orchestratorSettings: String = "") throws {
-            bus = try TestBus(expiryMs: 5000)
+        init(workflows: String, orchestratorSettings: String = "", brokerLiveness: Int = 10) throws {
+            bus = try TestBus(expiryMs: 5000, liveness: brokerLiveness)
             let directory = bus.harness.directory
             configFile = directory.appendingPathComponent("colony.yaml")
             journal = directory.appendingPathComponent("journal.jsonl")

@@ -11,10 +11,11 @@ public enum ExampleAgents {
         case "math": return concurrency.map { MathAgent.make(concurrency: $0) } ?? MathAgent.make()
         case "flaky": return concurrency.map { FlakyAgent.make(concurrency: $0) } ?? FlakyAgent.make()
         case "audit": return AuditAgent.make(concurrency: concurrency ?? 16, endpoints: endpoints)
+        case "voter": return concurrency.map { VoterAgent.make(concurrency: $0) } ?? VoterAgent.make()
         default: return nil
         }
     }
 
     /// The names `make` knows.
-    public static let names = ["echo", "math", "flaky", "audit"]
+    public static let names = ["echo", "math", "flaky", "audit", "voter"]
 }
