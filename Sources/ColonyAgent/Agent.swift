@@ -61,6 +61,15 @@ public struct Agent: Sendable {
         self.capability(capability) { (proposal: Proposal<Body>, context: RequestContext) in try await handler(proposal, context) }
     }
 
+    /// Declares a bidder for contract-net auctions: calls for proposals for `capability` arrive
+    /// on `CAPABILITY.bid` (the step's params); answer with a `Bid` or `Bid.refusal(…)`. The task
+    /// itself comes to `capability` if the bid wins, so declare that capability too.
+    public mutating func onBid<Body: Codable & Sendable>(
+        _ capability: String, _ handler: @escaping @Sendable (Proposal<Body>, RequestContext) async throws -> Bid
+    ) {
+        self.capability(capability + ".bid") { (call: Proposal<Body>, context: RequestContext) in try await handler(call, context) }
+    }
+
     /// Handles events whose topic starts with `topic` (a trailing `.*` is allowed), decoded as `Event`.
     /// Events of a run that has ended are not fresh work: the handler is skipped for them,
     /// unless `includingFinishedRuns` (then only failed and cancelled runs are skipped).

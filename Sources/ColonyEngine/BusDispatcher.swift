@@ -27,8 +27,12 @@ public struct BusDispatcher: StepDispatcher {
         )
         var instance: String?
         var leadership: Leadership?
-        if let coordination = order.coordination, coordination.mode == .consensus, let coordinator {
-            return await coordinator.consensus(order)
+        if let coordination = order.coordination, let coordinator {
+            switch coordination.mode {
+            case .consensus: return await coordinator.consensus(order)
+            case .auction: return await coordinator.auction(order)
+            case .leaderFollower: break
+            }
         }
         if let coordination = order.coordination, coordination.mode == .leaderFollower {
             guard let current = await coordinator?.leader(of: coordination.group), let leader = current.leader else {

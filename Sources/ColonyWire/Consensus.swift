@@ -29,3 +29,28 @@ public struct Proposal<Body: Codable & Sendable>: Codable, Sendable {
         self.proposal = proposal
     }
 }
+
+/// A member's answer to a call for proposals: a bid (its cost, and any fields), or a refusal.
+public struct Bid: Codable, Sendable, Hashable {
+    /// The price of doing the task; the lowest wins by default.
+    public var cost: Double?
+    /// Anything else the bidder wants to say (shown in the step's output).
+    public var fields: JSONValue?
+    /// Set when the member declines to bid.
+    public var refuse: Bool?
+    public var reason: String?
+
+    public init(cost: Double, fields: JSONValue? = nil) {
+        self.cost = cost
+        self.fields = fields
+    }
+
+    /// A refusal to bid.
+    public static func refusal(_ reason: String) -> Bid {
+        var bid = Bid(cost: 0)
+        bid.cost = nil
+        bid.refuse = true
+        bid.reason = reason
+        return bid
+    }
+}

@@ -71,6 +71,11 @@ extension StepDefinition {
                 spec["threshold"] = .number(coordination.threshold)
                 if !coordination.weights.isEmpty { spec["weights"] = .object(coordination.weights.mapValues(JSONValue.number)) }
             }
+            if coordination.mode == .auction {
+                spec["bid_deadline"] = .string(milliseconds(coordination.bidDeadline))
+                spec["prefer"] = .string(coordination.preferHighest ? "highest" : "lowest")
+                spec["rounds"] = .number(Double(coordination.maxRounds))
+            }
             fields["coordination"] = .object(spec)
         }
         switch onFailure {

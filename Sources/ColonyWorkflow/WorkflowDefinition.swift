@@ -148,6 +148,8 @@ public struct StepCoordination: Sendable, Hashable {
         case leaderFollower = "leader_follower"
         /// Every member votes on the step's params; the rule decides.
         case consensus
+        /// Contract net: members bid (`CAPABILITY.bid`), the best bid does the task.
+        case auction
     }
 
     /// Consensus rules.
@@ -163,6 +165,11 @@ public struct StepCoordination: Sendable, Hashable {
     public var rule: Rule = .majority
     public var threshold: Double = 0.5
     public var weights: [String: Double] = [:]
+    /// Auction: how long bids are taken, which cost wins, and how many rounds before giving up
+    /// (a winner that fails or times out is excluded from the next round).
+    public var bidDeadline: Duration = .seconds(1)
+    public var preferHighest = false
+    public var maxRounds = 3
 
     public init(mode: Mode, group: String) {
         self.mode = mode

@@ -167,7 +167,8 @@ public struct WorkflowParser {
         step.resources = value({ () throws(ConfigError) in try mapping.strings("resources") }) ?? []
         if let coordination = value({ () throws(ConfigError) in try mapping.mapping("coordination") }) {
             step.coordination = collect { () throws(ConfigError) -> StepCoordination? in
-                try coordination.rejectUnknownKeys(["mode", "group", "rule", "threshold", "weights"], in: "'coordination'")
+                try coordination.rejectUnknownKeys(["mode", "group", "rule", "threshold", "weights", "bid_deadline", "prefer", "rounds"],
+                                                   in: "'coordination'")
                 guard let mode = try coordination.choice("mode", from: StepCoordination.Mode.allCases.map(\.rawValue)) else {
                     throw ConfigError(file: coordination.file, line: coordination.line, message: "step '\(id)': 'coordination' needs a 'mode'",
                                       hint: StepCoordination.Mode.allCases.map(\.rawValue).joined(separator: ", "))
@@ -177,6 +178,9 @@ public struct WorkflowParser {
                     result.rule = StepCoordination.Rule(rawValue: rule)!
                 }
                 result.threshold = try coordination.number("threshold", in: 0...1) ?? result.threshold
+                result.bidDeadline = try coordination.duration("bid_deadline") ?? result.bidDeadline
+                result.preferHighest = try coordination.choice("prefer", from: ["lowest", "highest"]) == "highest"
+                result.maxRounds = try coordination.integer("rounds", in: 1...100) ?? result.maxRounds
                 if let weights = try coordination.mapping("weights") {
                     for member in weights.keys { result.weights[member] = try weights.number(member, in: 0...1_000_000) }
                 }

@@ -17,6 +17,7 @@ struct GroupCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var connection: ConnectionOptions
         @Flag(help: "Print the result as JSON.") var json = false
+        @Flag(help: "Also list Colony's own capabilities (colony.*).") var all = false
 
         struct Entry: Codable {
             var group: String
@@ -29,7 +30,7 @@ struct GroupCommand: AsyncParsableCommand {
             var counts: [String: (kind: String, members: Int)] = [:]
             for agent in directory.agents {
                 for group in agent.groups ?? [] { counts[group, default: ("group", 0)].members += 1 }
-                for capability in agent.capabilities where counts[capability]?.kind != "group" {
+                for capability in agent.capabilities where counts[capability]?.kind != "group" && (all || !capability.hasPrefix("colony.")) {
                     counts[capability, default: ("capability", 0)].members += 1
                 }
             }

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct AgentsConfigurationTests {
     let context = AgentsConfiguration.Context(
-        colonyExecutable: "/usr/bin/colony", builtInAgents: ["echo", "math", "flaky", "voter"],
+        colonyExecutable: "/usr/bin/colony", builtInAgents: ["echo", "math", "flaky", "voter", "bidder"],
         endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:7000"), heartbeatInterval: .milliseconds(500)
     )
 
@@ -76,6 +76,6 @@ import Testing
 
     @Test func theShippedAgentsFileIsValid() throws {
         let configuration = try AgentsConfiguration.load(path: "configs/agents.yaml", context: context)
-        #expect(configuration.agents.map(\.name) == ["echo", "math", "flaky", "voter", "greeter"])
+        #expect(configuration.agents.map(\.name) == ["echo", "math", "flaky", "voter", "bidder_cheap", "bidder_mid", "bidder_dear", "greeter"])
     }
 }

@@ -176,4 +176,54 @@ import Testing
         #expect(try await store.round(round.id)?.decision == round.decision, "one outcome per round")
         #expect(try await store.round(round.id)?.announcedAt != nil)
     }
+
+    static let auctionWorkflows = """
+    workflows:
+      - name: render_job
+        inputs: {ms: {type: number, default: 300}}
+        steps:
+          - id: render
+            capability: render
+            params: {ms: "${input.ms}"}
+            coordination: {mode: auction, group: render, bid_deadline: 800ms, rounds: 3}
+            timeout: 20s
+    """
+
+    @Test func theCheapestBidderWinsAKilledWinnerIsReplacedAndNoBidsIsAnOutcome() async throws {
+        let deployment = try Deployment(workflows: Self.auctionWorkflows)
+        defer { deployment.stop() }
+        var bidders: [Double: Process] = [:]
+        for cost in [3.0, 5.0, 8.0] { bidders[cost] = try deployment.startAgent("bidder", environment: ["BIDDER_COST": "\(cost)"]) }
+        try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "render.bid", count: 3))
+
+        func output(_ detail: OrchestratorAPI.RunDetail) -> JSONValue? { detail.steps.first { $0.stepID == "render" }?.output }
+
+        let first = try #require(try await deployment.finished(try await deployment.start("render_job").id))
+        #expect(first.run.status == .completed)
+        #expect(output(first)?.value(at: ["result", "cost"]) == .number(3), "the cheapest bid won")
+        #expect(output(first)?.value(at: ["rounds", "0", "bids"]).map { if case .array(let bids) = $0 { bids.count } else { 0 } } == 3)
+
+        // The winner is killed while it works: a second round without it awards the next best.
+        let run = try await deployment.start("render_job", input: .object(["ms": .number(4000)]))
+        _ = try await eventually(timeout: .seconds(30)) {
+            try deployment.entries().contains { $0.run == run.id && $0.handler == "render" && $0.event == "started" } ? true : nil
+        }
+        deployment.bus.harness.signal(try #require(bidders[3]), SIGKILL)
+        let second = try #require(try await deployment.finished(run.id, timeout: .seconds(90)))
+        #expect(second.run.status == .completed, "\(second.run)")
+        #expect(output(second)?.value(at: ["result", "cost"]) == .number(5), "re-awarded to the next best")
+        #expect(output(second)?.value(at: ["rounds", "0", "task_failure"]) != nil)
+        #expect(output(second)?.value(at: ["rounds", "1", "winner"]) != output(second)?.value(at: ["rounds", "0", "winner"]))
+
+        // Nobody bids: NO_BIDS, clearly.
+        for process in bidders.values { deployment.bus.harness.signal(process, SIGKILL) }
+        try deployment.startAgent("bidder", environment: ["BIDDER_REFUSE": "1"])
+        _ = try await eventually(timeout: .seconds(30)) {
+            let members = try await deployment.bus.client.management(ManagementService.group, argument: "render.bid").decode(GroupMembers.self)
+            return members.members.count == 1 ? true : nil
+        }
+        let none = try #require(try await deployment.finished(try await deployment.start("render_job").id))
+        #expect(none.run.status == .failed && none.run.errorCode == "no_bids", "\(none.run)")
+    }
 }

@@ -41,9 +41,9 @@ import Testing
         }
 
         @discardableResult
-        func startAgent(_ name: String) throws -> Process {
+        func startAgent(_ name: String, environment: [String: String] = [:]) throws -> Process {
             try bus.harness.colony(["agent", "run", name] + bus.endpoints.flags + ["--heartbeat-ms", "100"], name: name,
-                                   environment: ["COLONY_EXECUTION_JOURNAL": journal.path])
+                                   environment: environment.merging(["COLONY_EXECUTION_JOURNAL": journal.path]) { $1 })
         }
 
         /// Starts `colony orchestrator`; waits until an orchestrator serves the bus unless told not to

@@ -12,10 +12,11 @@ public enum ExampleAgents {
         case "flaky": return concurrency.map { FlakyAgent.make(concurrency: $0) } ?? FlakyAgent.make()
         case "audit": return AuditAgent.make(concurrency: concurrency ?? 16, endpoints: endpoints)
         case "voter": return concurrency.map { VoterAgent.make(concurrency: $0) } ?? VoterAgent.make()
+        case "bidder": return concurrency.map { BidderAgent.make(concurrency: $0) } ?? BidderAgent.make()
         default: return nil
         }
     }
 
     /// The names `make` knows.
-    public static let names = ["echo", "math", "flaky", "audit", "voter"]
+    public static let names = ["echo", "math", "flaky", "audit", "voter", "bidder"]
 }
