@@ -15,6 +15,8 @@ public struct DispatchOrder: Sendable, Hashable {
     public var timeout: Duration
     /// How a group serves the step, if it is coordinated.
     public var coordination: StepCoordination? = nil
+    /// The child workflow the step runs, if any.
+    public var childWorkflow: String? = nil
 }
 
 /// What an attempt came to.

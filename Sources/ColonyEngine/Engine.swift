@@ -48,6 +48,8 @@ public actor Engine {
     /// (they stay recorded as dispatched, and go out when the orchestrator starts again).
     private var draining = false
     private var runObservers: [@Sendable (String, RunStatus) -> Void] = []
+    /// Where child workflow steps find the definition to run.
+    private var childDefinitions: (@Sendable (String) async -> (id: Int64, definition: WorkflowDefinition)?)?
 
     struct StepKey: Hashable {
         var run: String
@@ -65,17 +67,20 @@ public actor Engine {
     // MARK: Runs
 
     /// Creates a run of `definition` (stored as version `definitionID`) and starts it.
+    /// A child run (`parent`) gets the id given and is admitted at once, outside the limits:
+    /// its parent already holds a slot and waits for it.
     public func start(
         definitionID: Int64, definition: WorkflowDefinition, input: JSONValue, priority: Int = 0,
-        schedule: (id: String, at: Date)? = nil
+        schedule: (id: String, at: Date)? = nil, id: String? = nil, parent: (run: String, step: String)? = nil
     ) async throws(EngineError) -> RunRecord {
         let resolved: JSONValue
         switch definition.resolveInput(input) {
         case .success(let value): resolved = value
         case .failure(let error): throw .invalidInput(error)
         }
-        let record = RunRecord(id: Self.newRunID(), workflow: definition.name, definitionID: definitionID, input: resolved,
-                               priority: priority, scheduleID: schedule?.id, scheduledAt: schedule?.at)
+        let record = RunRecord(id: id ?? Self.newRunID(), workflow: definition.name, definitionID: definitionID, input: resolved,
+                               priority: priority, scheduleID: schedule?.id, scheduledAt: schedule?.at,
+                               parentRunID: parent?.run, parentStepID: parent?.step)
         do {
             try await store.createRun(record, steps: definition.steps.map(\.id))
         } catch {
@@ -84,7 +89,11 @@ public actor Engine {
         let state = RunState(id: record.id, definition: definition, input: resolved, defaultAttemptTimeout: options.defaultAttemptTimeout,
                              priority: priority, createdAt: record.createdAt)
         logger.info("run queued", metadata: ["correlation": "\(record.id)", "workflow": "\(definition.name)", "priority": "\(priority)"])
-        enqueue(state)
+        if parent != nil {
+            admit(state)
+        } else {
+            enqueue(state)
+        }
         return record
     }
 
@@ -137,7 +146,7 @@ public actor Engine {
                 let definition = try await store.definition(id: snapshot.run.definitionID)
                 let state = RunState(snapshot: snapshot, definition: definition, defaultAttemptTimeout: options.defaultAttemptTimeout)
                 logger.info("run resumed", metadata: ["correlation": "\(snapshot.run.id)", "workflow": "\(definition.name)"])
-                if snapshot.run.status == .pending {
+                if snapshot.run.status == .pending && snapshot.run.parentRunID == nil {
                     enqueue(state)
                 } else {
                     commit(state.resumption(now: Date()))
@@ -162,6 +171,47 @@ public actor Engine {
     public func waitUntilFinished(_ run: String) async {
         while isActive(run) {
             await waitForChange(run: run, after: generation, timeout: .seconds(1))
+        }
+    }
+
+    /// Tells the engine where to find the workflows that steps run as children.
+    public func setChildWorkflows(_ source: @escaping @Sendable (String) async -> (id: Int64, definition: WorkflowDefinition)?) {
+        childDefinitions = source
+    }
+
+    /// Runs a child workflow for one attempt of a step: the child's id comes from the attempt,
+    /// so after a restart the same child is awaited (not started twice); the child's output is
+    /// the step's output, its failure the step's; abandoning the attempt (the parent was
+    /// cancelled or failed) cancels the child.
+    func runChild(_ order: DispatchOrder) async -> StepResult {
+        guard let name = order.childWorkflow else { return .failed(StepError(code: "internal", message: "not a child step"), agent: nil) }
+        let childID = "\(order.run).\(order.step).\(order.attempt)"
+        if (try? await store.snapshot(run: childID)) == nil {
+            guard let (id, definition) = await childDefinitions?(name) else {
+                return .failed(StepError(code: "unknown_workflow", message: "no runnable workflow '\(name)' for child step \(order.step)"), agent: nil)
+            }
+            do {
+                _ = try await start(definitionID: id, definition: definition, input: order.input, id: childID, parent: (order.run, order.step))
+            } catch {
+                return .failed(StepError(code: "child_failed", message: "cannot start child workflow '\(name)': \(error)"), agent: nil)
+            }
+        }
+        await withTaskCancellationHandler {
+            await waitUntilFinished(childID)
+        } onCancel: {
+            Task { _ = try? await self.cancel(run: childID, reason: "its parent step was abandoned (parent cancelled or failed)") }
+        }
+        guard let snapshot = try? await store.snapshot(run: childID) else {
+            return .failed(StepError(code: "child_failed", message: "child run \(childID) is gone"), agent: nil)
+        }
+        switch snapshot.run.status {
+        case .completed:
+            return .succeeded(output: snapshot.run.output ?? .null, agent: nil)
+        case .failed:
+            return .failed(StepError(code: snapshot.run.errorCode ?? "child_failed",
+                                     message: "child workflow '\(name)' (run \(childID)) failed: \(snapshot.run.errorMessage ?? "")"), agent: nil)
+        default:
+            return .failed(StepError(code: "cancelled", message: "child workflow '\(name)' (run \(childID)) was \(snapshot.run.status.rawValue)"), agent: nil)
         }
     }
 
@@ -345,7 +395,7 @@ public actor Engine {
             inFlight[key]?.cancel()
             let dispatcher = self.dispatcher
             inFlight[key] = Task {
-                let result = await dispatcher.dispatch(order)
+                let result = order.childWorkflow == nil ? await dispatcher.dispatch(order) : await self.runChild(order)
                 self.completed(order, result)
             }
         case .abandon(let run, let step):

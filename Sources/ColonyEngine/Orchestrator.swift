@@ -44,7 +44,8 @@ public struct Orchestrator: Sendable {
             return OrchestratorAPI.RunDetail(
                 run: snapshot.run, steps: snapshot.steps, attempts: snapshot.attempts, transitions: snapshot.transitions,
                 waiting: await engine.waitingReasons(request.run),
-                skipped: try await Self.mapped { () async throws(StoreError) in try await store.skips(run: request.run) }
+                skipped: try await Self.mapped { () async throws(StoreError) in try await store.skips(run: request.run) },
+                children: try await Self.mapped { () async throws(StoreError) in try await store.children(of: request.run) }
             )
         }
         agent.capability(OrchestratorAPI.wait) { (request: OrchestratorAPI.WaitRequest, _) in

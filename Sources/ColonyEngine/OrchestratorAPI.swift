@@ -67,6 +67,8 @@ public enum OrchestratorAPI {
         public var waiting: [String]
         /// Handlers that agents' failure gates skipped for this run, and where.
         public var skipped: [SkipRecord]
+        /// Runs its steps started as child workflows (each with its own `colony workflow show`).
+        public var children: [RunRecord]
     }
 
     public struct WaitRequest: Codable, Sendable {

@@ -348,7 +348,7 @@ struct RunState: Sendable {
         }
         return DispatchOrder(run: id, step: step.id, capability: step.capability, attempt: attempt,
                              idempotencyKey: AttemptRecord.idempotencyKey(run: id, step: step.id, attempt: attempt),
-                             input: input, timeout: timeout, coordination: step.coordination)
+                             input: input, timeout: timeout, coordination: step.coordination, childWorkflow: step.childWorkflow)
     }
 
     private mutating func skip(_ step: String, reason: String) -> Plan {

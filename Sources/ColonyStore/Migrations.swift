@@ -135,6 +135,13 @@ enum Migrations {
             }
             try db.create(index: "rounds_by_group", on: "coordination_rounds", columns: ["group", "openedAt"])
         }
+        migrator.registerMigration("v6: child runs") { db in
+            try db.alter(table: "runs") { table in
+                table.add(column: "parentRunID", .text)
+                table.add(column: "parentStepID", .text)
+            }
+            try db.create(index: "runs_by_parent", on: "runs", columns: ["parentRunID"])
+        }
         return migrator
     }
 }

@@ -33,11 +33,17 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
     public var createdAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
+    /// For child runs: the run and step that started them.
+    public var parentRunID: String?
+    public var parentStepID: String?
 
     public init(
         id: String, workflow: String, definitionID: Int64, status: RunStatus = .pending, input: JSONValue,
-        priority: Int = 0, scheduleID: String? = nil, scheduledAt: Date? = nil, createdAt: Date = Date()
+        priority: Int = 0, scheduleID: String? = nil, scheduledAt: Date? = nil, createdAt: Date = Date(),
+        parentRunID: String? = nil, parentStepID: String? = nil
     ) {
+        self.parentRunID = parentRunID
+        self.parentStepID = parentStepID
         self.id = id
         self.workflow = workflow
         self.definitionID = definitionID

@@ -122,6 +122,10 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
+    public func children(of run: String) async throws(StoreError) -> [RunRecord] {
+        try await read { db in try RunRecord.filter(Column("parentRunID") == run).order(Column("createdAt")).fetchAll(db) }
+    }
+
     public func statistics(workflow: String) async throws(StoreError) -> WorkflowStatistics {
         let runs = try await read { db in try RunRecord.filter(Column("workflow") == workflow).fetchAll(db) }
         func count(_ status: RunStatus) -> Int { runs.filter { $0.status == status }.count }

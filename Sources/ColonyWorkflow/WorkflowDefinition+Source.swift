@@ -47,7 +47,7 @@ extension WorkflowDefinition {
 extension StepDefinition {
     var canonicalValue: JSONValue {
         var fields: [String: JSONValue] = [
-            "id": .string(id), "capability": .string(capability), "params": params,
+            "id": .string(id), "params": params,
             "retry": .object([
                 "max_attempts": .number(Double(retry.maxAttempts)),
                 "initial_interval": .string(milliseconds(retry.initialInterval)),
@@ -57,6 +57,7 @@ extension StepDefinition {
                 "non_retryable_errors": .array(retry.nonRetryableErrorCodes.map(JSONValue.string)),
             ]),
         ]
+        if let childWorkflow { fields["workflow"] = .string(childWorkflow) } else { fields["capability"] = .string(capability) }
         if let name { fields["name"] = .string(name) }
         if let agent { fields["agent"] = .string(agent) }
         if !dependsOn.isEmpty { fields["depends_on"] = .array(dependsOn.map(JSONValue.string)) }

@@ -86,6 +86,9 @@ public struct StepDefinition: Sendable, Hashable {
     public var resources: [String] = []
     /// How a group of agents serves the step (leader-follower, consensus, auction), if at all.
     public var coordination: StepCoordination? = nil
+    /// A child workflow the step runs (with `params` as its input) instead of asking a
+    /// capability; the child's output is the step's output, its failure the step's failure.
+    public var childWorkflow: String? = nil
     public var line: Int
 
     /// Every reference in params and condition.

@@ -12,7 +12,7 @@ public struct WorkflowParser {
     static let workflowKeys = ["name", "description", "version", "enabled", "inputs", "steps", "handlers",
                                "timeout", "on_error", "context", "schedule", "max_concurrent_runs"]
     static let stepKeys = ["id", "name", "capability", "agent", "params", "depends_on", "condition", "retry",
-                           "timeout", "overall_timeout", "on_failure", "resources", "coordination"]
+                           "timeout", "overall_timeout", "on_failure", "resources", "coordination", "workflow"]
     static let inputKeys = ["type", "required", "default", "description"]
     static let retryKeys = ["max_attempts", "initial_interval", "backoff_coefficient", "max_interval", "jitter",
                             "non_retryable_errors"]
@@ -131,8 +131,13 @@ public struct WorkflowParser {
         if !id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) {
             fail(mapping, "id", "step id '\(id)' may contain only letters, digits, '_' and '-'")
         }
-        guard let capability = value({ () throws(ConfigError) in try mapping.string("capability") }), !capability.isEmpty else {
-            fail(mapping, "id", "step '\(id)' needs a 'capability'")
+        let child = value({ () throws(ConfigError) in try mapping.string("workflow") })
+        if child != nil, mapping.keys.contains("capability") {
+            fail(mapping, "workflow", "step '\(id)' has both 'capability' and 'workflow'", hint: "a step either asks a capability or runs a child workflow")
+        }
+        guard let capability = child.map({ "workflow:\($0)" }) ?? value({ () throws(ConfigError) in try mapping.string("capability") }),
+              !capability.isEmpty else {
+            fail(mapping, "id", "step '\(id)' needs a 'capability' (or a child 'workflow')")
             return nil
         }
         var step = StepDefinition(
@@ -165,6 +170,7 @@ public struct WorkflowParser {
         }
         step.onFailure = failurePolicy(mapping, step: id)
         step.resources = value({ () throws(ConfigError) in try mapping.strings("resources") }) ?? []
+        step.childWorkflow = child
         if let coordination = value({ () throws(ConfigError) in try mapping.mapping("coordination") }) {
             step.coordination = collect { () throws(ConfigError) -> StepCoordination? in
                 try coordination.rejectUnknownKeys(["mode", "group", "rule", "threshold", "weights", "bid_deadline", "prefer", "rounds"],

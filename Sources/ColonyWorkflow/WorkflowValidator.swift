@@ -148,7 +148,42 @@ public struct WorkflowCatalog: Sendable {
                 if found.isEmpty { workflows.append(workflow) }
             }
         }
+        problems += childProblems(workflows)
         return WorkflowCatalog(workflows: workflows, problems: parser.errors + problems)
+    }
+
+    /// Child workflows that do not exist, and workflows that would run themselves.
+    static func childProblems(_ workflows: [WorkflowDefinition]) -> [ConfigError] {
+        let byName = Dictionary(uniqueKeysWithValues: workflows.map { ($0.name, $0) })
+        var problems: [ConfigError] = []
+        for workflow in workflows {
+            for step in workflow.steps + workflow.handlers {
+                guard let child = step.childWorkflow else { continue }
+                if byName[child] == nil {
+                    problems.append(ConfigError(file: workflow.file, line: step.line,
+                                                message: "workflow '\(workflow.name)': step '\(step.id)' runs unknown workflow '\(child)'",
+                                                hint: closestMatch(to: child, in: Array(byName.keys)).map { "did you mean '\($0)'?" }))
+                }
+            }
+            // A workflow reachable from itself through child steps would never end.
+            var path: [String] = [workflow.name]
+            func visit(_ name: String) -> [String]? {
+                for step in (byName[name]?.steps ?? []) + (byName[name]?.handlers ?? []) {
+                    guard let child = step.childWorkflow, byName[child] != nil else { continue }
+                    if child == workflow.name { return path + [child] }
+                    if path.contains(child) { continue }
+                    path.append(child)
+                    if let cycle = visit(child) { return cycle }
+                    path.removeLast()
+                }
+                return nil
+            }
+            if let cycle = visit(workflow.name) {
+                problems.append(ConfigError(file: workflow.file, line: workflow.line,
+                                            message: "workflow '\(workflow.name)' runs itself through child workflows: \(cycle.joined(separator: " → "))"))
+            }
+        }
+        return problems
     }
 
     static func expand(_ paths: [String]) -> [String] {

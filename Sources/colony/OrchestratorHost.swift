@@ -131,6 +131,7 @@ final class OrchestratorHost: Sendable {
             let dispatcher = BusDispatcher(client: client, logger: logger, coordinator: coordinator)
             let engine = Engine(store: store, dispatcher: dispatcher, options: options, logger: logger)
             let registry = WorkflowRegistry(paths: settings.workflows, store: store)
+            await engine.setChildWorkflows { name in try? await registry.current(name) }
             let coordinated = await registry.catalog().workflows.flatMap {
                 ($0.steps + $0.handlers).compactMap { $0.coordination?.mode == .leaderFollower ? $0.coordination?.group : nil }
             }

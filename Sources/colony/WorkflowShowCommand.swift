@@ -23,6 +23,7 @@ extension WorkflowCommand {
             let record = detail.run
             Console.line("run       \(record.id)")
             Console.line("workflow  \(record.workflow) (version \(record.definitionID))")
+            if let parent = record.parentRunID { Console.line("parent    \(parent) (step \(record.parentStepID ?? "-"))") }
             Console.line("status    \(record.status.rawValue)\(record.errorCode.map { " — \($0): \(record.errorMessage ?? "")" } ?? "")")
             Console.line("input     \(record.input.jsonText)")
             Console.line("created   \(iso(record.createdAt))")
@@ -42,6 +43,13 @@ extension WorkflowCommand {
             }
             Console.line(table.rendered)
             for reason in detail.waiting { Console.line("waiting: \(reason)") }
+            if !detail.children.isEmpty {
+                Console.line("")
+                Console.line("child runs:")
+                for child in detail.children {
+                    Console.line("  └ \(child.id)  \(child.workflow)  \(child.status.rawValue)  (step \(child.parentStepID ?? "-"))")
+                }
+            }
             if !detail.skipped.isEmpty {
                 Console.line("")
                 Console.line("skipped by agents' failure gates (\(detail.skipped.count)):")

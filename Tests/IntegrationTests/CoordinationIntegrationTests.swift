@@ -226,4 +226,53 @@ import Testing
         let none = try #require(try await deployment.finished(try await deployment.start("render_job").id))
         #expect(none.run.status == .failed && none.run.errorCode == "no_bids", "\(none.run)")
     }
+
+    static let hierarchy = """
+    workflows:
+      - name: child_sum
+        inputs: {a: number, b: number}
+        steps: [{id: add, capability: math.add, params: {a: "${input.a}", b: "${input.b}"}}]
+      - name: child_fails
+        steps: [{id: divide, capability: math.div, params: {a: 1, b: 0}}]
+      - name: child_slow
+        steps: [{id: wait, capability: echo.sleep, params: {ms: 20000}}]
+      - name: parent
+        inputs: {which: {type: string, default: sum}}
+        steps:
+          - {id: sum, workflow: child_sum, params: {a: 40, b: 2}}
+          - {id: report, capability: echo, depends_on: [sum], params: {total: "${steps.sum.output.add.result}"}}
+      - name: parent_of_failure
+        steps: [{id: child, workflow: child_fails}]
+      - name: parent_of_slow
+        steps: [{id: child, workflow: child_slow}]
+    """
+
+    @Test func childWorkflowsFeedTheirParentFailItAndAreCancelledWithIt() async throws {
+        let deployment = try Deployment(workflows: Self.hierarchy)
+        defer { deployment.stop() }
+        try deployment.startAgent("math")
+        try deployment.startAgent("echo")
+        try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep"))
+        #expect(try await waitForAgents(deployment.bus.client, capability: "math.add"))
+
+        let parent = try #require(try await deployment.finished(try await deployment.start("parent").id))
+        #expect(parent.run.status == .completed)
+        #expect(parent.run.output?.value(at: ["report", "total"]) == .number(42), "the child's output fed the next step")
+        let child = try #require(parent.children.first)
+        #expect(child.workflow == "child_sum" && child.status == .completed && child.parentStepID == "sum")
+
+        let failing = try #require(try await deployment.finished(try await deployment.start("parent_of_failure").id))
+        #expect(failing.run.status == .failed && failing.run.errorCode == "division_by_zero", "\(failing.run)")
+        #expect(failing.children.first?.status == .failed)
+
+        let slow = try await deployment.start("parent_of_slow")
+        let running = try #require(try await eventually {
+            try await deployment.show(slow.id).children.first.flatMap { $0.status == .running ? $0 : nil }
+        })
+        let cancel = try deployment.bus.harness.run(["workflow", "cancel", slow.id, "--config", deployment.configFile.path])
+        #expect(cancel.status == 0, "\(cancel.output)")
+        let childDone = try #require(try await deployment.finished(running.id))
+        #expect(childDone.run.status == .cancelled, "cancelling the parent cancels the child")
+    }
 }
