@@ -31,6 +31,7 @@ public struct BusDispatcher: StepDispatcher {
             switch coordination.mode {
             case .consensus: return await coordinator.consensus(order)
             case .auction: return await coordinator.auction(order)
+            case .barrier: return await coordinator.barrier(order)
             case .leaderFollower: break
             }
         }

@@ -72,6 +72,7 @@ extension StepDefinition {
                 spec["threshold"] = .number(coordination.threshold)
                 if !coordination.weights.isEmpty { spec["weights"] = .object(coordination.weights.mapValues(JSONValue.number)) }
             }
+            if coordination.mode == .barrier, let count = coordination.count { spec["count"] = .number(Double(count)) }
             if coordination.mode == .auction {
                 spec["bid_deadline"] = .string(milliseconds(coordination.bidDeadline))
                 spec["prefer"] = .string(coordination.preferHighest ? "highest" : "lowest")

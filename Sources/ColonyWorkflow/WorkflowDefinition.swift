@@ -153,6 +153,8 @@ public struct StepCoordination: Sendable, Hashable {
         case consensus
         /// Contract net: members bid (`CAPABILITY.bid`), the best bid does the task.
         case auction
+        /// A sync point: every member gets the request; the step succeeds once `count` report.
+        case barrier
     }
 
     /// Consensus rules.
@@ -173,6 +175,8 @@ public struct StepCoordination: Sendable, Hashable {
     public var bidDeadline: Duration = .seconds(1)
     public var preferHighest = false
     public var maxRounds = 3
+    /// Barrier: how many members must report (all members when nil).
+    public var count: Int?
 
     public init(mode: Mode, group: String) {
         self.mode = mode

@@ -173,7 +173,7 @@ public struct WorkflowParser {
         step.childWorkflow = child
         if let coordination = value({ () throws(ConfigError) in try mapping.mapping("coordination") }) {
             step.coordination = collect { () throws(ConfigError) -> StepCoordination? in
-                try coordination.rejectUnknownKeys(["mode", "group", "rule", "threshold", "weights", "bid_deadline", "prefer", "rounds"],
+                try coordination.rejectUnknownKeys(["mode", "group", "rule", "threshold", "weights", "bid_deadline", "prefer", "rounds", "count"],
                                                    in: "'coordination'")
                 guard let mode = try coordination.choice("mode", from: StepCoordination.Mode.allCases.map(\.rawValue)) else {
                     throw ConfigError(file: coordination.file, line: coordination.line, message: "step '\(id)': 'coordination' needs a 'mode'",
@@ -187,6 +187,7 @@ public struct WorkflowParser {
                 result.bidDeadline = try coordination.duration("bid_deadline") ?? result.bidDeadline
                 result.preferHighest = try coordination.choice("prefer", from: ["lowest", "highest"]) == "highest"
                 result.maxRounds = try coordination.integer("rounds", in: 1...100) ?? result.maxRounds
+                result.count = try coordination.integer("count", in: 1...100_000)
                 if let weights = try coordination.mapping("weights") {
                     for member in weights.keys { result.weights[member] = try weights.number(member, in: 0...1_000_000) }
                 }

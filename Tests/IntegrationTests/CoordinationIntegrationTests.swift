@@ -245,6 +245,9 @@ import Testing
         steps: [{id: child, workflow: child_fails}]
       - name: parent_of_slow
         steps: [{id: child, workflow: child_slow}]
+      - name: sync
+        steps:
+          - {id: gather, capability: math.add, params: {a: 1, b: 1}, coordination: {mode: barrier, group: math.add, count: 2}, timeout: 3s}
     """
 
     @Test func childWorkflowsFeedTheirParentFailItAndAreCancelledWithIt() async throws {
@@ -274,5 +277,13 @@ import Testing
         #expect(cancel.status == 0, "\(cancel.output)")
         let childDone = try #require(try await deployment.finished(running.id))
         #expect(childDone.run.status == .cancelled, "cancelling the parent cancels the child")
+
+        // A barrier: the step ends once 2 members of math.add have reported.
+        try deployment.startAgent("math")
+        #expect(try await waitForAgents(deployment.bus.client, capability: "math.add", count: 2))
+        let sync = try #require(try await deployment.finished(try await deployment.start("sync").id))
+        #expect(sync.run.status == .completed)
+        let reported = sync.run.output?.value(at: ["gather", "reported"])
+        #expect(reported.map { if case .array(let members) = $0 { members.count >= 2 } else { false } } == true, "\(String(describing: reported))")
     }
 }
