@@ -66,6 +66,11 @@ public actor Coordinator {
         return try? await store.leadership(of: group)?.announcement
     }
 
+    /// The group's leadership as stored, without electing anyone (for status queries).
+    public func storedLeadership(of group: String) async -> Leadership? {
+        try? await store.leadership(of: group)?.announcement
+    }
+
     /// Every known leadership.
     public func leaderships() async -> [Leadership] {
         ((try? await store.leaderships()) ?? []).map(\.announcement)

@@ -111,8 +111,15 @@ public struct Orchestrator: Sendable {
         }
         let coordinator = coordinator
         agent.capability(CoordinationAPI.status) { (request: CoordinationAPI.GroupRequest, _) in
-            if let group = request.group { return [await coordinator.leader(of: group)].compactMap { $0 } }
+            if let group = request.group { return [await coordinator.storedLeadership(of: group)].compactMap { $0 } }
             return await coordinator.leaderships()
+        }
+        agent.capability(CoordinationAPI.decisions) { (request: CoordinationAPI.GroupRequest, _) in
+            let rounds = try await Self.mapped { () async throws(StoreError) in try await store.rounds(group: request.group ?? "", limit: 20) }
+            return rounds.map {
+                CoordinationAPI.Decision(round: $0.id, kind: $0.kind, decision: $0.decision, openedAt: $0.openedAt, decidedAt: $0.decidedAt,
+                                         announced: $0.announcedAt != nil || $0.kind == "auction")
+            }
         }
         agent.capability(CoordinationAPI.resign) { (request: CoordinationAPI.Resignation, _) in
             guard let after = await coordinator.resign(group: request.group, instance: request.instance) else {

@@ -11,7 +11,7 @@ import Logging
 /// across restarts and with two schedulers on one store. It sleeps until the next tick, and
 /// wakes early when a run of a schedule ends (buffered ticks) or a schedule changes.
 public actor Scheduler {
-    public typealias Store = WorkflowStore & ScheduleStore
+    public typealias Store = WorkflowStore & ScheduleStore & CoordinationStore
 
     let store: any Store
     let engine: Engine

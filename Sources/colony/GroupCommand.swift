@@ -57,6 +57,7 @@ struct GroupCommand: AsyncParsableCommand {
             var leader: String?
             var term: UInt64?
             var members: [AgentRecord]
+            var decisions: [CoordinationAPI.Decision]
         }
 
         func run() async throws {
@@ -71,8 +72,11 @@ struct GroupCommand: AsyncParsableCommand {
             // The leader, when an orchestrator coordinates the group.
             let leadership = try? await client.request(CoordinationAPI.status, CoordinationAPI.GroupRequest(group: name),
                                                        as: [Leadership].self, timeout: .seconds(3)).first
+            let decisions = (try? await client.request(CoordinationAPI.decisions, CoordinationAPI.GroupRequest(group: name),
+                                                       as: [CoordinationAPI.Decision].self, timeout: .seconds(3))) ?? []
             if json {
-                Console.line(prettyJSON(Shown(group: name, leader: leadership?.leader, term: leadership?.term, members: members.members)))
+                Console.line(prettyJSON(Shown(group: name, leader: leadership?.leader, term: leadership?.term, members: members.members,
+                                              decisions: decisions)))
                 return
             }
             if let leadership {
@@ -88,6 +92,12 @@ struct GroupCommand: AsyncParsableCommand {
                           "\(agent.busy)/\(agent.capacity)", (agent.groups ?? []).joined(separator: ","))
             }
             Console.line(table.rendered)
+            if !decisions.isEmpty {
+                Console.line("")
+                var recent = Table("ROUND", "KIND", "DECISION", "OPENED")
+                for decision in decisions { recent.add(decision.round, decision.kind, decision.decision ?? "open", clockTime(decision.openedAt)) }
+                Console.line(recent.rendered)
+            }
         }
     }
 }
