@@ -88,6 +88,14 @@ public struct Agent: Sendable {
         leadershipHandlers.append(handler)
     }
 
+    /// Calls `handler` with the outcome of every auction round this agent bid in: accepted (the
+    /// task follows) or rejected (another bidder won).
+    public mutating func onAuctionResult(_ handler: @escaping @Sendable (_ award: Award, _ accepted: Bool, EventContext) async -> Void) {
+        on(Topics.awardPrefix + "*", includingFinishedRuns: true) { (award: Award, context: EventContext) in
+            await handler(award, award.winner == context.instance, context)
+        }
+    }
+
     /// Calls `handler` once for every run this agent learns has failed or been cancelled.
     /// (Handlers of such runs are skipped automatically; this is for cleaning up.)
     public mutating func onRunFailed(_ handler: @escaping @Sendable (FailedRun) async -> Void) {

@@ -51,8 +51,8 @@ extension Coordinator {
                     logger.notice("auction: no bids", metadata: ["group": "\(group)", "round": "\(round.index)"])
                     return .failed(StepError(code: "no_bids", message: "no member of \(group) bid (round \(round.index): \(round.members.count) asked)"), agent: nil)
                 }
-                let award = JSONValue.object(["auction": .string(order.idempotencyKey), "round": .number(Double(round.index)), "winner": .string(winner)])
-                try? await publisher.publish("coordination.awarded." + group, award, metadata: RequestMetadata(correlationID: order.run))
+                let award = Award(auction: order.idempotencyKey, round: round.index, winner: winner, group: group)
+                try? await publisher.publish(Topics.awardPrefix + group, award, metadata: RequestMetadata(correlationID: order.run))
                 logger.notice("auction awarded", metadata: ["group": "\(group)", "round": "\(round.index)", "winner": "\(winner)"])
             }
             let winner = round.winner!

@@ -54,3 +54,19 @@ public struct Bid: Codable, Sendable, Hashable {
         return bid
     }
 }
+
+/// An auction round's award, announced to every bidder: the winner is accepted (it also gets
+/// the task), everyone else is rejected.
+public struct Award: Codable, Sendable, Hashable {
+    public var auction: String
+    public var round: Int
+    public var winner: String
+    public var group: String
+
+    public init(auction: String, round: Int, winner: String, group: String) {
+        self.auction = auction
+        self.round = round
+        self.winner = winner
+        self.group = group
+    }
+}

@@ -12,6 +12,8 @@ public enum Topics {
     public static let workflowCompleted = "workflow.completed"
     /// Prefix of leadership announcements: `coordination.leader.GROUP`, payload `Leadership`.
     public static let leadershipPrefix = "coordination.leader."
+    /// Prefix of auction awards: `coordination.awarded.GROUP`, payload `Award`.
+    public static let awardPrefix = "coordination.awarded."
     /// Published by agents for each handler their gate skipped; payload `SkipReport`.
     public static let workflowSkipped = "workflow.skipped"
 

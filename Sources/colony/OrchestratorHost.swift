@@ -122,7 +122,10 @@ final class OrchestratorHost: Sendable {
         ) async -> Active {
             // Attempts wait for a broker that is not up yet rather than failing at once.
             let client = ColonyClient(endpoints: endpoints, connectTimeout: .seconds(30))
-            let coordinator = Coordinator(store: store, client: ColonyClient(endpoints: endpoints), publisher: Publisher(endpoints: endpoints, source: "orchestrator"),
+            // Connected now: a PUB socket drops what it sends before its connection is up.
+            let publisher = Publisher(endpoints: endpoints, source: "orchestrator")
+            try? await publisher.connect()
+            let coordinator = Coordinator(store: store, client: ColonyClient(endpoints: endpoints), publisher: publisher,
                                           leaseDuration: settings.leaderLease, logger: logger)
             var options = Engine.Options()
             options.defaultAttemptTimeout = settings.defaultStepTimeout

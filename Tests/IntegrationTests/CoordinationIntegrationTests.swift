@@ -199,8 +199,17 @@ import Testing
 
         func output(_ detail: OrchestratorAPI.RunDetail) -> JSONValue? { detail.steps.first { $0.stepID == "render" }?.output }
 
-        let first = try #require(try await deployment.finished(try await deployment.start("render_job").id))
+        // Bidders hear awards through a subscription, which connects a moment after they register.
+        try await Task.sleep(for: .milliseconds(500))
+        let firstRun = try await deployment.start("render_job")
+        let first = try #require(try await deployment.finished(firstRun.id))
         #expect(first.run.status == .completed)
+        // Every bidder hears the award: the winner accepted, the others rejected.
+        let told = try await eventually {
+            let pids = Set(try deployment.entries().filter { $0.run == firstRun.id && $0.handler.contains("coordination.awarded") && $0.event == "succeeded" }.map(\.pid))
+            return pids.count == 3 ? pids : nil
+        }
+        #expect(told?.count == 3)
         #expect(output(first)?.value(at: ["result", "cost"]) == .number(3), "the cheapest bid won")
         #expect(output(first)?.value(at: ["rounds", "0", "bids"]).map { if case .array(let bids) = $0 { bids.count } else { 0 } } == 3)
 

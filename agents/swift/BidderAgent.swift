@@ -30,6 +30,9 @@ public enum BidderAgent {
         agent.onBid(capability) { (_: Proposal<Job>, _) in
             refuses ? Bid.refusal("not taking work") : Bid(cost: cost)
         }
+        agent.onAuctionResult { award, accepted, context in
+            context.logger.info(accepted ? "bid accepted" : "bid rejected", metadata: ["auction": "\(award.auction)", "winner": "\(award.winner)"])
+        }
         agent.capability(capability) { (job: Job, context) in
             try await Task.sleep(for: .milliseconds(job.ms ?? 300))
             return Rendered(renderedBy: context.instance, cost: cost)
