@@ -21,12 +21,18 @@ struct ScheduleCommand: AsyncParsableCommand {
         var state: String
     }
 
-    /// Asks the orchestrator to change a schedule and reports the new state.
-    static func change(
-        _ capability: String, _ target: ScheduleAPI.Target, to state: String, json: Bool, global: GlobalOptions, connection: ConnectionOptions
-    ) async throws {
-        _ = try await askOrchestrator(capability, target, as: Empty.self, global: global, connection: connection)
-        Console.line(json ? prettyJSON(Outcome(schedule: target.name, state: state)) : "\(target.name) \(state)")
+    /// The arguments every command about one schedule takes.
+    struct NamedSchedule: ParsableArguments {
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The schedule's name.") var name: String
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        /// Asks the orchestrator to change the schedule and reports its new state.
+        func change(_ capability: String, reason: String? = nil, to state: String) async throws {
+            _ = try await askOrchestrator(capability, ScheduleAPI.Target(name: name, reason: reason), as: Empty.self, global: global, connection: connection)
+            Console.line(json ? prettyJSON(Outcome(schedule: name, state: state)) : "\(name) \(state)")
+        }
     }
 
     struct List: AsyncParsableCommand {
@@ -53,40 +59,31 @@ struct ScheduleCommand: AsyncParsableCommand {
 
     struct Pause: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop firing a schedule until it is resumed.")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "The schedule's name.") var name: String
+        @OptionGroup var target: NamedSchedule
         @Option(help: "Why (shown by `colony schedule list`).") var reason: String?
-        @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
-            try await ScheduleCommand.change(ScheduleAPI.pause, ScheduleAPI.Target(name: name, reason: reason), to: "paused",
-                             json: json, global: global, connection: connection)
+            try await target.change(ScheduleAPI.pause, reason: reason, to: "paused")
         }
     }
 
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Fire a paused schedule again, from its next tick.")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "The schedule's name.") var name: String
-        @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var target: NamedSchedule
 
         func run() async throws {
-            try await ScheduleCommand.change(ScheduleAPI.resume, ScheduleAPI.Target(name: name), to: "resumed", json: json, global: global, connection: connection)
+            try await target.change(ScheduleAPI.resume, to: "resumed")
         }
     }
 
     struct Trigger: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Start a run of a schedule now.")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "The schedule's name.") var name: String
-        @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var target: NamedSchedule
 
         func run() async throws {
-            let run = try await askOrchestrator(ScheduleAPI.trigger, ScheduleAPI.Target(name: name), as: RunRecord.self, global: global, connection: connection)
-            Console.line(json ? prettyJSON(run) : "\(run.id)  \(run.workflow) started by \(name)")
+            let run = try await askOrchestrator(ScheduleAPI.trigger, ScheduleAPI.Target(name: target.name), as: RunRecord.self,
+                                                global: target.global, connection: target.connection)
+            Console.line(target.json ? prettyJSON(run) : "\(run.id)  \(run.workflow) started by \(target.name)")
         }
     }
 
@@ -133,13 +130,10 @@ struct ScheduleCommand: AsyncParsableCommand {
 
     struct Remove: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a schedule added with `colony schedule add`.")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "The schedule's name.") var name: String
-        @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var target: NamedSchedule
 
         func run() async throws {
-            try await ScheduleCommand.change(ScheduleAPI.remove, ScheduleAPI.Target(name: name), to: "removed", json: json, global: global, connection: connection)
+            try await target.change(ScheduleAPI.remove, to: "removed")
         }
     }
 
