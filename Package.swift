@@ -52,16 +52,16 @@ let package = Package(
             ]
         ),
         .target(name: "ColonyYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "ColonyWorkflow", dependencies: ["ColonyWire", "ColonyYAML", "ColonySchedule", .product(name: "Yams", package: "Yams")]),
+        .target(name: "ColonyWorkflow", dependencies: ["ColonyWire", "ColonyYAML", "ColonySchedule", "ZeroMQ", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "ColonyStore",
-            dependencies: ["ColonyWorkflow", "ColonyWire", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["ColonyWorkflow", "ColonyWire", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "ColonyEngine",
-            dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonySchedule", "ColonyAgent", "ColonyWire", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonySchedule", "ColonyAgent", "ColonyWire", "ZeroMQ", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "ColonySchedule", dependencies: ["ColonyWire"]),
+        .target(name: "ColonySchedule", dependencies: ["ColonyWire", "ZeroMQ"]),
         .target(name: "CProcessSpawn"),
         .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ZeroMQ"]),
         .target(
@@ -77,14 +77,14 @@ let package = Package(
             name: "colony",
             dependencies: [
                 "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyYAML", "ColonyWorkflow", "ColonyLogging",
-                "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyStore", "ColonySchedule",
+                "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyStore", "ColonySchedule", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "ColonyBench",
-            dependencies: ["ColonyEngine", "ColonyBroker", "ColonyAgent", "ColonyStore", "ColonyWorkflow", "ColonyWire",
+            dependencies: ["ColonyEngine", "ColonyBroker", "ColonyAgent", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ZeroMQ",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/ColonyBench"
         ),

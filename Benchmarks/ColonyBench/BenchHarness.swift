@@ -44,10 +44,6 @@ func definition(_ yaml: String) -> WorkflowDefinition {
     return parsed[0]
 }
 
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 /// The value below which `fraction` of `values` lie.

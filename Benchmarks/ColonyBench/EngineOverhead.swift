@@ -3,6 +3,7 @@ import ColonyStore
 import ColonyWorkflow
 import Foundation
 import Logging
+import ZeroMQ
 
 /// Engine overhead per step, with durable state: each scenario is timed end to end on a fresh
 /// SQLite file and compared with the same number of bare bus round trips at the same
@@ -44,8 +45,8 @@ enum EngineOverhead {
             var engineTimes: [Double] = []
             var busTimes: [Double] = []
             for _ in 0..<repetitions {
-                engineTimes.append(seconds(try await timeRuns(harness, scenario.workflow, runs: scenario.runs)))
-                busTimes.append(seconds(try await timeBus(harness, requests: steps, concurrency: scenario.busConcurrency)))
+                engineTimes.append(try await timeRuns(harness, scenario.workflow, runs: scenario.runs).seconds)
+                busTimes.append(try await timeBus(harness, requests: steps, concurrency: scenario.busConcurrency).seconds)
             }
             let engine = median(engineTimes) * 1000 / Double(steps)
             let bus = median(busTimes) * 1000 / Double(steps)

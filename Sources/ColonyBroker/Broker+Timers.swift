@@ -23,7 +23,7 @@ extension Broker {
         for service in services.values where service.earliestExpiry <= now {
             for pending in service.queue.removeAll(where: { $0.queueDeadline <= now }) {
                 statistics.requestsExpired += 1
-                let waited = format(now.since(pending.arrivedAt))
+                let waited = now.since(pending.arrivedAt).readable
                 let error: WireError = service.workers.isEmpty
                     ? WireError(.noAgent, "no agent offers \(service.name) (waited \(waited))")
                     : WireError(.timeout, "no agent offering \(service.name) became free within \(waited)")
@@ -37,7 +37,7 @@ extension Broker {
             worker.targeted.removeAll { $0.queueDeadline <= now }
             for pending in expired {
                 statistics.requestsExpired += 1
-                sendError(WireError(.timeout, "agent instance \(worker.instance) did not become free within \(format(now.since(pending.arrivedAt)))"), to: pending)
+                sendError(WireError(.timeout, "agent instance \(worker.instance) did not become free within \(now.since(pending.arrivedAt).readable)"), to: pending)
             }
         }
         while let due = heldDeadlines.min, due.deadline <= now {
@@ -55,10 +55,5 @@ extension Broker {
         for (name, service) in services where service.workers.isEmpty && service.queue.isEmpty {
             services[name] = nil
         }
-    }
-
-    func format(_ duration: Duration) -> String {
-        let milliseconds = duration.milliseconds
-        return milliseconds >= 1000 ? "\((milliseconds / 100).rounded() / 10) s" : "\(Int(milliseconds)) ms"
     }
 }

@@ -3,6 +3,7 @@ import ColonyStore
 import ColonyWire
 import Foundation
 import Logging
+import ZeroMQ
 
 /// Leader-follower coordination: among the members of a group (agents offering a capability,
 /// or a named group), one agent holds a leadership lease with a term that only grows.
@@ -98,7 +99,7 @@ public actor Coordinator {
             .decode(GroupMembers.self).members.compactMap(\.instance)
         else { return }
         let now = Date()
-        let expiresAt = now.addingTimeInterval(leaseDuration.timeInterval)
+        let expiresAt = now.addingTimeInterval(leaseDuration.seconds)
         do {
             let current = try await store.leadership(of: group)
             let stillThere = current?.leader.map { members.contains($0) && !(resigned[group]?.contains($0) ?? false) } ?? false
@@ -135,8 +136,4 @@ extension LeadershipRecord {
     var announcement: Leadership {
         Leadership(group: group, leader: leader, term: UInt64(term), expiresAtMilliseconds: UInt64(max(0, expiresAt.timeIntervalSince1970 * 1000)))
     }
-}
-
-extension Duration {
-    var timeInterval: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -3,6 +3,7 @@ import ColonyWire
 import ColonyWorkflow
 import Foundation
 import Logging
+import ZeroMQ
 
 /// Runs workflows durably. Every decision is written to the store before it is acted on;
 /// decisions taken while a write is in progress are written together in the next one (group

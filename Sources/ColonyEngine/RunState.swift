@@ -2,6 +2,7 @@ import ColonyStore
 import ColonyWire
 import ColonyWorkflow
 import Foundation
+import ZeroMQ
 
 /// The engine's picture of one run, and the rules that move it. Pure: every method returns
 /// the store changes and effects it decided, and the engine makes the changes durable before
@@ -155,7 +156,7 @@ struct RunState: Sendable {
                 state.status = .retrying
                 plan.changes.append(.step(StepTransition(
                     run: self.id, step: id, from: .dispatched, to: .retrying, attempt: record,
-                    detail: "attempt \(attempt) failed (\(error)); attempt \(attempt + 1) in \(delay.formattedSeconds)"
+                    detail: "attempt \(attempt) failed (\(error)); attempt \(attempt + 1) in \(delay.readable)"
                 )))
                 plan.effects.append(.retry(run: self.id, step: id, after: delay))
             case .stop(let final):
@@ -193,7 +194,7 @@ struct RunState: Sendable {
     /// The run's timeout passed: it fails (handlers still run).
     mutating func timedOut(now: Date) -> Plan {
         guard !status.isFinal, failure == nil else { return Plan() }
-        let error = StepError(code: "run_timeout", message: "the run exceeded its timeout of \(definition.timeout?.formattedSeconds ?? "?")")
+        let error = StepError(code: "run_timeout", message: "the run exceeded its timeout of \(definition.timeout?.readable ?? "?")")
         failure = RunFailure(step: nil, error: error, compensation: nil)
         var plan = Plan()
         plan.changes.append(.run(RunTransition(run: id, from: .running, to: .running, detail: Self.runTimeoutDetail)))
@@ -386,7 +387,7 @@ struct RunState: Sendable {
         }
         let next = now.addingTimeInterval(delay.seconds)
         if let overall = step.overallTimeout, let first = state.firstStartedAt, next >= first.addingTimeInterval(overall.seconds) {
-            return .stop(StepError(code: "timeout", message: "step timeout of \(overall.formattedSeconds) reached after \(attempts) attempt(s); last error \(error)"))
+            return .stop(StepError(code: "timeout", message: "step timeout of \(overall.readable) reached after \(attempts) attempt(s); last error \(error)"))
         }
         if let deadline, next >= deadline {
             return .stop(StepError(code: "run_timeout", message: "no time left in the run for attempt \(attempts + 1); last error \(error)"))
@@ -411,19 +412,6 @@ struct RunState: Sendable {
             return .string(field == "code" ? error.code : error.message)
         case .failure(let path): return failure?.value.value(at: path)
         }
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a Double.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-
-    /// `1.5s`, `250ms`.
-    var formattedSeconds: String {
-        seconds < 1 ? "\(Int((seconds * 1000).rounded()))ms" : String(format: "%.3gs", seconds)
     }
 }
 

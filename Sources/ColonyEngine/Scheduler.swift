@@ -4,6 +4,7 @@ import ColonyWire
 import ColonyWorkflow
 import Foundation
 import Logging
+import ZeroMQ
 
 /// Fires scheduled workflows. Each pass decides every due tick of every schedule (`TickPlan`),
 /// records each decision with its reason, and starts runs whose identity is (schedule, tick):
@@ -161,7 +162,7 @@ public actor Scheduler {
     private func startRun(_ entry: ScheduledWorkflow, tick: Date, now: Date, reason: String?) async -> RunRecord? {
         let schedule = entry.schedule
         if schedule.jitter > .zero {
-            let delay = Double.random(in: 0...schedule.jitter.secondsValue)
+            let delay = Double.random(in: 0...schedule.jitter.seconds)
             try? await clock.sleep(until: clock.now.addingTimeInterval(delay))
         }
         let run: RunRecord
@@ -276,10 +277,6 @@ public enum SchedulerError: Error, Sendable, CustomStringConvertible {
         case .store(let error): return "\(error)"
         }
     }
-}
-
-extension Duration {
-    var secondsValue: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 // MARK: Managing schedules

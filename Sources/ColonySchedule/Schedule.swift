@@ -1,5 +1,6 @@
 import ColonyWire
 import Foundation
+import ZeroMQ
 
 /// When a workflow runs by itself: an interval or a cron expression, within optional start and
 /// end times, with what to do about overlapping runs and ticks missed while nobody was looking.
@@ -107,13 +108,5 @@ public struct Schedule: Sendable, Hashable {
             cursor = tick
         }
         return ticks
-    }
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -1,6 +1,7 @@
 import ColonyWorkflow
 import Foundation
 import GRDB
+import ZeroMQ
 
 extension SQLiteWorkflowStore: ScheduleStore {
     public func ensureSchedule(_ record: ScheduleRecord) async throws(StoreError) -> ScheduleRecord {
@@ -74,7 +75,7 @@ extension SQLiteWorkflowStore: ScheduleStore {
     }
 
     public func acquireLease(_ name: String, holder: String, duration: Duration, now: Date) async throws(StoreError) -> Int64? {
-        let expiresAt = now.addingTimeInterval(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        let expiresAt = now.addingTimeInterval(duration.seconds)
         return try await writeImmediately { db in
             if var lease = try LeaseRecord.fetchOne(db, key: name) {
                 if lease.holder != holder && lease.expiresAt > now { return nil }

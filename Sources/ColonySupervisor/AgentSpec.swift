@@ -1,3 +1,5 @@
+import ZeroMQ
+
 /// How to run one agent: what to start, how many, and what to do when it exits.
 /// Built from `configs/agents.yaml` (validated there) or by code.
 public struct AgentSpec: Sendable, Hashable {
@@ -31,10 +33,7 @@ public struct AgentSpec: Sendable, Hashable {
 
         /// The delay before restart number `attempt` (1-based) of a run of failures.
         public func delay(attempt: Int) -> Duration {
-            let factor = (0..<Swift.max(0, attempt - 1)).reduce(1.0) { product, _ in product * multiplier }
-            let nanoseconds = Double(initial.components.seconds) * 1e9 + Double(initial.components.attoseconds) / 1e9
-            let scaled = Swift.min(nanoseconds * factor, Double(max.components.seconds) * 1e9 + Double(max.components.attoseconds) / 1e9)
-            return .nanoseconds(Int64(scaled))
+            .backoff(initial: initial, multiplier: multiplier, max: max, attempt: attempt)
         }
     }
 

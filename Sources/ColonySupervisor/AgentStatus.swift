@@ -84,16 +84,12 @@ public struct SupervisorEvent: Sendable, Hashable, CustomStringConvertible {
         switch kind {
         case .started(let pid): return "\(who) started (pid \(pid))"
         case .exited(let pid, let status): return "\(who) pid \(pid) \(status)"
-        case .restarting(let delay): return "\(who) restarting in \(SupervisorEvent.format(delay))"
+        case .restarting(let delay): return "\(who) restarting in \(delay.readable)"
         case .gaveUp(let restarts, let window):
-            return "\(who) gave up: \(restarts) restarts within \(SupervisorEvent.format(window)); marked failed"
+            return "\(who) gave up: \(restarts) restarts within \(window.readable); marked failed"
         case .stopped: return "\(who) stopped"
         case .spawnFailed(let reason): return "\(who) could not start: \(reason)"
         }
     }
 
-    static func format(_ duration: Duration) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return seconds < 1 ? "\(Int((seconds * 1000).rounded())) ms" : "\((seconds * 10).rounded() / 10) s"
-    }
 }

@@ -1,5 +1,6 @@
 import ColonySchedule
 import ColonyWire
+import ZeroMQ
 
 /// A workflow as declared in YAML: inputs, a DAG of capability requests, failure handlers.
 public struct WorkflowDefinition: Sendable, Hashable {
@@ -112,12 +113,7 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// The delay before attempt `attempt + 1`, without jitter.
     public func delay(after attempt: Int) -> Duration {
-        var delay = initialInterval
-        for _ in 1..<max(1, attempt) {
-            delay = delay * backoffCoefficient
-            if delay >= maxInterval { return maxInterval }
-        }
-        return min(delay, maxInterval)
+        .backoff(initial: initialInterval, multiplier: backoffCoefficient, max: maxInterval, attempt: attempt)
     }
 }
 

@@ -161,10 +161,10 @@ public struct YAMLMapping {
     }
 }
 
-/// Parses `250ms`, `2.5s`, `5m`, `1h`, `30` (seconds); nil if malformed or negative.
+/// Parses `250ms`, `2.5s`, `5m`, `1h`, `1d`, `30` (seconds); nil if malformed or negative.
 public func parseDuration(_ text: String) -> Duration? {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
-    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
     for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
         let number = trimmed.dropLast(suffix.count)
         // "5ms" also ends in "s": only accept a plain number before the suffix.

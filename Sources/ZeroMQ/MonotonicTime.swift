@@ -47,4 +47,26 @@ extension Duration {
 
     /// The duration in milliseconds as a floating-point number (for display and config).
     public var milliseconds: Double { Double(nanosecondsClamped) / 1_000_000 }
+
+    /// The duration in seconds as a floating-point number (for dates: `addingTimeInterval`).
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    /// Exponential backoff: the delay before retry number `attempt` (1-based) is
+    /// `initial × multiplier^(attempt − 1)`, at most `max`.
+    public static func backoff(initial: Duration, multiplier: Double, max: Duration, attempt: Int) -> Duration {
+        var delay = initial
+        for _ in 1..<Swift.max(1, attempt) {
+            delay = delay * multiplier
+            if delay >= max { return max }
+        }
+        return Swift.min(delay, max)
+    }
+
+    /// `250 ms` below a second, else `1.5 s`: for messages people read.
+    public var readable: String {
+        milliseconds >= 1000 ? "\((milliseconds / 100).rounded() / 10) s" : "\(Int(milliseconds.rounded())) ms"
+    }
 }

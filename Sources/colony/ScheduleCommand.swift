@@ -6,6 +6,7 @@ import ColonyStore
 import ColonyWire
 import ColonyYAML
 import Foundation
+import ZeroMQ
 
 /// `colony schedule …`: the scheduler of the running orchestrator.
 struct ScheduleCommand: AsyncParsableCommand {
@@ -107,7 +108,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             func seconds(_ text: String?, _ option: String) throws -> Double? {
                 guard let text else { return nil }
                 guard let duration = parseDuration(text) else { throw ValidationError("--\(option) '\(text)' is not a duration such as 30s or 5m") }
-                return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+                return duration.seconds
             }
             var spec = ScheduleSpec(name: name, workflow: workflow, everySeconds: try seconds(every, "every"), cron: cron, timezone: timezone)
             if let input {

@@ -4,6 +4,7 @@ import ColonyStore
 import ColonyWorkflow
 import ColonyYAML
 import Foundation
+import ZeroMQ
 
 extension WorkflowCommand {
     struct History: AsyncParsableCommand {
@@ -20,11 +21,10 @@ extension WorkflowCommand {
         func run() async throws {
             var sinceDate: Date?
             if let since {
-                guard let window = parseDuration(since) ?? (since.hasSuffix("d") ? Double(since.dropLast()).map { .seconds($0 * 86_400) } : nil) else {
+                guard let window = parseDuration(since) else {
                     throw ValidationError("--since '\(since)' is not a duration such as 30m, 2h or 1d")
                 }
-                let (seconds, _) = window.components
-                sinceDate = Date().addingTimeInterval(-Double(seconds))
+                sinceDate = Date().addingTimeInterval(-window.seconds)
             }
             let reply = try await askOrchestrator(OrchestratorAPI.history,
                                                   OrchestratorAPI.HistoryRequest(workflow: name, status: status, since: sinceDate, limit: limit),
