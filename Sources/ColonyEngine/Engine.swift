@@ -102,15 +102,9 @@ public actor Engine {
     /// bus is told so agents stop working on it. Returns the run's final status.
     public func cancel(run id: String, reason: String) async throws(EngineError) -> RunStatus {
         if let index = queue.firstIndex(where: { $0.id == id }) {
-            var state = queue.remove(at: index)
+            // A queued run is cancelled like an active one, without being admitted first.
+            runs[id] = queue.remove(at: index)
             queueReasons.removeValue(forKey: id)
-            runs[id] = state
-            let plan = state.cancel(reason: reason)
-            runs[id] = state
-            let before = generation
-            commit(plan)
-            await waitForChange(run: id, after: before, timeout: .seconds(10))
-            return .cancelled
         }
         guard runs[id] != nil else {
             let snapshot: RunSnapshot
@@ -161,9 +155,6 @@ public actor Engine {
         startReconciling()
         return resumed
     }
-
-    /// Runs in progress in this engine.
-    public var activeRuns: [String] { Array(runs.keys) }
 
     /// Whether `run` is queued or in progress in this engine.
     public func isActive(_ run: String) -> Bool { runs[run] != nil || queue.contains { $0.id == run } }
@@ -322,7 +313,7 @@ public actor Engine {
         runs[id] = state
         lastProgress[id] = Date()
         commit(update(id) { $0.advance(now: Date()) })
-        if let deadline = runs[id]?.deadline ?? state.definition.timeout.map({ Date().addingTimeInterval($0.seconds) }) {
+        if let deadline = runs[id]?.deadline {
             schedule(run: id, at: deadline) { $0.runTimedOut(id) }
         }
     }
@@ -413,18 +404,15 @@ public actor Engine {
             resourcePool.release(StepKey(run: run, step: step))
             grantResources()
         case .finished(let run, let status, let error):
-            runs.removeValue(forKey: run)
-            for key in resourcePool.waiting.map(\.key) where key.run == run { resourcePool.release(key) }
+            forget(run)
             defer { admitFromQueue() }
-            lastProgress.removeValue(forKey: run)
-            for timer in timers.removeValue(forKey: run) ?? [] { timer.cancel() }
-            for key in inFlight.keys where key.run == run { inFlight.removeValue(forKey: key)?.cancel() }
             var metadata: Logger.Metadata = ["correlation": "\(run)", "status": "\(status.rawValue)"]
             if let error { metadata["error"] = "\(error)" }
             logger.log(level: status == .completed ? .info : .notice, "run finished", metadata: metadata)
             let dispatcher = self.dispatcher
             Task { await dispatcher.runEnded(run, status: status, error: error) }
             notifyWatchers(of: run)
+            changedAt.removeValue(forKey: run)
             for observer in runObservers { observer(run, status) }
         }
     }
@@ -446,16 +434,21 @@ public actor Engine {
         timers[run, default: []].append(timer)
     }
 
+    /// Drops everything the engine holds for `run`: its state, timers, attempts in flight and
+    /// resource requests.
+    private func forget(_ run: String) {
+        runs.removeValue(forKey: run)
+        lastProgress.removeValue(forKey: run)
+        for key in resourcePool.waiting.map(\.key) where key.run == run { resourcePool.release(key) }
+        for timer in timers.removeValue(forKey: run) ?? [] { timer.cancel() }
+        for key in inFlight.keys where key.run == run { inFlight.removeValue(forKey: key)?.cancel() }
+    }
+
     /// After a failed write, memory may be ahead of the store: forget those runs and pick
     /// them up again from what the store holds.
     private func reload(_ ids: Set<String>) async {
         queue.removeAll { ids.contains($0.id) }
-        for id in ids {
-            runs.removeValue(forKey: id)
-            for key in resourcePool.waiting.map(\.key) where key.run == id { resourcePool.release(key) }
-            for timer in timers.removeValue(forKey: id) ?? [] { timer.cancel() }
-            for key in inFlight.keys where key.run == id { inFlight.removeValue(forKey: key)?.cancel() }
-        }
+        for id in ids { forget(id) }
         pending.changes.removeAll { ids.contains($0.run) }
         pending.effects.removeAll { ids.contains($0.run) }
         do {
@@ -535,7 +528,7 @@ public actor Engine {
         guard let state = runs[run] else { return [] }
         var reasons: [String] = []
         for (id, step) in state.steps.sorted(by: { $0.key < $1.key }) {
-            guard let definition = state.definition.step(id) else { continue }
+            guard let definition = state.index.step(id) else { continue }
             switch step.status {
             case .dispatched:
                 let since = step.attemptStartedAt.map { " for \(Int(Date().timeIntervalSince($0)))s" } ?? ""
@@ -556,8 +549,7 @@ public actor Engine {
     }
 
     static func newRunID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return "r-" + String(generator.next() as UInt64, radix: 16).leftPadded(to: 16)
+        String(format: "r-%016llx", UInt64.random(in: .min ... .max))
     }
 }
 
@@ -594,11 +586,5 @@ extension Effect {
              .release(let run, _):
             return run
         }
-    }
-}
-
-extension String {
-    func leftPadded(to length: Int) -> String {
-        count >= length ? self : String(repeating: "0", count: length - count) + self
     }
 }

@@ -46,18 +46,18 @@ struct RunState: Sendable {
                   priority: snapshot.run.priority, createdAt: snapshot.run.createdAt)
         status = snapshot.run.status
         startedAt = snapshot.run.startedAt
+        let attemptsByStep = Dictionary(grouping: snapshot.attempts, by: \.stepID)
         for record in snapshot.steps {
             var state = StepState(status: record.status)
             state.attempt = record.attempts
             state.output = record.output
             state.error = record.errorCode.map { StepError(code: $0, message: record.errorMessage ?? "") }
-            let attempts = snapshot.attempts.filter { $0.stepID == record.stepID }
+            let attempts = attemptsByStep[record.stepID] ?? []
             state.firstStartedAt = attempts.map(\.startedAt).min()
             if let latest = attempts.max(by: { $0.attempt < $1.attempt }) {
                 state.input = latest.input
                 state.attemptStartedAt = latest.startedAt
                 state.lastFinishedAt = latest.finishedAt
-                state.agent = latest.agent
             }
             steps[record.stepID] = state
         }
@@ -75,8 +75,6 @@ struct RunState: Sendable {
     }
 
     static let runTimeoutDetail = "run timeout"
-
-    var isFinished: Bool { status.isFinal }
 
     /// The run's deadline, if it has a timeout and has started.
     var deadline: Date? {
@@ -142,14 +140,12 @@ struct RunState: Sendable {
             if !isHandler(id) { openSteps -= 1 }
             state.output = output
             state.error = nil
-            state.agent = agent
             plan.changes.append(.step(StepTransition(run: self.id, step: id, from: .dispatched, to: .succeeded, attempt: record)))
         case .failed(let error, let agent):
             record.errorCode = error.code
             record.errorMessage = error.message
             record.agent = agent
             state.error = error
-            state.agent = agent
             switch retryDecision(step, state: state, error: error, now: now) {
             case .retry(let delay):
                 record.status = .failed
@@ -262,23 +258,16 @@ struct RunState: Sendable {
         return plan
     }
 
+    /// Cancels every step not yet final (and invoked handlers too when `includingHandlers`).
     private mutating func cancelOpenSteps(reason: String, includingHandlers: Bool) -> Plan {
         var plan = Plan()
-        for step in definition.steps {
+        for step in definition.steps + (includingHandlers ? definition.handlers : []) {
             guard let state = steps[step.id], !state.status.isFinal else { continue }
             if state.status == .dispatched { plan.effects.append(.abandon(run: id, step: step.id)) }
             if !step.resources.isEmpty { plan.effects.append(.release(run: id, step: step.id)) }
             steps[step.id]?.status = .cancelled
-            openSteps -= 1
+            if !isHandler(step.id) { openSteps -= 1 }
             plan.changes.append(.step(StepTransition(run: id, step: step.id, from: state.status, to: .cancelled, detail: reason)))
-        }
-        if includingHandlers {
-            for (handler, state) in steps.sorted(by: { $0.key < $1.key }) where isHandler(handler) && !state.status.isFinal {
-                if state.status == .dispatched { plan.effects.append(.abandon(run: id, step: handler)) }
-                if index.step(handler)?.resources.isEmpty == false { plan.effects.append(.release(run: id, step: handler)) }
-                steps[handler]?.status = .cancelled
-                plan.changes.append(.step(StepTransition(run: id, step: handler, from: state.status, to: .cancelled, detail: reason)))
-            }
         }
         return plan
     }

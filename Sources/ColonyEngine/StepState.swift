@@ -18,8 +18,6 @@ struct StepState: Sendable, Hashable {
     var attemptStartedAt: Date?
     /// When the latest attempt ended (a retry's delay counts from here).
     var lastFinishedAt: Date?
-    /// The agent that handled the latest attempt.
-    var agent: String?
 
     init(status: StepStatus) {
         self.status = status
