@@ -117,7 +117,7 @@ public actor Scheduler {
         if due.map({ $0 > now }) ?? true, buffered[schedule.name, default: 0] == 0 { return due }
 
         // Reads only what the overlap policy needs: allow_all does not care what is running.
-        var active = schedule.overlap == .allowAll ? [] : try await store.runs(schedule: schedule.name, statuses: [.pending, .running])
+        var active = schedule.overlap == .allowAll ? [] : try await store.runs(schedule: schedule.name, statuses: [.pending, .running], latest: nil)
         var buffered = self.buffered[schedule.name, default: 0] == 0 ? []
             : try await store.ticks(schedule: schedule.name, outcome: "buffered", limit: 10_000).sorted { $0.scheduledAt < $1.scheduledAt }
         if active.isEmpty, let waiting = buffered.first {
@@ -165,17 +165,21 @@ public actor Scheduler {
             let delay = Double.random(in: 0...schedule.jitter.seconds)
             try? await clock.sleep(until: clock.now.addingTimeInterval(delay))
         }
-        let run: RunRecord
         do {
-            run = try await engine.start(definitionID: entry.definitionID, definition: entry.definition, input: schedule.input,
-                                         schedule: (schedule.name, tick))
+            return try await launch(entry, tick: tick, now: now, reason: reason)
         } catch .store(.duplicateScheduledRun) {
             try? await record(schedule, tick, "duplicate", reason: "a run for this tick exists already (started by another scheduler or before a restart)", now: now)
-            return nil
         } catch {
             try? await record(schedule, tick, "skipped", reason: "could not start: \(error)", now: now)
-            return nil
         }
+        return nil
+    }
+
+    /// Starts the run whose identity is (schedule, `tick`) and records the tick as started.
+    private func launch(_ entry: ScheduledWorkflow, tick: Date, now: Date, reason: String?) async throws(EngineError) -> RunRecord {
+        let schedule = entry.schedule
+        let run = try await engine.start(definitionID: entry.definitionID, definition: entry.definition, input: schedule.input,
+                                         schedule: (schedule.name, tick))
         try? await store.recordTick(TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: "started", reason: reason,
                                                runID: run.id, decidedAt: now, startedAt: run.createdAt))
         logger.info("tick started a run", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "correlation": "\(run.id)"])
@@ -207,8 +211,8 @@ public actor Scheduler {
     }
 
     private func pauseAfterFailures(_ schedule: Schedule, limit: Int) async throws(StoreError) {
-        let finished = try await store.runs(schedule: schedule.name, statuses: [.completed, .failed, .cancelled])
-        let streak = finished.reversed().prefix { $0.status == .failed }.count
+        let latest = try await store.runs(schedule: schedule.name, statuses: [.completed, .failed, .cancelled], latest: limit)
+        let streak = latest.reversed().prefix { $0.status == .failed }.count
         try await store.updateSchedule(schedule.name, lastTick: nil, consecutiveFailures: streak)
         if streak >= limit {
             try await store.setPaused(schedule.name, paused: true, reason: "paused after \(streak) consecutive failed runs")
@@ -225,11 +229,7 @@ public actor Scheduler {
             throw .unknownSchedule(name)
         }
         do {
-            let run = try await engine.start(definitionID: entry.definitionID, definition: entry.definition, input: entry.schedule.input,
-                                             schedule: (name, now))
-            try? await store.recordTick(TickRecord(schedule: name, scheduledAt: now, outcome: "started", reason: "triggered by hand",
-                                                   runID: run.id, decidedAt: now, startedAt: run.createdAt))
-            return run
+            return try await launch(entry, tick: now, now: now, reason: "triggered by hand")
         } catch {
             throw .engine(error)
         }
@@ -239,16 +239,17 @@ public actor Scheduler {
     func scheduledWorkflows(now: Date, reload: Bool = false) async -> [ScheduledWorkflow] {
         guard reload || cacheLoadedAt == .distantPast else { return cache }
         var entries: [ScheduledWorkflow] = []
-        for definition in await registry.catalog().workflows {
-            guard let schedule = definition.scheduled, let (id, current) = try? await registry.current(definition.name) else { continue }
-            entries.append(ScheduledWorkflow(schedule: schedule, origin: "file", source: nil, definitionID: id, definition: current))
+        let catalog = await registry.catalog()
+        for definition in catalog.workflows {
+            guard let schedule = definition.scheduled, let id = try? await registry.version(of: definition) else { continue }
+            entries.append(ScheduledWorkflow(schedule: schedule, origin: "file", source: nil, definitionID: id, definition: definition))
         }
         let added = (try? await store.schedules().filter { $0.origin == "added" }) ?? []
         for record in added where !entries.contains(where: { $0.schedule.name == record.name }) {
             guard let source = record.source,
                   let spec = try? JSONDecoder().decode(ScheduleSpec.self, from: Data(source.utf8)),
                   let schedule = try? spec.schedule(),
-                  let (id, definition) = try? await registry.current(spec.workflow)
+                  let (id, definition) = try? await registry.current(spec.workflow, in: catalog)
             else {
                 logger.error("added schedule cannot run (its workflow is gone or its definition is invalid)", metadata: ["schedule": "\(record.name)"])
                 continue

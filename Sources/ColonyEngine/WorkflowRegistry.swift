@@ -9,6 +9,8 @@ import Foundation
 public actor WorkflowRegistry {
     let paths: [String]
     let store: any WorkflowStore
+    /// Version ids of definitions already stored, by name and fingerprint.
+    private var versions: [String: Int64] = [:]
 
     public init(paths: [String], store: any WorkflowStore) {
         self.paths = paths
@@ -20,15 +22,24 @@ public actor WorkflowRegistry {
         WorkflowCatalog.load(paths)
     }
 
-    /// The current version of `name`, stored.
-    public func current(_ name: String) async throws(RegistryError) -> (id: Int64, definition: WorkflowDefinition) {
-        let catalog = catalog()
+    /// Stores `definition` (once per content) and returns its version id.
+    public func version(of definition: WorkflowDefinition) async throws(StoreError) -> Int64 {
+        let key = "\(definition.name)@\(definition.fingerprint)"
+        if let known = versions[key] { return known }
+        let id = try await store.register(definition)
+        versions[key] = id
+        return id
+    }
+
+    /// The current version of `name`, stored; `catalog` when the files were just read.
+    public func current(_ name: String, in catalog: WorkflowCatalog? = nil) async throws(RegistryError) -> (id: Int64, definition: WorkflowDefinition) {
+        let catalog = catalog ?? self.catalog()
         guard let definition = catalog.workflows.first(where: { $0.name == name }) else {
             let related = catalog.problems.filter { $0.message.contains("'\(name)'") || $0.message.contains(name) }
             throw .unknown(name, known: catalog.workflows.map(\.name), problems: (related.isEmpty ? catalog.problems : related).map(\.description))
         }
         do {
-            return (try await store.register(definition), definition)
+            return (try await version(of: definition), definition)
         } catch {
             throw .store(error)
         }
@@ -41,7 +52,7 @@ public actor WorkflowRegistry {
         for definition in catalog.workflows {
             let id: Int64
             do {
-                id = try await store.register(definition)
+                id = try await version(of: definition)
             } catch {
                 throw .store(error)
             }

@@ -67,10 +67,11 @@ extension SQLiteWorkflowStore: ScheduleStore {
         }
     }
 
-    public func runs(schedule: String, statuses: [RunStatus]) async throws(StoreError) -> [RunRecord] {
+    public func runs(schedule: String, statuses: [RunStatus], latest: Int?) async throws(StoreError) -> [RunRecord] {
         try await read { db in
-            try RunRecord.filter(Column("scheduleID") == schedule && statuses.map(\.rawValue).contains(Column("status")))
-                .order(Column("scheduledAt")).fetchAll(db)
+            let request = RunRecord.filter(Column("scheduleID") == schedule && statuses.map(\.rawValue).contains(Column("status")))
+            guard let latest else { return try request.order(Column("scheduledAt")).fetchAll(db) }
+            return try request.order(Column("scheduledAt").desc).limit(latest).fetchAll(db).reversed()
         }
     }
 

@@ -16,8 +16,9 @@ public protocol ScheduleStore: Sendable {
     func recordTick(_ tick: TickRecord) async throws(StoreError)
     /// The newest `limit` ticks of a schedule (all schedules when nil), newest first.
     func ticks(schedule: String?, outcome: String?, limit: Int) async throws(StoreError) -> [TickRecord]
-    /// Runs started by a schedule with one of `statuses`.
-    func runs(schedule: String, statuses: [RunStatus]) async throws(StoreError) -> [RunRecord]
+    /// Runs started by a schedule with one of `statuses`, oldest tick first; only the `latest`
+    /// ones when given.
+    func runs(schedule: String, statuses: [RunStatus], latest: Int?) async throws(StoreError) -> [RunRecord]
 
     /// Takes or renews the lease `name` for `holder` until `now + duration`, if it is free,
     /// expired or already the holder's; returns the term held, or nil when someone else holds it.

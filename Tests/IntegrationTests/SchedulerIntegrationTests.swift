@@ -20,7 +20,7 @@ import Testing
 
     static func runs(_ deployment: Deployment, _ schedule: String) async throws -> [RunRecord] {
         let store = try SQLiteWorkflowStore(path: deployment.database.path)
-        return try await store.runs(schedule: schedule, statuses: RunStatus.allCases)
+        return try await store.runs(schedule: schedule, statuses: RunStatus.allCases, latest: nil)
     }
 
     /// Whether any two runs were in progress at the same time.
