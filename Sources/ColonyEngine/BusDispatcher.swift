@@ -25,26 +25,25 @@ public struct BusDispatcher: StepDispatcher {
         let metadata = RequestMetadata(
             correlationID: order.run, step: order.step, attempt: UInt32(order.attempt), idempotencyKey: order.idempotencyKey
         )
-        var instance: String?
         var leadership: Leadership?
-        if let coordination = order.coordination, let coordinator {
+        if let coordination = order.coordination {
+            guard let coordinator else {
+                return .failed(StepError(code: ErrorCode.internal.rawValue, message: "coordinated step without a coordinator"), agent: nil)
+            }
             switch coordination.mode {
             case .consensus: return await coordinator.consensus(order)
             case .auction: return await coordinator.auction(order)
             case .barrier: return await coordinator.barrier(order)
-            case .leaderFollower: break
+            case .leaderFollower:
+                guard let current = await coordinator.leader(of: coordination.group), current.leader != nil else {
+                    return .failed(StepError(code: ErrorCode.noLeader.rawValue, message: "group \(coordination.group) has no leader (no member connected?)"), agent: nil)
+                }
+                leadership = current
             }
-        }
-        if let coordination = order.coordination, coordination.mode == .leaderFollower {
-            guard let current = await coordinator?.leader(of: coordination.group), let leader = current.leader else {
-                return .failed(StepError(code: ErrorCode.noLeader.rawValue, message: "group \(coordination.group) has no leader (no member connected?)"), agent: nil)
-            }
-            instance = leader
-            leadership = current
         }
         do {
             let reply = try await client.request(order.capability, body: [Array(order.input.jsonText.utf8)], timeout: order.timeout,
-                                                 metadata: metadata, instance: instance, leadership: leadership)
+                                                 metadata: metadata, instance: leadership?.leader, leadership: leadership)
             return .succeeded(output: JSONValue(body: reply.bytes), agent: reply.header?.agent)
         } catch {
             return .failed(StepError(error), agent: nil)

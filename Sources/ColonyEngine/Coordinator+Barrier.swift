@@ -11,28 +11,17 @@ extension Coordinator {
         guard let coordination = order.coordination else {
             return .failed(StepError(code: ErrorCode.internal.rawValue, message: "not a barrier step"), agent: nil)
         }
-        let members = (try? await client.management(ManagementService.group, argument: coordination.group)
-            .decode(GroupMembers.self).members.filter { $0.capabilities.contains(order.capability) }.compactMap(\.instance)) ?? []
+        let members = await members(of: coordination.group, offering: order.capability) ?? []
         let needed = coordination.count ?? members.count
         guard !members.isEmpty, needed <= members.count else {
             return .failed(StepError(code: "barrier_timeout", message: "group \(coordination.group) has \(members.count) members; \(needed) must report"), agent: nil)
         }
-        let client = self.client
-        let body = [Array(order.input.jsonText.utf8)]
         let metadata = RequestMetadata(correlationID: order.run, step: order.step, attempt: UInt32(order.attempt), idempotencyKey: order.idempotencyKey)
         var reports: [String: JSONValue] = [:]
-        await withTaskGroup(of: (String, JSONValue?).self) { tasks in
-            for member in members {
-                tasks.addTask {
-                    let reply = try? await client.request(order.capability, body: body, timeout: order.timeout, metadata: metadata, instance: member)
-                    return (member, reply.map { JSONValue(body: $0.bytes) })
-                }
-            }
-            for await (member, report) in tasks {
-                guard let report else { continue }
-                reports[member] = report
-                if reports.count >= needed { tasks.cancelAll() }
-            }
+        await gather(from: members, capability: order.capability, body: order.input, timeout: order.timeout, metadata: metadata) { member, reply in
+            guard let reply else { return false }
+            reports[member] = JSONValue(body: reply.bytes)
+            return reports.count >= needed
         }
         let output = JSONValue.object([
             "reported": .array(reports.keys.sorted().map(JSONValue.string)),

@@ -95,9 +95,7 @@ public actor Coordinator {
 
     /// Renews a present leader, or elects a new one when the old lease has lapsed.
     func tick(_ group: String) async {
-        guard let members = try? await client.management(ManagementService.group, argument: group, timeout: leaseDuration / 3)
-            .decode(GroupMembers.self).members.compactMap(\.instance)
-        else { return }
+        guard let members = await members(of: group, timeout: leaseDuration / 3) else { return }
         let now = Date()
         let expiresAt = now.addingTimeInterval(leaseDuration.seconds)
         do {

@@ -118,7 +118,7 @@ public struct Orchestrator: Sendable {
             let rounds = try await Self.mapped { () async throws(StoreError) in try await store.rounds(group: request.group ?? "", limit: 20) }
             return rounds.map {
                 CoordinationAPI.Decision(round: $0.id, kind: $0.kind, decision: $0.decision, openedAt: $0.openedAt, decidedAt: $0.decidedAt,
-                                         announced: $0.announcedAt != nil || $0.kind == "auction")
+                                         announced: $0.announcedAt != nil)
             }
         }
         agent.capability(CoordinationAPI.resign) { (request: CoordinationAPI.Resignation, _) in
