@@ -363,17 +363,9 @@ actor AgentRuntime {
             reply(token: token, to: header, .failure(WireError(.workflowFailed, "run \(failed.run) \(failed.status): \(failed.reason)")))
             return
         }
-        if let term = header?.term, let group = header?.groups.first {
-            if leadership.isStale(term: term, group: group) {
-                let known = leadership.latest[group]
-                reply(token: token, to: header, .failure(WireError(.staleTerm,
-                    "term \(term) of group \(group) is stale: term \(known?.term ?? 0) is led by \(known?.leader ?? "nobody")")))
-                return
-            }
-            // The orchestrator persisted this term before sending it here: this agent leads it.
-            if term > leadership.latest[group]?.term ?? 0 {
-                noteLeadership(Leadership(group: group, leader: instance, term: term, expiresAtMilliseconds: 0))
-            }
+        if let stale = fence(header) {
+            reply(token: token, to: header, .failure(stale))
+            return
         }
         let requestHeader = header
         let tokenBytes = token.bytes
@@ -420,6 +412,37 @@ actor AgentRuntime {
         }
     }
 
+    /// A leader-follower request sent under a term older than the newest this agent knows is
+    /// refused (fencing); a newer term teaches the agent that it leads under it.
+    private func fence(_ header: ColonyHeader?) -> WireError? {
+        guard let term = header?.term, let group = header?.groups.first else { return nil }
+        if leadership.isStale(term: term, group: group) {
+            let known = leadership.latest[group]
+            return WireError(.staleTerm, "term \(term) of group \(group) is stale: term \(known?.term ?? 0) is led by \(known?.leader ?? "nobody")")
+        }
+        // The orchestrator persisted this term before sending it here: this agent leads it.
+        if term > leadership.latest[group]?.term ?? 0 {
+            noteLeadership(Leadership(group: group, leader: instance, term: term, expiresAtMilliseconds: 0))
+        }
+        return nil
+    }
+
+    /// Journals how a handler ended. A success that comes after its run failed is not one:
+    /// it is journaled as discarded and that failure is returned.
+    private func handlerEnded(_ handler: String, metadata: RequestMetadata, error: (any Error)?, logger: Logger) -> FailedRun? {
+        if let error {
+            journal?.record(.failed, agent: agent.name, handler: handler, metadata: metadata, detail: "\(error)")
+            return nil
+        }
+        guard let failed = failure(of: metadata.correlationID) else {
+            journal?.record(.succeeded, agent: agent.name, handler: handler, metadata: metadata)
+            return nil
+        }
+        logger.info("handler finished after its run \(failed.status); result discarded", metadata: ["handler": "\(handler)"])
+        journal?.record(.discarded, agent: agent.name, handler: handler, metadata: metadata, detail: "run \(failed.status)")
+        return failed
+    }
+
     private func complete(
         token: [UInt8], header: ColonyHeader?, handler: String, metadata: RequestMetadata,
         result handlerResult: Result<[UInt8], WireError>, logger requestLogger: Logger
@@ -428,16 +451,11 @@ actor AgentRuntime {
         var result = handlerResult
         switch result {
         case .success:
-            if let failed = failure(of: metadata.correlationID) {
-                // The run failed while the handler ran: its result is not a success of the run.
-                requestLogger.info("handler finished after its run \(failed.status); result discarded", metadata: ["handler": "\(handler)"])
-                journal?.record(.discarded, agent: agent.name, handler: handler, metadata: metadata, detail: "run \(failed.status)")
+            if let failed = handlerEnded(handler, metadata: metadata, error: nil, logger: requestLogger) {
                 result = .failure(WireError(.workflowFailed, "run \(failed.run) \(failed.status) while the handler ran: \(failed.reason)"))
-            } else {
-                journal?.record(.succeeded, agent: agent.name, handler: handler, metadata: metadata)
             }
         case .failure(let error):
-            journal?.record(.failed, agent: agent.name, handler: handler, metadata: metadata, detail: "\(error)")
+            _ = handlerEnded(handler, metadata: metadata, error: error, logger: requestLogger)
             requestLogger.warning("handler failed", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
         }
         reply(token: Frame(token), to: header, result)
@@ -503,14 +521,9 @@ actor AgentRuntime {
     private func finishEvent(_ handler: EventHandler, metadata: RequestMetadata, outcome: Result<Void, any Error>, logger eventLogger: Logger) {
         switch outcome {
         case .success:
-            if let failed = failure(of: metadata.correlationID) {
-                eventLogger.info("handler finished after its run \(failed.status)", metadata: ["handler": "\(handler.name)"])
-                journal?.record(.discarded, agent: agent.name, handler: handler.name, metadata: metadata, detail: "run \(failed.status)")
-            } else {
-                journal?.record(.succeeded, agent: agent.name, handler: handler.name, metadata: metadata)
-            }
+            _ = handlerEnded(handler.name, metadata: metadata, error: nil, logger: eventLogger)
         case .failure(let error):
-            journal?.record(.failed, agent: agent.name, handler: handler.name, metadata: metadata, detail: "\(error)")
+            _ = handlerEnded(handler.name, metadata: metadata, error: error, logger: eventLogger)
             eventLogger.warning("event handler failed", metadata: ["handler": "\(handler.name)", "error": "\(error)"])
         }
     }
