@@ -136,56 +136,67 @@ struct AgentCommand: AsyncParsableCommand {
 
     struct Spawn: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Start replicas of an agent configured in a running `colony up`.")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "The agent's name in agents.yaml.") var name: String
+        @OptionGroup var target: SupervisedAgent
         @Option(help: "How many replicas should run (default: as configured).") var replicas: Int?
 
         func run() async throws {
             if let replicas, replicas < 1 { throw ValidationError("--replicas must be at least 1") }
-            try await steer(SupervisorControl.spawn, SupervisorControl.Target(name: name, replicas: replicas), global: global, connection: connection)
+            try await target.steer(SupervisorControl.spawn, replicas: replicas)
         }
     }
 
     struct Stop: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop every replica of an agent (SIGTERM, then SIGKILL after its grace period).")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "The agent's name in agents.yaml.") var name: String
+        @OptionGroup var target: SupervisedAgent
 
         func run() async throws {
-            try await steer(SupervisorControl.stop, SupervisorControl.Target(name: name), global: global, connection: connection)
+            try await target.steer(SupervisorControl.stop)
         }
     }
 
     struct Restart: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Restart every replica of an agent, one after the other.")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "The agent's name in agents.yaml.") var name: String
+        @OptionGroup var target: SupervisedAgent
 
         func run() async throws {
-            try await steer(SupervisorControl.restart, SupervisorControl.Target(name: name), global: global, connection: connection)
+            try await target.steer(SupervisorControl.restart)
         }
     }
 
     struct Logs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print an agent's captured output (all replicas).")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "The agent's name in agents.yaml.") var name: String
+        @OptionGroup var target: SupervisedAgent
         @Flag(name: .shortAndLong, help: "Keep printing new output until interrupted.") var follow = false
         @Option(help: "Print only the last N lines of each log first.") var tail: Int?
 
         func run() async throws {
-            let view = try await fetchView(global: global, connection: connection, timeout: 5)
-            let files = view.supervised.filter { $0.name == name }.map(\.logFile)
+            let view = try await fetchView(global: target.global, connection: target.connection, timeout: 5)
+            let files = view.supervised.filter { $0.name == target.name }.map(\.logFile)
             guard !files.isEmpty else {
-                Console.error("error: no supervised agent named '\(name)' (is `colony up` running?)")
+                Console.error("error: no supervised agent named '\(target.name)' (is `colony up` running?)")
                 throw ExitCode(ExitStatus.noAgent)
             }
             try await LogFollower(paths: files, prefix: files.count > 1, tail: tail).run(follow: follow)
         }
+    }
+}
+
+/// The arguments of the commands about one supervised agent.
+struct SupervisedAgent: ParsableArguments {
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "The agent's name in agents.yaml.") var name: String
+
+    /// Sends a supervisor operation for this agent and prints its replicas afterwards.
+    func steer(_ capability: String, replicas: Int? = nil) async throws {
+        global.bootstrapLogging(try global.loadConfiguration(), defaultLevel: .warning)
+        let answer = try await ask(capability, SupervisorControl.Target(name: name, replicas: replicas), as: SupervisorControl.Answer.self,
+                                   service: "`colony up`", global: global, connection: connection, timeout: 60)
+        var table = Table("AGENT", "REPLICA", "PID", "STATE")
+        for status in answer.agents {
+            table.add(status.name, "\(status.replica)", status.pid.map(String.init) ?? "-", status.state.rawValue)
+        }
+        Console.line(table.rendered)
     }
 }
 
@@ -202,26 +213,6 @@ func fetchView(global: GlobalOptions, connection: ConnectionOptions, timeout: Do
     let client = ColonyClient(endpoints: connection.clientEndpoints(try global.loadConfiguration()))
     let answer = try? await client.request(SupervisorControl.status, Empty(), as: SupervisorControl.Answer.self, timeout: .milliseconds(500))
     return AgentView(agents: directory.agents, supervised: answer?.agents ?? [])
-}
-
-/// Sends a supervisor operation and prints the agent's replicas afterwards.
-func steer(_ capability: String, _ target: SupervisorControl.Target, global: GlobalOptions, connection: ConnectionOptions) async throws {
-    let configuration = try global.loadConfiguration()
-    global.bootstrapLogging(configuration, defaultLevel: .warning)
-    let client = ColonyClient(endpoints: connection.clientEndpoints(configuration))
-    do {
-        let answer = try await client.request(capability, target, as: SupervisorControl.Answer.self, timeout: .seconds(60))
-        var table = Table("AGENT", "REPLICA", "PID", "STATE")
-        for status in answer.agents {
-            table.add(status.name, "\(status.replica)", status.pid.map(String.init) ?? "-", status.state.rawValue)
-        }
-        Console.line(table.rendered)
-    } catch .noAgent {
-        Console.error("error: no `colony up` is running at \(client.endpoints.requests)")
-        throw ExitCode(ExitStatus.noAgent)
-    } catch {
-        throw report(error)
-    }
 }
 
 /// "5m" style uptime from a start time.

@@ -4,10 +4,12 @@ import ColonyEngine
 import ColonyWire
 import Foundation
 
-/// Asks the orchestrator (through the broker) and decodes its answer; failures become a
-/// message on standard error and the matching exit code.
-func askOrchestrator<Input: Encodable & Sendable, Output: Decodable & Sendable>(
-    _ capability: String, _ input: Input, as output: Output.Type = Output.self,
+/// Asks a Colony service on the bus and decodes its answer; failures become a message on
+/// standard error and the matching exit code. `service` names what should be answering
+/// (with how to start it), for the message when nothing does; error codes in `usageCodes`
+/// mean the request itself was wrong (exit 2).
+func ask<Input: Encodable & Sendable, Output: Decodable & Sendable>(
+    _ capability: String, _ input: Input, as output: Output.Type = Output.self, service: String, usageCodes: [String] = [],
     global: GlobalOptions, connection: ConnectionOptions, timeout: Double = 10
 ) async throws -> Output {
     let configuration = try global.loadConfiguration()
@@ -15,14 +17,23 @@ func askOrchestrator<Input: Encodable & Sendable, Output: Decodable & Sendable>(
     do {
         return try await client.request(capability, input, as: Output.self, timeout: duration(seconds: timeout))
     } catch .noAgent {
-        Console.error("error: no orchestrator is running at \(client.endpoints.requests) (start `colony up` or `colony orchestrator`)")
+        Console.error("error: no \(service) is running at \(client.endpoints.requests)")
         throw ExitCode(ExitStatus.noAgent)
-    } catch .failed(let error) where [OrchestratorAPI.Codes.unknownWorkflow, OrchestratorAPI.Codes.invalidInput,
-                                      OrchestratorAPI.Codes.unknownRun, OrchestratorAPI.Codes.disabled,
-                                      ScheduleAPI.Codes.unknownSchedule, ScheduleAPI.Codes.invalidSchedule].contains(error.code.rawValue) {
+    } catch .failed(let error) where usageCodes.contains(error.code.rawValue) {
         Console.error("error: \(error.message)")
         throw ExitCode(ExitStatus.usage)
     } catch {
         throw report(error)
     }
+}
+
+/// Asks the orchestrator (`colony.workflow.*`, `colony.schedule.*`, …).
+func askOrchestrator<Input: Encodable & Sendable, Output: Decodable & Sendable>(
+    _ capability: String, _ input: Input, as output: Output.Type = Output.self,
+    global: GlobalOptions, connection: ConnectionOptions, timeout: Double = 10
+) async throws -> Output {
+    try await ask(capability, input, as: output, service: "orchestrator (start `colony up` or `colony orchestrator`)",
+                  usageCodes: [OrchestratorAPI.Codes.unknownWorkflow, OrchestratorAPI.Codes.invalidInput, OrchestratorAPI.Codes.unknownRun,
+                               OrchestratorAPI.Codes.disabled, ScheduleAPI.Codes.unknownSchedule, ScheduleAPI.Codes.invalidSchedule],
+                  global: global, connection: connection, timeout: timeout)
 }

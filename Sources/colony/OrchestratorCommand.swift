@@ -35,8 +35,8 @@ struct OrchestratorCommand: AsyncParsableCommand {
         let stopper = SignalStopper { signalled.yield() }
         let host: OrchestratorHost
         do {
-            host = try OrchestratorHost(settings, endpoints: endpoints, heartbeatInterval: configuration.broker.heartbeatInterval,
-                                        logger: Logger(label: "orchestrator"))
+            host = try OrchestratorHost(settings, catalog: try OrchestratorHost.checkedCatalog(settings), endpoints: endpoints,
+                                        heartbeatInterval: configuration.broker.heartbeatInterval, logger: Logger(label: "orchestrator"))
         } catch {
             Console.error("error: \(error)")
             throw ExitCode(ExitStatus.usage)

@@ -32,9 +32,9 @@ final class OrchestratorHost: Sendable {
         }
     }
 
-    /// Opens the store, checks the workflow files, then becomes active as soon as it holds the
-    /// lease (at once when nobody else does).
-    init(_ settings: OrchestratorSettings, endpoints: BrokerEndpoints, heartbeatInterval: Duration, logger: Logger) throws(StartError) {
+    /// The workflow files, checked: every problem they have, and resources the configuration
+    /// does not define. `colony up` calls this before it starts anything.
+    static func checkedCatalog(_ settings: OrchestratorSettings) throws(StartError) -> WorkflowCatalog {
         let catalog = WorkflowCatalog.load(settings.workflows)
         guard catalog.problems.isEmpty else { throw .workflows(catalog.problems.map(\.description)) }
         let unknownResources = catalog.workflows.flatMap { workflow in
@@ -45,6 +45,14 @@ final class OrchestratorHost: Sendable {
             }
         }
         guard unknownResources.isEmpty else { throw .workflows(unknownResources) }
+        return catalog
+    }
+
+    /// Opens the store, then becomes active as soon as it holds the lease (at once when nobody
+    /// else does). `catalog` is what `checkedCatalog` returned.
+    init(
+        _ settings: OrchestratorSettings, catalog: WorkflowCatalog, endpoints: BrokerEndpoints, heartbeatInterval: Duration, logger: Logger
+    ) throws(StartError) {
         let store: SQLiteWorkflowStore
         do {
             store = try SQLiteWorkflowStore(path: settings.database)

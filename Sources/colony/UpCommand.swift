@@ -50,9 +50,11 @@ struct UpCommand: AsyncParsableCommand {
             Console.error("error: \(error)")
             throw ExitCode(ExitStatus.usage)
         }
-        let workflowProblems = WorkflowCatalog.load(configuration.orchestrator.workflows).problems
-        guard workflowProblems.isEmpty else {
-            for problem in workflowProblems { Console.error("error: \(problem)") }
+        let workflows: WorkflowCatalog
+        do {
+            workflows = try OrchestratorHost.checkedCatalog(configuration.orchestrator)
+        } catch {
+            Console.error("error: \(error)")
             throw ExitCode(ExitStatus.usage)
         }
 
@@ -93,8 +95,8 @@ struct UpCommand: AsyncParsableCommand {
         let orchestrator: OrchestratorHost
         do {
             orchestrator = try OrchestratorHost(
-                configuration.orchestrator, endpoints: clientEndpoints, heartbeatInterval: brokerConfiguration.heartbeatInterval,
-                logger: Logger(label: "orchestrator")
+                configuration.orchestrator, catalog: workflows, endpoints: clientEndpoints,
+                heartbeatInterval: brokerConfiguration.heartbeatInterval, logger: Logger(label: "orchestrator")
             )
         } catch {
             Console.error("error: cannot start the orchestrator: \(error)")
