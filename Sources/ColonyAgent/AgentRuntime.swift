@@ -391,7 +391,7 @@ actor AgentRuntime {
             partials: PartialReplySink { [weak self] body in
                 await self?.sendPartial(token: tokenBytes, to: requestHeader, body: body)
             },
-            gate: gate, outbox: publisher
+            runtime: HandlerRuntime(gate: gate, outbox: publisher)
         )
         inFlight += 1
         let request = IncomingRequest(header: header, body: body)
@@ -537,8 +537,7 @@ actor AgentRuntime {
         let handlers = agent.eventHandlers
         let name = agent.name
         let baseLogger = logger
-        let gate = self.gate
-        let outbox = self.publisher
+        let runtime = HandlerRuntime(gate: gate, outbox: publisher)
         let executor: (any TaskExecutor)? = options.handlersOnIOThread ? loop : nil
         eventTask = Task(executorPreference: executor) { [weak self] in
             for await event in stream {
@@ -559,7 +558,7 @@ actor AgentRuntime {
                     guard let self, await self.admitEvent(handler, metadata: metadata, isFailureNotice: isFailureNotice, logger: eventLogger) else {
                         continue
                     }
-                    let context = EventContext(topic: event.topic, agent: name, instance: self.instance, metadata: metadata, publisher: event.header?.agent, logger: eventLogger, gate: gate, outbox: outbox)
+                    let context = EventContext(topic: event.topic, agent: name, instance: self.instance, metadata: metadata, publisher: event.header?.agent, logger: eventLogger, runtime: runtime)
                     Task(executorPreference: executor) { [weak self] in
                         let outcome: Result<Void, any Error>
                         do {
