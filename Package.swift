@@ -22,14 +22,15 @@ let package = Package(
             pkgConfig: "libzmq",
             providers: [.apt(["libzmq3-dev"])]
         ),
+        .target(name: "ColonyCore"),
         .target(
             name: "ZeroMQ",
             dependencies: [
-                "CZeroMQ",
+                "CZeroMQ", "ColonyCore",
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-        .target(name: "ColonyWire", dependencies: ["ZeroMQ", .product(name: "DequeModule", package: "swift-collections")]),
+        .target(name: "ColonyWire", dependencies: ["ColonyCore", "ZeroMQ", .product(name: "DequeModule", package: "swift-collections")]),
         .target(
             name: "ColonyLogging",
             dependencies: [.product(name: "Logging", package: "swift-log")]
@@ -37,7 +38,7 @@ let package = Package(
         .target(
             name: "ColonyBroker",
             dependencies: [
-                "ZeroMQ", "ColonyWire",
+                "ColonyCore", "ZeroMQ", "ColonyWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
@@ -46,49 +47,49 @@ let package = Package(
         .target(
             name: "ColonyAgent",
             dependencies: [
-                "ZeroMQ", "ColonyWire",
+                "ColonyCore", "ZeroMQ", "ColonyWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
-        .target(name: "ColonyYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .target(name: "ColonyWorkflow", dependencies: ["ColonyWire", "ColonyYAML", "ColonySchedule", "ZeroMQ", .product(name: "Yams", package: "Yams")]),
+        .target(name: "ColonyYAML", dependencies: ["ColonyCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "ColonyWorkflow", dependencies: ["ColonyWire", "ColonyYAML", "ColonySchedule", "ColonyCore", "ZeroMQ", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "ColonyStore",
-            dependencies: ["ColonyWorkflow", "ColonyWire", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["ColonyWorkflow", "ColonyWire", "ColonyCore", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "ColonyEngine",
-            dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonySchedule", "ColonyAgent", "ColonyWire", "ZeroMQ", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonySchedule", "ColonyAgent", "ColonyWire", "ColonyCore", "ZeroMQ", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "ColonySchedule", dependencies: ["ColonyWire", "ZeroMQ"]),
+        .target(name: "ColonySchedule", dependencies: ["ColonyWire", "ColonyCore", "ZeroMQ"]),
         .target(name: "CProcessSpawn"),
-        .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ZeroMQ"]),
+        .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ColonyCore", "ZeroMQ"]),
         .target(
             name: "ColonyConfig",
             dependencies: ["ColonyYAML", "ColonyWire", "ColonyBroker", "ColonySupervisor"]
         ),
         .target(
             name: "ExampleAgents",
-            dependencies: ["ColonyAgent", "ColonyWire"],
+            dependencies: ["ColonyAgent", "ColonyWire", "ColonyCore"],
             path: "agents/swift"
         ),
         .executableTarget(
             name: "colony",
             dependencies: [
                 "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyYAML", "ColonyWorkflow", "ColonyLogging",
-                "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyStore", "ColonySchedule", "ZeroMQ",
+                "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyStore", "ColonySchedule", "ColonyCore", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "ColonyBench",
-            dependencies: ["ColonyEngine", "ColonyBroker", "ColonyAgent", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ZeroMQ",
+            dependencies: ["ColonyEngine", "ColonyBroker", "ColonyAgent", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore", "ZeroMQ",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/ColonyBench"
         ),
-        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ColonyCore"]),
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire"]),
         .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig", "ColonyYAML", "ColonySupervisor", "ColonyWire"]),
         .testTarget(name: "ColonyWorkflowTests", dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyWire"]),
@@ -103,11 +104,11 @@ let package = Package(
         ),
         .testTarget(
             name: "ColonyBrokerTests",
-            dependencies: ["ColonyBroker", "ZeroMQ", "ColonyWire"]
+            dependencies: ["ColonyBroker", "ColonyCore", "ZeroMQ", "ColonyWire"]
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ColonyAgent", "ColonyWire", "ZeroMQ", "ColonyEngine", "ColonyStore", "ColonyWorkflow"]
+            dependencies: ["ColonyAgent", "ColonyWire", "ColonyCore", "ZeroMQ", "ColonyEngine", "ColonyStore", "ColonyWorkflow"]
         ),
     ],
     swiftLanguageModes: [.v6]

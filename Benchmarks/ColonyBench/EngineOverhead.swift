@@ -3,6 +3,7 @@ import ColonyStore
 import ColonyWorkflow
 import Foundation
 import Logging
+import ColonyCore
 import ZeroMQ
 
 /// Engine overhead per step, with durable state: each scenario is timed end to end on a fresh

@@ -2,6 +2,7 @@ import ColonyWire
 import Dispatch
 import Foundation
 import Logging
+import ColonyCore
 import ZeroMQ
 
 /// Runs one agent: its worker connection to the broker (MDP/0.2 with Colony's header),

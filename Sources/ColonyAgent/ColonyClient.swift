@@ -1,5 +1,6 @@
 import ColonyWire
 import Foundation
+import ColonyCore
 import ZeroMQ
 
 /// Sends capability requests to a broker and awaits their replies.

@@ -1,3 +1,4 @@
+import ColonyCore
 import ZeroMQ
 
 /// The process's I/O thread: it owns every client and agent socket and runs their actors.

@@ -1,5 +1,6 @@
 import ColonyWire
 import Foundation
+import ColonyCore
 import ZeroMQ
 
 /// An event as subscribers receive it.
@@ -71,7 +72,7 @@ public actor Publisher {
 
     /// Closes the socket, waiting up to `linger` for queued events to leave.
     public func close(linger: Duration = .zero) {
-        if let socket, linger > .zero { try? socket.setLinger(milliseconds: Int32(linger.milliseconds)) }
+        if let socket, linger > .zero { try? socket.setLinger(milliseconds: Int32(clamping: Int64(linger.milliseconds))) }
         socket = nil
     }
 

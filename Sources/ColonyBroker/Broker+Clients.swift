@@ -1,4 +1,5 @@
 import ColonyWire
+import ColonyCore
 import ZeroMQ
 
 extension Broker {
@@ -53,11 +54,12 @@ extension Broker {
         return created
     }
 
-    /// Converts a wall-clock deadline to the monotonic clock.
+    /// Converts a wall-clock deadline from a peer to the monotonic clock. Any value is
+    /// accepted: past ones are now, and ones beyond `Duration.longest` saturate there.
     func monotonicDeadline(wallMilliseconds: UInt64, now: MonotonicTime) -> MonotonicTime {
         let wallNow = WallClock.nowMilliseconds()
         if wallMilliseconds <= wallNow { return now }
-        return now + .milliseconds(Int64(wallMilliseconds - wallNow))
+        return now + Duration(clampingMilliseconds: wallMilliseconds - wallNow)
     }
 
     /// Gives `pending` to the best free worker of its service, or queues it.

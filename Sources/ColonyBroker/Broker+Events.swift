@@ -1,5 +1,6 @@
 import ColonyWire
 import Foundation
+import ColonyCore
 import ZeroMQ
 
 extension Broker {

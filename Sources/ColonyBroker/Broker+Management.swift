@@ -1,6 +1,7 @@
 import ColonyWire
 import Foundation
 import Synchronization
+import ColonyCore
 import ZeroMQ
 
 extension Broker {

@@ -1,4 +1,5 @@
 import ColonyWire
+import ColonyCore
 import ZeroMQ
 
 /// How a reply's Colony header is produced.

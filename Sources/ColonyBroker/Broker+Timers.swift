@@ -1,4 +1,5 @@
 import ColonyWire
+import ColonyCore
 import ZeroMQ
 
 extension Broker {

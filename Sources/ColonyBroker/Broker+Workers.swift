@@ -1,4 +1,5 @@
 import ColonyWire
+import ColonyCore
 import ZeroMQ
 
 extension Broker {
@@ -31,7 +32,7 @@ extension Broker {
             if worker.readsHeaders, arguments < frames.count, ColonyHeader.isHeader(frames[arguments]),
                let header = try? ColonyHeader(decoding: frames[arguments]) {
                 worker.noteSkips(header)
-                if let capacity = header.capacity { updateCapacity(of: worker, to: Int(capacity)) }
+                if let capacity = header.capacity { updateCapacity(of: worker, to: min(Int(capacity), configuration.maxAgentCapacity)) }
             }
         case .disconnect:
             if let worker { removeWorker(worker, reason: "disconnected") }
@@ -81,7 +82,7 @@ extension Broker {
         let worker = Worker(
             id: peer, dialect: dialect, readsHeaders: header != nil, name: header?.agent ?? "-",
             processID: header?.processID.map(Int.init), instance: instance, groups: header?.groups ?? [],
-            capacity: max(1, Int(header?.capacity ?? 1)),
+            capacity: min(max(1, Int(header?.capacity ?? 1)), configuration.maxAgentCapacity),
             sequence: takeSequence(), expiry: now + configuration.agentExpiry, now: now,
             wallMilliseconds: WallClock.nowMilliseconds()
         )

@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import HeapModule
 import Logging
+import ColonyCore
 import ZeroMQ
 
 /// The Colony broker: routes MDP requests from clients to agents by capability, keeps

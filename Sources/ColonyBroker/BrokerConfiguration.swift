@@ -15,6 +15,8 @@ public struct BrokerConfiguration: Sendable {
     public var redispatchLimit: Int
     /// The most requests one capability may queue; further ones are refused as `overloaded`.
     public var maxQueuedPerCapability: Int
+    /// The most requests one agent may hold at once, whatever capacity it announces.
+    public var maxAgentCapacity: Int = 10_000
     /// How many failed runs the broker remembers (the oldest are forgotten first).
     public var failedRunCapacity: Int = 1_000_000
     /// How long the broker remembers a failed run.

@@ -1,6 +1,7 @@
 import ColonyWire
 import Foundation
 import Synchronization
+import ColonyCore
 import ZeroMQ
 
 /// Counters the event proxy keeps and the broker reports in `mmi.stats`.

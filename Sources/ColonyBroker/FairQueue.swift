@@ -1,4 +1,5 @@
 import DequeModule
+import ColonyCore
 import ZeroMQ
 
 /// Requests waiting for one capability, served round-robin across clients so one client

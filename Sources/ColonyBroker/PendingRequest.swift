@@ -1,4 +1,5 @@
 import ColonyWire
+import ColonyCore
 import ZeroMQ
 
 /// A client request from arrival to answer: queued, then held by a worker.

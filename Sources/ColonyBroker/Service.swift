@@ -1,4 +1,5 @@
 import ColonyWire
+import ColonyCore
 import ZeroMQ
 
 /// A capability as the broker sees it: who offers it and what waits for it.

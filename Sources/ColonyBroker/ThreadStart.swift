@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ColonyCore
 import ZeroMQ
 
 /// Runs `body` on a new thread and waits until it reports whether it started.

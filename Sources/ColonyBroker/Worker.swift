@@ -1,5 +1,6 @@
 import ColonyWire
 import DequeModule
+import ColonyCore
 import ZeroMQ
 
 /// One agent connection (an MDP worker), possibly serving several capabilities with a
@@ -37,8 +38,8 @@ final class Worker {
 
     /// Takes the skip counts an agent reported in a header.
     func noteSkips(_ header: ColonyHeader) {
-        if let count = header.skippedForFailedRuns { skipped["failed"] = Int(count) }
-        if let count = header.skippedForCancelledRuns { skipped["cancelled"] = Int(count) }
+        if let count = header.skippedForFailedRuns { skipped["failed"] = Int(clamping: count) }
+        if let count = header.skippedForCancelledRuns { skipped["cancelled"] = Int(clamping: count) }
     }
 
     init(

@@ -113,7 +113,7 @@ public struct AgentsConfiguration: Sendable {
         if let groups = try entry.strings("groups"), !groups.isEmpty {
             spec.environment["COLONY_AGENT_GROUPS"] = groups.joined(separator: ",")
         }
-        spec.replicas = try entry.integer("replicas", in: 1...1000) ?? 1
+        spec.replicas = try entry.integer("replicas", in: 1...Supervisor.maxReplicas) ?? 1
         if let restart = try entry.choice("restart", from: AgentSpec.RestartPolicy.allCases.map(\.rawValue)) {
             spec.restart = AgentSpec.RestartPolicy(rawValue: restart)!
         }

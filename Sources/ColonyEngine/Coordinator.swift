@@ -3,6 +3,7 @@ import ColonyStore
 import ColonyWire
 import Foundation
 import Logging
+import ColonyCore
 import ZeroMQ
 
 /// Leader-follower coordination: among the members of a group (agents offering a capability,

@@ -3,6 +3,7 @@ import ColonyWire
 import ColonyWorkflow
 import Foundation
 import Logging
+import ColonyCore
 import ZeroMQ
 
 /// Runs workflows durably. Every decision is written to the store before it is acted on;
@@ -427,7 +428,7 @@ public actor Engine {
     private func schedule(run: String, at date: Date, _ action: @escaping @Sendable (isolated Engine) -> Void) {
         let delay = max(0, date.timeIntervalSinceNow)
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: .seconds(delay))
+            try? await Task.sleep(for: Duration(clampingSeconds: delay))
             guard !Task.isCancelled, let self else { return }
             await action(self)
         }

@@ -49,7 +49,7 @@ public struct Orchestrator: Sendable {
             )
         }
         agent.capability(OrchestratorAPI.wait) { (request: OrchestratorAPI.WaitRequest, _) in
-            let deadline = ContinuousClock.now + .milliseconds(Int64((request.timeoutSeconds ?? 10) * 1000))
+            let deadline = ContinuousClock.now + Duration(clampingSeconds: request.timeoutSeconds ?? 10)
             while true {
                 let generation = await engine.changeGeneration
                 let snapshot = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }

@@ -2,6 +2,7 @@ import ColonyStore
 import ColonyWire
 import ColonyWorkflow
 import Foundation
+import ColonyCore
 import ZeroMQ
 
 /// The engine's picture of one run, and the rules that move it. Pure: every method returns
@@ -372,7 +373,7 @@ struct RunState: Sendable {
         }
         var delay = policy.delay(after: attempts)
         if policy.jitter > 0 {
-            delay = delay * (1 + Double.random(in: -policy.jitter...policy.jitter))
+            delay = delay.scaled(by: 1 + Double.random(in: -policy.jitter...policy.jitter))
         }
         let next = now.addingTimeInterval(delay.seconds)
         if let overall = step.overallTimeout, let first = state.firstStartedAt, next >= first.addingTimeInterval(overall.seconds) {

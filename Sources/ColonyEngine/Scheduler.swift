@@ -4,6 +4,7 @@ import ColonyWire
 import ColonyWorkflow
 import Foundation
 import Logging
+import ColonyCore
 import ZeroMQ
 
 /// Fires scheduled workflows. Each pass decides every due tick of every schedule (`TickPlan`),

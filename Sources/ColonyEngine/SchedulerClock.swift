@@ -17,6 +17,6 @@ public struct SystemSchedulerClock: SchedulerClock {
     public func sleep(until date: Date) async throws {
         let delay = date.timeIntervalSinceNow
         guard delay > 0 else { return }
-        try await Task.sleep(for: .microseconds(Int64(delay * 1_000_000)), tolerance: .microseconds(100))
+        try await Task.sleep(for: Duration(clampingSeconds: delay), tolerance: .microseconds(100))
     }
 }

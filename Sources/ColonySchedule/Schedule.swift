@@ -1,5 +1,6 @@
 import ColonyWire
 import Foundation
+import ColonyCore
 import ZeroMQ
 
 /// When a workflow runs by itself: an interval or a cron expression, within optional start and

@@ -38,8 +38,10 @@ public struct ScheduleSpec: Codable, Sendable, Hashable {
         let trigger: Schedule.Trigger
         switch (everySeconds, cron) {
         case (let seconds?, nil):
-            guard seconds >= 0.1 else { throw Invalid(description: "the interval must be at least 100ms") }
-            trigger = .every(.milliseconds(Int64(seconds * 1000)), offset: .milliseconds(Int64((offsetSeconds ?? 0) * 1000)))
+            guard seconds >= 0.1, let interval = Duration(checkedSeconds: seconds) else {
+                throw Invalid(description: "the interval must be from 100ms to 100 years, not \(seconds) s")
+            }
+            trigger = .every(interval, offset: try Self.duration(offsetSeconds, "offset"))
         case (nil, let text?):
             let expression: CronExpression
             do {
@@ -53,7 +55,7 @@ public struct ScheduleSpec: Codable, Sendable, Hashable {
             throw Invalid(description: "a schedule needs either an interval (every) or a cron expression, not both or neither")
         }
         var schedule = Schedule(name: name, workflow: workflow, trigger: trigger, start: start, end: end)
-        schedule.jitter = .milliseconds(Int64((jitterSeconds ?? 0) * 1000))
+        schedule.jitter = try Self.duration(jitterSeconds, "jitter")
         schedule.input = input ?? .object([:])
         if let overlap {
             guard let policy = Schedule.OverlapPolicy(rawValue: overlap) else {
@@ -61,13 +63,23 @@ public struct ScheduleSpec: Codable, Sendable, Hashable {
             }
             schedule.overlap = policy
         }
-        if let window = catchUpWindowSeconds { schedule.catchUpWindow = .milliseconds(Int64(window * 1000)) }
+        if let window = catchUpWindowSeconds { schedule.catchUpWindow = try Self.duration(window, "catch-up window") }
         if let mode = catchUpMode {
             guard let value = Schedule.CatchUpMode(rawValue: mode) else { throw Invalid(description: "unknown catch-up mode '\(mode)' (all, latest)") }
             schedule.catchUpMode = value
         }
         schedule.pauseAfterFailures = pauseAfterFailures
         return schedule
+    }
+
+    /// Seconds from a spec as a duration (zero when absent), refused when not a finite
+    /// number from 0 to `Duration.longest`.
+    private static func duration(_ seconds: Double?, _ what: String) throws(Invalid) -> Duration {
+        guard let seconds else { return .zero }
+        guard let duration = Duration(checkedSeconds: seconds) else {
+            throw Invalid(description: "the \(what) must be from 0 to 100 years, not \(seconds) s")
+        }
+        return duration
     }
 }
 

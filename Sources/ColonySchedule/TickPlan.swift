@@ -1,4 +1,5 @@
 import Foundation
+import ColonyCore
 import ZeroMQ
 
 /// What the scheduler does about the ticks that are due: the pure decision, given when the

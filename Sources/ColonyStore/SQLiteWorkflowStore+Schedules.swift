@@ -1,6 +1,7 @@
 import ColonyWorkflow
 import Foundation
 import GRDB
+import ColonyCore
 import ZeroMQ
 
 extension SQLiteWorkflowStore: ScheduleStore {

@@ -1,5 +1,6 @@
 import CProcessSpawn
 import Foundation
+import ColonyCore
 import ZeroMQ
 
 /// Why the supervisor refused an operation.
@@ -11,7 +12,7 @@ public enum SupervisorError: Error, Equatable, Sendable, CustomStringConvertible
         switch self {
         case .unknownAgent(let name, let known):
             return "no agent named '\(name)' in the configuration" + (known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))")
-        case .invalidReplicas(let count): return "replicas must be at least 1, not \(count)"
+        case .invalidReplicas(let count): return "replicas must be from 1 to \(Supervisor.maxReplicas), not \(count)"
         }
     }
 }
@@ -62,10 +63,13 @@ public actor Supervisor {
 
     /// Starts replicas of a configured agent: up to `count` running (default: its configured
     /// replicas), restarting stopped or failed ones.
+    /// The most replicas one agent may have (agents.yaml accepts the same range).
+    public static let maxReplicas = 1000
+
     public func spawn(_ name: String, replicas count: Int? = nil) throws(SupervisorError) {
         guard let spec = specs[name] else { throw .unknownAgent(name, known: order) }
         let target = count ?? spec.replicas
-        guard target >= 1 else { throw .invalidReplicas(target) }
+        guard (1...Supervisor.maxReplicas).contains(target) else { throw .invalidReplicas(target) }
         scale(name, to: target)
         startReaper()
     }

@@ -1,4 +1,5 @@
 import DequeModule
+import ColonyCore
 import ZeroMQ
 
 /// Runs that failed or were cancelled, as a broker or an agent knows them: their requests are

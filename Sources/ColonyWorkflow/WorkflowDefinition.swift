@@ -1,5 +1,6 @@
 import ColonySchedule
 import ColonyWire
+import ColonyCore
 import ZeroMQ
 
 /// A workflow as declared in YAML: inputs, a DAG of capability requests, failure handlers.

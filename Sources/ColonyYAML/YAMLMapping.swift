@@ -1,4 +1,5 @@
 import Foundation
+import ColonyCore
 import Yams
 
 /// A YAML mapping read with its file position, so every error can say where it is.
@@ -145,7 +146,7 @@ public struct YAMLMapping {
     public func duration(_ key: String) throws(ConfigError) -> Duration? {
         guard let text = try string(key) else { return nil }
         guard let value = parseDuration(text) else {
-            throw ConfigError(file: file, line: line(of: key), message: "'\(key)' must be a duration like 250ms, 2.5s, 5m or 1h, not '\(text)'")
+            throw ConfigError(file: file, line: line(of: key), message: "'\(key)' must be a duration like 250ms, 2.5s, 5m or 1h (at most 100 years), not '\(text)'")
         }
         return value
     }
@@ -161,18 +162,18 @@ public struct YAMLMapping {
     }
 }
 
-/// Parses `250ms`, `2.5s`, `5m`, `1h`, `1d`, `30` (seconds); nil if malformed or negative.
+/// Parses `250ms`, `2.5s`, `5m`, `1h`, `1d`, `30` (seconds); nil if malformed, negative, not
+/// finite or longer than `Duration.longest` (100 years).
 public func parseDuration(_ text: String) -> Duration? {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
     for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
         let number = trimmed.dropLast(suffix.count)
         // "5ms" also ends in "s": only accept a plain number before the suffix.
-        guard let value = Double(number), value >= 0 else { continue }
-        return .milliseconds(Int64((value * scale * 1000).rounded()))
+        guard let value = Double(number) else { continue }
+        return Duration(checkedSeconds: value * scale)
     }
-    guard let seconds = Double(trimmed), seconds >= 0 else { return nil }
-    return .milliseconds(Int64((seconds * 1000).rounded()))
+    return Double(trimmed).flatMap { Duration(checkedSeconds: $0) }
 }
 
 extension Node {

@@ -1,3 +1,4 @@
+import ColonyCore
 import CZeroMQ
 import HeapModule
 import Synchronization

@@ -20,10 +20,10 @@ struct AgentCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var connection: ConnectionOptions
         @Flag(help: "Print JSON for scripts.") var json = false
-        @Option(help: "Seconds to wait for the broker.") var timeout: Double = 5
+        @Option(help: "Seconds to wait for the broker.") var timeout: Seconds = 5
 
         func run() async throws {
-            let view = try await fetchView(global: global, connection: connection, timeout: timeout)
+            let view = try await fetchView(global: global, connection: connection, timeout: timeout.duration)
             if json {
                 Console.line(prettyJSON(view))
                 return
@@ -60,10 +60,10 @@ struct AgentCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The agent's name.") var name: String
         @Flag(help: "Print JSON for scripts.") var json = false
-        @Option(help: "Seconds to wait for the broker.") var timeout: Double = 5
+        @Option(help: "Seconds to wait for the broker.") var timeout: Seconds = 5
 
         func run() async throws {
-            let view = try await fetchView(global: global, connection: connection, timeout: timeout)
+            let view = try await fetchView(global: global, connection: connection, timeout: timeout.duration)
             let matches = view.agents.filter { $0.name == name }
             let supervised = view.supervised.filter { $0.name == name }
             guard !matches.isEmpty || !supervised.isEmpty else {
@@ -111,7 +111,7 @@ struct AgentCommand: AsyncParsableCommand {
         @Argument(help: "Which example agent: \(ExampleAgents.names.joined(separator: ", ")).") var name: String
         @Option(help: "Requests it works on at once (default: the agent's own).") var concurrency: Int?
         @Option(help: "Heartbeat interval in milliseconds; must match the broker's.") var heartbeatMs: Int?
-        @Option(help: "Seconds in-flight work may take to finish at shutdown.") var grace: Double = 10
+        @Option(help: "Seconds in-flight work may take to finish at shutdown.") var grace: Seconds = 10
         @Flag(help: "Run handlers on the I/O thread (fastest for tiny handlers).") var inlineHandlers = false
 
         func run() async throws {
@@ -126,7 +126,7 @@ struct AgentCommand: AsyncParsableCommand {
                 endpoints: connection.clientEndpoints(configuration),
                 heartbeatInterval: heartbeatMs.map { .milliseconds($0) } ?? configuration.broker.heartbeatInterval,
                 liveness: configuration.broker.liveness,
-                shutdownGrace: duration(seconds: grace),
+                shutdownGrace: grace.duration,
                 handlersOnIOThread: inlineHandlers,
                 logger: Logger(label: "agent")
             )
@@ -140,7 +140,9 @@ struct AgentCommand: AsyncParsableCommand {
         @Option(help: "How many replicas should run (default: as configured).") var replicas: Int?
 
         func run() async throws {
-            if let replicas, replicas < 1 { throw ValidationError("--replicas must be at least 1") }
+            if let replicas, !(1...Supervisor.maxReplicas).contains(replicas) {
+                throw ValidationError("--replicas must be from 1 to \(Supervisor.maxReplicas), not \(replicas)")
+            }
             try await target.steer(SupervisorControl.spawn, replicas: replicas)
         }
     }
@@ -170,7 +172,7 @@ struct AgentCommand: AsyncParsableCommand {
         @Option(help: "Print only the last N lines of each log first.") var tail: Int?
 
         func run() async throws {
-            let view = try await fetchView(global: target.global, connection: target.connection, timeout: 5)
+            let view = try await fetchView(global: target.global, connection: target.connection, timeout: .seconds(5))
             let files = view.supervised.filter { $0.name == target.name }.map(\.logFile)
             guard !files.isEmpty else {
                 Console.error("error: no supervised agent named '\(target.name)' (is `colony up` running?)")
@@ -191,7 +193,7 @@ struct SupervisedAgent: ParsableArguments {
     func steer(_ capability: String, replicas: Int? = nil) async throws {
         global.bootstrapLogging(try global.loadConfiguration(), defaultLevel: .warning)
         let answer = try await ask(capability, SupervisorControl.Target(name: name, replicas: replicas), as: SupervisorControl.Answer.self,
-                                   service: "`colony up`", global: global, connection: connection, timeout: 60)
+                                   service: "`colony up`", global: global, connection: connection, timeout: .seconds(60))
         var table = Table("AGENT", "REPLICA", "PID", "STATE")
         for status in answer.agents {
             table.add(status.name, "\(status.replica)", status.pid.map(String.init) ?? "-", status.state.rawValue)
@@ -208,7 +210,7 @@ struct AgentView: Encodable {
 }
 
 /// Fetches the directory and, if a supervisor answers, its status.
-func fetchView(global: GlobalOptions, connection: ConnectionOptions, timeout: Double) async throws -> AgentView {
+func fetchView(global: GlobalOptions, connection: ConnectionOptions, timeout: Duration) async throws -> AgentView {
     let directory = try await fetchDirectory(global: global, connection: connection, timeout: timeout)
     let client = ColonyClient(endpoints: connection.clientEndpoints(try global.loadConfiguration()))
     let answer = try? await client.request(SupervisorControl.status, Empty(), as: SupervisorControl.Answer.self, timeout: .milliseconds(500))
@@ -222,12 +224,12 @@ func uptime(_ startedAtMilliseconds: UInt64?) -> String {
 }
 
 /// Fetches the broker's directory, turning failures into exit codes.
-func fetchDirectory(global: GlobalOptions, connection: ConnectionOptions, timeout: Double) async throws -> Directory {
+func fetchDirectory(global: GlobalOptions, connection: ConnectionOptions, timeout: Duration) async throws -> Directory {
     let configuration = try global.loadConfiguration()
     global.bootstrapLogging(configuration, defaultLevel: .warning)
     let client = ColonyClient(endpoints: connection.clientEndpoints(configuration))
     do {
-        return try await client.directory(timeout: duration(seconds: timeout))
+        return try await client.directory(timeout: timeout)
     } catch {
         throw report(error)
     }

@@ -31,11 +31,6 @@ func validatedJSON(_ text: String, what: String) throws -> [UInt8] {
     return bytes
 }
 
-/// Seconds given on the command line as a Duration.
-func duration(seconds: Double) -> Duration {
-    .milliseconds(Int64((seconds * 1000).rounded()))
-}
-
 /// Milliseconds since the epoch as a local-free ISO 8601 string.
 func formatTimestamp(_ milliseconds: UInt64?) -> String {
     guard let milliseconds else { return "-" }

@@ -26,7 +26,7 @@ struct GroupCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let directory = try await fetchDirectory(global: global, connection: connection, timeout: 5)
+            let directory = try await fetchDirectory(global: global, connection: connection, timeout: .seconds(5))
             var counts: [String: (kind: String, members: Int)] = [:]
             for agent in directory.agents {
                 for group in agent.groups ?? [] { counts[group, default: ("group", 0)].members += 1 }

@@ -10,12 +10,12 @@ import Foundation
 /// mean the request itself was wrong (exit 2).
 func ask<Input: Encodable & Sendable, Output: Decodable & Sendable>(
     _ capability: String, _ input: Input, as output: Output.Type = Output.self, service: String, usageCodes: [String] = [],
-    global: GlobalOptions, connection: ConnectionOptions, timeout: Double = 10
+    global: GlobalOptions, connection: ConnectionOptions, timeout: Duration = .seconds(10)
 ) async throws -> Output {
     let configuration = try global.loadConfiguration()
     let client = ColonyClient(endpoints: connection.clientEndpoints(configuration))
     do {
-        return try await client.request(capability, input, as: Output.self, timeout: duration(seconds: timeout))
+        return try await client.request(capability, input, as: Output.self, timeout: timeout)
     } catch .noAgent {
         Console.error("error: no \(service) is running at \(client.endpoints.requests)")
         throw ExitCode(ExitStatus.noAgent)
@@ -30,7 +30,7 @@ func ask<Input: Encodable & Sendable, Output: Decodable & Sendable>(
 /// Asks the orchestrator (`colony.workflow.*`, `colony.schedule.*`, …).
 func askOrchestrator<Input: Encodable & Sendable, Output: Decodable & Sendable>(
     _ capability: String, _ input: Input, as output: Output.Type = Output.self,
-    global: GlobalOptions, connection: ConnectionOptions, timeout: Double = 10
+    global: GlobalOptions, connection: ConnectionOptions, timeout: Duration = .seconds(10)
 ) async throws -> Output {
     try await ask(capability, input, as: output, service: "orchestrator (start `colony up` or `colony orchestrator`)",
                   usageCodes: [OrchestratorAPI.Codes.unknownWorkflow, OrchestratorAPI.Codes.invalidInput, OrchestratorAPI.Codes.unknownRun,

@@ -23,8 +23,8 @@ struct RequestCommand: AsyncParsableCommand {
     @Argument(help: "The request body as JSON ('-' reads standard input; omitted sends {}).")
     var body: String?
 
-    @Option(help: "Seconds to wait for the reply.")
-    var timeout: Double = 30
+    @Option(help: "Seconds to wait for the reply (more than 0, at most 100 years).")
+    var timeout: Seconds = 30
 
     @Flag(help: "Send the body as raw bytes, without checking it is JSON.")
     var raw = false
@@ -44,7 +44,7 @@ struct RequestCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration, defaultLevel: .warning)
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard !timeout.isZero else { throw ValidationError("--timeout must be more than 0 seconds") }
         var text = body ?? "{}"
         if text == "-" {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -58,11 +58,11 @@ struct RequestCommand: AsyncParsableCommand {
                 throw ValidationError("--instance cannot be combined with --stream")
             }
             if stream {
-                for try await reply in client.stream(capability, body: [payload], timeout: duration(seconds: timeout), metadata: metadata) {
+                for try await reply in client.stream(capability, body: [payload], timeout: timeout.duration, metadata: metadata) {
                     printReply(reply, elapsed: ContinuousClock.now - started)
                 }
             } else {
-                let reply = try await client.request(capability, body: [payload], timeout: duration(seconds: timeout), metadata: metadata, instance: instance)
+                let reply = try await client.request(capability, body: [payload], timeout: timeout.duration, metadata: metadata, instance: instance)
                 printReply(reply, elapsed: ContinuousClock.now - started)
             }
         } catch let error as RequestError {

@@ -6,6 +6,7 @@ import ColonyStore
 import ColonyWire
 import ColonyYAML
 import Foundation
+import ColonyCore
 import ZeroMQ
 
 /// `colony schedule …`: the scheduler of the running orchestrator.

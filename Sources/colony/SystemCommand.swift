@@ -20,7 +20,7 @@ struct SystemCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var connection: ConnectionOptions
         @Flag(help: "Print JSON for scripts.") var json = false
-        @Option(help: "Seconds to wait for the broker.") var timeout: Double = 3
+        @Option(help: "Seconds to wait for the broker.") var timeout: Seconds = 3
 
         struct Report: Encodable {
             var broker: String
@@ -36,11 +36,11 @@ struct SystemCommand: AsyncParsableCommand {
             let configuration = try global.loadConfiguration()
             global.bootstrapLogging(configuration, defaultLevel: .warning)
             let endpoints = connection.clientEndpoints(configuration)
-            let client = ColonyClient(endpoints: endpoints, connectTimeout: duration(seconds: timeout))
+            let client = ColonyClient(endpoints: endpoints, connectTimeout: timeout.duration)
             let report: Report
             do {
-                let statistics = try await client.statistics(timeout: duration(seconds: timeout))
-                let directory = try await client.directory(timeout: duration(seconds: timeout))
+                let statistics = try await client.statistics(timeout: timeout.duration)
+                let directory = try await client.directory(timeout: timeout.duration)
                 report = Report(
                     broker: endpoints.requests, reachable: true, uptimeSeconds: statistics.uptimeSeconds,
                     agents: directory.agents.count, capabilities: directory.capabilities, statistics: statistics

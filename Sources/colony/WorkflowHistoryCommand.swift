@@ -4,6 +4,7 @@ import ColonyStore
 import ColonyWorkflow
 import ColonyYAML
 import Foundation
+import ColonyCore
 import ZeroMQ
 
 extension WorkflowCommand {

@@ -18,7 +18,7 @@ extension WorkflowCommand {
         @Option(help: "The run's input as a JSON object.") var input: String?
         @Option(help: "Queue priority (higher first).") var priority: Int?
         @Flag(help: "Wait for the run to end, printing each step transition.") var wait = false
-        @Option(help: "With --wait: give up waiting after this many seconds (the run goes on).") var timeout: Double?
+        @Option(help: "With --wait: give up waiting after this many seconds (the run goes on).") var timeout: Seconds?
         @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
@@ -47,11 +47,11 @@ extension WorkflowCommand {
 
         /// Prints transitions as they happen until the run ends (or --timeout passes).
         private func follow(_ id: String, printing: Bool) async throws -> RunRecord {
-            let giveUp = timeout.map { Date().addingTimeInterval($0) }
+            let giveUp = timeout.map { Date().addingTimeInterval($0.duration.seconds) }
             var seen: Int64 = 0
             while true {
                 let reply = try await askOrchestrator(OrchestratorAPI.wait, OrchestratorAPI.WaitRequest(run: id, after: seen, timeoutSeconds: 5),
-                                                      as: OrchestratorAPI.WaitReply.self, global: global, connection: connection, timeout: 15)
+                                                      as: OrchestratorAPI.WaitReply.self, global: global, connection: connection, timeout: .seconds(15))
                 for transition in reply.transitions {
                     seen = max(seen, transition.sequence ?? seen)
                     if printing { Console.line(describe(transition)) }

@@ -2,6 +2,7 @@ import ColonyBroker
 import ColonyWire
 import Foundation
 import Logging
+import ColonyCore
 import ZeroMQ
 
 /// A broker on its own thread, bound to free loopback ports, stopped by `stop()`.

@@ -2,6 +2,7 @@ import ColonyBroker
 import ColonyWire
 import Foundation
 import Testing
+import ColonyCore
 import ZeroMQ
 
 /// The broker against hand-written MDP peers of every dialect, as other languages' clients

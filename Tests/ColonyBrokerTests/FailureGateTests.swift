@@ -1,6 +1,7 @@
 import ColonyWire
 import Foundation
 import Testing
+import ColonyCore
 import ZeroMQ
 @testable import ColonyBroker
 

@@ -92,6 +92,17 @@ import Testing
         #expect(plan.decisions.count == 6, "every tick is accounted for")
     }
 
+    @Test func specsWithValuesOutOfRangeAreRefused() {
+        for (every, jitter) in [(Double.infinity, 0.0), (1e300, 0), (.nan, 0), (10, 1e300), (10, -1)] {
+            var spec = ScheduleSpec(name: "s", workflow: "w", everySeconds: every)
+            spec.jitterSeconds = jitter
+            #expect(throws: ScheduleSpec.Invalid.self) { try spec.schedule() }
+        }
+        var spec = ScheduleSpec(name: "s", workflow: "w", everySeconds: 10)
+        spec.catchUpWindowSeconds = .infinity
+        #expect(throws: ScheduleSpec.Invalid.self) { try spec.schedule() }
+    }
+
     @Test func overlapPolicies() {
         func actions(_ policy: Schedule.OverlapPolicy, buffered: Int = 0) -> [TickPlan.Decision.Action] {
             TickPlan.decide(every(10, overlap: policy), lastTick: base, now: base.addingTimeInterval(20), running: 1, buffered: buffered).decisions.map(\.action)

@@ -107,6 +107,23 @@ import Testing
         #expect(lines.contains(7) && lines.contains(10) && lines.contains(11))
     }
 
+    @Test func durationsBeyondRangeAreProblemsNotTraps() {
+        let (_, problems) = check("""
+        name: forever
+        timeout: 1e300s
+        steps:
+          - id: one
+            capability: echo
+            timeout: inf
+            retry: {initial_interval: 1e20d, max_interval: nan}
+        """)
+        let lines = problems.compactMap(\.line)
+        #expect(lines.contains(2) && lines.contains(6) && lines.contains(7), "\(problems)")
+        #expect(problems.allSatisfy { $0.message.contains("at most 100 years") }, "\(problems)")
+        #expect(parseDuration("1e300") == nil && parseDuration("inf") == nil && parseDuration("nanms") == nil)
+        #expect(parseDuration("36500d") == .seconds(36500 * 86400) && parseDuration("1.5s") == .milliseconds(1500))
+    }
+
     @Test func theShippedWorkflowsAreValid() {
         let catalog = WorkflowCatalog.load(WorkflowCatalog.defaultPaths)
         #expect(catalog.problems.isEmpty, "\(catalog.problems)")

@@ -195,6 +195,10 @@ import Testing
         #expect(agentError.status == 1 && agentError.output.contains("division_by_zero"), "\(agentError.output)")
         let usage = try bus.harness.run(["request", "math.add", "{not json"] + bus.endpoints.flags)
         #expect(usage.status == 64 || usage.status == 2, "\(usage.output)")
+        for timeout in ["inf", "1e300", "nan", "-1", "0"] {
+            let refused = try bus.harness.run(["request", "math.add", "{}", "--timeout", timeout] + bus.endpoints.flags)
+            #expect((refused.status == 64 || refused.status == 2) && refused.output.contains("--timeout"), "\(timeout): \(refused.output)")
+        }
         let noAgent = try bus.harness.run(["request", "nobody", "{}"] + bus.endpoints.flags)
         #expect(noAgent.status == 3, "\(noAgent.output)")
         let unreachable = try bus.harness.run(["request", "math.add", "{}", "--endpoint", "tcp://127.0.0.1:\(freePort())", "--timeout", "1"])

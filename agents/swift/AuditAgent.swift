@@ -1,4 +1,5 @@
 import ColonyAgent
+import ColonyCore
 import ColonyWire
 
 /// `audit`: reacts to events. Each `echo.announced` event is checked for `audit.delay_ms`
@@ -12,8 +13,8 @@ public enum AuditAgent {
         var agent = Agent(name: "audit", concurrency: concurrency)
         let client = ColonyClient(endpoints: endpoints)
         agent.on(EchoAgent.announced) { (event: JSONValue, context) in
-            let delay = event.value(at: ["audit", "delay_ms"]).flatMap { if case .number(let ms) = $0 { Int(ms) } else { nil } } ?? 50
-            try await Task.sleep(for: .milliseconds(delay))
+            let delay = event.value(at: ["audit", "delay_ms"]).flatMap { if case .number(let ms) = $0 { Duration(checkedSeconds: ms / 1000) } else { nil } } ?? .milliseconds(50)
+            try await Task.sleep(for: delay)
             if await context.runHasFailed() { return }
             let confirmed = try await client.request("echo", body: [Array(event.jsonText.utf8)], timeout: .seconds(5))
             try await context.publish(recorded, JSONValue(body: confirmed.bytes))

@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A point on the monotonic clock in nanoseconds: cheap to read, never jumps.
+public struct MonotonicTime: Comparable, Hashable, Sendable {
+    /// Nanoseconds since an arbitrary fixed origin (boot, on Linux).
+    public var nanoseconds: UInt64
+
+    public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+
+    /// The current time.
+    public static func now() -> MonotonicTime {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return MonotonicTime(nanoseconds: UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec))
+    }
+
+    public static func < (lhs: MonotonicTime, rhs: MonotonicTime) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+
+    /// The farthest representable time: "never" for deadlines.
+    public static let distantFuture = MonotonicTime(nanoseconds: .max)
+
+    /// This time moved forward by `duration`, saturating: negative durations clamp at the
+    /// origin and sums past the end of the clock at `distantFuture`.
+    public func advanced(by duration: Duration) -> MonotonicTime {
+        let delta = duration.nanosecondsClamped
+        if delta >= 0 {
+            let (sum, overflow) = nanoseconds.addingReportingOverflow(UInt64(delta))
+            return overflow ? .distantFuture : MonotonicTime(nanoseconds: sum)
+        }
+        return MonotonicTime(nanoseconds: nanoseconds - min(nanoseconds, delta.magnitude))
+    }
+
+    public static func + (lhs: MonotonicTime, rhs: Duration) -> MonotonicTime { lhs.advanced(by: rhs) }
+
+    /// The time from `earlier` to this one (zero if `earlier` is later).
+    public func since(_ earlier: MonotonicTime) -> Duration {
+        nanoseconds >= earlier.nanoseconds ? .nanoseconds(Int64(clamping: nanoseconds - earlier.nanoseconds)) : .zero
+    }
+}

@@ -1,0 +1,114 @@
+import ColonyBroker
+import ColonyCore
+import ColonyWire
+import Foundation
+import Testing
+import ZeroMQ
+
+/// Header fields at the edges of their ranges, from clients and workers: the broker answers or
+/// drops each message and keeps serving. Before the deadline clamp, a deadline near 2^64 ms
+/// trapped the broker (and with it this test process).
+@Suite(.serialized) struct ExtremeInputTests {
+    /// Numbers at the edges: zero, the signed and unsigned limits, and "now" in milliseconds.
+    static let extremes: [UInt64] = [0, 1, UInt64(Int64.max), UInt64(Int64.max) + 1, UInt64.max - 1, UInt64.max,
+                                     WallClock.nowMilliseconds(), WallClock.nowMilliseconds() + 1]
+    /// Every numeric header tag (request id, attempt, deadline, capacity, pid, timestamp,
+    /// skip counts, term).
+    static let numericTags: [UInt8] = [1, 4, 6, 12, 13, 14, 16, 17, 21]
+
+    /// A header of raw tag-length-value records, to write values the encoder never would.
+    static func rawHeader(_ records: [(tag: UInt8, value: [UInt8])]) -> [UInt8] {
+        var out: [UInt8] = [0xC0, 0x43, 0x4C, 0x01]
+        for record in records {
+            out.append(record.tag)
+            out += varint(UInt64(record.value.count))
+            out += record.value
+        }
+        return out
+    }
+
+    static func varint(_ value: UInt64) -> [UInt8] {
+        var value = value
+        var out: [UInt8] = []
+        while value >= 0x80 {
+            out.append(UInt8(value & 0x7F) | 0x80)
+            value >>= 7
+        }
+        out.append(UInt8(value))
+        return out
+    }
+
+    /// Varints no encoder writes: eleven bytes, a ten-byte one with high bits set, padded zeros.
+    static let overlongVarints: [[UInt8]] = [
+        Array(repeating: 0xFF, count: 10) + [0x01], Array(repeating: 0xFF, count: 9) + [0x7F],
+        [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00], [0xFF],
+    ]
+
+    /// Serves one request as a Colony worker of capability `name`, echoing the body.
+    func serveOne(_ worker: Peer) throws -> Bool {
+        guard let request = try worker.receiveSkippingHeartbeats(timeout: .seconds(5)) else { return false }
+        // "", MDPW02, REQUEST, token, "", header, body...
+        try worker.send([[], MDP.worker02, [0x04], request[3], []] + request[6...])
+        return true
+    }
+
+    @Test func extremeHeaderValuesNeverStopTheBroker() throws {
+        let broker = try RunningBroker(expiry: .milliseconds(300))
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        var sent = 0
+        for tag in Self.numericTags {
+            for value in Self.extremes {
+                let header = Self.rawHeader([(tag, Self.varint(value))])
+                try client.send([MDP.client02, [0x01], bytes("nobody.home"), header, bytes("{}")])
+                sent += 1
+            }
+            for value in Self.overlongVarints {
+                try client.send([MDP.client02, [0x01], bytes("nobody.home"), Self.rawHeader([(tag, value)]), bytes("{}")])
+                sent += 1
+            }
+            // A length that claims more bytes than the frame has, and one near 2^64.
+            try client.send([MDP.client02, [0x01], bytes("nobody.home"), [0xC0, 0x43, 0x4C, 0x01, tag, 0x7F, 0x01], bytes("{}")])
+            try client.send([MDP.client02, [0x01], bytes("nobody.home"), [0xC0, 0x43, 0x4C, 0x01, tag] + Self.varint(.max) + [1], bytes("{}")])
+        }
+        // Workers announcing extreme capacities and skip counts, in READY and in HEARTBEAT.
+        for value in Self.extremes {
+            let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+            let ready = Self.rawHeader([(10, bytes("x")), (12, Self.varint(value)), (13, Self.varint(value)), (16, Self.varint(value))])
+            try worker.send([[], MDP.worker02, [0x01], bytes("edge.\(value % 7)"), ready])
+            try worker.send([[], MDP.worker02, [0x05], Self.rawHeader([(12, Self.varint(value)), (16, Self.varint(value)), (17, Self.varint(value))])])
+            try worker.send([[], MDP.worker02, [0x06]])
+        }
+        // Every client request was answered (expired, refused or malformed replies count):
+        // the broker is alive and still routes.
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker02, [0x01], bytes("echo"), ColonyHeader(agent: "echo", capabilities: ["echo"], capacity: 4).encoded()])
+        let asker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        let far = Self.rawHeader([(1, Self.varint(9)), (6, Self.varint(.max))])
+        try asker.send([MDP.client02, [0x01], bytes("echo"), far, bytes("far future")])
+        #expect(try serveOne(worker))
+        let reply = try #require(try asker.receive())
+        #expect(reply.last == bytes("far future"))
+        #expect(try ColonyHeader(decoding: reply[3]).requestID == 9)
+        try asker.send([MDP.client02, [0x01], bytes("mmi.stats")])
+        let statsReply = try #require(try asker.receive())
+        let statistics = try JSONDecoder().decode(BrokerStatistics.self, from: Data(statsReply.last!))
+        #expect(statistics.requestsReceived >= UInt64(sent / 2))
+    }
+
+    @Test func durationsFromPeopleAndPeersNeverTrap() {
+        #expect(Duration(checkedSeconds: .infinity) == nil)
+        #expect(Duration(checkedSeconds: .nan) == nil)
+        #expect(Duration(checkedSeconds: 1e300) == nil)
+        #expect(Duration(checkedSeconds: -1) == nil)
+        #expect(Duration(checkedSeconds: 2.5) == .milliseconds(2500))
+        #expect(Duration(clampingSeconds: .infinity) == .longest)
+        #expect(Duration(clampingSeconds: -.infinity) == .zero)
+        #expect(Duration(clampingSeconds: .nan) == .zero)
+        #expect(Duration(clampingMilliseconds: .max) == .longest)
+        #expect(Duration.longest.scaled(by: 1e300) == .longest)
+        #expect(Duration.backoff(initial: .longest, multiplier: 100, max: .longest, attempt: 50) == .longest)
+        #expect(MonotonicTime(nanoseconds: .max - 1) + .seconds(1) == .distantFuture)
+        #expect(MonotonicTime(nanoseconds: 5) + .seconds(-1) == MonotonicTime(nanoseconds: 0))
+        #expect(MonotonicTime.distantFuture.since(MonotonicTime(nanoseconds: 0)) == .nanoseconds(Int64.max))
+    }
+}
