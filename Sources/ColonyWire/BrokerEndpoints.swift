@@ -17,8 +17,8 @@ public struct BrokerEndpoints: Sendable, Hashable, Codable {
     public static let defaults = BrokerEndpoints(requests: "tcp://127.0.0.1:5555")
 
     /// Endpoints whose event sides derive from `requests`: for `tcp://host:P` they are
-    /// ports P+1 (publish) and P+2 (subscribe); for `ipc://path` they are `path.pub` and
-    /// `path.sub`. Explicit values override either.
+    /// ports P+1 (publish) and P+2 (subscribe), and for port 0 (any free port) port 0 too;
+    /// for `ipc://path` they are `path.pub` and `path.sub`. Explicit values override either.
     public init(requests: String, publish: String? = nil, subscribe: String? = nil) {
         self.requests = requests
         self.publish = publish ?? BrokerEndpoints.derive(requests, offset: 1, suffix: ".pub")
@@ -27,8 +27,8 @@ public struct BrokerEndpoints: Sendable, Hashable, Codable {
 
     static func derive(_ endpoint: String, offset: Int, suffix: String) -> String {
         if endpoint.hasPrefix("tcp://"), let colon = endpoint.lastIndex(of: ":"),
-           let port = Int(endpoint[endpoint.index(after: colon)...]), port > 0 {
-            return String(endpoint[..<colon]) + ":" + String(port + offset)
+           let port = Int(endpoint[endpoint.index(after: colon)...]), (0...65_535).contains(port) {
+            return String(endpoint[..<colon]) + ":" + String(port == 0 ? 0 : port + offset)
         }
         return endpoint + suffix
     }

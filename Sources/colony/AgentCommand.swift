@@ -114,11 +114,19 @@ struct AgentCommand: AsyncParsableCommand {
         @Option(help: "Seconds in-flight work may take to finish at shutdown.") var grace: Seconds = 10
         @Flag(help: "Run handlers on the I/O thread (fastest for tiny handlers).") var inlineHandlers = false
 
+        func validate() throws {
+            if let concurrency, !(1...10_000).contains(concurrency) {
+                throw ValidationError("--concurrency must be from 1 to 10000, not \(concurrency)")
+            }
+            if let heartbeatMs, !(10...3_600_000).contains(heartbeatMs) {
+                throw ValidationError("--heartbeat-ms must be from 10 to 3600000, not \(heartbeatMs)")
+            }
+        }
+
         func run() async throws {
             let configuration = try global.loadConfiguration()
             global.bootstrapLogging(configuration)
             ParentWatch.startIfRequested()
-            if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
             guard let agent = ExampleAgents.make(name, concurrency: concurrency, endpoints: connection.clientEndpoints(configuration)) else {
                 throw ValidationError("unknown agent '\(name)'; known: \(ExampleAgents.names.joined(separator: ", "))")
             }

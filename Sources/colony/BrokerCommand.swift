@@ -25,19 +25,29 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "How long a request may wait for an agent, in milliseconds (default 30000).")
     var requestExpiryMs: Int?
 
+    @Option(help: ArgumentHelp(
+        "Once bound, write the endpoints as JSON to this file.",
+        discussion: "With port 0 (`--endpoint tcp://127.0.0.1:0`) the system picks free ports; the file says which."
+    ))
+    var endpointsFile: String?
+
+    func validate() throws {
+        if let heartbeatMs, !(10...3_600_000).contains(heartbeatMs) {
+            throw ValidationError("--heartbeat-ms must be from 10 to 3600000, not \(heartbeatMs)")
+        }
+        if let liveness, !(1...100).contains(liveness) { throw ValidationError("--liveness must be from 1 to 100, not \(liveness)") }
+        if let requestExpiryMs, !(0...86_400_000).contains(requestExpiryMs) {
+            throw ValidationError("--request-expiry-ms must be from 0 to 86400000 (a day), not \(requestExpiryMs)")
+        }
+    }
+
     func run() async throws {
         var configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration)
         ParentWatch.startIfRequested()
         configuration.broker.endpoints = connection.endpoints(configuration)
-        if let heartbeatMs {
-            guard heartbeatMs >= 10 else { throw ValidationError("--heartbeat-ms must be at least 10") }
-            configuration.broker.heartbeatInterval = .milliseconds(heartbeatMs)
-        }
-        if let liveness {
-            guard liveness >= 1 else { throw ValidationError("--liveness must be at least 1") }
-            configuration.broker.liveness = liveness
-        }
+        if let heartbeatMs { configuration.broker.heartbeatInterval = .milliseconds(heartbeatMs) }
+        if let liveness { configuration.broker.liveness = liveness }
         if let requestExpiryMs { configuration.broker.requestExpiry = .milliseconds(requestExpiryMs) }
         let logger = Logger(label: "broker")
         // The broker blocks in libzmq on a thread of its own, never on a Swift concurrency thread.
@@ -49,7 +59,16 @@ struct BrokerCommand: AsyncParsableCommand {
             throw ExitCode(ExitStatus.unreachable)
         }
         let stopper = SignalStopper { handle.stop() }
-        Console.line("bound \(handle.endpoints.requests)")
+        Console.line("bound \(handle.endpoints.requests) publish \(handle.endpoints.publish) subscribe \(handle.endpoints.subscribe)")
+        if let endpointsFile {
+            do {
+                try JSONEncoder().encode(handle.endpoints).write(to: URL(fileURLWithPath: endpointsFile), options: .atomic)
+            } catch {
+                logger.critical("cannot write the endpoints file", metadata: ["path": "\(endpointsFile)", "error": "\(error)"])
+                handle.stop()
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
         await handle.waitUntilStopped()
         withExtendedLifetime(stopper) {}
     }

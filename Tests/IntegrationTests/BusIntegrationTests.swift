@@ -11,7 +11,7 @@ import Testing
     struct StreamRequest: Codable, Sendable { var text: String; var count: Int }
 
     @Test func requestReplyAndAgentErrors() async throws {
-        let bus = try TestBus()
+        let bus = try await TestBus()
         defer { bus.stop() }
         _ = try bus.startAgent("math")
         let client = bus.client
@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func noAgentTimeoutAndUnreachableAreDistinct() async throws {
-        let bus = try TestBus(expiryMs: 300)
+        let bus = try await TestBus(expiryMs: 300)
         defer { bus.stop() }
         _ = try bus.startAgent("echo")
         let client = bus.client
@@ -61,14 +61,14 @@ import Testing
             if case .timedOut = error as? RequestError { return true }
             return false
         }
-        let nowhere = ColonyClient(endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:\(freePort())"), connectTimeout: .milliseconds(300))
+        let nowhere = ColonyClient(endpoints: bus.harness.privateEndpoints("nobody"), connectTimeout: .milliseconds(300))
         await #expect(throws: RequestError.brokerUnreachable(endpoint: nowhere.endpoints.requests)) {
             _ = try await nowhere.request("echo", body: [[1]], timeout: .seconds(5))
         }
     }
 
     @Test func streamedPartialRepliesArriveInOrder() async throws {
-        let bus = try TestBus()
+        let bus = try await TestBus()
         defer { bus.stop() }
         _ = try bus.startAgent("echo")
         let client = bus.client
@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func requestHeldByAKilledAgentIsServedByAnother() async throws {
-        let bus = try TestBus()
+        let bus = try await TestBus()
         defer { bus.stop() }
         let doomed = try bus.startAgent("echo")
         let client = bus.client
@@ -102,7 +102,7 @@ import Testing
     }
 
     @Test func agentsComeBackAfterTheBrokerRestarts() async throws {
-        let bus = try TestBus()
+        let bus = try await TestBus()
         defer { bus.stop() }
         _ = try bus.startAgent("math")
         let client = bus.client
@@ -119,7 +119,7 @@ import Testing
     }
 
     @Test func gracefulShutdownFinishesInFlightWork() async throws {
-        let bus = try TestBus()
+        let bus = try await TestBus()
         defer { bus.stop() }
         let agent = try bus.startAgent("echo")
         let client = bus.client
@@ -135,7 +135,7 @@ import Testing
     }
 
     @Test func eventsReachSubscribersWithTheirHeaders() async throws {
-        let bus = try TestBus()
+        let bus = try await TestBus()
         defer { bus.stop() }
         let client = bus.client
         _ = try await eventually { try await client.statistics() }
@@ -172,7 +172,7 @@ import Testing
 
     @Test(.enabled(if: pythonWithZeroMQ(), "python3 with pyzmq is not installed"))
     func aPythonMdpWorkerIsAColonyAgent() async throws {
-        let bus = try TestBus()
+        let bus = try await TestBus()
         defer { bus.stop() }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../agents/python/greeter.py").standardized
         try bus.harness.launch(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, bus.endpoints.requests, "--heartbeat-ms", "100"], name: "greeter")
@@ -184,7 +184,7 @@ import Testing
     }
 
     @Test func cliExitCodesMeanSomething() async throws {
-        let bus = try TestBus(expiryMs: 300)
+        let bus = try await TestBus(expiryMs: 300)
         defer { bus.stop() }
         _ = try bus.startAgent("math")
         let client = bus.client
@@ -201,7 +201,7 @@ import Testing
         }
         let noAgent = try bus.harness.run(["request", "nobody", "{}"] + bus.endpoints.flags)
         #expect(noAgent.status == 3, "\(noAgent.output)")
-        let unreachable = try bus.harness.run(["request", "math.add", "{}", "--endpoint", "tcp://127.0.0.1:\(freePort())", "--timeout", "1"])
+        let unreachable = try bus.harness.run(["request", "math.add", "{}", "--endpoint", bus.harness.privateEndpoints("nobody").requests, "--timeout", "1"])
         #expect(unreachable.status == 5, "\(unreachable.output)")
         let list = try bus.harness.run(["agent", "list", "--json"] + bus.endpoints.flags)
         #expect(list.status == 0 && list.output.contains("math.mul"), "\(list.output)")

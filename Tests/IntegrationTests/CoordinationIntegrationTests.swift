@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func theLeaderServesAndIsReplacedUnderAHigherTermWhenItDiesOrStalls() async throws {
-        let deployment = try Deployment(workflows: Self.workflows, orchestratorSettings: "leader_lease: 900ms")
+        let deployment = try await Deployment(workflows: Self.workflows, orchestratorSettings: "leader_lease: 900ms")
         defer { deployment.stop() }
         var agents: [Process] = []
         for _ in 0..<3 { agents.append(try deployment.startAgent("math")) }
@@ -129,7 +129,7 @@ import Testing
 
     @Test func aMajorityDecidesWithTwoOfFiveSilentThreeSilentIsNoQuorumAndDecisionsSurviveRestarts() async throws {
         // Stopped voters stay members for the broker's liveness (10 s here), like hung processes.
-        let deployment = try Deployment(workflows: Self.consensusWorkflows, brokerLiveness: 100)
+        let deployment = try await Deployment(workflows: Self.consensusWorkflows, brokerLiveness: 100)
         defer { deployment.stop() }
         var voters: [Process] = []
         for _ in 0..<5 { voters.append(try deployment.startAgent("voter")) }
@@ -190,7 +190,7 @@ import Testing
     """
 
     @Test func theCheapestBidderWinsAKilledWinnerIsReplacedAndNoBidsIsAnOutcome() async throws {
-        let deployment = try Deployment(workflows: Self.auctionWorkflows)
+        let deployment = try await Deployment(workflows: Self.auctionWorkflows)
         defer { deployment.stop() }
         var bidders: [Double: Process] = [:]
         for cost in [3.0, 5.0, 8.0] { bidders[cost] = try deployment.startAgent("bidder", environment: ["BIDDER_COST": "\(cost)"]) }
@@ -260,7 +260,7 @@ import Testing
     """
 
     @Test func childWorkflowsFeedTheirParentFailItAndAreCancelledWithIt() async throws {
-        let deployment = try Deployment(workflows: Self.hierarchy)
+        let deployment = try await Deployment(workflows: Self.hierarchy)
         defer { deployment.stop() }
         try deployment.startAgent("math")
         try deployment.startAgent("echo")

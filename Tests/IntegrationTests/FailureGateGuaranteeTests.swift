@@ -32,7 +32,7 @@ import Testing
     typealias Deployment = WorkflowIntegrationTests.Deployment
 
     @Test func noHandlerWorksOnARunOnceItsFailureReachedIt() async throws {
-        let deployment = try Deployment(workflows: Self.workflow)
+        let deployment = try await Deployment(workflows: Self.workflow)
         defer { deployment.stop() }
         for agent in ["echo", "echo", "math", "audit"] { try deployment.startAgent(agent) }
         try await deployment.startOrchestrator()

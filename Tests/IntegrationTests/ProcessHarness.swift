@@ -93,26 +93,29 @@ final class ProcessHarness {
     }
 }
 
-/// A TCP port on loopback that nothing listens on right now.
-func freePort() -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-    _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-    return Int(UInt16(bigEndian: address.sin_port))
+extension ProcessHarness {
+    /// Endpoints nobody else can take: unix sockets inside this harness's own directory.
+    /// (Ports picked by binding, closing and reusing race with other processes.)
+    func privateEndpoints(_ name: String = "bus") -> BrokerEndpoints {
+        let base = "ipc://" + directory.appendingPathComponent(name).path
+        return BrokerEndpoints(requests: base, publish: base + ".pub", subscribe: base + ".sub")
+    }
+
+    /// Starts `colony broker` on free TCP ports chosen by the system (port 0) and returns
+    /// the endpoints it reports once bound.
+    func brokerOnFreePorts(_ arguments: [String], name: String = "broker") async throws -> (Process, BrokerEndpoints) {
+        let file = directory.appendingPathComponent("\(name)-endpoints-\(processes.count).json")
+        let process = try colony(["broker", "--endpoint", "tcp://127.0.0.1:0", "--endpoints-file", file.path] + arguments, name: name)
+        let endpoints = try await eventually {
+            try JSONDecoder().decode(BrokerEndpoints.self, from: Data(contentsOf: file))
+        }
+        guard let endpoints else { throw HarnessError.brokerDidNotBind(log(of: name)) }
+        return (process, endpoints)
+    }
 }
 
-/// Three free endpoints for a broker.
-func freeEndpoints() -> BrokerEndpoints {
-    BrokerEndpoints(
-        requests: "tcp://127.0.0.1:\(freePort())", publish: "tcp://127.0.0.1:\(freePort())",
-        subscribe: "tcp://127.0.0.1:\(freePort())"
-    )
+enum HarnessError: Error {
+    case brokerDidNotBind(String)
 }
 
 extension BrokerEndpoints {
@@ -152,22 +155,23 @@ final class TestBus {
 
     let liveness: Int
 
-    init(expiryMs: Int = 2000, liveness: Int = 10) throws {
+    /// Starts a broker on free ports (the system picks them; the broker reports them).
+    init(expiryMs: Int = 2000, liveness: Int = 10) async throws {
         self.liveness = liveness
-        harness = try ProcessHarness()
-        endpoints = freeEndpoints()
-        client = ColonyClient(endpoints: endpoints)
         self.expiryMs = expiryMs
-        try startBroker()
+        harness = try ProcessHarness()
+        (_, endpoints) = try await harness.brokerOnFreePorts(Self.brokerArguments(expiryMs: expiryMs, liveness: liveness))
+        client = ColonyClient(endpoints: endpoints)
     }
 
-    /// Starts (or restarts) the broker on the bus's endpoints.
+    static func brokerArguments(expiryMs: Int, liveness: Int) -> [String] {
+        ["--heartbeat-ms", "100", "--liveness", "\(liveness)", "--request-expiry-ms", "\(expiryMs)", "--log-level", "debug"]
+    }
+
+    /// Restarts the broker on the ports it had (they were its own until it stopped).
     @discardableResult
     func startBroker() throws -> Process {
-        try harness.colony(
-            ["broker"] + endpoints.flags + ["--heartbeat-ms", "100", "--liveness", "\(liveness)", "--request-expiry-ms", "\(expiryMs)", "--log-level", "debug"],
-            name: "broker"
-        )
+        try harness.colony(["broker"] + endpoints.flags + Self.brokerArguments(expiryMs: expiryMs, liveness: liveness), name: "broker")
     }
 
     /// Starts `colony agent run NAME` against the broker.

@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func theQueueKeepsTheLimitAndAdmitsByPriority() async throws {
-        let deployment = try Deployment(workflows: Self.workflows, orchestratorSettings: "max_concurrent_runs: 2\nresources: {gpu-1: 1}")
+        let deployment = try await Deployment(workflows: Self.workflows, orchestratorSettings: "max_concurrent_runs: 2\nresources: {gpu-1: 1}")
         defer { deployment.stop() }
         try deployment.startAgent("echo")
         try await deployment.startOrchestrator()
@@ -68,7 +68,7 @@ import Testing
     }
 
     @Test func aResourceIsHeldByOneStepAtATime() async throws {
-        let deployment = try Deployment(workflows: Self.workflows, orchestratorSettings: "max_concurrent_runs: 10\nresources: {gpu-1: 1}")
+        let deployment = try await Deployment(workflows: Self.workflows, orchestratorSettings: "max_concurrent_runs: 10\nresources: {gpu-1: 1}")
         defer { deployment.stop() }
         try deployment.startAgent("echo")
         try await deployment.startOrchestrator()

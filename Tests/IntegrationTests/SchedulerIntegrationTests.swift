@@ -42,7 +42,7 @@ import Testing
     """
 
     @Test func intervalSchedulesFireEveryTickAndKeepTheirOverlapPolicy() async throws {
-        let deployment = try Deployment(workflows: Self.overlapWorkflows, orchestratorSettings: "max_concurrent_runs: 100")
+        let deployment = try await Deployment(workflows: Self.overlapWorkflows, orchestratorSettings: "max_concurrent_runs: 100")
         defer { deployment.stop() }
         try deployment.startAgent("echo")
         try await deployment.startOrchestrator()
@@ -87,7 +87,7 @@ import Testing
     }
 
     @Test func aScheduleThatKeepsFailingPausesItselfAndSaysWhy() async throws {
-        let deployment = try Deployment(workflows: """
+        let deployment = try await Deployment(workflows: """
         workflows:
           - name: divide
             steps: [{id: div, capability: math.div, params: {a: 1, b: 0}}]
@@ -118,7 +118,7 @@ import Testing
     """
 
     @Test func killedAndRestartedItCatchesUpWithinTheWindowAndNeverDuplicates() async throws {
-        let deployment = try Deployment(workflows: Self.catchUp, orchestratorSettings: "lease: 600ms")
+        let deployment = try await Deployment(workflows: Self.catchUp, orchestratorSettings: "lease: 600ms")
         defer { deployment.stop() }
         try deployment.startAgent("echo")
         let first = try await deployment.startOrchestrator()
@@ -145,7 +145,7 @@ import Testing
     }
 
     @Test func twoOrchestratorsOnOneDatabaseFireEachTickOnceAndTakeOver() async throws {
-        let deployment = try Deployment(workflows: Self.catchUp, orchestratorSettings: "lease: 900ms")
+        let deployment = try await Deployment(workflows: Self.catchUp, orchestratorSettings: "lease: 900ms")
         defer { deployment.stop() }
         try deployment.startAgent("echo")
         let a = try await deployment.startOrchestrator()

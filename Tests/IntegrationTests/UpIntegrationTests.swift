@@ -16,13 +16,14 @@ import Testing
     /// A `colony up` with its own configuration files in a temporary directory.
     final class Up {
         let harness: ProcessHarness
-        let endpoints = freeEndpoints()
+        let endpoints: BrokerEndpoints
         let client: ColonyClient
         let agentsFile: URL
         let configFile: URL
 
         init(agents: String) throws {
             harness = try ProcessHarness()
+            endpoints = harness.privateEndpoints()
             client = ColonyClient(endpoints: endpoints)
             configFile = harness.directory.appendingPathComponent("colony.yaml")
             agentsFile = harness.directory.appendingPathComponent("agents.yaml")

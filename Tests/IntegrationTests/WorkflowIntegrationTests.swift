@@ -19,8 +19,8 @@ import Testing
 
         let database: URL
 
-        init(workflows: String, orchestratorSettings: String = "", brokerLiveness: Int = 10) throws {
-            bus = try TestBus(expiryMs: 5000, liveness: brokerLiveness)
+        init(workflows: String, orchestratorSettings: String = "", brokerLiveness: Int = 10) async throws {
+            bus = try await TestBus(expiryMs: 5000, liveness: brokerLiveness)
             let directory = bus.harness.directory
             configFile = directory.appendingPathComponent("colony.yaml")
             journal = directory.appendingPathComponent("journal.jsonl")
@@ -102,7 +102,7 @@ import Testing
     }()
 
     @Test func theShippedExamplesRunAgainstTheExampleAgents() async throws {
-        let deployment = try Deployment(workflows: Self.shippedWorkflows)
+        let deployment = try await Deployment(workflows: Self.shippedWorkflows)
         defer { deployment.stop() }
         for agent in ["echo", "math", "flaky"] { try deployment.startAgent(agent) }
         try await deployment.startOrchestrator()
@@ -165,7 +165,7 @@ import Testing
     """
 
     @Test func parallelStepsOverlapTimeoutsRetryAndCancelStopsARun() async throws {
-        let deployment = try Deployment(workflows: Self.timing)
+        let deployment = try await Deployment(workflows: Self.timing)
         defer { deployment.stop() }
         try deployment.startAgent("echo")
         try await deployment.startOrchestrator()
@@ -206,7 +206,7 @@ import Testing
               - {id: wait, capability: echo.sleep, params: {ms: 500}}
               - {id: say, capability: echo, depends_on: [wait], params: {text: old}}
         """
-        let deployment = try Deployment(workflows: original)
+        let deployment = try await Deployment(workflows: original)
         defer { deployment.stop() }
         try deployment.startAgent("echo")
         try await deployment.startOrchestrator()
@@ -223,7 +223,7 @@ import Testing
     }
 
     @Test func sigtermLetsAttemptsInFlightFinishAndLeavesTheRestResumable() async throws {
-        let deployment = try Deployment(workflows: """
+        let deployment = try await Deployment(workflows: """
         workflows:
           - name: steps
             steps:
@@ -260,7 +260,7 @@ import Testing
     """
 
     @Test func killingTheOrchestratorMidRunLosesAndRepeatsNothing() async throws {
-        let deployment = try Deployment(workflows: Self.chains)
+        let deployment = try await Deployment(workflows: Self.chains)
         defer { deployment.stop() }
         try deployment.startAgent("echo")
         var orchestrator = try await deployment.startOrchestrator()
