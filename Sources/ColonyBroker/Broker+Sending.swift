@@ -68,7 +68,7 @@ extension Broker {
         case .v02:
             sendPart(MDP.client02)
             let command = partial ? MDP.ClientCommand.partial : MDP.ClientCommand.final
-            sendPart(Broker.commandFrames[Int(command.rawValue)])
+            sendPart(Broker.commandFrames[Int(command.byte(in: dialect))])
         }
     }
 

@@ -149,7 +149,14 @@ extension Broker {
         let decodedReply = replyHeader.flatMap { try? ColonyHeader(decoding: $0) }
         if decodedReply?.status == .error { worker.failed += 1 }
         if let decodedReply { worker.noteSkips(decodedReply) }
-        let header = clientHeader(for: pending, workerHeader: replyHeader, decoded: decodedReply)
+        var header = clientHeader(for: pending, workerHeader: replyHeader, decoded: decodedReply)
+        // A plain MDP worker reports an error as a JSON body {"error":{"code","message"}}:
+        // Colony clients get it as an error status, like any agent's.
+        if replyHeader == nil, !worker.readsHeaders, frames.count == bodyStart + 1,
+           let error = WireError(errorBody: frames[bodyStart]) {
+            worker.failed += 1
+            header = pending.clientHeader.map { .encoded(ColonyHeader.failure(error, requestID: $0.requestID).encoded()) } ?? .none
+        }
         if sendReply(to: pending, header: header, body: frames[bodyStart...]) {
             statistics.repliesDelivered += 1
         }

@@ -29,10 +29,16 @@ public enum Envelope: Sendable, Equatable {
         }
         if protocolFrame.holds(MDP.client02) {
             guard header + 2 < frames.endIndex else { return .malformed(.tooFewFrames) }
-            guard frames[header + 1].onlyByte == MDP.ClientCommand.request.rawValue else {
+            // RFC 18's REQUEST is 0x01; 0x02 (a PARTIAL, which no client sends) is REQUEST in
+            // the worker-side numbering of clients such as majortomo.
+            switch frames[header + 1].onlyByte {
+            case MDP.ClientCommand.request.rawValue:
+                return .clientRequest(dialect: Dialect(version: .v02, delimited: delimited), service: header + 2)
+            case MDP.ClientCommand.request.rawValue + 1:
+                return .clientRequest(dialect: Dialect(version: .v02, delimited: delimited, workerNumberedClient: true), service: header + 2)
+            default:
                 return .malformed(.unexpectedCommand)
             }
-            return .clientRequest(dialect: Dialect(version: .v02, delimited: delimited), service: header + 2)
         }
         let version: MDPVersion
         if protocolFrame.holds(MDP.worker01) {

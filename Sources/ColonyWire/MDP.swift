@@ -15,6 +15,12 @@ public enum MDP {
         case request = 0x01
         case partial = 0x02
         case final = 0x03
+
+        /// The code in `dialect`: RFC 18's, or the worker-side numbering some published
+        /// 0.2 clients use (majortomo: REQUEST 0x02, PARTIAL 0x03, FINAL 0x04).
+        public func byte(in dialect: Dialect) -> UInt8 {
+            dialect.workerNumberedClient ? rawValue + 1 : rawValue
+        }
     }
 }
 
@@ -30,10 +36,14 @@ public enum MDPVersion: Sendable, Hashable {
 public struct Dialect: Sendable, Hashable, CustomStringConvertible {
     public var version: MDPVersion
     public var delimited: Bool
+    /// An MDP/0.2 client that numbers its commands like a worker (REQUEST 0x02, PARTIAL
+    /// 0x03, FINAL 0x04), as the majortomo library (PyPI) does; answered the same way.
+    public var workerNumberedClient: Bool
 
-    public init(version: MDPVersion, delimited: Bool) {
+    public init(version: MDPVersion, delimited: Bool, workerNumberedClient: Bool = false) {
         self.version = version
         self.delimited = delimited
+        self.workerNumberedClient = workerNumberedClient
     }
 
     /// MDP/0.1 as RFC 7 writes it.
@@ -42,11 +52,12 @@ public struct Dialect: Sendable, Hashable, CustomStringConvertible {
     public static let rfc18 = Dialect(version: .v02, delimited: false)
 
     public var description: String {
-        switch (version, delimited) {
-        case (.v01, true): return "MDP/0.1"
-        case (.v01, false): return "MDP/0.1 (no delimiter)"
-        case (.v02, false): return "MDP/0.2"
-        case (.v02, true): return "MDP/0.2 (with delimiter)"
+        switch (version, delimited, workerNumberedClient) {
+        case (.v01, true, _): return "MDP/0.1"
+        case (.v01, false, _): return "MDP/0.1 (no delimiter)"
+        case (.v02, false, false): return "MDP/0.2"
+        case (.v02, true, false): return "MDP/0.2 (with delimiter)"
+        case (.v02, _, true): return "MDP/0.2 (majortomo numbering)"
         }
     }
 }

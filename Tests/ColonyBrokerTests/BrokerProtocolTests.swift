@@ -30,6 +30,52 @@ import ZeroMQ
         #expect(reply == [MDP.client01, bytes("upper"), bytes("HELLO"), bytes("WORLD")])
     }
 
+    /// A plain MDP worker reports an error as `{"error":{"code","message"}}`: Colony clients get
+    /// an error status with that code, plain clients the body as it was, and the directory
+    /// counts a failure. Any other body, even one mentioning "error", is a success.
+    @Test func plainWorkersReportErrorsAsAJSONErrorBody() throws {
+        let broker = try RunningBroker()
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker01, [0x01], bytes("calc")])
+        let errorBody = bytes(#" {"error": {"code": "division_by_zero", "message": "cannot divide 7 by zero"}}"#)
+        let colony = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        let plain = try Peer(.request, connectTo: broker.endpoints.requests)
+        for (body, isError) in [(errorBody, true), (bytes(#"{"error": "just a field"}"#), false), (bytes(#"{"result": 1}"#), false)] {
+            try colony.send([MDP.client02, [0x01], bytes("calc"), ColonyHeader(requestID: 5).encoded(), bytes("{}")])
+            var request = try #require(try worker.receiveSkippingHeartbeats())
+            try worker.send([[], MDP.worker01, [0x03], request[3], [], body])
+            let reply = try #require(try colony.receive())
+            let header = try ColonyHeader(decoding: reply[3])
+            #expect(header.requestID == 5)
+            #expect(header.error == (isError ? WireError(ErrorCode("division_by_zero"), "cannot divide 7 by zero") : nil))
+            #expect(reply[4] == body)
+            try plain.send([MDP.client01, bytes("calc"), bytes("{}")])
+            request = try #require(try worker.receiveSkippingHeartbeats())
+            try worker.send([[], MDP.worker01, [0x03], request[3], [], body])
+            #expect(try plain.receive() == [MDP.client01, bytes("calc"), body])
+        }
+        try colony.send([MDP.client02, [0x01], bytes("mmi.directory")])
+        let directory = try JSONDecoder().decode(Directory.self, from: Data(try #require(try colony.receive()).last!))
+        #expect(directory.agents.first?.failed == 2)
+    }
+
+    /// majortomo's client (PyPI) numbers its commands like a worker: REQUEST 0x02, and it
+    /// accepts only PARTIAL 0x03 / FINAL 0x04 back, after a delimiter.
+    @Test func majortomoClientsAreAnsweredInTheirNumbering() throws {
+        let broker = try RunningBroker()
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker02, [0x01], bytes("upper")])
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try client.send([[], MDP.client02, [0x02], bytes("upper"), bytes("hello")])
+        let request = try #require(try worker.receiveSkippingHeartbeats())
+        try worker.send([[], MDP.worker02, [0x03], request[3], [], bytes("HEL")])
+        try worker.send([[], MDP.worker02, [0x04], request[3], [], bytes("HELLO")])
+        #expect(try client.receive() == [[], MDP.client02, [0x03], bytes("upper"), bytes("HEL")])
+        #expect(try client.receive() == [[], MDP.client02, [0x04], bytes("upper"), bytes("HELLO")])
+        try client.send([[], MDP.client02, [0x02], bytes("mmi.service"), bytes("upper")])
+        #expect(try client.receive() == [[], MDP.client02, [0x04], bytes("mmi.service"), bytes("200")])
+    }
+
     @Test func mdp02ClientsGetFinalInTheirOwnDialect() throws {
         let broker = try RunningBroker()
         let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)

@@ -43,7 +43,9 @@ import Testing
         #expect(Envelope.parse(frames([], text("GET"))) == .malformed(.unknownProtocol))
         #expect(Envelope.parse(frames([], text("XXXXXX"), text("a"))) == .malformed(.unknownProtocol))
         #expect(Envelope.parse(frames([], MDP.worker01, [0x09])) == .malformed(.unknownCommand))
-        #expect(Envelope.parse(frames(MDP.client02, [0x02], text("svc"))) == .malformed(.unexpectedCommand))
+        #expect(Envelope.parse(frames(MDP.client02, [0x03], text("svc"))) == .malformed(.unexpectedCommand))
+        #expect(Envelope.parse(frames([], MDP.client02, [0x02], text("svc"), text("body")))
+                == .clientRequest(dialect: Dialect(version: .v02, delimited: true, workerNumberedClient: true), service: 4))
         #expect(Envelope.parse(frames([], MDP.client01)) == .malformed(.tooFewFrames))
     }
 

@@ -181,6 +181,9 @@ import Testing
         struct Greeting: Codable { var greeting: String }
         let reply = try await client.request("py.greet", ["name": "Ada"], as: Greeting.self)
         #expect(reply.greeting == "Hello, Ada!")
+        // Its errors are errors (docs/PROTOCOL.md: a JSON body with a top-level error object).
+        let failed = try bus.harness.run(["request", "py.greet", "[1]"] + bus.endpoints.flags)
+        #expect(failed.status == 1 && failed.output.contains("bad_request"), "\(failed.output)")
     }
 
     @Test func cliExitCodesMeanSomething() async throws {
