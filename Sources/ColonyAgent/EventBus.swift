@@ -41,6 +41,7 @@ public actor Publisher {
     /// The name put in published events' headers.
     public nonisolated let source: String?
     private var socket: Socket?
+    private var monitor: ConnectionMonitor?
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
 
@@ -53,6 +54,19 @@ public actor Publisher {
     /// Connects now, so that events published soon after are not lost while connecting.
     public func connect() throws(ZMQError) {
         _ = try connectedSocket()
+    }
+
+    /// Connects and waits until the broker's publish endpoint has accepted the connection
+    /// (ZeroMQ handshake done); false if it did not within `timeout`. A PUB socket drops
+    /// what it sends while unconnected, so callers that must not lose events silently ask.
+    public func waitUntilConnected(timeout: Duration) async throws(ZMQError) -> Bool {
+        _ = try connectedSocket()
+        let deadline = ContinuousClock.now + timeout
+        while monitor?.poll() == false {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
     }
 
     /// Publishes `payload` on `topic`. Metadata defaults to that of the message being handled.
@@ -73,6 +87,7 @@ public actor Publisher {
     /// Closes the socket, waiting up to `linger` for queued events to leave.
     public func close(linger: Duration = .zero) {
         if let socket, linger > .zero { try? socket.setLinger(milliseconds: Int32(clamping: Int64(linger.milliseconds))) }
+        monitor = nil
         socket = nil
     }
 
@@ -80,6 +95,7 @@ public actor Publisher {
         if let socket { return socket }
         let socket = try Socket(.publisher)
         try socket.setSendHighWaterMark(100_000)
+        monitor = try ConnectionMonitor(socket)
         try socket.connect(endpoints.publish)
         self.socket = socket
         return socket

@@ -80,6 +80,7 @@ extension Broker {
         snapshot.agentsConnected = workers.count
         snapshot.failedRunsKnown = failedRuns.stoppedCount
         snapshot.eventsForwarded = eventCounters.eventsForwarded.load(ordering: .relaxed)
+        snapshot.eventsDroppedAtHighWaterMark = eventCounters.eventsDropped.load(ordering: .relaxed)
         snapshot.subscriptionsForwarded = eventCounters.subscriptionsForwarded.load(ordering: .relaxed)
         return snapshot
     }

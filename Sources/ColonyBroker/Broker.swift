@@ -59,7 +59,7 @@ public final class Broker {
         systemEvents = try Socket(.push)
         let systemEndpoint = "inproc://colony-system-events-\(Broker.instances.add(1, ordering: .relaxed).newValue)"
         try systemEvents.bind(systemEndpoint)
-        events = try EventProxy.start(endpoints: configuration.endpoints, systemEndpoint: systemEndpoint, counters: eventCounters)
+        events = try EventProxy.start(configuration, systemEndpoint: systemEndpoint, counters: eventCounters)
         boundEndpoints = BrokerEndpoints(requests: router.lastEndpoint, publish: events.publish, subscribe: events.subscribe)
     }
 

@@ -15,6 +15,9 @@ public struct BrokerConfiguration: Sendable {
     public var redispatchLimit: Int
     /// The most requests one capability may queue; further ones are refused as `overloaded`.
     public var maxQueuedPerCapability: Int
+    /// How many events may wait for one subscriber before it misses further ones (counted in
+    /// `mmi.stats` as `eventsDroppedAtHighWaterMark`).
+    public var eventHighWaterMark: Int32 = 100_000
     /// The most requests one agent may hold at once, whatever capacity it announces.
     public var maxAgentCapacity: Int = 10_000
     /// How many failed runs the broker remembers (the oldest are forgotten first).

@@ -7,6 +7,7 @@ import ZeroMQ
 /// Counters the event proxy keeps and the broker reports in `mmi.stats`.
 final class EventCounters: Sendable {
     let eventsForwarded = Atomic<Int>(0)
+    let eventsDropped = Atomic<Int>(0)
     let subscriptionsForwarded = Atomic<Int>(0)
 }
 
@@ -20,15 +21,16 @@ final class EventProxy {
     private let systemEvents: Socket
     private let counters: EventCounters
 
-    private init(loop: IOLoop, endpoints: BrokerEndpoints, systemEndpoint: String, counters: EventCounters) throws(ZMQError) {
+    private init(loop: IOLoop, configuration: BrokerConfiguration, systemEndpoint: String, counters: EventCounters) throws(ZMQError) {
         self.loop = loop
         self.counters = counters
         eventsIn = try Socket(.xSubscriber)
         try eventsIn.setReceiveHighWaterMark(100_000)
-        try eventsIn.bind(endpoints.publish)
+        try eventsIn.bind(configuration.endpoints.publish)
         eventsOut = try Socket(.xPublisher)
-        try eventsOut.setSendHighWaterMark(100_000)
-        try eventsOut.bind(endpoints.subscribe)
+        try eventsOut.setSendHighWaterMark(configuration.eventHighWaterMark)
+        try eventsOut.setXPublisherNoDrop(true)
+        try eventsOut.bind(configuration.endpoints.subscribe)
         systemEvents = try Socket(.pull)
         try systemEvents.connect(systemEndpoint)
     }
@@ -36,13 +38,13 @@ final class EventProxy {
     /// Binds the proxy on a new thread and returns the bound (publish, subscribe) endpoints
     /// and the loop that stops it.
     static func start(
-        endpoints: BrokerEndpoints, systemEndpoint: String, counters: EventCounters
+        _ configuration: BrokerConfiguration, systemEndpoint: String, counters: EventCounters
     ) throws(ZMQError) -> (publish: String, subscribe: String, loop: IOLoop) {
         let loop = IOLoop(name: "colony-events")
         let bound: (String, String) = try startOnThread(named: "colony-events") { ready in
             let proxy: EventProxy
             do throws(ZMQError) {
-                proxy = try EventProxy(loop: loop, endpoints: endpoints, systemEndpoint: systemEndpoint, counters: counters)
+                proxy = try EventProxy(loop: loop, configuration: configuration, systemEndpoint: systemEndpoint, counters: counters)
             } catch {
                 ready(.failure(error))
                 return
@@ -56,26 +58,37 @@ final class EventProxy {
     private func run() {
         loop.run { [self] in
             _ = loop.watch(eventsIn) { [unowned self] in
-                counters.eventsForwarded.add(forward(from: eventsIn, to: eventsOut), ordering: .relaxed)
+                counters.eventsForwarded.add(forward(from: eventsIn, with: publish), ordering: .relaxed)
             }
             _ = loop.watch(eventsOut) { [unowned self] in
-                counters.subscriptionsForwarded.add(forward(from: eventsOut, to: eventsIn), ordering: .relaxed)
+                counters.subscriptionsForwarded.add(forward(from: eventsOut) { (try? eventsIn.send(message: $0)) == true }, ordering: .relaxed)
             }
             _ = loop.watch(systemEvents) { [unowned self] in
-                _ = forward(from: systemEvents, to: eventsOut)
+                _ = forward(from: systemEvents, with: publish)
             }
         }
     }
 
-    /// Moves whole messages from one socket to the other, zero copy, in bounded batches;
-    /// returns how many it moved.
-    private func forward(from source: Socket, to destination: Socket) -> Int {
+    /// Moves whole messages from `source` through `send`, zero copy, in bounded batches;
+    /// returns how many were sent.
+    private func forward(from source: Socket, with send: ([Frame]) -> Bool) -> Int {
         var frames: [Frame] = []
         var moved = 0
         for _ in 0..<512 {
             guard (try? source.receiveMessage(into: &frames)) == true else { break }
-            if (try? destination.send(message: frames)) == true { moved += 1 }
+            if send(frames) { moved += 1 }
         }
         return moved
+    }
+
+    /// Sends an event to its subscribers. XPUB runs in no-drop mode, so a send that would
+    /// pass some subscriber's high-water mark fails instead of skipping it silently: that is
+    /// counted, and the event goes out again in lossy mode to everyone who has room.
+    private func publish(_ frames: [Frame]) -> Bool {
+        if (try? eventsOut.send(message: frames)) == true { return true }
+        counters.eventsDropped.add(1, ordering: .relaxed)
+        try? eventsOut.setXPublisherNoDrop(false)
+        defer { try? eventsOut.setXPublisherNoDrop(true) }
+        return (try? eventsOut.send(message: frames)) == true
     }
 }

@@ -84,6 +84,9 @@ public struct ColonyConfiguration: Sendable {
             if let ttl = try broker.duration(BrokerKeys.failedRunTTL) {
                 configuration.broker.failedRunTimeToLive = ttl
             }
+            if let mark = try broker.integer(BrokerKeys.eventHighWaterMark, in: 1...10_000_000) {
+                configuration.broker.eventHighWaterMark = Int32(mark)
+            }
         }
         if let orchestrator = try root.mapping("orchestrator") {
             try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout", "lease", "max_concurrent_runs", "resources",
@@ -137,8 +140,9 @@ public struct ColonyConfiguration: Sendable {
         static let maxQueued = "max_queued_per_capability"
         static let failedRunCapacity = "failed_run_capacity"
         static let failedRunTTL = "failed_run_ttl"
+        static let eventHighWaterMark = "event_high_water_mark"
         static let all = [endpoint, publishEndpoint, subscribeEndpoint, heartbeatInterval, heartbeatLiveness,
-                          requestExpiry, redispatchLimit, maxQueued, failedRunCapacity, failedRunTTL]
+                          requestExpiry, redispatchLimit, maxQueued, failedRunCapacity, failedRunTTL, eventHighWaterMark]
     }
 }
 

@@ -107,6 +107,9 @@ public struct BrokerStatistics: Codable, Sendable, Hashable {
     public var agentsLost = 0
     public var agentsConnected = 0
     public var eventsForwarded = 0
+    /// Events that at least one subscriber missed because its queue was full (its high-water
+    /// mark reached: a subscriber reading slower than events arrive). The others still got them.
+    public var eventsDroppedAtHighWaterMark = 0
     public var subscriptionsForwarded = 0
     public var managementQueries = 0
     public var failedRunsKnown = 0

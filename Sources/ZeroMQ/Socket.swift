@@ -103,6 +103,21 @@ public final class Socket {
     public func unsubscribe(_ prefix: String) throws(ZMQError) { try setOption(ZMQ_UNSUBSCRIBE, bytes: Array(prefix.utf8)) }
     /// XPUB: pass every (un)subscription upstream, duplicates included.
     public func setXPublisherVerbose(_ on: Bool) throws(ZMQError) { try setOption(ZMQ_XPUB_VERBOSE, on ? 1 : 0) }
+    /// XPUB: with no-drop on, a send that would pass a subscriber's high-water mark fails
+    /// (would block) instead of silently skipping that subscriber.
+    public func setXPublisherNoDrop(_ on: Bool) throws(ZMQError) { try setOption(ZMQ_XPUB_NODROP, on ? 1 : 0) }
+    /// The largest inbound message accepted (bytes, all frames); a peer sending more is disconnected.
+    public func setMaximumMessageSize(_ bytes: Int64) throws(ZMQError) {
+        var value = bytes
+        guard zmq_setsockopt(handle, ZMQ_MAXMSGSIZE, &value, MemoryLayout<Int64>.size) == 0 else {
+            throw ZMQError.current("zmq_setsockopt(ZMQ_MAXMSGSIZE)")
+        }
+    }
+    /// Reports this socket's connections on a PAIR socket at `endpoint` (`inproc://…`):
+    /// see `ConnectionMonitor`.
+    func monitor(_ endpoint: String, events: Int32) throws(ZMQError) {
+        guard zmq_socket_monitor(handle, endpoint, events) == 0 else { throw ZMQError.current("zmq_socket_monitor") }
+    }
 
     /// How long a waiting receive blocks before giving up (-1 = forever).
     public func setReceiveTimeout(milliseconds: Int32) throws(ZMQError) { try setOption(ZMQ_RCVTIMEO, milliseconds) }

@@ -21,8 +21,15 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "Correlation id (workflow run) to attach to the event.")
     var correlationID: String?
 
-    @Option(help: "Milliseconds to wait for the connection before publishing (events sent before it is up are lost).")
+    @Option(help: "Milliseconds to wait, once connected, before publishing (for subscriptions to arrive; events sent before are lost).")
     var connectWaitMs: Int = 300
+
+    @Option(help: "Seconds to wait for the broker's publish endpoint before giving up (exit 5).")
+    var connectTimeout: Seconds = 5
+
+    func validate() throws {
+        guard (0...60_000).contains(connectWaitMs) else { throw ValidationError("--connect-wait-ms must be from 0 to 60000, not \(connectWaitMs)") }
+    }
 
     func run() async throws {
         let configuration = try global.loadConfiguration()
@@ -31,8 +38,13 @@ struct PublishCommand: AsyncParsableCommand {
         var text = payload ?? "{}"
         if text == "-" { text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
         let bytes = try validatedJSON(text, what: "the payload")
-        let publisher = Publisher(endpoints: connection.clientEndpoints(configuration), source: "cli")
-        try await publisher.connect()
+        let endpoints = connection.clientEndpoints(configuration)
+        let publisher = Publisher(endpoints: endpoints, source: "cli")
+        guard try await publisher.waitUntilConnected(timeout: connectTimeout.duration) else {
+            Console.error("error: cannot reach the broker's publish endpoint \(endpoints.publish) within \(connectTimeout)s; nothing was published")
+            await publisher.close()
+            throw ExitCode(ExitStatus.unreachable)
+        }
         try await Task.sleep(for: .milliseconds(connectWaitMs))
         try await publisher.publish(topic, payload: bytes, metadata: RequestMetadata(correlationID: correlationID))
         await publisher.close(linger: .seconds(1))

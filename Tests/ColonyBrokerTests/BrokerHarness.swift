@@ -10,13 +10,15 @@ final class RunningBroker {
     let handle: BrokerHandle
     var endpoints: BrokerEndpoints { handle.endpoints }
 
-    init(heartbeat: Duration = .milliseconds(100), liveness: Int = 3, expiry: Duration = .seconds(5)) throws {
+    init(heartbeat: Duration = .milliseconds(100), liveness: Int = 3, expiry: Duration = .seconds(5),
+         adjust: (inout BrokerConfiguration) -> Void = { _ in }) throws {
         var logger = Logger(label: "test-broker")
         logger.logLevel = .critical
-        let configuration = BrokerConfiguration(
+        var configuration = BrokerConfiguration(
             endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:0", publish: "tcp://127.0.0.1:0", subscribe: "tcp://127.0.0.1:0"),
             heartbeatInterval: heartbeat, liveness: liveness, requestExpiry: expiry
         )
+        adjust(&configuration)
         handle = try Broker.start(configuration, logger: logger)
     }
 

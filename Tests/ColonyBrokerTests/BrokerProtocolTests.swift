@@ -76,6 +76,38 @@ import ZeroMQ
         #expect(try client.receive() == [[], MDP.client02, [0x04], bytes("mmi.service"), bytes("200")])
     }
 
+    /// A subscriber that stops reading misses events once its queue is full: each such event
+    /// is counted in mmi.stats (before, XPUB skipped it silently).
+    @Test func eventsASlowSubscriberMissesAreCounted() throws {
+        let broker = try RunningBroker { $0.eventHighWaterMark = 10 }
+        let stalled = try Socket(.subscriber)
+        try stalled.setReceiveHighWaterMark(1)
+        try stalled.subscribe("t.")
+        try stalled.connect(broker.endpoints.subscribe)
+        let publisher = try Peer(.publisher, connectTo: broker.endpoints.publish)
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        func statistics() throws -> BrokerStatistics {
+            try client.send([MDP.client02, [0x01], bytes("mmi.stats")])
+            return try JSONDecoder().decode(BrokerStatistics.self, from: Data(try #require(try client.receive()).last!))
+        }
+        // Wait until the subscription has reached the publisher through the proxy.
+        var forwarded = 0
+        for _ in 0..<500 where forwarded == 0 {
+            try publisher.send("t.probe", "{}")
+            usleep(10_000)
+            forwarded = try statistics().eventsForwarded
+        }
+        #expect(try statistics().eventsDroppedAtHighWaterMark == 0)
+        for index in 0..<20_000 { try publisher.send("t.tick", "\(index)") }
+        var dropped = 0
+        for _ in 0..<500 where dropped == 0 {
+            usleep(10_000)
+            dropped = try statistics().eventsDroppedAtHighWaterMark
+        }
+        #expect(dropped > 0)
+        withExtendedLifetime(stalled) {}
+    }
+
     @Test func mdp02ClientsGetFinalInTheirOwnDialect() throws {
         let broker = try RunningBroker()
         let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
