@@ -23,7 +23,12 @@ actor AgentRuntime {
     private var reconnectDelay: Duration
     private var reconnectTimer: IOLoop.TimerID?
     private var heartbeatTimer: IOLoop.TimerID?
+    /// Request handlers running.
     private var inFlight = 0
+    /// Event handlers and callbacks (`onRunFailed`, `onLeadership`) running: shutdown waits
+    /// for them too.
+    private var backgroundWork = 0
+    private var busy: Int { inFlight + backgroundWork }
     private var draining = false
     private var stopped: CheckedContinuation<Void, Never>?
     private var isStopped = false
@@ -85,8 +90,22 @@ actor AgentRuntime {
             logger.info("run \(ended.status); its handlers will be skipped", metadata: [
                 "correlation_id": "\(ended.run)", "reason": "\(ended.reason)",
             ])
-            for handler in agent.runFailedHandlers { Task { await handler(ended) } }
+            for handler in agent.runFailedHandlers { track { await handler(ended) } }
         }
+    }
+
+    /// Runs `work` in a task that shutdown waits for (within the grace period).
+    private func track(_ work: @escaping @Sendable () async -> Void) {
+        backgroundWork += 1
+        Task { [weak self] in
+            await work()
+            await self?.backgroundWorkEnded()
+        }
+    }
+
+    private func backgroundWorkEnded() {
+        backgroundWork -= 1
+        if draining && busy == 0 { finish() }
     }
 
     /// Whether a handler may start for `run`; if not, logs one line naming the handler, the
@@ -156,17 +175,19 @@ actor AgentRuntime {
     func shutDown() {
         guard !draining else { return }
         draining = true
-        logger.info("agent stopping", metadata: ["in_flight": "\(inFlight)"])
+        logger.info("agent stopping", metadata: ["in_flight": "\(inFlight)", "events_in_flight": "\(backgroundWork)"])
         // Capacity 0 tells the broker to send nothing new while in-flight work finishes.
         sendHeartbeat(header: ColonyHeader(capacity: 0))
         eventTask?.cancel()
-        if inFlight == 0 {
+        if busy == 0 {
             finish()
         } else {
             loop.schedule(after: options.shutdownGrace) { [weak self] in
                 self?.assumeIsolated { runtime in
                     if !runtime.isStopped {
-                        runtime.logger.warning("grace period over; abandoning in-flight work", metadata: ["in_flight": "\(runtime.inFlight)"])
+                        runtime.logger.warning("grace period over; abandoning in-flight work", metadata: [
+                            "in_flight": "\(runtime.inFlight)", "events_in_flight": "\(runtime.backgroundWork)",
+                        ])
                         runtime.finish()
                     }
                 }
@@ -465,7 +486,7 @@ actor AgentRuntime {
                 reply(token: Frame(waiter.token), to: waiter.header, result)
             }
         }
-        if draining && inFlight == 0 { finish() }
+        if draining && busy == 0 { finish() }
     }
 
     private func reply(token: Frame, to header: ColonyHeader?, _ result: Result<[UInt8], WireError>, partial: Bool = false) {
@@ -502,19 +523,23 @@ actor AgentRuntime {
         case .follows:
             break
         }
-        for handler in agent.leadershipHandlers { Task { await handler(change) } }
+        for handler in agent.leadershipHandlers { track { await handler(change) } }
     }
 
     // MARK: Events
 
     /// Whether an event handler may start (the gate's check and the journal's `started` line
-    /// happen in one step, so nothing starts once the run is known to have failed).
+    /// happen in one step, so nothing starts once the run is known to have failed). An admitted
+    /// handler counts as running until `finishEvent`, so shutdown waits for it; none is
+    /// admitted once the agent is stopping.
     private func admitEvent(_ handler: EventHandler, metadata: RequestMetadata, isFailureNotice: Bool, logger eventLogger: Logger) -> Bool {
+        guard !draining else { return false }
         if !isFailureNotice, gateStops(handler.name, run: metadata.correlationID, isEvent: true,
                                        includesFinishedRuns: handler.includesFinishedRuns, metadata: metadata, logger: eventLogger) != nil {
             return false
         }
         journal?.record(.started, agent: agent.name, handler: handler.name, metadata: metadata)
+        backgroundWork += 1
         return true
     }
 
@@ -527,6 +552,7 @@ actor AgentRuntime {
             _ = handlerEnded(handler.name, metadata: metadata, error: error, logger: eventLogger)
             eventLogger.warning("event handler failed", metadata: ["handler": "\(handler.name)", "error": "\(error)"])
         }
+        backgroundWorkEnded()
     }
 
     private func startEvents() async throws {

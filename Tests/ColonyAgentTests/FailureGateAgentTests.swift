@@ -62,6 +62,43 @@ import Testing
         #expect(try await until { await journal.failed == ["run-3"] })
     }
 
+    /// Graceful shutdown waits for event handlers and `onRunFailed` callbacks that are running,
+    /// not only for request handlers: when `run` returns, both have finished.
+    @Test func shutdownLetsEventHandlersAndCallbacksFinish() async throws {
+        let broker = try startTestBroker()
+        defer { broker.stop() }
+        let journal = Journal()
+        let started = Journal()
+        var agent = Agent(name: "slow-events")
+        agent.on("slow.tick") { (tick: Tick, context) in
+            guard tick.n > 0 else { return await journal.handle("warm-up") }
+            await started.handle(context.metadata.correlationID)
+            try await Task.sleep(for: .milliseconds(1500))
+            await journal.handle(context.metadata.correlationID)
+        }
+        agent.onRunFailed { failed in
+            await started.fail(failed.run)
+            try? await Task.sleep(for: .milliseconds(1500))
+            await journal.fail(failed.run)
+        }
+        var options = testAgentOptions(broker.endpoints)
+        options.shutdownGrace = .seconds(20)
+        let running = Task { [agent, options] in try await agent.run(options: options) }
+        defer { running.cancel() }
+        let publisher = Publisher(endpoints: broker.endpoints, source: "test")
+        #expect(try await until {
+            try? await publisher.publish("slow.tick", Tick(n: 0))
+            return await journal.handled.contains("warm-up")
+        })
+        try await publisher.publish("slow.tick", Tick(n: 1), metadata: RequestMetadata(correlationID: "run-7"))
+        try await fail("run-8", ColonyClient(endpoints: broker.endpoints))
+        #expect(try await until { await started.handled == ["run-7"] }); #expect(try await until { await started.failed == ["run-8"] })
+        running.cancel()
+        try await running.value
+        #expect(await journal.handled.contains("run-7"), "the event handler finished before the agent stopped")
+        #expect(await journal.failed == ["run-8"], "the onRunFailed callback finished before the agent stopped")
+    }
+
     @Test func aRunningHandlerCanSeeItsRunFailAndStop() async throws {
         let broker = try startTestBroker()
         defer { broker.stop() }
