@@ -37,10 +37,7 @@ public struct AgentsConfiguration: Sendable {
 
     /// Loads and validates a file; every problem names the file and line.
     public static func load(path: String, context: Context) throws(ConfigError) -> AgentsConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, message: "cannot read the agents file")
-        }
-        return try parse(String(decoding: data, as: UTF8.self), file: path, context: context)
+        try parse(YAMLLimits.readText(path: path, what: "agents file"), file: path, context: context)
     }
 
     /// Parses and validates agents configuration text.

@@ -41,10 +41,7 @@ public struct ColonyConfiguration: Sendable {
 
     /// Loads and validates one file.
     public static func load(path: String) throws(ConfigError) -> ColonyConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, message: "cannot read the configuration file")
-        }
-        return try parse(String(decoding: data, as: UTF8.self), file: path)
+        try parse(YAMLLimits.readText(path: path, what: "configuration file"), file: path)
     }
 
     /// Parses configuration text; `file` names it in errors.

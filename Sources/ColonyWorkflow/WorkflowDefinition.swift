@@ -31,6 +31,10 @@ public struct WorkflowDefinition: Sendable, Hashable {
     public var file: String
     public var line: Int
 
+    /// The most steps and handlers one workflow may declare; larger flows are split into
+    /// child workflows. Bounds what validation and every run's state may cost.
+    public static let maximumSteps = 10_000
+
     /// The step with `id`, among steps and handlers.
     public func step(_ id: String) -> StepDefinition? {
         steps.first { $0.id == id } ?? handlers.first { $0.id == id }

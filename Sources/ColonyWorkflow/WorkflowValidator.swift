@@ -8,9 +8,15 @@ public enum WorkflowValidator {
         func report(_ line: Int, _ message: String, hint: String? = nil) {
             problems.append(ConfigError(file: workflow.file, line: line, message: "workflow '\(workflow.name)': \(message)", hint: hint))
         }
+        guard workflow.steps.count + workflow.handlers.count <= WorkflowDefinition.maximumSteps else {
+            report(workflow.line, "has \(workflow.steps.count + workflow.handlers.count) steps and handlers; at most \(WorkflowDefinition.maximumSteps) are allowed",
+                   hint: "split it into child workflows (workflow: NAME steps)")
+            return problems
+        }
         let stepIDs = workflow.steps.map(\.id)
+        let stepSet = Set(stepIDs)
+        let handlerSet = Set(workflow.handlers.map(\.id))
         let handlerIDs = workflow.handlers.map(\.id)
-        let allIDs = stepIDs + handlerIDs
         var seen: [String: Int] = [:]
         for step in workflow.steps + workflow.handlers {
             if let first = seen[step.id] { report(step.line, "step id '\(step.id)' is used twice", hint: "first at line \(first)") }
@@ -19,25 +25,26 @@ public enum WorkflowValidator {
 
         // Dependencies: known, among steps (handlers are not part of the DAG).
         for step in workflow.steps {
-            for dependency in step.dependsOn where !stepIDs.contains(dependency) {
-                let hint = handlerIDs.contains(dependency) ? "'\(dependency)' is a handler; steps cannot depend on handlers"
+            for dependency in step.dependsOn where !stepSet.contains(dependency) {
+                let hint = handlerSet.contains(dependency) ? "'\(dependency)' is a handler; steps cannot depend on handlers"
                     : closestMatch(to: dependency, in: stepIDs).map { "did you mean '\($0)'?" }
                 report(step.line, "step '\(step.id)' depends on unknown step '\(dependency)'", hint: hint)
             }
         }
-        if let cycle = findCycle(workflow.steps) {
+        let graph = StepGraph(workflow.steps)
+        if let cycle = graph.cycle {
             let line = workflow.step(cycle[0])?.line ?? workflow.line
             report(line, "steps form a cycle: \(cycle.joined(separator: " → "))", hint: "remove one of these depends_on entries")
         }
 
         // References: inputs declared; steps upstream (steps) or existing (handlers).
         let inputNames = workflow.inputs.map(\.name)
-        let ancestors = ancestorsByStep(workflow.steps)
+        let inputSet = Set(inputNames)
         for step in workflow.steps + workflow.handlers {
-            let isHandler = handlerIDs.contains(step.id)
+            let isHandler = handlerSet.contains(step.id)
             for reference in step.references {
                 switch reference {
-                case .input(let path) where !inputNames.contains(path[0]):
+                case .input(let path) where !inputSet.contains(path[0]):
                     report(step.line, "step '\(step.id)' references undeclared input '\(path[0])'",
                            hint: closestMatch(to: path[0], in: inputNames).map { "did you mean '\($0)'?" } ?? "declare it under 'inputs'")
                 case .failure where !isHandler:
@@ -46,14 +53,14 @@ public enum WorkflowValidator {
                     break
                 }
                 guard let target = reference.step else { continue }
-                if !allIDs.contains(target) {
+                if !stepSet.contains(target) && !handlerSet.contains(target) {
                     report(step.line, "step '\(step.id)' references unknown step '\(target)'",
                            hint: closestMatch(to: target, in: stepIDs).map { "did you mean '\($0)'?" })
-                } else if handlerIDs.contains(target) {
+                } else if handlerSet.contains(target) {
                     report(step.line, "step '\(step.id)' references handler '\(target)'; handlers have no outputs others can use")
                 } else if !isHandler, target == step.id {
                     report(step.line, "step '\(step.id)' references its own result")
-                } else if !isHandler, !(ancestors[step.id]?.contains(target) ?? false) {
+                } else if !isHandler, graph.runsBefore(target, step.id) == false {
                     report(step.line, "step '\(step.id)' references steps.\(target) but does not run after it",
                            hint: "add '\(target)' to its depends_on")
                 }
@@ -62,12 +69,12 @@ public enum WorkflowValidator {
 
         // Failure handling points at handlers.
         for step in workflow.steps {
-            if case .compensate(let handler) = step.onFailure, !handlerIDs.contains(handler) {
+            if case .compensate(let handler) = step.onFailure, !handlerSet.contains(handler) {
                 report(step.line, "step '\(step.id)' compensates with unknown handler '\(handler)'",
                        hint: closestMatch(to: handler, in: handlerIDs).map { "did you mean '\($0)'?" } ?? "declare it under 'handlers'")
             }
         }
-        if let onError = workflow.onError, !handlerIDs.contains(onError) {
+        if let onError = workflow.onError, !handlerSet.contains(onError) {
             report(workflow.line, "'on_error' names unknown handler '\(onError)'",
                    hint: closestMatch(to: onError, in: handlerIDs).map { "did you mean '\($0)'?" } ?? "declare it under 'handlers'")
         }
@@ -75,47 +82,6 @@ public enum WorkflowValidator {
             report(input.line, "input '\(input.name)' is required and has a default; drop one")
         }
         return problems.sorted { ($0.line ?? 0) < ($1.line ?? 0) }
-    }
-
-    /// A dependency cycle as step ids, first one repeated at the end; nil if the graph is a DAG.
-    static func findCycle(_ steps: [StepDefinition]) -> [String]? {
-        let dependencies = Dictionary(steps.map { ($0.id, $0.dependsOn) }, uniquingKeysWith: { first, _ in first })
-        var state: [String: Bool] = [:] // false: on the current path, true: finished
-        var path: [String] = []
-        func visit(_ id: String) -> [String]? {
-            if state[id] == true { return nil }
-            if state[id] == false, let start = path.firstIndex(of: id) { return Array(path[start...]) + [id] }
-            state[id] = false
-            path.append(id)
-            for dependency in dependencies[id] ?? [] where dependencies[dependency] != nil {
-                if let cycle = visit(dependency) { return cycle }
-            }
-            path.removeLast()
-            state[id] = true
-            return nil
-        }
-        for step in steps {
-            if let cycle = visit(step.id) { return Array(cycle.reversed()) }
-        }
-        return nil
-    }
-
-    /// Every step's transitive dependencies.
-    static func ancestorsByStep(_ steps: [StepDefinition]) -> [String: Set<String>] {
-        let dependencies = Dictionary(steps.map { ($0.id, $0.dependsOn) }, uniquingKeysWith: { first, _ in first })
-        var memo: [String: Set<String>] = [:]
-        func ancestors(_ id: String, _ visiting: Set<String>) -> Set<String> {
-            if let known = memo[id] { return known }
-            var result = Set<String>()
-            for dependency in dependencies[id] ?? [] where !visiting.contains(dependency) {
-                result.insert(dependency)
-                result.formUnion(ancestors(dependency, visiting.union([id])))
-            }
-            memo[id] = result
-            return result
-        }
-        for step in steps { _ = ancestors(step.id, []) }
-        return memo
     }
 }
 
@@ -132,17 +98,22 @@ public struct WorkflowCatalog: Sendable {
         var parser = WorkflowParser()
         var workflows: [WorkflowDefinition] = []
         var problems: [ConfigError] = []
+        var declared: [String: WorkflowDefinition] = [:]
         for file in expand(paths) {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                problems.append(ConfigError(file: file, message: "cannot read the workflows file"))
+            let text: String
+            do {
+                text = try YAMLLimits.readText(path: file, what: "workflows file")
+            } catch {
+                problems.append(error)
                 continue
             }
-            for workflow in parser.parse(String(decoding: data, as: UTF8.self), file: file) {
-                if let earlier = workflows.first(where: { $0.name == workflow.name }) {
+            for workflow in parser.parse(text, file: file) {
+                if let earlier = declared[workflow.name] {
                     problems.append(ConfigError(file: file, line: workflow.line, message: "workflow '\(workflow.name)' is declared twice",
                                                 hint: "first in \(earlier.file):\(earlier.line)"))
                     continue
                 }
+                declared[workflow.name] = workflow
                 let found = WorkflowValidator.problems(in: workflow)
                 problems += found
                 if found.isEmpty { workflows.append(workflow) }
@@ -165,20 +136,33 @@ public struct WorkflowCatalog: Sendable {
                                                 hint: closestMatch(to: child, in: Array(byName.keys)).map { "did you mean '\($0)'?" }))
                 }
             }
-            // A workflow reachable from itself through child steps would never end.
-            var path: [String] = [workflow.name]
-            func visit(_ name: String) -> [String]? {
-                for step in (byName[name]?.steps ?? []) + (byName[name]?.handlers ?? []) {
-                    guard let child = step.childWorkflow, byName[child] != nil else { continue }
-                    if child == workflow.name { return path + [child] }
-                    if path.contains(child) { continue }
-                    path.append(child)
-                    if let cycle = visit(child) { return cycle }
-                    path.removeLast()
+            // A workflow reachable from itself through child steps would never end. A
+            // breadth-first walk visits each workflow once and keeps how it got there.
+            var cameFrom: [String: String] = [:]
+            var frontier = [workflow.name]
+            var cycle: [String]?
+            search: while !frontier.isEmpty {
+                var next: [String] = []
+                for name in frontier {
+                    for step in (byName[name]?.steps ?? []) + (byName[name]?.handlers ?? []) {
+                        guard let child = step.childWorkflow, byName[child] != nil, cameFrom[child] == nil else { continue }
+                        cameFrom[child] = name
+                        if child == workflow.name {
+                            var path = [child]
+                            var current = name
+                            while current != workflow.name, let parent = cameFrom[current] {
+                                path.append(current)
+                                current = parent
+                            }
+                            cycle = [workflow.name] + path.reversed()
+                            break search
+                        }
+                        next.append(child)
+                    }
                 }
-                return nil
+                frontier = next
             }
-            if let cycle = visit(workflow.name) {
+            if let cycle {
                 problems.append(ConfigError(file: workflow.file, line: workflow.line,
                                             message: "workflow '\(workflow.name)' runs itself through child workflows: \(cycle.joined(separator: " → "))"))
             }

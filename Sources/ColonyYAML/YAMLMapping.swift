@@ -9,7 +9,9 @@ public struct YAMLMapping {
     let pairs: [(key: String, value: Node, line: Int)]
 
     /// Reads `text` (the contents of `file`) as a top-level mapping; empty text is an empty mapping.
+    /// The text must be within `YAMLLimits` (nesting, size once aliases are expanded).
     public static func parse(_ text: String, file: String) throws(ConfigError) -> YAMLMapping {
+        try YAMLLimits.checkFlowDepth(text, file: file)
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -18,6 +20,7 @@ public struct YAMLMapping {
         } catch {
             throw ConfigError(file: file, message: "invalid YAML: \(error)")
         }
+        if let node { try YAMLLimits.checkExpandedSize(node, file: file) }
         return try YAMLMapping(node ?? Node.mapping(Node.Mapping([])), file: file, what: "the document")
     }
 
