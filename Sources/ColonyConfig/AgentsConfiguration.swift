@@ -11,6 +11,17 @@ public struct AgentsConfiguration: Sendable {
     /// The default location, relative to the working directory.
     public static let defaultPath = "configs/agents.yaml"
 
+    /// How many replicas each named group has (`groups:` of every entry, times its
+    /// replicas): the electorate a consensus in that group declares when nothing else does.
+    public var groupSizes: [String: Int] {
+        var sizes: [String: Int] = [:]
+        for agent in agents {
+            let groups = agent.environment["COLONY_AGENT_GROUPS"]?.split(separator: ",").map(String.init) ?? []
+            for group in groups { sizes[group, default: 0] += agent.replicas }
+        }
+        return sizes
+    }
+
     /// How `run: NAME` entries become command lines, and what `{endpoint}` means.
     public struct Context: Sendable {
         /// The `colony` executable that runs built-in agents.

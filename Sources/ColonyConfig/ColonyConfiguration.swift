@@ -87,7 +87,12 @@ public struct ColonyConfiguration: Sendable {
         }
         if let orchestrator = try root.mapping("orchestrator") {
             try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout", "lease", "max_concurrent_runs", "resources",
-                                                "shutdown_grace", "leader_lease"], in: "'orchestrator'")
+                                                "shutdown_grace", "leader_lease", "electorates"], in: "'orchestrator'")
+            if let electorates = try orchestrator.mapping("electorates") {
+                for group in electorates.keys {
+                    configuration.orchestrator.electorates[group] = try electorates.integer(group, in: 1...10_000)
+                }
+            }
             if let lease = try orchestrator.duration("leader_lease") {
                 guard lease >= .milliseconds(300) else {
                     throw ConfigError(file: file, line: orchestrator.line(of: "leader_lease"), message: "'leader_lease' must be at least 300ms")
@@ -162,6 +167,16 @@ public struct OrchestratorSettings: Sendable, Hashable {
     public var maxConcurrentRuns = 5
     /// Named resources steps may hold (`resources: [gpu-1]`) and how many holders each allows.
     public var resources: [String: Int] = [:]
+    /// Declared consensus electorates: group → seats (`electorates: {voters: 5}`). `colony up`
+    /// adds the replicas of agents.yaml groups not declared here.
+    public var electorates: [String: Int] = [:]
+
+    /// These settings with `groupSizes` as electorates for the groups not declared already.
+    public func declaring(_ groupSizes: [String: Int]) -> OrchestratorSettings {
+        var settings = self
+        settings.electorates.merge(groupSizes) { declared, _ in declared }
+        return settings
+    }
 
     public init() {}
 }

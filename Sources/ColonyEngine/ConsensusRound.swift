@@ -42,6 +42,11 @@ public struct ConsensusRound: Sendable, Hashable, Codable {
     public private(set) var ignored: [Ignored: Int] = [:]
     public private(set) var decision: Decision?
 
+    /// The member name of an empty seat of a declared electorate: a member that was absent
+    /// when the round opened, who counts as not voting.
+    public static func absentSeat(_ number: Int) -> String { "(absent seat \(number))" }
+    public static func isAbsentSeat(_ member: String) -> Bool { member.hasPrefix("(absent seat ") }
+
     public init(id: String, rule: Rule, electorate: [String: Double]) {
         self.id = id
         self.rule = rule
@@ -56,7 +61,7 @@ public struct ConsensusRound: Sendable, Hashable, Codable {
     @discardableResult
     public mutating func receive(_ vote: Vote, from member: String, round: String) -> Decision? {
         guard round == id else { ignored[.staleRound, default: 0] += 1; return nil }
-        guard electorate[member] != nil else { ignored[.nonMember, default: 0] += 1; return nil }
+        guard electorate[member] != nil, !Self.isAbsentSeat(member) else { ignored[.nonMember, default: 0] += 1; return nil }
         guard decision == nil else { ignored[.late, default: 0] += 1; return nil }
         guard !ballots.contains(where: { $0.member == member }) else { ignored[.duplicate, default: 0] += 1; return nil }
         ballots.append(Ballot(member: member, vote: vote))

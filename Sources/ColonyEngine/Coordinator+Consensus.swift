@@ -5,10 +5,12 @@ import ColonyWorkflow
 import Foundation
 
 extension Coordinator {
-    /// Runs the consensus round of one attempt of a `consensus` step: the electorate is the
-    /// group's members offering the step's capability when the round opens; each gets the
+    /// Runs the consensus round of one attempt of a `consensus` step: the electorate is what
+    /// the step (or the orchestrator, for the group) declares: N seats taken by the members
+    /// offering the step's capability when the round opens, the rest absent; a list of
+    /// instances; or, by explicit choice, whoever is live. Each present member gets the
     /// proposal (the step's params) addressed to it alone and answers with a `Vote` before the
-    /// attempt's deadline; the rule decides. The round (electorate, every vote, the decision) is
+    /// attempt's deadline; absent members count as not voting; the rule decides. The round (electorate, every vote, the decision) is
     /// persisted as it goes and the decision before it is announced on
     /// `coordination.decided.GROUP`, so a restarted orchestrator re-announces the same decision
     /// (the attempt is re-sent with the same idempotency key, which is the round's id).
@@ -24,7 +26,23 @@ extension Coordinator {
             round = saved
         } else {
             let members = await members(of: group, offering: order.capability) ?? []
-            guard !members.isEmpty else {
+            guard let declared = coordination.electorate ?? declaredElectorates[group].map(StepCoordination.Electorate.size) else {
+                return .failed(StepError(code: "no_electorate", message: "consensus in \(group) has no declared electorate: add 'electorate: N' "
+                                         + "(or a list of instances, or 'live') to the step, or declare the group in agents.yaml or orchestrator.electorates"), agent: nil)
+            }
+            let seats: [String]
+            switch declared {
+            case .live: seats = members
+            case .members(let listed): seats = listed
+            case .size(let size):
+                if members.count > size {
+                    logger.warning("more members than declared seats; all present members vote", metadata: [
+                        "group": "\(group)", "seats": "\(size)", "members": "\(members.count)",
+                    ])
+                }
+                seats = members + (0..<max(0, size - members.count)).map { ConsensusRound.absentSeat($0 + 1) }
+            }
+            guard !seats.isEmpty else {
                 return .failed(StepError(code: ErrorCode.noAgent.rawValue, message: "group \(group) has no member offering \(order.capability)"), agent: nil)
             }
             let rule: ConsensusRound.Rule = switch coordination.rule {
@@ -33,16 +51,19 @@ extension Coordinator {
             case .weighted: .weighted(threshold: coordination.threshold)
             }
             round = ConsensusRound(id: order.idempotencyKey, rule: rule,
-                                   electorate: Dictionary(uniqueKeysWithValues: members.map { ($0, coordination.weights[$0] ?? 1) }))
+                                   electorate: Dictionary(uniqueKeysWithValues: seats.map { ($0, coordination.weights[$0] ?? 1) }))
             record = RoundRecord(opening: round.id, kind: "consensus", group: group)
             record.update(round, decision: nil)
             await save(record)
-            logger.info("consensus round opened", metadata: ["group": "\(group)", "round": "\(round.id)", "electorate": "\(members.count)"])
+            logger.info("consensus round opened", metadata: [
+                "group": "\(group)", "round": "\(round.id)", "electorate": "\(seats.count)", "present": "\(members.count)",
+            ])
         }
         if round.decision == nil {
             let metadata = RequestMetadata(correlationID: order.run, step: order.step, attempt: UInt32(order.attempt), idempotencyKey: order.idempotencyKey)
             let voted = Set(round.ballots.map(\.member))
-            await gather(from: round.electorate.keys.sorted().filter { !voted.contains($0) }, capability: order.capability,
+            let voters = round.electorate.keys.sorted().filter { !voted.contains($0) && !ConsensusRound.isAbsentSeat($0) }
+            await gather(from: voters, capability: order.capability,
                          body: .object(["round": .string(round.id), "group": .string(group), "proposal": order.input]),
                          timeout: order.timeout, metadata: metadata) { member, reply in
                 guard let vote = try? reply?.decode(Vote.self) else { return false }

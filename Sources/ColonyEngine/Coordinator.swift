@@ -22,12 +22,18 @@ public actor Coordinator {
     let publisher: Publisher
     let leaseDuration: Duration
     let logger: Logger
+    /// Consensus electorates declared per group (seats), for steps that declare none.
+    let declaredElectorates: [String: Int]
 
     private var groups: Set<String> = []
     private var resigned: [String: Set<String>] = [:]
     private var loop: Task<Void, Never>?
 
-    public init(store: any CoordinationStore, client: ColonyClient, publisher: Publisher, leaseDuration: Duration, logger: Logger) {
+    public init(
+        store: any CoordinationStore, client: ColonyClient, publisher: Publisher, leaseDuration: Duration,
+        declaredElectorates: [String: Int] = [:], logger: Logger
+    ) {
+        self.declaredElectorates = declaredElectorates
         self.store = store
         self.client = client
         self.publisher = publisher

@@ -71,6 +71,12 @@ extension StepDefinition {
                 spec["rule"] = .string(coordination.rule.rawValue)
                 spec["threshold"] = .number(coordination.threshold)
                 if !coordination.weights.isEmpty { spec["weights"] = .object(coordination.weights.mapValues(JSONValue.number)) }
+                switch coordination.electorate {
+                case .size(let seats): spec["electorate"] = .number(Double(seats))
+                case .members(let members): spec["electorate"] = .array(members.map(JSONValue.string))
+                case .live: spec["electorate"] = .string("live")
+                case nil: break
+                }
             }
             if coordination.mode == .barrier, let count = coordination.count { spec["count"] = .number(Double(count)) }
             if coordination.mode == .auction {

@@ -163,6 +163,18 @@ public struct StepCoordination: Sendable, Hashable {
         case majority, unanimous, weighted
     }
 
+    /// Who may vote in a consensus round. Members absent when the round opens count as not
+    /// voting, so a majority of a declared electorate cannot shrink with the live membership.
+    public enum Electorate: Sendable, Hashable {
+        /// N seats: the live members take theirs, the rest are absent.
+        case size(Int)
+        /// These instance ids.
+        case members([String])
+        /// Whoever is connected when the round opens (an explicit choice: dead members then
+        /// no longer count, so 2 live of 5 can decide a majority).
+        case live
+    }
+
     public var mode: Mode
     /// A named group (agents.yaml `groups:`) or a capability; its members take part.
     public var group: String
@@ -171,6 +183,9 @@ public struct StepCoordination: Sendable, Hashable {
     public var rule: Rule = .majority
     public var threshold: Double = 0.5
     public var weights: [String: Double] = [:]
+    /// Consensus: the declared electorate; when nil, the orchestrator's declaration for the
+    /// group (`orchestrator.electorates`, or agents.yaml replicas of the group) applies.
+    public var electorate: Electorate?
     /// Auction: how long bids are taken, which cost wins, and how many rounds before giving up
     /// (a winner that fails or times out is excluded from the next round).
     public var bidDeadline: Duration = .seconds(1)

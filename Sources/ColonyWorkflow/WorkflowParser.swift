@@ -173,7 +173,7 @@ public struct WorkflowParser {
         step.childWorkflow = child
         if let coordination = value({ () throws(ConfigError) in try mapping.mapping("coordination") }) {
             step.coordination = collect { () throws(ConfigError) -> StepCoordination? in
-                try coordination.rejectUnknownKeys(["mode", "group", "rule", "threshold", "weights", "bid_deadline", "prefer", "rounds", "count"],
+                try coordination.rejectUnknownKeys(["mode", "group", "rule", "threshold", "weights", "electorate", "bid_deadline", "prefer", "rounds", "count"],
                                                    in: "'coordination'")
                 guard let mode = try coordination.choice("mode", from: StepCoordination.Mode.allCases.map(\.rawValue)) else {
                     throw ConfigError(file: coordination.file, line: coordination.line, message: "step '\(id)': 'coordination' needs a 'mode'",
@@ -191,10 +191,32 @@ public struct WorkflowParser {
                 if let weights = try coordination.mapping("weights") {
                     for member in weights.keys { result.weights[member] = try weights.number(member, in: 0...1_000_000) }
                 }
+                result.electorate = try Self.electorate(coordination, mode: result.mode)
                 return result
             } ?? nil
         }
         return errors.count == errorCount ? step : nil
+    }
+
+    /// `electorate: N | [instance, …] | live` (consensus steps only).
+    private static func electorate(_ coordination: YAMLMapping, mode: StepCoordination.Mode) throws(ConfigError) -> StepCoordination.Electorate? {
+        guard coordination.node("electorate") != nil else { return nil }
+        let line = coordination.line(of: "electorate")
+        guard mode == .consensus else {
+            throw ConfigError(file: coordination.file, line: line, message: "'electorate' applies to consensus steps only")
+        }
+        if let members = try? coordination.strings("electorate"), coordination.node("electorate")?.node.sequence != nil {
+            guard !members.isEmpty, Set(members).count == members.count else {
+                throw ConfigError(file: coordination.file, line: line, message: "'electorate' lists no members, or one twice")
+            }
+            return .members(members)
+        }
+        if try coordination.string("electorate") == "live" { return .live }
+        guard let seats = try? coordination.integer("electorate", in: 1...10_000) else {
+            throw ConfigError(file: coordination.file, line: line,
+                              message: "'electorate' must be a number of seats (1 to 10000), a list of instance ids, or 'live'")
+        }
+        return .size(seats)
     }
 
     private mutating func retryPolicy(_ mapping: YAMLMapping) -> RetryPolicy {

@@ -134,7 +134,7 @@ final class OrchestratorHost: Sendable {
             let publisher = Publisher(endpoints: endpoints, source: "orchestrator")
             try? await publisher.connect()
             let coordinator = Coordinator(store: store, client: ColonyClient(endpoints: endpoints), publisher: publisher,
-                                          leaseDuration: settings.leaderLease, logger: logger)
+                                          leaseDuration: settings.leaderLease, declaredElectorates: settings.electorates, logger: logger)
             var options = Engine.Options()
             options.defaultAttemptTimeout = settings.defaultStepTimeout
             options.maxConcurrentRuns = settings.maxConcurrentRuns

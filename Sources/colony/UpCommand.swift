@@ -95,7 +95,7 @@ struct UpCommand: AsyncParsableCommand {
         let orchestrator: OrchestratorHost
         do {
             orchestrator = try OrchestratorHost(
-                configuration.orchestrator, catalog: workflows, endpoints: clientEndpoints,
+                configuration.orchestrator.declaring(agentsFile.groupSizes), catalog: workflows, endpoints: clientEndpoints,
                 heartbeatInterval: brokerConfiguration.heartbeatInterval, logger: Logger(label: "orchestrator")
             )
         } catch {

@@ -32,6 +32,17 @@ struct SplitMix64: RandomNumberGenerator {
         #expect(round.ignored == [.duplicate: 1, .nonMember: 1, .staleRound: 1, .late: 1])
     }
 
+    @Test func absentSeatsCountAsNotVoting() {
+        var seats = electorate(2)
+        for number in 1...3 { seats[ConsensusRound.absentSeat(number)] = 1 }
+        var round = ConsensusRound(id: "r", rule: .majority, electorate: seats)
+        #expect(round.receive(Vote(.yes), from: "m0", round: "r") == nil)
+        #expect(round.receive(Vote(.yes), from: "m1", round: "r") == nil, "2 of 5 is no majority")
+        #expect(round.receive(Vote(.yes), from: ConsensusRound.absentSeat(1), round: "r") == nil)
+        #expect(round.close() == .noQuorum)
+        #expect(ConsensusRound.isAbsentSeat(ConsensusRound.absentSeat(4)) && !ConsensusRound.isAbsentSeat("voter-1"))
+    }
+
     @Test func twoOfFiveDeadStillDecideThreeDeadIsNoQuorum() {
         var live3 = ConsensusRound(id: "r", rule: .majority, electorate: electorate(5))
         for member in ["m0", "m1"] { live3.receive(Vote(.yes), from: member, round: "r") }

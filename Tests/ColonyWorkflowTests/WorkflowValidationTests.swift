@@ -107,6 +107,25 @@ import Testing
         #expect(lines.contains(7) && lines.contains(10) && lines.contains(11))
     }
 
+    @Test func electoratesAreDeclaredAsSeatsMembersOrLive() throws {
+        func electorate(_ value: String, mode: String = "consensus") -> (StepCoordination.Electorate?, [ConfigError]) {
+            let (workflows, problems) = check("name: v\nsteps:\n  - id: d\n    capability: vote\n    coordination: {mode: \(mode), electorate: \(value)}\n")
+            return (workflows.first?.steps.first?.coordination?.electorate, problems)
+        }
+        #expect(electorate("5").0 == .size(5))
+        #expect(electorate("[a, b, c]").0 == .members(["a", "b", "c"]))
+        #expect(electorate("live").0 == .live)
+        for bad in ["0", "most", "[a, a]", "[]"] {
+            #expect(electorate(bad).1.contains { $0.message.contains("'electorate'") && $0.line == 5 }, "\(bad): \(electorate(bad).1)")
+        }
+        #expect(electorate("5", mode: "auction").1.contains { $0.message.contains("consensus steps only") })
+        // The stored form keeps it, so a resumed run decides with the same electorate.
+        let (workflows, _) = check("name: v\nsteps:\n  - id: d\n    capability: vote\n    coordination: {mode: consensus, electorate: [a, b]}\n")
+        var parser = WorkflowParser()
+        let reparsed = parser.parse(try #require(workflows.first).canonicalSource, file: "stored")
+        #expect(reparsed.first?.steps.first?.coordination?.electorate == .members(["a", "b"]))
+    }
+
     @Test func durationsBeyondRangeAreProblemsNotTraps() {
         let (_, problems) = check("""
         name: forever

@@ -119,13 +119,59 @@ import Testing
           - id: decide
             capability: approve.vote
             params: {amount: "${input.amount}"}
-            coordination: {mode: consensus, group: approve.vote, rule: majority}
+            coordination: {mode: consensus, group: approve.vote, rule: majority, electorate: 5}
             timeout: 2s
           - id: after
             capability: echo.sleep
             depends_on: [decide]
             params: {ms: 1500}
+      - name: approve_live
+        inputs: {amount: number}
+        steps:
+          - id: decide
+            capability: approve.vote
+            params: {amount: "${input.amount}"}
+            coordination: {mode: consensus, group: approve.vote, rule: majority, electorate: live}
+            timeout: 2s
+      - name: approve_undeclared
+        inputs: {amount: number}
+        steps:
+          - id: decide
+            capability: approve.vote
+            params: {amount: "${input.amount}"}
+            coordination: {mode: consensus, group: approve.vote, rule: majority}
+            timeout: 2s
     """
+
+    /// Voters the broker has already dropped (killed) still hold their seats in a declared
+    /// electorate: 2 live of 5 declared cannot decide. Only `electorate: live` counts the
+    /// living alone, and a consensus with no declaration says so instead of guessing.
+    @Test func deadVotersKeepTheirSeatsInADeclaredElectorate() async throws {
+        let deployment = try await Deployment(workflows: Self.consensusWorkflows)
+        defer { deployment.stop() }
+        var voters: [Process] = []
+        for _ in 0..<5 { voters.append(try deployment.startAgent("voter")) }
+        _ = try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "approve.vote", count: 5))
+        for voter in voters.prefix(3) { deployment.bus.harness.signal(voter, SIGKILL) }
+        let dropped = try await eventually {
+            try await deployment.bus.client.directory().agents.filter { $0.capabilities.contains("approve.vote") }.count == 2 ? true : nil
+        }
+        #expect(dropped == true, "the broker dropped the killed voters")
+        func decide(_ workflow: String) async throws -> OrchestratorAPI.RunDetail {
+            let run = try await deployment.start(workflow, input: .object(["amount": .number(50)]))
+            return try #require(try await deployment.finished(run.id))
+        }
+        let declared = try await decide("approve")
+        #expect(declared.run.status == .failed && declared.run.errorCode == "no_quorum", "\(declared.run)")
+        let tally = declared.steps.first { $0.stepID == "decide" }?.errorMessage
+        #expect(tally?.contains("\"electorate\":5") == true, "\(String(describing: tally))")
+        let live = try await decide("approve_live")
+        #expect(live.run.status == .completed, "\(live.run)")
+        #expect(live.steps.first { $0.stepID == "decide" }?.output?.value(at: ["tally", "electorate"]) == .number(2))
+        let undeclared = try await decide("approve_undeclared")
+        #expect(undeclared.run.errorCode == "no_electorate", "\(undeclared.run)")
+    }
 
     @Test func aMajorityDecidesWithTwoOfFiveSilentThreeSilentIsNoQuorumAndDecisionsSurviveRestarts() async throws {
         // Stopped voters stay members for the broker's liveness (10 s here), like hung processes.

@@ -75,8 +75,12 @@ import Testing
         #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep"))
         var runs: [RunRecord] = []
         for _ in 0..<3 { runs.append(try await deployment.start("gpu_job")) }
+        // Whichever run's prepare finishes first takes gpu-1; the others wait and say for whom.
         let reason = try await eventually {
-            try await deployment.show(runs[2].id).waiting.first { $0.contains("waits for gpu-1") }
+            for run in runs {
+                if let waiting = try await deployment.show(run.id).waiting.first(where: { $0.contains("waits for gpu-1") }) { return waiting }
+            }
+            return nil
         }
         #expect(reason?.contains("capacity 1, held by") == true, "\(reason ?? "no reason")")
         var spans: [(Date, Date)] = []
