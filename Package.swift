@@ -38,7 +38,7 @@ let package = Package(
         .target(
             name: "ColonyBroker",
             dependencies: [
-                "ColonyCore", "ZeroMQ", "ColonyWire",
+                "ColonyCore", "ZeroMQ", "ColonyWire", "CMemory",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
@@ -64,6 +64,7 @@ let package = Package(
         ),
         .target(name: "ColonySchedule", dependencies: ["ColonyWire", "ColonyCore", "ZeroMQ"]),
         .target(name: "CProcessSpawn"),
+        .target(name: "CMemory"),
         .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ColonyCore", "ZeroMQ"]),
         .target(
             name: "ColonyConfig",

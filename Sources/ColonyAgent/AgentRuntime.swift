@@ -84,7 +84,7 @@ actor AgentRuntime {
 
     /// Records ended runs; each newly failed one is logged and reported to `onRunFailed` handlers.
     func learn(_ runs: [FailedRun]) {
-        for ended in runs where failedRuns.record(ended, now: .now()) {
+        for ended in runs.compactMap(\.bounded) where failedRuns.record(ended, now: .now()) {
             journal?.record(.learned, agent: agent.name, handler: "gate", metadata: RequestMetadata(correlationID: ended.run), detail: ended.status)
             guard ended.stopsWork else { continue }
             logger.info("run \(ended.status); its handlers will be skipped", metadata: [
@@ -243,6 +243,7 @@ actor AgentRuntime {
     private func connectWorker() throws(ZMQError) {
         closeWorker()
         let socket = try Socket(.dealer)
+        try socket.setMaximumMessageSize(MessageLimits.defaultMaximumSize)
         try socket.setSendHighWaterMark(100_000)
         try socket.setReceiveHighWaterMark(100_000)
         try socket.setReconnectInterval(milliseconds: 100, max: 5000)

@@ -202,6 +202,7 @@ public actor ColonyClient {
     private func connectedSocket() throws(ZMQError) -> Socket {
         if let socket { return socket }
         let socket = try Socket(.dealer)
+        try socket.setMaximumMessageSize(MessageLimits.defaultMaximumSize)
         try socket.setImmediate(true)
         try socket.setSendHighWaterMark(100_000)
         try socket.setReceiveHighWaterMark(100_000)

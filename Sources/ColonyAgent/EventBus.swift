@@ -129,6 +129,7 @@ public actor Subscriber {
     /// and returns the events as they arrive. One stream per subscriber.
     public func subscribe(_ prefixes: [String]) throws(ZMQError) -> AsyncStream<Event> {
         let socket = try Socket(.subscriber)
+        try socket.setMaximumMessageSize(MessageLimits.defaultMaximumSize)
         try socket.setReceiveHighWaterMark(100_000)
         for prefix in prefixes.isEmpty ? [""] : prefixes {
             try socket.subscribe(Topics.subscriptionPrefix(for: prefix))

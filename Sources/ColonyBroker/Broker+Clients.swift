@@ -74,11 +74,14 @@ extension Broker {
             if assign(pending, to: worker) { return }
             removeWorker(worker, reason: "unreachable")
         }
-        guard service.queue.count < configuration.maxQueuedPerCapability else {
-            sendError(WireError(.overloaded, "queue for \(service.name) is full (\(service.queue.count) requests)"), to: pending)
+        guard service.queue.count < configuration.maxQueuedPerCapability,
+              service.queue.bytes + pending.size <= configuration.maxQueuedBytesPerCapability
+        else {
+            sendError(WireError(.overloaded, "queue for \(service.name) is full (\(service.queue.count) requests, \(service.queue.bytes) bytes)"), to: pending)
             return
         }
         statistics.requestsQueued += 1
+        pending.detachBody()
         if front { service.queue.prepend(pending) } else { service.queue.append(pending) }
         service.earliestExpiry = min(service.earliestExpiry, pending.queueDeadline)
     }
@@ -106,6 +109,7 @@ extension Broker {
             return
         }
         statistics.requestsQueued += 1
+        pending.detachBody()
         worker.targeted.append(pending)
     }
 

@@ -36,8 +36,8 @@ extension Broker {
 
     /// Records a failed run and answers its queued requests with `workflow_failed` at once.
     private func recordFailedRun(_ body: [UInt8]) -> [UInt8] {
-        guard let failed = try? JSONDecoder().decode(FailedRun.self, from: Data(body)), !failed.run.isEmpty else {
-            return WireError(.badRequest, "expected {\"run\":…,\"status\":\"failed\"|\"cancelled\",\"reason\":…}").jsonBody
+        guard let decoded = try? JSONDecoder().decode(FailedRun.self, from: Data(body)), let failed = decoded.bounded else {
+            return WireError(.badRequest, "expected {\"run\":… (1 to \(MessageLimits.maximumRunIDBytes) bytes),\"status\":\"failed\"|\"cancelled\"|\"completed\",\"reason\":…}").jsonBody
         }
         failedRuns.record(failed, now: .now())
         publishFailedRun(failed)

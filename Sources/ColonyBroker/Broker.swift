@@ -50,6 +50,7 @@ public final class Broker {
         self.logger = logger
         failedRuns = EndedRunTables(capacity: configuration.failedRunCapacity, timeToLive: configuration.failedRunTimeToLive)
         router = try Socket(.router)
+        try router.setMaximumMessageSize(configuration.maxMessageSize)
         try router.setRouterMandatory(true)
         try router.setRouterHandover(true)
         try router.setSendHighWaterMark(100_000)
@@ -76,9 +77,13 @@ public final class Broker {
         frames.reserveCapacity(8)
         var nextExpiry = MonotonicTime.now() + Broker.tick
         var nextHeartbeat = MonotonicTime.now() + configuration.heartbeatInterval
+        var memory = MemoryReturn()
         while !stopFlag.isSet {
             do {
-                if try router.receiveMessage(into: &frames, wait: true) { handle(frames) }
+                if try router.receiveMessage(into: &frames, wait: true) {
+                    handle(frames)
+                    memory.messagesSinceTrim += 1
+                }
             } catch .terminated {
                 break
             } catch {
@@ -87,6 +92,7 @@ public final class Broker {
             let now = MonotonicTime.now()
             if now >= nextExpiry {
                 expireRequests()
+                memory.tick(now: now)
                 nextExpiry = now + Broker.tick
             }
             if now >= nextHeartbeat {

@@ -18,6 +18,11 @@ public struct BrokerConfiguration: Sendable {
     /// How many events may wait for one subscriber before it misses further ones (counted in
     /// `mmi.stats` as `eventsDroppedAtHighWaterMark`).
     public var eventHighWaterMark: Int32 = 100_000
+    /// The most body bytes one capability may queue; further requests are refused as `overloaded`.
+    public var maxQueuedBytesPerCapability = 128 * 1024 * 1024
+    /// The largest message accepted on any socket (all frames); a peer that sends a larger
+    /// one is disconnected by libzmq.
+    public var maxMessageSize = MessageLimits.defaultMaximumSize
     /// The most requests one agent may hold at once, whatever capacity it announces.
     public var maxAgentCapacity: Int = 10_000
     /// How many failed runs the broker remembers (the oldest are forgotten first).

@@ -25,9 +25,11 @@ final class EventProxy {
         self.loop = loop
         self.counters = counters
         eventsIn = try Socket(.xSubscriber)
+        try eventsIn.setMaximumMessageSize(configuration.maxMessageSize)
         try eventsIn.setReceiveHighWaterMark(100_000)
         try eventsIn.bind(configuration.endpoints.publish)
         eventsOut = try Socket(.xPublisher)
+        try eventsOut.setMaximumMessageSize(configuration.maxMessageSize)
         try eventsOut.setSendHighWaterMark(configuration.eventHighWaterMark)
         try eventsOut.setXPublisherNoDrop(true)
         try eventsOut.bind(configuration.endpoints.subscribe)

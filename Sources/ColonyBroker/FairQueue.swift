@@ -10,6 +10,8 @@ struct FairQueue {
     /// Clients with waiting requests, in the order they will next be served.
     private var rotation: Deque<PeerID> = []
     private(set) var count = 0
+    /// The body bytes of every waiting request.
+    private(set) var bytes = 0
 
     var isEmpty: Bool { count == 0 }
 
@@ -23,6 +25,7 @@ struct FairQueue {
         if byClient[request.client, default: []].isEmpty { rotation.append(request.client) }
         byClient[request.client, default: []].append(request)
         count += 1
+        bytes += request.size
     }
 
     /// Puts a request back at the very front (a retry after its agent died).
@@ -35,6 +38,7 @@ struct FairQueue {
         }
         byClient[request.client, default: []].prepend(request)
         count += 1
+        bytes += request.size
     }
 
     /// The next request: the first of the client whose turn it is; that client then goes
@@ -48,6 +52,7 @@ struct FairQueue {
             rotation.append(client)
         }
         count -= 1
+        bytes -= request.size
         return request
     }
 
@@ -63,6 +68,7 @@ struct FairQueue {
         if !removed.isEmpty {
             rotation.removeAll { byClient[$0] == nil }
             count -= removed.count
+            bytes -= removed.reduce(0) { $0 + $1.size }
         }
         return removed
     }

@@ -17,7 +17,9 @@ final class PendingRequest {
         return forAgents.encoded()
     }()
     /// Body frames (without the header); copies go to workers so a retry can resend them.
-    let body: [Frame]
+    private(set) var body: [Frame]
+    /// The body's size in bytes: what the capability's queue is bounded by.
+    let size: Int
     let service: Service
     let arrivedAt: MonotonicTime
     /// When to give up: the client's deadline, or arrival + the broker's request expiry.
@@ -39,9 +41,17 @@ final class PendingRequest {
         self.clientDialect = clientDialect
         self.clientHeader = clientHeader
         self.body = body
+        self.size = body.reduce(0) { $0 + $1.count }
         self.service = service
         self.arrivedAt = arrivedAt
         self.queueDeadline = queueDeadline
         self.clientDeadline = clientDeadline
+    }
+
+    /// Gives the body frames their own memory before the request waits in a queue (frames up
+    /// to 64 KiB; larger ones already have theirs), so a queued request no longer pins a
+    /// receive buffer of libzmq's.
+    func detachBody() {
+        body = body.map { $0.count <= 65_536 ? $0.detached() : $0 }
     }
 }

@@ -84,6 +84,12 @@ public struct ColonyConfiguration: Sendable {
             if let mark = try broker.integer(BrokerKeys.eventHighWaterMark, in: 1...10_000_000) {
                 configuration.broker.eventHighWaterMark = Int32(mark)
             }
+            if let bytes = try broker.integer(BrokerKeys.maxQueuedBytes, in: 1024...(64 << 30)) {
+                configuration.broker.maxQueuedBytesPerCapability = bytes
+            }
+            if let bytes = try broker.integer(BrokerKeys.maxMessageSize, in: 1024...(1 << 30)) {
+                configuration.broker.maxMessageSize = Int64(bytes)
+            }
         }
         if let orchestrator = try root.mapping("orchestrator") {
             try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout", "lease", "max_concurrent_runs", "resources",
@@ -143,8 +149,11 @@ public struct ColonyConfiguration: Sendable {
         static let failedRunCapacity = "failed_run_capacity"
         static let failedRunTTL = "failed_run_ttl"
         static let eventHighWaterMark = "event_high_water_mark"
+        static let maxQueuedBytes = "max_queued_bytes_per_capability"
+        static let maxMessageSize = "max_message_size"
         static let all = [endpoint, publishEndpoint, subscribeEndpoint, heartbeatInterval, heartbeatLiveness,
-                          requestExpiry, redispatchLimit, maxQueued, failedRunCapacity, failedRunTTL, eventHighWaterMark]
+                          requestExpiry, redispatchLimit, maxQueued, failedRunCapacity, failedRunTTL, eventHighWaterMark,
+                          maxQueuedBytes, maxMessageSize]
     }
 }
 

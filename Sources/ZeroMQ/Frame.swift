@@ -77,6 +77,13 @@ public final class Frame {
         String(validating: rawBytes, as: UTF8.self)
     }
 
+    /// A frame with its own copy of this one's bytes. A received frame may point into
+    /// libzmq's shared receive buffer (8 KiB) and keep all of it alive; a request that waits in
+    /// a queue holds a detached copy instead, so it costs its own size.
+    public func detached() -> Frame {
+        Frame(bytes: rawBytes)
+    }
+
     /// A second frame sharing this one's content (reference counted by libzmq for large bodies).
     public func copy() -> Frame {
         let frame = Frame()

@@ -112,3 +112,67 @@ import ZeroMQ
         #expect(MonotonicTime.distantFuture.since(MonotonicTime(nanoseconds: 0)) == .nanoseconds(Int64.max))
     }
 }
+
+/// What the broker keeps is bounded in bytes too: queues, the gate's table, messages.
+@Suite(.serialized) struct BrokerBoundsTests {
+    func statistics(_ client: Peer) throws -> BrokerStatistics {
+        try client.send([MDP.client02, [0x01], bytes("mmi.stats")])
+        return try JSONDecoder().decode(BrokerStatistics.self, from: Data(try #require(try client.receive()).last!))
+    }
+
+    @Test func aCapabilityQueueIsBoundedInBytes() throws {
+        let broker = try RunningBroker { $0.maxQueuedBytesPerCapability = 10_000 }
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        let body = Array(repeating: UInt8(ascii: "x"), count: 1000)
+        for id in 1...15 {
+            try client.send([MDP.client02, [0x01], bytes("slow.work"), ColonyHeader(requestID: UInt64(id)).encoded(), body])
+        }
+        var overloaded: [UInt64] = []
+        for _ in 0..<5 {
+            let reply = try #require(try client.receive())
+            let header = try ColonyHeader(decoding: reply[3])
+            #expect(header.error?.code == .overloaded)
+            overloaded.append(header.requestID ?? 0)
+        }
+        #expect(overloaded == [11, 12, 13, 14, 15], "ten 1000-byte bodies fill 10,000 bytes; the rest are refused")
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker02, [0x01], bytes("slow.work"), ColonyHeader(agent: "w", capabilities: ["slow.work"], capacity: 20).encoded()])
+        for _ in 0..<10 {
+            let request = try #require(try worker.receiveSkippingHeartbeats())
+            #expect(request.last == body, "a queued body survives being detached from the receive buffer")
+        }
+    }
+
+    @Test func theGateKeepsBoundedRecords() throws {
+        let broker = try RunningBroker()
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        func fail(_ record: [String: Any]) throws -> String {
+            try client.send([MDP.client02, [0x01], bytes("mmi.gate.fail"), Array(try JSONSerialization.data(withJSONObject: record))])
+            return text(try #require(try client.receive()).last!)
+        }
+        #expect(try fail(["run": "r1", "status": "failed", "reason": String(repeating: "é", count: 50_000), "atMilliseconds": 1]).contains("\"ok\":true"))
+        #expect(try fail(["run": String(repeating: "r", count: 300), "status": "failed", "reason": "x", "atMilliseconds": 1]).contains("bad_request"))
+        #expect(try fail(["run": "r2", "status": "exploded", "reason": "x", "atMilliseconds": 1]).contains("bad_request"))
+        try client.send([MDP.client02, [0x01], bytes("mmi.gate.list")])
+        let runs = try JSONDecoder().decode([FailedRun].self, from: Data(try #require(try client.receive()).last!))
+        #expect(runs.map(\.run) == ["r1"])
+        #expect(runs[0].reason.utf8.count <= MessageLimits.maximumReasonBytes && runs[0].reason.hasSuffix("…"))
+    }
+
+    @Test func aMessageOverTheSizeLimitIsNotTaken() throws {
+        let broker = try RunningBroker { $0.maxMessageSize = 64 * 1024 }
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker02, [0x01], bytes("big")])
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try client.send([MDP.client02, [0x01], bytes("big"), Array(repeating: 1, count: 100 * 1024)])
+        let other = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try other.send([MDP.client02, [0x01], bytes("big"), bytes("small")])
+        let request = try #require(try worker.receiveSkippingHeartbeats())
+        #expect(request.last == bytes("small"))
+        try worker.send([[], MDP.worker02, [0x04], request[3], [], bytes("done")])
+        #expect(try other.receive()?.last == bytes("done"))
+        // Had the broker taken the oversized request, it would have been queued and would
+        // reach the now free worker at once.
+        #expect(try worker.receiveSkippingHeartbeats(timeout: .milliseconds(500)) == nil, "the oversized message was dropped")
+    }
+}
