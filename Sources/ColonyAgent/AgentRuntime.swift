@@ -131,16 +131,21 @@ actor AgentRuntime {
         RunGate { [weak self] run in await self?.failure(of: run) }
     }
 
-    /// Asks the broker which runs failed while this agent was not listening.
+    /// Asks the broker which runs failed while this agent was not listening; once now and
+    /// once more a few seconds later, because a broker that has just restarted learns them
+    /// again from the orchestrator only after it has seen the restart.
     private func catchUpOnFailedRuns() {
         let endpoints = options.endpoints
         let loop = self.loop
         Task { [weak self] in
             let client = ColonyClient(endpoints: endpoints, loop: loop)
-            guard let reply = try? await client.request(ManagementService.failedRuns, body: [], timeout: .seconds(5)),
-                  let runs = try? reply.decode([FailedRun].self)
-            else { return }
-            await self?.learn(runs)
+            for delay in [Duration.zero, .seconds(4)] {
+                try? await Task.sleep(for: delay)
+                guard let reply = try? await client.request(ManagementService.failedRuns, body: [], timeout: .seconds(5)),
+                      let runs = try? reply.decode([FailedRun].self)
+                else { continue }
+                await self?.learn(runs)
+            }
         }
     }
 

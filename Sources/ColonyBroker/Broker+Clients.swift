@@ -44,6 +44,10 @@ extension Broker {
             sendError(WireError(.timeout, "deadline passed before the broker received the request"), to: pending)
             return
         }
+        if header?.correlationID != nil, heldForGateRecovery != nil {
+            holdUntilGateSynced(pending)
+            return
+        }
         dispatch(pending)
     }
 

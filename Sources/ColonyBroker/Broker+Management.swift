@@ -20,7 +20,12 @@ extension Broker {
         case ManagementService.stats:
             answer = json(currentStatistics())
         case ManagementService.failRun:
-            answer = recordFailedRun(Array(body.map(\.bytes).joined()))
+            answer = recordFailedRuns(Array(body.map(\.bytes).joined()))
+        case ManagementService.gateSynced:
+            endGateRecovery(reason: "orchestrator re-announced ended runs")
+            answer = Array("{\"ok\":true}".utf8)
+        case ManagementService.boot:
+            answer = Array(bootID.utf8)
         case ManagementService.failedRuns:
             answer = json(failedRuns.all)
         case ManagementService.group:
@@ -34,26 +39,40 @@ extension Broker {
         sendDirectReply(to: client, dialect: dialect, service: Array(name.utf8), header: replyHeader, body: answer)
     }
 
-    /// Records a failed run and answers its queued requests with `workflow_failed` at once.
-    private func recordFailedRun(_ body: [UInt8]) -> [UInt8] {
-        guard let decoded = try? JSONDecoder().decode(FailedRun.self, from: Data(body)), let failed = decoded.bounded else {
-            return WireError(.badRequest, "expected {\"run\":… (1 to \(MessageLimits.maximumRunIDBytes) bytes),\"status\":\"failed\"|\"cancelled\"|\"completed\",\"reason\":…}").jsonBody
+    /// Records ended runs (one `FailedRun` or an array of them) and answers the queued
+    /// requests of failed and cancelled ones with `workflow_failed` at once.
+    private func recordFailedRuns(_ body: [UInt8]) -> [UInt8] {
+        let refusal = WireError(.badRequest, "expected {\"run\":… (1 to \(MessageLimits.maximumRunIDBytes) bytes),"
+                                + "\"status\":\"failed\"|\"cancelled\"|\"completed\",\"reason\":…} or an array of them").jsonBody
+        let decoded = (try? JSONDecoder().decode(FailedRun.self, from: Data(body))).map { [$0] }
+            ?? (try? JSONDecoder().decode([FailedRun].self, from: Data(body)))
+        guard let decoded else { return refusal }
+        let ended = decoded.compactMap(\.bounded)
+        guard ended.count == decoded.count else { return refusal }
+        let now = MonotonicTime.now()
+        var stopped: [String: FailedRun] = [:]
+        for failed in ended {
+            failedRuns.record(failed, now: now)
+            publishFailedRun(failed)
+            if failed.stopsWork { stopped[failed.run] = failed }
         }
-        failedRuns.record(failed, now: .now())
-        publishFailedRun(failed)
-        guard failed.stopsWork else { return Array("{\"ok\":true,\"queuedAnswered\":0}".utf8) }
+        guard !stopped.isEmpty else { return Array("{\"ok\":true,\"queuedAnswered\":0}".utf8) }
         var answered = 0
-        let error = WireError(.workflowFailed, "run \(failed.run) \(failed.status): \(failed.reason)")
         for service in services.values where !service.queue.isEmpty {
-            for pending in service.queue.removeAll(where: { $0.clientHeader?.correlationID == failed.run }) {
+            for pending in service.queue.removeAll(where: { stopped[$0.clientHeader?.correlationID ?? ""] != nil }) {
+                let failed = stopped[pending.clientHeader?.correlationID ?? ""]!
                 statistics.requestsRefusedForFailedRuns += 1
-                sendError(error, to: pending)
+                sendError(WireError(.workflowFailed, "run \(failed.run) \(failed.status): \(failed.reason)"), to: pending)
                 answered += 1
             }
         }
-        logger.info("run failed; refusing its requests", metadata: [
-            "correlation_id": "\(failed.run)", "status": "\(failed.status)", "reason": "\(failed.reason)", "queued_answered": "\(answered)",
-        ])
+        if stopped.count == 1, let failed = stopped.values.first {
+            logger.info("run failed; refusing its requests", metadata: [
+                "correlation_id": "\(failed.run)", "status": "\(failed.status)", "reason": "\(failed.reason)", "queued_answered": "\(answered)",
+            ])
+        } else {
+            logger.info("runs ended; refusing their requests", metadata: ["runs": "\(stopped.count)", "queued_answered": "\(answered)"])
+        }
         return Array("{\"ok\":true,\"queuedAnswered\":\(answered)}".utf8)
     }
 

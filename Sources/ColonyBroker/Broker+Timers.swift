@@ -21,6 +21,7 @@ extension Broker {
     /// Runs every tick, so it only looks where something is due.
     func expireRequests() {
         let now = MonotonicTime.now()
+        checkGateRecovery(now: now)
         for service in services.values where service.earliestExpiry <= now {
             for pending in service.queue.removeAll(where: { $0.queueDeadline <= now }) {
                 statistics.requestsExpired += 1

@@ -37,6 +37,11 @@ public final class Broker {
     var sequence: UInt64 = 0
     var statistics = BrokerStatistics()
     let startedAt = MonotonicTime.now()
+    /// This instance's id: a client that sees it change knows the broker restarted.
+    let bootID = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+    /// Requests of runs held until the ended runs are re-announced (or `gateRecovery` passes);
+    /// nil once the gate is in sync.
+    var heldForGateRecovery: [PendingRequest]? = []
 
     /// How often timers are checked: queued-request expiry has this resolution.
     static let tick: Duration = .milliseconds(20)

@@ -23,6 +23,11 @@ public struct BrokerConfiguration: Sendable {
     /// The largest message accepted on any socket (all frames); a peer that sends a larger
     /// one is disconnected by libzmq.
     public var maxMessageSize = MessageLimits.defaultMaximumSize
+    /// After the broker starts, requests that belong to a run (they carry a correlation id)
+    /// wait until the orchestrator has re-announced the runs that ended (`mmi.gate.synced`),
+    /// so a restarted broker does not pass work of a failed run: at most this long, so a bus
+    /// without an orchestrator only pays it once.
+    public var gateRecovery: Duration = .seconds(3)
     /// The most requests one agent may hold at once, whatever capacity it announces.
     public var maxAgentCapacity: Int = 10_000
     /// How many failed runs the broker remembers (the oldest are forgotten first).

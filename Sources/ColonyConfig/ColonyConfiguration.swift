@@ -90,6 +90,9 @@ public struct ColonyConfiguration: Sendable {
             if let bytes = try broker.integer(BrokerKeys.maxMessageSize, in: 1024...(1 << 30)) {
                 configuration.broker.maxMessageSize = Int64(bytes)
             }
+            if let recovery = try broker.duration(BrokerKeys.gateRecovery) {
+                configuration.broker.gateRecovery = recovery
+            }
         }
         if let orchestrator = try root.mapping("orchestrator") {
             try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout", "lease", "max_concurrent_runs", "resources",
@@ -151,9 +154,10 @@ public struct ColonyConfiguration: Sendable {
         static let eventHighWaterMark = "event_high_water_mark"
         static let maxQueuedBytes = "max_queued_bytes_per_capability"
         static let maxMessageSize = "max_message_size"
+        static let gateRecovery = "gate_recovery"
         static let all = [endpoint, publishEndpoint, subscribeEndpoint, heartbeatInterval, heartbeatLiveness,
                           requestExpiry, redispatchLimit, maxQueued, failedRunCapacity, failedRunTTL, eventHighWaterMark,
-                          maxQueuedBytes, maxMessageSize]
+                          maxQueuedBytes, maxMessageSize, gateRecovery]
     }
 }
 

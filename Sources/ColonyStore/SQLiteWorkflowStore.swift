@@ -122,6 +122,14 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
+    public func stoppedRuns(since: Date, limit: Int) async throws(StoreError) -> [RunRecord] {
+        try await read { db in
+            try RunRecord.filter([RunStatus.failed.rawValue, RunStatus.cancelled.rawValue].contains(Column("status")))
+                .filter(Column("finishedAt") >= since)
+                .order(Column("finishedAt")).limit(limit).fetchAll(db)
+        }
+    }
+
     public func children(of run: String) async throws(StoreError) -> [RunRecord] {
         try await read { db in try RunRecord.filter(Column("parentRunID") == run).order(Column("createdAt")).fetchAll(db) }
     }

@@ -107,6 +107,8 @@ public protocol WorkflowStore: Sendable {
     /// Runs not yet completed, failed or cancelled (what a restarted engine resumes).
     func unfinishedRuns() async throws(StoreError) -> [RunSnapshot]
     func history(_ query: HistoryQuery) async throws(StoreError) -> [RunRecord]
+    /// Runs that failed or were cancelled at or after `since`, oldest end first, at most `limit`.
+    func stoppedRuns(since: Date, limit: Int) async throws(StoreError) -> [RunRecord]
     /// The runs started by steps of `run` (child workflows), oldest first.
     func children(of run: String) async throws(StoreError) -> [RunRecord]
     func statistics(workflow: String) async throws(StoreError) -> WorkflowStatistics

@@ -46,9 +46,14 @@ public enum ManagementService {
     public static let directory = "mmi.directory"
     /// JSON broker statistics: counters, queues, uptime.
     public static let stats = "mmi.stats"
-    /// Body: a `FailedRun` as JSON. The broker refuses the run's requests from now on and
-    /// answers its queued ones with `workflow_failed`.
+    /// Body: a `FailedRun` as JSON, or a JSON array of them. The broker refuses the runs'
+    /// requests from now on and answers their queued ones with `workflow_failed`.
     public static let failRun = "mmi.gate.fail"
+    /// The orchestrator has re-announced every ended run it knows to this broker instance:
+    /// requests of runs held back since the broker started may go.
+    public static let gateSynced = "mmi.gate.synced"
+    /// This broker instance's boot id (random, new on every start): text.
+    public static let boot = "mmi.boot"
     /// JSON list of the failed runs the broker knows (for agents that start or reconnect late).
     public static let failedRuns = "mmi.gate.list"
     /// Body: a group name. JSON `GroupMembers`: agents offering that capability or in that named group.

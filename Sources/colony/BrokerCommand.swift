@@ -25,6 +25,9 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "How long a request may wait for an agent, in milliseconds (default 30000).")
     var requestExpiryMs: Int?
 
+    @Option(help: "After starting, how long requests of runs may wait for the orchestrator to re-announce ended runs, in milliseconds (default 3000).")
+    var gateRecoveryMs: Int?
+
     @Option(help: ArgumentHelp(
         "Once bound, write the endpoints as JSON to this file.",
         discussion: "With port 0 (`--endpoint tcp://127.0.0.1:0`) the system picks free ports; the file says which."
@@ -36,6 +39,9 @@ struct BrokerCommand: AsyncParsableCommand {
             throw ValidationError("--heartbeat-ms must be from 10 to 3600000, not \(heartbeatMs)")
         }
         if let liveness, !(1...100).contains(liveness) { throw ValidationError("--liveness must be from 1 to 100, not \(liveness)") }
+        if let gateRecoveryMs, !(0...600_000).contains(gateRecoveryMs) {
+            throw ValidationError("--gate-recovery-ms must be from 0 to 600000, not \(gateRecoveryMs)")
+        }
         if let requestExpiryMs, !(0...86_400_000).contains(requestExpiryMs) {
             throw ValidationError("--request-expiry-ms must be from 0 to 86400000 (a day), not \(requestExpiryMs)")
         }
@@ -49,6 +55,7 @@ struct BrokerCommand: AsyncParsableCommand {
         if let heartbeatMs { configuration.broker.heartbeatInterval = .milliseconds(heartbeatMs) }
         if let liveness { configuration.broker.liveness = liveness }
         if let requestExpiryMs { configuration.broker.requestExpiry = .milliseconds(requestExpiryMs) }
+        if let gateRecoveryMs { configuration.broker.gateRecovery = .milliseconds(gateRecoveryMs) }
         let logger = Logger(label: "broker")
         // The broker blocks in libzmq on a thread of its own, never on a Swift concurrency thread.
         let handle: BrokerHandle

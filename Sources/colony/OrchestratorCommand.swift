@@ -36,7 +36,8 @@ struct OrchestratorCommand: AsyncParsableCommand {
         let host: OrchestratorHost
         do {
             host = try OrchestratorHost(settings, catalog: try OrchestratorHost.checkedCatalog(settings), endpoints: endpoints,
-                                        heartbeatInterval: configuration.broker.heartbeatInterval, logger: Logger(label: "orchestrator"))
+                                        heartbeatInterval: configuration.broker.heartbeatInterval,
+                                        gateTimeToLive: configuration.broker.failedRunTimeToLive, logger: Logger(label: "orchestrator"))
         } catch {
             Console.error("error: \(error)")
             throw ExitCode(ExitStatus.usage)

@@ -51,7 +51,7 @@ final class OrchestratorHost: Sendable {
     /// Opens the store, then becomes active as soon as it holds the lease (at once when nobody
     /// else does). `catalog` is what `checkedCatalog` returned.
     init(
-        _ settings: OrchestratorSettings, catalog: WorkflowCatalog, endpoints: BrokerEndpoints, heartbeatInterval: Duration, logger: Logger
+        _ settings: OrchestratorSettings, catalog: WorkflowCatalog, endpoints: BrokerEndpoints, heartbeatInterval: Duration, gateTimeToLive: Duration, logger: Logger
     ) throws(StartError) {
         let store: SQLiteWorkflowStore
         do {
@@ -64,7 +64,7 @@ final class OrchestratorHost: Sendable {
         let holder = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UUID().uuidString.prefix(8))"
         cycle = Task {
             await Self.cycle(settings: settings, store: store, endpoints: endpoints, heartbeatInterval: heartbeatInterval,
-                             holder: holder, logger: logger)
+                             gateTimeToLive: gateTimeToLive, holder: holder, logger: logger)
         }
     }
 
@@ -77,7 +77,7 @@ final class OrchestratorHost: Sendable {
     /// Standby until the lease is ours, active while it stays ours, and round again if it is lost.
     private static func cycle(
         settings: OrchestratorSettings, store: SQLiteWorkflowStore, endpoints: BrokerEndpoints, heartbeatInterval: Duration,
-        holder: String, logger: Logger
+        gateTimeToLive: Duration, holder: String, logger: Logger
     ) async {
         let renewEvery = settings.lease / 3
         var announcedStandby = false
@@ -99,7 +99,7 @@ final class OrchestratorHost: Sendable {
             }
             announcedStandby = false
             let active = await Active.start(settings: settings, store: store, endpoints: endpoints, heartbeatInterval: heartbeatInterval,
-                                            term: term, logger: logger)
+                                            gateTimeToLive: gateTimeToLive, term: term, logger: logger)
             // Renew until cancelled or the lease is lost (another orchestrator took over while we were stalled).
             while !Task.isCancelled {
                 try? await Task.sleep(for: renewEvery)
@@ -122,11 +122,12 @@ final class OrchestratorHost: Sendable {
         let engine: Engine
         let scheduler: Scheduler
         let coordinator: Coordinator
+        let gate: GateAnnouncer
         let service: Task<Void, any Error>
 
         static func start(
             settings: OrchestratorSettings, store: SQLiteWorkflowStore, endpoints: BrokerEndpoints, heartbeatInterval: Duration,
-            term: Int64, logger: Logger
+            gateTimeToLive: Duration, term: Int64, logger: Logger
         ) async -> Active {
             // Attempts wait for a broker that is not up yet rather than failing at once.
             let client = ColonyClient(endpoints: endpoints, connectTimeout: .seconds(30))
@@ -149,6 +150,10 @@ final class OrchestratorHost: Sendable {
             await coordinator.start(groups: Array(Set(coordinated)))
             let scheduler = Scheduler(store: store, engine: engine, registry: registry, logger: logger)
             await engine.observeRunEnds { _, _ in Task { await scheduler.poke() } }
+            // The broker holds requests of runs until it knows the runs that ended (after its own
+            // restart, or ours, it may not): tell it first.
+            let gate = GateAnnouncer(store: store, client: ColonyClient(endpoints: endpoints), timeToLive: gateTimeToLive, logger: logger)
+            await gate.start()
             let resumed: Int
             do {
                 resumed = try await engine.resume()
@@ -162,7 +167,7 @@ final class OrchestratorHost: Sendable {
             let agent = Orchestrator(engine: engine, registry: registry, store: store, scheduler: scheduler, coordinator: coordinator).agent()
             let service = Task { [agentOptions] in try await agent.run(options: agentOptions) }
             logger.notice("active orchestrator", metadata: ["term": "\(term)", "resumed_runs": "\(resumed)", "database": "\(store.path)"])
-            return Active(engine: engine, scheduler: scheduler, coordinator: coordinator, service: service)
+            return Active(engine: engine, scheduler: scheduler, coordinator: coordinator, gate: gate, service: service)
         }
 
         /// Stops taking ticks, lets attempts in flight finish within the grace period, stops
@@ -170,6 +175,7 @@ final class OrchestratorHost: Sendable {
         func stop(grace: Duration) async {
             await scheduler.stop()
             await coordinator.stop()
+            await gate.stop()
             await engine.drain(grace: grace)
             service.cancel()
             _ = await service.result

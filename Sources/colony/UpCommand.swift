@@ -96,7 +96,8 @@ struct UpCommand: AsyncParsableCommand {
         do {
             orchestrator = try OrchestratorHost(
                 configuration.orchestrator.declaring(agentsFile.groupSizes), catalog: workflows, endpoints: clientEndpoints,
-                heartbeatInterval: brokerConfiguration.heartbeatInterval, logger: Logger(label: "orchestrator")
+                heartbeatInterval: brokerConfiguration.heartbeatInterval, gateTimeToLive: brokerConfiguration.failedRunTimeToLive,
+                logger: Logger(label: "orchestrator")
             )
         } catch {
             Console.error("error: cannot start the orchestrator: \(error)")

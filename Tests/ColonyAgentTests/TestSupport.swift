@@ -7,10 +7,12 @@ import Logging
 func startTestBroker() throws -> BrokerHandle {
     var logger = Logger(label: "broker")
     logger.logLevel = .critical
-    return try Broker.start(BrokerConfiguration(
+    var configuration = BrokerConfiguration(
         endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:0", publish: "tcp://127.0.0.1:0", subscribe: "tcp://127.0.0.1:0"),
         heartbeatInterval: .milliseconds(100)
-    ), logger: logger)
+    )
+    configuration.gateRecovery = .zero
+    return try Broker.start(configuration, logger: logger)
 }
 
 /// Options for an in-process agent of a test: quiet, fast heartbeats, no signal handling.

@@ -18,6 +18,7 @@ final class RunningBroker {
             endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:0", publish: "tcp://127.0.0.1:0", subscribe: "tcp://127.0.0.1:0"),
             heartbeatInterval: heartbeat, liveness: liveness, requestExpiry: expiry
         )
+        configuration.gateRecovery = .zero
         adjust(&configuration)
         handle = try Broker.start(configuration, logger: logger)
     }

@@ -74,3 +74,42 @@ import ZeroMQ
         #expect(tables.stoppedCount == 1)
     }
 }
+
+/// A broker that has just started holds the requests of runs until the orchestrator has
+/// re-announced the runs that ended (or its recovery period is over).
+@Suite(.serialized) struct GateRecoveryTests {
+    @Test func requestsOfRunsWaitUntilTheGateIsInSync() throws {
+        let broker = try RunningBroker(liveness: 100) { $0.gateRecovery = .seconds(60) }
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker02, [0x01], bytes("work"), ColonyHeader(agent: "w", capabilities: ["work"], capacity: 10).encoded()])
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        func request(_ id: UInt64, run: String?) throws {
+            try client.send([MDP.client02, [0x01], bytes("work"), ColonyHeader(requestID: id, correlationID: run).encoded(), bytes("\(id)")])
+        }
+        try request(1, run: "ended-run")
+        try request(2, run: "live-run")
+        try request(3, run: nil)
+        let first = try #require(try worker.receiveSkippingHeartbeats())
+        #expect(first.last == bytes("3"), "a request outside any run is not held")
+        #expect(try worker.receiveSkippingHeartbeats(timeout: .milliseconds(300)) == nil, "requests of runs wait")
+        let ended = [FailedRun(run: "ended-run", status: "cancelled", reason: "by hand"), FailedRun(run: "done", status: "completed", reason: "ok")]
+        try client.send([MDP.client02, [0x01], bytes("mmi.gate.fail"), Array(try JSONEncoder().encode(ended))])
+        #expect(text(try #require(try client.receive()).last!).contains("\"ok\":true"))
+        try client.send([MDP.client02, [0x01], bytes("mmi.gate.synced")])
+        var answers: [UInt64: ColonyHeader] = [:]
+        while answers[1] == nil, let reply = try client.receive() {
+            guard reply.count >= 4, let header = try? ColonyHeader(decoding: reply[3]), let id = header.requestID else { continue }
+            answers[id] = header
+        }
+        #expect(answers[1]?.error?.code == .workflowFailed, "the ended run's request is refused")
+        let second = try #require(try worker.receiveSkippingHeartbeats())
+        #expect(second.last == bytes("2"), "the live run's request goes through once in sync")
+        try client.send([MDP.client02, [0x01], bytes("mmi.boot")])
+        let boot = text(try #require(try client.receive()).last!)
+        let other = try RunningBroker()
+        let asker = try Peer(.dealer, connectTo: other.endpoints.requests)
+        try asker.send([MDP.client02, [0x01], bytes("mmi.boot")])
+        let otherBoot = text(try #require(try asker.receive()).last!)
+        #expect(!boot.isEmpty && otherBoot != boot, "every broker instance has its own boot id")
+    }
+}

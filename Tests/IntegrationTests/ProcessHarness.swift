@@ -154,13 +154,15 @@ final class TestBus {
     let expiryMs: Int
 
     let liveness: Int
+    /// The broker process now running (a restart replaces it).
+    private(set) var broker: Process
 
     /// Starts a broker on free ports (the system picks them; the broker reports them).
     init(expiryMs: Int = 2000, liveness: Int = 10) async throws {
         self.liveness = liveness
         self.expiryMs = expiryMs
         harness = try ProcessHarness()
-        (_, endpoints) = try await harness.brokerOnFreePorts(Self.brokerArguments(expiryMs: expiryMs, liveness: liveness))
+        (broker, endpoints) = try await harness.brokerOnFreePorts(Self.brokerArguments(expiryMs: expiryMs, liveness: liveness))
         client = ColonyClient(endpoints: endpoints)
     }
 
@@ -171,7 +173,8 @@ final class TestBus {
     /// Restarts the broker on the ports it had (they were its own until it stopped).
     @discardableResult
     func startBroker() throws -> Process {
-        try harness.colony(["broker"] + endpoints.flags + Self.brokerArguments(expiryMs: expiryMs, liveness: liveness), name: "broker")
+        broker = try harness.colony(["broker"] + endpoints.flags + Self.brokerArguments(expiryMs: expiryMs, liveness: liveness), name: "broker")
+        return broker
     }
 
     /// Starts `colony agent run NAME` against the broker.

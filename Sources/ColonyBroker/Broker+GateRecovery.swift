@@ -1,0 +1,45 @@
+import ColonyCore
+import ColonyWire
+import ZeroMQ
+
+/// A broker that starts knows no ended runs: until the orchestrator has re-announced them,
+/// a request of a failed run could pass. So requests that belong to a run wait (bounded in
+/// count, within their deadlines) until `mmi.gate.synced` or `gateRecovery` after start,
+/// and then go through the gate like any other.
+extension Broker {
+    func holdUntilGateSynced(_ pending: PendingRequest) {
+        guard (heldForGateRecovery?.count ?? 0) < configuration.maxQueuedPerCapability else {
+            sendError(WireError(.overloaded, "broker is recovering its failure gate; too many requests wait"), to: pending)
+            return
+        }
+        statistics.requestsQueued += 1
+        pending.detachBody()
+        heldForGateRecovery?.append(pending)
+    }
+
+    /// Ends recovery (synced, or the time is up): held requests go through the gate.
+    func endGateRecovery(reason: String) {
+        guard let held = heldForGateRecovery else { return }
+        heldForGateRecovery = nil
+        logger.info("failure gate in sync", metadata: ["reason": "\(reason)", "released": "\(held.count)", "known_runs": "\(failedRuns.stoppedCount)"])
+        let now = MonotonicTime.now()
+        for pending in held {
+            if let run = pending.clientHeader?.correlationID, let failure = failedRuns.ending(of: run), failure.stopsWork {
+                statistics.requestsRefusedForFailedRuns += 1
+                sendError(WireError(.workflowFailed, "run \(run) \(failure.status): \(failure.reason)"), to: pending)
+            } else if let deadline = pending.clientDeadline, deadline <= now {
+                statistics.requestsTimedOut += 1
+                sendError(WireError(.timeout, "deadline passed while the broker recovered its failure gate"), to: pending)
+            } else {
+                dispatch(pending)
+            }
+        }
+    }
+
+    /// Called on every timer tick: recovery ends by itself after `gateRecovery`.
+    func checkGateRecovery(now: MonotonicTime) {
+        if heldForGateRecovery != nil, now.since(startedAt) >= configuration.gateRecovery {
+            endGateRecovery(reason: "recovery period over")
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import ColonyAgent
+import ColonyCore
+import ColonyStore
+import ColonyWire
+import Foundation
+import Logging
+
+/// Keeps the broker's failure gate in step with the store. The broker remembers ended runs
+/// in memory only, and the orchestrator tells it once per run; so whenever the orchestrator
+/// becomes active, and whenever it sees a new broker instance (its boot id changed: a
+/// restart), it re-announces every run that failed or was cancelled within the broker's
+/// memory (`failed_run_ttl`), then says the gate is in sync (the broker holds requests of runs
+/// until then, at most `gate_recovery`). The broker publishes each run again, so agents that
+/// started meanwhile learn it too; one more round a few seconds later reaches agents whose
+/// subscriptions came back after the first.
+public actor GateAnnouncer {
+    let store: any WorkflowStore
+    let client: ColonyClient
+    let timeToLive: Duration
+    let logger: Logger
+    /// The broker instance the gate was last re-announced to, and when to repeat it.
+    private var announcedTo: String?
+    private var repeatAt: ContinuousClock.Instant?
+    private var loop: Task<Void, Never>?
+
+    /// How often the broker's boot id is checked.
+    public static let checkInterval: Duration = .milliseconds(500)
+    /// When the re-announcement is repeated for late subscribers.
+    public static let repeatAfter: Duration = .seconds(3)
+    /// Runs per `mmi.gate.fail` request.
+    static let batchSize = 500
+
+    public init(store: any WorkflowStore, client: ColonyClient, timeToLive: Duration, logger: Logger) {
+        self.store = store
+        self.client = client
+        self.timeToLive = timeToLive
+        self.logger = logger
+    }
+
+    /// Announces now (or as soon as the broker answers), then watches for broker restarts.
+    public func start() async {
+        await check()
+        guard loop == nil else { return }
+        loop = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.checkInterval)
+                await self?.check()
+            }
+        }
+    }
+
+    public func stop() {
+        loop?.cancel()
+        loop = nil
+    }
+
+    private func check() async {
+        guard let boot = try? await client.management(ManagementService.boot, timeout: .seconds(2)).text, !boot.isEmpty else { return }
+        if boot != announcedTo {
+            if await announce(to: boot, synced: true) {
+                if announcedTo != nil { logger.notice("broker restarted; failure gate re-announced", metadata: ["boot": "\(boot)"]) }
+                announcedTo = boot
+                repeatAt = .now + Self.repeatAfter
+            }
+        } else if let due = repeatAt, ContinuousClock.now >= due {
+            repeatAt = nil
+            _ = await announce(to: boot, synced: false)
+        }
+    }
+
+    /// Sends every run that stopped within the time to live; true if the broker took them all.
+    private func announce(to boot: String, synced: Bool) async -> Bool {
+        let since = Date().addingTimeInterval(-timeToLive.seconds)
+        let runs: [RunRecord]
+        do {
+            runs = try await store.stoppedRuns(since: since, limit: 1_000_000)
+        } catch {
+            logger.error("cannot read ended runs for the failure gate", metadata: ["error": "\(error)"])
+            return false
+        }
+        let ended = runs.map { run in
+            FailedRun(run: run.id, status: run.status.rawValue,
+                      reason: run.errorCode.map { "\($0): \(run.errorMessage ?? "")" } ?? run.status.rawValue,
+                      atMilliseconds: UInt64(max(0, (run.finishedAt ?? Date()).timeIntervalSince1970 * 1000)))
+        }
+        var offset = 0
+        while offset < ended.count {
+            let batch = Array(ended[offset..<min(offset + Self.batchSize, ended.count)])
+            guard let body = try? String(decoding: JSONEncoder().encode(batch), as: UTF8.self),
+                  (try? await client.management(ManagementService.failRun, argument: body, timeout: .seconds(5))) != nil
+            else {
+                logger.warning("broker did not take the failure gate's runs; will retry", metadata: ["boot": "\(boot)"])
+                return false
+            }
+            offset += batch.count
+        }
+        if synced { _ = try? await client.management(ManagementService.gateSynced, timeout: .seconds(5)) }
+        logger.debug("failure gate announced", metadata: ["boot": "\(boot)", "runs": "\(ended.count)"])
+        return true
+    }
+}
