@@ -49,6 +49,8 @@ actor AgentRuntime {
     nonisolated let instance: String
     /// Who leads which group, as announced; fences requests with stale terms.
     private var leadership: LeadershipTracker
+    /// The orchestrator's clock as far as this agent can tell; fences requests whose lease lapsed.
+    private var leaseClock = LeaseClock()
 
     init(agent: Agent, options: AgentOptions, loop: IOLoop = ColonyIO.loop) {
         self.agent = agent
@@ -392,6 +394,9 @@ actor AgentRuntime {
             return
         }
         if let stale = fence(header) {
+            logger.warning("refusing a request of a superseded leadership", metadata: [
+                "capability": "\(name)", "correlation_id": "\(metadata.correlationID ?? "-")", "why": "\(stale.message)",
+            ])
             reply(token: token, to: header, .failure(stale))
             return
         }
@@ -413,6 +418,11 @@ actor AgentRuntime {
         var requestLogger = logger
         requestLogger[metadataKey: "capability"] = "\(name)"
         if let correlation = metadata.correlationID { requestLogger[metadataKey: "correlation_id"] = "\(correlation)" }
+        if let lost = header?.redeliveredAfterLossOf {
+            // The agent that had this attempt was lost; it may have run it: at least once.
+            requestLogger.notice("running an attempt again after its agent was lost", metadata: ["lost_instance": "\(lost)", "key": "\(metadata.idempotencyKey ?? "-")"])
+            journal?.record(.reexecuted, agent: agent.name, handler: name, metadata: metadata, detail: "after the loss of \(lost)")
+        }
         let context = RequestContext(
             capability: name, agent: agent.name, instance: instance, metadata: metadata,
             deadlineMilliseconds: header?.deadlineMilliseconds, logger: requestLogger,
@@ -440,13 +450,24 @@ actor AgentRuntime {
         }
     }
 
-    /// A leader-follower request sent under a term older than the newest this agent knows is
-    /// refused (fencing); a newer term teaches the agent that it leads under it.
+    /// A leader-follower request is refused (fencing) when it was sent under a term older than
+    /// the newest this agent knows, or when its lease has certainly lapsed by the agent's own
+    /// reading of the orchestrator's clock (`LeaseClock`): a leader that was stalled past its
+    /// lease cannot act on what waited for it, even before it hears of the new term. A newer
+    /// term teaches the agent that it leads under it.
     private func fence(_ header: ColonyHeader?) -> WireError? {
-        guard let term = header?.term, let group = header?.groups.first else { return nil }
+        guard let header, let term = header.term, let group = header.groups.first else { return nil }
+        if let sentAt = header.timestampMilliseconds { leaseClock.note(sentAt: sentAt) }
         if leadership.isStale(term: term, group: group) {
             let known = leadership.latest[group]
             return WireError(.staleTerm, "term \(term) of group \(group) is stale: term \(known?.term ?? 0) is led by \(known?.leader ?? "nobody")")
+        }
+        if let expiry = header.leaseExpiresAtMilliseconds {
+            // A renewal announced for the same term extends the lease the request carried.
+            let renewed = leadership.latest[group].flatMap { $0.term == term ? $0.expiresAtMilliseconds : nil } ?? 0
+            if let lapsed = leaseClock.lapsed(max(expiry, renewed)) {
+                return WireError(.staleTerm, "the lease of term \(term) of group \(group) ended at least \(lapsed) ms ago")
+            }
         }
         // The orchestrator persisted this term before sending it here: this agent leads it.
         if term > leadership.latest[group]?.term ?? 0 {
@@ -497,6 +518,8 @@ actor AgentRuntime {
 
     private func reply(token: Frame, to header: ColonyHeader?, _ result: Result<[UInt8], WireError>, partial: Bool = false) {
         var replyHeader = ColonyHeader(requestID: header?.requestID, agent: agent.name)
+        replyHeader.instance = instance
+        replyHeader.redeliveredAfterLossOf = header?.redeliveredAfterLossOf
         if skipsToReport { addSkipCounts(to: &replyHeader) }
         let body: [UInt8]
         switch result {
@@ -519,7 +542,8 @@ actor AgentRuntime {
 
     /// Takes a leadership announcement; a change for this agent is logged and reported to the
     /// `onLeadership` handlers.
-    func noteLeadership(_ announced: Leadership) {
+    func noteLeadership(_ announced: Leadership, sentAt: UInt64? = nil) {
+        if let sentAt { leaseClock.note(sentAt: sentAt) }
         guard let change = leadership.note(announced) else { return }
         switch change {
         case .became(let group, let term):
@@ -580,7 +604,7 @@ actor AgentRuntime {
                 }
                 if event.topic.hasPrefix(Topics.leadershipPrefix),
                    let announced = try? JSONDecoder().decode(Leadership.self, from: Data(event.payload)) {
-                    await self?.noteLeadership(announced)
+                    await self?.noteLeadership(announced, sentAt: event.header?.timestampMilliseconds)
                 }
                 for handler in handlers where event.topic.hasPrefix(handler.prefix) {
                     let metadata = RequestMetadata(event.header)

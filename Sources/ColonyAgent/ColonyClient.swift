@@ -155,6 +155,10 @@ public actor ColonyClient {
         if let leadership {
             header.groups = [leadership.group]
             header.term = leadership.term
+            if leadership.expiresAtMilliseconds > 0 {
+                header.leaseExpiresAtMilliseconds = leadership.expiresAtMilliseconds
+                header.timestampMilliseconds = WallClock.nowMilliseconds()
+            }
         }
         var frames = [Frame(MDP.client02), Frame([MDP.ClientCommand.request.rawValue]), Frame(capability), Frame(header.encoded())]
         frames += body.map { Frame($0) }

@@ -19,6 +19,9 @@ public final class ExecutionJournal: Sendable {
         case skipped, replayed
         /// The agent learned that a run ended (detail: its status).
         case learned
+        /// The broker sent an attempt again after the agent that had it was lost, and this agent
+        /// runs it (detail: which instance was lost); the attempt may have run twice.
+        case reexecuted
     }
 
     public init?(path: String) {

@@ -73,6 +73,14 @@ extension Broker {
             dispatch(pending, toInstance: target)
             return
         }
+        if let key = pending.clientHeader?.idempotencyKey, let owner = affinity.owner(of: key) {
+            if let holder = workersByInstance[owner], holder.services.contains(where: { $0 === pending.service }) {
+                dispatch(pending, toInstance: owner)
+                return
+            }
+            pending.redeliveredAfterLossOf = owner
+            statistics.requestsRedeliveredAfterAgentLoss += 1
+        }
         let service = pending.service
         while let worker = service.pickWorker() {
             if assign(pending, to: worker) { return }
@@ -94,6 +102,10 @@ extension Broker {
     /// has a free slot, else in its own queue; refused when the instance is not connected or
     /// does not offer the capability.
     func dispatch(_ pending: PendingRequest, toInstance target: String) {
+        if let stale = supersededTerm(of: pending) {
+            sendError(stale, to: pending)
+            return
+        }
         guard let worker = workersByInstance[target] else {
             sendError(WireError(.noAgent, "agent instance \(target) is not connected"), to: pending)
             return
@@ -120,6 +132,7 @@ extension Broker {
     /// Sends `pending` to `worker` and records the hold. False if the worker is unreachable.
     func assign(_ pending: PendingRequest, to worker: Worker) -> Bool {
         guard sendRequest(pending, to: worker) else { return false }
+        if let key = pending.clientHeader?.idempotencyKey { affinity.record(key, owner: worker.instance) }
         pending.dispatches += 1
         pending.worker = worker
         worker.held.insert(pending.token)
@@ -131,9 +144,25 @@ extension Broker {
         return true
     }
 
+    /// `stale_term` when `pending` was sent under a leadership term older than the newest this
+    /// broker has seen for its group; otherwise notes its term. The table is bounded: past
+    /// `maxQueuedPerCapability` groups it starts again (agents fence terms themselves too).
+    func supersededTerm(of pending: PendingRequest) -> WireError? {
+        guard let header = pending.clientHeader, let term = header.term, let group = header.groups.first else { return nil }
+        let latest = latestTerms[group] ?? 0
+        if term < latest { return WireError(.staleTerm, "term \(term) of group \(group) was superseded by term \(latest)") }
+        if latestTerms.count >= configuration.maxQueuedPerCapability, latestTerms[group] == nil { latestTerms.removeAll() }
+        latestTerms[group] = term
+        return nil
+    }
+
     /// Fills `worker`'s free slots from the queues of its services, oldest request first.
     func serveQueues(with worker: Worker) {
         while worker.freeSlots > 0, let addressed = worker.targeted.popFirst() {
+            if let stale = supersededTerm(of: addressed) {
+                sendError(stale, to: addressed)
+                continue
+            }
             if !assign(addressed, to: worker) {
                 worker.targeted.prepend(addressed)
                 removeWorker(worker, reason: "unreachable")

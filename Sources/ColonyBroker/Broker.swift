@@ -39,6 +39,13 @@ public final class Broker {
     let startedAt = MonotonicTime.now()
     /// This instance's id: a client that sees it change knows the broker restarted.
     let bootID = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+    /// Which agent instance got each idempotency key last, so a request sent again (an
+    /// orchestrator that restarted re-sends what was in flight) goes to the agent that has it
+    /// (its idempotency cache joins or replays it) while that agent lives.
+    var affinity = AffinityTable(capacity: 100_000)
+    /// The newest leadership term seen per group in requests: a queued request of an older
+    /// term is refused (`stale_term`) instead of reaching a leader that has been replaced.
+    var latestTerms: [String: UInt64] = [:]
     /// Requests of runs held until the ended runs are re-announced (or `gateRecovery` passes);
     /// nil once the gate is in sync.
     var heldForGateRecovery: [PendingRequest]? = []

@@ -9,13 +9,23 @@ final class PendingRequest {
     let clientDialect: Dialect
     /// The client's Colony header; nil for plain MDP clients, which get no header back.
     let clientHeader: ColonyHeader?
-    /// The header Colony agents get: the client's, plus the capability asked for.
-    /// Built on first use: plain MDP workers never need it.
-    lazy var agentHeader: [UInt8] = {
+    /// The header Colony agents get: the client's, plus the capability asked for (and, for a
+    /// request sent again after its agent was lost, which agent that was). Built on first use:
+    /// plain MDP workers never need it.
+    var agentHeader: [UInt8] {
+        if let cachedAgentHeader { return cachedAgentHeader }
         var forAgents = clientHeader ?? ColonyHeader()
         forAgents.capability = service.name
-        return forAgents.encoded()
-    }()
+        forAgents.redeliveredAfterLossOf = redeliveredAfterLossOf
+        let encoded = forAgents.encoded()
+        cachedAgentHeader = encoded
+        return encoded
+    }
+    private var cachedAgentHeader: [UInt8]?
+    /// Set when this request goes to another agent because the one that had it was lost.
+    var redeliveredAfterLossOf: String? {
+        didSet { cachedAgentHeader = nil }
+    }
     /// Body frames (without the header); copies go to workers so a retry can resend them.
     private(set) var body: [Frame]
     /// The body's size in bytes: what the capability's queue is bounded by.

@@ -44,10 +44,19 @@ public struct BusDispatcher: StepDispatcher {
         do {
             let reply = try await client.request(order.capability, body: [Array(order.input.jsonText.utf8)], timeout: order.timeout,
                                                  metadata: metadata, instance: leadership?.leader, leadership: leadership)
-            return .succeeded(output: JSONValue(body: reply.bytes), agent: reply.header?.agent)
+            return .succeeded(output: JSONValue(body: reply.bytes), agent: Self.describe(reply.header))
         } catch {
             return .failed(StepError(error), agent: nil)
         }
+    }
+
+    /// Who served an attempt, as the attempt records it: `agent@instance`, and whether it ran
+    /// again after the agent that first had it was lost.
+    static func describe(_ header: ColonyHeader?) -> String? {
+        guard let header, let agent = header.agent else { return nil }
+        var text = header.instance.map { "\(agent)@\($0)" } ?? agent
+        if let lost = header.redeliveredAfterLossOf { text += " (re-executed after agent loss: \(lost))" }
+        return text
     }
 
     public func runEnded(_ run: String, status: RunStatus, error: StepError?) async {

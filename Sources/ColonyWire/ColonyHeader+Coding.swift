@@ -42,6 +42,8 @@ extension ColonyHeader {
         if let targetInstance { put(.targetInstance, targetInstance.utf8) }
         for group in groups { put(.group, group.utf8) }
         if let term { put(.term, number: term) }
+        if let redeliveredAfterLossOf { put(.redeliveredAfterLossOf, redeliveredAfterLossOf.utf8) }
+        if let leaseExpiresAtMilliseconds { put(.leaseExpiresAt, number: leaseExpiresAtMilliseconds) }
         return out
     }
 
@@ -105,6 +107,8 @@ extension ColonyHeader {
             case .targetInstance: targetInstance = try text()
             case .group: groups.append(try text())
             case .term: term = try number()
+            case .redeliveredAfterLossOf: redeliveredAfterLossOf = try text()
+            case .leaseExpiresAt: leaseExpiresAtMilliseconds = try number()
             }
         }
     }

@@ -55,6 +55,13 @@ public struct ColonyHeader: Sendable, Hashable {
     /// Requests of a leader-follower step: the leadership term it was sent under; agents refuse
     /// terms older than the newest they know (fencing).
     public var term: UInt64?
+    /// Requests of a leader-follower step: when the leadership lease of `term` ends, in the
+    /// orchestrator's wall-clock milliseconds (its `timestamp` says when it was sent, on the
+    /// same clock), so an agent can tell a lapsed lease without having heard of a newer term.
+    public var leaseExpiresAtMilliseconds: UInt64?
+    /// Requests the broker sent again because the agent holding them was lost: that agent's
+    /// instance id (the first delivery may have run there).
+    public var redeliveredAfterLossOf: String?
 
     public init(
         requestID: UInt64? = nil, correlationID: String? = nil, step: String? = nil,
@@ -126,4 +133,6 @@ enum HeaderTag: UInt8 {
     case targetInstance = 19
     case group = 20
     case term = 21
+    case redeliveredAfterLossOf = 22
+    case leaseExpiresAt = 23
 }

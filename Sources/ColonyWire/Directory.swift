@@ -114,6 +114,9 @@ public struct BrokerStatistics: Codable, Sendable, Hashable {
     public var managementQueries = 0
     public var failedRunsKnown = 0
     public var requestsRefusedForFailedRuns = 0
+    /// Requests sent again with their idempotency key after the agent that had them was lost:
+    /// another agent may run them a second time (at least once).
+    public var requestsRedeliveredAfterAgentLoss = 0
 
     public init() {}
 }

@@ -111,6 +111,51 @@ import Testing
         }
     }
 
+    static let stalledWorkflows = """
+    workflows:
+      - name: leader_sum
+        steps:
+          - id: add
+            capability: math.add
+            params: {a: 20, b: 22}
+            coordination: {mode: leader_follower, group: math.add}
+            timeout: 1500ms
+            retry: {max_attempts: 10, initial_interval: 300ms}
+    """
+
+    /// The leader is stopped (SIGSTOP) with the step's request on its way; a new leader is
+    /// elected under term + 1 and serves the retry; woken, the old leader reads the request
+    /// it was sent under the old term and must not start it, whether or not it has heard of
+    /// the new term yet (its lease has lapsed by its own clock).
+    @Test func aStalledLeaderDoesNotActOnWhatWaitedForItAfterWaking() async throws {
+        let deployment = try await Deployment(workflows: Self.stalledWorkflows, orchestratorSettings: "leader_lease: 900ms")
+        defer { deployment.stop() }
+        var agents: [Process] = []
+        for _ in 0..<3 { agents.append(try deployment.startAgent("math")) }
+        try await deployment.startOrchestrator()
+        let client = deployment.bus.client
+        #expect(try await waitForAgents(client, capability: "math.add", count: 3))
+        let first = try #require(try await eventually { try await leadership(deployment).flatMap { $0.leader == nil ? nil : $0 } })
+        let stalled = try #require(agents.first { $0.processIdentifier == pid(of: first.leader) })
+        defer { deployment.bus.harness.signal(stalled, SIGCONT) }
+        deployment.bus.harness.signal(stalled, SIGSTOP)
+        let run = try await deployment.start("leader_sum")
+        let done = try #require(try await deployment.finished(run.id))
+        #expect(done.run.status == .completed)
+        let second = try #require(try await leadership(deployment))
+        #expect(second.term > first.term && second.leader != first.leader)
+        deployment.bus.harness.signal(stalled, SIGCONT)
+        // Woken, it reads what waited for it, and refuses it.
+        let log = try #require(deployment.bus.harness.processes.first { $0.process === stalled }?.log)
+        let refusal = try await eventually {
+            (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").first { $0.contains("superseded leadership") && $0.contains(run.id) }
+        }
+        #expect(refusal != nil, "the old leader refused the request that waited for it")
+        let starts = try deployment.entries().filter { $0.run == run.id && $0.event == "started" }
+        #expect(starts.allSatisfy { $0.pid != stalled.processIdentifier }, "no handler started under the old term: \(starts)")
+        #expect(try deployment.entries().filter { $0.run == run.id && $0.event == "succeeded" }.count == 1)
+    }
+
     static let consensusWorkflows = """
     workflows:
       - name: approve

@@ -1,0 +1,61 @@
+import ColonyAgent
+import ColonyEngine
+import ColonyWire
+import Foundation
+import Testing
+
+/// One execution per attempt with several replicas: an attempt sent again with its key goes to
+/// the agent that has it while that agent lives; only when it is lost does another run it, and
+/// that is said in the journal and in the attempt's record.
+@Suite(.serialized) struct OneExecutionTests {
+    typealias Deployment = WorkflowIntegrationTests.Deployment
+
+    static let workflows = """
+    workflows:
+      - name: slow
+        steps: [{id: wait, capability: echo.sleep, params: {ms: 2500}, timeout: 30s}]
+    """
+
+    func started(_ deployment: Deployment, run: String) throws -> [WorkflowIntegrationTests.JournalEntry] {
+        try deployment.entries().filter { $0.run == run && $0.step == "wait" && $0.event == "started" }
+    }
+
+    @Test func anOrchestratorCrashMidAttemptDoesNotRunItOnTheOtherReplica() async throws {
+        let deployment = try await Deployment(workflows: Self.workflows)
+        defer { deployment.stop() }
+        try deployment.startAgent("echo")
+        try deployment.startAgent("echo")
+        var orchestrator = try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep", count: 2))
+        let run = try await deployment.start("slow")
+        #expect(try await eventually { try started(deployment, run: run.id).isEmpty ? nil : true } == true)
+        deployment.bus.harness.signal(orchestrator, SIGKILL)
+        #expect(await deployment.bus.harness.waitForExit(orchestrator))
+        orchestrator = try await deployment.startOrchestrator()
+        let done = try #require(try await deployment.finished(run.id))
+        #expect(done.run.status == .completed)
+        // The re-sent delivery went to the replica that was running it (the other one was idle,
+        // so the broker would have picked it): one start, and the repeat was joined.
+        let starts = try started(deployment, run: run.id)
+        #expect(starts.count == 1, "\(starts)")
+    }
+
+    @Test func anAttemptRunsAgainOnlyWhenItsAgentIsLostAndSaysSo() async throws {
+        let deployment = try await Deployment(workflows: Self.workflows)
+        defer { deployment.stop() }
+        let first = try deployment.startAgent("echo")
+        let second = try deployment.startAgent("echo")
+        try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep", count: 2))
+        let run = try await deployment.start("slow")
+        let holder = try #require(try await eventually { try started(deployment, run: run.id).first })
+        let victim = holder.pid == first.processIdentifier ? first : second
+        deployment.bus.harness.signal(victim, SIGKILL)
+        let done = try #require(try await deployment.finished(run.id))
+        #expect(done.run.status == .completed)
+        let reexecuted = try deployment.entries().filter { $0.run == run.id && $0.event == "reexecuted" }
+        #expect(reexecuted.count == 1 && reexecuted.first?.pid != victim.processIdentifier, "\(reexecuted)")
+        let attempt = try #require(done.attempts.first { $0.stepID == "wait" })
+        #expect(attempt.agent?.contains("re-executed after agent loss") == true, "\(attempt.agent ?? "-")")
+    }
+}
