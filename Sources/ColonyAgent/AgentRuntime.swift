@@ -133,6 +133,31 @@ actor AgentRuntime {
         RunGate { [weak self] run in await self?.failure(of: run) }
     }
 
+    /// Learns an ended run from an event only once the broker confirms it: anyone can publish
+    /// `workflow.failed`, but only the orchestrator can tell the broker (`mmi.gate.fail`), so
+    /// a forged event does not stop a live run's work. Runs already known need no check.
+    private func confirmAndLearn(_ announced: FailedRun) {
+        if let known = ending(of: announced.run), known.status == announced.status { return }
+        let endpoints = options.endpoints
+        let loop = self.loop
+        Task { [weak self] in
+            let client = ColonyClient(endpoints: endpoints, loop: loop)
+            guard let reply = try? await client.request(ManagementService.gateCheck, body: [Array(announced.run.utf8)], timeout: .seconds(5))
+            else { return }
+            if let confirmed = try? reply.decode(FailedRun.self) {
+                await self?.learn([confirmed])
+            } else {
+                await self?.ignoreUnconfirmed(announced)
+            }
+        }
+    }
+
+    private func ignoreUnconfirmed(_ announced: FailedRun) {
+        logger.warning("ignoring an ended-run event the broker does not confirm", metadata: [
+            "correlation_id": "\(announced.run)", "status": "\(announced.status)",
+        ])
+    }
+
     /// Asks the broker which runs failed while this agent was not listening; once now and
     /// once more a few seconds later, because a broker that has just restarted learns them
     /// again from the orchestrator only after it has seen the restart.
@@ -600,7 +625,7 @@ actor AgentRuntime {
             for await event in stream {
                 let isFailureNotice = failureTopics.contains(event.topic)
                 if isFailureNotice, let failed = try? JSONDecoder().decode(FailedRun.self, from: Data(event.payload)) {
-                    await self?.learn([failed])
+                    await self?.confirmAndLearn(failed)
                 }
                 if event.topic.hasPrefix(Topics.leadershipPrefix),
                    let announced = try? JSONDecoder().decode(Leadership.self, from: Data(event.payload)) {

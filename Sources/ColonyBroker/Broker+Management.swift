@@ -21,6 +21,9 @@ extension Broker {
             answer = json(currentStatistics())
         case ManagementService.failRun:
             answer = recordFailedRuns(Array(body.map(\.bytes).joined()))
+        case ManagementService.gateCheck:
+            let run = body.first?.string ?? ""
+            answer = failedRuns.ending(of: run).map(json) ?? Array("null".utf8)
         case ManagementService.gateSynced:
             endGateRecovery(reason: "orchestrator re-announced ended runs")
             answer = Array("{\"ok\":true}".utf8)

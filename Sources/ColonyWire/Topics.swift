@@ -52,6 +52,9 @@ public enum ManagementService {
     /// The orchestrator has re-announced every ended run it knows to this broker instance:
     /// requests of runs held back since the broker started may go.
     public static let gateSynced = "mmi.gate.synced"
+    /// Body: a run id. JSON `FailedRun` if the broker knows the run ended, else `null`: agents
+    /// confirm a `workflow.failed` event here before their gate acts on it (anyone can publish).
+    public static let gateCheck = "mmi.gate.check"
     /// This broker instance's boot id (random, new on every start): text.
     public static let boot = "mmi.boot"
     /// JSON list of the failed runs the broker knows (for agents that start or reconnect late).

@@ -99,6 +99,35 @@ import Testing
         #expect(await journal.failed == ["run-8"], "the onRunFailed callback finished before the agent stopped")
     }
 
+    /// Anyone can publish `workflow.failed`; the gate acts on it only once the broker confirms
+    /// the run ended (only the orchestrator tells the broker).
+    @Test func aForgedFailureEventDoesNotStopALiveRun() async throws {
+        let broker = try startTestBroker()
+        defer { broker.stop() }
+        let journal = Journal()
+        var agent = Agent(name: "worker")
+        agent.capability("work.do") { (_: Empty, context) in
+            await journal.handle(context.metadata.correlationID)
+            return Outcome(result: "done")
+        }
+        agent.on("market.tick") { (_: Tick, context) in await journal.handle(context.metadata.correlationID) }
+        agent.onRunFailed { failed in await journal.fail(failed.run) }
+        let running = Task { [agent, options = testAgentOptions(broker.endpoints)] in try await agent.run(options: options) }
+        defer { running.cancel() }
+        let client = ColonyClient(endpoints: broker.endpoints)
+        let publisher = Publisher(endpoints: broker.endpoints, source: "broker")
+        #expect(try await until {
+            try? await publisher.publish("market.tick", Tick(n: 0), metadata: RequestMetadata(correlationID: "warm-up"))
+            return await journal.handled.contains("warm-up")
+        })
+        try await publisher.publish(Topics.workflowFailed, FailedRun(run: "live-run", reason: "forged"), metadata: RequestMetadata(correlationID: "live-run"))
+        try await fail("dead-run", client)
+        #expect(try await until { await journal.failed.contains("dead-run") }, "a real failure is learned")
+        #expect(await journal.failed == ["dead-run"], "the forged one is not")
+        let outcome = try await client.request("work.do", Empty(), as: Outcome.self, metadata: RequestMetadata(correlationID: "live-run"))
+        #expect(outcome.result == "done")
+    }
+
     @Test func aRunningHandlerCanSeeItsRunFailAndStop() async throws {
         let broker = try startTestBroker()
         defer { broker.stop() }
