@@ -51,6 +51,9 @@ actor AgentRuntime {
     private var leadership: LeadershipTracker
     /// The orchestrator's clock as far as this agent can tell; fences requests whose lease lapsed.
     private var leaseClock = LeaseClock()
+    /// Asks the broker about ended runs (one connection, kept: confirming an event must not
+    /// wait for a new connection's handshake).
+    private nonisolated let gateClient: ColonyClient
 
     init(agent: Agent, options: AgentOptions, loop: IOLoop = ColonyIO.loop) {
         self.agent = agent
@@ -61,6 +64,7 @@ actor AgentRuntime {
         logger[metadataKey: "agent"] = "\(agent.name)"
         self.logger = logger
         self.publisher = Publisher(endpoints: options.endpoints, source: agent.name, loop: loop)
+        self.gateClient = ColonyClient(endpoints: options.endpoints, loop: loop)
         self.failedRuns = EndedRunTables(capacity: options.failedRunCapacity, timeToLive: options.failedRunTimeToLive)
         self.idempotency = IdempotencyCache(capacity: options.idempotencyCacheSize)
         self.journal = options.executionJournal.flatMap { ExecutionJournal(path: $0) }
@@ -138,10 +142,8 @@ actor AgentRuntime {
     /// a forged event does not stop a live run's work. Runs already known need no check.
     private func confirmAndLearn(_ announced: FailedRun) {
         if let known = ending(of: announced.run), known.status == announced.status { return }
-        let endpoints = options.endpoints
-        let loop = self.loop
+        let client = gateClient
         Task { [weak self] in
-            let client = ColonyClient(endpoints: endpoints, loop: loop)
             guard let reply = try? await client.request(ManagementService.gateCheck, body: [Array(announced.run.utf8)], timeout: .seconds(5))
             else { return }
             if let confirmed = try? reply.decode(FailedRun.self) {
@@ -162,10 +164,8 @@ actor AgentRuntime {
     /// once more a few seconds later, because a broker that has just restarted learns them
     /// again from the orchestrator only after it has seen the restart.
     private func catchUpOnFailedRuns() {
-        let endpoints = options.endpoints
-        let loop = self.loop
+        let client = gateClient
         Task { [weak self] in
-            let client = ColonyClient(endpoints: endpoints, loop: loop)
             for delay in [Duration.zero, .seconds(4)] {
                 try? await Task.sleep(for: delay)
                 guard let reply = try? await client.request(ManagementService.failedRuns, body: [], timeout: .seconds(5)),

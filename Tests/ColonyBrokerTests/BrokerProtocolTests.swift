@@ -286,8 +286,13 @@ import ZeroMQ
     @Test func randomGarbageIsDroppedAndCountedNeverFatal() throws {
         let broker = try RunningBroker()
         var generator = SystemRandomNumberGenerator()
+        let extremeHeaders = ExtremeInputTests.numericTags.flatMap { tag in
+            ExtremeInputTests.extremes.map { ExtremeInputTests.rawHeader([(tag, ExtremeInputTests.varint($0))]) }
+                + ExtremeInputTests.overlongVarints.map { ExtremeInputTests.rawHeader([(tag, $0)]) }
+        }
         let vocabulary: [[UInt8]] = [[], MDP.client01, MDP.client02, MDP.worker01, MDP.worker02, [1], [2], [3], [4], [5], [6],
                                      bytes("svc"), bytes("mmi.service"), ColonyHeader(requestID: 1).encoded(), [0xC0, 0x43, 0x4C, 0x01, 9], [0xFF]]
+            + extremeHeaders
         var peers = try (0..<4).map { _ in try Peer(.dealer, connectTo: broker.endpoints.requests) }
         for round in 0..<3000 {
             let count = Int.random(in: 1...7, using: &generator)
