@@ -18,7 +18,7 @@ import Testing
       - name: gpu_job
         steps:
           - {id: prepare, capability: echo, params: {x: 1}}
-          - {id: train, capability: echo.sleep, depends_on: [prepare], resources: [gpu-1], params: {ms: 400}}
+          - {id: train, capability: echo.sleep, depends_on: [prepare], resources: [gpu-1], params: {ms: 1500}}
     """
 
     static func overlaps(_ spans: [(Date, Date)]) -> Int {
