@@ -27,6 +27,8 @@ public actor ColonyClient {
         let capability: String
         let waiter: Waiter
         let timer: IOLoop.TimerID
+        /// Told which agent instance the broker gave the request to (before it runs there).
+        let dispatched: (@Sendable (String) -> Void)?
         /// Frames not yet accepted by the socket (no broker connection yet), and until when to retry.
         var unsent: [Frame]?
         var connectDeadline: MonotonicTime
@@ -59,16 +61,19 @@ public actor ColonyClient {
     /// Sends `body` to `capability` and returns the final reply, or throws why not.
     /// `instance` addresses one agent instance (from the directory) instead of any agent
     /// offering the capability; `leadership` sends it under a group's leadership term, which
-    /// the agent refuses when it knows a newer one (fencing).
+    /// the agent refuses when it knows a newer one (fencing). `preferredInstance` asks for that
+    /// instance while it is connected (a re-sent attempt goes back where it went before), and
+    /// `dispatched` is told which instance the broker gave the request to, before it runs.
     public func request(
         _ capability: String, body: [[UInt8]], timeout: Duration = .seconds(30),
-        metadata: RequestMetadata? = nil, instance: String? = nil, leadership: Leadership? = nil
+        metadata: RequestMetadata? = nil, instance: String? = nil, leadership: Leadership? = nil,
+        preferredInstance: String? = nil, dispatched: (@Sendable (String) -> Void)? = nil
     ) async throws(RequestError) -> Reply {
         let id = takeRequestID()
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<Reply, RequestError>, Never>) in
                 start(id: id, capability: capability, body: body, timeout: timeout, metadata: metadata, instance: instance,
-                      leadership: leadership, waiter: .single(continuation))
+                      leadership: leadership, preferredInstance: preferredInstance, dispatched: dispatched, waiter: .single(continuation))
             }
         } onCancel: {
             loop.execute { [weak self] in
@@ -107,7 +112,7 @@ public actor ColonyClient {
                         }
                     }
                     client.start(id: id, capability: capability, body: body, timeout: timeout, metadata: inherited, instance: nil,
-                                 leadership: nil, waiter: .stream(continuation))
+                                 leadership: nil, preferredInstance: nil, dispatched: nil, waiter: .stream(continuation))
                 }
             }
         }
@@ -145,13 +150,16 @@ public actor ColonyClient {
 
     private func start(
         id: UInt64, capability: String, body: [[UInt8]], timeout: Duration,
-        metadata: RequestMetadata?, instance: String?, leadership: Leadership?, waiter: Waiter
+        metadata: RequestMetadata?, instance: String?, leadership: Leadership?,
+        preferredInstance: String?, dispatched: (@Sendable (String) -> Void)?, waiter: Waiter
     ) {
         let now = MonotonicTime.now()
         let deadlineMilliseconds = WallClock.nowMilliseconds() + UInt64(max(0, timeout.milliseconds))
         var header = (metadata ?? RequestMetadata.current ?? RequestMetadata())
             .header(requestID: id, deadlineMilliseconds: deadlineMilliseconds)
         header.targetInstance = instance
+        header.preferredInstance = preferredInstance
+        header.wantsDispatchNotice = dispatched != nil
         if let leadership {
             header.groups = [leadership.group]
             header.term = leadership.term
@@ -170,7 +178,7 @@ public actor ColonyClient {
             }
         }
         calls[id] = Call(
-            capability: capability, waiter: waiter, timer: timer, unsent: frames,
+            capability: capability, waiter: waiter, timer: timer, dispatched: dispatched, unsent: frames,
             connectDeadline: now + min(timeout, connectTimeout)
         )
         flush(id)
@@ -245,6 +253,10 @@ public actor ColonyClient {
             return
         }
         let reply = Reply(header: header, body: body, isPartial: command == MDP.ClientCommand.partial.rawValue)
+        if reply.isPartial, let instance = header.dispatchedTo {
+            call.dispatched?(instance)
+            return
+        }
         if reply.isPartial {
             if case .stream(let continuation) = call.waiter { continuation.yield(reply) }
             return

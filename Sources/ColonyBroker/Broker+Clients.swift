@@ -73,14 +73,7 @@ extension Broker {
             dispatch(pending, toInstance: target)
             return
         }
-        if let key = pending.clientHeader?.idempotencyKey, let owner = affinity.owner(of: key) {
-            if let holder = workersByInstance[owner], holder.services.contains(where: { $0 === pending.service }) {
-                dispatch(pending, toInstance: owner)
-                return
-            }
-            pending.redeliveredAfterLossOf = owner
-            statistics.requestsRedeliveredAfterAgentLoss += 1
-        }
+        if routeToItsInstance(pending) { return }
         let service = pending.service
         while let worker = service.pickWorker() {
             if assign(pending, to: worker) { return }
@@ -133,6 +126,7 @@ extension Broker {
     func assign(_ pending: PendingRequest, to worker: Worker) -> Bool {
         guard sendRequest(pending, to: worker) else { return false }
         if let key = pending.clientHeader?.idempotencyKey { affinity.record(key, owner: worker.instance) }
+        if pending.clientHeader?.wantsDispatchNotice == true { sendDispatchNotice(pending, to: worker) }
         pending.dispatches += 1
         pending.worker = worker
         worker.held.insert(pending.token)

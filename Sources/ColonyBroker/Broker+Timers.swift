@@ -22,6 +22,7 @@ extension Broker {
     func expireRequests() {
         let now = MonotonicTime.now()
         checkGateRecovery(now: now)
+        expireAwaitingInstance(now: now)
         for service in services.values where service.earliestExpiry <= now {
             for pending in service.queue.removeAll(where: { $0.queueDeadline <= now }) {
                 statistics.requestsExpired += 1

@@ -94,6 +94,7 @@ extension Broker {
             worker.services.append(service)
         }
         statistics.agentsJoined += 1
+        instanceConnected(instance)
         logger.info("agent joined", metadata: [
             "agent": "\(worker.name)", "capabilities": "\(names.joined(separator: ","))",
             "capacity": "\(worker.capacity)", "dialect": "\(dialect)", "peer": "\(peer.hex)",
@@ -204,6 +205,11 @@ extension Broker {
         let orphans = worker.held.compactMap { inFlight.removeValue(forKey: $0) }.sorted { $0.arrivedAt > $1.arrivedAt }
         worker.held.removeAll()
         while let waiting = worker.targeted.popFirst() {
+            guard waiting.clientHeader?.targetInstance != nil else {
+                // Waiting for the instance that had it before (not addressed to it alone): it is gone.
+                dispatch(waiting)
+                continue
+            }
             sendError(WireError(.noAgent, "agent instance \(worker.instance) left (\(reason)) before serving the request"), to: waiting)
         }
         for pending in orphans where !pending.answered {

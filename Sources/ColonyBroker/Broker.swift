@@ -43,6 +43,8 @@ public final class Broker {
     /// orchestrator that restarted re-sends what was in flight) goes to the agent that has it
     /// (its idempotency cache joins or replays it) while that agent lives.
     var affinity = AffinityTable(capacity: 100_000)
+    /// Requests waiting (at most one agent expiry) for their preferred instance to connect.
+    var awaitingInstance: [PendingRequest] = []
     /// The newest leadership term seen per group in requests: a queued request of an older
     /// term is refused (`stale_term`) instead of reaching a leader that has been replaced.
     var latestTerms: [String: UInt64] = [:]

@@ -22,6 +22,8 @@ final class PendingRequest {
         return encoded
     }
     private var cachedAgentHeader: [UInt8]?
+    /// While the request waits for its preferred instance to (re)connect: until when.
+    var awaitingInstanceUntil: MonotonicTime?
     /// Set when this request goes to another agent because the one that had it was lost.
     var redeliveredAfterLossOf: String? {
         didSet { cachedAgentHeader = nil }

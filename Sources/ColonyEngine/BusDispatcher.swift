@@ -21,7 +21,7 @@ public struct BusDispatcher: StepDispatcher {
         self.coordinator = coordinator
     }
 
-    public func dispatch(_ order: DispatchOrder) async -> StepResult {
+    public func dispatch(_ order: DispatchOrder, dispatched: @escaping @Sendable (String) -> Void) async -> StepResult {
         let metadata = RequestMetadata(
             correlationID: order.run, step: order.step, attempt: UInt32(order.attempt), idempotencyKey: order.idempotencyKey
         )
@@ -43,7 +43,8 @@ public struct BusDispatcher: StepDispatcher {
         }
         do {
             let reply = try await client.request(order.capability, body: [Array(order.input.jsonText.utf8)], timeout: order.timeout,
-                                                 metadata: metadata, instance: leadership?.leader, leadership: leadership)
+                                                 metadata: metadata, instance: leadership?.leader, leadership: leadership,
+                                                 preferredInstance: order.preferredInstance, dispatched: dispatched)
             return .succeeded(output: JSONValue(body: reply.bytes), agent: Self.describe(reply.header))
         } catch {
             return .failed(StepError(error), agent: nil)

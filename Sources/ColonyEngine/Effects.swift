@@ -17,6 +17,8 @@ public struct DispatchOrder: Sendable, Hashable {
     public var coordination: StepCoordination? = nil
     /// The child workflow the step runs, if any.
     public var childWorkflow: String? = nil
+    /// A re-sent attempt: the instance that got it before, which should get it again.
+    public var preferredInstance: String? = nil
 }
 
 /// What an attempt came to.

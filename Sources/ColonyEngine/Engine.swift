@@ -388,7 +388,9 @@ public actor Engine {
             inFlight[key]?.cancel()
             let dispatcher = self.dispatcher
             inFlight[key] = Task {
-                let result = order.childWorkflow == nil ? await dispatcher.dispatch(order) : await self.runChild(order)
+                let result = order.childWorkflow == nil
+                    ? await dispatcher.dispatch(order) { [weak self] instance in Task { await self?.recordDispatch(order, to: instance) } }
+                    : await self.runChild(order)
                 self.completed(order, result)
             }
         case .abandon(let run, let step):
@@ -416,6 +418,12 @@ public actor Engine {
             changedAt.removeValue(forKey: run)
             for observer in runObservers { observer(run, status) }
         }
+    }
+
+    /// Records which agent instance got an attempt, so that a re-send after a restart goes back
+    /// to it (written with the next batch; nothing waits for it).
+    private func recordDispatch(_ order: DispatchOrder, to instance: String) {
+        commit(Plan(changes: [.attemptDispatched(run: order.run, step: order.step, attempt: order.attempt, instance: instance)]))
     }
 
     /// Hands free resources to waiting steps, which then go out.
@@ -575,6 +583,7 @@ extension StoreChange {
         switch self {
         case .run(let transition): return transition.run
         case .step(let transition): return transition.run
+        case .attemptDispatched(let run, _, _, _): return run
         }
     }
 }

@@ -59,6 +59,7 @@ struct RunState: Sendable {
                 state.input = latest.input
                 state.attemptStartedAt = latest.startedAt
                 state.lastFinishedAt = latest.finishedAt
+                state.instance = latest.instance
             }
             steps[record.stepID] = state
         }
@@ -225,7 +226,9 @@ struct RunState: Sendable {
                 plan.changes.append(.step(StepTransition(run: self.id, step: id, from: .dispatched, to: .dispatched,
                                                          detail: "re-dispatched attempt \(state.attempt) after a restart")))
                 if !step.resources.isEmpty { plan.effects.append(.hold(run: self.id, step: id, resources: step.resources)) }
-                plan.effects.append(.dispatch(order(step, attempt: state.attempt, input: input, state: state, now: now)))
+                var resent = order(step, attempt: state.attempt, input: input, state: state, now: now)
+                resent.preferredInstance = state.instance
+                plan.effects.append(.dispatch(resent))
             case .ready:
                 plan.effects.append(.acquire(run: self.id, step: id, resources: step.resources))
             case .retrying:

@@ -18,6 +18,8 @@ struct StepState: Sendable, Hashable {
     var attemptStartedAt: Date?
     /// When the latest attempt ended (a retry's delay counts from here).
     var lastFinishedAt: Date?
+    /// The agent instance the latest attempt went to, as recorded (re-sends go back to it).
+    var instance: String?
 
     init(status: StepStatus) {
         self.status = status

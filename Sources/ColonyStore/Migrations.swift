@@ -142,6 +142,11 @@ enum Migrations {
             }
             try db.create(index: "runs_by_parent", on: "runs", columns: ["parentRunID"])
         }
+        migrator.registerMigration("v7: the instance each attempt went to") { db in
+            try db.alter(table: "step_attempts") { table in
+                table.add(column: "instance", .text)
+            }
+        }
         return migrator
     }
 }

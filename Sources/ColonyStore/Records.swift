@@ -92,6 +92,9 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     /// (run, step, attempt): agents de-duplicate deliveries with it.
     public var idempotencyKey: String
     public var agent: String?
+    /// The agent instance the broker gave the attempt to, recorded before it ran there: a
+    /// re-sent attempt goes back to it.
+    public var instance: String?
     public var input: JSONValue
     public var output: JSONValue?
     public var status: StepStatus

@@ -79,6 +79,9 @@ public final class SQLiteWorkflowStore: WorkflowStore {
                 switch change {
                 case .run(let transition): try Self.apply(transition, at: now, db)
                 case .step(let transition): try Self.apply(transition, at: now, db)
+                case .attemptDispatched(let run, let step, let attempt, let instance):
+                    try db.cachedStatement(sql: "UPDATE step_attempts SET instance = ? WHERE runID = ? AND stepID = ? AND attempt = ?")
+                        .execute(arguments: [instance, run, step, attempt])
                 }
             }
         }

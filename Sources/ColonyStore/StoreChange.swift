@@ -7,6 +7,8 @@ import Foundation
 public enum StoreChange: Sendable, Hashable {
     case run(RunTransition)
     case step(StepTransition)
+    /// The broker gave an attempt to an agent instance (recorded on the attempt, no transition).
+    case attemptDispatched(run: String, step: String, attempt: Int, instance: String)
 }
 
 /// A run moves from one status to another, with its output or error when it ends.

@@ -44,6 +44,9 @@ extension ColonyHeader {
         if let term { put(.term, number: term) }
         if let redeliveredAfterLossOf { put(.redeliveredAfterLossOf, redeliveredAfterLossOf.utf8) }
         if let leaseExpiresAtMilliseconds { put(.leaseExpiresAt, number: leaseExpiresAtMilliseconds) }
+        if let dispatchedTo { put(.dispatchedTo, dispatchedTo.utf8) }
+        if let preferredInstance { put(.preferredInstance, preferredInstance.utf8) }
+        if wantsDispatchNotice { put(.dispatchNotice, number: 1) }
         return out
     }
 
@@ -109,6 +112,9 @@ extension ColonyHeader {
             case .term: term = try number()
             case .redeliveredAfterLossOf: redeliveredAfterLossOf = try text()
             case .leaseExpiresAt: leaseExpiresAtMilliseconds = try number()
+            case .dispatchedTo: dispatchedTo = try text()
+            case .preferredInstance: preferredInstance = try text()
+            case .dispatchNotice: wantsDispatchNotice = try number() != 0
             }
         }
     }

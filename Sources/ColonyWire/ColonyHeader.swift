@@ -62,6 +62,15 @@ public struct ColonyHeader: Sendable, Hashable {
     /// Requests the broker sent again because the agent holding them was lost: that agent's
     /// instance id (the first delivery may have run there).
     public var redeliveredAfterLossOf: String?
+    /// Requests: send to this agent instance if it is connected (or connects within one agent
+    /// expiry); only then to another, marked `redeliveredAfterLossOf`. A re-sent attempt names
+    /// the instance that got it before.
+    public var preferredInstance: String?
+    /// Requests: the client wants a PARTIAL notice, before the agent runs it, naming the
+    /// instance the broker gave the request to (`dispatchedTo`).
+    public var wantsDispatchNotice = false
+    /// Broker → client PARTIAL notice: the instance the request was given to.
+    public var dispatchedTo: String?
 
     public init(
         requestID: UInt64? = nil, correlationID: String? = nil, step: String? = nil,
@@ -135,4 +144,7 @@ enum HeaderTag: UInt8 {
     case term = 21
     case redeliveredAfterLossOf = 22
     case leaseExpiresAt = 23
+    case dispatchedTo = 24
+    case preferredInstance = 25
+    case dispatchNotice = 26
 }

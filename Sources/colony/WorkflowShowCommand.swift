@@ -35,7 +35,7 @@ extension WorkflowCommand {
             for attempt in detail.attempts {
                 let took = attempt.finishedAt.map { String(format: "%.3fs", $0.timeIntervalSince(attempt.startedAt)) } ?? "-"
                 let result = attempt.errorCode.map { "\($0): \(attempt.errorMessage ?? "")" } ?? attempt.output?.jsonText ?? ""
-                table.add(attempt.stepID, attempt.status.rawValue, "\(attempt.attempt)", attempt.agent ?? "-", took, result)
+                table.add(attempt.stepID, attempt.status.rawValue, "\(attempt.attempt)", attempt.agent ?? attempt.instance.map { "@\($0)" } ?? "-", took, result)
             }
             for step in detail.steps where step.attempts == 0 {
                 let why = detail.transitions.last { $0.stepID == step.stepID }?.detail ?? ""

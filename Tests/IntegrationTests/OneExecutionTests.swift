@@ -40,6 +40,34 @@ import Testing
         #expect(starts.count == 1, "\(starts)")
     }
 
+    /// Both the broker and the orchestrator die while an attempt runs: the new broker knows
+    /// nothing of it, but the orchestrator recorded which instance got it before that instance
+    /// started it, and re-sends it there (the instance reconnects to the new broker in time).
+    @Test func brokerAndOrchestratorKilledMidAttemptStillRunItOnce() async throws {
+        let deployment = try await Deployment(workflows: Self.workflows)
+        defer { deployment.stop() }
+        try deployment.startAgent("echo")
+        try deployment.startAgent("echo")
+        var orchestrator = try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep", count: 2))
+        let run = try await deployment.start("slow")
+        let holder = try #require(try await eventually { try started(deployment, run: run.id).first })
+        let recorded = try await eventually {
+            try await deployment.show(run.id).attempts.first { $0.stepID == "wait" }?.instance
+        }
+        #expect(recorded?.hasSuffix("-\(holder.pid)") == true, "the attempt's instance is recorded before it finishes: \(recorded ?? "-")")
+        deployment.bus.harness.signal(orchestrator, SIGKILL)
+        deployment.bus.harness.signal(deployment.bus.broker, SIGKILL)
+        #expect(await deployment.bus.harness.waitForExit(orchestrator))
+        #expect(await deployment.bus.harness.waitForExit(deployment.bus.broker))
+        try deployment.bus.startBroker()
+        orchestrator = try await deployment.startOrchestrator()
+        let done = try #require(try await deployment.finished(run.id))
+        #expect(done.run.status == .completed)
+        let starts = try started(deployment, run: run.id)
+        #expect(starts.count == 1, "\(starts)")
+    }
+
     @Test func anAttemptRunsAgainOnlyWhenItsAgentIsLostAndSaysSo() async throws {
         let deployment = try await Deployment(workflows: Self.workflows)
         defer { deployment.stop() }

@@ -1,0 +1,66 @@
+import ColonyCore
+import ColonyWire
+import ZeroMQ
+
+/// One execution per attempt across replicas: a request goes back to the agent instance that
+/// had it before — the one the client names (`preferredInstance`: an orchestrator re-sending
+/// an attempt after a restart) or the one this broker last gave its idempotency key to —
+/// while that instance is connected. A named instance that is not connected gets one agent
+/// expiry to (re)connect (it may be reconnecting to a restarted broker, its handler still
+/// running). Only then does another agent get the request, marked `redeliveredAfterLossOf`.
+extension Broker {
+    /// True if `pending` was routed (or parked) for the instance that had it.
+    func routeToItsInstance(_ pending: PendingRequest) -> Bool {
+        guard pending.redeliveredAfterLossOf == nil, let header = pending.clientHeader else { return false }
+        let preferred = header.preferredInstance
+        guard let owner = preferred ?? header.idempotencyKey.flatMap({ affinity.owner(of: $0) }) else { return false }
+        if let holder = workersByInstance[owner], holder.services.contains(where: { $0 === pending.service }) {
+            dispatch(pending, toInstance: owner)
+            return true
+        }
+        if preferred != nil, pending.awaitingInstanceUntil == nil, awaitingInstance.count < configuration.maxQueuedPerCapability {
+            pending.awaitingInstanceUntil = MonotonicTime.now() + configuration.agentExpiry
+            pending.detachBody()
+            statistics.requestsQueued += 1
+            awaitingInstance.append(pending)
+            return true
+        }
+        pending.redeliveredAfterLossOf = owner
+        statistics.requestsRedeliveredAfterAgentLoss += 1
+        logger.info("request goes to another agent: the one that had it is gone", metadata: [
+            "capability": "\(pending.service.name)", "lost_instance": "\(owner)", "correlation_id": "\(header.correlationID ?? "-")",
+        ])
+        return false
+    }
+
+    /// An instance connected: the requests waiting for it go to it.
+    func instanceConnected(_ instance: String) {
+        guard awaitingInstance.contains(where: { $0.clientHeader?.preferredInstance == instance }) else { return }
+        let ready = awaitingInstance.filter { $0.clientHeader?.preferredInstance == instance }
+        awaitingInstance.removeAll { $0.clientHeader?.preferredInstance == instance }
+        for pending in ready { dispatch(pending) }
+    }
+
+    /// Requests whose instance did not come back in time go to another agent (or time out).
+    func expireAwaitingInstance(now: MonotonicTime) {
+        guard awaitingInstance.contains(where: { ($0.awaitingInstanceUntil ?? now) <= now || ($0.clientDeadline ?? .distantFuture) <= now }) else { return }
+        let due = awaitingInstance.filter { ($0.awaitingInstanceUntil ?? now) <= now || ($0.clientDeadline ?? .distantFuture) <= now }
+        awaitingInstance.removeAll { ($0.awaitingInstanceUntil ?? now) <= now || ($0.clientDeadline ?? .distantFuture) <= now }
+        for pending in due {
+            if let deadline = pending.clientDeadline, deadline <= now {
+                statistics.requestsTimedOut += 1
+                sendError(WireError(.timeout, "agent instance \(pending.clientHeader?.preferredInstance ?? "-") did not come back before the deadline"), to: pending)
+            } else {
+                dispatch(pending)
+            }
+        }
+    }
+
+    /// Tells a client that asked which instance got its request (a PARTIAL with no body).
+    func sendDispatchNotice(_ pending: PendingRequest, to worker: Worker) {
+        guard pending.clientDialect.version == .v02, !pending.answered else { return }
+        var notice = ColonyHeader(requestID: pending.clientHeader?.requestID)
+        notice.dispatchedTo = worker.instance
+        sendReply(to: pending, partial: true, header: .encoded(notice.encoded()), body: [Frame]())
+    }
+}
