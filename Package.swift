@@ -30,7 +30,7 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
-        .target(name: "ColonyWire", dependencies: ["ColonyCore", "ZeroMQ", .product(name: "DequeModule", package: "swift-collections")]),
+        .target(name: "ColonyWire", dependencies: ["ColonyCore", .product(name: "DequeModule", package: "swift-collections")]),
         .target(
             name: "ColonyLogging",
             dependencies: [.product(name: "Logging", package: "swift-log")]
@@ -53,16 +53,16 @@ let package = Package(
             ]
         ),
         .target(name: "ColonyYAML", dependencies: ["ColonyCore", .product(name: "Yams", package: "Yams")]),
-        .target(name: "ColonyWorkflow", dependencies: ["ColonyWire", "ColonyYAML", "ColonySchedule", "ColonyCore", "ZeroMQ", .product(name: "Yams", package: "Yams")]),
+        .target(name: "ColonyWorkflow", dependencies: ["ColonyYAML", "ColonySchedule", "ColonyCore", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "ColonyStore",
-            dependencies: ["ColonyWorkflow", "ColonyWire", "ColonyCore", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["ColonyWorkflow", "ColonyCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "ColonyEngine",
             dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonySchedule", "ColonyAgent", "ColonyWire", "ColonyCore", "ZeroMQ", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "ColonySchedule", dependencies: ["ColonyWire", "ColonyCore", "ZeroMQ"]),
+        .target(name: "ColonySchedule", dependencies: ["ColonyCore"]),
         .target(name: "CProcessSpawn"),
         .target(name: "CMemory"),
         .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ColonyCore", "ZeroMQ"]),
@@ -91,17 +91,17 @@ let package = Package(
             path: "Benchmarks/ColonyBench"
         ),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ColonyCore"]),
-        .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire"]),
+        .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire", "ColonyCore"]),
         .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig", "ColonyYAML", "ColonySupervisor", "ColonyWire"]),
-        .testTarget(name: "ColonyWorkflowTests", dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyWire"]),
+        .testTarget(name: "ColonyWorkflowTests", dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyWire", "ColonyCore"]),
         .testTarget(name: "ColonyStoreTests", dependencies: ["ColonyStore", "ColonyWorkflow", "ColonyWire"]),
-        .testTarget(name: "ColonyEngineTests", dependencies: ["ColonyEngine", "ColonyStore", "ColonyWorkflow", "ColonyWire"]),
+        .testTarget(name: "ColonyEngineTests", dependencies: ["ColonyEngine", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore"]),
         .testTarget(name: "ColonyScheduleTests", dependencies: ["ColonySchedule", "ColonyWire"]),
         .testTarget(name: "ColonySupervisorTests", dependencies: ["ColonySupervisor"]),
         .testTarget(name: "ColonyLoggingTests", dependencies: ["ColonyLogging", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "ColonyAgentTests",
-            dependencies: ["ColonyAgent", "ColonyBroker", "ColonyWire", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ColonyAgent", "ColonyBroker", "ColonyWire", "ColonyCore", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ColonyBrokerTests",

@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyWire
 
 /// Why a request did not produce a result. Each case means something different to the

@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyWire
 import Foundation
 

@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyAgent
 import ColonyStore
 import ColonyWire

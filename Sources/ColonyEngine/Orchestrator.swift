@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyAgent
 import ColonySchedule
 import ColonyStore

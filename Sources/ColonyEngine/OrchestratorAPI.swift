@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyStore
 import ColonyWire
 import ColonyWorkflow

@@ -1,7 +1,5 @@
-import ColonyWire
 import Foundation
 import ColonyCore
-import ZeroMQ
 
 /// When a workflow runs by itself: an interval or a cron expression, within optional start and
 /// end times, with what to do about overlapping runs and ticks missed while nobody was looking.

@@ -1,4 +1,4 @@
-import ColonyWire
+import ColonyCore
 import Foundation
 
 /// A schedule as JSON: how `colony schedule add` sends one to the orchestrator and how the

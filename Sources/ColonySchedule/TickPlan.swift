@@ -1,6 +1,5 @@
 import Foundation
 import ColonyCore
-import ZeroMQ
 
 /// What the scheduler does about the ticks that are due: the pure decision, given when the
 /// schedule last acted and whether its runs are still going. Catch-up ticks obey the overlap

@@ -1,4 +1,4 @@
-import ColonyWire
+import ColonyCore
 import ColonyWorkflow
 import Foundation
 import GRDB

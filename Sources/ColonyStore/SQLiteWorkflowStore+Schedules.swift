@@ -2,7 +2,6 @@ import ColonyWorkflow
 import Foundation
 import GRDB
 import ColonyCore
-import ZeroMQ
 
 extension SQLiteWorkflowStore: ScheduleStore {
     public func ensureSchedule(_ record: ScheduleRecord) async throws(StoreError) -> ScheduleRecord {

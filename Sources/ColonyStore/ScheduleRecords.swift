@@ -1,4 +1,3 @@
-import ColonyWire
 import Foundation
 import GRDB
 

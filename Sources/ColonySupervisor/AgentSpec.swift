@@ -1,5 +1,4 @@
 import ColonyCore
-import ZeroMQ
 
 /// How to run one agent: what to start, how many, and what to do when it exits.
 /// Built from `configs/agents.yaml` (validated there) or by code.

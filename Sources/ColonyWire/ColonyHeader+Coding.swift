@@ -1,3 +1,5 @@
+import ColonyCore
+
 /// Why a header frame could not be decoded.
 public enum HeaderDecodingError: Error, Equatable, Sendable {
     case missingMagic

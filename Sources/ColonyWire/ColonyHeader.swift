@@ -1,3 +1,5 @@
+import ColonyCore
+
 /// Colony's optional metadata frame: correlation, deadlines, reply status and agent facts.
 ///
 /// It travels as the first body frame of requests, replies and events, and is recognised

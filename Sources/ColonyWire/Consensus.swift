@@ -1,3 +1,5 @@
+import ColonyCore
+
 /// A member's vote in a consensus round.
 public struct Vote: Codable, Sendable, Hashable {
     public enum Choice: String, Codable, Sendable, Hashable {

@@ -1,3 +1,5 @@
+import ColonyCore
+
 /// One agent connection as the broker's directory reports it (`mmi.directory`).
 public struct AgentRecord: Codable, Sendable, Hashable {
     /// The agent's name (from its READY header; "-" for plain MDP workers).

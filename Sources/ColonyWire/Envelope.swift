@@ -1,3 +1,5 @@
+import ColonyCore
+
 /// What a message read from the broker's ROUTER socket is, located without copying.
 ///
 /// Frame 0 is always the peer's routing id (added by ROUTER). Indices point into the

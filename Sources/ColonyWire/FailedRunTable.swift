@@ -1,6 +1,5 @@
 import DequeModule
 import ColonyCore
-import ZeroMQ
 
 /// Runs that failed or were cancelled, as a broker or an agent knows them: their requests are
 /// refused and their handlers skipped. Bounded in count (the oldest entries go first) and in

@@ -265,5 +265,5 @@ struct ConditionParser {
     }
 }
 
-import ColonyWire
+import ColonyCore
 import Foundation

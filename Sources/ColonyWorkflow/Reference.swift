@@ -149,5 +149,5 @@ public struct Template: Hashable, Sendable {
     }
 }
 
-import ColonyWire
+import ColonyCore
 import Foundation

@@ -1,5 +1,5 @@
+import ColonyCore
 import ColonySchedule
-import ColonyWire
 import ColonyYAML
 import Foundation
 

@@ -1,4 +1,4 @@
-import ColonyWire
+import ColonyCore
 
 /// Why a run's input was refused.
 public struct InputError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import ColonyWire
+import ColonyCore
 
 /// A definition written back as a document in the YAML schema (JSON is YAML), so the same
 /// parser reads it again: the store keeps every version this way, and a run always resumes

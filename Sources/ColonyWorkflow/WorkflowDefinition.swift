@@ -1,7 +1,5 @@
 import ColonySchedule
-import ColonyWire
 import ColonyCore
-import ZeroMQ
 
 /// A workflow as declared in YAML: inputs, a DAG of capability requests, failure handlers.
 public struct WorkflowDefinition: Sendable, Hashable {

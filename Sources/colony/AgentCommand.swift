@@ -1,3 +1,4 @@
+import ColonyCore
 import ArgumentParser
 import ColonyAgent
 import ColonySupervisor

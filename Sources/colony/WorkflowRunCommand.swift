@@ -1,3 +1,4 @@
+import ColonyCore
 import ArgumentParser
 import ColonyEngine
 import ColonyStore

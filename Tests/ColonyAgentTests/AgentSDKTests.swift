@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyBroker
 import ColonyWire
 import Foundation

@@ -1,4 +1,5 @@
 @testable import ColonyEngine
+import ColonyCore
 import ColonyStore
 import ColonyWire
 import ColonyWorkflow

@@ -1,5 +1,4 @@
 import ColonyCore
-import ZeroMQ
 
 // ZeroMQ frames lend their bytes in place, so codecs read received messages without copies.
 extension Frame: WireFrame {}

@@ -1,4 +1,3 @@
-import ColonyWire
 import Foundation
 
 /// A JSON value: request and reply bodies, and what step params, inputs, outputs and context hold.
