@@ -20,24 +20,36 @@ import Testing
         try deployment.entries().filter { $0.run == run && $0.step == "wait" && $0.event == "started" }
     }
 
+    /// Two echo replicas and an orchestrator, with the slow step started on one of them.
+    func slowStepRunning(_ deployment: Deployment) async throws -> (orchestrator: Process, run: String, holder: WorkflowIntegrationTests.JournalEntry) {
+        let first = try deployment.startAgent("echo")
+        let second = try deployment.startAgent("echo")
+        let orchestrator = try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep", count: 2))
+        let run = try await deployment.start("slow")
+        let holder = try #require(try await eventually { try started(deployment, run: run.id).first })
+        #expect([first.processIdentifier, second.processIdentifier].contains(holder.pid))
+        return (orchestrator, run.id, holder)
+    }
+
+    /// Waits for the run to complete and checks its step started once, in any process.
+    func completedWithOneStart(_ deployment: Deployment, run: String) async throws {
+        let done = try #require(try await deployment.finished(run))
+        #expect(done.run.status == .completed)
+        let starts = try started(deployment, run: run)
+        #expect(starts.count == 1, "\(starts)")
+    }
+
+    /// The re-sent delivery goes to the replica that is running it (the other one is idle, so
+    /// the broker would pick it): one start, and the repeat is joined.
     @Test func anOrchestratorCrashMidAttemptDoesNotRunItOnTheOtherReplica() async throws {
         let deployment = try await Deployment(workflows: Self.workflows)
         defer { deployment.stop() }
-        try deployment.startAgent("echo")
-        try deployment.startAgent("echo")
-        var orchestrator = try await deployment.startOrchestrator()
-        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep", count: 2))
-        let run = try await deployment.start("slow")
-        #expect(try await eventually { try started(deployment, run: run.id).isEmpty ? nil : true } == true)
+        let (orchestrator, run, _) = try await slowStepRunning(deployment)
         deployment.bus.harness.signal(orchestrator, SIGKILL)
         #expect(await deployment.bus.harness.waitForExit(orchestrator))
-        orchestrator = try await deployment.startOrchestrator()
-        let done = try #require(try await deployment.finished(run.id))
-        #expect(done.run.status == .completed)
-        // The re-sent delivery went to the replica that was running it (the other one was idle,
-        // so the broker would have picked it): one start, and the repeat was joined.
-        let starts = try started(deployment, run: run.id)
-        #expect(starts.count == 1, "\(starts)")
+        try await deployment.startOrchestrator()
+        try await completedWithOneStart(deployment, run: run)
     }
 
     /// Both the broker and the orchestrator die while an attempt runs: the new broker knows
@@ -46,14 +58,9 @@ import Testing
     @Test func brokerAndOrchestratorKilledMidAttemptStillRunItOnce() async throws {
         let deployment = try await Deployment(workflows: Self.workflows)
         defer { deployment.stop() }
-        try deployment.startAgent("echo")
-        try deployment.startAgent("echo")
-        var orchestrator = try await deployment.startOrchestrator()
-        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep", count: 2))
-        let run = try await deployment.start("slow")
-        let holder = try #require(try await eventually { try started(deployment, run: run.id).first })
+        let (orchestrator, run, holder) = try await slowStepRunning(deployment)
         let recorded = try await eventually {
-            try await deployment.show(run.id).attempts.first { $0.stepID == "wait" }?.instance
+            try await deployment.show(run).attempts.first { $0.stepID == "wait" }?.instance
         }
         #expect(recorded?.hasSuffix("-\(holder.pid)") == true, "the attempt's instance is recorded before it finishes: \(recorded ?? "-")")
         deployment.bus.harness.signal(orchestrator, SIGKILL)
@@ -61,11 +68,8 @@ import Testing
         #expect(await deployment.bus.harness.waitForExit(orchestrator))
         #expect(await deployment.bus.harness.waitForExit(deployment.bus.broker))
         try deployment.bus.startBroker()
-        orchestrator = try await deployment.startOrchestrator()
-        let done = try #require(try await deployment.finished(run.id))
-        #expect(done.run.status == .completed)
-        let starts = try started(deployment, run: run.id)
-        #expect(starts.count == 1, "\(starts)")
+        try await deployment.startOrchestrator()
+        try await completedWithOneStart(deployment, run: run)
     }
 
     @Test func anAttemptRunsAgainOnlyWhenItsAgentIsLostAndSaysSo() async throws {
