@@ -1,9 +1,10 @@
 // swift-tools-version: 6.1
+// Colony runs on Linux (Debian/glibc): libzmq comes from libzmq3-dev through pkg-config, the
+// supervisor forks with PR_SET_PDEATHSIG, the broker returns memory with malloc_trim.
 import PackageDescription
 
 let package = Package(
     name: "Colony",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "colony", targets: ["colony"]),
         .library(name: "ColonyAgent", targets: ["ColonyAgent"]),

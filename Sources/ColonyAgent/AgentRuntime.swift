@@ -240,7 +240,7 @@ actor AgentRuntime {
         }
         // The last replies and the DISCONNECT may still sit in the socket's queue: closing
         // with LINGER 0 now would drop them (and the broker would re-dispatch answered work).
-        sendCommand(0x06)
+        sendCommand(.disconnect)
         try? worker?.setLinger(milliseconds: 1000)
         loop.schedule(after: Self.flushDelay) { [weak self] in
             self?.assumeIsolated { $0.stopCompleted() }
@@ -288,7 +288,7 @@ actor AgentRuntime {
         )
         header.instance = instance
         header.groups = options.groups
-        send([Frame(MDP.worker02), Frame([0x01]), Frame(agent.capabilityOrder[0]), Frame(header.encoded())])
+        send([Frame(MDP.worker02), Self.commandFrame(.ready), Frame(agent.capabilityOrder[0]), Frame(header.encoded())])
         lastHeard = .now()
         if subscriber != nil { catchUpOnFailedRuns() }
     }
@@ -302,7 +302,7 @@ actor AgentRuntime {
     private func reconnect(after delay: Duration, why: String) {
         guard reconnectTimer == nil, !isStopped else { return }
         logger.warning("reconnecting to broker", metadata: ["why": "\(why)", "in": "\(delay)"])
-        if worker != nil { sendCommand(0x06) }
+        if worker != nil { sendCommand(.disconnect) }
         closeWorker()
         reconnectTimer = loop.schedule(after: delay) { [weak self] in
             self?.assumeIsolated { runtime in
@@ -332,7 +332,7 @@ actor AgentRuntime {
 
     private func sendHeartbeat(header: ColonyHeader?) {
         guard worker != nil else { return }
-        var frames = [Frame(MDP.worker02), Frame([0x05])]
+        var frames = [Frame(MDP.worker02), Self.commandFrame(.heartbeat)]
         var header = header
         if skipsToReport {
             header = header ?? ColonyHeader()
@@ -349,8 +349,13 @@ actor AgentRuntime {
         skipsToReport = false
     }
 
-    private func sendCommand(_ command: UInt8) {
-        send([Frame(MDP.worker02), Frame([command])])
+    private func sendCommand(_ command: WorkerCommand) {
+        send([Frame(MDP.worker02), Self.commandFrame(command)])
+    }
+
+    /// The MDP/0.2 frame of a worker command (every command has a byte in 0.2).
+    private static func commandFrame(_ command: WorkerCommand) -> Frame {
+        Frame([command.byte(in: .v02) ?? 0])
     }
 
     private func send(_ frames: [Frame]) {
@@ -379,13 +384,13 @@ actor AgentRuntime {
             logger.debug("malformed message from broker dropped", metadata: ["frames": "\(frames.count)"])
             return
         }
-        switch command {
-        case 0x02:
+        switch WorkerCommand(byte: command, version: .v02) {
+        case .request:
             reconnectDelay = options.reconnectBackoff.initial
             handleRequest(frames, arguments: start + 2)
-        case 0x05:
+        case .heartbeat:
             reconnectDelay = options.reconnectBackoff.initial
-        case 0x06:
+        case .disconnect:
             reconnect(after: reconnectDelay, why: "broker sent DISCONNECT")
         default:
             logger.debug("unexpected command from broker", metadata: ["command": "\(command)"])
@@ -556,7 +561,7 @@ actor AgentRuntime {
             replyHeader.errorMessage = error.message
             body = error.jsonBody
         }
-        send([Frame(MDP.worker02), Frame([partial ? 0x03 : 0x04]), token, Frame(), Frame(replyHeader.encoded()), Frame(body)])
+        send([Frame(MDP.worker02), Self.commandFrame(partial ? .partial : .final), token, Frame(), Frame(replyHeader.encoded()), Frame(body)])
     }
 
     private func sendPartial(token: [UInt8], to header: ColonyHeader?, body: [UInt8]) {
