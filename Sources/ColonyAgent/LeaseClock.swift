@@ -19,11 +19,17 @@ struct LeaseClock {
     /// Samples older than this are forgotten (a new orchestrator may run on another clock).
     static let window: Duration = .seconds(60)
     static let capacity = 64
+    /// Stamps further than this from the agent's own wall clock are not believed: no real
+    /// skew is that large, and a forged stamp far in the future would make every lease look
+    /// lapsed.
+    static let plausibleSkewMilliseconds: UInt64 = 3_600_000
 
     private(set) var samples: [Sample] = []
 
     /// Records a message sent at `remoteMilliseconds` (orchestrator wall clock) and received now.
-    mutating func note(sentAt remoteMilliseconds: UInt64, now: MonotonicTime = .now()) {
+    mutating func note(sentAt remoteMilliseconds: UInt64, now: MonotonicTime = .now(), wallNow: UInt64 = WallClock.nowMilliseconds()) {
+        let skew = remoteMilliseconds > wallNow ? remoteMilliseconds - wallNow : wallNow - remoteMilliseconds
+        guard skew <= Self.plausibleSkewMilliseconds else { return }
         let local = Int64(clamping: now.nanoseconds / 1_000_000)
         let (offset, overflow) = local.subtractingReportingOverflow(Int64(clamping: remoteMilliseconds))
         guard !overflow else { return }

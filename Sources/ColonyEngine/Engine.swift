@@ -423,6 +423,9 @@ public actor Engine {
     /// Records which agent instance got an attempt, so that a re-send after a restart goes back
     /// to it (written with the next batch; nothing waits for it).
     private func recordDispatch(_ order: DispatchOrder, to instance: String) {
+        // A notice can come after the run ended (a request that waited in the broker's queue):
+        // nothing to record then, and nothing may be left behind for a forgotten run.
+        guard runs[order.run] != nil else { return }
         commit(Plan(changes: [.attemptDispatched(run: order.run, step: order.step, attempt: order.attempt, instance: instance)]))
     }
 
