@@ -35,25 +35,20 @@ extension Broker {
 
     /// An instance connected: the requests waiting for it go to it.
     func instanceConnected(_ instance: String) {
-        guard awaitingInstance.contains(where: { $0.clientHeader?.preferredInstance == instance }) else { return }
-        let ready = awaitingInstance.filter { $0.clientHeader?.preferredInstance == instance }
-        awaitingInstance.removeAll { $0.clientHeader?.preferredInstance == instance }
-        for pending in ready { dispatch(pending) }
+        releaseAwaiting(now: .now()) { $0.clientHeader?.preferredInstance == instance }
     }
 
     /// Requests whose instance did not come back in time go to another agent (or time out).
     func expireAwaitingInstance(now: MonotonicTime) {
-        guard awaitingInstance.contains(where: { ($0.awaitingInstanceUntil ?? now) <= now || ($0.clientDeadline ?? .distantFuture) <= now }) else { return }
-        let due = awaitingInstance.filter { ($0.awaitingInstanceUntil ?? now) <= now || ($0.clientDeadline ?? .distantFuture) <= now }
-        awaitingInstance.removeAll { ($0.awaitingInstanceUntil ?? now) <= now || ($0.clientDeadline ?? .distantFuture) <= now }
-        for pending in due {
-            if let deadline = pending.clientDeadline, deadline <= now {
-                statistics.requestsTimedOut += 1
-                sendError(WireError(.timeout, "agent instance \(pending.clientHeader?.preferredInstance ?? "-") did not come back before the deadline"), to: pending)
-            } else {
-                dispatch(pending)
-            }
-        }
+        releaseAwaiting(now: now) { ($0.awaitingInstanceUntil ?? now) <= now || ($0.clientDeadline ?? .distantFuture) <= now }
+    }
+
+    /// Takes the waiting requests for which `isReleased` holds out of the wait and admits them.
+    private func releaseAwaiting(now: MonotonicTime, where isReleased: (PendingRequest) -> Bool) {
+        guard awaitingInstance.contains(where: isReleased) else { return }
+        let released = awaitingInstance.filter(isReleased)
+        awaitingInstance.removeAll(where: isReleased)
+        for pending in released { admit(pending, now: now) }
     }
 
     /// Tells a client that asked which instance got its request (a PARTIAL with no body).

@@ -34,21 +34,26 @@ extension Broker {
             body: Array(frames[bodyStart...]), service: service, arrivedAt: now,
             queueDeadline: clientDeadline.map { min($0, expiry) } ?? expiry, clientDeadline: clientDeadline
         )
-        if let run = header?.correlationID, let failure = failedRuns.ending(of: run), failure.stopsWork {
-            statistics.requestsRefusedForFailedRuns += 1
-            sendError(WireError(.workflowFailed, "run \(run) \(failure.status): \(failure.reason)"), to: pending)
-            return
-        }
-        if let clientDeadline, clientDeadline <= now {
-            statistics.requestsTimedOut += 1
-            sendError(WireError(.timeout, "deadline passed before the broker received the request"), to: pending)
-            return
-        }
         if header?.correlationID != nil, heldForGateRecovery != nil {
             holdUntilGateSynced(pending)
             return
         }
-        dispatch(pending)
+        admit(pending, now: now)
+    }
+
+    /// Dispatches a request that has waited outside the queues (just arrived, held for gate
+    /// recovery, or waiting for its instance) unless its run ended meanwhile (the failure gate)
+    /// or its deadline passed: those are answered.
+    func admit(_ pending: PendingRequest, now: MonotonicTime) {
+        if let run = pending.clientHeader?.correlationID, let failure = failedRuns.ending(of: run), failure.stopsWork {
+            statistics.requestsRefusedForFailedRuns += 1
+            sendError(WireError(.workflowFailed, "run \(run) \(failure.status): \(failure.reason)"), to: pending)
+        } else if let deadline = pending.clientDeadline, deadline <= now {
+            statistics.requestsTimedOut += 1
+            sendError(WireError(.timeout, "deadline passed before an agent could be given the request"), to: pending)
+        } else {
+            dispatch(pending)
+        }
     }
 
     func service(named name: String) -> Service {

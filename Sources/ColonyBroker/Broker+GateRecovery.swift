@@ -23,17 +23,7 @@ extension Broker {
         heldForGateRecovery = nil
         logger.info("failure gate in sync", metadata: ["reason": "\(reason)", "released": "\(held.count)", "known_runs": "\(failedRuns.stoppedCount)"])
         let now = MonotonicTime.now()
-        for pending in held {
-            if let run = pending.clientHeader?.correlationID, let failure = failedRuns.ending(of: run), failure.stopsWork {
-                statistics.requestsRefusedForFailedRuns += 1
-                sendError(WireError(.workflowFailed, "run \(run) \(failure.status): \(failure.reason)"), to: pending)
-            } else if let deadline = pending.clientDeadline, deadline <= now {
-                statistics.requestsTimedOut += 1
-                sendError(WireError(.timeout, "deadline passed while the broker recovered its failure gate"), to: pending)
-            } else {
-                dispatch(pending)
-            }
-        }
+        for pending in held { admit(pending, now: now) }
     }
 
     /// Called on every timer tick: recovery ends by itself after `gateRecovery`.

@@ -32,7 +32,7 @@ extension Broker {
             if worker.readsHeaders, arguments < frames.count, ColonyHeader.isHeader(frames[arguments]),
                let header = try? ColonyHeader(decoding: frames[arguments]) {
                 worker.noteSkips(header)
-                if let capacity = header.capacity { updateCapacity(of: worker, to: min(Int(capacity), configuration.maxAgentCapacity)) }
+                if let capacity = header.capacity { updateCapacity(of: worker, to: boundedCapacity(capacity)) }
             }
         case .disconnect:
             if let worker { removeWorker(worker, reason: "disconnected") }
@@ -82,7 +82,7 @@ extension Broker {
         let worker = Worker(
             id: peer, dialect: dialect, readsHeaders: header != nil, name: header?.agent ?? "-",
             processID: header?.processID.map(Int.init), instance: instance, groups: header?.groups ?? [],
-            capacity: min(max(1, Int(header?.capacity ?? 1)), configuration.maxAgentCapacity),
+            capacity: max(1, boundedCapacity(header?.capacity ?? 1)),
             sequence: takeSequence(), expiry: now + configuration.agentExpiry, now: now,
             wallMilliseconds: WallClock.nowMilliseconds()
         )
@@ -101,6 +101,11 @@ extension Broker {
         ])
         publishSystemEvent(Topics.agentJoined, agent: worker, reason: nil)
         serveQueues(with: worker)
+    }
+
+    /// A capacity an agent announced, at most `maxAgentCapacity`.
+    private func boundedCapacity(_ announced: UInt32) -> Int {
+        min(Int(announced), configuration.maxAgentCapacity)
     }
 
     /// A Colony agent announced a new capacity (0 while it drains before shutting down).

@@ -64,6 +64,9 @@ final class PendingRequest {
     /// to 64 KiB; larger ones already have theirs), so a queued request no longer pins a
     /// receive buffer of libzmq's.
     func detachBody() {
+        guard !bodyDetached else { return }
         body = body.map { $0.count <= 65_536 ? $0.detached() : $0 }
+        bodyDetached = true
     }
+    private var bodyDetached = false
 }

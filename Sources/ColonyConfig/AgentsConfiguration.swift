@@ -16,8 +16,7 @@ public struct AgentsConfiguration: Sendable {
     public var groupSizes: [String: Int] {
         var sizes: [String: Int] = [:]
         for agent in agents {
-            let groups = agent.environment["COLONY_AGENT_GROUPS"]?.split(separator: ",").map(String.init) ?? []
-            for group in groups { sizes[group, default: 0] += agent.replicas }
+            for group in agent.groups { sizes[group, default: 0] += agent.replicas }
         }
         return sizes
     }
@@ -119,6 +118,7 @@ public struct AgentsConfiguration: Sendable {
         spec.environment = try entry.stringMap("environment") ?? [:]
         // Named groups reach the agent through the environment its SDK reads.
         if let groups = try entry.strings("groups"), !groups.isEmpty {
+            spec.groups = groups
             spec.environment["COLONY_AGENT_GROUPS"] = groups.joined(separator: ",")
         }
         spec.replicas = try entry.integer("replicas", in: 1...Supervisor.maxReplicas) ?? 1

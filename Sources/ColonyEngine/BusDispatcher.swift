@@ -63,7 +63,7 @@ public struct BusDispatcher: StepDispatcher {
 
     public func runEnded(_ run: String, status: RunStatus, error: StepError?) async {
         guard status.isFinal else { return }
-        let failed = FailedRun(run: run, status: status.rawValue, reason: error?.description ?? status.rawValue)
+        let failed = FailedRun(run: run, status: status, error: error)
         do {
             let body = String(decoding: try JSONEncoder().encode(failed), as: UTF8.self)
             _ = try await client.management(ManagementService.failRun, argument: body)

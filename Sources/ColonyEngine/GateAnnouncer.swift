@@ -37,14 +37,14 @@ public actor GateAnnouncer {
         self.logger = logger
     }
 
-    /// Announces now (or as soon as the broker answers), then watches for broker restarts.
-    public func start() async {
-        await check()
+    /// Announces as soon as the broker answers, then watches for broker restarts. Returns at
+    /// once: nothing needs to wait for it (the broker holds requests of runs until it is done).
+    public func start() {
         guard loop == nil else { return }
         loop = Task { [weak self] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: Self.checkInterval)
                 await self?.check()
+                try? await Task.sleep(for: Self.checkInterval)
             }
         }
     }
@@ -78,11 +78,7 @@ public actor GateAnnouncer {
             logger.error("cannot read ended runs for the failure gate", metadata: ["error": "\(error)"])
             return false
         }
-        let ended = runs.map { run in
-            FailedRun(run: run.id, status: run.status.rawValue,
-                      reason: run.errorCode.map { "\($0): \(run.errorMessage ?? "")" } ?? run.status.rawValue,
-                      atMilliseconds: UInt64(max(0, (run.finishedAt ?? Date()).timeIntervalSince1970 * 1000)))
-        }
+        let ended = runs.map(FailedRun.init(ended:))
         var offset = 0
         while offset < ended.count {
             let batch = Array(ended[offset..<min(offset + Self.batchSize, ended.count)])

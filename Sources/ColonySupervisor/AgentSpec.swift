@@ -55,6 +55,8 @@ public struct AgentSpec: Sendable, Hashable {
     public var workingDirectory: String?
     public var environment: [String: String]
     public var replicas: Int
+    /// Named groups every replica belongs to (passed to it as `COLONY_AGENT_GROUPS`).
+    public var groups: [String] = []
     public var restart: RestartPolicy
     public var backoff: Backoff
     public var crashLoop: CrashLoopLimit

@@ -116,12 +116,8 @@ struct AgentCommand: AsyncParsableCommand {
         @Flag(help: "Run handlers on the I/O thread (fastest for tiny handlers).") var inlineHandlers = false
 
         func validate() throws {
-            if let concurrency, !(1...10_000).contains(concurrency) {
-                throw ValidationError("--concurrency must be from 1 to 10000, not \(concurrency)")
-            }
-            if let heartbeatMs, !(10...3_600_000).contains(heartbeatMs) {
-                throw ValidationError("--heartbeat-ms must be from 10 to 3600000, not \(heartbeatMs)")
-            }
+            try requireOption("concurrency", concurrency, in: 1...10_000)
+            try requireOption("heartbeat-ms", heartbeatMs, in: heartbeatMillisecondsRange)
         }
 
         func run() async throws {
@@ -149,9 +145,7 @@ struct AgentCommand: AsyncParsableCommand {
         @Option(help: "How many replicas should run (default: as configured).") var replicas: Int?
 
         func run() async throws {
-            if let replicas, !(1...Supervisor.maxReplicas).contains(replicas) {
-                throw ValidationError("--replicas must be from 1 to \(Supervisor.maxReplicas), not \(replicas)")
-            }
+            try requireOption("replicas", replicas, in: 1...Supervisor.maxReplicas)
             try await target.steer(SupervisorControl.spawn, replicas: replicas)
         }
     }

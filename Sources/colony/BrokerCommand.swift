@@ -35,16 +35,10 @@ struct BrokerCommand: AsyncParsableCommand {
     var endpointsFile: String?
 
     func validate() throws {
-        if let heartbeatMs, !(10...3_600_000).contains(heartbeatMs) {
-            throw ValidationError("--heartbeat-ms must be from 10 to 3600000, not \(heartbeatMs)")
-        }
-        if let liveness, !(1...100).contains(liveness) { throw ValidationError("--liveness must be from 1 to 100, not \(liveness)") }
-        if let gateRecoveryMs, !(0...600_000).contains(gateRecoveryMs) {
-            throw ValidationError("--gate-recovery-ms must be from 0 to 600000, not \(gateRecoveryMs)")
-        }
-        if let requestExpiryMs, !(0...86_400_000).contains(requestExpiryMs) {
-            throw ValidationError("--request-expiry-ms must be from 0 to 86400000 (a day), not \(requestExpiryMs)")
-        }
+        try requireOption("heartbeat-ms", heartbeatMs, in: heartbeatMillisecondsRange)
+        try requireOption("liveness", liveness, in: 1...100)
+        try requireOption("gate-recovery-ms", gateRecoveryMs, in: 0...600_000)
+        try requireOption("request-expiry-ms", requestExpiryMs, in: 0...86_400_000, note: " (a day)")
     }
 
     func run() async throws {

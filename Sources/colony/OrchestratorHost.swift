@@ -151,7 +151,7 @@ final class OrchestratorHost: Sendable {
             let scheduler = Scheduler(store: store, engine: engine, registry: registry, logger: logger)
             await engine.observeRunEnds { _, _ in Task { await scheduler.poke() } }
             // The broker holds requests of runs until it knows the runs that ended (after its own
-            // restart, or ours, it may not): tell it first.
+            // restart, or ours, it may not): the announcer tells it.
             let gate = GateAnnouncer(store: store, client: ColonyClient(endpoints: endpoints), timeToLive: gateTimeToLive, logger: logger)
             await gate.start()
             let resumed: Int

@@ -28,7 +28,7 @@ struct PublishCommand: AsyncParsableCommand {
     var connectTimeout: Seconds = 5
 
     func validate() throws {
-        guard (0...60_000).contains(connectWaitMs) else { throw ValidationError("--connect-wait-ms must be from 0 to 60000, not \(connectWaitMs)") }
+        try requireOption("connect-wait-ms", connectWaitMs, in: 0...60_000)
     }
 
     func run() async throws {

@@ -55,6 +55,18 @@ import Testing
         #expect(spec.environment == ["A": "1"])
     }
 
+    /// agents.yaml groups declare consensus electorates under `colony up`: replicas per group.
+    @Test func groupsAreCountedByReplicas() throws {
+        let configuration = try parse("""
+        agents:
+          - {name: voter, run: voter, replicas: 5, groups: [voters, approvers]}
+          - {name: judge, run: voter, groups: [approvers]}
+          - {name: echo, run: echo}
+        """)
+        #expect(configuration.groupSizes == ["voters": 5, "approvers": 6])
+        #expect(configuration.agents[0].environment["COLONY_AGENT_GROUPS"] == "voters,approvers")
+    }
+
     @Test func mistakesAreLocatedWithHints() {
         let unknownKey = error("agents:\n  - name: a\n    run: echo\n    replica: 2\n")
         #expect(unknownKey?.line == 4 && unknownKey?.hint == "did you mean 'replicas'?")
