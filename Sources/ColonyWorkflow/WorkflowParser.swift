@@ -200,12 +200,12 @@ public struct WorkflowParser {
 
     /// `electorate: N | [instance, …] | live` (consensus steps only).
     private static func electorate(_ coordination: YAMLMapping, mode: StepCoordination.Mode) throws(ConfigError) -> StepCoordination.Electorate? {
-        guard coordination.node("electorate") != nil else { return nil }
-        let line = coordination.line(of: "electorate")
+        guard let (node, line) = coordination.node("electorate") else { return nil }
         guard mode == .consensus else {
             throw ConfigError(file: coordination.file, line: line, message: "'electorate' applies to consensus steps only")
         }
-        if let members = try? coordination.strings("electorate"), coordination.node("electorate")?.node.sequence != nil {
+        if node.sequence != nil {
+            let members = try coordination.strings("electorate") ?? []
             guard !members.isEmpty, Set(members).count == members.count else {
                 throw ConfigError(file: coordination.file, line: line, message: "'electorate' lists no members, or one twice")
             }
