@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "colony", targets: ["colony"]),
         .library(name: "ColonyAgent", targets: ["ColonyAgent"]),
         .library(name: "ColonyBroker", targets: ["ColonyBroker"]),
+        .library(name: "ColonyOrchestrator", targets: ["ColonyOrchestrator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,7 +62,12 @@ let package = Package(
         ),
         .target(
             name: "ColonyEngine",
-            dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonySchedule", "ColonyAgent", "ColonyWire", "ColonyCore", "ZeroMQ", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonySchedule", "ColonyWire", "ColonyCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "ColonyOrchestrator",
+            dependencies: ["ColonyEngine", "ColonyAgent", "ColonyWorkflow", "ColonyStore", "ColonySchedule", "ColonyWire", "ColonyCore",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "ColonySchedule", dependencies: ["ColonyCore"]),
         .target(name: "CProcessSpawn"),
@@ -69,7 +75,7 @@ let package = Package(
         .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ColonyCore", "ZeroMQ"]),
         .target(
             name: "ColonyConfig",
-            dependencies: ["ColonyYAML", "ColonyWire", "ColonyBroker", "ColonySupervisor"]
+            dependencies: ["ColonyYAML", "ColonyWire", "ColonyBroker", "ColonySupervisor", "ColonyOrchestrator"]
         ),
         .target(
             name: "ExampleAgents",
@@ -80,14 +86,14 @@ let package = Package(
             name: "colony",
             dependencies: [
                 "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyYAML", "ColonyWorkflow", "ColonyLogging",
-                "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyStore", "ColonySchedule", "ColonyCore", "ZeroMQ",
+                "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyOrchestrator", "ColonyStore", "ColonySchedule", "ColonyCore", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "ColonyBench",
-            dependencies: ["ColonyEngine", "ColonyBroker", "ColonyAgent", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore", "ZeroMQ",
+            dependencies: ["ColonyEngine", "ColonyOrchestrator", "ColonyBroker", "ColonyAgent", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore", "ZeroMQ",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/ColonyBench"
         ),
@@ -110,7 +116,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ColonyAgent", "ColonyWire", "ColonyCore", "ZeroMQ", "ColonyEngine", "ColonyStore", "ColonyWorkflow"]
+            dependencies: ["ColonyAgent", "ColonyWire", "ColonyCore", "ZeroMQ", "ColonyEngine", "ColonyOrchestrator", "ColonyStore", "ColonyWorkflow"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import ColonyEngine
+import ColonyOrchestrator
 import ColonyStore
 import Foundation
 import Logging

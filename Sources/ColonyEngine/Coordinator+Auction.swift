@@ -1,5 +1,4 @@
 import ColonyCore
-import ColonyAgent
 import ColonyStore
 import ColonyWire
 import ColonyWorkflow
@@ -23,8 +22,8 @@ extension Coordinator {
             return .failed(StepError(code: ErrorCode.internal.rawValue, message: "not an auction step"), agent: nil)
         }
         let group = coordination.group
-        var record = await storedRound(order.idempotencyKey) ?? RoundRecord(opening: order.idempotencyKey, kind: "auction", group: group)
-        var state = record.state(as: AuctionState.self) ?? AuctionState()
+        var record = await storedRound(order.idempotencyKey) ?? RoundRecord(opening: order.idempotencyKey, kind: "auction", group: group, at: clock.now)
+        var state = self.state(of: record, as: AuctionState.self) ?? AuctionState()
         if let result = state.result, let winner = state.rounds.last?.winner {
             return .succeeded(output: auctionOutput(state, winner: winner, result: result), agent: winner)
         }
@@ -35,7 +34,7 @@ extension Coordinator {
                 round = last
             } else {
                 guard state.rounds.count < coordination.maxRounds else {
-                    record.update(state, decision: "failed")
+                    update(&record, state, decision: "failed")
                     await save(record)
                     return .failed(StepError(code: "auction_failed", message: "every winner of \(state.rounds.count) rounds failed the task"), agent: nil)
                 }
@@ -44,33 +43,33 @@ extension Coordinator {
                                                        preference: coordination.preferHighest ? .highest : .lowest),
                                           order: order, group: group, deadline: coordination.bidDeadline)
                 state.rounds.append(round)
-                record.update(state, decision: round.winner == nil ? "no_bids" : nil)
+                update(&record, state, decision: round.winner == nil ? "no_bids" : nil)
                 await save(record)
                 guard let winner = round.winner else {
                     logger.notice("auction: no bids", metadata: ["group": "\(group)", "round": "\(round.index)"])
                     return .failed(StepError(code: "no_bids", message: "no member of \(group) bid (round \(round.index): \(round.members.count) asked)"), agent: nil)
                 }
                 let award = Award(auction: order.idempotencyKey, round: round.index, winner: winner, group: group)
-                try? await publisher.publish(Topics.awardPrefix + group, award, metadata: RequestMetadata(correlationID: order.run))
-                record.announcedAt = Date()
+                await bus.publish(Topics.awardPrefix + group, award, run: order.run)
+                record.announcedAt = clock.now
                 await save(record)
                 logger.notice("auction awarded", metadata: ["group": "\(group)", "round": "\(round.index)", "winner": "\(winner)"])
             }
             let winner = round.winner!
-            let metadata = RequestMetadata(correlationID: order.run, step: order.step, attempt: UInt32(order.attempt),
-                                           idempotencyKey: "\(order.idempotencyKey)/round-\(round.index)")
+            let task = MemberRequest(capability: order.capability, instance: winner, body: order.input, timeout: order.timeout,
+                                     run: order.run, step: order.step, attempt: order.attempt,
+                                     idempotencyKey: "\(order.idempotencyKey)/round-\(round.index)")
             do {
-                let reply = try await client.request(order.capability, body: [Array(order.input.jsonText.utf8)], timeout: order.timeout,
-                                                     metadata: metadata, instance: winner)
-                let result = JSONValue(body: reply.bytes)
+                let reply = try await bus.ask(task)
+                let result = reply.body
                 state.result = result
-                record.update(state, decision: "awarded")
+                update(&record, state, decision: "awarded")
                 await save(record)
-                return .succeeded(output: auctionOutput(state, winner: winner, result: result), agent: reply.header?.agent)
+                return .succeeded(output: auctionOutput(state, winner: winner, result: result), agent: reply.agent)
             } catch {
                 state.rounds[state.rounds.count - 1].taskFailure = "\(error)"
                 excluded.insert(winner)
-                record.update(state, decision: nil)
+                update(&record, state, decision: nil)
                 await save(record)
                 logger.warning("auction winner failed the task; running a new round without it", metadata: [
                     "group": "\(group)", "round": "\(round.index)", "winner": "\(winner)", "error": "\(error)",
@@ -85,9 +84,9 @@ extension Coordinator {
         var round = start
         await gather(from: round.members, capability: order.capability + ".bid",
                      body: .object(["round": .string("\(order.idempotencyKey)#\(round.index)"), "group": .string(group), "proposal": order.input]),
-                     timeout: deadline + .milliseconds(300), metadata: RequestMetadata(correlationID: order.run),
+                     timeout: deadline + .milliseconds(300), order: order, attemptScoped: false,
                      deadline: deadline, atDeadline: { round.close() }) { member, reply in
-            if let bid = try? reply?.decode(Bid.self) { round.receive(bid, from: member) }
+            if let bid = reply?.decode(Bid.self) { round.receive(bid, from: member) }
             return false
         }
         round.close()

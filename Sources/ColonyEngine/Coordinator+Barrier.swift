@@ -1,5 +1,4 @@
 import ColonyCore
-import ColonyAgent
 import ColonyWire
 import ColonyWorkflow
 import Foundation
@@ -17,11 +16,10 @@ extension Coordinator {
         guard !members.isEmpty, needed <= members.count else {
             return .failed(StepError(code: "barrier_timeout", message: "group \(coordination.group) has \(members.count) members; \(needed) must report"), agent: nil)
         }
-        let metadata = RequestMetadata(correlationID: order.run, step: order.step, attempt: UInt32(order.attempt), idempotencyKey: order.idempotencyKey)
         var reports: [String: JSONValue] = [:]
-        await gather(from: members, capability: order.capability, body: order.input, timeout: order.timeout, metadata: metadata) { member, reply in
+        await gather(from: members, capability: order.capability, body: order.input, timeout: order.timeout, order: order, attemptScoped: true) { member, reply in
             guard let reply else { return false }
-            reports[member] = JSONValue(body: reply.bytes)
+            reports[member] = reply.body
             return reports.count >= needed
         }
         let output = JSONValue.object([

@@ -1,5 +1,4 @@
 import ColonyCore
-import ColonyAgent
 import ColonyStore
 import ColonyWire
 import ColonyWorkflow
@@ -22,7 +21,7 @@ extension Coordinator {
         let group = coordination.group
         var record: RoundRecord
         var round: ConsensusRound
-        if let stored = await storedRound(order.idempotencyKey), let saved = stored.state(as: ConsensusRound.self) {
+        if let stored = await storedRound(order.idempotencyKey), let saved = state(of: stored, as: ConsensusRound.self) {
             record = stored
             round = saved
         } else {
@@ -53,34 +52,33 @@ extension Coordinator {
             }
             round = ConsensusRound(id: order.idempotencyKey, rule: rule,
                                    electorate: Dictionary(uniqueKeysWithValues: seats.map { ($0, coordination.weights[$0] ?? 1) }))
-            record = RoundRecord(opening: round.id, kind: "consensus", group: group)
-            record.update(round, decision: nil)
+            record = RoundRecord(opening: round.id, kind: "consensus", group: group, at: clock.now)
+            update(&record, round, decision: nil)
             await save(record)
             logger.info("consensus round opened", metadata: [
                 "group": "\(group)", "round": "\(round.id)", "electorate": "\(seats.count)", "present": "\(members.count)",
             ])
         }
         if round.decision == nil {
-            let metadata = RequestMetadata(correlationID: order.run, step: order.step, attempt: UInt32(order.attempt), idempotencyKey: order.idempotencyKey)
             let voted = Set(round.ballots.map(\.member))
             let voters = round.electorate.keys.sorted().filter { !voted.contains($0) && !ConsensusRound.isAbsentSeat($0) }
             await gather(from: voters, capability: order.capability,
                          body: .object(["round": .string(round.id), "group": .string(group), "proposal": order.input]),
-                         timeout: order.timeout, metadata: metadata) { member, reply in
-                guard let vote = try? reply?.decode(Vote.self) else { return false }
+                         timeout: order.timeout, order: order, attemptScoped: true) { member, reply in
+                guard let vote = reply?.decode(Vote.self) else { return false }
                 let decided = round.receive(vote, from: member, round: round.id)
-                record.update(round, decision: round.decision?.rawValue)
+                update(&record, round, decision: round.decision?.rawValue)
                 await save(record)
                 return decided != nil
             }
         }
         let decision = round.close()
-        record.update(round, decision: decision.rawValue)
+        update(&record, round, decision: decision.rawValue)
         await save(record)
         let outcome = round.outcome
-        try? await publisher.publish("coordination.decided." + group, outcome, metadata: RequestMetadata(correlationID: order.run))
+        await bus.publish(Topics.decidedPrefix + group, outcome, run: order.run)
         if record.announcedAt == nil {
-            record.announcedAt = Date()
+            record.announcedAt = clock.now
             await save(record)
         }
         logger.notice("consensus decided", metadata: ["group": "\(group)", "round": "\(round.id)", "decision": "\(decision.rawValue)"])

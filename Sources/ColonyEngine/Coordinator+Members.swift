@@ -1,5 +1,4 @@
 import ColonyCore
-import ColonyAgent
 import ColonyStore
 import ColonyWire
 import Foundation
@@ -8,31 +7,39 @@ extension Coordinator {
     /// The instance ids of `group`'s members (those offering `capability`, when given), or nil
     /// when the broker cannot be asked.
     func members(of group: String, offering capability: String? = nil, timeout: Duration = .seconds(5)) async -> [String]? {
-        guard let members = try? await client.management(ManagementService.group, argument: group, timeout: timeout)
-            .decode(GroupMembers.self).members
-        else { return nil }
-        return members.filter { capability == nil || $0.capabilities.contains(capability!) }.compactMap(\.instance)
+        guard let members = await bus.members(of: group, timeout: timeout) else { return nil }
+        return members.filter { capability.map($0.capabilities.contains) ?? true }.compactMap(\.instance)
     }
 
     /// Sends `body` to `capability` of every member, addressed to each alone, and hands each
-    /// answer to `take` as it arrives (nil when the request failed or timed out); `take`
-    /// returning true stops waiting for the rest. With a `deadline`, `atDeadline` runs when it
-    /// passes (answers may still come in after it).
+    /// answer to `take` as it arrives (nil when the request failed or timed out: the member
+    /// did not answer); `take` returning true stops waiting for the rest. With a `deadline`,
+    /// `atDeadline` runs when it passes (answers may still come in after it).
     func gather(
-        from members: [String], capability: String, body: JSONValue, timeout: Duration, metadata: RequestMetadata,
-        deadline: Duration? = nil, atDeadline: () -> Void = {}, take: (String, Reply?) async -> Bool
+        from members: [String], capability: String, body: JSONValue, timeout: Duration, order: DispatchOrder, attemptScoped: Bool,
+        deadline: Duration? = nil, atDeadline: () -> Void = {}, take: (String, MemberReply?) async -> Bool
     ) async {
-        let client = self.client
-        let bytes = Array(body.jsonText.utf8)
-        await withTaskGroup(of: (String, Reply?)?.self) { tasks in
+        let bus = self.bus, clock = self.clock, logger = self.logger
+        await withTaskGroup(of: (String, MemberReply?)?.self) { tasks in
             for member in members {
+                let request = MemberRequest(
+                    capability: capability, instance: member, body: body, timeout: timeout, run: order.run,
+                    step: attemptScoped ? order.step : nil, attempt: attemptScoped ? order.attempt : nil,
+                    idempotencyKey: attemptScoped ? order.idempotencyKey : nil
+                )
                 tasks.addTask {
-                    (member, try? await client.request(capability, body: [bytes], timeout: timeout, metadata: metadata, instance: member))
+                    do {
+                        return (member, try await bus.ask(request))
+                    } catch {
+                        logger.debug("member did not answer", metadata: ["member": "\(member)", "capability": "\(capability)", "error": "\(error)"])
+                        return (member, nil)
+                    }
                 }
             }
             if let deadline {
                 tasks.addTask {
-                    try? await Task.sleep(for: deadline)
+                    // Cancelled only when every answer is in: the deadline is moot then.
+                    try? await clock.sleep(for: deadline)
                     return nil
                 }
             }
@@ -46,9 +53,15 @@ extension Coordinator {
         }
     }
 
-    /// A stored round, if the attempt already opened one.
+    /// A stored round, if the attempt already opened one; nil (a new round) when the store
+    /// cannot be read, which is logged.
     func storedRound(_ id: String) async -> RoundRecord? {
-        try? await store.round(id)
+        do {
+            return try await store.round(id)
+        } catch {
+            logger.error("cannot read a coordination round; opening it anew", metadata: ["round": "\(id)", "error": "\(error)"])
+            return nil
+        }
     }
 
     /// Writes a round; a failure is logged (the round goes on in memory).
@@ -61,21 +74,34 @@ extension Coordinator {
     }
 }
 
+extension Coordinator {
+    /// A stored round's state, or nil when it holds none of that kind (logged: the round then
+    /// starts over).
+    func state<State: Decodable>(of record: RoundRecord, as type: State.Type) -> State? {
+        do {
+            return try JSONDecoder().decode(State.self, from: Data(record.state.utf8))
+        } catch {
+            logger.error("a stored coordination round cannot be read; it starts over", metadata: ["round": "\(record.id)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Records the round's state in `record` and, once there is one, its decision (and when it
+    /// came). A state that cannot be encoded is logged and the previous one kept.
+    func update(_ record: inout RoundRecord, _ value: some Encodable, decision: String?) {
+        do {
+            record.state = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+        } catch {
+            logger.error("cannot encode a coordination round", metadata: ["round": "\(record.id)", "error": "\(error)"])
+        }
+        record.decision = decision
+        if decision != nil, record.decidedAt == nil { record.decidedAt = clock.now }
+    }
+}
+
 extension RoundRecord {
-    /// A new round of `kind` for `group`, opened now.
-    init(opening id: String, kind: String, group: String) {
-        self.init(id: id, kind: kind, group: group, state: "{}", decision: nil, openedAt: Date())
-    }
-
-    /// The round's state, decoded.
-    func state<State: Decodable>(as type: State.Type) -> State? {
-        try? JSONDecoder().decode(State.self, from: Data(state.utf8))
-    }
-
-    /// Records the round's state and, once there is one, its decision (and when it came).
-    mutating func update(_ value: some Encodable, decision: String?) {
-        if let encoded = try? JSONEncoder().encode(value) { state = String(decoding: encoded, as: UTF8.self) }
-        self.decision = decision
-        if decision != nil, decidedAt == nil { decidedAt = Date() }
+    /// A new round of `kind` for `group`, opened at `openedAt`.
+    init(opening id: String, kind: String, group: String, at openedAt: Date) {
+        self.init(id: id, kind: kind, group: group, state: "{}", decision: nil, openedAt: openedAt)
     }
 }

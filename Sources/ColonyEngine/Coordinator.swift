@@ -1,10 +1,8 @@
-import ColonyAgent
+import ColonyCore
 import ColonyStore
 import ColonyWire
 import Foundation
 import Logging
-import ColonyCore
-import ZeroMQ
 
 /// Leader-follower coordination: among the members of a group (agents offering a capability,
 /// or a named group), one agent holds a leadership lease with a term that only grows.
@@ -18,8 +16,8 @@ import ZeroMQ
 /// refuse older terms, so a leader that wakes up after its lease lapsed cannot act.
 public actor Coordinator {
     let store: any CoordinationStore
-    let client: ColonyClient
-    let publisher: Publisher
+    let bus: any CoordinationBus
+    let clock: any EngineClock
     let leaseDuration: Duration
     let logger: Logger
     /// Consensus electorates declared per group (seats), for steps that declare none.
@@ -30,13 +28,13 @@ public actor Coordinator {
     private var loop: Task<Void, Never>?
 
     public init(
-        store: any CoordinationStore, client: ColonyClient, publisher: Publisher, leaseDuration: Duration,
+        store: any CoordinationStore, bus: any CoordinationBus, clock: any EngineClock = .system, leaseDuration: Duration,
         declaredElectorates: [String: Int] = [:], logger: Logger
     ) {
         self.declaredElectorates = declaredElectorates
         self.store = store
-        self.client = client
-        self.publisher = publisher
+        self.bus = bus
+        self.clock = clock
         self.leaseDuration = leaseDuration
         self.logger = logger
     }
@@ -46,17 +44,25 @@ public actor Coordinator {
         self.groups.formUnion(groups)
         guard loop == nil else { return }
         let interval = leaseDuration / 3
+        let clock = self.clock
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 await self?.tickAll()
-                try? await Task.sleep(for: interval)
+                do {
+                    try await clock.sleep(for: interval)
+                } catch {
+                    return
+                }
             }
         }
     }
 
-    public func stop() {
+    /// Stops renewing and electing, and returns once the loop has ended.
+    public func stop() async {
+        let loop = self.loop
+        self.loop = nil
         loop?.cancel()
-        loop = nil
+        await loop?.value
     }
 
     /// Adds a group to look after.
@@ -65,35 +71,39 @@ public actor Coordinator {
     }
 
     /// The group's current leadership, electing a leader now if it has none.
-    public func leader(of group: String) async -> Leadership? {
+    public func leader(of group: String) async throws(StoreError) -> Leadership? {
         groups.insert(group)
-        if let current = try? await store.leadership(of: group), current.leader != nil, current.expiresAt > Date() {
+        if let current = try await store.leadership(of: group), current.leader != nil, current.expiresAt > clock.now {
             return current.announcement
         }
         await tick(group)
-        return try? await store.leadership(of: group)?.announcement
+        return try await store.leadership(of: group)?.announcement
     }
 
     /// The group's leadership as stored, without electing anyone (for status queries).
-    public func storedLeadership(of group: String) async -> Leadership? {
-        try? await store.leadership(of: group)?.announcement
+    public func storedLeadership(of group: String) async throws(StoreError) -> Leadership? {
+        try await store.leadership(of: group)?.announcement
     }
 
     /// Every known leadership.
-    public func leaderships() async -> [Leadership] {
-        ((try? await store.leaderships()) ?? []).map(\.announcement)
+    public func leaderships() async throws(StoreError) -> [Leadership] {
+        try await store.leaderships().map(\.announcement)
     }
 
     /// `instance` gives up leading `group`; another member takes over at once (term + 1).
-    public func resign(group: String, instance: String) async -> Leadership? {
-        guard let current = try? await store.leadership(of: group), current.leader == instance else { return nil }
+    /// Returns the leadership after it, or nil when `instance` did not lead `group`.
+    public func resign(group: String, instance: String) async throws(StoreError) -> Leadership? {
+        guard let current = try await store.leadership(of: group), current.leader == instance else { return nil }
         resigned[group, default: []].insert(instance)
         var vacated = current
         vacated.expiresAt = .distantPast
-        _ = try? await store.saveLeadership(vacated, expectedTerm: current.term)
+        guard try await store.saveLeadership(vacated, expectedTerm: current.term) else {
+            // Someone else changed the leadership meanwhile: what it is now is the answer.
+            return try await store.leadership(of: group)?.announcement
+        }
         logger.notice("leader resigned", metadata: ["group": "\(group)", "instance": "\(instance)", "term": "\(current.term)"])
         await tick(group)
-        return try? await store.leadership(of: group)?.announcement
+        return try await store.leadership(of: group)?.announcement
     }
 
     private func tickAll() async {
@@ -103,7 +113,7 @@ public actor Coordinator {
     /// Renews a present leader, or elects a new one when the old lease has lapsed.
     func tick(_ group: String) async {
         guard let members = await members(of: group, timeout: leaseDuration / 3) else { return }
-        let now = Date()
+        let now = clock.now
         let expiresAt = now.addingTimeInterval(leaseDuration.seconds)
         do {
             let current = try await store.leadership(of: group)
@@ -112,7 +122,7 @@ public actor Coordinator {
                 var renewed = current
                 renewed.expiresAt = expiresAt
                 renewed.updatedAt = now
-                if try await store.saveLeadership(renewed, expectedTerm: current.term) { announce(renewed) }
+                if try await store.saveLeadership(renewed, expectedTerm: current.term) { await announce(renewed) }
                 return
             }
             if let current, current.leader != nil, current.expiresAt > now { return }
@@ -124,15 +134,14 @@ public actor Coordinator {
             logger.notice("leader elected", metadata: [
                 "group": "\(group)", "leader": "\(candidate)", "term": "\(elected.term)", "previous": "\(current?.leader ?? "-")",
             ])
-            announce(elected)
+            await announce(elected)
         } catch {
             logger.error("cannot update a leadership", metadata: ["group": "\(group)", "error": "\(error)"])
         }
     }
 
-    private func announce(_ record: LeadershipRecord) {
-        let publisher = self.publisher
-        Task { try? await publisher.publish(Topics.leadershipPrefix + record.group, record.announcement, metadata: RequestMetadata()) }
+    private func announce(_ record: LeadershipRecord) async {
+        await bus.publish(Topics.leadershipPrefix + record.group, record.announcement, run: nil)
     }
 }
 

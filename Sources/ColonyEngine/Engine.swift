@@ -4,7 +4,6 @@ import ColonyWorkflow
 import Foundation
 import Logging
 import ColonyCore
-import ZeroMQ
 
 /// Runs workflows durably. Every decision is written to the store before it is acted on;
 /// decisions taken while a write is in progress are written together in the next one (group

@@ -3,7 +3,6 @@ import ColonyWire
 import ColonyWorkflow
 import Foundation
 import ColonyCore
-import ZeroMQ
 
 /// The engine's picture of one run, and the rules that move it. Pure: every method returns
 /// the store changes and effects it decided, and the engine makes the changes durable before

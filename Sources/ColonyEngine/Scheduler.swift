@@ -5,7 +5,6 @@ import ColonyWorkflow
 import Foundation
 import Logging
 import ColonyCore
-import ZeroMQ
 
 /// Fires scheduled workflows. Each pass decides every due tick of every schedule (`TickPlan`),
 /// records each decision with its reason, and starts runs whose identity is (schedule, tick):
@@ -18,7 +17,7 @@ public actor Scheduler {
     let store: any Store
     let engine: Engine
     let registry: WorkflowRegistry
-    let clock: any SchedulerClock
+    let clock: any EngineClock
     let logger: Logger
 
     private var loop: Task<Void, Never>?
@@ -42,7 +41,7 @@ public actor Scheduler {
         var definition: WorkflowDefinition
     }
 
-    public init(store: any Store, engine: Engine, registry: WorkflowRegistry, clock: any SchedulerClock = SystemSchedulerClock(), logger: Logger) {
+    public init(store: any Store, engine: Engine, registry: WorkflowRegistry, clock: any EngineClock = .system, logger: Logger) {
         self.store = store
         self.engine = engine
         self.registry = registry
@@ -285,11 +284,11 @@ public enum SchedulerError: Error, Sendable, CustomStringConvertible {
 
 extension Scheduler {
     /// Every schedule with its state, next fire time, last run and tick counts.
-    public func summaries() async throws(StoreError) -> [ScheduleAPI.Summary] {
+    public func summaries() async throws(StoreError) -> [ScheduleSummary] {
         let now = clock.now
         let entries = await scheduledWorkflows(now: now, reload: true)
         let states = Dictionary(uniqueKeysWithValues: try await store.schedules().map { ($0.name, $0) })
-        var summaries: [ScheduleAPI.Summary] = []
+        var summaries: [ScheduleSummary] = []
         for entry in entries {
             let schedule = entry.schedule
             let state = states[schedule.name]
@@ -298,7 +297,7 @@ extension Scheduler {
             var lastStatus: String?
             if let run = lastStarted?.runID { lastStatus = (try? await store.snapshot(run: run))?.run.status.rawValue }
             let paused = state?.paused ?? false
-            summaries.append(ScheduleAPI.Summary(
+            summaries.append(ScheduleSummary(
                 name: schedule.name, workflow: schedule.workflow, trigger: schedule.triggerDescription, origin: entry.origin,
                 overlap: schedule.overlap.rawValue, paused: paused, pausedReason: state?.pausedReason,
                 nextFire: paused ? nil : schedule.nextTick(after: max(now, state?.lastTick ?? now)),

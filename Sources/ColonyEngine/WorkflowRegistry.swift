@@ -46,9 +46,9 @@ public actor WorkflowRegistry {
     }
 
     /// Every runnable workflow with its stored version.
-    public func summaries() async throws(RegistryError) -> OrchestratorAPI.ListReply {
+    public func summaries() async throws(RegistryError) -> WorkflowList {
         let catalog = catalog()
-        var workflows: [OrchestratorAPI.WorkflowSummary] = []
+        var workflows: [WorkflowSummary] = []
         for definition in catalog.workflows {
             let id: Int64
             do {
@@ -56,13 +56,13 @@ public actor WorkflowRegistry {
             } catch {
                 throw .store(error)
             }
-            workflows.append(OrchestratorAPI.WorkflowSummary(
+            workflows.append(WorkflowSummary(
                 name: definition.name, description: definition.description, version: id, fingerprint: definition.fingerprint,
                 enabled: definition.enabled, steps: definition.steps.map(\.id), inputs: definition.inputs.map(\.name),
                 file: definition.file, line: definition.line
             ))
         }
-        return OrchestratorAPI.ListReply(workflows: workflows, problems: catalog.problems.map(\.description))
+        return WorkflowList(workflows: workflows, problems: catalog.problems.map(\.description))
     }
 }
 

@@ -14,6 +14,8 @@ public enum Topics {
     public static let leadershipPrefix = "coordination.leader."
     /// Prefix of auction awards: `coordination.awarded.GROUP`, payload `Award`.
     public static let awardPrefix = "coordination.awarded."
+    /// Prefix of consensus decisions: `coordination.decided.GROUP`, payload the round's outcome.
+    public static let decidedPrefix = "coordination.decided."
     /// Published by agents for each handler their gate skipped; payload `SkipReport`.
     public static let workflowSkipped = "workflow.skipped"
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ColonyConfig
+import ColonyOrchestrator
 import Foundation
 import Logging
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ColonyAgent
 import ColonyEngine
+import ColonyOrchestrator
 import Foundation
 
 /// `colony queue`: what waits, in what order, and why.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ColonyAgent
 import ColonyEngine
+import ColonyOrchestrator
 import ColonySchedule
 import ColonyStore
 import ColonyWire

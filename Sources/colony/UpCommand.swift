@@ -2,6 +2,7 @@ import ArgumentParser
 import ColonyAgent
 import ColonyBroker
 import ColonyConfig
+import ColonyOrchestrator
 import ColonyLogging
 import ColonySupervisor
 import ColonyWorkflow

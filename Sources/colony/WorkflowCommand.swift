@@ -1,6 +1,7 @@
 import ArgumentParser
 import ColonyAgent
 import ColonyEngine
+import ColonyOrchestrator
 import ColonyWorkflow
 import ColonyYAML
 import Foundation

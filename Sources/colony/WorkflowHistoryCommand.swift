@@ -1,5 +1,6 @@
 import ArgumentParser
 import ColonyEngine
+import ColonyOrchestrator
 import ColonyStore
 import ColonyWorkflow
 import ColonyYAML

@@ -1,5 +1,6 @@
 import ColonyAgent
 import ColonyEngine
+import ColonyOrchestrator
 import ColonyStore
 import ColonyWire
 import ColonyWorkflow

@@ -1,6 +1,7 @@
 import ColonyCore
 import ColonyAgent
 import ColonyEngine
+import ColonyOrchestrator
 import ColonyStore
 import ColonyWire
 import ColonyWorkflow

@@ -1,3 +1,4 @@
+import ColonyEngine
 import ColonyAgent
 import ColonyCore
 import ColonyStore

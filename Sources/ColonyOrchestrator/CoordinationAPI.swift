@@ -1,3 +1,4 @@
+import ColonyEngine
 import ColonyWire
 import Foundation
 

@@ -1,5 +1,4 @@
 import ColonyAgent
-import ColonyConfig
 import ColonyEngine
 import ColonyStore
 import ColonyWire
@@ -14,17 +13,19 @@ import Logging
 /// Several orchestrators may share one database: the one holding the store's `orchestrator`
 /// lease is active (it resumes runs, fires schedules and serves the bus); the others wait on
 /// standby and take over when the lease lapses (its term grows by one each time).
-final class OrchestratorHost: Sendable {
-    let database: String
-    let workflows: [String]
+public final class OrchestratorHost: Sendable {
+    /// The database file this orchestrator uses.
+    public let database: String
+    /// The workflows it runs.
+    public let workflows: [String]
     private let cycle: Task<Void, Never>
 
     /// Why an orchestrator could not start.
-    enum StartError: Error, CustomStringConvertible {
+    public enum StartError: Error, CustomStringConvertible {
         case workflows([String])
         case store(StoreError)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .workflows(let problems): return "the workflow files have problems:\n" + problems.joined(separator: "\n")
             case .store(let error): return "\(error)"
@@ -34,7 +35,7 @@ final class OrchestratorHost: Sendable {
 
     /// The workflow files, checked: every problem they have, and resources the configuration
     /// does not define. `colony up` calls this before it starts anything.
-    static func checkedCatalog(_ settings: OrchestratorSettings) throws(StartError) -> WorkflowCatalog {
+    public static func checkedCatalog(_ settings: OrchestratorSettings) throws(StartError) -> WorkflowCatalog {
         let catalog = WorkflowCatalog.load(settings.workflows)
         guard catalog.problems.isEmpty else { throw .workflows(catalog.problems.map(\.description)) }
         let unknownResources = catalog.workflows.flatMap { workflow in
@@ -50,7 +51,7 @@ final class OrchestratorHost: Sendable {
 
     /// Opens the store, then becomes active as soon as it holds the lease (at once when nobody
     /// else does). `catalog` is what `checkedCatalog` returned.
-    init(
+    public init(
         _ settings: OrchestratorSettings, catalog: WorkflowCatalog, endpoints: BrokerEndpoints, heartbeatInterval: Duration, gateTimeToLive: Duration, logger: Logger
     ) throws(StartError) {
         let store: SQLiteWorkflowStore
@@ -69,7 +70,7 @@ final class OrchestratorHost: Sendable {
     }
 
     /// Stops serving and firing; attempts in flight stay recorded as dispatched for the next start.
-    func stop() async {
+    public func stop() async {
         cycle.cancel()
         await cycle.value
     }
@@ -134,7 +135,8 @@ final class OrchestratorHost: Sendable {
             // Connected now: a PUB socket drops what it sends before its connection is up.
             let publisher = Publisher(endpoints: endpoints, source: "orchestrator")
             try? await publisher.connect()
-            let coordinator = Coordinator(store: store, client: ColonyClient(endpoints: endpoints), publisher: publisher,
+            let coordination = BusCoordination(client: ColonyClient(endpoints: endpoints), publisher: publisher, logger: logger)
+            let coordinator = Coordinator(store: store, bus: coordination,
                                           leaseDuration: settings.leaderLease, declaredElectorates: settings.electorates, logger: logger)
             var options = Engine.Options()
             options.defaultAttemptTimeout = settings.defaultStepTimeout

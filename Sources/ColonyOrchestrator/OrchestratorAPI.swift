@@ -1,3 +1,4 @@
+import ColonyEngine
 import ColonyCore
 import ColonyStore
 import ColonyWire
@@ -15,25 +16,8 @@ public enum OrchestratorAPI {
     public static let stats = "colony.workflow.stats"
     public static let cancel = "colony.workflow.cancel"
 
-    /// One workflow the orchestrator can run.
-    public struct WorkflowSummary: Codable, Sendable, Hashable {
-        public var name: String
-        public var description: String?
-        /// The store's id of the current version.
-        public var version: Int64
-        public var fingerprint: String
-        public var enabled: Bool
-        public var steps: [String]
-        public var inputs: [String]
-        public var file: String
-        public var line: Int
-    }
-
-    public struct ListReply: Codable, Sendable {
-        public var workflows: [WorkflowSummary]
-        /// Problems in the workflow files (those workflows cannot run until fixed).
-        public var problems: [String]
-    }
+    public typealias WorkflowSummary = ColonyEngine.WorkflowSummary
+    public typealias ListReply = WorkflowList
 
     public struct RunRequest: Codable, Sendable {
         public var workflow: String

@@ -1,5 +1,6 @@
 import ColonyCore
 import ColonyAgent
+import ColonyEngine
 import ColonyStore
 import ColonyWire
 import ColonyWorkflow
@@ -36,7 +37,13 @@ public struct BusDispatcher: StepDispatcher {
             case .auction: return await coordinator.auction(order)
             case .barrier: return await coordinator.barrier(order)
             case .leaderFollower:
-                guard let current = await coordinator.leader(of: coordination.group), current.leader != nil else {
+                let current: Leadership?
+                do {
+                    current = try await coordinator.leader(of: coordination.group)
+                } catch {
+                    return .failed(StepError(code: OrchestratorAPI.Codes.store, message: "cannot read the leadership of \(coordination.group): \(error)"), agent: nil)
+                }
+                guard let current, current.leader != nil else {
                     return .failed(StepError(code: ErrorCode.noLeader.rawValue, message: "group \(coordination.group) has no leader (no member connected?)"), agent: nil)
                 }
                 leadership = current
@@ -73,8 +80,12 @@ public struct BusDispatcher: StepDispatcher {
     }
 
     public func isOffered(_ capability: String) async -> Bool? {
-        guard let reply = try? await client.management(ManagementService.service, argument: capability) else { return nil }
-        return reply.text == "200"
+        do {
+            return try await client.management(ManagementService.service, argument: capability).text == "200"
+        } catch {
+            logger.debug("cannot ask the broker whether a capability is offered", metadata: ["capability": "\(capability)", "error": "\(error)"])
+            return nil
+        }
     }
 }
 

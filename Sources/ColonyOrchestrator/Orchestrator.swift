@@ -1,5 +1,6 @@
 import ColonyCore
 import ColonyAgent
+import ColonyEngine
 import ColonySchedule
 import ColonyStore
 import ColonyWire
@@ -112,8 +113,10 @@ public struct Orchestrator: Sendable {
         }
         let coordinator = coordinator
         agent.capability(CoordinationAPI.status) { (request: CoordinationAPI.GroupRequest, _) in
-            if let group = request.group { return [await coordinator.storedLeadership(of: group)].compactMap { $0 } }
-            return await coordinator.leaderships()
+            if let group = request.group {
+                return [try await Self.mapped { () async throws(StoreError) in try await coordinator.storedLeadership(of: group) }].compactMap { $0 }
+            }
+            return try await Self.mapped { () async throws(StoreError) in try await coordinator.leaderships() }
         }
         agent.capability(CoordinationAPI.decisions) { (request: CoordinationAPI.GroupRequest, _) in
             let rounds = try await Self.mapped { () async throws(StoreError) in try await store.rounds(group: request.group ?? "", limit: 20) }
@@ -123,7 +126,10 @@ public struct Orchestrator: Sendable {
             }
         }
         agent.capability(CoordinationAPI.resign) { (request: CoordinationAPI.Resignation, _) in
-            guard let after = await coordinator.resign(group: request.group, instance: request.instance) else {
+            let after = try await Self.mapped { () async throws(StoreError) in
+                try await coordinator.resign(group: request.group, instance: request.instance)
+            }
+            guard let after else {
                 throw WireError(ErrorCode(CoordinationAPI.Codes.notLeader), "\(request.instance) does not lead \(request.group)")
             }
             return after

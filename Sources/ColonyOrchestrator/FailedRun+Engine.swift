@@ -1,4 +1,5 @@
 import ColonyCore
+import ColonyEngine
 import ColonyStore
 import ColonyWire
 import ColonyWorkflow

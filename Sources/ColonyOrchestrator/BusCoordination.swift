@@ -1,0 +1,48 @@
+import ColonyAgent
+import ColonyCore
+import ColonyEngine
+import ColonyWire
+import Logging
+
+/// The coordinator's way to the bus: the broker's `mmi.group` for members, addressed requests
+/// for votes, bids and tasks, and the orchestrator's publisher for announcements.
+public struct BusCoordination: CoordinationBus {
+    let client: ColonyClient
+    let publisher: Publisher
+    let logger: Logger
+
+    public init(client: ColonyClient, publisher: Publisher, logger: Logger) {
+        self.client = client
+        self.publisher = publisher
+        self.logger = logger
+    }
+
+    public func members(of group: String, timeout: Duration) async -> [AgentRecord]? {
+        do {
+            return try await client.management(ManagementService.group, argument: group, timeout: timeout).decode(GroupMembers.self).members
+        } catch {
+            logger.warning("cannot ask the broker for a group's members", metadata: ["group": "\(group)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    public func ask(_ request: MemberRequest) async throws(StepError) -> MemberReply {
+        let metadata = RequestMetadata(correlationID: request.run, step: request.step, attempt: request.attempt.map(UInt32.init(clamping:)),
+                                       idempotencyKey: request.idempotencyKey)
+        do {
+            let reply = try await client.request(request.capability, body: [Array(request.body.jsonText.utf8)], timeout: request.timeout,
+                                                 metadata: metadata, instance: request.instance)
+            return MemberReply(body: JSONValue(body: reply.bytes), agent: reply.header?.agent)
+        } catch {
+            throw StepError(error)
+        }
+    }
+
+    public func publish<Value: Encodable & Sendable>(_ topic: String, _ value: Value, run: String?) async {
+        do {
+            try await publisher.publish(topic, value, metadata: RequestMetadata(correlationID: run))
+        } catch {
+            logger.error("cannot publish a coordination announcement", metadata: ["topic": "\(topic)", "error": "\(error)"])
+        }
+    }
+}
