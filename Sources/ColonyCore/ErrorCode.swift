@@ -31,6 +31,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let noLeader = ErrorCode("no_leader")
     /// The broker or agent hit an internal fault.
     public static let `internal` = ErrorCode("internal")
+    /// The orchestrator's store could not be read or written; retrying may succeed.
+    public static let storeError = ErrorCode("store_error")
 }
 
 /// An error as it travels on the wire: a code plus a human message.

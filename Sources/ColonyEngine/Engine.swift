@@ -29,21 +29,25 @@ public actor Engine {
     let store: any WorkflowStore
     let dispatcher: any StepDispatcher
     let options: Options
+    let clock: any EngineClock
+    /// Uniform draws in -1...1 for retry jitter.
+    let jitter: @Sendable () -> Double
     let logger: Logger
 
-    private var runs: [String: RunState] = [:]
-    /// Runs created but not yet admitted (limits), in queue order, and why each waits.
-    private var queue: [RunState] = []
-    private var queueReasons: [String: String] = [:]
+    /// Every run held here, queued or admitted, with everything held for it.
+    private var runs: [String: ActiveRun] = [:]
+    /// Queued runs' ids, in admission order (priority, then age).
+    private var queue: [String] = []
+    /// How many runs are admitted (the global limit counts these).
+    private var admittedCount = 0
     private var resourcePool: ResourcePool
-    private var inFlight: [StepKey: Task<Void, Never>] = [:]
-    private var timers: [String: [Task<Void, Never>]] = [:]
     private var pending = Plan()
     private var flushing = false
     private var generation: UInt64 = 0
-    private var changedAt: [String: UInt64] = [:]
-    private var watchers: [String: [UUID: CheckedContinuation<Void, Never>]] = [:]
-    private var lastProgress: [String: Date] = [:]
+    /// Everyone suspended in `waitForChange` or `drain`, by ticket.
+    private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    /// Tickets of `drain` waiting for the last attempt in flight.
+    private var idleWaiters: Set<UUID> = []
     private var reconciler: Task<Void, Never>?
     /// Set while shutting down gracefully: attempts in flight may finish, new ones are not sent
     /// (they stay recorded as dispatched, and go out when the orchestrator starts again).
@@ -57,10 +61,15 @@ public actor Engine {
         var step: String
     }
 
-    public init(store: any WorkflowStore, dispatcher: any StepDispatcher, options: Options = Options(), logger: Logger) {
+    public init(
+        store: any WorkflowStore, dispatcher: any StepDispatcher, options: Options = Options(), clock: any EngineClock = .system,
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: -1...1) }, logger: Logger
+    ) {
         self.store = store
         self.dispatcher = dispatcher
         self.options = options
+        self.clock = clock
+        self.jitter = jitter
         self.logger = logger
         self.resourcePool = ResourcePool(capacities: options.resources)
     }
@@ -80,7 +89,7 @@ public actor Engine {
         case .failure(let error): throw .invalidInput(error)
         }
         let record = RunRecord(id: id ?? Self.newRunID(), workflow: definition.name, definitionID: definitionID, input: resolved,
-                               priority: priority, scheduleID: schedule?.id, scheduledAt: schedule?.at,
+                               priority: priority, scheduleID: schedule?.id, scheduledAt: schedule?.at, createdAt: clock.now,
                                parentRunID: parent?.run, parentStepID: parent?.step)
         do {
             try await store.createRun(record, steps: definition.steps.map(\.id))
@@ -101,11 +110,6 @@ public actor Engine {
     /// Cancels a run: nothing more is dispatched, attempts in flight are abandoned, and the
     /// bus is told so agents stop working on it. Returns the run's final status.
     public func cancel(run id: String, reason: String) async throws(EngineError) -> RunStatus {
-        if let index = queue.firstIndex(where: { $0.id == id }) {
-            // A queued run is cancelled like an active one, without being admitted first.
-            runs[id] = queue.remove(at: index)
-            queueReasons.removeValue(forKey: id)
-        }
         guard runs[id] != nil else {
             let snapshot: RunSnapshot
             do {
@@ -116,12 +120,24 @@ public actor Engine {
             guard snapshot.run.status.isFinal else { throw .notActive(id) }
             return snapshot.run.status
         }
-        let plan = update(id) { $0.cancel(reason: reason) }
         let before = generation
-        commit(plan)
+        cancelHeld(id, reason: reason)
         logger.notice("run cancelled", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
         await waitForChange(run: id, after: before, timeout: .seconds(10))
         return .cancelled
+    }
+
+    /// Cancels a run held here: a queued one is cancelled like an admitted one, without
+    /// starting first.
+    private func cancelHeld(_ id: String, reason: String) {
+        guard let entry = runs[id] else { return }
+        if !entry.admitted {
+            queue.removeAll { $0 == id }
+            runs[id]?.admitted = true
+            runs[id]?.queueReason = nil
+            admittedCount += 1
+        }
+        commit(update(id) { $0.cancel(reason: reason) })
     }
 
     /// Picks up every unfinished run from the store: attempts that were in flight are sent
@@ -144,7 +160,7 @@ public actor Engine {
                 if snapshot.run.status == .pending && snapshot.run.parentRunID == nil {
                     enqueue(state)
                 } else {
-                    commit(state.resumption(now: Date()))
+                    commit(state.resumption(now: clock.now))
                     admit(state)
                 }
                 resumed += 1
@@ -157,12 +173,12 @@ public actor Engine {
     }
 
     /// Whether `run` is queued or in progress in this engine.
-    public func isActive(_ run: String) -> Bool { runs[run] != nil || queue.contains { $0.id == run } }
+    public func isActive(_ run: String) -> Bool { runs[run] != nil }
 
     /// Returns when `run` is no longer queued or in progress here.
     public func waitUntilFinished(_ run: String) async {
         while isActive(run) {
-            await waitForChange(run: run, after: generation, timeout: .seconds(1))
+            await waitForChange(run: run, after: generation, timeout: .longest)
         }
     }
 
@@ -177,24 +193,35 @@ public actor Engine {
     /// cancelled or failed) cancels the child.
     func runChild(_ order: DispatchOrder) async -> StepResult {
         guard let name = order.childWorkflow else { return .failed(StepError(code: "internal", message: "not a child step"), agent: nil) }
-        let childID = "\(order.run).\(order.step).\(order.attempt)"
-        if (try? await store.snapshot(run: childID)) == nil {
+        let childID = Self.childRunID(order)
+        let existing: RunSnapshot?
+        do {
+            existing = try await store.snapshot(run: childID)
+        } catch .runNotFound {
+            existing = nil
+        } catch {
+            // Not knowing is not "absent": starting it again could run the child twice.
+            return .failed(StepError(code: ErrorCode.storeError.rawValue, message: "cannot look up child run \(childID): \(error)"), agent: nil)
+        }
+        if existing == nil {
             guard let (id, definition) = await childDefinitions?(name) else {
                 return .failed(StepError(code: "unknown_workflow", message: "no runnable workflow '\(name)' for child step \(order.step)"), agent: nil)
             }
+            guard !Task.isCancelled else { return .failed(Self.abandoned, agent: nil) }
             do {
                 _ = try await start(definitionID: id, definition: definition, input: order.input, id: childID, parent: (order.run, order.step))
             } catch {
                 return .failed(StepError(code: "child_failed", message: "cannot start child workflow '\(name)': \(error)"), agent: nil)
             }
+            // Abandoned while the child was being created: it goes the way of its parent's step.
+            if Task.isCancelled { cancelHeld(childID, reason: Self.abandoned.message) }
         }
-        await withTaskCancellationHandler {
-            await waitUntilFinished(childID)
-        } onCancel: {
-            Task { _ = try? await self.cancel(run: childID, reason: "its parent step was abandoned (parent cancelled or failed)") }
-        }
-        guard let snapshot = try? await store.snapshot(run: childID) else {
-            return .failed(StepError(code: "child_failed", message: "child run \(childID) is gone"), agent: nil)
+        await waitUntilFinished(childID)
+        let snapshot: RunSnapshot
+        do {
+            snapshot = try await store.snapshot(run: childID)
+        } catch {
+            return .failed(StepError(code: "child_failed", message: "cannot read child run \(childID): \(error)"), agent: nil)
         }
         switch snapshot.run.status {
         case .completed:
@@ -220,26 +247,39 @@ public actor Engine {
     /// Returns once `run` changed after `generation` (at once if it did already, or if the run
     /// is not active here), or after `timeout`.
     public func waitForChange(run: String, after generation: UInt64, timeout: Duration) async {
-        guard isActive(run), changedAt[run, default: 0] <= generation else { return }
-        let id = UUID()
+        guard let entry = runs[run], entry.changedAt <= generation else { return }
+        let ticket = UUID()
+        runs[run]?.watchers.insert(ticket)
+        await suspend(ticket, until: clock.now.addingTimeInterval(timeout.seconds))
+        runs[run]?.watchers.remove(ticket)
+    }
+
+    /// Suspends until `wake(ticket)` or `deadline` on the engine's clock, whichever is first.
+    private func suspend(_ ticket: UUID, until deadline: Date) async {
+        let clock = self.clock
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            await self?.release(run: run, watcher: id)
+            do {
+                try await clock.sleep(until: deadline)
+            } catch {
+                return  // woken before the deadline
+            }
+            await self?.wake(ticket)
         }
         await withCheckedContinuation { continuation in
-            watchers[run, default: [:]][id] = continuation
+            waiters[ticket] = continuation
         }
         timer.cancel()
     }
 
-    private func release(run: String, watcher: UUID) {
-        watchers[run]?.removeValue(forKey: watcher)?.resume()
+    private func wake(_ ticket: UUID) {
+        waiters.removeValue(forKey: ticket)?.resume()
     }
 
     private func notifyWatchers(of run: String) {
-        changedAt[run] = generation
-        guard let waiting = watchers.removeValue(forKey: run) else { return }
-        for continuation in waiting.values { continuation.resume() }
+        guard let watchers = runs[run]?.watchers else { return }
+        runs[run]?.changedAt = generation
+        runs[run]?.watchers = []
+        for ticket in watchers { wake(ticket) }
     }
 
     // MARK: The queue
@@ -255,8 +295,12 @@ public actor Engine {
 
     /// Runs waiting for admission, in the order they will be admitted.
     public var queuedRuns: [QueuedRun] {
-        queue.map { QueuedRun(run: $0.id, workflow: $0.definition.name, priority: $0.priority, createdAt: $0.createdAt,
-                              reason: queueReasons[$0.id] ?? "about to start") }
+        queue.compactMap { id in
+            runs[id].map {
+                QueuedRun(run: id, workflow: $0.state.definition.name, priority: $0.state.priority, createdAt: $0.state.createdAt,
+                          reason: $0.queueReason ?? "about to start")
+            }
+        }
     }
 
     /// A step waiting for named resources.
@@ -277,8 +321,12 @@ public actor Engine {
     }
 
     private func enqueue(_ state: RunState) {
-        queue.append(state)
-        queue.sort { ($1.priority, $0.createdAt) < ($0.priority, $1.createdAt) }
+        runs[state.id] = ActiveRun(state, at: clock.now)
+        queue.append(state.id)
+        queue.sort { first, second in
+            guard let a = runs[first]?.state, let b = runs[second]?.state else { return false }
+            return (b.priority, a.createdAt) < (a.priority, b.createdAt)
+        }
         admitFromQueue()
     }
 
@@ -287,21 +335,25 @@ public actor Engine {
     private func admitFromQueue() {
         var index = 0
         while index < queue.count {
-            let state = queue[index]
-            if runs.count >= options.maxConcurrentRuns {
+            let id = queue[index]
+            guard let state = runs[id]?.state else {
+                queue.remove(at: index)
+                continue
+            }
+            if admittedCount >= options.maxConcurrentRuns {
                 for waiting in queue[index...] {
-                    queueReasons[waiting.id] = "the global limit of \(options.maxConcurrentRuns) concurrent runs is reached"
+                    runs[waiting]?.queueReason = "the global limit of \(options.maxConcurrentRuns) concurrent runs is reached"
                 }
                 return
             }
+            let workflow = state.definition.name
             if let limit = state.definition.maxConcurrentRuns,
-               runs.values.lazy.filter({ $0.definition.name == state.definition.name }).count >= limit {
-                queueReasons[state.id] = "workflow '\(state.definition.name)' allows \(limit) concurrent run\(limit == 1 ? "" : "s")"
+               runs.values.lazy.filter({ $0.admitted && $0.state.definition.name == workflow }).count >= limit {
+                runs[id]?.queueReason = "workflow '\(workflow)' allows \(limit) concurrent run\(limit == 1 ? "" : "s")"
                 index += 1
                 continue
             }
             queue.remove(at: index)
-            queueReasons.removeValue(forKey: state.id)
             admit(state)
         }
     }
@@ -309,35 +361,42 @@ public actor Engine {
     // MARK: Moving runs
 
     private func admit(_ state: RunState) {
-        let id = state.id
-        runs[id] = state
-        lastProgress[id] = Date()
-        commit(update(id) { $0.advance(now: Date()) })
-        if let deadline = runs[id]?.deadline {
+        let id = state.id, now = clock.now
+        var entry = runs[id] ?? ActiveRun(state, at: now)
+        entry.admitted = true
+        entry.queueReason = nil
+        entry.lastProgress = now
+        runs[id] = entry
+        admittedCount += 1
+        commit(update(id) { $0.advance(now: now) })
+        if let deadline = runs[id]?.state.deadline {
             schedule(run: id, at: deadline) { $0.runTimedOut(id) }
         }
     }
 
     /// Applies `change` to the run's state in place (no copy of its step table) and returns
-    /// what it decided; nothing when the run is not active.
+    /// what it decided; nothing when the run is not admitted here.
     private func update(_ run: String, _ change: (inout RunState) -> Plan) -> Plan {
-        guard var state = runs.removeValue(forKey: run) else { return Plan() }
-        let plan = change(&state)
-        runs[run] = state
-        return plan
+        guard runs[run]?.admitted == true else { return Plan() }
+        return change(&runs[run]!.state)
     }
 
     private func completed(_ order: DispatchOrder, _ result: StepResult) {
-        inFlight.removeValue(forKey: StepKey(run: order.run, step: order.step))
-        commit(update(order.run) { $0.record(result, step: order.step, attempt: order.attempt, now: Date()) })
+        runs[order.run]?.inFlight.removeValue(forKey: order.step)
+        runs[order.run]?.children.removeValue(forKey: order.step)
+        defer { wakeDrainIfIdle() }
+        let now = clock.now, jitter = jitter()
+        commit(update(order.run) { $0.record(result, step: order.step, attempt: order.attempt, now: now, jitter: jitter) })
     }
 
     private func retryDue(_ run: String, _ step: String) {
-        commit(update(run) { $0.retryDue(step: step, now: Date()) })
+        let now = clock.now
+        commit(update(run) { $0.retryDue(step: step, now: now) })
     }
 
     private func runTimedOut(_ run: String) {
-        let plan = update(run) { $0.timedOut(now: Date()) }
+        let now = clock.now
+        let plan = update(run) { $0.timedOut(now: now) }
         if !plan.changes.isEmpty {
             logger.warning("run timed out", metadata: ["correlation": "\(run)"])
         }
@@ -361,7 +420,7 @@ public actor Engine {
             let batch = pending
             pending = Plan()
             do {
-                try await store.apply(batch.changes)
+                try await store.apply(batch.changes, at: clock.now)
             } catch {
                 logger.error("cannot record a batch of transitions; reloading the runs involved", metadata: ["error": "\(error)"])
                 await reload(Set(batch.changes.map(\.run)))
@@ -372,33 +431,38 @@ public actor Engine {
             for change in batch.changes { touched.insert(change.run) }
             for effect in batch.effects { perform(effect) }
             for run in touched {
-                lastProgress[run] = Date()
+                runs[run]?.lastProgress = clock.now
                 notifyWatchers(of: run)
             }
         }
         flushing = false
+        wakeDrainIfIdle()
     }
 
     private func perform(_ effect: Effect) {
         switch effect {
         case .dispatch(let order):
-            guard !draining else { return }
-            let key = StepKey(run: order.run, step: order.step)
-            inFlight[key]?.cancel()
+            guard !draining, runs[order.run] != nil else { return }
+            runs[order.run]?.inFlight[order.step]?.cancel()
+            if order.childWorkflow != nil { runs[order.run]?.children[order.step] = Self.childRunID(order) }
             let dispatcher = self.dispatcher
-            inFlight[key] = Task {
+            runs[order.run]?.inFlight[order.step] = Task {
                 let result = order.childWorkflow == nil
                     ? await dispatcher.dispatch(order) { [weak self] instance in Task { await self?.recordDispatch(order, to: instance) } }
                     : await self.runChild(order)
                 self.completed(order, result)
             }
         case .abandon(let run, let step):
-            inFlight.removeValue(forKey: StepKey(run: run, step: step))?.cancel()
+            runs[run]?.inFlight.removeValue(forKey: step)?.cancel()
+            if let child = runs[run]?.children.removeValue(forKey: step) {
+                cancelHeld(child, reason: Self.abandoned.message)
+            }
+            wakeDrainIfIdle()
         case .retry(let run, let step, let delay):
-            schedule(run: run, at: Date().addingTimeInterval(delay.seconds)) { $0.retryDue(run, step) }
+            schedule(run: run, at: clock.now.addingTimeInterval(delay.seconds)) { $0.retryDue(run, step) }
         case .acquire(let run, let step, let resources):
-            let state = runs[run]
-            resourcePool.enqueue(StepKey(run: run, step: step), resources: resources, priority: state?.priority ?? 0, createdAt: state?.createdAt ?? Date())
+            let state = runs[run]?.state
+            resourcePool.enqueue(StepKey(run: run, step: step), resources: resources, priority: state?.priority ?? 0, createdAt: state?.createdAt ?? clock.now)
             grantResources()
         case .hold(let run, let step, let resources):
             resourcePool.hold(StepKey(run: run, step: step), resources: resources)
@@ -406,6 +470,9 @@ public actor Engine {
             resourcePool.release(StepKey(run: run, step: step))
             grantResources()
         case .finished(let run, let status, let error):
+            for child in runs[run]?.children.values ?? [:].values {
+                cancelHeld(child, reason: Self.abandoned.message)
+            }
             forget(run)
             defer { admitFromQueue() }
             var metadata: Logger.Metadata = ["correlation": "\(run)", "status": "\(status.rawValue)"]
@@ -413,8 +480,6 @@ public actor Engine {
             logger.log(level: status == .completed ? .info : .notice, "run finished", metadata: metadata)
             let dispatcher = self.dispatcher
             Task { await dispatcher.runEnded(run, status: status, error: error) }
-            notifyWatchers(of: run)
-            changedAt.removeValue(forKey: run)
             for observer in runObservers { observer(run, status) }
         }
     }
@@ -431,34 +496,40 @@ public actor Engine {
     /// Hands free resources to waiting steps, which then go out.
     private func grantResources() {
         for key in resourcePool.grant() {
-            commit(update(key.run) { $0.granted(step: key.step, now: Date()) })
+            let now = clock.now
+            commit(update(key.run) { $0.granted(step: key.step, now: now) })
         }
     }
 
     private func schedule(run: String, at date: Date, _ action: @escaping @Sendable (isolated Engine) -> Void) {
-        let delay = max(0, date.timeIntervalSinceNow)
+        let clock = self.clock
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: Duration(clampingSeconds: delay))
-            guard !Task.isCancelled, let self else { return }
+            do {
+                try await clock.sleep(until: date)
+            } catch {
+                return  // cancelled: the run was forgotten
+            }
+            guard let self else { return }
             await action(self)
         }
-        timers[run, default: []].append(timer)
+        runs[run]?.timers.append(timer)
     }
 
-    /// Drops everything the engine holds for `run`: its state, timers, attempts in flight and
-    /// resource requests.
+    /// Drops everything the engine holds for `run`: its state, timers, attempts in flight,
+    /// watchers (they return) and resource requests.
     private func forget(_ run: String) {
-        runs.removeValue(forKey: run)
-        lastProgress.removeValue(forKey: run)
+        guard let entry = runs.removeValue(forKey: run) else { return }
+        if entry.admitted { admittedCount -= 1 } else { queue.removeAll { $0 == run } }
         for key in resourcePool.waiting.map(\.key) where key.run == run { resourcePool.release(key) }
-        for timer in timers.removeValue(forKey: run) ?? [] { timer.cancel() }
-        for key in inFlight.keys where key.run == run { inFlight.removeValue(forKey: key)?.cancel() }
+        for timer in entry.timers { timer.cancel() }
+        for task in entry.inFlight.values { task.cancel() }
+        for ticket in entry.watchers { wake(ticket) }
+        wakeDrainIfIdle()
     }
 
     /// After a failed write, memory may be ahead of the store: forget those runs and pick
     /// them up again from what the store holds.
     private func reload(_ ids: Set<String>) async {
-        queue.removeAll { ids.contains($0.id) }
         for id in ids { forget(id) }
         pending.changes.removeAll { ids.contains($0.run) }
         pending.effects.removeAll { ids.contains($0.run) }
@@ -473,10 +544,14 @@ public actor Engine {
 
     private func startReconciling() {
         guard reconciler == nil else { return }
-        let interval = options.reconcileInterval
+        let interval = options.reconcileInterval, clock = self.clock
         reconciler = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+            while true {
+                do {
+                    try await clock.sleep(for: interval)
+                } catch {
+                    return  // shut down
+                }
                 await self?.reconcile()
             }
         }
@@ -486,15 +561,32 @@ public actor Engine {
     /// `grace` to finish (their results are recorded), then whatever remains is left resumable.
     public func drain(grace: Duration) async {
         draining = true
+        for id in queue { runs.removeValue(forKey: id) }
         queue.removeAll()
-        let deadline = ContinuousClock.now + grace
-        while !inFlight.isEmpty || flushing, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+        let deadline = clock.now.addingTimeInterval(grace.seconds)
+        while !isIdle, clock.now < deadline {
+            let ticket = UUID()
+            idleWaiters.insert(ticket)
+            await suspend(ticket, until: deadline)
+            idleWaiters.remove(ticket)
         }
-        if !inFlight.isEmpty {
-            logger.notice("shutdown grace over; attempts still in flight will be sent again on restart", metadata: ["in_flight": "\(inFlight.count)"])
+        let inFlight = attemptsInFlight
+        if inFlight > 0 {
+            logger.notice("shutdown grace over; attempts still in flight will be sent again on restart", metadata: ["in_flight": "\(inFlight)"])
         }
         shutDown()
+    }
+
+    /// Attempts in flight across every run.
+    private var attemptsInFlight: Int { runs.values.reduce(0) { $0 + $1.inFlight.count } }
+
+    /// Nothing in flight and nothing being written.
+    private var isIdle: Bool { !flushing && attemptsInFlight == 0 }
+
+    private func wakeDrainIfIdle() {
+        guard !idleWaiters.isEmpty, isIdle else { return }
+        for ticket in idleWaiters { wake(ticket) }
+        idleWaiters.removeAll()
     }
 
     /// Stops the periodic reconciliation and abandons attempts in flight (they stay recorded
@@ -502,22 +594,27 @@ public actor Engine {
     public func shutDown() {
         reconciler?.cancel()
         reconciler = nil
-        for task in inFlight.values { task.cancel() }
-        inFlight.removeAll()
-        for task in timers.values.flatMap({ $0 }) { task.cancel() }
-        timers.removeAll()
+        let held = runs.values
         runs.removeAll()
         queue.removeAll()
-        queueReasons.removeAll()
+        admittedCount = 0
+        for entry in held {
+            for task in entry.inFlight.values { task.cancel() }
+            for timer in entry.timers { timer.cancel() }
+        }
+        // Whoever waits on a run or on the drain returns: nothing here will change any more.
+        for ticket in Array(waiters.keys) { wake(ticket) }
+        idleWaiters.removeAll()
         resourcePool = ResourcePool(capacities: options.resources)
     }
 
     /// Finds runs that stopped making progress and says why; a run with nothing in flight and
     /// nothing scheduled is advanced again.
     func reconcile() async {
-        let now = Date()
-        for (id, state) in runs {
-            let idle = now.timeIntervalSince(lastProgress[id] ?? now)
+        let now = clock.now
+        for (id, entry) in runs where entry.admitted {
+            let state = entry.state
+            let idle = now.timeIntervalSince(entry.lastProgress)
             guard idle >= options.stallThreshold.seconds else { continue }
             let reasons = await waitingReasons(id)
             if reasons.isEmpty {
@@ -527,22 +624,21 @@ public actor Engine {
                 logger.warning("run is waiting", metadata: ["correlation": "\(id)", "workflow": "\(state.definition.name)",
                                                             "reasons": "\(reasons.joined(separator: "; "))"])
             }
-            lastProgress[id] = now
+            runs[id]?.lastProgress = now
         }
     }
 
     /// Why an active run is not done yet, one line per waiting step.
     public func waitingReasons(_ run: String) async -> [String] {
-        if queue.contains(where: { $0.id == run }) {
-            return ["queued: \(queueReasons[run] ?? "about to start")"]
-        }
-        guard let state = runs[run] else { return [] }
+        guard let entry = runs[run] else { return [] }
+        guard entry.admitted else { return ["queued: \(entry.queueReason ?? "about to start")"] }
+        let state = entry.state
         var reasons: [String] = []
         for (id, step) in state.steps.sorted(by: { $0.key < $1.key }) {
             guard let definition = state.index.step(id) else { continue }
             switch step.status {
             case .dispatched:
-                let since = step.attemptStartedAt.map { " for \(Int(Date().timeIntervalSince($0)))s" } ?? ""
+                let since = step.attemptStartedAt.map { " for \(Int(clock.now.timeIntervalSince($0)))s" } ?? ""
                 if await dispatcher.isOffered(definition.capability) == false {
                     reasons.append("step '\(id)' waits\(since): no agent offers '\(definition.capability)'")
                 } else {
@@ -558,6 +654,12 @@ public actor Engine {
         }
         return reasons
     }
+
+    /// A child step's run: named after the attempt, so a restart awaits the same child.
+    static func childRunID(_ order: DispatchOrder) -> String { "\(order.run).\(order.step).\(order.attempt)" }
+
+    /// Why a child run is cancelled with its parent's step.
+    static let abandoned = StepError(code: "cancelled", message: "its parent step was abandoned (parent cancelled or failed)")
 
     static func newRunID() -> String {
         String(format: "r-%016llx", UInt64.random(in: .min ... .max))

@@ -27,7 +27,7 @@ struct RunState: Sendable {
     let createdAt: Date
 
     /// A new run: every step pending.
-    init(id: String, definition: WorkflowDefinition, input: JSONValue, defaultAttemptTimeout: Duration, priority: Int = 0, createdAt: Date = Date()) {
+    init(id: String, definition: WorkflowDefinition, input: JSONValue, defaultAttemptTimeout: Duration, priority: Int = 0, createdAt: Date) {
         self.id = id
         self.priority = priority
         self.createdAt = createdAt
@@ -126,9 +126,11 @@ struct RunState: Sendable {
     }
 
     /// Records what attempt `attempt` of `step` came to, then advances.
-    mutating func record(_ result: StepResult, step id: String, attempt: Int, now: Date) -> Plan {
+    /// `jitter` is a uniform draw in -1...1 that scales the retry policy's jitter (the caller
+    /// owns the randomness, so this stays a function of its inputs).
+    mutating func record(_ result: StepResult, step id: String, attempt: Int, now: Date, jitter: Double = 0) -> Plan {
         guard !status.isFinal, var state = steps[id], state.status == .dispatched, state.attempt == attempt,
-              let step = index.step(id), var record = attemptRecord(id, state) else { return Plan() }
+              let step = index.step(id), var record = attemptRecord(id, state, now: now) else { return Plan() }
         var plan = Plan()
         record.finishedAt = now
         state.lastFinishedAt = now
@@ -147,7 +149,7 @@ struct RunState: Sendable {
             record.errorMessage = error.message
             record.agent = agent
             state.error = error
-            switch retryDecision(step, state: state, error: error, now: now) {
+            switch retryDecision(step, state: state, error: error, now: now, jitter: jitter) {
             case .retry(let delay):
                 record.status = .failed
                 state.status = .retrying
@@ -350,9 +352,9 @@ struct RunState: Sendable {
         return Plan(changes: [.step(StepTransition(run: id, step: step, from: .pending, to: .skipped, detail: reason))])
     }
 
-    private func attemptRecord(_ step: String, _ state: StepState) -> AttemptRecord? {
+    private func attemptRecord(_ step: String, _ state: StepState, now: Date) -> AttemptRecord? {
         guard let input = state.input else { return nil }
-        return AttemptRecord(runID: id, stepID: step, attempt: state.attempt, input: input, startedAt: state.attemptStartedAt ?? Date())
+        return AttemptRecord(runID: id, stepID: step, attempt: state.attempt, input: input, startedAt: state.attemptStartedAt ?? now)
     }
 
     // MARK: Retries and timeouts
@@ -365,7 +367,7 @@ struct RunState: Sendable {
 
     /// Whether a failed attempt is retried, and after what delay: the policy's attempts,
     /// its non-retryable codes, and the step's and the run's deadlines decide.
-    private func retryDecision(_ step: StepDefinition, state: StepState, error: StepError, now: Date) -> RetryDecision {
+    private func retryDecision(_ step: StepDefinition, state: StepState, error: StepError, now: Date, jitter: Double) -> RetryDecision {
         let policy = step.retry
         let attempts = state.attempt
         let withCount = attempts > 1 ? StepError(code: error.code, message: "\(error.message) (after \(attempts) attempts)") : error
@@ -375,7 +377,7 @@ struct RunState: Sendable {
         }
         var delay = policy.delay(after: attempts)
         if policy.jitter > 0 {
-            delay = delay.scaled(by: 1 + Double.random(in: -policy.jitter...policy.jitter))
+            delay = delay.scaled(by: 1 + policy.jitter * min(1, max(-1, jitter)))
         }
         let next = now.addingTimeInterval(delay.seconds)
         if let overall = step.overallTimeout, let first = state.firstStartedAt, next >= first.addingTimeInterval(overall.seconds) {

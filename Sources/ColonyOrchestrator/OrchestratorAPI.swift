@@ -105,6 +105,6 @@ public enum OrchestratorAPI {
         public static let invalidInput = "invalid_input"
         public static let unknownRun = "unknown_run"
         public static let disabled = "workflow_disabled"
-        public static let store = "store_error"
+        public static let store = ErrorCode.storeError.rawValue
     }
 }

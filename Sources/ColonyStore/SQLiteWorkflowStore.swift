@@ -71,10 +71,9 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
-    public func apply(_ changes: [StoreChange]) async throws(StoreError) {
+    public func apply(_ changes: [StoreChange], at now: Date) async throws(StoreError) {
         guard !changes.isEmpty else { return }
         try await write { db in
-            let now = Date()
             for change in changes {
                 switch change {
                 case .run(let transition): try Self.apply(transition, at: now, db)

@@ -95,8 +95,9 @@ public protocol WorkflowStore: Sendable {
     /// Creates a pending run and its pending steps.
     func createRun(_ run: RunRecord, steps: [String]) async throws(StoreError)
     /// Applies `changes` in one transaction, in order: all of them or none. A change that does
-    /// not start from the state the store holds fails the batch with `staleTransition`.
-    func apply(_ changes: [StoreChange]) async throws(StoreError)
+    /// not start from the state the store holds fails the batch with `staleTransition`. The
+    /// transitions are stamped `now` (the engine's clock).
+    func apply(_ changes: [StoreChange], at now: Date) async throws(StoreError)
 
     /// Records that an agent's gate skipped a handler of a run.
     func recordSkip(_ skip: SkipRecord) async throws(StoreError)
@@ -117,15 +118,17 @@ public protocol WorkflowStore: Sendable {
 extension WorkflowStore {
     /// Moves a run from `from` to `to`, with its output or error when it ends.
     public func transitionRun(
-        _ id: String, from: RunStatus, to: RunStatus, output: JSONValue?, error: (code: String, message: String)?, detail: String?
+        _ id: String, from: RunStatus, to: RunStatus, output: JSONValue?, error: (code: String, message: String)?, detail: String?,
+        at now: Date = Date()
     ) async throws(StoreError) {
-        try await apply([.run(RunTransition(run: id, from: from, to: to, output: output, errorCode: error?.code, errorMessage: error?.message, detail: detail))])
+        try await apply([.run(RunTransition(run: id, from: from, to: to, output: output, errorCode: error?.code, errorMessage: error?.message, detail: detail))],
+                        at: now)
     }
 
     /// Moves a step from `from` to `to`; `attempt` records a new dispatch or its outcome.
     public func transitionStep(
-        run: String, step: String, from: StepStatus?, to: StepStatus, attempt: AttemptRecord?, detail: String?
+        run: String, step: String, from: StepStatus?, to: StepStatus, attempt: AttemptRecord?, detail: String?, at now: Date = Date()
     ) async throws(StoreError) {
-        try await apply([.step(StepTransition(run: run, step: step, from: from, to: to, attempt: attempt, detail: detail))])
+        try await apply([.step(StepTransition(run: run, step: step, from: from, to: to, attempt: attempt, detail: detail))], at: now)
     }
 }

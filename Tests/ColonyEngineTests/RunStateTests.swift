@@ -16,7 +16,7 @@ import Testing
     }
 
     func newRun(_ yaml: String, input: JSONValue = .object([:])) -> RunState {
-        RunState(id: "run", definition: definition(yaml), input: input, defaultAttemptTimeout: .seconds(30))
+        RunState(id: "run", definition: definition(yaml), input: input, defaultAttemptTimeout: .seconds(30), createdAt: Date())
     }
 
     func dispatched(_ plan: Plan) -> [String] {

@@ -1,0 +1,29 @@
+import ColonyStore
+import Foundation
+
+/// Everything the engine holds for one run, queued or admitted: forgetting the run drops it all
+/// at once, so nothing is left behind for a run that ended.
+struct ActiveRun {
+    var state: RunState
+    /// Whether the run left the queue (it counts against the limits until it ends).
+    var admitted = false
+    /// Why a queued run still waits.
+    var queueReason: String?
+    /// When the run last made durable progress (reconciliation looks for stalls).
+    var lastProgress: Date
+    /// The engine's change generation at the run's last durable change.
+    var changedAt: UInt64 = 0
+    /// Callers of `waitForChange` waiting on this run.
+    var watchers: Set<UUID> = []
+    /// Retry timers and the run's deadline.
+    var timers: [Task<Void, Never>] = []
+    /// Attempts in flight, by step.
+    var inFlight: [String: Task<Void, Never>] = [:]
+    /// The child run each child step in flight waits for, by step.
+    var children: [String: String] = [:]
+
+    init(_ state: RunState, at now: Date) {
+        self.state = state
+        self.lastProgress = now
+    }
+}
