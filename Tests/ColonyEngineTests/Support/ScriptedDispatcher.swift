@@ -1,0 +1,78 @@
+import ColonyCore
+import ColonyEngine
+import ColonyStore
+import ColonyWorkflow
+import Foundation
+import Synchronization
+
+/// A dispatcher that answers each attempt with what the test's script says, and remembers
+/// every order and every run end, so tests can wait for them.
+final class ScriptedDispatcher: StepDispatcher {
+    typealias Script = @Sendable (DispatchOrder) async -> StepResult
+
+    private struct State {
+        var orders: [DispatchOrder] = []
+        var ended: [(run: String, status: RunStatus)] = []
+        var abandoned: [DispatchOrder] = []
+        var waiting: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let script: Script
+    private let state = Mutex(State())
+
+    init(_ script: @escaping Script) {
+        self.script = script
+    }
+
+    var orders: [DispatchOrder] { state.withLock { $0.orders } }
+    var ended: [(run: String, status: RunStatus)] { state.withLock { $0.ended } }
+    var abandoned: [DispatchOrder] { state.withLock { $0.abandoned } }
+
+    func dispatch(_ order: DispatchOrder, dispatched: @escaping @Sendable (String) -> Void) async -> StepResult {
+        let ready: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            state.orders.append(order)
+            let count = state.orders.count
+            let ready = state.waiting.filter { $0.count <= count }.map(\.continuation)
+            state.waiting.removeAll { $0.count <= count }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+        dispatched("agent-1")
+        let result = await script(order)
+        if Task.isCancelled { state.withLock { $0.abandoned.append(order) } }
+        return result
+    }
+
+    func runEnded(_ run: String, status: RunStatus, error: StepError?) async {
+        state.withLock { $0.ended.append((run, status)) }
+    }
+
+    func isOffered(_ capability: String) async -> Bool? { true }
+
+    /// Returns once `count` attempts have been sent.
+    func waitForOrders(_ count: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let reached = state.withLock { state in
+                if state.orders.count >= count { return true }
+                state.waiting.append((count, continuation))
+                return false
+            }
+            if reached { continuation.resume() }
+        }
+    }
+}
+
+extension StepResult {
+    static func ok(_ output: JSONValue = .object([:])) -> StepResult { .succeeded(output: output, agent: "scripted") }
+    static func error(_ code: String, _ message: String = "scripted failure") -> StepResult {
+        .failed(StepError(code: code, message: message), agent: "scripted")
+    }
+}
+
+/// Waits on `clock` until the task is cancelled (an attempt that never answers).
+func hang(on clock: ManualClock) async -> StepResult {
+    do {
+        try await clock.sleep(until: .distantFuture)
+    } catch {}
+    return .error("cancelled", "abandoned")
+}
