@@ -55,11 +55,14 @@ public actor Scheduler {
         loop = Task { await self.runLoop() }
     }
 
-    /// Stops taking ticks (a tick being started finishes starting).
-    public func stop() {
+    /// Stops taking ticks and returns once the loop has ended (a tick being started finishes
+    /// starting).
+    public func stop() async {
+        let loop = self.loop
+        self.loop = nil
         loop?.cancel()
         sleeper?.cancel()
-        loop = nil
+        await loop?.value
     }
 
     /// Makes the scheduler look again now (a run ended, a schedule changed).

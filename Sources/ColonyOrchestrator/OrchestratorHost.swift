@@ -80,43 +80,16 @@ public final class OrchestratorHost: Sendable {
         settings: OrchestratorSettings, store: SQLiteWorkflowStore, endpoints: BrokerEndpoints, heartbeatInterval: Duration,
         gateTimeToLive: Duration, holder: String, logger: Logger
     ) async {
-        let renewEvery = settings.lease / 3
-        var announcedStandby = false
-        while !Task.isCancelled {
-            let term: Int64?
-            do {
-                term = try await store.acquireLease(Self.lease, holder: holder, duration: settings.lease, now: Date())
-            } catch {
-                logger.error("cannot read the orchestrator lease", metadata: ["error": "\(error)"])
-                term = nil
-            }
-            guard let term else {
-                if !announcedStandby {
-                    logger.notice("standby: another orchestrator holds the lease on this database", metadata: ["database": "\(store.path)"])
-                    announcedStandby = true
-                }
-                try? await Task.sleep(for: renewEvery)
-                continue
-            }
-            announcedStandby = false
-            let active = await Active.start(settings: settings, store: store, endpoints: endpoints, heartbeatInterval: heartbeatInterval,
-                                            gateTimeToLive: gateTimeToLive, term: term, logger: logger)
-            // Renew until cancelled or the lease is lost (another orchestrator took over while we were stalled).
-            while !Task.isCancelled {
-                try? await Task.sleep(for: renewEvery)
-                if Task.isCancelled { break }
-                let renewed = try? await store.acquireLease(Self.lease, holder: holder, duration: settings.lease, now: Date())
-                if renewed != term {
-                    logger.critical("lost the orchestrator lease; stepping down", metadata: ["term": "\(term)"])
-                    break
-                }
-            }
-            await active.stop(grace: Task.isCancelled ? settings.shutdownGrace : .zero)
-            if Task.isCancelled { try? await store.releaseLease(Self.lease, holder: holder) }
+        var leaseLogger = logger
+        leaseLogger[metadataKey: "database"] = "\(store.path)"
+        let lease = OrchestratorLease(store: store, holder: holder, duration: settings.lease, logger: leaseLogger)
+        await lease.run { term in
+            await Active.start(settings: settings, store: store, endpoints: endpoints, heartbeatInterval: heartbeatInterval,
+                               gateTimeToLive: gateTimeToLive, term: term, logger: logger)
+        } deactivate: { active, shuttingDown in
+            await active.stop(grace: shuttingDown ? settings.shutdownGrace : .zero)
         }
     }
-
-    static let lease = "orchestrator"
 
     /// What runs while this orchestrator is the active one.
     struct Active {

@@ -93,7 +93,9 @@ extension SQLiteWorkflowStore: ScheduleStore {
 
     public func releaseLease(_ name: String, holder: String) async throws(StoreError) {
         _ = try await writeImmediately { db in
-            try db.execute(sql: "DELETE FROM leases WHERE name = ? AND holder = ?", arguments: [name, holder])
+            // Expired, not deleted: the next holder's term is still one more than this one's.
+            try db.execute(sql: "UPDATE leases SET expiresAt = ? WHERE name = ? AND holder = ?",
+                           arguments: [Date.distantPast, name, holder])
         }
     }
 }

@@ -23,5 +23,6 @@ public protocol ScheduleStore: Sendable {
     /// Takes or renews the lease `name` for `holder` until `now + duration`, if it is free,
     /// expired or already the holder's; returns the term held, or nil when someone else holds it.
     func acquireLease(_ name: String, holder: String, duration: Duration, now: Date) async throws(StoreError) -> Int64?
+    /// Gives the lease up at once if `holder` holds it; the next holder's term is one more.
     func releaseLease(_ name: String, holder: String) async throws(StoreError)
 }

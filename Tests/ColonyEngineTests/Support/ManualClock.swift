@@ -78,6 +78,27 @@ final class ManualClock: EngineClock {
         }
     }
 
+    /// The earliest moment someone sleeps until, if anyone sleeps.
+    var nextDeadline: Date? { state.withLock { $0.sleepers.values.map(\.deadline).min() } }
+
+    /// Lets time pass up to `target` the way it would: waits until someone sleeps past the
+    /// present (the code under test has done what it does now), moves to the earliest such
+    /// deadline, and again, until `target`; then waits once more, so what `target` brings is done.
+    /// Meant for one sleeping loop: with several, one may still be busy when another sleeps.
+    func run(until target: Date) async {
+        while true {
+            let present = now
+            await waitForSleeper { $0 > present }
+            guard let next = nextDeadline, next <= target else { break }
+            advance(to: next)
+        }
+        if now < target {
+            advance(to: target)
+            let present = now
+            await waitForSleeper { $0 > present }
+        }
+    }
+
     /// Returns once someone sleeps until exactly `date`.
     func waitForSleeper(until date: Date) async {
         await waitForSleeper { $0 == date }
