@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "ColonySchedule", dependencies: ["ColonyCore"]),
         .target(name: "CProcessSpawn"),
         .target(name: "CMemory"),
-        .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ColonyCore", "ZeroMQ"]),
+        .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ColonyCore"]),
         .target(
             name: "ColonyConfig",
             dependencies: ["ColonyYAML", "ColonyWire", "ColonyBroker", "ColonySupervisor", "ColonyOrchestrator"]

@@ -1,7 +1,6 @@
 import CProcessSpawn
-import Foundation
 import ColonyCore
-import ZeroMQ
+import Foundation
 
 /// Why the supervisor refused an operation.
 public enum SupervisorError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -23,7 +22,7 @@ public enum SupervisorError: Error, Equatable, Sendable, CustomStringConvertible
 /// The actor runs on a thread of its own that lives as long as the supervisor: children are
 /// forked from it with a parent-death signal, so none outlives a supervisor that is killed.
 public actor Supervisor {
-    nonisolated let loop: IOLoop
+    nonisolated let loop: SupervisorThread
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
 
     /// Lifecycle events, in order, for whoever reports them.
@@ -36,7 +35,7 @@ public actor Supervisor {
     private var specs: [String: AgentSpec] = [:]
     private var order: [String] = []
     private var replicas: [String: [Replica]] = [:]
-    private var reaper: IOLoop.TimerID?
+    private var reaper: SupervisorThread.TimerID?
     private var shuttingDown = false
 
     /// A supervisor writing logs under `logDirectory` and giving every agent `environment`
@@ -45,7 +44,7 @@ public actor Supervisor {
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         self.logDirectory = logDirectory
         self.environment = environment
-        self.loop = IOLoop.start(name: "colony-supervisor")
+        self.loop = SupervisorThread.start(name: "colony-supervisor")
         (events, continuation) = AsyncStream<SupervisorEvent>.makeStream()
     }
 
@@ -93,12 +92,14 @@ public actor Supervisor {
         if current.isEmpty { scale(name, to: spec.replicas) }
     }
 
-    /// Stops everything; no restarts happen after this.
+    /// Stops everything and then the supervisor's thread; no restarts happen after this.
     public func shutDown() async {
+        guard !shuttingDown else { return }
         shuttingDown = true
         await stopReplicas(order.flatMap { replicas[$0] ?? [] })
         if let reaper { loop.cancel(reaper) }
         continuation.finish()
+        loop.stop()
     }
 
     /// The state of every replica, in configuration order.
