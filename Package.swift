@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "ColonyAgent", targets: ["ColonyAgent"]),
         .library(name: "ColonyBroker", targets: ["ColonyBroker"]),
         .library(name: "ColonyOrchestrator", targets: ["ColonyOrchestrator"]),
+        .library(name: "ColonyNode", targets: ["ColonyNode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -42,6 +44,7 @@ let package = Package(
             dependencies: [
                 "ColonyCore", "ZeroMQ", "ColonyWire", "CMemory",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
@@ -51,6 +54,7 @@ let package = Package(
             dependencies: [
                 "ColonyCore", "ZeroMQ", "ColonyWire",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
@@ -62,20 +66,34 @@ let package = Package(
         ),
         .target(
             name: "ColonyEngine",
-            dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonySchedule", "ColonyWire", "ColonyCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonySchedule", "ColonyWire", "ColonyCore",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .target(
             name: "ColonyOrchestrator",
             dependencies: ["ColonyEngine", "ColonyAgent", "ColonyWorkflow", "ColonyStore", "ColonySchedule", "ColonyWire", "ColonyCore",
-                           .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .target(name: "ColonySchedule", dependencies: ["ColonyCore"]),
         .target(name: "CProcessSpawn"),
         .target(name: "CMemory"),
-        .target(name: "ColonySupervisor", dependencies: ["CProcessSpawn", "ColonyCore"]),
+        .target(
+            name: "ColonySupervisor",
+            dependencies: ["CProcessSpawn", "ColonyCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         .target(
             name: "ColonyConfig",
             dependencies: ["ColonyYAML", "ColonyWire", "ColonyBroker", "ColonySupervisor", "ColonyOrchestrator"]
+        ),
+        .target(
+            name: "ColonyNode",
+            dependencies: [
+                "ColonyBroker", "ColonySupervisor", "ColonyOrchestrator", "ColonyConfig", "ColonyYAML", "ColonyAgent", "ColonyWorkflow", "ColonyWire", "ColonyCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(
             name: "ExampleAgents",
@@ -86,9 +104,10 @@ let package = Package(
             name: "colony",
             dependencies: [
                 "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyYAML", "ColonyWorkflow", "ColonyLogging",
-                "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyOrchestrator", "ColonyStore", "ColonySchedule", "ColonyCore", "ZeroMQ",
+                "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyOrchestrator", "ColonyNode", "ColonyStore", "ColonySchedule", "ColonyCore", "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(

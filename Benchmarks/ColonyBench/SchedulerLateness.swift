@@ -24,11 +24,11 @@ enum SchedulerLateness {
         options.maxConcurrentRuns = 10_000
         let engine = Engine(store: store, dispatcher: BusDispatcher(client: harness.client, logger: logger), options: options, logger: logger)
         let scheduler = Scheduler(store: store, engine: engine, registry: WorkflowRegistry(paths: [workflows.path], store: store), logger: logger)
-        await scheduler.start()
+        let firing = Task { await scheduler.run() }
         let warmUp = 10
         try await Task.sleep(for: .milliseconds(100 * (ticks + warmUp) + 50))
-        await scheduler.stop()
-        await engine.shutDown()
+        firing.cancel()
+        await firing.value
         let started = try await store.ticks(schedule: "tick", outcome: "started", limit: 100_000)
             .sorted { $0.scheduledAt < $1.scheduledAt }.dropFirst(warmUp)
         let lateness = started.compactMap { tick in tick.startedAt.map { $0.timeIntervalSince(tick.scheduledAt) * 1000 } }

@@ -98,3 +98,8 @@ int colony_pipe_cloexec(int fds[2])
 {
     return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno;
 }
+
+pid_t colony_thread_id(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}

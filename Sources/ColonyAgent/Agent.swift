@@ -1,6 +1,7 @@
 import ColonyWire
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// An agent: a named set of capabilities and event handlers that runs as a process.
 ///
@@ -105,9 +106,12 @@ public struct Agent: Sendable {
     /// Runs the agent until SIGINT/SIGTERM (when `options.handlesSignals`) or until the calling
     /// task is cancelled: registers with the broker, serves requests and events, reconnects
     /// after broker restarts, and shuts down gracefully (in-flight work finishes first).
+    /// To run it next to other services, put an `AgentService` in your `ServiceGroup` instead.
     public func run(options: AgentOptions) async throws {
-        let runtime = AgentRuntime(agent: self, options: options)
-        try await runtime.run()
+        let service = AgentService(self, options: options)
+        guard options.handlesSignals else { return try await service.run() }
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: options.logger)
+        try await group.run()
     }
 }
 

@@ -179,7 +179,6 @@ actor AgentRuntime {
     // MARK: Lifecycle
 
     func run() async throws {
-        let signals = options.handlesSignals ? installSignalHandlers() : []
         if !agent.capabilities.isEmpty { try connectWorker() }
         try await startEvents()
         try? await publisher.connect()
@@ -200,7 +199,6 @@ actor AgentRuntime {
                 loop.execute { [weak self] in self?.assumeIsolated { $0.shutDown() } }
             }
         }
-        withExtendedLifetime(signals) {}
     }
 
     /// Stops taking work, lets what runs finish (up to the grace period), then leaves.
@@ -255,19 +253,6 @@ actor AgentRuntime {
         logger.info("agent stopped")
         stopped?.resume()
         stopped = nil
-    }
-
-    private nonisolated func installSignalHandlers() -> [any DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                self.loop.execute { self.assumeIsolated { $0.shutDown() } }
-            }
-            source.resume()
-            return source
-        }
     }
 
     // MARK: Worker connection

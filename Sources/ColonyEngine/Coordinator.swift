@@ -3,6 +3,7 @@ import ColonyStore
 import ColonyWire
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// Leader-follower coordination: among the members of a group (agents offering a capability,
 /// or a named group), one agent holds a leadership lease with a term that only grows.
@@ -25,7 +26,6 @@ public actor Coordinator {
 
     private var groups: Set<String> = []
     private var resigned: [String: Set<String>] = [:]
-    private var loop: Task<Void, Never>?
 
     public init(
         store: any CoordinationStore, bus: any CoordinationBus, clock: any EngineClock = .system, leaseDuration: Duration,
@@ -39,35 +39,21 @@ public actor Coordinator {
         self.logger = logger
     }
 
-    /// Starts looking after `groups` (more can be added with `track`).
-    public func start(groups: [String]) {
+    /// Adds groups to look after.
+    public func track<Groups: Sequence<String>>(_ groups: Groups) {
         self.groups.formUnion(groups)
-        guard loop == nil else { return }
-        let interval = leaseDuration / 3
-        let clock = self.clock
-        loop = Task { [weak self] in
-            while !Task.isCancelled {
-                await self?.tickAll()
-                do {
-                    try await clock.sleep(for: interval)
-                } catch {
-                    return
-                }
+    }
+
+    /// Renews and elects every lease/3 until the task is cancelled.
+    private func tickUntilCancelled() async {
+        while true {
+            await tickAll()
+            do {
+                try await clock.sleep(for: leaseDuration / 3)
+            } catch {
+                return
             }
         }
-    }
-
-    /// Stops renewing and electing, and returns once the loop has ended.
-    public func stop() async {
-        let loop = self.loop
-        self.loop = nil
-        loop?.cancel()
-        await loop?.value
-    }
-
-    /// Adds a group to look after.
-    public func track(_ group: String) {
-        groups.insert(group)
     }
 
     /// The group's current leadership, electing a leader now if it has none.
@@ -149,5 +135,14 @@ extension LeadershipRecord {
     /// The record as announced on the bus.
     var announcement: Leadership {
         Leadership(group: group, leader: leader, term: UInt64(term), expiresAtMilliseconds: UInt64(max(0, expiresAt.timeIntervalSince1970 * 1000)))
+    }
+}
+
+extension Coordinator: Service {
+    /// Looks after the tracked groups until a graceful shutdown or cancellation. It stops
+    /// after the engine in an orchestrator's shutdown: coordinated attempts still draining
+    /// need their leaders.
+    public func run() async {
+        await cancelWhenGracefulShutdown { await self.tickUntilCancelled() }
     }
 }

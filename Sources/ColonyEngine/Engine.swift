@@ -3,6 +3,7 @@ import ColonyWire
 import ColonyWorkflow
 import Foundation
 import Logging
+import ServiceLifecycle
 import ColonyCore
 
 /// Runs workflows durably. Every decision is written to the store before it is acted on;
@@ -22,6 +23,8 @@ public actor Engine {
         public var maxConcurrentRuns = 5
         /// Capacities of the named resources steps may declare (1 when not listed).
         public var resources: [String: Int] = [:]
+        /// At a graceful shutdown, how long attempts in flight may take to finish.
+        public var shutdownGrace: Duration = .seconds(10)
 
         public init() {}
     }
@@ -48,7 +51,6 @@ public actor Engine {
     private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
     /// Tickets of `drain` waiting for the last attempt in flight.
     private var idleWaiters: Set<UUID> = []
-    private var reconciler: Task<Void, Never>?
     /// Set while shutting down gracefully: attempts in flight may finish, new ones are not sent
     /// (they stay recorded as dispatched, and go out when the orchestrator starts again).
     private var draining = false
@@ -168,7 +170,6 @@ public actor Engine {
                 logger.error("cannot resume run", metadata: ["correlation": "\(snapshot.run.id)", "error": "\(error)"])
             }
         }
-        startReconciling()
         return resumed
     }
 
@@ -542,24 +543,21 @@ public actor Engine {
 
     // MARK: Reconciliation
 
-    private func startReconciling() {
-        guard reconciler == nil else { return }
-        let interval = options.reconcileInterval, clock = self.clock
-        reconciler = Task { [weak self] in
-            while true {
-                do {
-                    try await clock.sleep(for: interval)
-                } catch {
-                    return  // shut down
-                }
-                await self?.reconcile()
+    /// Looks for stalled runs every `reconcileInterval` until the task is cancelled.
+    private func reconcileUntilCancelled() async {
+        while true {
+            do {
+                try await clock.sleep(for: options.reconcileInterval)
+            } catch {
+                return
             }
+            await reconcile()
         }
     }
 
     /// Shuts down gracefully: nothing new is admitted or sent, attempts in flight get up to
     /// `grace` to finish (their results are recorded), then whatever remains is left resumable.
-    public func drain(grace: Duration) async {
+    func drain(grace: Duration) async {
         draining = true
         for id in queue { runs.removeValue(forKey: id) }
         queue.removeAll()
@@ -573,6 +571,8 @@ public actor Engine {
         let inFlight = attemptsInFlight
         if inFlight > 0 {
             logger.notice("shutdown grace over; attempts still in flight will be sent again on restart", metadata: ["in_flight": "\(inFlight)"])
+        } else {
+            logger.info("engine drained: no attempt in flight")
         }
         shutDown()
     }
@@ -589,11 +589,9 @@ public actor Engine {
         idleWaiters.removeAll()
     }
 
-    /// Stops the periodic reconciliation and abandons attempts in flight (they stay recorded
-    /// as dispatched, so a restarted engine sends them again).
-    public func shutDown() {
-        reconciler?.cancel()
-        reconciler = nil
+    /// Abandons attempts in flight and forgets every run (they stay recorded as dispatched, so
+    /// a restarted engine sends them again): what a crash leaves, without the crash.
+    func shutDown() {
         let held = runs.values
         runs.removeAll()
         queue.removeAll()
@@ -700,5 +698,16 @@ extension Effect {
              .release(let run, _):
             return run
         }
+    }
+}
+
+extension Engine: Service {
+    /// Reconciles until a graceful shutdown, then drains: nothing new is sent, attempts in
+    /// flight get `shutdownGrace` to finish and be recorded. Cancelled instead (the lease was
+    /// lost), it stops at once; what was in flight is sent again by the next active engine.
+    /// Call `resume()` first.
+    public func run() async {
+        await cancelWhenGracefulShutdown { await self.reconcileUntilCancelled() }
+        await drain(grace: Task.isCancelled ? .zero : options.shutdownGrace)
     }
 }

@@ -2,6 +2,7 @@ import ColonyCore
 import ColonyStore
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// The lease that makes one orchestrator of several on one database the active one. The
 /// holder renews it every third of its duration; another takes it (term + 1) once it has gone
@@ -25,42 +26,63 @@ public struct OrchestratorLease: Sendable {
         self.logger = logger
     }
 
-    /// Standby until the lease is ours, then `activate(term)`; renews while it stays ours, and
-    /// `deactivate(active, shuttingDown)` when it is lost (false) or the task is cancelled
-    /// (true: the lease is then released, so a standby takes over at once). Round again after
-    /// a loss; returns only when cancelled.
-    public func run<Active: Sendable>(
-        activate: (Int64) async -> Active, deactivate: (Active, Bool) async -> Void
-    ) async {
-        let renewEvery = duration / 3
-        var announcedStandby = false
-        while !Task.isCancelled {
-            guard let term = await attempt() else {
-                if !announcedStandby {
-                    logger.notice("standby: another orchestrator holds the lease on this database")
-                    announcedStandby = true
+    /// Standby until the lease is ours, then `serve(term)` while renewing it. A refused
+    /// renewal (another took over while this one was stalled) cancels `serve` at once and goes
+    /// back to standby. When `serve` returns (a graceful shutdown reached it) or the task is
+    /// cancelled, the lease is released, so a standby takes over without waiting for it to lapse.
+    public func run(whileActive serve: @escaping @Sendable (_ term: Int64) async -> Void) async {
+        while let term = await standby() {
+            let lost = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    await serve(term)
+                    return false
                 }
-                guard await pause(renewEvery) else { return }
-                continue
+                group.addTask { await self.renew(term) }
+                // The first to end decides: serving ended (shutdown), or the lease was lost.
+                let lost = await group.next() ?? false
+                group.cancelAll()
+                await group.waitForAll()
+                return lost
             }
-            announcedStandby = false
-            let active = await activate(term)
-            var shuttingDown = false
-            while true {
-                guard await pause(renewEvery) else {
-                    shuttingDown = true
-                    break
-                }
-                if await attempt() != term {
-                    logger.critical("lost the orchestrator lease; stepping down", metadata: ["term": "\(term)"])
-                    break
-                }
-            }
-            await deactivate(active, shuttingDown)
-            if shuttingDown {
+            guard lost, !Task.isCancelled else {
                 await release()
                 return
             }
+            logger.critical("lost the orchestrator lease; stepping down", metadata: ["term": "\(term)"])
+        }
+    }
+
+    /// Waits until the lease is ours and returns its term; nil when a graceful shutdown or
+    /// cancellation comes first.
+    private func standby() async -> Int64? {
+        var announced = false
+        while !Task.isCancelled {
+            if let term = await attempt() { return term }
+            if !announced {
+                logger.notice("standby: another orchestrator holds the lease on this database")
+                announced = true
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await clock.sleep(for: duration / 3) }
+            } catch {
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// Renews every third of the lease until a renewal is refused (returns true) or the task is
+    /// cancelled (returns false). It goes on through a graceful shutdown: the lease must hold
+    /// while the active orchestrator drains.
+    private func renew(_ term: Int64) async -> Bool {
+        while true {
+            do {
+                try await clock.sleep(for: duration / 3)
+            } catch {
+                return false
+            }
+            if Task.isCancelled { return false }
+            if await attempt() != term { return true }
         }
     }
 
@@ -85,16 +107,6 @@ public struct OrchestratorLease: Sendable {
             try await released.value
         } catch {
             logger.warning("cannot release the orchestrator lease; a standby takes over when it lapses", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Sleeps `duration` on the clock; false when cancelled.
-    private func pause(_ duration: Duration) async -> Bool {
-        do {
-            try await clock.sleep(for: duration)
-            return true
-        } catch {
-            return false
         }
     }
 }

@@ -4,6 +4,7 @@ import ColonyWire
 import ColonyWorkflow
 import Foundation
 import Logging
+import ServiceLifecycle
 import ColonyCore
 
 /// Fires scheduled workflows. Each pass decides every due tick of every schedule (`TickPlan`),
@@ -20,7 +21,6 @@ public actor Scheduler {
     let clock: any EngineClock
     let logger: Logger
 
-    private var loop: Task<Void, Never>?
     private var sleeper: Task<Void, Never>?
     private var poked = false
     private var cache: [ScheduledWorkflow] = []
@@ -49,22 +49,6 @@ public actor Scheduler {
         self.logger = logger
     }
 
-    /// Starts firing; runs until `stop()`.
-    public func start() {
-        guard loop == nil else { return }
-        loop = Task { await self.runLoop() }
-    }
-
-    /// Stops taking ticks and returns once the loop has ended (a tick being started finishes
-    /// starting).
-    public func stop() async {
-        let loop = self.loop
-        self.loop = nil
-        loop?.cancel()
-        sleeper?.cancel()
-        await loop?.value
-    }
-
     /// Makes the scheduler look again now (a run ended, a schedule changed).
     public func poke() {
         poked = true
@@ -87,9 +71,14 @@ public actor Scheduler {
             }
             let wake = min(next ?? .distantFuture, clock.now.addingTimeInterval(1))
             let clock = self.clock
-            let sleeper = Task { _ = try? await clock.sleep(until: wake) }
+            // Its own task so that `poke()` can end the sleep early; awaited, and cancelled with the loop.
+            let sleeper = Task {
+                do {
+                    try await clock.sleep(until: wake)
+                } catch {}  // poked or cancelled: either way, look again (or leave)
+            }
             self.sleeper = sleeper
-            await sleeper.value
+            await withTaskCancellationHandler { await sleeper.value } onCancel: { sleeper.cancel() }
             self.sleeper = nil
         }
     }
@@ -369,5 +358,14 @@ extension Scheduler {
             throw .store(error)
         }
         cacheLoadedAt = .distantPast
+    }
+}
+
+extension Scheduler: Service {
+    /// Fires ticks until a graceful shutdown or cancellation (a tick being started finishes
+    /// starting).
+    public func run() async {
+        await cancelWhenGracefulShutdown { await self.runLoop() }
+        logger.info("scheduler stopped")
     }
 }

@@ -5,6 +5,7 @@ import ColonyStore
 import ColonyWire
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// Keeps the broker's failure gate in step with the store. The broker remembers ended runs
 /// in memory only, and the orchestrator tells it once per run; so whenever the orchestrator
@@ -22,7 +23,6 @@ public actor GateAnnouncer {
     /// The broker instance the gate was last re-announced to, and when to repeat it.
     private var announcedTo: String?
     private var repeatAt: ContinuousClock.Instant?
-    private var loop: Task<Void, Never>?
 
     /// How often the broker's boot id is checked.
     public static let checkInterval: Duration = .milliseconds(500)
@@ -38,21 +38,16 @@ public actor GateAnnouncer {
         self.logger = logger
     }
 
-    /// Announces as soon as the broker answers, then watches for broker restarts. Returns at
-    /// once: nothing needs to wait for it (the broker holds requests of runs until it is done).
-    public func start() {
-        guard loop == nil else { return }
-        loop = Task { [weak self] in
-            while !Task.isCancelled {
-                await self?.check()
-                try? await Task.sleep(for: Self.checkInterval)
+    /// Checks the broker's boot id every `checkInterval` until the task is cancelled.
+    private func checkUntilCancelled() async {
+        while true {
+            await check()
+            do {
+                try await Task.sleep(for: Self.checkInterval)
+            } catch {
+                return
             }
         }
-    }
-
-    public func stop() {
-        loop?.cancel()
-        loop = nil
     }
 
     private func check() async {
@@ -94,5 +89,14 @@ public actor GateAnnouncer {
         if synced { _ = try? await client.management(ManagementService.gateSynced, timeout: .seconds(5)) }
         logger.debug("failure gate announced", metadata: ["boot": "\(boot)", "runs": "\(ended.count)"])
         return true
+    }
+}
+
+extension GateAnnouncer: Service {
+    /// Announces as soon as the broker answers, then watches for broker restarts, until a
+    /// graceful shutdown or cancellation. Nothing needs to wait for the first announcement:
+    /// the broker holds requests of runs until it is done.
+    public func run() async {
+        await cancelWhenGracefulShutdown { await self.checkUntilCancelled() }
     }
 }

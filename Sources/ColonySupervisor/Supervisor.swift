@@ -24,6 +24,8 @@ public enum SupervisorError: Error, Equatable, Sendable, CustomStringConvertible
 public actor Supervisor {
     nonisolated let loop: SupervisorThread
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+    /// The kernel's id of the supervisor's thread.
+    nonisolated var threadID: Int32 { loop.kernelThreadID }
 
     /// Lifecycle events, in order, for whoever reports them.
     public nonisolated let events: AsyncStream<SupervisorEvent>

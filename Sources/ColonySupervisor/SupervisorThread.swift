@@ -1,3 +1,4 @@
+import CProcessSpawn
 import ColonyCore
 import Foundation
 
@@ -27,6 +28,7 @@ final class SupervisorThread: @unchecked Sendable {
     private var stopping = false
     private var stopped = false
     private var thread: pthread_t?
+    private var threadID: Int32 = 0
     private let afterStop: DispatchQueue = {
         let queue = DispatchQueue(label: "colony-supervisor-after-stop")
         queue.setSpecific(key: SupervisorThread.afterStopKey, value: ())
@@ -41,6 +43,7 @@ final class SupervisorThread: @unchecked Sendable {
         let thread = Thread {
             executor.condition.lock()
             executor.thread = pthread_self()
+            executor.threadID = colony_thread_id()
             executor.condition.unlock()
             started.signal()
             executor.run()
@@ -50,6 +53,13 @@ final class SupervisorThread: @unchecked Sendable {
         thread.start()
         started.wait()
         return executor
+    }
+
+    /// The kernel's id of the thread (it appears under /proc/self/task while the thread runs).
+    var kernelThreadID: Int32 {
+        condition.lock()
+        defer { condition.unlock() }
+        return threadID
     }
 
     /// Whether the caller runs on this thread.

@@ -1,6 +1,7 @@
 import ColonyCore
 import ArgumentParser
 import ColonyAgent
+import ColonyNode
 import ColonySupervisor
 import ColonyWire
 import ExampleAgents

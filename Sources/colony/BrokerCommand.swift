@@ -5,6 +5,7 @@ import ColonyWire
 import Dispatch
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `colony broker`: runs the MDP broker and event proxy in the foreground.
 struct BrokerCommand: AsyncParsableCommand {
@@ -59,7 +60,6 @@ struct BrokerCommand: AsyncParsableCommand {
             logger.critical("cannot start broker", metadata: ["error": "\(error)"])
             throw ExitCode(ExitStatus.unreachable)
         }
-        let stopper = SignalStopper { handle.stop() }
         Console.line("bound \(handle.endpoints.requests) publish \(handle.endpoints.publish) subscribe \(handle.endpoints.subscribe)")
         if let endpointsFile {
             do {
@@ -70,7 +70,6 @@ struct BrokerCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
         }
-        await handle.waitUntilStopped()
-        withExtendedLifetime(stopper) {}
+        try await ServiceGroup(services: [BrokerService(handle)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
 }

@@ -3,6 +3,7 @@ import ColonyConfig
 import ColonyOrchestrator
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `colony orchestrator`: the workflow engine as a daemon.
 struct OrchestratorCommand: AsyncParsableCommand {
@@ -32,11 +33,9 @@ struct OrchestratorCommand: AsyncParsableCommand {
         if let database { settings.database = database }
         if !workflowPaths.isEmpty { settings.workflows = workflowPaths }
         let endpoints = connection.clientEndpoints(configuration)
-        let (signals, signalled) = AsyncStream<Void>.makeStream()
-        let stopper = SignalStopper { signalled.yield() }
-        let host: OrchestratorHost
+        let host: OrchestratorService
         do {
-            host = try OrchestratorHost(settings, catalog: try OrchestratorHost.checkedCatalog(settings), endpoints: endpoints,
+            host = try OrchestratorService(settings, catalog: try OrchestratorService.checkedCatalog(settings), endpoints: endpoints,
                                         heartbeatInterval: configuration.broker.heartbeatInterval,
                                         gateTimeToLive: configuration.broker.failedRunTimeToLive, logger: Logger(label: "orchestrator"))
         } catch {
@@ -47,8 +46,6 @@ struct OrchestratorCommand: AsyncParsableCommand {
         Console.line("  broker      \(endpoints.requests)")
         Console.line("  database    \(host.database)")
         Console.line("  workflows   \(host.workflows.joined(separator: ", "))")
-        for await _ in signals { break }
-        await host.stop()
-        withExtendedLifetime(stopper) {}
+        try await ServiceGroup(services: [host], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "orchestrator")).run()
     }
 }

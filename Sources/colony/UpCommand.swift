@@ -1,12 +1,8 @@
 import ArgumentParser
-import ColonyAgent
-import ColonyBroker
 import ColonyConfig
-import ColonyOrchestrator
 import ColonyLogging
+import ColonyNode
 import ColonySupervisor
-import ColonyWorkflow
-import ColonyWire
 import ExampleAgents
 import Foundation
 import Logging
@@ -17,9 +13,10 @@ struct UpCommand: AsyncParsableCommand {
         commandName: "up",
         abstract: "Start the broker, the orchestrator, and supervise the agents of configs/agents.yaml.",
         discussion: """
-        Prints what runs where, then one line per agent lifecycle event. Ctrl-C or SIGTERM stops
-        the orchestrator (runs stay resumable), agents (SIGTERM, then SIGKILL after their grace
-        period) and then the broker, and exits 0.
+        Prints what runs where, then one line per agent lifecycle event. Ctrl-C or SIGTERM stops,
+        in this order, the orchestrator (ticks stop; attempts in flight get shutdown_grace to
+        finish; the rest stays resumable), the agents (SIGTERM, then SIGKILL after their grace
+        period) and the broker last, printing "... stopped" for each, and exits 0.
         Agents die with `colony up` even when it is killed with SIGKILL.
         """
     )
@@ -36,92 +33,32 @@ struct UpCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration)
-        var brokerConfiguration = configuration.broker
-        brokerConfiguration.endpoints = connection.endpoints(configuration)
-        let clientEndpoints = connection.clientEndpoints(configuration)
-
-        // Everything is validated before anything starts.
-        let agentsFile: AgentsConfiguration
+        let node: ColonyNode
         do {
-            agentsFile = try AgentsConfiguration.load(path: agents, context: AgentsConfiguration.Context(
-                colonyExecutable: Self.executablePath, builtInAgents: ExampleAgents.names,
-                endpoints: clientEndpoints, heartbeatInterval: brokerConfiguration.heartbeatInterval
+            node = try ColonyNode.prepare(ColonyNode.Plan(
+                configuration: configuration, brokerEndpoints: connection.endpoints(configuration),
+                clientEndpoints: connection.clientEndpoints(configuration), agentsFile: agents, runDirectory: runDirectory,
+                executable: Self.executablePath, builtInAgents: ExampleAgents.names
             ))
         } catch {
             Console.error("error: \(error)")
+            if case .broker = error { throw ExitCode(ExitStatus.unreachable) }
             throw ExitCode(ExitStatus.usage)
         }
-        let workflows: WorkflowCatalog
-        do {
-            workflows = try OrchestratorHost.checkedCatalog(configuration.orchestrator)
-        } catch {
-            Console.error("error: \(error)")
-            throw ExitCode(ExitStatus.usage)
-        }
-
-        let logger = Logger(label: "up")
-        let broker: BrokerHandle
-        do {
-            broker = try Broker.start(brokerConfiguration, logger: Logger(label: "broker"))
-        } catch {
-            Console.error("error: cannot start the broker on \(brokerConfiguration.endpoints.requests): \(error)")
-            throw ExitCode(ExitStatus.unreachable)
-        }
-        let logs = URL(fileURLWithPath: runDirectory).appendingPathComponent("logs")
-        let supervisor = try Supervisor(logDirectory: logs, environment: [
-            "COLONY_ENDPOINT": clientEndpoints.requests,
-            "COLONY_PUBLISH_ENDPOINT": clientEndpoints.publish,
-            "COLONY_SUBSCRIBE_ENDPOINT": clientEndpoints.subscribe,
-        ])
-        let (signals, signalled) = AsyncStream<Void>.makeStream()
-        let stopper = SignalStopper { signalled.yield() }
-
         Console.line("colony up")
-        Console.line("  broker      \(broker.endpoints.requests)")
-        Console.line("  events in   \(broker.endpoints.publish)")
-        Console.line("  events out  \(broker.endpoints.subscribe)")
-        Console.line("  agents      \(agentsFile.source ?? agents) (\(agentsFile.agents.count) agents)")
-        Console.line("  logs        \(logs.path)")
-        let reporter = Task {
-            for await event in supervisor.events {
-                Console.line("\(Timestamp.iso8601()) \(event)")
-            }
-        }
-        await supervisor.start(agentsFile.agents)
-        var controlOptions = AgentOptions(endpoints: clientEndpoints, heartbeatInterval: brokerConfiguration.heartbeatInterval, handlesSignals: false)
-        controlOptions.logger = Logger(label: "supervisor")
-        let control = Task { [controlOptions] in
-            try await SupervisorControl.agent(for: supervisor).run(options: controlOptions)
-        }
-        let orchestrator: OrchestratorHost
-        do {
-            orchestrator = try OrchestratorHost(
-                configuration.orchestrator.declaring(agentsFile.groupSizes), catalog: workflows, endpoints: clientEndpoints,
-                heartbeatInterval: brokerConfiguration.heartbeatInterval, gateTimeToLive: brokerConfiguration.failedRunTimeToLive,
-                logger: Logger(label: "orchestrator")
-            )
-        } catch {
-            Console.error("error: cannot start the orchestrator: \(error)")
-            control.cancel()
-            await supervisor.shutDown()
-            broker.stop()
-            throw ExitCode(ExitStatus.usage)
-        }
-        Console.line("  database    \(orchestrator.database)")
-        Console.line("  workflows   \(orchestrator.workflows.joined(separator: ", "))")
-        printTable(await supervisor.status())
-
-        for await _ in signals { break }
-        Console.line("\(Timestamp.iso8601()) stopping: orchestrator, agents, then the broker")
-        await orchestrator.stop()
-        control.cancel()
-        _ = await control.result
-        await supervisor.shutDown()
-        await reporter.value
-        broker.stop()
-        await broker.waitUntilStopped()
-        logger.info("colony stopped")
-        withExtendedLifetime(stopper) {}
+        Console.line("  broker      \(node.broker.endpoints.requests)")
+        Console.line("  events in   \(node.broker.endpoints.publish)")
+        Console.line("  events out  \(node.broker.endpoints.subscribe)")
+        Console.line("  agents      \(node.agents.source ?? agents) (\(node.agents.agents.count) agents)")
+        Console.line("  logs        \(node.logDirectory.path)")
+        Console.line("  database    \(node.orchestrator.database)")
+        Console.line("  workflows   \(node.orchestrator.workflows.joined(separator: ", "))")
+        try await node.run(started: {
+            printTable(await node.supervisor.status())
+        }, report: { event in
+            Console.line("\(Timestamp.iso8601()) \(event)")
+        })
+        Logger(label: "up").info("colony stopped")
     }
 
     private func printTable(_ statuses: [AgentStatus]) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import ColonyAgent
 import ColonyWire
 import Foundation
+import Logging
 
 /// `colony watch [PREFIX…]`: prints events as they arrive, one line each, until Ctrl-C.
 struct WatchCommand: AsyncParsableCommand {
@@ -27,15 +28,16 @@ struct WatchCommand: AsyncParsableCommand {
         global.bootstrapLogging(configuration, defaultLevel: .warning)
         let subscriber = Subscriber(endpoints: connection.clientEndpoints(configuration))
         let events = try await subscriber.subscribe(prefixes)
-        let stopper = SignalStopper { Task { await subscriber.close() } }
-        var seen = 0
-        for await event in events {
-            Console.line(json ? jsonLine(event) : textLine(event))
-            seen += 1
-            if let count, seen >= count { break }
+        let json = self.json, count = self.count, command = self
+        try await untilSignalled(logger: Logger(label: "watch")) {
+            var seen = 0
+            for await event in events {
+                Console.line(json ? command.jsonLine(event) : command.textLine(event))
+                seen += 1
+                if let count, seen >= count { break }
+            }
         }
         await subscriber.close()
-        withExtendedLifetime(stopper) {}
     }
 
     private func textLine(_ event: Event) -> String {

@@ -83,14 +83,17 @@ import Testing
         let fixture = try Fixture(members: ["a-1"], lease: .seconds(3))
         defer { fixture.remove() }
         let t0 = fixture.clock.now
-        await fixture.coordinator.start(groups: ["workers"])
+        await fixture.coordinator.track(["workers"])
+        let coordinator = fixture.coordinator
+        let loop = Task { await coordinator.run() }
         // Each pass sleeps a third of the lease; three passes renew three times.
         for pass in 1...3 {
             await fixture.clock.waitForSleeper(until: t0.addingTimeInterval(Double(pass)))
             fixture.clock.advance(to: t0.addingTimeInterval(Double(pass)))
         }
         await fixture.clock.waitForSleeper(until: t0.addingTimeInterval(4))
-        await fixture.coordinator.stop()
+        loop.cancel()
+        await loop.value
         #expect(fixture.leaderships("workers").map(\.term) == [1, 1, 1, 1])
         #expect(fixture.leaderships("workers").last?.expiresAtMilliseconds == UInt64(t0.addingTimeInterval(6).timeIntervalSince1970 * 1000))
     }

@@ -47,17 +47,19 @@ import Testing
         defer { fixture.engineFixture.remove() }
         let t0 = fixture.clock.now
         let first = await fixture.scheduler()
-        await first.start()
+        let firstLoop = Task { await first.run() }
         await fixture.clock.run(until: t0.addingTimeInterval(180))
-        await first.stop()
+        firstLoop.cancel()
+        await firstLoop.value
         #expect(try await fixture.ticks("minutely", from: t0) == ["60: started", "120: started", "180: started"])
 
         // Down for ten minutes; the restarted scheduler starts what the window allows, once each.
         fixture.clock.advance(by: .seconds(600))
         let second = await fixture.scheduler()
-        await second.start()
+        let secondLoop = Task { await second.run() }
         await fixture.clock.run(until: t0.addingTimeInterval(781))
-        await second.stop()
+        secondLoop.cancel()
+        await secondLoop.value
         let ticks = try await fixture.ticks("minutely", from: t0)
         #expect(ticks == ["60: started", "120: started", "180: started"]
             + (4...9).map { "\($0 * 60): missed" } + (10...13).map { "\($0 * 60): started" })

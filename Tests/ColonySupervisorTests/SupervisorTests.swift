@@ -1,4 +1,4 @@
-import ColonySupervisor
+@testable import ColonySupervisor
 import Foundation
 import Testing
 
@@ -65,6 +65,25 @@ import Testing
         #expect(status.state == .stopped)
         #expect(status.lastExit?.signal == SIGKILL)
         await supervisor.shutDown()
+    }
+
+    @Test func shuttingDownStopsEveryAgentAndEndsTheSupervisorThread() async throws {
+        let supervisor = try supervisor()
+        let thread = "/proc/self/task/\(supervisor.threadID)"
+        #expect(FileManager.default.fileExists(atPath: thread))
+        await supervisor.start([AgentSpec(name: "sleeper", command: ["sh", "-c", "exec sleep 600"])])
+        _ = await events(of: supervisor) { if case .started = $0.kind { return true } else { return false } }
+        let pid = try #require(await supervisor.status().first?.pid)
+        await supervisor.shutDown()
+        #expect(kill(pid, 0) != 0, "the agent is gone")
+        var ended = false
+        for _ in 0..<1000 where !ended {
+            ended = !FileManager.default.fileExists(atPath: thread)
+            if !ended { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(ended, "the supervisor's thread ended")
+        // The actor still answers after its thread is gone.
+        #expect(await supervisor.status().first?.state == .stopped)
     }
 
     @Test func unknownAgentsAndCommandsAreClearErrors() async throws {

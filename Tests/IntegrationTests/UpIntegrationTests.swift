@@ -1,4 +1,6 @@
 import ColonyAgent
+import ColonyOrchestrator
+import ColonyStore
 import ColonyWire
 import Foundation
 import Testing
@@ -21,7 +23,7 @@ import Testing
         let agentsFile: URL
         let configFile: URL
 
-        init(agents: String) throws {
+        init(agents: String, workflows: String = "workflows: []") throws {
             harness = try ProcessHarness()
             endpoints = harness.privateEndpoints()
             client = ColonyClient(endpoints: endpoints)
@@ -36,7 +38,10 @@ import Testing
               request_expiry: 10s
             orchestrator:
               database: \(harness.directory.appendingPathComponent("colony.sqlite").path)
+              workflows: [\(harness.directory.appendingPathComponent("workflows.yaml").path)]
+              shutdown_grace: 20s
             """.write(to: configFile, atomically: true, encoding: .utf8)
+            try workflows.write(to: harness.directory.appendingPathComponent("workflows.yaml"), atomically: true, encoding: .utf8)
             try agents.write(to: agentsFile, atomically: true, encoding: .utf8)
         }
 
@@ -153,6 +158,65 @@ import Testing
         #expect(await up.harness.waitForExit(process))
         #expect(process.terminationStatus == 0, "\(up.harness.log(of: "up"))")
         #expect(pids.allSatisfy { !isAlive($0) })
+    }
+
+    @Test func sigtermStopsTicksThenLetsAttemptsFinishThenAgentsThenTheBroker() async throws {
+        let up = try Up(agents: """
+        agents:
+          - name: echo
+            run: echo
+            concurrency: 4
+        """, workflows: """
+        workflows:
+          - name: slow
+            steps: [{id: nap, capability: echo.sleep, params: {ms: 2500}}]
+          - name: ticking
+            schedule: {every: 1s}
+            steps: [{id: beat, capability: echo}]
+        """)
+        defer { up.stop() }
+        let process = try up.start()
+        #expect(try await waitForAgents(up.client, capability: "echo.sleep", count: 1), "\(up.harness.log(of: "up"))")
+        let agentPIDs = try await up.supervised().compactMap(\.pid)
+        let run = try await up.client.request(OrchestratorAPI.run, OrchestratorAPI.RunRequest(workflow: "slow", input: nil, priority: nil),
+                                              as: RunRecord.self, timeout: .seconds(5))
+        // SIGTERM once the attempt is with the agent (it takes 2.5 s there).
+        let dispatched = try await eventually(timeout: .seconds(20)) {
+            let detail = try await up.client.request(OrchestratorAPI.show, OrchestratorAPI.RunReference(run: run.id),
+                                                     as: OrchestratorAPI.RunDetail.self, timeout: .seconds(5))
+            return detail.steps.first { $0.stepID == "nap" }?.status == .dispatched ? true : nil
+        }
+        #expect(dispatched == true)
+        // …and once the schedule is firing.
+        let store = try SQLiteWorkflowStore(path: up.harness.directory.appendingPathComponent("colony.sqlite").path)
+        let firing = try await eventually(timeout: .seconds(20)) {
+            try await store.ticks(schedule: "ticking", outcome: "started", limit: 10).isEmpty ? nil : true
+        }
+        #expect(firing == true)
+        kill(process.processIdentifier, SIGTERM)
+        #expect(await up.harness.waitForExit(process, timeout: .seconds(30)))
+        let log = up.harness.log(of: "up")
+        #expect(process.terminationStatus == 0, "\(log)")
+
+        // The order: the orchestrator (its attempt finished), the agents, the broker last.
+        func position(_ line: String) -> String.Index? { log.range(of: line)?.lowerBound }
+        let orchestrator = try #require(position("orchestrator stopped"), "\(log)")
+        let agentStopped = try #require(position("echo[1] stopped"), "\(log)")
+        let agents = try #require(position("agents stopped"), "\(log)")
+        let broker = try #require(position("broker stopped"), "\(log)")
+        #expect(orchestrator < agentStopped && agentStopped < agents && agents < broker, "\(log)")
+        #expect(agentPIDs.allSatisfy { !isAlive($0) }, "no agent outlives colony up")
+
+        let snapshot = try await store.snapshot(run: run.id)
+        let attempt = try #require(snapshot.attempts.first { $0.stepID == "nap" })
+        #expect(attempt.status == .succeeded, "the attempt in flight finished within the grace period: \(attempt)")
+        // Ticks stopped before the drain (a 1 s schedule would fire during its 2.5 s otherwise),
+        // and no tick was decided after that.
+        let schedulerStopped = try #require(position("scheduler stopped"), "\(log)")
+        let drained = try #require(position("engine drained"), "\(log)")
+        #expect(schedulerStopped < drained, "\(log)")
+        let afterStop = log[schedulerStopped...]
+        #expect(!afterStop.contains("tick started") && !afterStop.contains("tick skipped"), "\(log)")
     }
 
     @Test func sigkillLeavesNoAgentBehind() async throws {

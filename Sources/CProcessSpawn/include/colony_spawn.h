@@ -20,4 +20,7 @@ int colony_reap(pid_t pid, int *code, int *signal);
 
 /* pipe2(fds, O_CLOEXEC): Swift's Glibc module does not expose pipe2. */
 int colony_pipe_cloexec(int fds[2]);
+
+/* gettid(): the calling thread's kernel id (Swift's Glibc module does not expose it). */
+pid_t colony_thread_id(void);
 #endif

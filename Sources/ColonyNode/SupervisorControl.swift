@@ -5,25 +5,30 @@ import ColonyWire
 
 /// The bus interface of a running `colony up`: capabilities that let `colony agent …`
 /// commands in any shell inspect and steer its supervisor.
-enum SupervisorControl {
-    static let status = "colony.supervisor.status"
-    static let spawn = "colony.supervisor.spawn"
-    static let stop = "colony.supervisor.stop"
-    static let restart = "colony.supervisor.restart"
+public enum SupervisorControl {
+    public static let status = "colony.supervisor.status"
+    public static let spawn = "colony.supervisor.spawn"
+    public static let stop = "colony.supervisor.stop"
+    public static let restart = "colony.supervisor.restart"
 
     /// Which agent, and for spawn how many replicas.
-    struct Target: Codable, Sendable {
-        var name: String
-        var replicas: Int?
+    public struct Target: Codable, Sendable {
+        public var name: String
+        public var replicas: Int?
+
+        public init(name: String, replicas: Int? = nil) {
+            self.name = name
+            self.replicas = replicas
+        }
     }
 
     /// The supervisor's agents after an operation.
-    struct Answer: Codable, Sendable {
-        var agents: [AgentStatus]
+    public struct Answer: Codable, Sendable {
+        public var agents: [AgentStatus]
     }
 
     /// An agent serving the supervisor capabilities.
-    static func agent(for supervisor: Supervisor) -> Agent {
+    public static func agent(for supervisor: Supervisor) -> Agent {
         var agent = Agent(name: "colony-up", concurrency: 8)
         agent.capability(status) { (_: Empty, _) in Answer(agents: await supervisor.status()) }
         agent.capability(spawn) { (target: Target, _) in

@@ -1,0 +1,200 @@
+import ColonyAgent
+import ColonyBroker
+import ColonyConfig
+import ColonyCore
+import ColonyOrchestrator
+import ColonyYAML
+import ColonySupervisor
+import ColonyWire
+import ColonyWorkflow
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// One Colony node, as `colony up` runs it: the broker, the agents of agents.yaml under
+/// supervision, the supervisor's bus interface and the orchestrator, in one `ServiceGroup`.
+///
+/// Everything is checked before anything starts (`prepare`). A graceful shutdown (SIGTERM or
+/// SIGINT) stops the services in reverse order: the orchestrator (ticks stop, attempts in
+/// flight get `shutdown_grace` to finish), the supervisor's interface, the agents (SIGTERM,
+/// then SIGKILL after their grace period) and the broker last.
+public struct ColonyNode: Sendable {
+    /// What a node is started from.
+    public struct Plan: Sendable {
+        public var configuration: ColonyConfiguration
+        /// The endpoints the broker binds, and those clients (agents, the orchestrator) use.
+        public var brokerEndpoints: BrokerEndpoints
+        public var clientEndpoints: BrokerEndpoints
+        public var agentsFile: String
+        /// Where agent logs go (under `logs/`).
+        public var runDirectory: String
+        /// The `colony` executable, which runs built-in agents as `colony agent run NAME`.
+        public var executable: String
+        public var builtInAgents: [String]
+
+        public init(configuration: ColonyConfiguration, brokerEndpoints: BrokerEndpoints, clientEndpoints: BrokerEndpoints,
+                    agentsFile: String, runDirectory: String, executable: String, builtInAgents: [String]) {
+            self.configuration = configuration
+            self.brokerEndpoints = brokerEndpoints
+            self.clientEndpoints = clientEndpoints
+            self.agentsFile = agentsFile
+            self.runDirectory = runDirectory
+            self.executable = executable
+            self.builtInAgents = builtInAgents
+        }
+    }
+
+    /// Why a node did not start; nothing runs when one is thrown.
+    public enum StartError: Error, CustomStringConvertible {
+        /// agents.yaml is wrong (file and line in the error).
+        case agents(ConfigError)
+        /// The workflow files or the orchestrator settings are wrong.
+        case orchestrator(OrchestratorService.StartError)
+        /// The broker could not bind its endpoints.
+        case broker(endpoint: String, reason: String)
+        /// The log directory cannot be created.
+        case logs(String)
+
+        public var description: String {
+            switch self {
+            case .agents(let error): return "\(error)"
+            case .orchestrator(let error): return "\(error)"
+            case .broker(let endpoint, let reason): return "cannot start the broker on \(endpoint): \(reason)"
+            case .logs(let reason): return "cannot create the agent log directory: \(reason)"
+            }
+        }
+    }
+
+    /// One step of the node's life, for whoever reports it.
+    public enum Event: Sendable, CustomStringConvertible {
+        /// A supervised agent started, exited, restarted…
+        case agent(SupervisorEvent)
+        /// A part of the node stopped (during shutdown, in order).
+        case stopped(Part)
+
+        public var description: String {
+            switch self {
+            case .agent(let event): return "\(event)"
+            case .stopped(let part): return "\(part.rawValue) stopped"
+            }
+        }
+    }
+
+    /// The parts of a node, in start order; they stop in the reverse.
+    public enum Part: String, Sendable, CaseIterable {
+        case broker, agents, control = "supervisor interface", orchestrator
+    }
+
+    public let broker: BrokerHandle
+    public let supervisor: Supervisor
+    public let orchestrator: OrchestratorService
+    public let agents: AgentsConfiguration
+    /// Where agent logs are written.
+    public let logDirectory: URL
+    let plan: Plan
+
+    /// Checks agents.yaml and the workflow files, binds the broker and prepares the supervisor
+    /// and the orchestrator; no agent runs yet.
+    public static func prepare(_ plan: Plan) throws(StartError) -> ColonyNode {
+        let broker = plan.configuration.broker
+        let agents: AgentsConfiguration
+        do {
+            agents = try AgentsConfiguration.load(path: plan.agentsFile, context: AgentsConfiguration.Context(
+                colonyExecutable: plan.executable, builtInAgents: plan.builtInAgents,
+                endpoints: plan.clientEndpoints, heartbeatInterval: broker.heartbeatInterval
+            ))
+        } catch {
+            throw .agents(error)
+        }
+        let settings = plan.configuration.orchestrator.declaring(agents.groupSizes)
+        let catalog: WorkflowCatalog
+        do {
+            catalog = try OrchestratorService.checkedCatalog(settings)
+        } catch {
+            throw .orchestrator(error)
+        }
+        let orchestrator: OrchestratorService
+        do {
+            orchestrator = try OrchestratorService(settings, catalog: catalog, endpoints: plan.clientEndpoints,
+                                                   heartbeatInterval: broker.heartbeatInterval, gateTimeToLive: broker.failedRunTimeToLive,
+                                                   logger: Logger(label: "orchestrator"))
+        } catch {
+            throw .orchestrator(error)
+        }
+        var brokerConfiguration = broker
+        brokerConfiguration.endpoints = plan.brokerEndpoints
+        let logs = URL(fileURLWithPath: plan.runDirectory).appendingPathComponent("logs")
+        let supervisor: Supervisor
+        do {
+            supervisor = try Supervisor(logDirectory: logs, environment: [
+                "COLONY_ENDPOINT": plan.clientEndpoints.requests,
+                "COLONY_PUBLISH_ENDPOINT": plan.clientEndpoints.publish,
+                "COLONY_SUBSCRIBE_ENDPOINT": plan.clientEndpoints.subscribe,
+            ])
+        } catch {
+            throw .logs("\(logs.path): \(error)")
+        }
+        let handle: BrokerHandle
+        do {
+            handle = try Broker.start(brokerConfiguration, logger: Logger(label: "broker"))
+        } catch {
+            throw .broker(endpoint: brokerConfiguration.endpoints.requests, reason: "\(error)")
+        }
+        return ColonyNode(broker: handle, supervisor: supervisor, orchestrator: orchestrator, agents: agents, logDirectory: logs, plan: plan)
+    }
+
+    /// Starts the agents; then runs every part until SIGTERM or SIGINT and stops them in
+    /// reverse order, telling `report` each event as it happens. `started` is called once
+    /// the agents are launched.
+    public func run(started: @Sendable () async -> Void = {}, report: @escaping @Sendable (Event) -> Void) async throws {
+        await supervisor.start(agents.agents)
+        var controlOptions = AgentOptions(endpoints: plan.clientEndpoints, heartbeatInterval: plan.configuration.broker.heartbeatInterval,
+                                          handlesSignals: false)
+        controlOptions.logger = Logger(label: "supervisor")
+        let parts: [(Part, any Service)] = [
+            (.broker, BrokerService(broker)),
+            (.agents, SupervisorService(supervisor)),
+            (.control, AgentService(SupervisorControl.agent(for: supervisor), options: controlOptions)),
+            (.orchestrator, orchestrator),
+        ]
+        var services = parts.map { part, service in
+            ServiceGroupConfiguration.ServiceConfiguration(service: Reported(part: part, service: service, report: report))
+        }
+        // Agent events are told until the supervisor has stopped its last agent.
+        let events = supervisor.events
+        services.insert(ServiceGroupConfiguration.ServiceConfiguration(service: EventReporter(events: events, report: report)), at: 1)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "up")
+        ))
+        await started()
+        try await group.run()
+    }
+}
+
+/// A part of the node that says when it has stopped.
+private struct Reported: Service {
+    let part: ColonyNode.Part
+    let service: any Service
+    let report: @Sendable (ColonyNode.Event) -> Void
+
+    func run() async throws {
+        defer { report(.stopped(part)) }
+        try await service.run()
+    }
+}
+
+/// Tells each supervisor event until the supervisor finishes its stream (after its last
+/// agent stopped), then waits for its turn to stop: just before the broker.
+private struct EventReporter: Service {
+    let events: AsyncStream<SupervisorEvent>
+    let report: @Sendable (ColonyNode.Event) -> Void
+
+    func run() async {
+        for await event in events { report(.agent(event)) }
+        do {
+            try await gracefulShutdown()
+        } catch {
+            // Cancelled: nothing left to tell.
+        }
+    }
+}
