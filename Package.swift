@@ -85,7 +85,7 @@ let package = Package(
         ),
         .target(
             name: "ColonyConfig",
-            dependencies: ["ColonyYAML", "ColonyWire", "ColonyBroker", "ColonySupervisor", "ColonyOrchestrator"]
+            dependencies: ["ColonyYAML", "ColonyWire", "ColonySupervisor", "ColonyEngine"]
         ),
         .target(
             name: "ColonyNode",
@@ -104,7 +104,7 @@ let package = Package(
             name: "colony",
             dependencies: [
                 "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyYAML", "ColonyWorkflow", "ColonyLogging",
-                "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyOrchestrator", "ColonyNode", "ColonyStore", "ColonySchedule", "ColonyCore", "ZeroMQ",
+                "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyOrchestrator", "ColonyNode", "ColonyStore", "ColonySchedule", "ColonyCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -112,7 +112,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ColonyBench",
-            dependencies: ["ColonyEngine", "ColonyOrchestrator", "ColonyBroker", "ColonyAgent", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore", "ZeroMQ",
+            dependencies: ["ColonyEngine", "ColonyOrchestrator", "ColonyBroker", "ColonyAgent", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/ColonyBench"
         ),

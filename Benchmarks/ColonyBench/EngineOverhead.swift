@@ -5,7 +5,6 @@ import ColonyWorkflow
 import Foundation
 import Logging
 import ColonyCore
-import ZeroMQ
 
 /// Engine overhead per step, with durable state: each scenario is timed end to end on a fresh
 /// SQLite file and compared with the same number of bare bus round trips at the same

@@ -1,5 +1,4 @@
-import ColonyBroker
-import ColonyOrchestrator
+import ColonyEngine
 import ColonyWire
 import ColonyYAML
 import Foundation

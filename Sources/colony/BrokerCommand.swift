@@ -3,6 +3,7 @@ import ColonyBroker
 import ColonyConfig
 import ColonyWire
 import Dispatch
+import ColonySupervisor
 import Foundation
 import Logging
 import ServiceLifecycle

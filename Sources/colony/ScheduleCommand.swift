@@ -8,7 +8,6 @@ import ColonyWire
 import ColonyYAML
 import Foundation
 import ColonyCore
-import ZeroMQ
 
 /// `colony schedule …`: the scheduler of the running orchestrator.
 struct ScheduleCommand: AsyncParsableCommand {

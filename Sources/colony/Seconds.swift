@@ -1,6 +1,5 @@
 import ArgumentParser
 import ColonyCore
-import ZeroMQ
 
 /// A number of seconds typed on the command line (`--timeout 2.5`): a finite, non-negative
 /// number up to `Duration.longest` (100 years). Anything else (`inf`, `nan`, `1e300`, `-1`)

@@ -6,7 +6,6 @@ import ColonyWorkflow
 import ColonyYAML
 import Foundation
 import ColonyCore
-import ZeroMQ
 
 extension WorkflowCommand {
     struct History: AsyncParsableCommand {

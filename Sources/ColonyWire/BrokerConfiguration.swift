@@ -1,5 +1,3 @@
-import ColonyWire
-
 /// How a broker binds and how patient it is with agents and queued requests.
 public struct BrokerConfiguration: Sendable {
     /// Where to bind the MDP router and the event proxy.
