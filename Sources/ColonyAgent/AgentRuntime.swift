@@ -91,7 +91,7 @@ actor AgentRuntime {
     /// Records ended runs; each newly failed one is logged and reported to `onRunFailed` handlers.
     func learn(_ runs: [FailedRun]) {
         for ended in runs.compactMap(\.bounded) where failedRuns.record(ended, now: .now()) {
-            journal?.record(.learned, agent: agent.name, handler: "gate", metadata: RequestMetadata(correlationID: ended.run), detail: ended.status)
+            journal?.record(.learned, agent: agent.name, handler: "gate", metadata: RequestMetadata(correlationID: ended.run), detail: ended.status.rawValue)
             guard ended.stopsWork else { continue }
             logger.info("run \(ended.status); its handlers will be skipped", metadata: [
                 "correlation_id": "\(ended.run)", "reason": "\(ended.reason)",
@@ -121,7 +121,7 @@ actor AgentRuntime {
                            metadata: RequestMetadata, logger handlerLogger: Logger) -> FailedRun? {
         guard let ended = ending(of: run) else { return nil }
         if !ended.stopsWork && (!isEvent || includesFinishedRuns) { return nil }
-        skipped[ended.status, default: 0] += 1
+        skipped[ended.status.rawValue, default: 0] += 1
         skipsToReport = true
         handlerLogger.info("skipping handler: run \(ended.status)", metadata: [
             "handler": "\(handler)", "correlation_id": "\(ended.run)", "reason": "\(ended.reason)",

@@ -19,7 +19,7 @@ extension Coordinator {
     /// times out, a new round runs without it, up to `rounds` rounds. No bids: `no_bids`.
     public func auction(_ order: DispatchOrder) async -> StepResult {
         guard let coordination = order.coordination else {
-            return .failed(StepError(code: ErrorCode.internal.rawValue, message: "not an auction step"), agent: nil)
+            return .failed(StepError(code: .internal, message: "not an auction step"), agent: nil)
         }
         let group = coordination.group
         var record = await storedRound(order.idempotencyKey) ?? RoundRecord(opening: order.idempotencyKey, kind: "auction", group: group, at: clock.now)
@@ -36,7 +36,7 @@ extension Coordinator {
                 guard state.rounds.count < coordination.maxRounds else {
                     update(&record, state, decision: "failed")
                     await save(record)
-                    return .failed(StepError(code: "auction_failed", message: "every winner of \(state.rounds.count) rounds failed the task"), agent: nil)
+                    return .failed(StepError(code: .auctionFailed, message: "every winner of \(state.rounds.count) rounds failed the task"), agent: nil)
                 }
                 let members = (await members(of: group, offering: order.capability + ".bid") ?? []).filter { !excluded.contains($0) }
                 round = await collectBids(AuctionRound(index: state.rounds.count + 1, members: members,
@@ -47,7 +47,7 @@ extension Coordinator {
                 await save(record)
                 guard let winner = round.winner else {
                     logger.notice("auction: no bids", metadata: ["group": "\(group)", "round": "\(round.index)"])
-                    return .failed(StepError(code: "no_bids", message: "no member of \(group) bid (round \(round.index): \(round.members.count) asked)"), agent: nil)
+                    return .failed(StepError(code: .noBids, message: "no member of \(group) bid (round \(round.index): \(round.members.count) asked)"), agent: nil)
                 }
                 let award = Award(auction: order.idempotencyKey, round: round.index, winner: winner, group: group)
                 await bus.publish(Topics.awardPrefix + group, award, run: order.run)

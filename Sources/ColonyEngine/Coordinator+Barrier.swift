@@ -9,12 +9,12 @@ extension Coordinator {
     /// reported what; fewer by the attempt's deadline fails it with `barrier_timeout`.
     public func barrier(_ order: DispatchOrder) async -> StepResult {
         guard let coordination = order.coordination else {
-            return .failed(StepError(code: ErrorCode.internal.rawValue, message: "not a barrier step"), agent: nil)
+            return .failed(StepError(code: .internal, message: "not a barrier step"), agent: nil)
         }
         let members = await members(of: coordination.group, offering: order.capability) ?? []
         let needed = coordination.count ?? members.count
         guard !members.isEmpty, needed <= members.count else {
-            return .failed(StepError(code: "barrier_timeout", message: "group \(coordination.group) has \(members.count) members; \(needed) must report"), agent: nil)
+            return .failed(StepError(code: .barrierTimeout, message: "group \(coordination.group) has \(members.count) members; \(needed) must report"), agent: nil)
         }
         var reports: [String: JSONValue] = [:]
         await gather(from: members, capability: order.capability, body: order.input, timeout: order.timeout, order: order, attemptScoped: true) { member, reply in
@@ -29,7 +29,7 @@ extension Coordinator {
             "members": .number(Double(members.count)),
         ])
         guard reports.count >= needed else {
-            return .failed(StepError(code: "barrier_timeout", message: "\(reports.count) of \(needed) members of \(coordination.group) reported in time"), agent: nil)
+            return .failed(StepError(code: .barrierTimeout, message: "\(reports.count) of \(needed) members of \(coordination.group) reported in time"), agent: nil)
         }
         return .succeeded(output: output, agent: nil)
     }

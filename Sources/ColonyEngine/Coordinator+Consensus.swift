@@ -16,7 +16,7 @@ extension Coordinator {
     /// (the attempt is re-sent with the same idempotency key, which is the round's id).
     public func consensus(_ order: DispatchOrder) async -> StepResult {
         guard let coordination = order.coordination else {
-            return .failed(StepError(code: ErrorCode.internal.rawValue, message: "not a consensus step"), agent: nil)
+            return .failed(StepError(code: .internal, message: "not a consensus step"), agent: nil)
         }
         let group = coordination.group
         var record: RoundRecord
@@ -27,7 +27,7 @@ extension Coordinator {
         } else {
             let members = await members(of: group, offering: order.capability) ?? []
             guard let declared = coordination.electorate ?? declaredElectorates[group].map(StepCoordination.Electorate.size) else {
-                return .failed(StepError(code: "no_electorate", message: "consensus in \(group) has no declared electorate: add 'electorate: N' "
+                return .failed(StepError(code: .noElectorate, message: "consensus in \(group) has no declared electorate: add 'electorate: N' "
                                          + "(or a list of instances, or 'live') to the step, or declare the group in agents.yaml or orchestrator.electorates"), agent: nil)
             }
             let seats: [String]
@@ -43,7 +43,7 @@ extension Coordinator {
                 seats = members + (0..<max(0, size - members.count)).map { ConsensusRound.absentSeat($0 + 1) }
             }
             guard !seats.isEmpty else {
-                return .failed(StepError(code: ErrorCode.noAgent.rawValue, message: "group \(group) has no member offering \(order.capability)"), agent: nil)
+                return .failed(StepError(code: .noAgent, message: "group \(group) has no member offering \(order.capability)"), agent: nil)
             }
             let rule: ConsensusRound.Rule = switch coordination.rule {
             case .majority: .majority
@@ -86,7 +86,7 @@ extension Coordinator {
         case .approved, .rejected:
             return .succeeded(output: outcome, agent: nil)
         case .noQuorum, .timeout:
-            return .failed(StepError(code: decision.rawValue, message: "consensus in \(group): \(decision.rawValue) — \(outcome.value(at: ["tally"])?.jsonText ?? "")"), agent: nil)
+            return .failed(StepError(code: ErrorCode(decision.rawValue), message: "consensus in \(group): \(decision.rawValue) — \(outcome.value(at: ["tally"])?.jsonText ?? "")"), agent: nil)
         }
     }
 }

@@ -193,7 +193,7 @@ public actor Engine {
     /// the step's output, its failure the step's; abandoning the attempt (the parent was
     /// cancelled or failed) cancels the child.
     func runChild(_ order: DispatchOrder) async -> StepResult {
-        guard let name = order.childWorkflow else { return .failed(StepError(code: "internal", message: "not a child step"), agent: nil) }
+        guard let name = order.childWorkflow else { return .failed(StepError(code: .internal, message: "not a child step"), agent: nil) }
         let childID = Self.childRunID(order)
         let existing: RunSnapshot?
         do {
@@ -202,17 +202,17 @@ public actor Engine {
             existing = nil
         } catch {
             // Not knowing is not "absent": starting it again could run the child twice.
-            return .failed(StepError(code: ErrorCode.storeError.rawValue, message: "cannot look up child run \(childID): \(error)"), agent: nil)
+            return .failed(StepError(code: .storeError, message: "cannot look up child run \(childID): \(error)"), agent: nil)
         }
         if existing == nil {
             guard let (id, definition) = await childDefinitions?(name) else {
-                return .failed(StepError(code: "unknown_workflow", message: "no runnable workflow '\(name)' for child step \(order.step)"), agent: nil)
+                return .failed(StepError(code: .unknownWorkflow, message: "no runnable workflow '\(name)' for child step \(order.step)"), agent: nil)
             }
             guard !Task.isCancelled else { return .failed(Self.abandoned, agent: nil) }
             do {
                 _ = try await start(definitionID: id, definition: definition, input: order.input, id: childID, parent: (order.run, order.step))
             } catch {
-                return .failed(StepError(code: "child_failed", message: "cannot start child workflow '\(name)': \(error)"), agent: nil)
+                return .failed(StepError(code: .childFailed, message: "cannot start child workflow '\(name)': \(error)"), agent: nil)
             }
             // Abandoned while the child was being created: it goes the way of its parent's step.
             if Task.isCancelled { cancelHeld(childID, reason: Self.abandoned.message) }
@@ -222,16 +222,16 @@ public actor Engine {
         do {
             snapshot = try await store.snapshot(run: childID)
         } catch {
-            return .failed(StepError(code: "child_failed", message: "cannot read child run \(childID): \(error)"), agent: nil)
+            return .failed(StepError(code: .childFailed, message: "cannot read child run \(childID): \(error)"), agent: nil)
         }
         switch snapshot.run.status {
         case .completed:
             return .succeeded(output: snapshot.run.output ?? .null, agent: nil)
         case .failed:
-            return .failed(StepError(code: snapshot.run.errorCode ?? "child_failed",
+            return .failed(StepError(code: snapshot.run.errorCode ?? .childFailed,
                                      message: "child workflow '\(name)' (run \(childID)) failed: \(snapshot.run.errorMessage ?? "")"), agent: nil)
         default:
-            return .failed(StepError(code: "cancelled", message: "child workflow '\(name)' (run \(childID)) was \(snapshot.run.status.rawValue)"), agent: nil)
+            return .failed(StepError(code: .cancelled, message: "child workflow '\(name)' (run \(childID)) was \(snapshot.run.status.rawValue)"), agent: nil)
         }
     }
 
@@ -657,7 +657,7 @@ public actor Engine {
     static func childRunID(_ order: DispatchOrder) -> String { "\(order.run).\(order.step).\(order.attempt)" }
 
     /// Why a child run is cancelled with its parent's step.
-    static let abandoned = StepError(code: "cancelled", message: "its parent step was abandoned (parent cancelled or failed)")
+    static let abandoned = StepError(code: .cancelled, message: "its parent step was abandoned (parent cancelled or failed)")
 
     static func newRunID() -> String {
         String(format: "r-%016llx", UInt64.random(in: .min ... .max))

@@ -71,7 +71,7 @@ struct RunState: Sendable {
         }
         if failure == nil, status == .running,
            snapshot.transitions.contains(where: { $0.stepID == nil && $0.detail == Self.runTimeoutDetail }) {
-            failure = RunFailure(step: nil, error: StepError(code: "run_timeout", message: "the run exceeded its timeout"), compensation: nil)
+            failure = RunFailure(step: nil, error: StepError(code: .runTimeout, message: "the run exceeded its timeout"), compensation: nil)
         }
     }
 
@@ -193,7 +193,7 @@ struct RunState: Sendable {
     /// The run's timeout passed: it fails (handlers still run).
     mutating func timedOut(now: Date) -> Plan {
         guard !status.isFinal, failure == nil else { return Plan() }
-        let error = StepError(code: "run_timeout", message: "the run exceeded its timeout of \(definition.timeout?.readable ?? "?")")
+        let error = StepError(code: .runTimeout, message: "the run exceeded its timeout of \(definition.timeout?.readable ?? "?")")
         failure = RunFailure(step: nil, error: error, compensation: nil)
         var plan = Plan()
         plan.changes.append(.run(RunTransition(run: id, from: .running, to: .running, detail: Self.runTimeoutDetail)))
@@ -210,7 +210,7 @@ struct RunState: Sendable {
             status = .running
         }
         plan.append(cancelOpenSteps(reason: "run cancelled: \(reason)", includingHandlers: true))
-        plan.append(finish(.cancelled, error: StepError(code: "cancelled", message: reason)))
+        plan.append(finish(.cancelled, error: StepError(code: .cancelled, message: reason)))
         return plan
     }
 
@@ -290,7 +290,7 @@ struct RunState: Sendable {
 
     private func fatalFailure(of step: StepDefinition, error: StepError?) -> RunFailure? {
         guard !isHandler(step.id) else { return nil }
-        let error = StepError(code: error?.code ?? "failed", message: "step '\(step.id)' failed: \(error?.message ?? "unknown error")")
+        let error = StepError(code: error?.code ?? ErrorCode("failed"), message: "step '\(step.id)' failed: \(error?.message ?? "unknown error")")
         switch step.onFailure {
         case .continue: return nil
         case .fail: return RunFailure(step: step.id, error: error, compensation: nil)
@@ -371,7 +371,7 @@ struct RunState: Sendable {
         let policy = step.retry
         let attempts = state.attempt
         let withCount = attempts > 1 ? StepError(code: error.code, message: "\(error.message) (after \(attempts) attempts)") : error
-        if attempts >= policy.maxAttempts || policy.nonRetryableErrorCodes.contains(error.code)
+        if attempts >= policy.maxAttempts || policy.nonRetryableErrorCodes.contains(error.code.rawValue)
             || Self.neverRetried.contains(error.code) || (failure != nil && !isHandler(step.id)) {
             return .stop(withCount)
         }
@@ -381,16 +381,16 @@ struct RunState: Sendable {
         }
         let next = now.addingTimeInterval(delay.seconds)
         if let overall = step.overallTimeout, let first = state.firstStartedAt, next >= first.addingTimeInterval(overall.seconds) {
-            return .stop(StepError(code: "timeout", message: "step timeout of \(overall.readable) reached after \(attempts) attempt(s); last error \(error)"))
+            return .stop(StepError(code: .timeout, message: "step timeout of \(overall.readable) reached after \(attempts) attempt(s); last error \(error)"))
         }
         if let deadline, next >= deadline {
-            return .stop(StepError(code: "run_timeout", message: "no time left in the run for attempt \(attempts + 1); last error \(error)"))
+            return .stop(StepError(code: .runTimeout, message: "no time left in the run for attempt \(attempts + 1); last error \(error)"))
         }
         return .retry(delay)
     }
 
     /// Codes that retrying cannot fix.
-    static let neverRetried: Set<String> = ["workflow_failed", "cancelled", "bad_request"]
+    static let neverRetried: Set<ErrorCode> = [.workflowFailed, .cancelled, .badRequest]
 
     // MARK: References
 
@@ -403,7 +403,7 @@ struct RunState: Sendable {
         case .stepStatus(let step): return steps[step].map { .string($0.status.rawValue) }
         case .stepError(let step, let field):
             guard let error = steps[step]?.error else { return nil }
-            return .string(field == "code" ? error.code : error.message)
+            return .string(field == "code" ? error.code.rawValue : error.message)
         case .failure(let path): return failure?.value.value(at: path)
         }
     }

@@ -29,10 +29,10 @@ struct StepState: Sendable, Hashable {
 
 /// A step's (or run's) error: a machine-readable code and a message.
 public struct StepError: Error, Sendable, Hashable, Codable, CustomStringConvertible {
-    public var code: String
+    public var code: ErrorCode
     public var message: String
 
-    public init(code: String, message: String) {
+    public init(code: ErrorCode, message: String) {
         self.code = code
         self.message = message
     }
@@ -52,7 +52,7 @@ struct RunFailure: Sendable, Hashable {
     var value: JSONValue {
         .object([
             "step": step.map(JSONValue.string) ?? .null,
-            "error": .object(["code": .string(error.code), "message": .string(error.message)]),
+            "error": .object(["code": .string(error.code.rawValue), "message": .string(error.message)]),
         ])
     }
 }

@@ -30,7 +30,7 @@ public struct BusDispatcher: StepDispatcher {
         var leadership: Leadership?
         if let coordination = order.coordination {
             guard let coordinator else {
-                return .failed(StepError(code: ErrorCode.internal.rawValue, message: "coordinated step without a coordinator"), agent: nil)
+                return .failed(StepError(code: .internal, message: "coordinated step without a coordinator"), agent: nil)
             }
             switch coordination.mode {
             case .consensus: return await coordinator.consensus(order)
@@ -41,10 +41,10 @@ public struct BusDispatcher: StepDispatcher {
                 do {
                     current = try await coordinator.leader(of: coordination.group)
                 } catch {
-                    return .failed(StepError(code: OrchestratorAPI.Codes.store, message: "cannot read the leadership of \(coordination.group): \(error)"), agent: nil)
+                    return .failed(StepError(code: .storeError, message: "cannot read the leadership of \(coordination.group): \(error)"), agent: nil)
                 }
                 guard let current, current.leader != nil else {
-                    return .failed(StepError(code: ErrorCode.noLeader.rawValue, message: "group \(coordination.group) has no leader (no member connected?)"), agent: nil)
+                    return .failed(StepError(code: .noLeader, message: "group \(coordination.group) has no leader (no member connected?)"), agent: nil)
                 }
                 leadership = current
             }
@@ -69,8 +69,8 @@ public struct BusDispatcher: StepDispatcher {
     }
 
     public func runEnded(_ run: String, status: RunStatus, error: StepError?) async {
-        guard status.isFinal else { return }
-        let failed = FailedRun(run: run, status: status, error: error)
+        guard let end = RunEnd(status) else { return }
+        let failed = FailedRun(run: run, status: end, error: error, at: Date())
         do {
             let body = String(decoding: try JSONEncoder().encode(failed), as: UTF8.self)
             _ = try await client.management(ManagementService.failRun, argument: body)
@@ -93,13 +93,13 @@ extension StepError {
     /// The step error a failed request stands for.
     init(_ error: RequestError) {
         switch error {
-        case .noAgent(let capability, let message): self.init(code: ErrorCode.noAgent.rawValue, message: "\(capability): \(message)")
-        case .timedOut(let capability, let message): self.init(code: ErrorCode.timeout.rawValue, message: "\(capability): \(message)")
-        case .brokerUnreachable(let endpoint): self.init(code: "broker_unreachable", message: "broker unreachable at \(endpoint)")
-        case .failed(let wire): self.init(code: wire.code.rawValue, message: wire.message)
-        case .invalidInput(let message): self.init(code: ErrorCode.badRequest.rawValue, message: message)
-        case .invalidReply(let message): self.init(code: "invalid_reply", message: message)
-        case .cancelled: self.init(code: "cancelled", message: "the request was abandoned")
+        case .noAgent(let capability, let message): self.init(code: .noAgent, message: "\(capability): \(message)")
+        case .timedOut(let capability, let message): self.init(code: .timeout, message: "\(capability): \(message)")
+        case .brokerUnreachable(let endpoint): self.init(code: .brokerUnreachable, message: "broker unreachable at \(endpoint)")
+        case .failed(let wire): self.init(code: wire.code, message: wire.message)
+        case .invalidInput(let message): self.init(code: .badRequest, message: message)
+        case .invalidReply(let message): self.init(code: .invalidReply, message: message)
+        case .cancelled: self.init(code: .cancelled, message: "the request was abandoned")
         }
     }
 }

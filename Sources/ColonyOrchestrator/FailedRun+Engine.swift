@@ -8,14 +8,37 @@ import Foundation
 extension FailedRun {
     /// How the gate hears of a run that ended with `status`: the reason is the error that ended
     /// it (`code: message`), or the status itself.
-    init(run: String, status: RunStatus, error: StepError?, at date: Date = Date()) {
-        self.init(run: run, status: status.rawValue, reason: error?.description ?? status.rawValue,
-                  atMilliseconds: UInt64(max(0, date.timeIntervalSince1970 * 1000)))
+    init(run: String, status: RunEnd, error: StepError?, at date: Date) {
+        self.init(run: run, status: status, reason: error?.description ?? status.rawValue,
+                  atMilliseconds: UInt64(clamping: Int64(max(0, min(Double(Int64.max), date.timeIntervalSince1970 * 1000)))))
     }
 
     /// The gate's record of a stored run that has ended.
     init(ended run: RunRecord) {
-        self.init(run: run.id, status: run.status, error: run.errorCode.map { StepError(code: $0, message: run.errorMessage ?? "") },
+        self.init(run: run.id, status: RunEnd(run.status) ?? .failed, error: run.errorCode.map { StepError(code: $0, message: run.errorMessage ?? "") },
                   at: run.finishedAt ?? Date())
+    }
+}
+
+extension RunEnd {
+    /// How a run with `status` ended; nil while it has not.
+    init?(_ status: RunStatus) {
+        switch status {
+        case .completed: self = .completed
+        case .failed: self = .failed
+        case .cancelled: self = .cancelled
+        case .pending, .running: return nil
+        }
+    }
+}
+
+extension RunStatus {
+    /// The status of a run that ended as `end`.
+    init(_ end: RunEnd) {
+        switch end {
+        case .completed: self = .completed
+        case .failed: self = .failed
+        case .cancelled: self = .cancelled
+        }
     }
 }

@@ -24,7 +24,7 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
     public var status: RunStatus
     public var input: JSONValue
     public var output: JSONValue?
-    public var errorCode: String?
+    public var errorCode: ErrorCode?
     public var errorMessage: String?
     public var priority: Int
     /// For runs started by a schedule: its name and the tick's time; unique together.
@@ -70,7 +70,7 @@ public struct StepRecord: Codable, Sendable, Hashable, FetchableRecord, Persista
     public var status: StepStatus
     public var attempts: Int
     public var output: JSONValue?
-    public var errorCode: String?
+    public var errorCode: ErrorCode?
     public var errorMessage: String?
     public var updatedAt: Date
 
@@ -98,7 +98,7 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var input: JSONValue
     public var output: JSONValue?
     public var status: StepStatus
-    public var errorCode: String?
+    public var errorCode: ErrorCode?
     public var errorMessage: String?
     public var startedAt: Date
     public var finishedAt: Date?
@@ -126,11 +126,12 @@ public struct SkipRecord: Codable, Sendable, Hashable, FetchableRecord, MutableP
     public var runID: String
     public var agent: String
     public var handler: String
-    public var status: String
+    /// How the run had ended.
+    public var status: RunStatus
     public var reason: String
     public var at: Date
 
-    public init(runID: String, agent: String, handler: String, status: String, reason: String, at: Date) {
+    public init(runID: String, agent: String, handler: String, status: RunStatus, reason: String, at: Date) {
         self.runID = runID
         self.agent = agent
         self.handler = handler

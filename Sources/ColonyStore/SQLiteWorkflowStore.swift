@@ -146,7 +146,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
             return durations[min(durations.count - 1, Int((Double(durations.count) * fraction).rounded(.up)) - 1)]
         }
         var failures: [String: Int] = [:]
-        for run in runs where run.status == .failed { failures[run.errorCode ?? "unknown", default: 0] += 1 }
+        for run in runs where run.status == .failed { failures[run.errorCode?.rawValue ?? "unknown", default: 0] += 1 }
         return WorkflowStatistics(
             workflow: workflow, runs: runs.count, completed: count(.completed), failed: count(.failed),
             cancelled: count(.cancelled), running: count(.running) + count(.pending),

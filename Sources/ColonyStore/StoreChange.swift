@@ -17,13 +17,13 @@ public struct RunTransition: Sendable, Hashable {
     public var from: RunStatus
     public var to: RunStatus
     public var output: JSONValue?
-    public var errorCode: String?
+    public var errorCode: ErrorCode?
     public var errorMessage: String?
     public var detail: String?
 
     public init(
         run: String, from: RunStatus, to: RunStatus, output: JSONValue? = nil,
-        errorCode: String? = nil, errorMessage: String? = nil, detail: String? = nil
+        errorCode: ErrorCode? = nil, errorMessage: String? = nil, detail: String? = nil
     ) {
         self.run = run
         self.from = from

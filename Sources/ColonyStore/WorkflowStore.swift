@@ -118,7 +118,7 @@ public protocol WorkflowStore: Sendable {
 extension WorkflowStore {
     /// Moves a run from `from` to `to`, with its output or error when it ends.
     public func transitionRun(
-        _ id: String, from: RunStatus, to: RunStatus, output: JSONValue?, error: (code: String, message: String)?, detail: String?,
+        _ id: String, from: RunStatus, to: RunStatus, output: JSONValue?, error: (code: ErrorCode, message: String)?, detail: String?,
         at now: Date = Date()
     ) async throws(StoreError) {
         try await apply([.run(RunTransition(run: id, from: from, to: to, output: output, errorCode: error?.code, errorMessage: error?.message, detail: detail))],

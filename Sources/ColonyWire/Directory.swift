@@ -147,13 +147,12 @@ public struct AgentEvent: Codable, Sendable, Hashable {
 public struct FailedRun: Codable, Sendable, Hashable {
     /// The run's correlation id.
     public var run: String
-    /// "failed", "cancelled" or "completed".
-    public var status: String
+    public var status: RunEnd
     public var reason: String
     /// When it failed, milliseconds since the Unix epoch.
     public var atMilliseconds: UInt64
 
-    public init(run: String, status: String = "failed", reason: String, atMilliseconds: UInt64 = WallClock.nowMilliseconds()) {
+    public init(run: String, status: RunEnd = .failed, reason: String, atMilliseconds: UInt64 = WallClock.nowMilliseconds()) {
         self.run = run
         self.status = status
         self.reason = reason
@@ -161,10 +160,13 @@ public struct FailedRun: Codable, Sendable, Hashable {
     }
 
     /// Whether no handler may work on the run any more (it failed or was cancelled).
-    public var stopsWork: Bool { status != FailedRun.completed }
+    public var stopsWork: Bool { status != .completed }
+}
 
-    /// The status of a run that completed.
-    public static let completed = "completed"
+/// How a run ended, as the failure gate tells it (`"failed"`, `"cancelled"`, `"completed"` on
+/// the wire).
+public enum RunEnd: String, Codable, Sendable, Hashable, CaseIterable {
+    case failed, cancelled, completed
 }
 
 /// One handler an agent's failure gate skipped: what agents publish on `workflow.skipped`,
@@ -173,12 +175,12 @@ public struct SkipReport: Codable, Sendable, Hashable {
     public var run: String
     public var agent: String
     public var handler: String
-    /// The run's status that caused the skip: failed, cancelled or completed.
-    public var status: String
+    /// How the run ended, which caused the skip.
+    public var status: RunEnd
     public var reason: String
     public var atMilliseconds: UInt64
 
-    public init(run: String, agent: String, handler: String, status: String, reason: String, atMilliseconds: UInt64 = WallClock.nowMilliseconds()) {
+    public init(run: String, agent: String, handler: String, status: RunEnd, reason: String, atMilliseconds: UInt64 = WallClock.nowMilliseconds()) {
         self.run = run
         self.agent = agent
         self.handler = handler

@@ -24,11 +24,9 @@ public enum MessageLimits {
 
 extension FailedRun {
     /// This record within the gate's bounds: the reason cut to `maximumReasonBytes`; nil when
-    /// the run id is empty or longer than `maximumRunIDBytes`, or the status is not one of
-    /// failed, cancelled, completed.
+    /// the run id is empty or longer than `maximumRunIDBytes`.
     public var bounded: FailedRun? {
-        guard !run.isEmpty, run.utf8.count <= MessageLimits.maximumRunIDBytes,
-              ["failed", "cancelled", FailedRun.completed].contains(status) else { return nil }
+        guard !run.isEmpty, run.utf8.count <= MessageLimits.maximumRunIDBytes else { return nil }
         var copy = self
         copy.reason = MessageLimits.truncated(reason, toBytes: MessageLimits.maximumReasonBytes)
         return copy

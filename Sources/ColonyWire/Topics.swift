@@ -20,11 +20,11 @@ public enum Topics {
     public static let workflowSkipped = "workflow.skipped"
 
     /// The topic announcing a run that ended with `status`.
-    public static func runEnded(_ status: String) -> String {
+    public static func runEnded(_ status: RunEnd) -> String {
         switch status {
-        case "cancelled": return workflowCancelled
-        case FailedRun.completed: return workflowCompleted
-        default: return workflowFailed
+        case .cancelled: return workflowCancelled
+        case .completed: return workflowCompleted
+        case .failed: return workflowFailed
         }
     }
 

@@ -70,7 +70,7 @@ extension WorkflowCommand {
             let took = run.duration.map { String(format: " in %.3fs", $0) } ?? ""
             switch run.status {
             case .completed: return "completed\(took): \(run.output?.jsonText ?? "null")"
-            case .failed: return "failed\(took): \(run.errorCode ?? "error"): \(run.errorMessage ?? "")"
+            case .failed: return "failed\(took): \(run.errorCode?.rawValue ?? "error"): \(run.errorMessage ?? "")"
             default: return "\(run.status.rawValue)\(took)\(run.errorMessage.map { ": \($0)" } ?? "")"
             }
         }

@@ -56,7 +56,7 @@ extension WorkflowCommand {
                 Console.line("skipped by agents' failure gates (\(detail.skipped.count)):")
                 var skips = Table("AT", "AGENT", "HANDLER", "RUN WAS", "REASON")
                 for skip in detail.skipped {
-                    skips.add(clockTime(skip.at), skip.agent, skip.handler, skip.status, skip.reason)
+                    skips.add(clockTime(skip.at), skip.agent, skip.handler, skip.status.rawValue, skip.reason)
                 }
                 Console.line(skips.rendered)
             }

@@ -67,10 +67,10 @@ import ZeroMQ
         let now = MonotonicTime(nanoseconds: 1_000_000_000)
         tables.record(FailedRun(run: "bad", reason: "boom"), now: now)
         for index in 0..<100 {
-            tables.record(FailedRun(run: "ok\(index)", status: FailedRun.completed, reason: "done"), now: now)
+            tables.record(FailedRun(run: "ok\(index)", status: RunEnd.completed, reason: "done"), now: now)
         }
         #expect(tables.ending(of: "bad")?.stopsWork == true)
-        #expect(tables.ending(of: "ok99")?.status == FailedRun.completed && tables.ending(of: "ok0") == nil)
+        #expect(tables.ending(of: "ok99")?.status == RunEnd.completed && tables.ending(of: "ok0") == nil)
         #expect(tables.stoppedCount == 1)
     }
 }
@@ -92,7 +92,7 @@ import ZeroMQ
         let first = try #require(try worker.receiveSkippingHeartbeats())
         #expect(first.last == bytes("3"), "a request outside any run is not held")
         #expect(try worker.receiveSkippingHeartbeats(timeout: .milliseconds(300)) == nil, "requests of runs wait")
-        let ended = [FailedRun(run: "ended-run", status: "cancelled", reason: "by hand"), FailedRun(run: "done", status: "completed", reason: "ok")]
+        let ended = [FailedRun(run: "ended-run", status: .cancelled, reason: "by hand"), FailedRun(run: "done", status: .completed, reason: "ok")]
         try client.send([MDP.client02, [0x01], bytes("mmi.gate.fail"), Array(try JSONEncoder().encode(ended))])
         #expect(text(try #require(try client.receive()).last!).contains("\"ok\":true"))
         try client.send([MDP.client02, [0x01], bytes("mmi.gate.synced")])

@@ -59,7 +59,7 @@ import Testing
             } catch {
                 return .error("cancelled")
             }
-            return .error(ErrorCode.timeout.rawValue, "no answer in \(order.timeout)")
+            return .error(.timeout, "no answer in \(order.timeout)")
         }
         defer { fixture.remove() }
         let t0 = clock.now

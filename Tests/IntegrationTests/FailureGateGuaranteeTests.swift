@@ -94,7 +94,7 @@ import Testing
                 let skips = try await deployment.show(run.id).skipped
                 return skips.contains { $0.agent == "audit" } ? skips : nil
             })
-            #expect(skipped.allSatisfy { $0.status == "failed" && $0.reason.contains("division_by_zero") })
+            #expect(skipped.allSatisfy { $0.status == .failed && $0.reason.contains("division_by_zero") })
         }
         if let path = ProcessInfo.processInfo.environment["COLONY_GATE_REPORT"] {
             let text = report.joined(separator: "\n") + "\n"

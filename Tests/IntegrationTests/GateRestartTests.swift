@@ -45,7 +45,7 @@ import Testing
             return wire.code == .workflowFailed
         }
         let known = try await client.management(ManagementService.failedRuns).decode([FailedRun].self)
-        #expect(known.contains { $0.run == run.id && $0.status == "failed" })
+        #expect(known.contains { $0.run == run.id && $0.status == .failed })
         // Work of other runs goes through.
         let other = try await client.request("echo", body: [Array("{}".utf8)], timeout: .seconds(10), metadata: RequestMetadata(correlationID: "another-run"))
         #expect(other.text == "{}")

@@ -197,7 +197,7 @@ import Testing
         #expect(longDone.steps.allSatisfy { $0.status == .cancelled })
         // Agents learn it: the broker's failure gate refuses new requests of the run.
         let gate = try await deployment.bus.client.management(ManagementService.failedRuns).decode([FailedRun].self)
-        #expect(gate.contains { $0.run == long.id && $0.status == "cancelled" && $0.reason.contains("operator said so") })
+        #expect(gate.contains { $0.run == long.id && $0.status == .cancelled && $0.reason.contains("operator said so") })
     }
 
     @Test func aRunKeepsItsVersionWhenTheFileChanges() async throws {

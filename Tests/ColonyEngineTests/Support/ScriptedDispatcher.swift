@@ -64,7 +64,7 @@ final class ScriptedDispatcher: StepDispatcher {
 
 extension StepResult {
     static func ok(_ output: JSONValue = .object([:])) -> StepResult { .succeeded(output: output, agent: "scripted") }
-    static func error(_ code: String, _ message: String = "scripted failure") -> StepResult {
+    static func error(_ code: ErrorCode, _ message: String = "scripted failure") -> StepResult {
         .failed(StepError(code: code, message: message), agent: "scripted")
     }
 }

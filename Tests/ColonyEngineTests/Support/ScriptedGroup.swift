@@ -60,6 +60,6 @@ func answering(_ body: JSONValue, after delay: Duration, on clock: ManualClock, 
     } catch {
         throw StepError(code: "cancelled", message: "abandoned")
     }
-    guard delay <= request.timeout else { throw StepError(code: ErrorCode.timeout.rawValue, message: "\(request.instance) did not answer") }
+    guard delay <= request.timeout else { throw StepError(code: .timeout, message: "\(request.instance) did not answer") }
     return MemberReply(body: body, agent: request.instance)
 }

@@ -13,3 +13,6 @@ extension JSONValue: DatabaseValueConvertible {
         return try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
     }
 }
+
+/// Error codes are stored as their text.
+extension ErrorCode: DatabaseValueConvertible {}
