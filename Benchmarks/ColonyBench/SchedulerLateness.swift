@@ -29,11 +29,11 @@ enum SchedulerLateness {
         try await Task.sleep(for: .milliseconds(100 * (ticks + warmUp) + 50))
         firing.cancel()
         await firing.value
-        let started = try await store.ticks(schedule: "tick", outcome: "started", limit: 100_000)
+        let started = try await store.ticks(schedule: "tick", outcome: .started, limit: 100_000)
             .sorted { $0.scheduledAt < $1.scheduledAt }.dropFirst(warmUp)
         let lateness = started.compactMap { tick in tick.startedAt.map { $0.timeIntervalSince(tick.scheduledAt) * 1000 } }
-        let others = try await store.ticks(schedule: "tick", outcome: nil, limit: 100_000).filter { $0.outcome != "started" }
-        let outcomes = Dictionary(grouping: others, by: \.outcome).map { "\($0.key) \($0.value.count)" }.joined(separator: ", ")
+        let others = try await store.ticks(schedule: "tick", outcome: nil, limit: 100_000).filter { $0.outcome != .started }
+        let outcomes = Dictionary(grouping: others, by: \.outcome).map { "\($0.key.rawValue) \($0.value.count)" }.joined(separator: ", ")
         print("scheduler lateness: \(lateness.count) ticks every 100 ms (after \(warmUp) warm-up ticks); not started: \(others.isEmpty ? "none" : outcomes)")
         print(String(format: "lateness ms: min %.2f  p50 %.2f  p90 %.2f  p99 %.2f  max %.2f",
                      lateness.min() ?? 0, percentile(lateness, 0.5), percentile(lateness, 0.9), percentile(lateness, 0.99), lateness.max() ?? 0))

@@ -1,3 +1,4 @@
+import ColonyStore
 import Foundation
 
 /// One schedule as `colony schedule list` shows it.
@@ -6,7 +7,7 @@ public struct ScheduleSummary: Codable, Sendable, Hashable {
     public var workflow: String
     public var trigger: String
     /// "file" or "added".
-    public var origin: String
+    public var origin: ScheduleOrigin
     public var overlap: String
     public var paused: Bool
     public var pausedReason: String?

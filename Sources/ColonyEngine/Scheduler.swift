@@ -35,7 +35,7 @@ public actor Scheduler {
     /// A schedule with the workflow version its runs start with.
     struct ScheduledWorkflow {
         var schedule: Schedule
-        var origin: String
+        var origin: ScheduleOrigin
         var source: String?
         var definitionID: Int64
         var definition: WorkflowDefinition
@@ -111,7 +111,7 @@ public actor Scheduler {
         // Reads only what the overlap policy needs: allow_all does not care what is running.
         var active = schedule.overlap == .allowAll ? [] : try await store.runs(schedule: schedule.name, statuses: [.pending, .running], latest: nil)
         var buffered = self.buffered[schedule.name, default: 0] == 0 ? []
-            : try await store.ticks(schedule: schedule.name, outcome: "buffered", limit: 10_000).sorted { $0.scheduledAt < $1.scheduledAt }
+            : try await store.ticks(schedule: schedule.name, outcome: .buffered, limit: 10_000).sorted { $0.scheduledAt < $1.scheduledAt }
         if active.isEmpty, let waiting = buffered.first {
             buffered.removeFirst()
             self.buffered[schedule.name] = buffered.count
@@ -134,11 +134,11 @@ public actor Scheduler {
                 }
             case .buffer:
                 self.buffered[schedule.name, default: 0] += 1
-                try await record(schedule, decision.tick, "buffered", reason: "waiting for the running run (overlap: \(schedule.overlap.rawValue))", now: now)
+                try await record(schedule, decision.tick, .buffered, reason: "waiting for the running run (overlap: \(schedule.overlap.rawValue))", now: now)
             case .skip(let reason):
-                try await record(schedule, decision.tick, "skipped", reason: reason, now: now)
+                try await record(schedule, decision.tick, .skipped, reason: reason, now: now)
             case .miss(let reason):
-                try await record(schedule, decision.tick, "missed", reason: reason, now: now)
+                try await record(schedule, decision.tick, .missed, reason: reason, now: now)
             }
         }
         if let newest = plan.decisions.last?.tick {
@@ -160,9 +160,9 @@ public actor Scheduler {
         do {
             return try await launch(entry, tick: tick, now: now, reason: reason)
         } catch .store(.duplicateScheduledRun) {
-            try? await record(schedule, tick, "duplicate", reason: "a run for this tick exists already (started by another scheduler or before a restart)", now: now)
+            try? await record(schedule, tick, .duplicate, reason: "a run for this tick exists already (started by another scheduler or before a restart)", now: now)
         } catch {
-            try? await record(schedule, tick, "skipped", reason: "could not start: \(error)", now: now)
+            try? await record(schedule, tick, .skipped, reason: "could not start: \(error)", now: now)
         }
         return nil
     }
@@ -172,15 +172,15 @@ public actor Scheduler {
         let schedule = entry.schedule
         let run = try await engine.start(definitionID: entry.definitionID, definition: entry.definition, input: schedule.input,
                                          schedule: (schedule.name, tick))
-        try? await store.recordTick(TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: "started", reason: reason,
+        try? await store.recordTick(TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: .started, reason: reason,
                                                runID: run.id, decidedAt: now, startedAt: run.createdAt))
         logger.info("tick started a run", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "correlation": "\(run.id)"])
         return run
     }
 
-    private func record(_ schedule: Schedule, _ tick: Date, _ outcome: String, reason: String, now: Date) async throws(StoreError) {
+    private func record(_ schedule: Schedule, _ tick: Date, _ outcome: TickOutcome, reason: String, now: Date) async throws(StoreError) {
         try await store.recordTick(TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: outcome, reason: reason, decidedAt: now))
-        logger.notice("tick \(outcome)", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "reason": "\(reason)"])
+        logger.notice("tick \(outcome.rawValue)", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "reason": "\(reason)"])
     }
 
     /// Makes sure every schedule has a stored state (a new one starts from its next tick), reads
@@ -195,7 +195,7 @@ public actor Scheduler {
                     try await pauseAfterFailures(schedule, limit: limit)
                 }
                 states[schedule.name] = try await store.ensureSchedule(fresh)
-                buffered[schedule.name] = try await store.ticks(schedule: schedule.name, outcome: "buffered", limit: 10_000).count
+                buffered[schedule.name] = try await store.ticks(schedule: schedule.name, outcome: .buffered, limit: 10_000).count
             } catch {
                 logger.error("cannot read the schedule's state", metadata: ["schedule": "\(schedule.name)", "error": "\(error)"])
             }
@@ -234,9 +234,9 @@ public actor Scheduler {
         let catalog = await registry.catalog()
         for definition in catalog.workflows {
             guard let schedule = definition.scheduled, let id = try? await registry.version(of: definition) else { continue }
-            entries.append(ScheduledWorkflow(schedule: schedule, origin: "file", source: nil, definitionID: id, definition: definition))
+            entries.append(ScheduledWorkflow(schedule: schedule, origin: .file, source: nil, definitionID: id, definition: definition))
         }
-        let added = (try? await store.schedules().filter { $0.origin == "added" }) ?? []
+        let added = (try? await store.schedules().filter { $0.origin == .added }) ?? []
         for record in added where !entries.contains(where: { $0.schedule.name == record.name }) {
             guard let source = record.source,
                   let spec = try? JSONDecoder().decode(ScheduleSpec.self, from: Data(source.utf8)),
@@ -246,7 +246,7 @@ public actor Scheduler {
                 logger.error("added schedule cannot run (its workflow is gone or its definition is invalid)", metadata: ["schedule": "\(record.name)"])
                 continue
             }
-            entries.append(ScheduledWorkflow(schedule: schedule, origin: "added", source: source, definitionID: id, definition: definition))
+            entries.append(ScheduledWorkflow(schedule: schedule, origin: .added, source: source, definitionID: id, definition: definition))
         }
         await refreshStates(entries, now: now)
         cache = entries
@@ -294,7 +294,7 @@ extension Scheduler {
                 overlap: schedule.overlap.rawValue, paused: paused, pausedReason: state?.pausedReason,
                 nextFire: paused ? nil : schedule.nextTick(after: max(now, state?.lastTick ?? now)),
                 lastTick: state?.lastTick, lastRun: lastStarted?.runID, lastRunStatus: lastStatus,
-                missed: ticks.filter { $0.outcome == "missed" }.count, skipped: ticks.filter { $0.outcome == "skipped" }.count,
+                missed: ticks.filter { $0.outcome == .missed }.count, skipped: ticks.filter { $0.outcome == .skipped }.count,
                 consecutiveFailures: state?.consecutiveFailures ?? 0
             ))
         }
@@ -330,11 +330,11 @@ extension Scheduler {
         } catch {
             throw .invalid("\(error)")
         }
-        if await scheduledWorkflows(now: clock.now, reload: true).contains(where: { $0.schedule.name == spec.name && $0.origin == "file" }) {
+        if await scheduledWorkflows(now: clock.now, reload: true).contains(where: { $0.schedule.name == spec.name && $0.origin == .file }) {
             throw .invalid("schedule '\(spec.name)' is declared in a workflow file; change it there")
         }
         let source = String(decoding: (try? JSONEncoder().encode(spec)) ?? Data(), as: UTF8.self)
-        var record = ScheduleRecord(name: spec.name, workflow: spec.workflow, origin: "added", source: source)
+        var record = ScheduleRecord(name: spec.name, workflow: spec.workflow, origin: .added, source: source)
         record.lastTick = clock.now
         do {
             _ = try await store.ensureSchedule(record)
@@ -349,7 +349,7 @@ extension Scheduler {
     public func remove(_ name: String) async throws(SchedulerError) {
         let entries = await scheduledWorkflows(now: clock.now, reload: true)
         guard let entry = entries.first(where: { $0.schedule.name == name }) else { throw .unknownSchedule(name) }
-        guard entry.origin == "added" else {
+        guard entry.origin == .added else {
             throw .invalid("schedule '\(name)' is declared in \(entry.definition.file):\(entry.definition.line); remove it there")
         }
         do {

@@ -64,7 +64,7 @@ extension SQLiteWorkflowStore: CoordinationStore {
     }
 
     public func leaderships() async throws(StoreError) -> [LeadershipRecord] {
-        try await read { db in try LeadershipRecord.order(Column("group")).fetchAll(db) }
+        try await read { db in try LeadershipRecord.order(LeadershipRecord.Columns.group).fetchAll(db) }
     }
 
     public func round(_ id: String) async throws(StoreError) -> RoundRecord? {
@@ -77,7 +77,7 @@ extension SQLiteWorkflowStore: CoordinationStore {
 
     public func rounds(group: String, limit: Int) async throws(StoreError) -> [RoundRecord] {
         try await read { db in
-            try RoundRecord.filter(Column("group") == group).order(Column("openedAt").desc).limit(limit).fetchAll(db)
+            try RoundRecord.filter(RoundRecord.Columns.group == group).order(RoundRecord.Columns.openedAt.desc).limit(limit).fetchAll(db)
         }
     }
 

@@ -16,3 +16,7 @@ extension JSONValue: DatabaseValueConvertible {
 
 /// Error codes are stored as their text.
 extension ErrorCode: DatabaseValueConvertible {}
+
+/// Statuses are stored as their raw value.
+extension RunStatus: DatabaseValueConvertible {}
+extension StepStatus: DatabaseValueConvertible {}

@@ -149,19 +149,41 @@ public struct TransitionRecord: Codable, Sendable, Hashable, FetchableRecord, Mu
     public var sequence: Int64?
     public var runID: String
     /// nil for transitions of the run itself.
-    public var stepID: String?
-    public var from: String?
-    public var to: String
+    public private(set) var stepID: String?
+    /// The statuses as stored: a `RunStatus`'s or a `StepStatus`'s raw value (see `change`).
+    public private(set) var from: String?
+    public private(set) var to: String
     public var detail: String?
     public var at: Date
 
-    public init(runID: String, stepID: String? = nil, from: String?, to: String, detail: String? = nil, at: Date = Date()) {
+    /// What moved, typed: the run, or one of its steps.
+    public enum Change: Sendable, Hashable {
+        case run(from: RunStatus?, to: RunStatus)
+        case step(String, from: StepStatus?, to: StepStatus)
+    }
+
+    public init(runID: String, change: Change, detail: String? = nil, at: Date) {
         self.runID = runID
-        self.stepID = stepID
-        self.from = from
-        self.to = to
+        switch change {
+        case .run(let from, let to):
+            (stepID, self.from, self.to) = (nil, from?.rawValue, to.rawValue)
+        case .step(let step, let from, let to):
+            (stepID, self.from, self.to) = (step, from?.rawValue, to.rawValue)
+        }
         self.detail = detail
         self.at = at
+    }
+
+    /// The transition, typed; nil when a stored status is not one this version knows.
+    public var change: Change? {
+        if let stepID {
+            guard let to = StepStatus(rawValue: to) else { return nil }
+            let from = self.from.flatMap(StepStatus.init(rawValue:))
+            return self.from != nil && from == nil ? nil : .step(stepID, from: from, to: to)
+        }
+        guard let to = RunStatus(rawValue: to) else { return nil }
+        let from = self.from.flatMap(RunStatus.init(rawValue:))
+        return self.from != nil && from == nil ? nil : .run(from: from, to: to)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { sequence = inserted.rowID }

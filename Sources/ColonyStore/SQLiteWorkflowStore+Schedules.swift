@@ -21,7 +21,7 @@ extension SQLiteWorkflowStore: ScheduleStore {
     }
 
     public func schedules() async throws(StoreError) -> [ScheduleRecord] {
-        try await read { db in try ScheduleRecord.order(Column("name")).fetchAll(db) }
+        try await read { db in try ScheduleRecord.order(ScheduleRecord.Columns.name).fetchAll(db) }
     }
 
     public func removeSchedule(_ name: String) async throws(StoreError) {
@@ -58,20 +58,20 @@ extension SQLiteWorkflowStore: ScheduleStore {
         }
     }
 
-    public func ticks(schedule: String?, outcome: String?, limit: Int) async throws(StoreError) -> [TickRecord] {
+    public func ticks(schedule: String?, outcome: TickOutcome?, limit: Int) async throws(StoreError) -> [TickRecord] {
         try await read { db in
             var request = TickRecord.all()
-            if let schedule { request = request.filter(Column("schedule") == schedule) }
-            if let outcome { request = request.filter(Column("outcome") == outcome) }
-            return try request.order(Column("scheduledAt").desc).limit(limit).fetchAll(db)
+            if let schedule { request = request.filter(TickRecord.Columns.schedule == schedule) }
+            if let outcome { request = request.filter(TickRecord.Columns.outcome == outcome) }
+            return try request.order(TickRecord.Columns.scheduledAt.desc).limit(limit).fetchAll(db)
         }
     }
 
     public func runs(schedule: String, statuses: [RunStatus], latest: Int?) async throws(StoreError) -> [RunRecord] {
         try await read { db in
-            let request = RunRecord.filter(Column("scheduleID") == schedule && statuses.map(\.rawValue).contains(Column("status")))
-            guard let latest else { return try request.order(Column("scheduledAt")).fetchAll(db) }
-            return try request.order(Column("scheduledAt").desc).limit(latest).fetchAll(db).reversed()
+            let request = RunRecord.filter(RunRecord.Columns.scheduleID == schedule && statuses.contains(RunRecord.Columns.status))
+            guard let latest else { return try request.order(RunRecord.Columns.scheduledAt).fetchAll(db) }
+            return try request.order(RunRecord.Columns.scheduledAt.desc).limit(latest).fetchAll(db).reversed()
         }
     }
 

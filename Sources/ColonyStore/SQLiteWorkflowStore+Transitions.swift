@@ -22,8 +22,8 @@ extension SQLiteWorkflowStore {
             guard let actual else { throw StoreError.runNotFound(change.run) }
             throw StoreError.staleTransition(run: change.run, step: nil, expected: change.from.rawValue, actual: actual)
         }
-        try log(run: change.run, step: nil, from: change.from.rawValue, to: change.to.rawValue,
-                detail: change.detail ?? change.errorMessage, at: now, db)
+        try log(TransitionRecord(runID: change.run, change: .run(from: change.from, to: change.to),
+                                 detail: change.detail ?? change.errorMessage, at: now), db)
     }
 
     static func apply(_ change: StepTransition, at now: Date, _ db: Database) throws {
@@ -58,7 +58,7 @@ extension SQLiteWorkflowStore {
                     change.attempt?.errorCode, change.attempt?.errorMessage, now,
                 ])
         }
-        try log(run: change.run, step: change.step, from: change.from?.rawValue, to: change.to.rawValue, detail: change.detail, at: now, db)
+        try log(TransitionRecord(runID: change.run, change: .step(change.step, from: change.from, to: change.to), detail: change.detail, at: now), db)
     }
 
     private static func save(_ attempt: AttemptRecord, _ db: Database) throws {
@@ -74,8 +74,8 @@ extension SQLiteWorkflowStore {
             ])
     }
 
-    private static func log(run: String, step: String?, from: String?, to: String, detail: String?, at now: Date, _ db: Database) throws {
+    private static func log(_ transition: TransitionRecord, _ db: Database) throws {
         try db.cachedStatement(sql: "INSERT INTO transitions (runID, stepID, \"from\", \"to\", detail, at) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [run, step, from, to, detail, now])
+            .execute(arguments: [transition.runID, transition.stepID, transition.from, transition.to, transition.detail, transition.at])
     }
 }

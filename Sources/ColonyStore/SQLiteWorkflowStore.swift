@@ -35,7 +35,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         let source = definition.canonicalSource
         return try await write { db in
             let existing = try DefinitionRecord
-                .filter(Column("name") == name && Column("fingerprint") == fingerprint)
+                .filter(DefinitionRecord.Columns.name == name && DefinitionRecord.Columns.fingerprint == fingerprint)
                 .fetchOne(db)
             if let id = existing?.id { return id }
             var record = DefinitionRecord(id: nil, name: name, fingerprint: fingerprint, source: source, createdAt: Date())
@@ -63,10 +63,10 @@ public final class SQLiteWorkflowStore: WorkflowStore {
                 for step in steps {
                     try StepRecord(runID: run.id, stepID: step, status: .pending, updatedAt: run.createdAt).insert(db)
                 }
-                var transition = TransitionRecord(runID: run.id, from: nil, to: run.status.rawValue, detail: "created", at: run.createdAt)
+                var transition = TransitionRecord(runID: run.id, change: .run(from: nil, to: run.status), detail: "created", at: run.createdAt)
                 try transition.insert(db)
             }
-        } catch .database(let message) where message.contains("UNIQUE") && run.scheduleID != nil {
+        } catch .duplicateKey where run.scheduleID != nil {
             throw .duplicateScheduledRun(schedule: run.scheduleID!, at: run.scheduledAt ?? run.createdAt)
         }
     }
@@ -94,7 +94,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     }
 
     public func skips(run: String) async throws(StoreError) -> [SkipRecord] {
-        try await read { db in try SkipRecord.filter(Column("runID") == run).order(Column("id")).fetchAll(db) }
+        try await read { db in try SkipRecord.filter(SkipRecord.Columns.runID == run).order(SkipRecord.Columns.id).fetchAll(db) }
     }
 
     // MARK: Queries
@@ -107,9 +107,9 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     public func unfinishedRuns() async throws(StoreError) -> [RunSnapshot] {
         try await read { db in
-            let ids = try String.fetchAll(db, RunRecord.select(Column("id"))
-                .filter([RunStatus.pending.rawValue, RunStatus.running.rawValue].contains(Column("status")))
-                .order(Column("priority").desc, Column("createdAt")))
+            let ids = try String.fetchAll(db, RunRecord.select(RunRecord.Columns.id)
+                .filter([RunStatus.pending, RunStatus.running].contains(RunRecord.Columns.status))
+                .order(RunRecord.Columns.priority.desc, RunRecord.Columns.createdAt))
             return try ids.compactMap { try Self.snapshot($0, db) }
         }
     }
@@ -117,27 +117,27 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     public func history(_ query: HistoryQuery) async throws(StoreError) -> [RunRecord] {
         try await read { db in
             var request = RunRecord.all()
-            if let workflow = query.workflow { request = request.filter(Column("workflow") == workflow) }
-            if let status = query.status { request = request.filter(Column("status") == status.rawValue) }
-            if let since = query.since { request = request.filter(Column("createdAt") >= since) }
-            return try request.order(Column("createdAt").desc).limit(query.limit).fetchAll(db)
+            if let workflow = query.workflow { request = request.filter(RunRecord.Columns.workflow == workflow) }
+            if let status = query.status { request = request.filter(RunRecord.Columns.status == status) }
+            if let since = query.since { request = request.filter(RunRecord.Columns.createdAt >= since) }
+            return try request.order(RunRecord.Columns.createdAt.desc).limit(query.limit).fetchAll(db)
         }
     }
 
     public func stoppedRuns(since: Date, limit: Int) async throws(StoreError) -> [RunRecord] {
         try await read { db in
-            try RunRecord.filter([RunStatus.failed.rawValue, RunStatus.cancelled.rawValue].contains(Column("status")))
-                .filter(Column("finishedAt") >= since)
-                .order(Column("finishedAt")).limit(limit).fetchAll(db)
+            try RunRecord.filter([RunStatus.failed, RunStatus.cancelled].contains(RunRecord.Columns.status))
+                .filter(RunRecord.Columns.finishedAt >= since)
+                .order(RunRecord.Columns.finishedAt).limit(limit).fetchAll(db)
         }
     }
 
     public func children(of run: String) async throws(StoreError) -> [RunRecord] {
-        try await read { db in try RunRecord.filter(Column("parentRunID") == run).order(Column("createdAt")).fetchAll(db) }
+        try await read { db in try RunRecord.filter(RunRecord.Columns.parentRunID == run).order(RunRecord.Columns.createdAt).fetchAll(db) }
     }
 
     public func statistics(workflow: String) async throws(StoreError) -> WorkflowStatistics {
-        let runs = try await read { db in try RunRecord.filter(Column("workflow") == workflow).fetchAll(db) }
+        let runs = try await read { db in try RunRecord.filter(RunRecord.Columns.workflow == workflow).fetchAll(db) }
         func count(_ status: RunStatus) -> Int { runs.filter { $0.status == status }.count }
         let finished = count(.completed) + count(.failed) + count(.cancelled)
         let durations = runs.filter { $0.status == .completed }.compactMap(\.duration).sorted()
@@ -163,9 +163,9 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         guard let run = try RunRecord.fetchOne(db, key: id) else { return nil }
         return RunSnapshot(
             run: run,
-            steps: try StepRecord.filter(Column("runID") == id).order(Column("stepID")).fetchAll(db),
-            attempts: try AttemptRecord.filter(Column("runID") == id).order(Column("startedAt"), Column("attempt")).fetchAll(db),
-            transitions: try TransitionRecord.filter(Column("runID") == id).order(Column("sequence")).fetchAll(db)
+            steps: try StepRecord.filter(StepRecord.Columns.runID == id).order(StepRecord.Columns.stepID).fetchAll(db),
+            attempts: try AttemptRecord.filter(AttemptRecord.Columns.runID == id).order(AttemptRecord.Columns.startedAt, AttemptRecord.Columns.attempt).fetchAll(db),
+            transitions: try TransitionRecord.filter(TransitionRecord.Columns.runID == id).order(TransitionRecord.Columns.sequence).fetchAll(db)
         )
     }
 
@@ -181,30 +181,35 @@ public final class SQLiteWorkflowStore: WorkflowStore {
                 }
                 return result!
             }
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw .database("\(error)")
+            throw Self.storeError(error)
         }
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
             return try await pool.write(body)
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw .database("\(error)")
+            throw Self.storeError(error)
         }
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
             return try await pool.read(body)
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw .database("\(error)")
+            throw Self.storeError(error)
         }
+    }
+
+    /// The store's error for what the database threw: constraint violations by SQLite's
+    /// result code, the rest with the database's message.
+    static func storeError(_ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if let error = error as? DatabaseError,
+           error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            return .duplicateKey(error.message ?? "\(error)")
+        }
+        return .database("\(error)")
     }
 }

@@ -1,6 +1,28 @@
 import Foundation
 import GRDB
 
+/// Where a schedule comes from.
+public enum ScheduleOrigin: String, Codable, Sendable, Hashable, DatabaseValueConvertible {
+    /// Declared in a workflow file.
+    case file
+    /// Added at run time (`colony schedule add`).
+    case added
+}
+
+/// What became of one tick of a schedule.
+public enum TickOutcome: String, Codable, Sendable, Hashable, CaseIterable, DatabaseValueConvertible {
+    /// Its run was started.
+    case started
+    /// It waits for the running run (overlap: buffer_one, buffer_all).
+    case buffered
+    /// Not started: a run was going (overlap: skip), or one tick already waits, or it could not start.
+    case skipped
+    /// Too old to start (outside the catch-up window), or superseded by a later tick.
+    case missed
+    /// A run for this tick exists already (another scheduler, or before a restart).
+    case duplicate
+}
+
 /// A schedule's durable state: whether it is paused, the newest tick decided, and its run of
 /// failures. Schedules declared in workflow files and ones added at run time (`source` holds
 /// their definition as JSON) alike.
@@ -8,8 +30,7 @@ public struct ScheduleRecord: Codable, Sendable, Hashable, FetchableRecord, Pers
     public static let databaseTableName = "schedules"
     public var name: String
     public var workflow: String
-    /// "file" (declared in a workflow file) or "added" (`colony schedule add`).
-    public var origin: String
+    public var origin: ScheduleOrigin
     /// For added schedules: their definition (see `ScheduleSpec`).
     public var source: String?
     public var paused: Bool
@@ -19,7 +40,7 @@ public struct ScheduleRecord: Codable, Sendable, Hashable, FetchableRecord, Pers
     public var consecutiveFailures: Int
     public var createdAt: Date
 
-    public init(name: String, workflow: String, origin: String, source: String? = nil, createdAt: Date = Date()) {
+    public init(name: String, workflow: String, origin: ScheduleOrigin, source: String? = nil, createdAt: Date = Date()) {
         self.name = name
         self.workflow = workflow
         self.origin = origin
@@ -36,15 +57,14 @@ public struct TickRecord: Codable, Sendable, Hashable, FetchableRecord, MutableP
     public var id: Int64?
     public var schedule: String
     public var scheduledAt: Date
-    /// started, buffered, skipped, missed, duplicate.
-    public var outcome: String
+    public var outcome: TickOutcome
     public var reason: String?
     public var runID: String?
     public var decidedAt: Date
     /// When its run was actually created (lateness = startedAt − scheduledAt).
     public var startedAt: Date?
 
-    public init(schedule: String, scheduledAt: Date, outcome: String, reason: String? = nil, runID: String? = nil,
+    public init(schedule: String, scheduledAt: Date, outcome: TickOutcome, reason: String? = nil, runID: String? = nil,
                 decidedAt: Date = Date(), startedAt: Date? = nil) {
         self.schedule = schedule
         self.scheduledAt = scheduledAt

@@ -15,7 +15,7 @@ public protocol ScheduleStore: Sendable {
     /// Records a tick's outcome (a tick decided again, e.g. a buffered one starting, is updated).
     func recordTick(_ tick: TickRecord) async throws(StoreError)
     /// The newest `limit` ticks of a schedule (all schedules when nil), newest first.
-    func ticks(schedule: String?, outcome: String?, limit: Int) async throws(StoreError) -> [TickRecord]
+    func ticks(schedule: String?, outcome: TickOutcome?, limit: Int) async throws(StoreError) -> [TickRecord]
     /// Runs started by a schedule with one of `statuses`, oldest tick first; only the `latest`
     /// ones when given.
     func runs(schedule: String, statuses: [RunStatus], latest: Int?) async throws(StoreError) -> [RunRecord]

@@ -11,6 +11,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case scheduleNotFound(String)
     /// The transition does not start from the state the store holds (someone else moved it).
     case staleTransition(run: String, step: String?, expected: String?, actual: String?)
+    /// A row with the same key exists already (a UNIQUE or PRIMARY KEY constraint).
+    case duplicateKey(String)
     case database(String)
 
     public var description: String {
@@ -21,6 +23,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .scheduleNotFound(let name): return "no schedule '\(name)'"
         case .staleTransition(let run, let step, let expected, let actual):
             return "run \(run)\(step.map { " step \($0)" } ?? ""): expected state \(expected ?? "none"), found \(actual ?? "none")"
+        case .duplicateKey(let message): return "already stored: \(message)"
         case .database(let message): return "database error: \(message)"
         }
     }

@@ -157,7 +157,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             var table = Table("SCHEDULE", "TICK", "OUTCOME", "LATE", "RUN", "REASON")
             for tick in reply.ticks {
                 let late = tick.startedAt.map { String(format: "%.1fms", $0.timeIntervalSince(tick.scheduledAt) * 1000) } ?? "-"
-                table.add(tick.schedule, clockTime(tick.scheduledAt), tick.outcome, late, tick.runID ?? "-", tick.reason ?? "")
+                table.add(tick.schedule, clockTime(tick.scheduledAt), tick.outcome.rawValue, late, tick.runID ?? "-", tick.reason ?? "")
             }
             Console.line(table.rendered)
         }

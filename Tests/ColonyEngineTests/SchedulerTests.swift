@@ -33,7 +33,7 @@ import Testing
         /// Each tick of `schedule` as "offset from t0 in seconds: outcome".
         func ticks(_ schedule: String, from t0: Date) async throws -> [String] {
             try await store.ticks(schedule: schedule, outcome: nil, limit: 1000).sorted { $0.scheduledAt < $1.scheduledAt }
-                .map { "\(Int($0.scheduledAt.timeIntervalSince(t0))): \($0.outcome)" }
+                .map { "\(Int($0.scheduledAt.timeIntervalSince(t0))): \($0.outcome.rawValue)" }
         }
     }
 
@@ -115,7 +115,7 @@ import Testing
         // one tick waiting already and is skipped; 240 waits again, so 300 is skipped too.
         let buffered = try await fixture.store.ticks(schedule: "buffered", outcome: nil, limit: 100).sorted { $0.scheduledAt < $1.scheduledAt }
         #expect(buffered.map { Int($0.scheduledAt.timeIntervalSince(t0)) } == [60, 120, 180, 240, 300])
-        #expect(buffered.map(\.outcome) == ["started", "started", "skipped", "buffered", "skipped"])
+        #expect(buffered.map(\.outcome) == [.started, .started, .skipped, .buffered, .skipped])
         #expect(buffered.count > 1 && buffered[1].startedAt == t0.addingTimeInterval(210), "the buffered tick started when the run before it ended")
         let runs = try await fixture.store.runs(schedule: "buffered", statuses: RunStatus.allCases, latest: nil)
         let spans = runs.compactMap { run in run.startedAt.map { ($0, run.finishedAt ?? .distantFuture) } }.sorted { $0.0 < $1.0 }

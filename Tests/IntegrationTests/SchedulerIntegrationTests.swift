@@ -14,7 +14,7 @@ import Testing
     typealias Deployment = WorkflowIntegrationTests.Deployment
 
     /// Ticks of `schedule` with `outcome` (all when nil), read straight from the database.
-    static func ticks(_ deployment: Deployment, _ schedule: String, _ outcome: String? = nil) async throws -> [TickRecord] {
+    static func ticks(_ deployment: Deployment, _ schedule: String, _ outcome: TickOutcome? = nil) async throws -> [TickRecord] {
         let store = try SQLiteWorkflowStore(path: deployment.database.path)
         return try await store.ticks(schedule: schedule, outcome: outcome, limit: 100_000).sorted { $0.scheduledAt < $1.scheduledAt }
     }
@@ -57,16 +57,16 @@ import Testing
         }
 
         let every = try await Self.ticks(deployment, "every_second")
-        #expect(every.count >= 5 && every.allSatisfy { $0.outcome == "started" }, "\(every.map(\.outcome))")
+        #expect(every.count >= 5 && every.allSatisfy { $0.outcome == .started }, "\(every.map(\.outcome))")
         let gaps = zip(every, every.dropFirst()).map { $1.scheduledAt.timeIntervalSince($0.scheduledAt) }
         #expect(gaps.allSatisfy { abs($0 - 1) < 0.01 }, "one tick per second, none lost: \(gaps)")
 
         let skip = try await Self.ticks(deployment, "slow_skip")
-        #expect(skip.contains { $0.outcome == "skipped" && $0.reason?.contains("still going") == true })
+        #expect(skip.contains { $0.outcome == .skipped && $0.reason?.contains("still going") == true })
         #expect(!Self.overlapping(try await Self.runs(deployment, "slow_skip")), "skip never overlaps")
 
         let bufferOne = try await Self.ticks(deployment, "slow_buffer_one")
-        #expect(bufferOne.contains { $0.outcome == "skipped" && $0.reason?.contains("already waits") == true })
+        #expect(bufferOne.contains { $0.outcome == .skipped && $0.reason?.contains("already waits") == true })
         #expect(!Self.overlapping(try await Self.runs(deployment, "slow_buffer_one")), "buffer_one never overlaps")
 
         _ = try await eventually(timeout: .seconds(30)) {
@@ -123,7 +123,7 @@ import Testing
         defer { deployment.stop() }
         try deployment.startAgent("echo")
         let first = try await deployment.startOrchestrator()
-        _ = try await eventually(timeout: .seconds(30)) { try await Self.ticks(deployment, "beat", "started").count >= 2 ? true : nil }
+        _ = try await eventually(timeout: .seconds(30)) { try await Self.ticks(deployment, "beat", .started).count >= 2 ? true : nil }
         deployment.bus.harness.signal(first, SIGKILL)
         #expect(await deployment.bus.harness.waitForExit(first))
         let downAt = Date()
@@ -131,14 +131,14 @@ import Testing
         try await Task.sleep(for: .seconds(6))
         try await deployment.startOrchestrator()
         _ = try await eventually(timeout: .seconds(30)) {
-            try await Self.ticks(deployment, "beat", "started").filter { $0.scheduledAt > downAt.addingTimeInterval(7) }.count >= 2 ? true : nil
+            try await Self.ticks(deployment, "beat", .started).filter { $0.scheduledAt > downAt.addingTimeInterval(7) }.count >= 2 ? true : nil
         }
         let ticks = try await Self.ticks(deployment, "beat")
         let gaps = zip(ticks, ticks.dropFirst()).map { $1.scheduledAt.timeIntervalSince($0.scheduledAt) }
         #expect(gaps.allSatisfy { abs($0 - 1) < 0.01 }, "every tick is accounted for: \(gaps)")
-        let missed = ticks.filter { $0.outcome == "missed" }
+        let missed = ticks.filter { $0.outcome == .missed }
         #expect(!missed.isEmpty && missed.allSatisfy { $0.reason?.contains("catch-up window") == true }, "ticks older than the window are recorded missed")
-        let caughtUp = ticks.filter { $0.outcome == "started" && $0.scheduledAt > downAt && ($0.startedAt ?? .distantPast).timeIntervalSince($0.scheduledAt) > 0.5 }
+        let caughtUp = ticks.filter { $0.outcome == .started && $0.scheduledAt > downAt && ($0.startedAt ?? .distantPast).timeIntervalSince($0.scheduledAt) > 0.5 }
         #expect(!caughtUp.isEmpty, "ticks inside the window started late, once each")
         // The schedule keeps firing: read the runs first, then the ticks, and compare up to the
         // last run read.
@@ -146,7 +146,7 @@ import Testing
         let runs = try await Self.runs(deployment, "beat")
         let runTicks = runs.compactMap(\.scheduledAt).map(millisecond)
         #expect(Set(runTicks).count == runs.count, "at most one run per tick")
-        let started = try await Self.ticks(deployment, "beat", "started").map { millisecond($0.scheduledAt) }
+        let started = try await Self.ticks(deployment, "beat", .started).map { millisecond($0.scheduledAt) }
         #expect(Set(runTicks).isSubset(of: Set(started)), "every run has its started tick")
         #expect(started.filter { $0 <= (runTicks.max() ?? 0) }.count == runs.count, "every started tick has its run")
     }
@@ -157,7 +157,7 @@ import Testing
         try deployment.startAgent("echo")
         let a = try await deployment.startOrchestrator()
         let b = try await deployment.startOrchestrator(waitUntilServing: false)
-        _ = try await eventually(timeout: .seconds(30)) { try await Self.ticks(deployment, "beat", "started").count >= 3 ? true : nil }
+        _ = try await eventually(timeout: .seconds(30)) { try await Self.ticks(deployment, "beat", .started).count >= 3 ? true : nil }
         // Exactly one of them is active: the one that took the lease.
         let logs = [a, b].map { process in deployment.bus.harness.processes.first { $0.process === process }!.log }
         let activeIndex = try #require(try await eventually {
@@ -170,7 +170,7 @@ import Testing
         #expect(await deployment.bus.harness.waitForExit(active))
         // The standby takes over when the lease lapses, and ticks go on.
         _ = try await eventually(timeout: .seconds(30)) {
-            try await Self.ticks(deployment, "beat", "started").filter { $0.scheduledAt > killedAt.addingTimeInterval(2) }.count >= 2 ? true : nil
+            try await Self.ticks(deployment, "beat", .started).filter { $0.scheduledAt > killedAt.addingTimeInterval(2) }.count >= 2 ? true : nil
         }
         let standbyLog = try String(contentsOf: logs[1 - activeIndex], encoding: .utf8)
         #expect(standbyLog.contains("active orchestrator") && standbyLog.contains("term=2"), "the standby took over with term 2")
@@ -180,6 +180,6 @@ import Testing
         #expect(gaps.allSatisfy { abs($0 - 1) < 0.01 }, "no tick lost across the takeover: \(gaps)")
         let runs = try await Self.runs(deployment, "beat")
         #expect(Set(runs.compactMap(\.scheduledAt)).count == runs.count, "exactly one run per tick")
-        #expect(ticks.filter { $0.outcome == "duplicate" }.isEmpty, "only the lease holder fires")
+        #expect(ticks.filter { $0.outcome == .duplicate }.isEmpty, "only the lease holder fires")
     }
 }

@@ -190,7 +190,7 @@ import Testing
         // …and once the schedule is firing.
         let store = try SQLiteWorkflowStore(path: up.harness.directory.appendingPathComponent("colony.sqlite").path)
         let firing = try await eventually(timeout: .seconds(20)) {
-            try await store.ticks(schedule: "ticking", outcome: "started", limit: 10).isEmpty ? nil : true
+            try await store.ticks(schedule: "ticking", outcome: .started, limit: 10).isEmpty ? nil : true
         }
         #expect(firing == true)
         kill(process.processIdentifier, SIGTERM)
