@@ -128,8 +128,14 @@ actor AgentRuntime {
         ])
         journal?.record(.skipped, agent: agent.name, handler: handler, metadata: metadata, detail: "run \(ended.status): \(ended.reason)")
         let report = SkipReport(run: ended.run, agent: agent.name, handler: handler, status: ended.status, reason: ended.reason)
-        let publisher = self.publisher
-        Task { try? await publisher.publish(Topics.workflowSkipped, report, metadata: RequestMetadata()) }
+        let publisher = self.publisher, logger = self.logger
+        Task {
+            do {
+                try await publisher.publish(Topics.workflowSkipped, report, metadata: RequestMetadata())
+            } catch {
+                logger.debug("cannot publish a skip report", metadata: ["correlation_id": "\(report.run)", "error": "\(error)"])
+            }
+        }
         return ended
     }
 
@@ -142,13 +148,19 @@ actor AgentRuntime {
     /// a forged event does not stop a live run's work. Runs already known need no check.
     private func confirmAndLearn(_ announced: FailedRun) {
         if let known = ending(of: announced.run), known.status == announced.status { return }
-        let client = gateClient
+        let client = gateClient, logger = self.logger
         Task { [weak self] in
-            guard let reply = try? await client.request(ManagementService.gateCheck, body: [Array(announced.run.utf8)], timeout: .seconds(5))
-            else { return }
-            if let confirmed = try? reply.decode(FailedRun.self) {
-                await self?.learn([confirmed])
-            } else {
+            let reply: Reply
+            do {
+                reply = try await client.request(ManagementService.gateCheck, body: [Array(announced.run.utf8)], timeout: .seconds(5))
+            } catch {
+                // Unconfirmed is not learned: the catch-up after a reconnect asks again.
+                logger.warning("cannot ask the broker to confirm an ended run", metadata: ["correlation_id": "\(announced.run)", "error": "\(error)"])
+                return
+            }
+            do {
+                await self?.learn([try reply.decode(FailedRun.self)])
+            } catch {
                 await self?.ignoreUnconfirmed(announced)
             }
         }
@@ -164,14 +176,17 @@ actor AgentRuntime {
     /// once more a few seconds later, because a broker that has just restarted learns them
     /// again from the orchestrator only after it has seen the restart.
     private func catchUpOnFailedRuns() {
-        let client = gateClient
+        let client = gateClient, logger = self.logger
         Task { [weak self] in
             for delay in [Duration.zero, .seconds(4)] {
-                try? await Task.sleep(for: delay)
-                guard let reply = try? await client.request(ManagementService.failedRuns, body: [], timeout: .seconds(5)),
-                      let runs = try? reply.decode([FailedRun].self)
-                else { continue }
-                await self?.learn(runs)
+                do {
+                    try await Task.sleep(for: delay)
+                    await self?.learn(try await client.request(ManagementService.failedRuns, body: [], timeout: .seconds(5)).decode([FailedRun].self))
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("cannot catch up on ended runs from the broker", metadata: ["error": "\(error)"])
+                }
             }
         }
     }
@@ -181,7 +196,11 @@ actor AgentRuntime {
     func run() async throws {
         if !agent.capabilities.isEmpty { try connectWorker() }
         try await startEvents()
-        try? await publisher.connect()
+        do {
+            try await publisher.connect()
+        } catch {
+            logger.warning("cannot connect the event publisher; publishing will retry", metadata: ["error": "\(error)"])
+        }
         heartbeatTimer = loop.scheduleRepeating(every: options.heartbeatInterval / 2) { [weak self] in
             self?.assumeIsolated { $0.heartbeatTick() }
         }
@@ -239,6 +258,7 @@ actor AgentRuntime {
         // The last replies and the DISCONNECT may still sit in the socket's queue: closing
         // with LINGER 0 now would drop them (and the broker would re-dispatch answered work).
         sendCommand(.disconnect)
+        // Best effort: without it the socket closes with the default linger, which also flushes.
         try? worker?.setLinger(milliseconds: 1000)
         loop.schedule(after: Self.flushDelay) { [weak self] in
             self?.assumeIsolated { $0.stopCompleted() }
@@ -357,6 +377,7 @@ actor AgentRuntime {
         guard let worker else { return }
         var frames: [Frame] = []
         for _ in 0..<1024 {
+            // false: nothing more waits; a throw means the socket is closing. Either ends the batch.
             guard self.worker === worker, (try? worker.receiveMessage(into: &frames)) == true else { return }
             lastHeard = .now()
             handleBrokerMessage(frames)
@@ -390,6 +411,7 @@ actor AgentRuntime {
         var bodyStart = arguments + 2
         var header: ColonyHeader?
         if bodyStart < frames.count, ColonyHeader.isHeader(frames[bodyStart]) {
+            // A header that does not decode counts as none: the request is served as plain MDP.
             header = try? ColonyHeader(decoding: frames[bodyStart])
             bodyStart += 1
         }
@@ -614,12 +636,20 @@ actor AgentRuntime {
         eventTask = Task(executorPreference: executor) { [weak self] in
             for await event in stream {
                 let isFailureNotice = failureTopics.contains(event.topic)
-                if isFailureNotice, let failed = try? JSONDecoder().decode(FailedRun.self, from: Data(event.payload)) {
-                    await self?.confirmAndLearn(failed)
+                if isFailureNotice {
+                    do {
+                        await self?.confirmAndLearn(try JSONDecoder().decode(FailedRun.self, from: Data(event.payload)))
+                    } catch {
+                        baseLogger.warning("ignoring a malformed ended-run event", metadata: ["topic": "\(event.topic)", "error": "\(error)"])
+                    }
                 }
-                if event.topic.hasPrefix(Topics.leadershipPrefix),
-                   let announced = try? JSONDecoder().decode(Leadership.self, from: Data(event.payload)) {
-                    await self?.noteLeadership(announced, sentAt: event.header?.timestampMilliseconds)
+                if event.topic.hasPrefix(Topics.leadershipPrefix) {
+                    do {
+                        let announced = try JSONDecoder().decode(Leadership.self, from: Data(event.payload))
+                        await self?.noteLeadership(announced, sentAt: event.header?.timestampMilliseconds)
+                    } catch {
+                        baseLogger.warning("ignoring a malformed leadership announcement", metadata: ["topic": "\(event.topic)", "error": "\(error)"])
+                    }
                 }
                 for handler in handlers where event.topic.hasPrefix(handler.prefix) {
                     let metadata = RequestMetadata(event.header)

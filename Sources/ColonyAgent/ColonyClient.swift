@@ -231,6 +231,7 @@ public actor ColonyClient {
         guard let socket else { return }
         var frames: [Frame] = []
         for _ in 0..<1024 {
+            // false: nothing more waits; a throw means the socket is closing. Either ends the batch.
             guard (try? socket.receiveMessage(into: &frames)) == true else { return }
             handleReply(frames)
         }
@@ -244,6 +245,8 @@ public actor ColonyClient {
               command == MDP.ClientCommand.partial.rawValue || command == MDP.ClientCommand.final.rawValue
         else { return }
         index += 3
+        // A reply whose header does not decode cannot be matched to its request: dropped, and the
+        // request times out (the broker's malformed count says why).
         guard ColonyHeader.isHeader(frames[index]), let header = try? ColonyHeader(decoding: frames[index]),
               let id = header.requestID, let call = calls[id]
         else { return }

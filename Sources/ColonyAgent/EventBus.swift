@@ -27,6 +27,7 @@ public struct Event: Sendable, Hashable {
         var index = 1
         var header: ColonyHeader?
         if index < frames.count, ColonyHeader.isHeader(frames[index]) {
+            // An event whose header does not decode is delivered without one.
             header = try? ColonyHeader(decoding: frames[index])
             index += 1
         }
@@ -64,6 +65,7 @@ public actor Publisher {
         let deadline = ContinuousClock.now + timeout
         while monitor?.poll() == false {
             guard ContinuousClock.now < deadline else { return false }
+            // Cancelled: the deadline check above ends the wait on the next turn.
             try? await Task.sleep(for: .milliseconds(5))
         }
         return true
@@ -86,6 +88,7 @@ public actor Publisher {
 
     /// Closes the socket, waiting up to `linger` for queued events to leave.
     public func close(linger: Duration = .zero) {
+        // Best effort: without it queued events are dropped at close, as with linger zero.
         if let socket, linger > .zero { try? socket.setLinger(milliseconds: Int32(clamping: Int64(linger.milliseconds))) }
         monitor = nil
         socket = nil
@@ -158,6 +161,7 @@ public actor Subscriber {
         guard let socket else { return }
         var frames: [Frame] = []
         for _ in 0..<1024 {
+            // false: nothing more waits; a throw means the socket is closing. Either ends the batch.
             guard (try? socket.receiveMessage(into: &frames)) == true else { return }
             if let event = Event(frames: frames) { continuation?.yield(event) }
         }

@@ -10,18 +10,26 @@ extension Broker {
             agent: worker.name, identity: worker.id.hex, capabilities: worker.services.map(\.name),
             pid: worker.processID, reason: reason
         )
-        guard let payload = try? JSONEncoder().encode(event) else { return }
         let header = ColonyHeader(agent: "broker", timestampMilliseconds: WallClock.nowMilliseconds())
-        _ = try? systemEvents.send(message: [Frame(topic), Frame(header.encoded()), Frame(Array(payload))])
+        sendSystemEvent(topic, header: header, event)
     }
 }
 
 extension Broker {
     /// Announces a failed or cancelled run to every subscriber (agents' gates listen).
     func publishFailedRun(_ failed: FailedRun) {
-        guard let payload = try? JSONEncoder().encode(failed) else { return }
-        let topic = Topics.runEnded(failed.status)
         let header = ColonyHeader(correlationID: failed.run, agent: "broker", timestampMilliseconds: WallClock.nowMilliseconds())
-        _ = try? systemEvents.send(message: [Frame(topic), Frame(header.encoded()), Frame(Array(payload))])
+        sendSystemEvent(Topics.runEnded(failed.status), header: header, failed)
+    }
+
+    /// Sends one of the broker's own events into the event proxy (an inproc socket that only
+    /// fails when the proxy is gone, at shutdown); a failure is logged.
+    private func sendSystemEvent(_ topic: String, header: ColonyHeader, _ value: some Encodable) {
+        do {
+            let payload = try JSONEncoder().encode(value)
+            try systemEvents.send(message: [Frame(topic), Frame(header.encoded()), Frame(Array(payload))])
+        } catch {
+            logger.warning("cannot publish a broker event", metadata: ["topic": "\(topic)", "error": "\(error)"])
+        }
     }
 }

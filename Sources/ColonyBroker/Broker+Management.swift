@@ -47,6 +47,7 @@ extension Broker {
     private func recordFailedRuns(_ body: [UInt8]) -> [UInt8] {
         let refusal = WireError(.badRequest, "expected {\"run\":… (1 to \(MessageLimits.maximumRunIDBytes) bytes),"
                                 + "\"status\":\"failed\"|\"cancelled\"|\"completed\",\"reason\":…} or an array of them").jsonBody
+        // One record or an array of them; neither is the refusal above.
         let decoded = (try? JSONDecoder().decode(FailedRun.self, from: Data(body))).map { [$0] }
             ?? (try? JSONDecoder().decode([FailedRun].self, from: Data(body)))
         guard let decoded else { return refusal }

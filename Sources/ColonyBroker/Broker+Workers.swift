@@ -29,6 +29,7 @@ extension Broker {
                 protocolViolation(peer, dialect: dialect, worker: nil, "heartbeat from an unregistered worker")
                 return
             }
+            // A heartbeat header that does not decode carries nothing to note.
             if worker.readsHeaders, arguments < frames.count, ColonyHeader.isHeader(frames[arguments]),
                let header = try? ColonyHeader(decoding: frames[arguments]) {
                 worker.noteSkips(header)

@@ -77,6 +77,7 @@ final class EventProxy {
         var frames: [Frame] = []
         var moved = 0
         for _ in 0..<512 {
+            // false: nothing more waits; a throw means the socket is closing. Either ends the batch.
             guard (try? source.receiveMessage(into: &frames)) == true else { break }
             if send(frames) { moved += 1 }
         }

@@ -126,7 +126,13 @@ public actor Scheduler {
                 if let run = await startRun(entry, tick: decision.tick, now: now, reason: nil) { active.append(run) }
             case .startCancellingOthers:
                 for run in active {
-                    _ = try? await engine.cancel(run: run.id, reason: "replaced by the tick of \(decision.tick) (overlap: cancel_other)")
+                    do {
+                        _ = try await engine.cancel(run: run.id, reason: "replaced by the tick of \(decision.tick) (overlap: cancel_other)")
+                    } catch {
+                        logger.error("cannot cancel the run a tick replaces", metadata: [
+                            "schedule": "\(schedule.name)", "correlation": "\(run.id)", "error": "\(error)",
+                        ])
+                    }
                 }
                 active = []
                 if let run = await startRun(entry, tick: decision.tick, now: now, reason: "cancelled the previous run (overlap: cancel_other)") {
@@ -155,14 +161,26 @@ public actor Scheduler {
         let schedule = entry.schedule
         if schedule.jitter > .zero {
             let delay = Double.random(in: 0...schedule.jitter.seconds)
-            try? await clock.sleep(until: clock.now.addingTimeInterval(delay))
+            do {
+                try await clock.sleep(until: clock.now.addingTimeInterval(delay))
+            } catch {
+                // Stopping during the jitter: the tick is decided, so its run starts now rather than never.
+            }
         }
+        let outcome: (TickOutcome, String)
         do {
             return try await launch(entry, tick: tick, now: now, reason: reason)
         } catch .store(.duplicateScheduledRun) {
-            try? await record(schedule, tick, .duplicate, reason: "a run for this tick exists already (started by another scheduler or before a restart)", now: now)
+            outcome = (.duplicate, "a run for this tick exists already (started by another scheduler or before a restart)")
         } catch {
-            try? await record(schedule, tick, .skipped, reason: "could not start: \(error)", now: now)
+            outcome = (.skipped, "could not start: \(error)")
+        }
+        do {
+            try await record(schedule, tick, outcome.0, reason: outcome.1, now: now)
+        } catch {
+            logger.error("cannot record a tick's outcome", metadata: [
+                "schedule": "\(schedule.name)", "tick": "\(tick)", "outcome": "\(outcome.0.rawValue)", "error": "\(error)",
+            ])
         }
         return nil
     }
@@ -172,8 +190,13 @@ public actor Scheduler {
         let schedule = entry.schedule
         let run = try await engine.start(definitionID: entry.definitionID, definition: entry.definition, input: schedule.input,
                                          schedule: (schedule.name, tick))
-        try? await store.recordTick(TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: .started, reason: reason,
-                                               runID: run.id, decidedAt: now, startedAt: run.createdAt))
+        do {
+            try await store.recordTick(TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: .started, reason: reason,
+                                                  runID: run.id, decidedAt: now, startedAt: run.createdAt))
+        } catch {
+            // The run exists (it carries the tick as its identity); only the tick's log line is missing.
+            logger.error("cannot record a started tick", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "error": "\(error)"])
+        }
         logger.info("tick started a run", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "correlation": "\(run.id)"])
         return run
     }
@@ -227,26 +250,45 @@ public actor Scheduler {
         }
     }
 
+    /// An added schedule's definition and the workflow version it starts.
+    private func runnable(_ record: ScheduleRecord, in catalog: WorkflowCatalog) async throws -> (Schedule, Int64, WorkflowDefinition) {
+        guard let source = record.source else { throw SchedulerError.invalid("no stored definition") }
+        let spec = try JSONDecoder().decode(ScheduleSpec.self, from: Data(source.utf8))
+        let schedule = try spec.schedule()
+        let (id, definition) = try await registry.current(spec.workflow, in: catalog)
+        return (schedule, id, definition)
+    }
+
     /// Every schedule: declared in workflow files, or added at run time (kept in the store).
     func scheduledWorkflows(now: Date, reload: Bool = false) async -> [ScheduledWorkflow] {
         guard reload || cacheLoadedAt == .distantPast else { return cache }
         var entries: [ScheduledWorkflow] = []
         let catalog = await registry.catalog()
         for definition in catalog.workflows {
-            guard let schedule = definition.scheduled, let id = try? await registry.version(of: definition) else { continue }
-            entries.append(ScheduledWorkflow(schedule: schedule, origin: .file, source: nil, definitionID: id, definition: definition))
-        }
-        let added = (try? await store.schedules().filter { $0.origin == .added }) ?? []
-        for record in added where !entries.contains(where: { $0.schedule.name == record.name }) {
-            guard let source = record.source,
-                  let spec = try? JSONDecoder().decode(ScheduleSpec.self, from: Data(source.utf8)),
-                  let schedule = try? spec.schedule(),
-                  let (id, definition) = try? await registry.current(spec.workflow, in: catalog)
-            else {
-                logger.error("added schedule cannot run (its workflow is gone or its definition is invalid)", metadata: ["schedule": "\(record.name)"])
-                continue
+            guard let schedule = definition.scheduled else { continue }
+            do {
+                let id = try await registry.version(of: definition)
+                entries.append(ScheduledWorkflow(schedule: schedule, origin: .file, source: nil, definitionID: id, definition: definition))
+            } catch {
+                logger.error("cannot store a scheduled workflow's version; its schedule waits", metadata: [
+                    "schedule": "\(schedule.name)", "error": "\(error)",
+                ])
             }
-            entries.append(ScheduledWorkflow(schedule: schedule, origin: .added, source: source, definitionID: id, definition: definition))
+        }
+        let added: [ScheduleRecord]
+        do {
+            added = try await store.schedules().filter { $0.origin == .added }
+        } catch {
+            logger.error("cannot read the added schedules", metadata: ["error": "\(error)"])
+            added = []
+        }
+        for record in added where !entries.contains(where: { $0.schedule.name == record.name }) {
+            do {
+                let (schedule, id, definition) = try await runnable(record, in: catalog)
+                entries.append(ScheduledWorkflow(schedule: schedule, origin: .added, source: record.source, definitionID: id, definition: definition))
+            } catch {
+                logger.error("added schedule cannot run", metadata: ["schedule": "\(record.name)", "error": "\(error)"])
+            }
         }
         await refreshStates(entries, now: now)
         cache = entries
@@ -287,7 +329,13 @@ extension Scheduler {
             let ticks = try await store.ticks(schedule: schedule.name, outcome: nil, limit: 10_000)
             let lastStarted = ticks.first { $0.runID != nil }
             var lastStatus: String?
-            if let run = lastStarted?.runID { lastStatus = (try? await store.snapshot(run: run))?.run.status.rawValue }
+            if let run = lastStarted?.runID {
+                do {
+                    lastStatus = try await store.snapshot(run: run).run.status.rawValue
+                } catch {
+                    logger.debug("cannot read a schedule's last run", metadata: ["schedule": "\(schedule.name)", "error": "\(error)"])
+                }
+            }
             let paused = state?.paused ?? false
             summaries.append(ScheduleSummary(
                 name: schedule.name, workflow: schedule.workflow, trigger: schedule.triggerDescription, origin: entry.origin,
@@ -333,7 +381,12 @@ extension Scheduler {
         if await scheduledWorkflows(now: clock.now, reload: true).contains(where: { $0.schedule.name == spec.name && $0.origin == .file }) {
             throw .invalid("schedule '\(spec.name)' is declared in a workflow file; change it there")
         }
-        let source = String(decoding: (try? JSONEncoder().encode(spec)) ?? Data(), as: UTF8.self)
+        let source: String
+        do {
+            source = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+        } catch {
+            throw .invalid("cannot store the schedule: \(error)")
+        }
         var record = ScheduleRecord(name: spec.name, workflow: spec.workflow, origin: .added, source: source)
         record.lastTick = clock.now
         do {

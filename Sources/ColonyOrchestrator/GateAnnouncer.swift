@@ -51,7 +51,14 @@ public actor GateAnnouncer {
     }
 
     private func check() async {
-        guard let boot = try? await client.management(ManagementService.boot, timeout: .seconds(2)).text, !boot.isEmpty else { return }
+        let boot: String
+        do {
+            boot = try await client.management(ManagementService.boot, timeout: .seconds(2)).text
+        } catch {
+            logger.debug("broker not answering its boot id yet", metadata: ["error": "\(error)"])
+            return
+        }
+        guard !boot.isEmpty else { return }
         if boot != announcedTo {
             if await announce(to: boot, synced: true) {
                 if announcedTo != nil { logger.notice("broker restarted; failure gate re-announced", metadata: ["boot": "\(boot)"]) }
@@ -78,15 +85,23 @@ public actor GateAnnouncer {
         var offset = 0
         while offset < ended.count {
             let batch = Array(ended[offset..<min(offset + Self.batchSize, ended.count)])
-            guard let body = try? String(decoding: JSONEncoder().encode(batch), as: UTF8.self),
-                  (try? await client.management(ManagementService.failRun, argument: body, timeout: .seconds(5))) != nil
-            else {
-                logger.warning("broker did not take the failure gate's runs; will retry", metadata: ["boot": "\(boot)"])
+            do {
+                let body = String(decoding: try JSONEncoder().encode(batch), as: UTF8.self)
+                _ = try await client.management(ManagementService.failRun, argument: body, timeout: .seconds(5))
+            } catch {
+                logger.warning("broker did not take the failure gate's runs; will retry", metadata: ["boot": "\(boot)", "error": "\(error)"])
                 return false
             }
             offset += batch.count
         }
-        if synced { _ = try? await client.management(ManagementService.gateSynced, timeout: .seconds(5)) }
+        if synced {
+            do {
+                _ = try await client.management(ManagementService.gateSynced, timeout: .seconds(5))
+            } catch {
+                // The broker stops holding requests of runs at its gate_recovery bound anyway.
+                logger.warning("broker did not take the gate's sync; it releases held requests at gate_recovery", metadata: ["error": "\(error)"])
+            }
+        }
         logger.debug("failure gate announced", metadata: ["boot": "\(boot)", "runs": "\(ended.count)"])
         return true
     }

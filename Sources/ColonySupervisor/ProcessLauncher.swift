@@ -70,8 +70,16 @@ final class OutputEcho: @unchecked Sendable {
 
     init(readFD: Int32, logFile: URL, prefix: String) {
         reader = FileHandle(fileDescriptor: readFD, closeOnDealloc: true)
-        log = try? FileHandle(forWritingTo: logFile)
-        _ = try? log?.seekToEnd()
+        do {
+            let file = try FileHandle(forWritingTo: logFile)
+            try file.seekToEnd()
+            log = file
+        } catch {
+            // The launcher created the file just before; if it cannot be written now, say so once
+            // on the console, where the output still goes.
+            FileHandle.standardError.write(Data("\(prefix) cannot write its log \(logFile.path): \(error)\n".utf8))
+            log = nil
+        }
         self.prefix = prefix
         reader.readabilityHandler = { [self] handle in
             let data = handle.availableData

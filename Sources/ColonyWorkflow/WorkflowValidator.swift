@@ -175,7 +175,8 @@ public struct WorkflowCatalog: Sendable {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }
             guard isDirectory.boolValue else { return [path] }
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            // An unreadable directory yields its path itself: loading it then reports why.
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return [path] }
             return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { "\(path)/\($0)" }
         }
     }
