@@ -116,6 +116,7 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/ColonyBench"
         ),
+        .executableTarget(name: "HeadlineExample", dependencies: ["ColonyAgent"], path: "Examples/Headline"),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ColonyCore"]),
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire", "ColonyCore"]),
         .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig", "ColonyYAML", "ColonySupervisor", "ColonyWire"]),

@@ -6,10 +6,20 @@ import ServiceLifecycle
 /// An agent: a named set of capabilities and event handlers that runs as a process.
 ///
 /// ```swift
-/// var agent = Agent(name: "math")
-/// agent.capability("math.add") { (input: Operands, _) in Sum(result: input.a + input.b) }
-/// agent.on("market.tick") { (tick: Tick, context) in context.logger.info("tick \(tick.price)") }
-/// try await agent.run(endpoints: .defaults)
+/// import ColonyAgent
+///
+/// struct Operands: Codable, Sendable { var a: Double; var b: Double }
+/// struct Sum: Codable, Sendable { var result: Double }
+///
+/// var agent = Agent(name: "calculator", concurrency: 8)
+/// agent.capability("calc.add") { (input: Operands, context) in
+///     context.logger.info("adding")             // logs carry agent, capability, correlation id
+///     return Sum(result: input.a + input.b)
+/// }
+/// agent.on("market.tick") { (tick: [String: Double], context) in
+///     context.logger.info("tick")
+/// }
+/// try await agent.run(options: AgentOptions(endpoints: .defaults))
 /// ```
 public struct Agent: Sendable {
     /// The agent's name, shown in the broker's directory and in logs.
