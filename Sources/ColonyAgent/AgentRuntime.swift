@@ -70,7 +70,7 @@ actor AgentRuntime {
         self.journal = options.executionJournal.flatMap { ExecutionJournal(path: $0) }
         let instance = options.instance ?? "\(agent.name)-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         self.instance = instance
-        self.leadership = LeadershipTracker(instance: instance)
+        self.leadership = LeadershipTracker(instance: InstanceID(instance))
     }
 
     // MARK: Failure gate
@@ -493,7 +493,7 @@ actor AgentRuntime {
     /// lease cannot act on what waited for it, even before it hears of the new term. A newer
     /// term teaches the agent that it leads under it.
     private func fence(_ header: ColonyHeader?) -> WireError? {
-        guard let header, let term = header.term, let group = header.groups.first else { return nil }
+        guard let header, let term = header.term, let group = header.groups.first.map(GroupName.init(rawValue:)) else { return nil }
         if let sentAt = header.timestampMilliseconds { leaseClock.note(sentAt: sentAt) }
         if leadership.isStale(term: term, group: group) {
             let known = leadership.latest[group]
@@ -508,7 +508,7 @@ actor AgentRuntime {
         }
         // The orchestrator persisted this term before sending it here: this agent leads it.
         if term > leadership.latest[group]?.term ?? 0 {
-            noteLeadership(Leadership(group: group, leader: instance, term: term, expiresAtMilliseconds: 0))
+            noteLeadership(Leadership(group: group, leader: InstanceID(instance), term: term, expiresAtMilliseconds: 0))
         }
         return nil
     }

@@ -161,7 +161,7 @@ public actor ColonyClient {
         header.preferredInstance = preferredInstance
         header.wantsDispatchNotice = dispatched != nil
         if let leadership {
-            header.groups = [leadership.group]
+            header.groups = [leadership.group.rawValue]
             header.term = leadership.term
             if leadership.expiresAtMilliseconds > 0 {
                 header.leaseExpiresAtMilliseconds = leadership.expiresAtMilliseconds

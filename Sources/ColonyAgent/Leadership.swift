@@ -1,22 +1,23 @@
+import ColonyCore
 import ColonyWire
 
 /// A change of leadership as one agent sees it.
 public enum LeadershipChange: Sendable, Hashable {
     /// This agent now leads `group` under `term`.
-    case became(group: String, term: UInt64)
+    case became(group: GroupName, term: UInt64)
     /// This agent led `group` and no longer does (`leader` leads now, under `term`).
-    case lost(group: String, leader: String?, term: UInt64)
+    case lost(group: GroupName, leader: InstanceID?, term: UInt64)
     /// Another agent leads `group` under `term`.
-    case follows(group: String, leader: String?, term: UInt64)
+    case follows(group: GroupName, leader: InstanceID?, term: UInt64)
 }
 
 /// The newest leadership of each group this agent has heard of, and what each announcement
 /// means to it. Terms only grow: an older announcement changes nothing.
 struct LeadershipTracker {
-    let instance: String
-    private(set) var latest: [String: Leadership] = [:]
+    let instance: InstanceID
+    private(set) var latest: [GroupName: Leadership] = [:]
 
-    init(instance: String) {
+    init(instance: InstanceID) {
         self.instance = instance
     }
 
@@ -34,7 +35,7 @@ struct LeadershipTracker {
     }
 
     /// Whether a request sent under `term` for `group` is stale (a newer term is known).
-    func isStale(term: UInt64, group: String) -> Bool {
+    func isStale(term: UInt64, group: GroupName) -> Bool {
         guard let known = latest[group] else { return false }
         return term < known.term
     }

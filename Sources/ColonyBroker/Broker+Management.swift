@@ -88,7 +88,7 @@ extension Broker {
                 state: worker.held.isEmpty ? "idle" : worker.freeSlots == 0 ? "busy" : "working",
                 served: worker.served, failed: worker.failed, pid: worker.processID,
                 joinedAtMilliseconds: worker.joinedAtMilliseconds, lastSeenMilliseconds: worker.lastSeenMilliseconds,
-                skipped: worker.skipped, instance: worker.instance, groups: worker.groups
+                skipped: worker.skipped, instance: InstanceID(worker.instance), groups: worker.groups
             )
         }
         let capabilities = services.values.sorted { $0.name < $1.name }.map {

@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonySupervisor
 import ColonyWire
 import ColonyYAML
@@ -13,10 +14,10 @@ public struct AgentsConfiguration: Sendable {
 
     /// How many replicas each named group has (`groups:` of every entry, times its
     /// replicas): the electorate a consensus in that group declares when nothing else does.
-    public var groupSizes: [String: Int] {
-        var sizes: [String: Int] = [:]
+    public var groupSizes: [GroupName: Int] {
+        var sizes: [GroupName: Int] = [:]
         for agent in agents {
-            for group in agent.groups { sizes[group, default: 0] += agent.replicas }
+            for group in agent.groups { sizes[GroupName(group), default: 0] += agent.replicas }
         }
         return sizes
     }

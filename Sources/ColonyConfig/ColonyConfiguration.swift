@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyEngine
 import ColonyWire
 import ColonyYAML
@@ -99,7 +100,7 @@ public struct ColonyConfiguration: Sendable {
                                                 "shutdown_grace", "leader_lease", "electorates"], in: "'orchestrator'")
             if let electorates = try orchestrator.mapping("electorates") {
                 for group in electorates.keys {
-                    configuration.orchestrator.electorates[group] = try electorates.integer(group, in: 1...10_000)
+                    configuration.orchestrator.electorates[GroupName(group)] = try electorates.integer(group, in: 1...10_000)
                 }
             }
             if let lease = try orchestrator.duration("leader_lease") {

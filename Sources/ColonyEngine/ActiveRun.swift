@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyStore
 import Foundation
 
@@ -18,9 +19,9 @@ struct ActiveRun {
     /// Retry timers and the run's deadline.
     var timers: [Task<Void, Never>] = []
     /// Attempts in flight, by step.
-    var inFlight: [String: Task<Void, Never>] = [:]
+    var inFlight: [StepID: Task<Void, Never>] = [:]
     /// The child run each child step in flight waits for, by step.
-    var children: [String: String] = [:]
+    var children: [StepID: RunID] = [:]
 
     init(_ state: RunState, at now: Date) {
         self.state = state

@@ -8,27 +8,27 @@ import Foundation
 public protocol CoordinationBus: Sendable {
     /// The group's members (instance ids and what each offers), ordered by instance id; nil
     /// when the broker cannot be asked.
-    func members(of group: String, timeout: Duration) async -> [AgentRecord]?
+    func members(of group: GroupName, timeout: Duration) async -> [AgentRecord]?
     /// Sends `request` to its one member and returns the answer.
     func ask(_ request: MemberRequest) async throws(StepError) -> MemberReply
     /// Publishes `value` on `topic`; failures are logged by the bus, not thrown.
-    func publish<Value: Encodable & Sendable>(_ topic: String, _ value: Value, run: String?) async
+    func publish<Value: Encodable & Sendable>(_ topic: String, _ value: Value, run: RunID?) async
 }
 
 /// One request the coordinator sends to one member of a group.
 public struct MemberRequest: Sendable, Hashable {
     public var capability: String
     /// The member's instance id: the request goes to it alone.
-    public var instance: String
+    public var instance: InstanceID
     public var body: JSONValue
     public var timeout: Duration
     /// The run, step and attempt the request serves, and its idempotency key.
-    public var run: String
-    public var step: String?
+    public var run: RunID
+    public var step: StepID?
     public var attempt: Int?
     public var idempotencyKey: String?
 
-    public init(capability: String, instance: String, body: JSONValue, timeout: Duration, run: String, step: String? = nil,
+    public init(capability: String, instance: InstanceID, body: JSONValue, timeout: Duration, run: RunID, step: StepID? = nil,
                 attempt: Int? = nil, idempotencyKey: String? = nil) {
         self.capability = capability
         self.instance = instance

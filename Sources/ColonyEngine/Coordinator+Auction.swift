@@ -38,7 +38,7 @@ extension Coordinator {
                     await save(record)
                     return .failed(StepError(code: .auctionFailed, message: "every winner of \(state.rounds.count) rounds failed the task"), agent: nil)
                 }
-                let members = (await members(of: group, offering: order.capability + ".bid") ?? []).filter { !excluded.contains($0) }
+                let members = (await members(of: group, offering: order.capability + ".bid") ?? []).map(\.rawValue).filter { !excluded.contains($0) }
                 round = await collectBids(AuctionRound(index: state.rounds.count + 1, members: members,
                                                        preference: coordination.preferHighest ? .highest : .lowest),
                                           order: order, group: group, deadline: coordination.bidDeadline)
@@ -49,14 +49,14 @@ extension Coordinator {
                     logger.notice("auction: no bids", metadata: ["group": "\(group)", "round": "\(round.index)"])
                     return .failed(StepError(code: .noBids, message: "no member of \(group) bid (round \(round.index): \(round.members.count) asked)"), agent: nil)
                 }
-                let award = Award(auction: order.idempotencyKey, round: round.index, winner: winner, group: group)
-                await bus.publish(Topics.awardPrefix + group, award, run: order.run)
+                let award = Award(auction: order.idempotencyKey, round: round.index, winner: winner, group: group.rawValue)
+                await bus.publish(Topics.awardPrefix + group.rawValue, award, run: order.run)
                 record.announcedAt = clock.now
                 await save(record)
                 logger.notice("auction awarded", metadata: ["group": "\(group)", "round": "\(round.index)", "winner": "\(winner)"])
             }
             let winner = round.winner!
-            let task = MemberRequest(capability: order.capability, instance: winner, body: order.input, timeout: order.timeout,
+            let task = MemberRequest(capability: order.capability, instance: InstanceID(winner), body: order.input, timeout: order.timeout,
                                      run: order.run, step: order.step, attempt: order.attempt,
                                      idempotencyKey: "\(order.idempotencyKey)/round-\(round.index)")
             do {
@@ -80,13 +80,13 @@ extension Coordinator {
 
     /// Asks every member for a bid; closes the round at the deadline and counts what comes
     /// after it (within a short grace) as late.
-    private func collectBids(_ start: AuctionRound, order: DispatchOrder, group: String, deadline: Duration) async -> AuctionRound {
+    private func collectBids(_ start: AuctionRound, order: DispatchOrder, group: GroupName, deadline: Duration) async -> AuctionRound {
         var round = start
-        await gather(from: round.members, capability: order.capability + ".bid",
-                     body: .object(["round": .string("\(order.idempotencyKey)#\(round.index)"), "group": .string(group), "proposal": order.input]),
+        await gather(from: round.members.map { InstanceID($0) }, capability: order.capability + ".bid",
+                     body: .object(["round": .string("\(order.idempotencyKey)#\(round.index)"), "group": .string(group.rawValue), "proposal": order.input]),
                      timeout: deadline + .milliseconds(300), order: order, attemptScoped: false,
                      deadline: deadline, atDeadline: { round.close() }) { member, reply in
-            if let bid = reply?.decode(Bid.self) { round.receive(bid, from: member) }
+            if let bid = reply?.decode(Bid.self) { round.receive(bid, from: member.rawValue) }
             return false
         }
         round.close()

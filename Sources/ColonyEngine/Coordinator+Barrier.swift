@@ -19,7 +19,7 @@ extension Coordinator {
         var reports: [String: JSONValue] = [:]
         await gather(from: members, capability: order.capability, body: order.input, timeout: order.timeout, order: order, attemptScoped: true) { member, reply in
             guard let reply else { return false }
-            reports[member] = reply.body
+            reports[member.rawValue] = reply.body
             return reports.count >= needed
         }
         let output = JSONValue.object([

@@ -30,17 +30,18 @@ extension Coordinator {
                 return .failed(StepError(code: .noElectorate, message: "consensus in \(group) has no declared electorate: add 'electorate: N' "
                                          + "(or a list of instances, or 'live') to the step, or declare the group in agents.yaml or orchestrator.electorates"), agent: nil)
             }
+            let present = members.map(\.rawValue)
             let seats: [String]
             switch declared {
-            case .live: seats = members
-            case .members(let listed): seats = listed
+            case .live: seats = present
+            case .members(let listed): seats = listed.map(\.rawValue)
             case .size(let size):
                 if members.count > size {
                     logger.warning("more members than declared seats; all present members vote", metadata: [
                         "group": "\(group)", "seats": "\(size)", "members": "\(members.count)",
                     ])
                 }
-                seats = members + (0..<max(0, size - members.count)).map { ConsensusRound.absentSeat($0 + 1) }
+                seats = present + (0..<max(0, size - members.count)).map { ConsensusRound.absentSeat($0 + 1) }
             }
             guard !seats.isEmpty else {
                 return .failed(StepError(code: .noAgent, message: "group \(group) has no member offering \(order.capability)"), agent: nil)
@@ -51,7 +52,7 @@ extension Coordinator {
             case .weighted: .weighted(threshold: coordination.threshold)
             }
             round = ConsensusRound(id: order.idempotencyKey, rule: rule,
-                                   electorate: Dictionary(uniqueKeysWithValues: seats.map { ($0, coordination.weights[$0] ?? 1) }))
+                                   electorate: Dictionary(uniqueKeysWithValues: seats.map { ($0, coordination.weights[InstanceID($0)] ?? 1) }))
             record = RoundRecord(opening: round.id, kind: "consensus", group: group, at: clock.now)
             update(&record, round, decision: nil)
             await save(record)
@@ -61,12 +62,12 @@ extension Coordinator {
         }
         if round.decision == nil {
             let voted = Set(round.ballots.map(\.member))
-            let voters = round.electorate.keys.sorted().filter { !voted.contains($0) && !ConsensusRound.isAbsentSeat($0) }
+            let voters = round.electorate.keys.sorted().filter { !voted.contains($0) && !ConsensusRound.isAbsentSeat($0) }.map { InstanceID($0) }
             await gather(from: voters, capability: order.capability,
-                         body: .object(["round": .string(round.id), "group": .string(group), "proposal": order.input]),
+                         body: .object(["round": .string(round.id), "group": .string(group.rawValue), "proposal": order.input]),
                          timeout: order.timeout, order: order, attemptScoped: true) { member, reply in
                 guard let vote = reply?.decode(Vote.self) else { return false }
-                let decided = round.receive(vote, from: member, round: round.id)
+                let decided = round.receive(vote, from: member.rawValue, round: round.id)
                 update(&record, round, decision: round.decision?.rawValue)
                 await save(record)
                 return decided != nil
@@ -76,7 +77,7 @@ extension Coordinator {
         update(&record, round, decision: decision.rawValue)
         await save(record)
         let outcome = round.outcome
-        await bus.publish(Topics.decidedPrefix + group, outcome, run: order.run)
+        await bus.publish(Topics.decidedPrefix + group.rawValue, outcome, run: order.run)
         if record.announcedAt == nil {
             record.announcedAt = clock.now
             await save(record)

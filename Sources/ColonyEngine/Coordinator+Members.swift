@@ -6,7 +6,7 @@ import Foundation
 extension Coordinator {
     /// The instance ids of `group`'s members (those offering `capability`, when given), or nil
     /// when the broker cannot be asked.
-    func members(of group: String, offering capability: String? = nil, timeout: Duration = .seconds(5)) async -> [String]? {
+    func members(of group: GroupName, offering capability: String? = nil, timeout: Duration = .seconds(5)) async -> [InstanceID]? {
         guard let members = await bus.members(of: group, timeout: timeout) else { return nil }
         return members.filter { capability.map($0.capabilities.contains) ?? true }.compactMap(\.instance)
     }
@@ -16,11 +16,11 @@ extension Coordinator {
     /// did not answer); `take` returning true stops waiting for the rest. With a `deadline`,
     /// `atDeadline` runs when it passes (answers may still come in after it).
     func gather(
-        from members: [String], capability: String, body: JSONValue, timeout: Duration, order: DispatchOrder, attemptScoped: Bool,
-        deadline: Duration? = nil, atDeadline: () -> Void = {}, take: (String, MemberReply?) async -> Bool
+        from members: [InstanceID], capability: String, body: JSONValue, timeout: Duration, order: DispatchOrder, attemptScoped: Bool,
+        deadline: Duration? = nil, atDeadline: () -> Void = {}, take: (InstanceID, MemberReply?) async -> Bool
     ) async {
         let bus = self.bus, clock = self.clock, logger = self.logger
-        await withTaskGroup(of: (String, MemberReply?)?.self) { tasks in
+        await withTaskGroup(of: (InstanceID, MemberReply?)?.self) { tasks in
             for member in members {
                 let request = MemberRequest(
                     capability: capability, instance: member, body: body, timeout: timeout, run: order.run,
@@ -101,7 +101,7 @@ extension Coordinator {
 
 extension RoundRecord {
     /// A new round of `kind` for `group`, opened at `openedAt`.
-    init(opening id: String, kind: String, group: String, at openedAt: Date) {
+    init(opening id: String, kind: String, group: GroupName, at openedAt: Date) {
         self.init(id: id, kind: kind, group: group, state: "{}", decision: nil, openedAt: openedAt)
     }
 }

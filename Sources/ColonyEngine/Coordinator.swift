@@ -22,14 +22,14 @@ public actor Coordinator {
     let leaseDuration: Duration
     let logger: Logger
     /// Consensus electorates declared per group (seats), for steps that declare none.
-    let declaredElectorates: [String: Int]
+    let declaredElectorates: [GroupName: Int]
 
-    private var groups: Set<String> = []
-    private var resigned: [String: Set<String>] = [:]
+    private var groups: Set<GroupName> = []
+    private var resigned: [GroupName: Set<InstanceID>] = [:]
 
     public init(
         store: any CoordinationStore, bus: any CoordinationBus, clock: any EngineClock = .system, leaseDuration: Duration,
-        declaredElectorates: [String: Int] = [:], logger: Logger
+        declaredElectorates: [GroupName: Int] = [:], logger: Logger
     ) {
         self.declaredElectorates = declaredElectorates
         self.store = store
@@ -40,7 +40,7 @@ public actor Coordinator {
     }
 
     /// Adds groups to look after.
-    public func track<Groups: Sequence<String>>(_ groups: Groups) {
+    public func track<Groups: Sequence<GroupName>>(_ groups: Groups) {
         self.groups.formUnion(groups)
     }
 
@@ -57,7 +57,7 @@ public actor Coordinator {
     }
 
     /// The group's current leadership, electing a leader now if it has none.
-    public func leader(of group: String) async throws(StoreError) -> Leadership? {
+    public func leader(of group: GroupName) async throws(StoreError) -> Leadership? {
         groups.insert(group)
         if let current = try await store.leadership(of: group), current.leader != nil, current.expiresAt > clock.now {
             return current.announcement
@@ -67,7 +67,7 @@ public actor Coordinator {
     }
 
     /// The group's leadership as stored, without electing anyone (for status queries).
-    public func storedLeadership(of group: String) async throws(StoreError) -> Leadership? {
+    public func storedLeadership(of group: GroupName) async throws(StoreError) -> Leadership? {
         try await store.leadership(of: group)?.announcement
     }
 
@@ -78,7 +78,7 @@ public actor Coordinator {
 
     /// `instance` gives up leading `group`; another member takes over at once (term + 1).
     /// Returns the leadership after it, or nil when `instance` did not lead `group`.
-    public func resign(group: String, instance: String) async throws(StoreError) -> Leadership? {
+    public func resign(group: GroupName, instance: InstanceID) async throws(StoreError) -> Leadership? {
         guard let current = try await store.leadership(of: group), current.leader == instance else { return nil }
         resigned[group, default: []].insert(instance)
         var vacated = current
@@ -97,7 +97,7 @@ public actor Coordinator {
     }
 
     /// Renews a present leader, or elects a new one when the old lease has lapsed.
-    func tick(_ group: String) async {
+    func tick(_ group: GroupName) async {
         guard let members = await members(of: group, timeout: leaseDuration / 3) else { return }
         let now = clock.now
         let expiresAt = now.addingTimeInterval(leaseDuration.seconds)
@@ -127,7 +127,7 @@ public actor Coordinator {
     }
 
     private func announce(_ record: LeadershipRecord) async {
-        await bus.publish(Topics.leadershipPrefix + record.group, record.announcement, run: nil)
+        await bus.publish(Topics.leadershipPrefix + record.group.rawValue, record.announcement, run: nil)
     }
 }
 

@@ -6,8 +6,8 @@ import Foundation
 
 /// A request the engine sends for one attempt of one step.
 public struct DispatchOrder: Sendable, Hashable {
-    public var run: String
-    public var step: String
+    public var run: RunID
+    public var step: StepID
     public var capability: String
     public var attempt: Int
     public var idempotencyKey: String
@@ -19,7 +19,7 @@ public struct DispatchOrder: Sendable, Hashable {
     /// The child workflow the step runs, if any.
     public var childWorkflow: String? = nil
     /// A re-sent attempt: the instance that got it before, which should get it again.
-    public var preferredInstance: String? = nil
+    public var preferredInstance: InstanceID? = nil
 }
 
 /// What an attempt came to.
@@ -33,17 +33,17 @@ enum Effect: Sendable, Hashable {
     /// Send an attempt.
     case dispatch(DispatchOrder)
     /// Stop waiting for an attempt (the run was cancelled or failed).
-    case abandon(run: String, step: String)
+    case abandon(run: RunID, step: StepID)
     /// Dispatch the step's next attempt after `delay`.
-    case retry(run: String, step: String, after: Duration)
+    case retry(run: RunID, step: StepID, after: Duration)
     /// The run reached a final status: tell the bus (failure gate) and stop its timers.
-    case finished(run: String, status: RunStatus, error: StepError?)
+    case finished(run: RunID, status: RunStatus, error: StepError?)
     /// The step is ready and waits for its named resources; the engine grants them in order.
-    case acquire(run: String, step: String, resources: [String])
+    case acquire(run: RunID, step: StepID, resources: [String])
     /// The step (after a restart, still in flight) holds its resources.
-    case hold(run: String, step: String, resources: [String])
+    case hold(run: RunID, step: StepID, resources: [String])
     /// The step no longer needs its resources (it ended, will retry, or was cancelled).
-    case release(run: String, step: String)
+    case release(run: RunID, step: StepID)
 }
 
 /// Changes to make durable together, and what to do once they are.

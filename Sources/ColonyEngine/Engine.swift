@@ -38,9 +38,9 @@ public actor Engine {
     let logger: Logger
 
     /// Every run held here, queued or admitted, with everything held for it.
-    private var runs: [String: ActiveRun] = [:]
+    private var runs: [RunID: ActiveRun] = [:]
     /// Queued runs' ids, in admission order (priority, then age).
-    private var queue: [String] = []
+    private var queue: [RunID] = []
     /// How many runs are admitted (the global limit counts these).
     private var admittedCount = 0
     private var resourcePool: ResourcePool
@@ -54,13 +54,13 @@ public actor Engine {
     /// Set while shutting down gracefully: attempts in flight may finish, new ones are not sent
     /// (they stay recorded as dispatched, and go out when the orchestrator starts again).
     private var draining = false
-    private var runObservers: [@Sendable (String, RunStatus) -> Void] = []
+    private var runObservers: [@Sendable (RunID, RunStatus) -> Void] = []
     /// Where child workflow steps find the definition to run.
     private var childDefinitions: (@Sendable (String) async -> (id: Int64, definition: WorkflowDefinition)?)?
 
     struct StepKey: Hashable {
-        var run: String
-        var step: String
+        var run: RunID
+        var step: StepID
     }
 
     public init(
@@ -83,7 +83,7 @@ public actor Engine {
     /// its parent already holds a slot and waits for it.
     public func start(
         definitionID: Int64, definition: WorkflowDefinition, input: JSONValue, priority: Int = 0,
-        schedule: (id: String, at: Date)? = nil, id: String? = nil, parent: (run: String, step: String)? = nil
+        schedule: (id: String, at: Date)? = nil, id: RunID? = nil, parent: (run: RunID, step: StepID)? = nil
     ) async throws(EngineError) -> RunRecord {
         let resolved: JSONValue
         switch definition.resolveInput(input) {
@@ -111,7 +111,7 @@ public actor Engine {
 
     /// Cancels a run: nothing more is dispatched, attempts in flight are abandoned, and the
     /// bus is told so agents stop working on it. Returns the run's final status.
-    public func cancel(run id: String, reason: String) async throws(EngineError) -> RunStatus {
+    public func cancel(run id: RunID, reason: String) async throws(EngineError) -> RunStatus {
         guard runs[id] != nil else {
             let snapshot: RunSnapshot
             do {
@@ -131,7 +131,7 @@ public actor Engine {
 
     /// Cancels a run held here: a queued one is cancelled like an admitted one, without
     /// starting first.
-    private func cancelHeld(_ id: String, reason: String) {
+    private func cancelHeld(_ id: RunID, reason: String) {
         guard let entry = runs[id] else { return }
         if !entry.admitted {
             queue.removeAll { $0 == id }
@@ -174,10 +174,10 @@ public actor Engine {
     }
 
     /// Whether `run` is queued or in progress in this engine.
-    public func isActive(_ run: String) -> Bool { runs[run] != nil }
+    public func isActive(_ run: RunID) -> Bool { runs[run] != nil }
 
     /// Returns when `run` is no longer queued or in progress here.
-    public func waitUntilFinished(_ run: String) async {
+    public func waitUntilFinished(_ run: RunID) async {
         while isActive(run) {
             await waitForChange(run: run, after: generation, timeout: .longest)
         }
@@ -236,7 +236,7 @@ public actor Engine {
     }
 
     /// Calls `observer` with each run that ends here, once its end is durable.
-    public func observeRunEnds(_ observer: @escaping @Sendable (String, RunStatus) -> Void) {
+    public func observeRunEnds(_ observer: @escaping @Sendable (RunID, RunStatus) -> Void) {
         runObservers.append(observer)
     }
 
@@ -247,7 +247,7 @@ public actor Engine {
 
     /// Returns once `run` changed after `generation` (at once if it did already, or if the run
     /// is not active here), or after `timeout`.
-    public func waitForChange(run: String, after generation: UInt64, timeout: Duration) async {
+    public func waitForChange(run: RunID, after generation: UInt64, timeout: Duration) async {
         guard let entry = runs[run], entry.changedAt <= generation else { return }
         let ticket = UUID()
         runs[run]?.watchers.insert(ticket)
@@ -276,7 +276,7 @@ public actor Engine {
         waiters.removeValue(forKey: ticket)?.resume()
     }
 
-    private func notifyWatchers(of run: String) {
+    private func notifyWatchers(of run: RunID) {
         guard let watchers = runs[run]?.watchers else { return }
         runs[run]?.changedAt = generation
         runs[run]?.watchers = []
@@ -287,7 +287,7 @@ public actor Engine {
 
     /// A queued run waiting for admission.
     public struct QueuedRun: Codable, Sendable, Hashable {
-        public var run: String
+        public var run: RunID
         public var workflow: String
         public var priority: Int
         public var createdAt: Date
@@ -306,8 +306,8 @@ public actor Engine {
 
     /// A step waiting for named resources.
     public struct ResourceWait: Codable, Sendable, Hashable {
-        public var run: String
-        public var step: String
+        public var run: RunID
+        public var step: StepID
         public var resources: [String]
         public var priority: Int
         public var reason: String
@@ -377,7 +377,7 @@ public actor Engine {
 
     /// Applies `change` to the run's state in place (no copy of its step table) and returns
     /// what it decided; nothing when the run is not admitted here.
-    private func update(_ run: String, _ change: (inout RunState) -> Plan) -> Plan {
+    private func update(_ run: RunID, _ change: (inout RunState) -> Plan) -> Plan {
         guard runs[run]?.admitted == true else { return Plan() }
         return change(&runs[run]!.state)
     }
@@ -390,12 +390,12 @@ public actor Engine {
         commit(update(order.run) { $0.record(result, step: order.step, attempt: order.attempt, now: now, jitter: jitter) })
     }
 
-    private func retryDue(_ run: String, _ step: String) {
+    private func retryDue(_ run: RunID, _ step: StepID) {
         let now = clock.now
         commit(update(run) { $0.retryDue(step: step, now: now) })
     }
 
-    private func runTimedOut(_ run: String) {
+    private func runTimedOut(_ run: RunID) {
         let now = clock.now
         let plan = update(run) { $0.timedOut(now: now) }
         if !plan.changes.isEmpty {
@@ -428,7 +428,7 @@ public actor Engine {
                 continue
             }
             generation += 1
-            var touched = Set<String>()
+            var touched = Set<RunID>()
             for change in batch.changes { touched.insert(change.run) }
             for effect in batch.effects { perform(effect) }
             for run in touched {
@@ -487,7 +487,7 @@ public actor Engine {
 
     /// Records which agent instance got an attempt, so that a re-send after a restart goes back
     /// to it (written with the next batch; nothing waits for it).
-    private func recordDispatch(_ order: DispatchOrder, to instance: String) {
+    private func recordDispatch(_ order: DispatchOrder, to instance: InstanceID) {
         // A notice can come after the run ended (a request that waited in the broker's queue):
         // nothing to record then, and nothing may be left behind for a forgotten run.
         guard runs[order.run] != nil else { return }
@@ -502,7 +502,7 @@ public actor Engine {
         }
     }
 
-    private func schedule(run: String, at date: Date, _ action: @escaping @Sendable (isolated Engine) -> Void) {
+    private func schedule(run: RunID, at date: Date, _ action: @escaping @Sendable (isolated Engine) -> Void) {
         let clock = self.clock
         let timer = Task { [weak self] in
             do {
@@ -518,7 +518,7 @@ public actor Engine {
 
     /// Drops everything the engine holds for `run`: its state, timers, attempts in flight,
     /// watchers (they return) and resource requests.
-    private func forget(_ run: String) {
+    private func forget(_ run: RunID) {
         guard let entry = runs.removeValue(forKey: run) else { return }
         if entry.admitted { admittedCount -= 1 } else { queue.removeAll { $0 == run } }
         for key in resourcePool.waiting.map(\.key) where key.run == run { resourcePool.release(key) }
@@ -530,7 +530,7 @@ public actor Engine {
 
     /// After a failed write, memory may be ahead of the store: forget those runs and pick
     /// them up again from what the store holds.
-    private func reload(_ ids: Set<String>) async {
+    private func reload(_ ids: Set<RunID>) async {
         for id in ids { forget(id) }
         pending.changes.removeAll { ids.contains($0.run) }
         pending.effects.removeAll { ids.contains($0.run) }
@@ -627,7 +627,7 @@ public actor Engine {
     }
 
     /// Why an active run is not done yet, one line per waiting step.
-    public func waitingReasons(_ run: String) async -> [String] {
+    public func waitingReasons(_ run: RunID) async -> [String] {
         guard let entry = runs[run] else { return [] }
         guard entry.admitted else { return ["queued: \(entry.queueReason ?? "about to start")"] }
         let state = entry.state
@@ -654,20 +654,20 @@ public actor Engine {
     }
 
     /// A child step's run: named after the attempt, so a restart awaits the same child.
-    static func childRunID(_ order: DispatchOrder) -> String { "\(order.run).\(order.step).\(order.attempt)" }
+    static func childRunID(_ order: DispatchOrder) -> RunID { RunID("\(order.run).\(order.step).\(order.attempt)") }
 
     /// Why a child run is cancelled with its parent's step.
     static let abandoned = StepError(code: .cancelled, message: "its parent step was abandoned (parent cancelled or failed)")
 
-    static func newRunID() -> String {
-        String(format: "r-%016llx", UInt64.random(in: .min ... .max))
+    static func newRunID() -> RunID {
+        RunID(String(format: "r-%016llx", UInt64.random(in: .min ... .max)))
     }
 }
 
 /// Why the engine refused an operation.
 public enum EngineError: Error, Sendable, CustomStringConvertible {
     case invalidInput(InputError)
-    case notActive(String)
+    case notActive(RunID)
     case store(StoreError)
 
     public var description: String {
@@ -681,7 +681,7 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
 
 extension StoreChange {
     /// The run the change belongs to.
-    var run: String {
+    var run: RunID {
         switch self {
         case .run(let transition): return transition.run
         case .step(let transition): return transition.run
@@ -691,7 +691,7 @@ extension StoreChange {
 }
 
 extension Effect {
-    var run: String {
+    var run: RunID {
         switch self {
         case .dispatch(let order): return order.run
         case .abandon(let run, _), .retry(let run, _, _), .finished(let run, _, _), .acquire(let run, _, _), .hold(let run, _, _),

@@ -1,3 +1,4 @@
+import ColonyCore
 import Foundation
 
 /// Where the orchestrator keeps its state and finds workflow definitions.
@@ -21,10 +22,10 @@ public struct OrchestratorSettings: Sendable, Hashable {
     public var resources: [String: Int] = [:]
     /// Declared consensus electorates: group → seats (`electorates: {voters: 5}`). `colony up`
     /// adds the replicas of agents.yaml groups not declared here.
-    public var electorates: [String: Int] = [:]
+    public var electorates: [GroupName: Int] = [:]
 
     /// These settings with `groupSizes` as electorates for the groups not declared already.
-    public func declaring(_ groupSizes: [String: Int]) -> OrchestratorSettings {
+    public func declaring(_ groupSizes: [GroupName: Int]) -> OrchestratorSettings {
         var settings = self
         settings.electorates.merge(groupSizes) { declared, _ in declared }
         return settings

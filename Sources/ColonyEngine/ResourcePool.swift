@@ -1,3 +1,4 @@
+import ColonyCore
 import Foundation
 
 /// Named semaphores that steps hold while they run (`resources: [gpu-1]`), each with a

@@ -8,11 +8,11 @@ import ColonyCore
 /// the store changes and effects it decided, and the engine makes the changes durable before
 /// it performs the effects. Nothing here touches the bus, the clock or the database.
 struct RunState: Sendable {
-    let id: String
+    let id: RunID
     let definition: WorkflowDefinition
     let input: JSONValue
     private(set) var status: RunStatus
-    private(set) var steps: [String: StepState]
+    private(set) var steps: [StepID: StepState]
     /// Set while a failed run runs its handlers, before it is marked failed.
     private(set) var failure: RunFailure?
     private(set) var startedAt: Date?
@@ -27,7 +27,7 @@ struct RunState: Sendable {
     let createdAt: Date
 
     /// A new run: every step pending.
-    init(id: String, definition: WorkflowDefinition, input: JSONValue, defaultAttemptTimeout: Duration, priority: Int = 0, createdAt: Date) {
+    init(id: RunID, definition: WorkflowDefinition, input: JSONValue, defaultAttemptTimeout: Duration, priority: Int = 0, createdAt: Date) {
         self.id = id
         self.priority = priority
         self.createdAt = createdAt
@@ -83,14 +83,14 @@ struct RunState: Sendable {
         return startedAt.addingTimeInterval(timeout.seconds)
     }
 
-    func state(of step: String) -> StepState? { steps[step] }
+    func state(of step: StepID) -> StepState? { steps[step] }
 
     // MARK: Moving forward
 
     /// Everything that can happen now: the run starts, steps whose dependencies are done are
     /// dispatched or skipped, a failing run runs its handlers, a run with nothing left ends.
     /// `changed` names the step that just finished, so only its dependents are looked at.
-    mutating func advance(now: Date, changed: String? = nil) -> Plan {
+    mutating func advance(now: Date, changed: StepID? = nil) -> Plan {
         var plan = Plan()
         guard !status.isFinal else { return plan }
         if status == .pending {
@@ -128,7 +128,7 @@ struct RunState: Sendable {
     /// Records what attempt `attempt` of `step` came to, then advances.
     /// `jitter` is a uniform draw in -1...1 that scales the retry policy's jitter (the caller
     /// owns the randomness, so this stays a function of its inputs).
-    mutating func record(_ result: StepResult, step id: String, attempt: Int, now: Date, jitter: Double = 0) -> Plan {
+    mutating func record(_ result: StepResult, step id: StepID, attempt: Int, now: Date, jitter: Double = 0) -> Plan {
         guard !status.isFinal, var state = steps[id], state.status == .dispatched, state.attempt == attempt,
               let step = index.step(id), var record = attemptRecord(id, state, now: now) else { return Plan() }
         var plan = Plan()
@@ -176,14 +176,14 @@ struct RunState: Sendable {
     }
 
     /// A retry's timer fired: the step's next attempt goes out (unless the run moved on).
-    mutating func retryDue(step id: String, now: Date) -> Plan {
+    mutating func retryDue(step id: StepID, now: Date) -> Plan {
         guard !status.isFinal, failure == nil || isHandler(id), let state = steps[id], state.status == .retrying,
               let step = index.step(id) else { return Plan() }
         return start(step, from: .retrying, now: now)
     }
 
     /// The step's resources were granted: its next attempt goes out.
-    mutating func granted(step id: String, now: Date) -> Plan {
+    mutating func granted(step id: StepID, now: Date) -> Plan {
         guard !status.isFinal, let state = steps[id], state.status == .ready, let step = index.step(id) else {
             return Plan(effects: [.release(run: self.id, step: id)])
         }
@@ -246,7 +246,7 @@ struct RunState: Sendable {
 
     private mutating func advanceFailing(now: Date) -> Plan {
         var plan = cancelOpenSteps(reason: "run failing: \(failure!.error)", includingHandlers: false)
-        var chain: [String] = []
+        var chain: [StepID] = []
         if let compensation = failure?.compensation { chain.append(compensation) }
         if let handler = definition.onError { chain.append(handler) }
         for handler in chain {
@@ -280,7 +280,7 @@ struct RunState: Sendable {
     private mutating func finish(_ final: RunStatus, error: StepError?) -> Plan {
         var plan = Plan()
         let output: JSONValue? = final == .completed ? .object(Dictionary(uniqueKeysWithValues: definition.steps.compactMap { step in
-            steps[step.id]?.output.map { (step.id, $0) }
+            steps[step.id]?.output.map { (step.id.rawValue, $0) }
         })) : nil
         plan.changes.append(.run(RunTransition(run: id, from: status, to: final, output: output, errorCode: error?.code, errorMessage: error?.message)))
         status = final
@@ -298,7 +298,7 @@ struct RunState: Sendable {
         }
     }
 
-    private func isHandler(_ id: String) -> Bool {
+    private func isHandler(_ id: StepID) -> Bool {
         index.handlers.contains(id)
     }
 
@@ -346,13 +346,13 @@ struct RunState: Sendable {
                              input: input, timeout: timeout, coordination: step.coordination, childWorkflow: step.childWorkflow)
     }
 
-    private mutating func skip(_ step: String, reason: String) -> Plan {
+    private mutating func skip(_ step: StepID, reason: String) -> Plan {
         steps[step]?.status = .skipped
         openSteps -= 1
         return Plan(changes: [.step(StepTransition(run: id, step: step, from: .pending, to: .skipped, detail: reason))])
     }
 
-    private func attemptRecord(_ step: String, _ state: StepState, now: Date) -> AttemptRecord? {
+    private func attemptRecord(_ step: StepID, _ state: StepState, now: Date) -> AttemptRecord? {
         guard let input = state.input else { return nil }
         return AttemptRecord(runID: id, stepID: step, attempt: state.attempt, input: input, startedAt: state.attemptStartedAt ?? now)
     }
@@ -411,14 +411,14 @@ struct RunState: Sendable {
 
 /// A definition's steps by id and its dependency edges the other way round.
 struct StepIndex: Sendable {
-    private let byID: [String: StepDefinition]
+    private let byID: [StepID: StepDefinition]
     /// For each step, the steps that depend on it, in declaration order.
-    let dependents: [String: [String]]
-    let handlers: Set<String>
+    let dependents: [StepID: [StepID]]
+    let handlers: Set<StepID>
 
     init(_ definition: WorkflowDefinition) {
-        var byID: [String: StepDefinition] = [:]
-        var dependents: [String: [String]] = [:]
+        var byID: [StepID: StepDefinition] = [:]
+        var dependents: [StepID: [StepID]] = [:]
         for step in definition.steps + definition.handlers {
             byID[step.id] = step
             for upstream in step.dependsOn { dependents[upstream, default: []].append(step.id) }
@@ -428,5 +428,5 @@ struct StepIndex: Sendable {
         self.handlers = Set(definition.handlers.map(\.id))
     }
 
-    func step(_ id: String) -> StepDefinition? { byID[id] }
+    func step(_ id: StepID) -> StepDefinition? { byID[id] }
 }

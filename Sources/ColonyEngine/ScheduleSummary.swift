@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyStore
 import Foundation
 
@@ -13,7 +14,7 @@ public struct ScheduleSummary: Codable, Sendable, Hashable {
     public var pausedReason: String?
     public var nextFire: Date?
     public var lastTick: Date?
-    public var lastRun: String?
+    public var lastRun: RunID?
     public var lastRunStatus: String?
     /// Ticks recorded as missed or skipped.
     public var missed: Int

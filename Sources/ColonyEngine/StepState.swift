@@ -20,7 +20,7 @@ struct StepState: Sendable, Hashable {
     /// When the latest attempt ended (a retry's delay counts from here).
     var lastFinishedAt: Date?
     /// The agent instance the latest attempt went to, as recorded (re-sends go back to it).
-    var instance: String?
+    var instance: InstanceID?
 
     init(status: StepStatus) {
         self.status = status
@@ -43,15 +43,15 @@ public struct StepError: Error, Sendable, Hashable, Codable, CustomStringConvert
 /// Why a run is failing: the step that failed it and the error, and the handlers still owed.
 struct RunFailure: Sendable, Hashable {
     /// The failed step, or nil when the run itself timed out.
-    var step: String?
+    var step: StepID?
     var error: StepError
     /// The compensation handler of the failed step, if it has one.
-    var compensation: String?
+    var compensation: StepID?
 
     /// The `${failure…}` value handlers see.
     var value: JSONValue {
         .object([
-            "step": step.map(JSONValue.string) ?? .null,
+            "step": step.map { .string($0.rawValue) } ?? .null,
             "error": .object(["code": .string(error.code.rawValue), "message": .string(error.message)]),
         ])
     }

@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyStore
 import ColonyWorkflow
 import ColonyYAML

@@ -1,3 +1,4 @@
+import ColonyCore
 import Foundation
 
 /// One workflow the orchestrator can run.
@@ -8,7 +9,7 @@ public struct WorkflowSummary: Codable, Sendable, Hashable {
     public var version: Int64
     public var fingerprint: String
     public var enabled: Bool
-    public var steps: [String]
+    public var steps: [StepID]
     public var inputs: [String]
     public var file: String
     public var line: Int

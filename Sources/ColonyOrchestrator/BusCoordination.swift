@@ -17,9 +17,9 @@ public struct BusCoordination: CoordinationBus {
         self.logger = logger
     }
 
-    public func members(of group: String, timeout: Duration) async -> [AgentRecord]? {
+    public func members(of group: GroupName, timeout: Duration) async -> [AgentRecord]? {
         do {
-            return try await client.management(ManagementService.group, argument: group, timeout: timeout).decode(GroupMembers.self).members
+            return try await client.management(ManagementService.group, argument: group.rawValue, timeout: timeout).decode(GroupMembers.self).members
         } catch {
             logger.warning("cannot ask the broker for a group's members", metadata: ["group": "\(group)", "error": "\(error)"])
             return nil
@@ -27,20 +27,22 @@ public struct BusCoordination: CoordinationBus {
     }
 
     public func ask(_ request: MemberRequest) async throws(StepError) -> MemberReply {
-        let metadata = RequestMetadata(correlationID: request.run, step: request.step, attempt: request.attempt.map(UInt32.init(clamping:)),
+        let metadata = RequestMetadata(correlationID: request.run.rawValue, step: request.step?.rawValue, attempt: request.attempt.map(UInt32.init(clamping:)),
                                        idempotencyKey: request.idempotencyKey)
         do {
             let reply = try await client.request(request.capability, body: [Array(request.body.jsonText.utf8)], timeout: request.timeout,
-                                                 metadata: metadata, instance: request.instance)
+                                                 metadata: metadata, instance: request.instance.rawValue)
             return MemberReply(body: JSONValue(body: reply.bytes), agent: reply.header?.agent)
-        } catch {
+        } catch let error as RequestError {
             throw StepError(error)
+        } catch {
+            throw StepError(code: .internal, message: "\(error)")
         }
     }
 
-    public func publish<Value: Encodable & Sendable>(_ topic: String, _ value: Value, run: String?) async {
+    public func publish<Value: Encodable & Sendable>(_ topic: String, _ value: Value, run: RunID?) async {
         do {
-            try await publisher.publish(topic, value, metadata: RequestMetadata(correlationID: run))
+            try await publisher.publish(topic, value, metadata: RequestMetadata(correlationID: run?.rawValue))
         } catch {
             logger.error("cannot publish a coordination announcement", metadata: ["topic": "\(topic)", "error": "\(error)"])
         }

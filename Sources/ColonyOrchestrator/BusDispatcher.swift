@@ -23,9 +23,9 @@ public struct BusDispatcher: StepDispatcher {
         self.coordinator = coordinator
     }
 
-    public func dispatch(_ order: DispatchOrder, dispatched: @escaping @Sendable (String) -> Void) async -> StepResult {
+    public func dispatch(_ order: DispatchOrder, dispatched: @escaping @Sendable (InstanceID) -> Void) async -> StepResult {
         let metadata = RequestMetadata(
-            correlationID: order.run, step: order.step, attempt: UInt32(order.attempt), idempotencyKey: order.idempotencyKey
+            correlationID: order.run.rawValue, step: order.step.rawValue, attempt: UInt32(order.attempt), idempotencyKey: order.idempotencyKey
         )
         var leadership: Leadership?
         if let coordination = order.coordination {
@@ -51,11 +51,14 @@ public struct BusDispatcher: StepDispatcher {
         }
         do {
             let reply = try await client.request(order.capability, body: [Array(order.input.jsonText.utf8)], timeout: order.timeout,
-                                                 metadata: metadata, instance: leadership?.leader, leadership: leadership,
-                                                 preferredInstance: order.preferredInstance, dispatched: dispatched)
+                                                 metadata: metadata, instance: leadership?.leader?.rawValue, leadership: leadership,
+                                                 preferredInstance: order.preferredInstance?.rawValue,
+                                                 dispatched: { dispatched(InstanceID($0)) })
             return .succeeded(output: JSONValue(body: reply.bytes), agent: Self.describe(reply.header))
-        } catch {
+        } catch let error as RequestError {
             return .failed(StepError(error), agent: nil)
+        } catch {
+            return .failed(StepError(code: .internal, message: "\(error)"), agent: nil)
         }
     }
 
@@ -68,7 +71,7 @@ public struct BusDispatcher: StepDispatcher {
         return text
     }
 
-    public func runEnded(_ run: String, status: RunStatus, error: StepError?) async {
+    public func runEnded(_ run: RunID, status: RunStatus, error: StepError?) async {
         guard let end = RunEnd(status) else { return }
         let failed = FailedRun(run: run, status: end, error: error, at: Date())
         do {

@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyEngine
 import ColonyWire
 import Foundation
@@ -22,16 +23,16 @@ public enum CoordinationAPI {
     }
 
     public struct GroupRequest: Codable, Sendable {
-        public var group: String?
+        public var group: GroupName?
 
-        public init(group: String?) { self.group = group }
+        public init(group: GroupName?) { self.group = group }
     }
 
     public struct Resignation: Codable, Sendable {
-        public var group: String
-        public var instance: String
+        public var group: GroupName
+        public var instance: InstanceID
 
-        public init(group: String, instance: String) {
+        public init(group: GroupName, instance: InstanceID) {
             self.group = group
             self.instance = instance
         }

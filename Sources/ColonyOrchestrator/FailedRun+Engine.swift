@@ -8,8 +8,8 @@ import Foundation
 extension FailedRun {
     /// How the gate hears of a run that ended with `status`: the reason is the error that ended
     /// it (`code: message`), or the status itself.
-    init(run: String, status: RunEnd, error: StepError?, at date: Date) {
-        self.init(run: run, status: status, reason: error?.description ?? status.rawValue,
+    init(run: RunID, status: RunEnd, error: StepError?, at date: Date) {
+        self.init(run: run.rawValue, status: status, reason: error?.description ?? status.rawValue,
                   atMilliseconds: UInt64(clamping: Int64(max(0, min(Double(Int64.max), date.timeIntervalSince1970 * 1000)))))
     }
 

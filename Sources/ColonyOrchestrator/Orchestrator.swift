@@ -75,7 +75,7 @@ public struct Orchestrator: Sendable {
         agent.on(Topics.workflowSkipped, includingFinishedRuns: true) { (report: SkipReport, _) in
             try await Self.mapped { () async throws(StoreError) in
                 try await store.recordSkip(SkipRecord(
-                    runID: report.run, agent: report.agent, handler: report.handler, status: RunStatus(report.status), reason: report.reason,
+                    runID: RunID(report.run), agent: report.agent, handler: report.handler, status: RunStatus(report.status), reason: report.reason,
                     at: Date(timeIntervalSince1970: Double(report.atMilliseconds) / 1000)
                 ))
             }

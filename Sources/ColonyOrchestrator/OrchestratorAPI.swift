@@ -33,10 +33,10 @@ public enum OrchestratorAPI {
 
     /// Names one run.
     public struct RunReference: Codable, Sendable {
-        public var run: String
+        public var run: RunID
         public var reason: String?
 
-        public init(run: String, reason: String? = nil) {
+        public init(run: RunID, reason: String? = nil) {
             self.run = run
             self.reason = reason
         }
@@ -57,12 +57,12 @@ public enum OrchestratorAPI {
     }
 
     public struct WaitRequest: Codable, Sendable {
-        public var run: String
+        public var run: RunID
         /// The last transition sequence number the caller has seen.
         public var after: Int64
         public var timeoutSeconds: Double?
 
-        public init(run: String, after: Int64, timeoutSeconds: Double? = nil) {
+        public init(run: RunID, after: Int64, timeoutSeconds: Double? = nil) {
             self.run = run
             self.after = after
             self.timeoutSeconds = timeoutSeconds

@@ -112,7 +112,7 @@ public struct OrchestratorService: Service {
                             options: options, logger: logger)
         let registry = WorkflowRegistry(paths: settings.workflows, store: store)
         let logger = self.logger
-        await engine.setChildWorkflows { name in
+        await engine.setChildWorkflows { name -> (id: Int64, definition: WorkflowDefinition)? in
             do {
                 return try await registry.current(name)
             } catch {

@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyEngine
 import ColonySchedule
 import ColonyStore

@@ -20,3 +20,6 @@ extension ErrorCode: DatabaseValueConvertible {}
 /// Statuses are stored as their raw value.
 extension RunStatus: DatabaseValueConvertible {}
 extension StepStatus: DatabaseValueConvertible {}
+
+/// Identifiers are stored as their text.
+extension Identifier: DatabaseValueConvertible {}

@@ -1,3 +1,4 @@
+import ColonyCore
 import GRDB
 
 /// The schema, as numbered migrations: a database file is always brought up to date on open,

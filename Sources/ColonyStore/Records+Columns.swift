@@ -1,3 +1,4 @@
+import ColonyCore
 import GRDB
 
 // The columns queries name, each spelled once, next to the records they belong to.

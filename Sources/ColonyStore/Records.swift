@@ -18,7 +18,7 @@ public struct DefinitionRecord: Codable, Sendable, Hashable, FetchableRecord, Mu
 /// A workflow run.
 public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "runs"
-    public var id: String
+    public var id: RunID
     public var workflow: String
     public var definitionID: Int64
     public var status: RunStatus
@@ -34,13 +34,13 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
     public var startedAt: Date?
     public var finishedAt: Date?
     /// For child runs: the run and step that started them.
-    public var parentRunID: String?
-    public var parentStepID: String?
+    public var parentRunID: RunID?
+    public var parentStepID: StepID?
 
     public init(
-        id: String, workflow: String, definitionID: Int64, status: RunStatus = .pending, input: JSONValue,
+        id: RunID, workflow: String, definitionID: Int64, status: RunStatus = .pending, input: JSONValue,
         priority: Int = 0, scheduleID: String? = nil, scheduledAt: Date? = nil, createdAt: Date = Date(),
-        parentRunID: String? = nil, parentStepID: String? = nil
+        parentRunID: RunID? = nil, parentStepID: StepID? = nil
     ) {
         self.parentRunID = parentRunID
         self.parentStepID = parentStepID
@@ -65,8 +65,8 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
 /// The current state of one step of a run.
 public struct StepRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "steps"
-    public var runID: String
-    public var stepID: String
+    public var runID: RunID
+    public var stepID: StepID
     public var status: StepStatus
     public var attempts: Int
     public var output: JSONValue?
@@ -74,7 +74,7 @@ public struct StepRecord: Codable, Sendable, Hashable, FetchableRecord, Persista
     public var errorMessage: String?
     public var updatedAt: Date
 
-    public init(runID: String, stepID: String, status: StepStatus, attempts: Int = 0, updatedAt: Date = Date()) {
+    public init(runID: RunID, stepID: StepID, status: StepStatus, attempts: Int = 0, updatedAt: Date = Date()) {
         self.runID = runID
         self.stepID = stepID
         self.status = status
@@ -86,15 +86,15 @@ public struct StepRecord: Codable, Sendable, Hashable, FetchableRecord, Persista
 /// One attempt of one step: what was sent, to whom, what came back.
 public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "step_attempts"
-    public var runID: String
-    public var stepID: String
+    public var runID: RunID
+    public var stepID: StepID
     public var attempt: Int
     /// (run, step, attempt): agents de-duplicate deliveries with it.
     public var idempotencyKey: String
     public var agent: String?
     /// The agent instance the broker gave the attempt to, recorded before it ran there: a
     /// re-sent attempt goes back to it.
-    public var instance: String?
+    public var instance: InstanceID?
     public var input: JSONValue
     public var output: JSONValue?
     public var status: StepStatus
@@ -104,11 +104,11 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     public var finishedAt: Date?
 
     /// The key of attempt `attempt` of `step` in `run`: `RUN/STEP/ATTEMPT`.
-    public static func idempotencyKey(run: String, step: String, attempt: Int) -> String {
+    public static func idempotencyKey(run: RunID, step: StepID, attempt: Int) -> String {
         "\(run)/\(step)/\(attempt)"
     }
 
-    public init(runID: String, stepID: String, attempt: Int, input: JSONValue, startedAt: Date = Date()) {
+    public init(runID: RunID, stepID: StepID, attempt: Int, input: JSONValue, startedAt: Date = Date()) {
         self.runID = runID
         self.stepID = stepID
         self.attempt = attempt
@@ -123,7 +123,7 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
 public struct SkipRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "skipped_handlers"
     public var id: Int64?
-    public var runID: String
+    public var runID: RunID
     public var agent: String
     public var handler: String
     /// How the run had ended.
@@ -131,7 +131,7 @@ public struct SkipRecord: Codable, Sendable, Hashable, FetchableRecord, MutableP
     public var reason: String
     public var at: Date
 
-    public init(runID: String, agent: String, handler: String, status: RunStatus, reason: String, at: Date) {
+    public init(runID: RunID, agent: String, handler: String, status: RunStatus, reason: String, at: Date) {
         self.runID = runID
         self.agent = agent
         self.handler = handler
@@ -147,9 +147,9 @@ public struct SkipRecord: Codable, Sendable, Hashable, FetchableRecord, MutableP
 public struct TransitionRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {
     public static let databaseTableName = "transitions"
     public var sequence: Int64?
-    public var runID: String
+    public var runID: RunID
     /// nil for transitions of the run itself.
-    public private(set) var stepID: String?
+    public private(set) var stepID: StepID?
     /// The statuses as stored: a `RunStatus`'s or a `StepStatus`'s raw value (see `change`).
     public private(set) var from: String?
     public private(set) var to: String
@@ -159,10 +159,10 @@ public struct TransitionRecord: Codable, Sendable, Hashable, FetchableRecord, Mu
     /// What moved, typed: the run, or one of its steps.
     public enum Change: Sendable, Hashable {
         case run(from: RunStatus?, to: RunStatus)
-        case step(String, from: StepStatus?, to: StepStatus)
+        case step(StepID, from: StepStatus?, to: StepStatus)
     }
 
-    public init(runID: String, change: Change, detail: String? = nil, at: Date) {
+    public init(runID: RunID, change: Change, detail: String? = nil, at: Date) {
         self.runID = runID
         switch change {
         case .run(let from, let to):

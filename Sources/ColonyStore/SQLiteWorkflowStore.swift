@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyWorkflow
 import Foundation
 import GRDB
@@ -56,7 +57,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     // MARK: Runs
 
-    public func createRun(_ run: RunRecord, steps: [String]) async throws(StoreError) {
+    public func createRun(_ run: RunRecord, steps: [StepID]) async throws(StoreError) {
         do {
             try await write { db in
                 try run.insert(db)
@@ -93,13 +94,13 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
-    public func skips(run: String) async throws(StoreError) -> [SkipRecord] {
+    public func skips(run: RunID) async throws(StoreError) -> [SkipRecord] {
         try await read { db in try SkipRecord.filter(SkipRecord.Columns.runID == run).order(SkipRecord.Columns.id).fetchAll(db) }
     }
 
     // MARK: Queries
 
-    public func snapshot(run id: String) async throws(StoreError) -> RunSnapshot {
+    public func snapshot(run id: RunID) async throws(StoreError) -> RunSnapshot {
         let snapshot = try await read { db in try Self.snapshot(id, db) }
         guard let snapshot else { throw .runNotFound(id) }
         return snapshot
@@ -107,7 +108,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     public func unfinishedRuns() async throws(StoreError) -> [RunSnapshot] {
         try await read { db in
-            let ids = try String.fetchAll(db, RunRecord.select(RunRecord.Columns.id)
+            let ids = try RunID.fetchAll(db, RunRecord.select(RunRecord.Columns.id)
                 .filter([RunStatus.pending, RunStatus.running].contains(RunRecord.Columns.status))
                 .order(RunRecord.Columns.priority.desc, RunRecord.Columns.createdAt))
             return try ids.compactMap { try Self.snapshot($0, db) }
@@ -132,7 +133,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
-    public func children(of run: String) async throws(StoreError) -> [RunRecord] {
+    public func children(of run: RunID) async throws(StoreError) -> [RunRecord] {
         try await read { db in try RunRecord.filter(RunRecord.Columns.parentRunID == run).order(RunRecord.Columns.createdAt).fetchAll(db) }
     }
 
@@ -159,7 +160,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     // MARK: Helpers
 
-    private static func snapshot(_ id: String, _ db: Database) throws -> RunSnapshot? {
+    private static func snapshot(_ id: RunID, _ db: Database) throws -> RunSnapshot? {
         guard let run = try RunRecord.fetchOne(db, key: id) else { return nil }
         return RunSnapshot(
             run: run,

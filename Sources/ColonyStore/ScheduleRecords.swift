@@ -1,3 +1,4 @@
+import ColonyCore
 import Foundation
 import GRDB
 
@@ -59,12 +60,12 @@ public struct TickRecord: Codable, Sendable, Hashable, FetchableRecord, MutableP
     public var scheduledAt: Date
     public var outcome: TickOutcome
     public var reason: String?
-    public var runID: String?
+    public var runID: RunID?
     public var decidedAt: Date
     /// When its run was actually created (lateness = startedAt − scheduledAt).
     public var startedAt: Date?
 
-    public init(schedule: String, scheduledAt: Date, outcome: TickOutcome, reason: String? = nil, runID: String? = nil,
+    public init(schedule: String, scheduledAt: Date, outcome: TickOutcome, reason: String? = nil, runID: RunID? = nil,
                 decidedAt: Date = Date(), startedAt: Date? = nil) {
         self.schedule = schedule
         self.scheduledAt = scheduledAt

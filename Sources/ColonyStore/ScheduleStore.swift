@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyWorkflow
 import Foundation
 

@@ -8,12 +8,12 @@ public enum StoreChange: Sendable, Hashable {
     case run(RunTransition)
     case step(StepTransition)
     /// The broker gave an attempt to an agent instance (recorded on the attempt, no transition).
-    case attemptDispatched(run: String, step: String, attempt: Int, instance: String)
+    case attemptDispatched(run: RunID, step: StepID, attempt: Int, instance: InstanceID)
 }
 
 /// A run moves from one status to another, with its output or error when it ends.
 public struct RunTransition: Sendable, Hashable {
-    public var run: String
+    public var run: RunID
     public var from: RunStatus
     public var to: RunStatus
     public var output: JSONValue?
@@ -22,7 +22,7 @@ public struct RunTransition: Sendable, Hashable {
     public var detail: String?
 
     public init(
-        run: String, from: RunStatus, to: RunStatus, output: JSONValue? = nil,
+        run: RunID, from: RunStatus, to: RunStatus, output: JSONValue? = nil,
         errorCode: ErrorCode? = nil, errorMessage: String? = nil, detail: String? = nil
     ) {
         self.run = run
@@ -38,14 +38,14 @@ public struct RunTransition: Sendable, Hashable {
 /// A step moves from one status to another; `attempt` records a dispatch or its outcome.
 /// `from == nil` adds the step to the run (failure handlers join a run only when invoked).
 public struct StepTransition: Sendable, Hashable {
-    public var run: String
-    public var step: String
+    public var run: RunID
+    public var step: StepID
     public var from: StepStatus?
     public var to: StepStatus
     public var attempt: AttemptRecord?
     public var detail: String?
 
-    public init(run: String, step: String, from: StepStatus?, to: StepStatus, attempt: AttemptRecord? = nil, detail: String? = nil) {
+    public init(run: RunID, step: StepID, from: StepStatus?, to: StepStatus, attempt: AttemptRecord? = nil, detail: String? = nil) {
         self.run = run
         self.step = step
         self.from = from

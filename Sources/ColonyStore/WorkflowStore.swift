@@ -6,11 +6,11 @@ import Foundation
 public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A run with this schedule identity (schedule, scheduled time) exists already.
     case duplicateScheduledRun(schedule: String, at: Date)
-    case runNotFound(String)
+    case runNotFound(RunID)
     case definitionNotFound(Int64)
     case scheduleNotFound(String)
     /// The transition does not start from the state the store holds (someone else moved it).
-    case staleTransition(run: String, step: String?, expected: String?, actual: String?)
+    case staleTransition(run: RunID, step: StepID?, expected: String?, actual: String?)
     /// A row with the same key exists already (a UNIQUE or PRIMARY KEY constraint).
     case duplicateKey(String)
     case database(String)
@@ -96,7 +96,7 @@ public protocol WorkflowStore: Sendable {
     func definition(id: Int64) async throws(StoreError) -> WorkflowDefinition
 
     /// Creates a pending run and its pending steps.
-    func createRun(_ run: RunRecord, steps: [String]) async throws(StoreError)
+    func createRun(_ run: RunRecord, steps: [StepID]) async throws(StoreError)
     /// Applies `changes` in one transaction, in order: all of them or none. A change that does
     /// not start from the state the store holds fails the batch with `staleTransition`. The
     /// transitions are stamped `now` (the engine's clock).
@@ -105,23 +105,23 @@ public protocol WorkflowStore: Sendable {
     /// Records that an agent's gate skipped a handler of a run.
     func recordSkip(_ skip: SkipRecord) async throws(StoreError)
     /// The handlers skipped for `run`, oldest first.
-    func skips(run: String) async throws(StoreError) -> [SkipRecord]
+    func skips(run: RunID) async throws(StoreError) -> [SkipRecord]
 
-    func snapshot(run id: String) async throws(StoreError) -> RunSnapshot
+    func snapshot(run id: RunID) async throws(StoreError) -> RunSnapshot
     /// Runs not yet completed, failed or cancelled (what a restarted engine resumes).
     func unfinishedRuns() async throws(StoreError) -> [RunSnapshot]
     func history(_ query: HistoryQuery) async throws(StoreError) -> [RunRecord]
     /// Runs that failed or were cancelled at or after `since`, oldest end first, at most `limit`.
     func stoppedRuns(since: Date, limit: Int) async throws(StoreError) -> [RunRecord]
     /// The runs started by steps of `run` (child workflows), oldest first.
-    func children(of run: String) async throws(StoreError) -> [RunRecord]
+    func children(of run: RunID) async throws(StoreError) -> [RunRecord]
     func statistics(workflow: String) async throws(StoreError) -> WorkflowStatistics
 }
 
 extension WorkflowStore {
     /// Moves a run from `from` to `to`, with its output or error when it ends.
     public func transitionRun(
-        _ id: String, from: RunStatus, to: RunStatus, output: JSONValue?, error: (code: ErrorCode, message: String)?, detail: String?,
+        _ id: RunID, from: RunStatus, to: RunStatus, output: JSONValue?, error: (code: ErrorCode, message: String)?, detail: String?,
         at now: Date = Date()
     ) async throws(StoreError) {
         try await apply([.run(RunTransition(run: id, from: from, to: to, output: output, errorCode: error?.code, errorMessage: error?.message, detail: detail))],
@@ -130,7 +130,7 @@ extension WorkflowStore {
 
     /// Moves a step from `from` to `to`; `attempt` records a new dispatch or its outcome.
     public func transitionStep(
-        run: String, step: String, from: StepStatus?, to: StepStatus, attempt: AttemptRecord?, detail: String?, at now: Date = Date()
+        run: RunID, step: StepID, from: StepStatus?, to: StepStatus, attempt: AttemptRecord?, detail: String?, at now: Date = Date()
     ) async throws(StoreError) {
         try await apply([.step(StepTransition(run: run, step: step, from: from, to: to, attempt: attempt, detail: detail))], at: now)
     }

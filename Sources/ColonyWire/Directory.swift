@@ -29,7 +29,7 @@ public struct AgentRecord: Codable, Sendable, Hashable {
     /// When the broker last heard from it, milliseconds since the Unix epoch.
     public var lastSeenMilliseconds: UInt64
     /// The agent instance id requests can be addressed to (`targetInstance`).
-    public var instance: String?
+    public var instance: InstanceID?
     /// Named groups it belongs to.
     public var groups: [String]?
 
@@ -37,7 +37,7 @@ public struct AgentRecord: Codable, Sendable, Hashable {
         name: String, identity: String, dialect: String, capabilities: [String], capacity: Int,
         busy: Int, state: String, served: Int, failed: Int, pid: Int?,
         joinedAtMilliseconds: UInt64, lastSeenMilliseconds: UInt64, skipped: [String: Int] = [:],
-        instance: String? = nil, groups: [String]? = nil
+        instance: InstanceID? = nil, groups: [String]? = nil
     ) {
         self.skipped = skipped
         self.instance = instance
@@ -205,14 +205,14 @@ public struct GroupMembers: Codable, Sendable, Hashable {
 /// Who leads a group, under which term: what the orchestrator persists and announces on
 /// `coordination.leader.GROUP`. Terms only grow; at most one leader holds a term.
 public struct Leadership: Codable, Sendable, Hashable {
-    public var group: String
+    public var group: GroupName
     /// The leader's instance id, or nil while the group has none.
-    public var leader: String?
+    public var leader: InstanceID?
     public var term: UInt64
     /// When the lease ends unless renewed, milliseconds since the Unix epoch.
     public var expiresAtMilliseconds: UInt64
 
-    public init(group: String, leader: String?, term: UInt64, expiresAtMilliseconds: UInt64) {
+    public init(group: GroupName, leader: InstanceID?, term: UInt64, expiresAtMilliseconds: UInt64) {
         self.group = group
         self.leader = leader
         self.term = term

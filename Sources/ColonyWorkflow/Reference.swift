@@ -4,18 +4,18 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
     /// A workflow input (and a path inside it).
     case input([String])
     /// A path inside an earlier step's output.
-    case stepOutput(step: String, path: [String])
+    case stepOutput(step: StepID, path: [String])
     /// An earlier step's status (`succeeded`, `failed`, `skipped` …).
-    case stepStatus(step: String)
+    case stepStatus(step: StepID)
     /// An earlier step's error `code` or `message`.
-    case stepError(step: String, field: String)
+    case stepError(step: StepID, field: String)
     /// The run's shared context.
     case context([String])
     /// In failure handlers: the failed step (`failure.step`) and its error (`failure.error.code`).
     case failure([String])
 
     /// The step this reference reads, if any.
-    public var step: String? {
+    public var step: StepID? {
         switch self {
         case .stepOutput(let step, _), .stepStatus(let step), .stepError(let step, _): return step
         default: return nil
@@ -25,7 +25,7 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .input(let path): return (["input"] + path).joined(separator: ".")
-        case .stepOutput(let step, let path): return (["steps", step, "output"] + path).joined(separator: ".")
+        case .stepOutput(let step, let path): return (["steps", step.rawValue, "output"] + path).joined(separator: ".")
         case .stepStatus(let step): return "steps.\(step).status"
         case .stepError(let step, let field): return "steps.\(step).error.\(field)"
         case .context(let path): return (["context"] + path).joined(separator: ".")
@@ -56,7 +56,7 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
             guard rest.count >= 2 else {
                 return .failure(ExpressionError("'\(text)' should be steps.ID.output[.PATH], steps.ID.status or steps.ID.error.code|message"))
             }
-            let step = rest[0]
+            let step = StepID(rest[0])
             switch rest[1] {
             case "output": return .success(.stepOutput(step: step, path: Array(rest.dropFirst(2))))
             case "status" where rest.count == 2: return .success(.stepStatus(step: step))

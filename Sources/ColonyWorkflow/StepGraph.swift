@@ -1,3 +1,6 @@
+import ColonyCore
+import ColonyYAML
+
 /// A workflow's steps as a graph, read in one topological pass (Kahn's algorithm): the order
 /// they can run in, a dependency cycle if there is one, and for every step the set of steps
 /// that must finish before it, as bit sets built in that order. Work is
@@ -5,10 +8,10 @@
 /// milliseconds and cannot exhaust the stack.
 struct StepGraph {
     /// Step ids by position in the definition.
-    let ids: [String]
-    let position: [String: Int]
+    let ids: [StepID]
+    let position: [StepID: Int]
     /// A cycle in run order, the first step repeated at the end; nil for a DAG.
-    private(set) var cycle: [String]?
+    private(set) var cycle: [StepID]?
     /// Row `i` holds the transitive dependencies of step `i`, one bit per step.
     private var ancestry: [UInt64]
     private let words: Int
@@ -17,7 +20,7 @@ struct StepGraph {
 
     init(_ steps: [StepDefinition]) {
         ids = steps.map(\.id)
-        var position: [String: Int] = [:]
+        var position: [StepID: Int] = [:]
         for (index, id) in ids.enumerated() where position[id] == nil { position[id] = index }
         self.position = position
         let count = steps.count
@@ -57,7 +60,7 @@ struct StepGraph {
 
     /// Whether `ancestor` must finish before `step` runs; nil when that is unknown because
     /// `step` is on or after a cycle.
-    func runsBefore(_ ancestor: String, _ step: String) -> Bool? {
+    func runsBefore(_ ancestor: StepID, _ step: StepID) -> Bool? {
         guard let row = position[step], let column = position[ancestor] else { return false }
         if unordered.contains(row) { return nil }
         return ancestry[row * words + column / 64] & (1 << UInt64(column % 64)) != 0
@@ -73,7 +76,7 @@ struct StepGraph {
 
     /// Every step left out of the topological order waits on another left-out step, so
     /// following those dependencies from any of them must come back to a step already seen.
-    private static func findCycle(from start: Int, dependencies: [[Int]], unordered: Set<Int>, ids: [String]) -> [String] {
+    private static func findCycle(from start: Int, dependencies: [[Int]], unordered: Set<Int>, ids: [StepID]) -> [StepID] {
         var walk: [Int] = []
         var seenAt: [Int: Int] = [:]
         var current = start
@@ -86,4 +89,9 @@ struct StepGraph {
         let loop = walk[(seenAt[current] ?? 0)...].map { ids[$0] } + [ids[current]]
         return Array(loop.reversed())
     }
+}
+
+/// The candidate closest to `word`, for "did you mean" hints about identifiers.
+func closestMatch<Kind>(to word: Identifier<Kind>, in candidates: [Identifier<Kind>]) -> Identifier<Kind>? {
+    closestMatch(to: word.rawValue, in: candidates.map(\.rawValue)).map { Identifier(rawValue: $0) }
 }

@@ -36,7 +36,7 @@ extension WorkflowDefinition {
         }
         if !handlers.isEmpty { fields["handlers"] = .array(handlers.map(\.canonicalValue)) }
         if let timeout { fields["timeout"] = .string(milliseconds(timeout)) }
-        if let onError { fields["on_error"] = .string(onError) }
+        if let onError { fields["on_error"] = .string(onError.rawValue) }
         if !context.isEmpty { fields["context"] = .object(context) }
         if let schedule { fields["schedule"] = schedule }
         if let maxConcurrentRuns { fields["max_concurrent_runs"] = .number(Double(maxConcurrentRuns)) }
@@ -47,7 +47,7 @@ extension WorkflowDefinition {
 extension StepDefinition {
     var canonicalValue: JSONValue {
         var fields: [String: JSONValue] = [
-            "id": .string(id), "params": params,
+            "id": .string(id.rawValue), "params": params,
             "retry": .object([
                 "max_attempts": .number(Double(retry.maxAttempts)),
                 "initial_interval": .string(milliseconds(retry.initialInterval)),
@@ -60,20 +60,20 @@ extension StepDefinition {
         if let childWorkflow { fields["workflow"] = .string(childWorkflow) } else { fields["capability"] = .string(capability) }
         if let name { fields["name"] = .string(name) }
         if let agent { fields["agent"] = .string(agent) }
-        if !dependsOn.isEmpty { fields["depends_on"] = .array(dependsOn.map(JSONValue.string)) }
+        if !dependsOn.isEmpty { fields["depends_on"] = .array(dependsOn.map { .string($0.rawValue) }) }
         if let conditionText { fields["condition"] = .string(conditionText) }
         if let timeout { fields["timeout"] = .string(milliseconds(timeout)) }
         if let overallTimeout { fields["overall_timeout"] = .string(milliseconds(overallTimeout)) }
         if !resources.isEmpty { fields["resources"] = .array(resources.map(JSONValue.string)) }
         if let coordination {
-            var spec: [String: JSONValue] = ["mode": .string(coordination.mode.rawValue), "group": .string(coordination.group)]
+            var spec: [String: JSONValue] = ["mode": .string(coordination.mode.rawValue), "group": .string(coordination.group.rawValue)]
             if coordination.mode == .consensus {
                 spec["rule"] = .string(coordination.rule.rawValue)
                 spec["threshold"] = .number(coordination.threshold)
-                if !coordination.weights.isEmpty { spec["weights"] = .object(coordination.weights.mapValues(JSONValue.number)) }
+                if !coordination.weights.isEmpty { spec["weights"] = .object(Dictionary(uniqueKeysWithValues: coordination.weights.map { ($0.key.rawValue, .number($0.value)) })) }
                 switch coordination.electorate {
                 case .size(let seats): spec["electorate"] = .number(Double(seats))
-                case .members(let members): spec["electorate"] = .array(members.map(JSONValue.string))
+                case .members(let members): spec["electorate"] = .array(members.map { .string($0.rawValue) })
                 case .live: spec["electorate"] = .string("live")
                 case nil: break
                 }
@@ -89,7 +89,7 @@ extension StepDefinition {
         switch onFailure {
         case .fail: break
         case .continue: fields["on_failure"] = .string("continue")
-        case .compensate(let handler): fields["on_failure"] = .object(["compensate": .string(handler)])
+        case .compensate(let handler): fields["on_failure"] = .object(["compensate": .string(handler.rawValue)])
         }
         return .object(fields)
     }

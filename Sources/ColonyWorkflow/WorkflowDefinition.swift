@@ -18,7 +18,7 @@ public struct WorkflowDefinition: Sendable, Hashable {
     /// At most this many runs of the workflow at once (others wait in the queue).
     public var maxConcurrentRuns: Int? = nil
     /// The handler that runs when the run fails.
-    public var onError: String?
+    public var onError: StepID?
     /// The initial shared `context` of a run.
     public var context: [String: JSONValue]
     /// The schedule as written (kept in the stored definition).
@@ -34,7 +34,7 @@ public struct WorkflowDefinition: Sendable, Hashable {
     public static let maximumSteps = 10_000
 
     /// The step with `id`, among steps and handlers.
-    public func step(_ id: String) -> StepDefinition? {
+    public func step(_ id: StepID) -> StepDefinition? {
         steps.first { $0.id == id } ?? handlers.first { $0.id == id }
     }
 }
@@ -68,7 +68,7 @@ public enum ValueType: String, Sendable, Hashable, CaseIterable {
 
 /// One capability request in a workflow.
 public struct StepDefinition: Sendable, Hashable {
-    public var id: String
+    public var id: StepID
     /// A display name (the earlier systems' `name`).
     public var name: String?
     public var capability: String
@@ -76,7 +76,7 @@ public struct StepDefinition: Sendable, Hashable {
     public var agent: String?
     /// The request body: any JSON value; strings may hold `${…}` references.
     public var params: JSONValue
-    public var dependsOn: [String]
+    public var dependsOn: [StepID]
     public var condition: Condition?
     /// The condition as written, kept for the stored definition and for messages.
     public var conditionText: String?
@@ -127,7 +127,7 @@ public enum FailurePolicy: Sendable, Hashable {
     /// Carry on; dependents see the failure (`steps.ID.status == 'failed'`) and may branch on it.
     case `continue`
     /// Run the handler step `ID`, then fail the run.
-    case compensate(String)
+    case compensate(StepID)
 }
 
 extension JSONValue {
@@ -167,7 +167,7 @@ public struct StepCoordination: Sendable, Hashable {
         /// N seats: the live members take theirs, the rest are absent.
         case size(Int)
         /// These instance ids.
-        case members([String])
+        case members([InstanceID])
         /// Whoever is connected when the round opens (an explicit choice: dead members then
         /// no longer count, so 2 live of 5 can decide a majority).
         case live
@@ -175,12 +175,12 @@ public struct StepCoordination: Sendable, Hashable {
 
     public var mode: Mode
     /// A named group (agents.yaml `groups:`) or a capability; its members take part.
-    public var group: String
+    public var group: GroupName
     /// Consensus: how the votes decide; `threshold` (0…1) for `weighted`, and member weights
     /// by instance id (1 when not listed).
     public var rule: Rule = .majority
     public var threshold: Double = 0.5
-    public var weights: [String: Double] = [:]
+    public var weights: [InstanceID: Double] = [:]
     /// Consensus: the declared electorate; when nil, the orchestrator's declaration for the
     /// group (`orchestrator.electorates`, or agents.yaml replicas of the group) applies.
     public var electorate: Electorate?
@@ -192,7 +192,7 @@ public struct StepCoordination: Sendable, Hashable {
     /// Barrier: how many members must report (all members when nil).
     public var count: Int?
 
-    public init(mode: Mode, group: String) {
+    public init(mode: Mode, group: GroupName) {
         self.mode = mode
         self.group = group
     }

@@ -75,7 +75,7 @@ public struct WorkflowParser {
         }
         definition.timeout = value({ () throws(ConfigError) in try mapping.duration("timeout") })
         definition.maxConcurrentRuns = value({ () throws(ConfigError) in try mapping.integer("max_concurrent_runs", in: 1...100_000) })
-        definition.onError = value({ () throws(ConfigError) in try mapping.string("on_error") })
+        definition.onError = value({ () throws(ConfigError) in try mapping.string("on_error") }).map(StepID.init(rawValue:))
         if let (node, _) = mapping.node("context") {
             if case .object(let fields) = JSONValue(yaml: node) { definition.context = fields }
             else { fail(mapping, "context", "'context' must be a mapping") }
@@ -141,7 +141,7 @@ public struct WorkflowParser {
             return nil
         }
         var step = StepDefinition(
-            id: id, name: nil, capability: capability, agent: nil, params: .object([:]), dependsOn: [],
+            id: StepID(id), name: nil, capability: capability, agent: nil, params: .object([:]), dependsOn: [],
             condition: nil, conditionText: nil, retry: RetryPolicy(), timeout: nil, overallTimeout: nil, onFailure: .fail, line: mapping.line(of: "id") ?? 0
         )
         step.name = value({ () throws(ConfigError) in try mapping.string("name") })
@@ -154,7 +154,7 @@ public struct WorkflowParser {
                 }
             }
         }
-        step.dependsOn = value({ () throws(ConfigError) in try mapping.strings("depends_on") }) ?? []
+        step.dependsOn = (value({ () throws(ConfigError) in try mapping.strings("depends_on") }) ?? []).map { StepID($0) }
         if let text = value({ () throws(ConfigError) in try mapping.string("condition") }) {
             switch Condition.parse(text) {
             case .success(let condition):
@@ -179,7 +179,7 @@ public struct WorkflowParser {
                     throw ConfigError(file: coordination.file, line: coordination.line, message: "step '\(id)': 'coordination' needs a 'mode'",
                                       hint: StepCoordination.Mode.allCases.map(\.rawValue).joined(separator: ", "))
                 }
-                var result = StepCoordination(mode: StepCoordination.Mode(rawValue: mode)!, group: try coordination.string("group") ?? capability)
+                var result = StepCoordination(mode: StepCoordination.Mode(rawValue: mode)!, group: GroupName(try coordination.string("group") ?? capability))
                 if let rule = try coordination.choice("rule", from: StepCoordination.Rule.allCases.map(\.rawValue)) {
                     result.rule = StepCoordination.Rule(rawValue: rule)!
                 }
@@ -189,7 +189,7 @@ public struct WorkflowParser {
                 result.maxRounds = try coordination.integer("rounds", in: 1...100) ?? result.maxRounds
                 result.count = try coordination.integer("count", in: 1...100_000)
                 if let weights = try coordination.mapping("weights") {
-                    for member in weights.keys { result.weights[member] = try weights.number(member, in: 0...1_000_000) }
+                    for member in weights.keys { result.weights[InstanceID(member)] = try weights.number(member, in: 0...1_000_000) }
                 }
                 result.electorate = try Self.electorate(coordination, mode: result.mode)
                 return result
@@ -209,7 +209,7 @@ public struct WorkflowParser {
             guard !members.isEmpty, Set(members).count == members.count else {
                 throw ConfigError(file: coordination.file, line: line, message: "'electorate' lists no members, or one twice")
             }
-            return .members(members)
+            return .members(members.map { InstanceID($0) })
         }
         if try coordination.string("electorate") == "live" { return .live }
         guard let seats = try? coordination.integer("electorate", in: 1...10_000) else {
@@ -240,7 +240,7 @@ public struct WorkflowParser {
         case .string("fail"): return .fail
         case .string("continue"): return .continue
         case .object(let fields) where fields.count == 1:
-            if case .string(let handler)? = fields["compensate"] { return .compensate(handler) }
+            if case .string(let handler)? = fields["compensate"] { return .compensate(StepID(handler)) }
         default: break
         }
         errors.append(ConfigError(file: mapping.file, line: line, message: "step '\(id)': 'on_failure' must be fail, continue, or {compensate: HANDLER_ID}"))

@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyYAML
 
 /// Checks what a parser cannot see one field at a time: the DAG and its references.
@@ -17,7 +18,7 @@ public enum WorkflowValidator {
         let stepSet = Set(stepIDs)
         let handlerSet = Set(workflow.handlers.map(\.id))
         let handlerIDs = workflow.handlers.map(\.id)
-        var seen: [String: Int] = [:]
+        var seen: [StepID: Int] = [:]
         for step in workflow.steps + workflow.handlers {
             if let first = seen[step.id] { report(step.line, "step id '\(step.id)' is used twice", hint: "first at line \(first)") }
             seen[step.id] = seen[step.id] ?? step.line
@@ -34,7 +35,7 @@ public enum WorkflowValidator {
         let graph = StepGraph(workflow.steps)
         if let cycle = graph.cycle {
             let line = workflow.step(cycle[0])?.line ?? workflow.line
-            report(line, "steps form a cycle: \(cycle.joined(separator: " → "))", hint: "remove one of these depends_on entries")
+            report(line, "steps form a cycle: \(cycle.map(\.rawValue).joined(separator: " → "))", hint: "remove one of these depends_on entries")
         }
 
         // References: inputs declared; steps upstream (steps) or existing (handlers).

@@ -1,5 +1,9 @@
 import ArgumentParser
 
+#if !os(Linux)
+#error("Colony runs on Linux: its supervisor forks with PR_SET_PDEATHSIG and its broker returns memory with glibc's malloc_trim.")
+#endif
+
 /// `colony`: the one executable of Colony — broker, agents, and the tools to talk to them.
 @main
 struct Colony: AsyncParsableCommand {

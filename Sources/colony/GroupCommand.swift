@@ -1,3 +1,4 @@
+import ColonyCore
 import ArgumentParser
 import ColonyAgent
 import ColonyEngine
@@ -71,12 +72,12 @@ struct GroupCommand: AsyncParsableCommand {
                 throw report(error)
             }
             // The leader, when an orchestrator coordinates the group.
-            let leadership = try? await client.request(CoordinationAPI.status, CoordinationAPI.GroupRequest(group: name),
+            let leadership = try? await client.request(CoordinationAPI.status, CoordinationAPI.GroupRequest(group: GroupName(name)),
                                                        as: [Leadership].self, timeout: .seconds(3)).first
-            let decisions = (try? await client.request(CoordinationAPI.decisions, CoordinationAPI.GroupRequest(group: name),
+            let decisions = (try? await client.request(CoordinationAPI.decisions, CoordinationAPI.GroupRequest(group: GroupName(name)),
                                                        as: [CoordinationAPI.Decision].self, timeout: .seconds(3))) ?? []
             if json {
-                Console.line(prettyJSON(Shown(group: name, leader: leadership?.leader, term: leadership?.term, members: members.members,
+                Console.line(prettyJSON(Shown(group: name, leader: leadership?.leader?.rawValue, term: leadership?.term, members: members.members,
                                               decisions: decisions)))
                 return
             }
@@ -89,7 +90,7 @@ struct GroupCommand: AsyncParsableCommand {
             }
             var table = Table("INSTANCE", "AGENT", "PID", "STATE", "BUSY", "GROUPS")
             for agent in members.members {
-                table.add((agent.instance ?? agent.identity) + (agent.instance == leadership?.leader ? " *" : ""), agent.name, agent.pid.map(String.init) ?? "-", agent.state,
+                table.add((agent.instance?.rawValue ?? agent.identity) + (agent.instance != nil && agent.instance == leadership?.leader ? " *" : ""), agent.name, agent.pid.map(String.init) ?? "-", agent.state,
                           "\(agent.busy)/\(agent.capacity)", (agent.groups ?? []).joined(separator: ","))
             }
             Console.line(table.rendered)

@@ -27,14 +27,14 @@ struct QueueCommand: AsyncParsableCommand {
         }
         if !reply.runs.isEmpty {
             var table = Table("RUN", "WORKFLOW", "PRIORITY", "QUEUED", "WHY IT WAITS")
-            for run in reply.runs { table.add(run.run, run.workflow, "\(run.priority)", clockTime(run.createdAt), run.reason) }
+            for run in reply.runs { table.add(run.run.rawValue, run.workflow, "\(run.priority)", clockTime(run.createdAt), run.reason) }
             Console.line(table.rendered)
         }
         if !reply.steps.isEmpty {
             if !reply.runs.isEmpty { Console.line("") }
             var table = Table("RUN", "STEP", "PRIORITY", "RESOURCES", "WHY IT WAITS")
             for step in reply.steps {
-                table.add(step.run, step.step, "\(step.priority)", step.resources.joined(separator: ","), step.reason)
+                table.add(step.run.rawValue, step.step.rawValue, "\(step.priority)", step.resources.joined(separator: ","), step.reason)
             }
             Console.line(table.rendered)
         }

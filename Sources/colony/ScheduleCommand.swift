@@ -53,7 +53,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             for schedule in reply.schedules {
                 let state = schedule.paused ? "paused\(schedule.pausedReason.map { " (\($0))" } ?? "")" : "active"
                 table.add(schedule.name, schedule.workflow, schedule.trigger, schedule.nextFire.map(clockTime) ?? "-",
-                          schedule.lastRun ?? "-", schedule.lastRunStatus ?? "-", "\(schedule.missed)", "\(schedule.skipped)", state)
+                          schedule.lastRun?.rawValue ?? "-", schedule.lastRunStatus ?? "-", "\(schedule.missed)", "\(schedule.skipped)", state)
             }
             Console.line(table.rendered)
         }
@@ -157,7 +157,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             var table = Table("SCHEDULE", "TICK", "OUTCOME", "LATE", "RUN", "REASON")
             for tick in reply.ticks {
                 let late = tick.startedAt.map { String(format: "%.1fms", $0.timeIntervalSince(tick.scheduledAt) * 1000) } ?? "-"
-                table.add(tick.schedule, clockTime(tick.scheduledAt), tick.outcome.rawValue, late, tick.runID ?? "-", tick.reason ?? "")
+                table.add(tick.schedule, clockTime(tick.scheduledAt), tick.outcome.rawValue, late, tick.runID?.rawValue ?? "-", tick.reason ?? "")
             }
             Console.line(table.rendered)
         }

@@ -36,7 +36,7 @@ extension WorkflowCommand {
             }
             var table = Table("RUN", "WORKFLOW", "STATUS", "CREATED", "TOOK", "ERROR")
             for run in reply.runs {
-                table.add(run.id, run.workflow, run.status.rawValue, clockTime(run.createdAt),
+                table.add(run.id.rawValue, run.workflow, run.status.rawValue, clockTime(run.createdAt),
                           run.duration.map { String(format: "%.3fs", $0) } ?? "-",
                           run.errorCode.map { "\($0): \(run.errorMessage ?? "")" } ?? "")
             }
@@ -85,7 +85,7 @@ extension WorkflowCommand {
         @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
-            let record = try await askOrchestrator(OrchestratorAPI.cancel, OrchestratorAPI.RunReference(run: run, reason: reason),
+            let record = try await askOrchestrator(OrchestratorAPI.cancel, OrchestratorAPI.RunReference(run: RunID(run), reason: reason),
                                                    as: RunRecord.self, global: global, connection: connection)
             Console.line(json ? prettyJSON(record) : "\(record.id) \(record.status.rawValue)")
         }

@@ -48,7 +48,7 @@ extension WorkflowCommand {
         }
 
         /// Prints transitions as they happen until the run ends (or --timeout passes).
-        private func follow(_ id: String, printing: Bool) async throws -> RunRecord {
+        private func follow(_ id: RunID, printing: Bool) async throws -> RunRecord {
             let giveUp = timeout.map { Date().addingTimeInterval($0.duration.seconds) }
             var seen: Int64 = 0
             while true {

@@ -1,3 +1,4 @@
+import ColonyCore
 import ArgumentParser
 import ColonyEngine
 import ColonyOrchestrator
@@ -15,7 +16,7 @@ extension WorkflowCommand {
         @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
-            let detail = try await askOrchestrator(OrchestratorAPI.show, OrchestratorAPI.RunReference(run: run),
+            let detail = try await askOrchestrator(OrchestratorAPI.show, OrchestratorAPI.RunReference(run: RunID(run)),
                                                    as: OrchestratorAPI.RunDetail.self, global: global, connection: connection)
             if json {
                 Console.line(prettyJSON(detail))
@@ -36,11 +37,11 @@ extension WorkflowCommand {
             for attempt in detail.attempts {
                 let took = attempt.finishedAt.map { String(format: "%.3fs", $0.timeIntervalSince(attempt.startedAt)) } ?? "-"
                 let result = attempt.errorCode.map { "\($0): \(attempt.errorMessage ?? "")" } ?? attempt.output?.jsonText ?? ""
-                table.add(attempt.stepID, attempt.status.rawValue, "\(attempt.attempt)", attempt.agent ?? attempt.instance.map { "@\($0)" } ?? "-", took, result)
+                table.add(attempt.stepID.rawValue, attempt.status.rawValue, "\(attempt.attempt)", attempt.agent ?? attempt.instance.map { "@\($0)" } ?? "-", took, result)
             }
             for step in detail.steps where step.attempts == 0 {
                 let why = detail.transitions.last { $0.stepID == step.stepID }?.detail ?? ""
-                table.add(step.stepID, step.status.rawValue, "-", "-", "-", why)
+                table.add(step.stepID.rawValue, step.status.rawValue, "-", "-", "-", why)
             }
             Console.line(table.rendered)
             for reason in detail.waiting { Console.line("waiting: \(reason)") }

@@ -16,7 +16,7 @@ import Testing
         let group: ScriptedGroup
         let coordinator: Coordinator
 
-        init(members: [String], lease: Duration = .seconds(3), clock: ManualClock = ManualClock(), answer: ScriptedGroup.Answer? = nil) throws {
+        init(members: [InstanceID], lease: Duration = .seconds(3), clock: ManualClock = ManualClock(), answer: ScriptedGroup.Answer? = nil) throws {
             self.clock = clock
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("colony-coordinator-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -155,7 +155,7 @@ import Testing
                 let (cost, delay): (Double, Duration) = request.instance == "a-1" ? (5, .seconds(1)) : (1, .milliseconds(2200))
                 return try await answering(JSONValue(encoding: Bid(cost: cost)), after: delay, on: clock, request)
             }
-            return MemberReply(body: .object(["rendered": .string(request.instance)]), agent: request.instance)
+            return MemberReply(body: .object(["rendered": .string(request.instance.rawValue)]), agent: request.instance.rawValue)
         }
         defer { fixture.remove() }
         let t0 = clock.now

@@ -159,7 +159,7 @@ import Testing
         options.maxConcurrentRuns = 1
         let clock = ManualClock()
         let fixture = try EngineFixture(options: options, clock: clock) { order in
-            order.run.hasPrefix("r-") ? await hang(on: clock) : .ok()
+            order.run.rawValue.hasPrefix("r-") ? await hang(on: clock) : .ok()
         }
         defer { fixture.remove() }
         let yaml = """
@@ -219,7 +219,7 @@ import Testing
         await fixture.engine.setChildWorkflows { name in name == "child" ? child : nil }
         // The store cannot tell whether the first attempt's child exists: that attempt must
         // fail as a store error (and be retried), not take the child for absent and start it.
-        fixture.faults.failSnapshots { $0.hasSuffix(".call.1") }
+        fixture.faults.failSnapshots { $0.rawValue.hasSuffix(".call.1") }
         let run = try await fixture.start("""
         name: parent
         steps:
@@ -231,7 +231,7 @@ import Testing
         let snapshot = try await fixture.finished(run.id)
         #expect(snapshot.run.status == .completed)
         #expect(snapshot.attempts.map(\.errorCode) == ["store_error", nil])
-        #expect(try await fixture.store.children(of: run.id).map(\.id) == ["\(run.id).call.2"])
+        #expect(try await fixture.store.children(of: run.id).map(\.id) == [RunID("\(run.id).call.2")])
     }
 
     @Test func cancellingAParentCancelsItsChildRun() async throws {
@@ -250,7 +250,7 @@ import Testing
         """)
         await fixture.dispatcher.waitForOrders(1)
         #expect(try await fixture.engine.cancel(run: run.id, reason: "test") == .cancelled)
-        let childID = "\(run.id).call.1"
+        let childID = RunID("\(run.id).call.1")
         let childRun = try await fixture.finished(childID)
         #expect(childRun.run.status == .cancelled)
         #expect(fixture.dispatcher.abandoned.map(\.run) == [childID])

@@ -20,7 +20,7 @@ import Testing
     }
 
     func dispatched(_ plan: Plan) -> [String] {
-        plan.effects.compactMap { if case .dispatch(let order) = $0 { return order.step } else { return nil } }.sorted()
+        plan.effects.compactMap { if case .dispatch(let order) = $0 { return order.step.rawValue } else { return nil } }.sorted()
     }
 
     func finished(_ plan: Plan) -> RunStatus? {
@@ -209,11 +209,11 @@ import Testing
         let snapshot = RunSnapshot(
             run: record,
             steps: ["a": StepStatus.succeeded, "b": .dispatched, "c": .dispatched, "d": .pending, "big": .pending].map { id, status in
-                var step = StepRecord(runID: "run", stepID: id, status: status, attempts: status == .pending ? 0 : 1)
+                var step = StepRecord(runID: "run", stepID: StepID(id), status: status, attempts: status == .pending ? 0 : 1)
                 if id == "a" { step.output = .object(["result": .number(2)]) }
                 return step
             },
-            attempts: ["a", "b", "c"].map { AttemptRecord(runID: "run", stepID: $0, attempt: 1, input: .object(["k": .string($0)])) },
+            attempts: ["a", "b", "c"].map { AttemptRecord(runID: "run", stepID: StepID($0), attempt: 1, input: .object(["k": .string($0)])) },
             transitions: []
         )
         let restored = RunState(snapshot: snapshot, definition: run.definition, defaultAttemptTimeout: .seconds(30))

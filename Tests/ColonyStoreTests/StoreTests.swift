@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyStore
 import ColonyWorkflow
 import Foundation
@@ -78,7 +79,7 @@ import Testing
         let store = try SQLiteWorkflowStore(path: path)
         let definitionID = try await store.register(definition())
         for index in 0..<6 {
-            let id = "r\(index)"
+            let id = RunID("r\(index)")
             try await store.createRun(RunRecord(id: id, workflow: "demo", definitionID: definitionID, input: .null), steps: [])
             try await store.transitionRun(id, from: .pending, to: .running, output: nil, error: nil, detail: nil)
             if index < 4 {

@@ -31,8 +31,8 @@ import Testing
     }
 
     /// The pid in an instance id (NAME-HOST-PID).
-    func pid(of instance: String?) -> Int32? {
-        instance.flatMap { $0.split(separator: "-").last.flatMap { Int32($0) } }
+    func pid(of instance: InstanceID?) -> Int32? {
+        instance.flatMap { $0.rawValue.split(separator: "-").last.flatMap { Int32($0) } }
     }
 
     /// Runs leader_sum and returns the pid of the process that handled its step.
@@ -79,7 +79,7 @@ import Testing
         let refused = try await eventually(timeout: .seconds(30)) { () -> Bool? in
             do {
                 _ = try await deployment.bus.client.request("math.add", body: [Array(#"{"a":1,"b":1}"#.utf8)], timeout: .seconds(3),
-                                                            instance: second.leader, leadership: second)
+                                                            instance: second.leader?.rawValue, leadership: second)
                 return nil
             } catch {
                 if case .failed(let wire) = error as? RequestError, wire.code == .staleTerm { return true }
@@ -89,7 +89,7 @@ import Testing
         #expect(refused == true, "the old leader refuses requests under its old term")
         await #expect {
             _ = try await deployment.bus.client.request("math.add", body: [Array(#"{"a":1,"b":1}"#.utf8)], timeout: .seconds(3),
-                                                        instance: third.leader, leadership: second)
+                                                        instance: third.leader?.rawValue, leadership: second)
         } throws: { error in
             guard case .failed(let wire) = error as? RequestError else { return false }
             return wire.code == .staleTerm
@@ -141,7 +141,7 @@ import Testing
         let log = try #require(deployment.bus.harness.processes.first { $0.process === stalled }?.log)
         let handled = try await eventually {
             (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").first {
-                ($0.contains("superseded leadership") && $0.contains(run.id)) || $0.contains("reconnecting to broker")
+                ($0.contains("superseded leadership") && $0.contains(run.id.rawValue)) || $0.contains("reconnecting to broker")
             }
         }
         #expect(handled != nil, "the old leader woke up and dealt with what waited for it")
@@ -367,7 +367,7 @@ import Testing
         let running = try #require(try await eventually {
             try await deployment.show(slow.id).children.first.flatMap { $0.status == .running ? $0 : nil }
         })
-        let cancel = try deployment.bus.harness.run(["workflow", "cancel", slow.id, "--config", deployment.configFile.path])
+        let cancel = try deployment.bus.harness.run(["workflow", "cancel", slow.id.rawValue, "--config", deployment.configFile.path])
         #expect(cancel.status == 0, "\(cancel.output)")
         let childDone = try #require(try await deployment.finished(running.id))
         #expect(childDone.run.status == .cancelled, "cancelling the parent cancels the child")

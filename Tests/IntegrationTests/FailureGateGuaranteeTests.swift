@@ -56,16 +56,16 @@ import Testing
             let failure = try #require(detail.transitions.firstIndex { $0.stepID == nil && $0.to == "failed" })
             #expect(!detail.transitions[failure...].contains { $0.to == "dispatched" })
             for step in ["a3", "a4", "b3"] {
-                #expect(detail.steps.first { $0.stepID == step }?.status == .cancelled, "\(step) was never started")
+                #expect(detail.steps.first { $0.stepID.rawValue == step }?.status == .cancelled, "\(step) was never started")
             }
 
             // A late event and a late request of the run, as a straggler would send them.
             let straggler = Publisher(endpoints: deployment.bus.endpoints, source: "straggler")
             try await straggler.connect()
             try await Task.sleep(for: .milliseconds(100))
-            try await straggler.publish(EchoAnnounced.topic, EchoAnnounced(branch: "late"), metadata: RequestMetadata(correlationID: run.id))
+            try await straggler.publish(EchoAnnounced.topic, EchoAnnounced(branch: "late"), metadata: RequestMetadata(correlationID: run.id.rawValue))
             await #expect {
-                _ = try await client.request("echo", body: [Array("{}".utf8)], timeout: .seconds(5), metadata: RequestMetadata(correlationID: run.id))
+                _ = try await client.request("echo", body: [Array("{}".utf8)], timeout: .seconds(5), metadata: RequestMetadata(correlationID: run.id.rawValue))
             } throws: { error in
                 guard case .failed(let wire) = error as? RequestError else { return false }
                 return wire.code == .workflowFailed

@@ -39,13 +39,13 @@ import Testing
 
         // Work of the failed run is refused by the new broker (before the fix it went through).
         await #expect {
-            _ = try await client.request("echo", body: [Array("{}".utf8)], timeout: .seconds(10), metadata: RequestMetadata(correlationID: run.id))
+            _ = try await client.request("echo", body: [Array("{}".utf8)], timeout: .seconds(10), metadata: RequestMetadata(correlationID: run.id.rawValue))
         } throws: { error in
             guard case .failed(let wire) = error as? RequestError else { return false }
             return wire.code == .workflowFailed
         }
         let known = try await client.management(ManagementService.failedRuns).decode([FailedRun].self)
-        #expect(known.contains { $0.run == run.id && $0.status == .failed })
+        #expect(known.contains { $0.run == run.id.rawValue && $0.status == .failed })
         // Work of other runs goes through.
         let other = try await client.request("echo", body: [Array("{}".utf8)], timeout: .seconds(10), metadata: RequestMetadata(correlationID: "another-run"))
         #expect(other.text == "{}")

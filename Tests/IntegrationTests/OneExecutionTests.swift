@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyAgent
 import ColonyEngine
 import ColonyOrchestrator
@@ -17,12 +18,12 @@ import Testing
         steps: [{id: wait, capability: echo.sleep, params: {ms: 2500}, timeout: 30s}]
     """
 
-    func started(_ deployment: Deployment, run: String) throws -> [WorkflowIntegrationTests.JournalEntry] {
+    func started(_ deployment: Deployment, run: RunID) throws -> [WorkflowIntegrationTests.JournalEntry] {
         try deployment.entries().filter { $0.run == run && $0.step == "wait" && $0.event == "started" }
     }
 
     /// Two echo replicas and an orchestrator, with the slow step started on one of them.
-    func slowStepRunning(_ deployment: Deployment) async throws -> (orchestrator: Process, run: String, holder: WorkflowIntegrationTests.JournalEntry) {
+    func slowStepRunning(_ deployment: Deployment) async throws -> (orchestrator: Process, run: RunID, holder: WorkflowIntegrationTests.JournalEntry) {
         let first = try deployment.startAgent("echo")
         let second = try deployment.startAgent("echo")
         let orchestrator = try await deployment.startOrchestrator()
@@ -34,7 +35,7 @@ import Testing
     }
 
     /// Waits for the run to complete and checks its step started once, in any process.
-    func completedWithOneStart(_ deployment: Deployment, run: String) async throws {
+    func completedWithOneStart(_ deployment: Deployment, run: RunID) async throws {
         let done = try #require(try await deployment.finished(run))
         #expect(done.run.status == .completed)
         let starts = try started(deployment, run: run)
@@ -63,7 +64,7 @@ import Testing
         let recorded = try await eventually {
             try await deployment.show(run).attempts.first { $0.stepID == "wait" }?.instance
         }
-        #expect(recorded?.hasSuffix("-\(holder.pid)") == true, "the attempt's instance is recorded before it finishes: \(recorded ?? "-")")
+        #expect(recorded?.rawValue.hasSuffix("-\(holder.pid)") == true, "the attempt's instance is recorded before it finishes: \(recorded?.rawValue ?? "-")")
         deployment.bus.harness.signal(orchestrator, SIGKILL)
         deployment.bus.harness.signal(deployment.bus.broker, SIGKILL)
         #expect(await deployment.bus.harness.waitForExit(orchestrator))

@@ -63,13 +63,13 @@ import Testing
                                          as: RunRecord.self, timeout: .seconds(10))
         }
 
-        func show(_ run: String) async throws -> OrchestratorAPI.RunDetail {
+        func show(_ run: RunID) async throws -> OrchestratorAPI.RunDetail {
             try await bus.client.request(OrchestratorAPI.show, OrchestratorAPI.RunReference(run: run), as: OrchestratorAPI.RunDetail.self,
                                          timeout: .seconds(5))
         }
 
         /// Waits until the run is final and returns it.
-        func finished(_ run: String, timeout: Duration = .seconds(60)) async throws -> OrchestratorAPI.RunDetail? {
+        func finished(_ run: RunID, timeout: Duration = .seconds(60)) async throws -> OrchestratorAPI.RunDetail? {
             try await eventually(timeout: timeout) {
                 let detail = try await self.show(run)
                 return detail.run.status.isFinal ? detail : nil
@@ -93,8 +93,8 @@ import Testing
         var pid: Int32
         var handler: String
         var agent: String?
-        var run: String?
-        var step: String?
+        var run: RunID?
+        var step: StepID?
         var key: String?
     }
 
@@ -177,7 +177,7 @@ import Testing
         let parallelDone = try #require(try await deployment.finished(parallel.id))
         #expect(parallelDone.run.status == .completed)
         let entries = try deployment.entries().filter { $0.run == parallel.id }
-        func time(_ step: String, _ event: String) -> UInt64? { entries.first { $0.step == step && $0.event == event }?.t }
+        func time(_ step: String, _ event: String) -> UInt64? { entries.first { $0.step?.rawValue == step && $0.event == event }?.t }
         let leftEnd = try #require(time("left", "succeeded")), rightEnd = try #require(time("right", "succeeded"))
         let leftStart = try #require(time("left", "started")), rightStart = try #require(time("right", "started"))
         #expect(rightStart < leftEnd && leftStart < rightEnd, "independent steps ran at the same time")
@@ -190,14 +190,14 @@ import Testing
 
         let long = try await deployment.start("long")
         _ = try await eventually { try deployment.entries().contains { $0.run == long.id && $0.event == "started" } ? true : nil }
-        let cancel = try deployment.bus.harness.run(["workflow", "cancel", long.id, "--reason", "operator said so", "--config", deployment.configFile.path])
+        let cancel = try deployment.bus.harness.run(["workflow", "cancel", long.id.rawValue, "--reason", "operator said so", "--config", deployment.configFile.path])
         #expect(cancel.status == 0 && cancel.output.contains("cancelled"), "\(cancel.output)")
         let longDone = try #require(try await deployment.finished(long.id))
         #expect(longDone.run.status == .cancelled)
         #expect(longDone.steps.allSatisfy { $0.status == .cancelled })
         // Agents learn it: the broker's failure gate refuses new requests of the run.
         let gate = try await deployment.bus.client.management(ManagementService.failedRuns).decode([FailedRun].self)
-        #expect(gate.contains { $0.run == long.id && $0.status == .cancelled && $0.reason.contains("operator said so") })
+        #expect(gate.contains { $0.run == long.id.rawValue && $0.status == .cancelled && $0.reason.contains("operator said so") })
     }
 
     @Test func aRunKeepsItsVersionWhenTheFileChanges() async throws {
@@ -284,7 +284,7 @@ import Testing
 
         let entries = try deployment.entries().filter { $0.run == run.id }
         var successes: [String: Int] = [:]
-        for entry in entries where entry.event == "succeeded" { successes[entry.step ?? "?", default: 0] += 1 }
+        for entry in entries where entry.event == "succeeded" { successes[entry.step?.rawValue ?? "?", default: 0] += 1 }
         #expect(successes.count == 24 && successes.values.allSatisfy { $0 == 1 }, "every step succeeded exactly once: \(successes)")
         #expect(entries.filter { $0.event != "learned" }.allSatisfy { $0.key?.hasSuffix("/1") == true },
                 "re-dispatches reused the first attempt's idempotency key")

@@ -60,7 +60,7 @@ struct EngineFixture {
     }
 
     /// The run as the store has it, once the engine is done with it.
-    func finished(_ run: String) async throws -> RunSnapshot {
+    func finished(_ run: RunID) async throws -> RunSnapshot {
         await engine.waitUntilFinished(run)
         return try await store.snapshot(run: run)
     }

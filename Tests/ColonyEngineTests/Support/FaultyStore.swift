@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyStore
 import ColonyWorkflow
 import Foundation
@@ -7,31 +8,31 @@ import Synchronization
 /// while `failSnapshots` says so for its id. Everything else goes to the store unchanged.
 final class FaultyStore: WorkflowStore {
     let base: SQLiteWorkflowStore
-    private let failing: Mutex<@Sendable (String) -> Bool> = Mutex({ _ in false })
+    private let failing: Mutex<@Sendable (RunID) -> Bool> = Mutex({ _ in false })
 
     init(_ base: SQLiteWorkflowStore) {
         self.base = base
     }
 
     /// Makes snapshots of the runs `matching` fail (with a database error) until changed again.
-    func failSnapshots(of matching: @escaping @Sendable (String) -> Bool) {
+    func failSnapshots(of matching: @escaping @Sendable (RunID) -> Bool) {
         failing.withLock { $0 = matching }
     }
 
-    func snapshot(run id: String) async throws(StoreError) -> RunSnapshot {
+    func snapshot(run id: RunID) async throws(StoreError) -> RunSnapshot {
         if failing.withLock({ $0(id) }) { throw .database("disk I/O error (injected)") }
         return try await base.snapshot(run: id)
     }
 
     func register(_ definition: WorkflowDefinition) async throws(StoreError) -> Int64 { try await base.register(definition) }
     func definition(id: Int64) async throws(StoreError) -> WorkflowDefinition { try await base.definition(id: id) }
-    func createRun(_ run: RunRecord, steps: [String]) async throws(StoreError) { try await base.createRun(run, steps: steps) }
+    func createRun(_ run: RunRecord, steps: [StepID]) async throws(StoreError) { try await base.createRun(run, steps: steps) }
     func apply(_ changes: [StoreChange], at now: Date) async throws(StoreError) { try await base.apply(changes, at: now) }
     func recordSkip(_ skip: SkipRecord) async throws(StoreError) { try await base.recordSkip(skip) }
-    func skips(run: String) async throws(StoreError) -> [SkipRecord] { try await base.skips(run: run) }
+    func skips(run: RunID) async throws(StoreError) -> [SkipRecord] { try await base.skips(run: run) }
     func unfinishedRuns() async throws(StoreError) -> [RunSnapshot] { try await base.unfinishedRuns() }
     func history(_ query: HistoryQuery) async throws(StoreError) -> [RunRecord] { try await base.history(query) }
     func stoppedRuns(since: Date, limit: Int) async throws(StoreError) -> [RunRecord] { try await base.stoppedRuns(since: since, limit: limit) }
-    func children(of run: String) async throws(StoreError) -> [RunRecord] { try await base.children(of: run) }
+    func children(of run: RunID) async throws(StoreError) -> [RunRecord] { try await base.children(of: run) }
     func statistics(workflow: String) async throws(StoreError) -> WorkflowStatistics { try await base.statistics(workflow: workflow) }
 }

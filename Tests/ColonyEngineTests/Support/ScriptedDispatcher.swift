@@ -12,7 +12,7 @@ final class ScriptedDispatcher: StepDispatcher {
 
     private struct State {
         var orders: [DispatchOrder] = []
-        var ended: [(run: String, status: RunStatus)] = []
+        var ended: [(run: RunID, status: RunStatus)] = []
         var abandoned: [DispatchOrder] = []
         var waiting: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
@@ -25,10 +25,10 @@ final class ScriptedDispatcher: StepDispatcher {
     }
 
     var orders: [DispatchOrder] { state.withLock { $0.orders } }
-    var ended: [(run: String, status: RunStatus)] { state.withLock { $0.ended } }
+    var ended: [(run: RunID, status: RunStatus)] { state.withLock { $0.ended } }
     var abandoned: [DispatchOrder] { state.withLock { $0.abandoned } }
 
-    func dispatch(_ order: DispatchOrder, dispatched: @escaping @Sendable (String) -> Void) async -> StepResult {
+    func dispatch(_ order: DispatchOrder, dispatched: @escaping @Sendable (InstanceID) -> Void) async -> StepResult {
         let ready: [CheckedContinuation<Void, Never>] = state.withLock { state in
             state.orders.append(order)
             let count = state.orders.count
@@ -43,7 +43,7 @@ final class ScriptedDispatcher: StepDispatcher {
         return result
     }
 
-    func runEnded(_ run: String, status: RunStatus, error: StepError?) async {
+    func runEnded(_ run: RunID, status: RunStatus, error: StepError?) async {
         state.withLock { $0.ended.append((run, status)) }
     }
 

@@ -10,27 +10,27 @@ final class ScriptedGroup: CoordinationBus {
     typealias Answer = @Sendable (MemberRequest) async throws(StepError) -> MemberReply
 
     private struct State {
-        var members: [String] = []
+        var members: [InstanceID] = []
         var published: [(topic: String, body: JSONValue)] = []
     }
 
     private let state = Mutex(State())
     private let answer: Answer
 
-    init(members: [String], answer: @escaping Answer = { _ throws(StepError) in MemberReply(body: .null) }) {
+    init(members: [InstanceID], answer: @escaping Answer = { _ throws(StepError) in MemberReply(body: .null) }) {
         self.answer = answer
         state.withLock { $0.members = members }
     }
 
-    func setMembers(_ members: [String]) {
+    func setMembers(_ members: [InstanceID]) {
         state.withLock { $0.members = members }
     }
 
     var published: [(topic: String, body: JSONValue)] { state.withLock { $0.published } }
 
-    func members(of group: String, timeout: Duration) async -> [AgentRecord]? {
+    func members(of group: GroupName, timeout: Duration) async -> [AgentRecord]? {
         state.withLock { $0.members }.sorted().map {
-            AgentRecord(name: "member", identity: $0, dialect: "colony", capabilities: [group, group + ".bid"], capacity: 1, busy: 0,
+            AgentRecord(name: "member", identity: $0.rawValue, dialect: "colony", capabilities: [group.rawValue, group.rawValue + ".bid"], capacity: 1, busy: 0,
                         state: "idle", served: 0, failed: 0, pid: nil, joinedAtMilliseconds: 0, lastSeenMilliseconds: 0, instance: $0)
         }
     }
@@ -39,7 +39,7 @@ final class ScriptedGroup: CoordinationBus {
         try await answer(request)
     }
 
-    func publish<Value: Encodable & Sendable>(_ topic: String, _ value: Value, run: String?) async {
+    func publish<Value: Encodable & Sendable>(_ topic: String, _ value: Value, run: RunID?) async {
         let body = JSONValue(encoding: value)
         state.withLock { $0.published.append((topic, body)) }
     }
@@ -61,5 +61,5 @@ func answering(_ body: JSONValue, after delay: Duration, on clock: ManualClock, 
         throw StepError(code: "cancelled", message: "abandoned")
     }
     guard delay <= request.timeout else { throw StepError(code: .timeout, message: "\(request.instance) did not answer") }
-    return MemberReply(body: body, agent: request.instance)
+    return MemberReply(body: body, agent: request.instance.rawValue)
 }
