@@ -51,6 +51,8 @@ public actor Engine {
     private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
     /// Tickets of `drain` waiting for the last attempt in flight.
     private var idleWaiters: Set<UUID> = []
+    /// Run-end notices on their way to the bus.
+    private var notices: [UUID: Task<Void, Never>] = [:]
     /// Set while shutting down gracefully: attempts in flight may finish, new ones are not sent
     /// (they stay recorded as dispatched, and go out when the orchestrator starts again).
     private var draining = false
@@ -479,10 +481,24 @@ public actor Engine {
             var metadata: Logger.Metadata = ["correlation": "\(run)", "status": "\(status.rawValue)"]
             if let error { metadata["error"] = "\(error)" }
             logger.log(level: status == .completed ? .info : .notice, "run finished", metadata: metadata)
-            let dispatcher = self.dispatcher
-            Task { await dispatcher.runEnded(run, status: status, error: error) }
+            tellRunEnded(run, status: status, error: error)
             for observer in runObservers { observer(run, status) }
         }
+    }
+
+    /// Tells the bus a run ended (the failure gate), in a task the drain waits for: a graceful
+    /// shutdown right after a run failed still tells the broker.
+    private func tellRunEnded(_ run: RunID, status: RunStatus, error: StepError?) {
+        let dispatcher = self.dispatcher, ticket = UUID()
+        notices[ticket] = Task { [weak self] in
+            await dispatcher.runEnded(run, status: status, error: error)
+            await self?.noticeDelivered(ticket)
+        }
+    }
+
+    private func noticeDelivered(_ ticket: UUID) {
+        notices.removeValue(forKey: ticket)
+        wakeDrainIfIdle()
     }
 
     /// Records which agent instance got an attempt, so that a re-send after a restart goes back
@@ -580,8 +596,8 @@ public actor Engine {
     /// Attempts in flight across every run.
     private var attemptsInFlight: Int { runs.values.reduce(0) { $0 + $1.inFlight.count } }
 
-    /// Nothing in flight and nothing being written.
-    private var isIdle: Bool { !flushing && attemptsInFlight == 0 }
+    /// Nothing in flight, nothing being written, no run-end notice on its way.
+    private var isIdle: Bool { !flushing && attemptsInFlight == 0 && notices.isEmpty }
 
     private func wakeDrainIfIdle() {
         guard !idleWaiters.isEmpty, isIdle else { return }

@@ -151,21 +151,16 @@ public struct ColonyNode: Sendable {
         var controlOptions = AgentOptions(endpoints: plan.clientEndpoints, heartbeatInterval: plan.configuration.broker.heartbeatInterval,
                                           handlesSignals: false)
         controlOptions.logger = Logger(label: "supervisor")
-        let parts: [(Part, any Service)] = [
-            (.broker, BrokerService(broker)),
-            (.agents, SupervisorService(supervisor)),
-            (.control, AgentService(SupervisorControl.agent(for: supervisor), options: controlOptions)),
-            (.orchestrator, orchestrator),
+        // The supervisor's events (and, once its stream ends, "agents stopped") are told by one
+        // task, in order; the other parts say they stopped when their service returns.
+        let services: [any Service] = [
+            Reported(part: .broker, service: BrokerService(broker), report: report),
+            EventReporter(events: supervisor.events, report: report),
+            SupervisorService(supervisor),
+            Reported(part: .control, service: AgentService(SupervisorControl.agent(for: supervisor), options: controlOptions), report: report),
+            Reported(part: .orchestrator, service: orchestrator, report: report),
         ]
-        var services = parts.map { part, service in
-            ServiceGroupConfiguration.ServiceConfiguration(service: Reported(part: part, service: service, report: report))
-        }
-        // Agent events are told until the supervisor has stopped its last agent.
-        let events = supervisor.events
-        services.insert(ServiceGroupConfiguration.ServiceConfiguration(service: EventReporter(events: events, report: report)), at: 1)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "up")
-        ))
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "up"))
         await started()
         try await group.run()
     }
@@ -184,13 +179,14 @@ private struct Reported: Service {
 }
 
 /// Tells each supervisor event until the supervisor finishes its stream (after its last
-/// agent stopped), then waits for its turn to stop: just before the broker.
+/// agent stopped), then "agents stopped", then waits for its turn to stop: just before the broker.
 private struct EventReporter: Service {
     let events: AsyncStream<SupervisorEvent>
     let report: @Sendable (ColonyNode.Event) -> Void
 
     func run() async {
         for await event in events { report(.agent(event)) }
+        report(.stopped(.agents))
         do {
             try await gracefulShutdown()
         } catch {

@@ -3,6 +3,7 @@ import ColonyCore
 import ColonyStore
 import ColonyWorkflow
 import Foundation
+import Synchronization
 import Testing
 
 /// The engine in-process: a real store on a temporary file, a scripted dispatcher and a clock
@@ -209,6 +210,37 @@ import Testing
         #expect(clock.now == t0.addingTimeInterval(5), "the drain returned when the attempt ended, not at the grace's end")
     }
 
+    @Test func drainingWaitsForTheBusToHearThatARunEnded() async throws {
+        let fixture = try EngineFixture { _ in .error("fatal") }
+        defer { fixture.remove() }
+        let log = Log()
+        let (released, release) = AsyncStream<Void>.makeStream()
+        fixture.dispatcher.delayRunEnds {
+            for await _ in released { break }
+            log.add("bus told")
+        }
+        let run = try await fixture.start("""
+        name: doomed
+        steps: [{id: work, capability: work}]
+        """)
+        await fixture.engine.waitUntilFinished(run.id)
+        let engine = fixture.engine, clock = fixture.clock
+        let deadline = clock.now.addingTimeInterval(10)
+        let drained = Task {
+            await engine.drain(grace: .seconds(10))
+            log.add("drained")
+        }
+        // The bus is told only once the drain is either waiting (its grace timer is set) or,
+        // wrongly, over.
+        while clock.nextDeadline != deadline, !log.all.contains("drained") {
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        release.yield()
+        await drained.value
+        #expect(log.all == ["bus told", "drained"], "a graceful shutdown does not leave before the failure gate hears of the run")
+        #expect(fixture.dispatcher.ended.map(\.status) == [.failed])
+    }
+
     @Test func aChildStepWhoseLookupFailsIsAFailedAttemptNotAFreshChild() async throws {
         let fixture = try EngineFixture { _ in .ok() }
         defer { fixture.remove() }
@@ -255,6 +287,13 @@ import Testing
         #expect(childRun.run.status == .cancelled)
         #expect(fixture.dispatcher.abandoned.map(\.run) == [childID])
     }
+}
+
+/// Events in the order they happened, from any task.
+final class Log: Sendable {
+    private let entries = Mutex<[String]>([])
+    func add(_ entry: String) { entries.withLock { $0.append(entry) } }
+    var all: [String] { entries.withLock { $0 } }
 }
 
 extension EngineFixture {

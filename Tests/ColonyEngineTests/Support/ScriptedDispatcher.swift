@@ -19,6 +19,8 @@ final class ScriptedDispatcher: StepDispatcher {
 
     private let script: Script
     private let state = Mutex(State())
+    /// Runs before a run's end is recorded (a slow bus, when a test says so).
+    private let endHook = Mutex<@Sendable () async -> Void>({})
 
     init(_ script: @escaping Script) {
         self.script = script
@@ -44,7 +46,13 @@ final class ScriptedDispatcher: StepDispatcher {
     }
 
     func runEnded(_ run: RunID, status: RunStatus, error: StepError?) async {
+        await endHook.withLock { $0 }()
         state.withLock { $0.ended.append((run, status)) }
+    }
+
+    /// Makes each run-end notice wait for `hook` first.
+    func delayRunEnds(_ hook: @escaping @Sendable () async -> Void) {
+        endHook.withLock { $0 = hook }
     }
 
     func isOffered(_ capability: String) async -> Bool? { true }
