@@ -77,6 +77,7 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .target(name: "ColonySchedule", dependencies: ["ColonyCore"]),
+        .target(name: "ColonyAccess", dependencies: ["ColonyYAML", "ColonyCore"]),
         .target(name: "CProcessSpawn"),
         .target(name: "CMemory"),
         .target(
@@ -117,6 +118,7 @@ let package = Package(
             path: "Benchmarks/ColonyBench"
         ),
         .executableTarget(name: "HeadlineExample", dependencies: ["ColonyAgent"], path: "Examples/Headline"),
+        .testTarget(name: "ColonyAccessTests", dependencies: ["ColonyAccess"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ColonyCore"]),
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire", "ColonyCore"]),
         .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig", "ColonyYAML", "ColonySupervisor", "ColonyWire"]),

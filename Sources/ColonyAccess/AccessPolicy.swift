@@ -1,0 +1,57 @@
+/// What each role may do, as pure decisions the broker asks about every message. Reserved
+/// names: capabilities `colony.*` (the orchestrator's and the supervisor's) and `mmi.*` (the
+/// broker's); topics `workflow.*`, `coordination.*` and `agent.*` (what agents obey or trust).
+public enum AccessPolicy {
+    static let reservedCapabilities = ["colony.*", "mmi.*"]
+    static let reservedTopics = ["workflow.*", "coordination.*", "agent.*"]
+    /// Capabilities of the supervisor's bus interface, offered by `colony up` under the
+    /// orchestrator's key.
+    static let orchestratorCapabilities = ["colony.*"]
+    /// Topics agents publish about their own work and the failure gate lets them.
+    static let agentReportTopics = ["workflow.skipped"]
+
+    /// Whether `entry` may offer `capability` (register a worker for it).
+    public static func mayOffer(_ capability: String, _ entry: AccessEntry) -> Bool {
+        guard !entry.revoked else { return false }
+        switch entry.role {
+        case .orchestrator:
+            return true
+        case .agent:
+            guard !NamePattern.matches(capability, any: reservedCapabilities) else { return false }
+            return entry.offers.isEmpty || NamePattern.matches(capability, any: entry.offers)
+        case .operator, .client:
+            return false
+        }
+    }
+
+    /// Whether `entry` may send a request to `capability` (`mmi.*` included).
+    public static func mayRequest(_ capability: String, _ entry: AccessEntry) -> Bool {
+        guard !entry.revoked else { return false }
+        if capability.hasPrefix("mmi.gate.") && capability != "mmi.gate.list" && capability != "mmi.gate.check" {
+            // Telling the gate that runs ended (or are in sync) is the orchestrator's alone.
+            return entry.role == .orchestrator
+        }
+        switch entry.role {
+        case .orchestrator, .operator, .agent:
+            return true
+        case .client:
+            if NamePattern.matches(capability, any: reservedCapabilities) && !capability.hasPrefix("mmi.") { return false }
+            return entry.requests.isEmpty || NamePattern.matches(capability, any: entry.requests) || capability.hasPrefix("mmi.")
+        }
+    }
+
+    /// Whether `entry` may publish on `topic`.
+    public static func mayPublish(_ topic: String, _ entry: AccessEntry) -> Bool {
+        guard !entry.revoked else { return false }
+        switch entry.role {
+        case .orchestrator, .operator:
+            return true
+        case .agent:
+            if NamePattern.matches(topic, any: agentReportTopics) { return true }
+            guard !NamePattern.matches(topic, any: reservedTopics) else { return false }
+            return entry.publishes.isEmpty || NamePattern.matches(topic, any: entry.publishes)
+        case .client:
+            return false
+        }
+    }
+}

@@ -1,0 +1,93 @@
+@testable import ColonyAccess
+import Foundation
+import Testing
+
+/// Who may do what, and the files that say so.
+@Suite struct AccessTests {
+    let key1 = String(repeating: "a", count: 40)
+    let key2 = String(repeating: "b", count: 40)
+
+    @Test func rolesDecideWhatAKeyMayOfferRequestAndPublish() {
+        let orchestrator = AccessEntry(name: "orchestrator", publicKey: key1, role: .orchestrator)
+        let agent = AccessEntry(name: "math-1", publicKey: key2, role: .agent, offers: ["math.*"])
+        let anyAgent = AccessEntry(name: "echo-1", publicKey: key2, role: .agent)
+        let client = AccessEntry(name: "dashboard", publicKey: key2, role: .client, requests: ["report.*"])
+        let person = AccessEntry(name: "operator", publicKey: key2, role: .operator)
+
+        #expect(AccessPolicy.mayOffer("colony.workflow.run", orchestrator))
+        #expect(!AccessPolicy.mayOffer("colony.workflow.run", agent) && !AccessPolicy.mayOffer("colony.workflow.run", anyAgent))
+        #expect(!AccessPolicy.mayOffer("mmi.service", anyAgent))
+        #expect(AccessPolicy.mayOffer("math.add", agent) && !AccessPolicy.mayOffer("billing.charge", agent))
+        #expect(AccessPolicy.mayOffer("billing.charge", anyAgent))
+        #expect(!AccessPolicy.mayOffer("math.add", client) && !AccessPolicy.mayOffer("math.add", person))
+
+        #expect(AccessPolicy.mayRequest("mmi.gate.fail", orchestrator))
+        #expect(!AccessPolicy.mayRequest("mmi.gate.fail", person) && !AccessPolicy.mayRequest("mmi.gate.synced", anyAgent))
+        #expect(AccessPolicy.mayRequest("mmi.gate.check", anyAgent) && AccessPolicy.mayRequest("mmi.gate.list", anyAgent))
+        #expect(AccessPolicy.mayRequest("colony.workflow.run", person))
+        #expect(AccessPolicy.mayRequest("report.daily", client) && !AccessPolicy.mayRequest("math.add", client))
+        #expect(!AccessPolicy.mayRequest("colony.workflow.cancel", client))
+
+        #expect(AccessPolicy.mayPublish("workflow.failed", orchestrator) && AccessPolicy.mayPublish("coordination.leader.g", orchestrator))
+        #expect(!AccessPolicy.mayPublish("workflow.failed", anyAgent) && !AccessPolicy.mayPublish("coordination.decided.g", anyAgent))
+        #expect(!AccessPolicy.mayPublish("agent.joined", anyAgent))
+        #expect(AccessPolicy.mayPublish("workflow.skipped", anyAgent), "the gate's skip reports")
+        #expect(AccessPolicy.mayPublish("market.tick", anyAgent) && !AccessPolicy.mayPublish("market.tick", client))
+
+        var revoked = person
+        revoked.revoked = true
+        #expect(!AccessPolicy.mayRequest("math.add", revoked) && !AccessPolicy.mayPublish("x", revoked))
+    }
+
+    @Test func theAccessFileRoundTripsAndSaysWhereItIsWrong() throws {
+        var list = AccessList()
+        try list.add(AccessEntry(name: "operator", publicKey: key1, role: .operator))
+        try list.add(AccessEntry(name: "math \"1\"", publicKey: key2, role: .agent, offers: ["math.*"], publishes: ["math.events.*"]))
+        try list.revoke("operator")
+        let parsed = try AccessList.parse(list.yaml, file: "access.yaml")
+        #expect(parsed == list)
+
+        #expect(throws: AccessError.duplicateKey(name: "other", holder: "operator")) {
+            try list.add(AccessEntry(name: "other", publicKey: key1, role: .client))
+        }
+        #expect(throws: AccessError.self) { try list.revoke("nobody") }
+
+        let bad = """
+        keys:
+          - name: x
+            key: short
+            role: agent
+        """
+        do {
+            _ = try AccessList.parse(bad, file: "access.yaml")
+            Issue.record("a short key was accepted")
+        } catch {
+            #expect("\(error)".contains("access.yaml:3") && "\(error)".contains("40 characters"), "\(error)")
+        }
+        let twice = "keys:\n  - {name: x, key: \"\(key1)\", role: agent}\n  - {name: x, key: \"\(key2)\", role: agent}\n"
+        #expect(throws: (any Error).self) { try AccessList.parse(twice, file: "access.yaml") }
+        let unknownRole = "keys:\n  - {name: x, key: \"\(key1)\", role: admin}\n"
+        #expect(throws: (any Error).self) { try AccessList.parse(unknownRole, file: "access.yaml") }
+    }
+
+    @Test func initializingTheKeyDirectoryMakesPrivateKeysOnceAndAllowsTheOperator() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let directory = KeyDirectory(path: path)
+        var counter = 0
+        let generate = { () -> KeyDirectory.KeyPair in
+            counter += 1
+            return (String(repeating: "\(counter)", count: 40), String(repeating: "s", count: 39) + "\(counter)")
+        }
+        #expect(!directory.isInitialized)
+        #expect(try directory.initialize(generate: generate) == ["broker", "operator"])
+        #expect(directory.isInitialized)
+        #expect(try directory.initialize(generate: generate).isEmpty, "existing keys are kept")
+        let secret = try FileManager.default.attributesOfItem(atPath: directory.file("operator", secret: true))
+        #expect((secret[.posixPermissions] as? Int) == 0o600)
+        let operatorKeys = try directory.operatorKeys()
+        #expect(try directory.accessList().entry(named: "operator")?.publicKey == operatorKeys.publicKey)
+        #expect(try directory.accessList().entry(forKey: operatorKeys.publicKey)?.role == .operator)
+        #expect(try directory.brokerKeys().publicKey != operatorKeys.publicKey)
+    }
+}
