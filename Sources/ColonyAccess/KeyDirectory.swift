@@ -99,6 +99,11 @@ public struct KeyDirectory: Sendable {
         (path as NSString).appendingPathComponent(name + (secret ? ".key" : ".pub"))
     }
 
+    /// Saves a key pair as `name` (the secret file is created with mode 0600).
+    public func saveKeyPair(_ pair: KeyPair, name: String) throws(AccessError) {
+        try write(pair, name: name)
+    }
+
     private func write(_ pair: KeyPair, name: String) throws(AccessError) {
         let secret = file(name, secret: true)
         // Created with 0600 before the secret is written: it is never readable by others.

@@ -24,6 +24,7 @@ struct Colony: AsyncParsableCommand {
             QueueCommand.self,
             GroupCommand.self,
             SystemCommand.self,
+            KeysCommand.self,
         ]
     )
 }
