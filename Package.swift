@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "ColonyBroker",
             dependencies: [
-                "ColonyCore", "ZeroMQ", "ColonyWire", "CMemory",
+                "ColonyCore", "ZeroMQ", "ColonyWire", "CMemory", "ColonyAccess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -135,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ColonyBrokerTests",
-            dependencies: ["ColonyBroker", "ColonyCore", "ZeroMQ", "ColonyWire"]
+            dependencies: ["ColonyBroker", "ColonyCore", "ZeroMQ", "ColonyWire", "ColonyAccess", "ColonyAgent", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "IntegrationTests",

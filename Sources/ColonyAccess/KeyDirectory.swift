@@ -88,9 +88,12 @@ public struct KeyDirectory: Sendable {
         }
     }
 
-    /// When the access list last changed (the broker re-reads it when this moves).
-    public var accessListModified: Date? {
-        (try? FileManager.default.attributesOfItem(atPath: accessFile))?[.modificationDate] as? Date
+    /// What identifies the access list's current contents on disk (modification time, size and
+    /// inode: saving replaces the file): the broker re-reads it when this changes.
+    public var accessListStamp: String? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: accessFile) else { return nil }
+        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        return "\(modified)/\(attributes[.size] ?? 0)/\(attributes[.systemFileNumber] ?? 0)"
     }
 
     // MARK: Files

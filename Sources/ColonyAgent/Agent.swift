@@ -180,6 +180,9 @@ public struct AgentOptions: Sendable {
     public var executionJournal: String? = ProcessInfo.processInfo.environment["COLONY_EXECUTION_JOURNAL"]
     /// The logger; metadata gains agent, capability and correlation id per message.
     public var logger: Logger
+    /// The CURVE credentials (default: the environment's `COLONY_CURVE_*`); nil for a broker
+    /// that does not require them.
+    public var credentials: Credentials? = .ambient
 
     public init(
         endpoints: BrokerEndpoints = .defaults, heartbeatInterval: Duration = MDP.defaultHeartbeatInterval,

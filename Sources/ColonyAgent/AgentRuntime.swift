@@ -63,8 +63,8 @@ actor AgentRuntime {
         var logger = options.logger
         logger[metadataKey: "agent"] = "\(agent.name)"
         self.logger = logger
-        self.publisher = Publisher(endpoints: options.endpoints, source: agent.name, loop: loop)
-        self.gateClient = ColonyClient(endpoints: options.endpoints, loop: loop)
+        self.publisher = Publisher(endpoints: options.endpoints, source: agent.name, credentials: options.credentials, loop: loop)
+        self.gateClient = ColonyClient(endpoints: options.endpoints, credentials: options.credentials, loop: loop)
         self.failedRuns = EndedRunTables(capacity: options.failedRunCapacity, timeToLive: options.failedRunTimeToLive)
         self.idempotency = IdempotencyCache(capacity: options.idempotencyCacheSize)
         self.journal = options.executionJournal.flatMap { ExecutionJournal(path: $0) }
@@ -284,6 +284,7 @@ actor AgentRuntime {
         try socket.setSendHighWaterMark(100_000)
         try socket.setReceiveHighWaterMark(100_000)
         try socket.setReconnectInterval(milliseconds: 100, max: 5000)
+        if let credentials = options.credentials { try socket.useCurve(credentials.curveRole) }
         try socket.connect(options.endpoints.requests)
         worker = socket
         workerWatch = loop.watch(socket) { [weak self] in self?.assumeIsolated { $0.receiveFromBroker() } }
@@ -623,7 +624,7 @@ actor AgentRuntime {
     }
 
     private func startEvents() async throws {
-        let subscriber = Subscriber(endpoints: options.endpoints, loop: loop)
+        let subscriber = Subscriber(endpoints: options.endpoints, credentials: options.credentials, loop: loop)
         self.subscriber = subscriber
         let failureTopics = [Topics.workflowFailed, Topics.workflowCancelled, Topics.workflowCompleted]
         let stream = try await subscriber.subscribe(agent.eventHandlers.map(\.prefix) + failureTopics + [Topics.leadershipPrefix])

@@ -40,9 +40,15 @@ public actor ColonyClient {
     private var nextRequestID: UInt64 = 1
     private var retryTimer: IOLoop.TimerID?
 
-    /// A client of the broker at `endpoints`.
-    public init(endpoints: BrokerEndpoints, connectTimeout: Duration = .seconds(2), loop: IOLoop = ColonyIO.loop) {
+    /// The CURVE credentials it connects with; nil for a broker that does not require them.
+    public nonisolated let credentials: Credentials?
+
+    /// A client of the broker at `endpoints`, authenticated with `credentials` (by default the
+    /// environment's `COLONY_CURVE_*`).
+    public init(endpoints: BrokerEndpoints, credentials: Credentials? = .ambient, connectTimeout: Duration = .seconds(2),
+                loop: IOLoop = ColonyIO.loop) {
         self.endpoints = endpoints
+        self.credentials = credentials
         self.connectTimeout = connectTimeout
         self.loop = loop
     }
@@ -219,6 +225,7 @@ public actor ColonyClient {
         try socket.setSendHighWaterMark(100_000)
         try socket.setReceiveHighWaterMark(100_000)
         try socket.setReconnectInterval(milliseconds: 50, max: 1000)
+        if let credentials { try socket.useCurve(credentials.curveRole) }
         try socket.connect(endpoints.requests)
         self.socket = socket
         watch = loop.watch(socket) { [weak self] in

@@ -34,6 +34,10 @@ public struct Credentials: Sendable, Hashable {
         return Credentials(serverKey: values[0]!, publicKey: values[1]!, secretKey: values[2]!)
     }
 
+    /// The credentials of this process's environment, read once; nil when it sets none or sets
+    /// them wrong (`fromEnvironment()` says what is wrong; the CLI checks it at start).
+    public static let ambient: Credentials? = try? fromEnvironment()
+
     /// A new key pair, each key as Z85 text.
     public static func generateKeyPair() throws(ZMQError) -> (publicKey: String, secretKey: String) {
         let pair = try CurveKeyPair.generate()

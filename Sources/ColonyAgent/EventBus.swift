@@ -46,9 +46,13 @@ public actor Publisher {
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
 
-    public init(endpoints: BrokerEndpoints, source: String? = nil, loop: IOLoop = ColonyIO.loop) {
+    /// The CURVE credentials it connects with; nil for a broker that does not require them.
+    public nonisolated let credentials: Credentials?
+
+    public init(endpoints: BrokerEndpoints, source: String? = nil, credentials: Credentials? = .ambient, loop: IOLoop = ColonyIO.loop) {
         self.endpoints = endpoints
         self.source = source
+        self.credentials = credentials
         self.loop = loop
     }
 
@@ -99,6 +103,7 @@ public actor Publisher {
         let socket = try Socket(.publisher)
         try socket.setSendHighWaterMark(100_000)
         monitor = try ConnectionMonitor(socket)
+        if let credentials { try socket.useCurve(credentials.curveRole) }
         try socket.connect(endpoints.publish)
         self.socket = socket
         return socket
@@ -115,8 +120,12 @@ public actor Subscriber {
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
 
-    public init(endpoints: BrokerEndpoints, loop: IOLoop = ColonyIO.loop) {
+    /// The CURVE credentials it connects with; nil for a broker that does not require them.
+    public nonisolated let credentials: Credentials?
+
+    public init(endpoints: BrokerEndpoints, credentials: Credentials? = .ambient, loop: IOLoop = ColonyIO.loop) {
         self.endpoints = endpoints
+        self.credentials = credentials
         self.loop = loop
     }
 
@@ -137,6 +146,7 @@ public actor Subscriber {
         for prefix in prefixes.isEmpty ? [""] : prefixes {
             try socket.subscribe(Topics.subscriptionPrefix(for: prefix))
         }
+        if let credentials { try socket.useCurve(credentials.curveRole) }
         try socket.connect(endpoints.subscribe)
         self.socket = socket
         let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(100_000))

@@ -104,6 +104,8 @@ extension Broker {
         snapshot.failedRunsKnown = failedRuns.stoppedCount
         snapshot.eventsForwarded = eventCounters.eventsForwarded.load(ordering: .relaxed)
         snapshot.eventsDroppedAtHighWaterMark = eventCounters.eventsDropped.load(ordering: .relaxed)
+        snapshot.security = guardian == nil ? "none" : "curve"
+        snapshot.securityRefusals = guardian?.refusals ?? [:]
         snapshot.subscriptionsForwarded = eventCounters.subscriptionsForwarded.load(ordering: .relaxed)
         return snapshot
     }

@@ -36,6 +36,10 @@ public final class Broker {
     var nextToken: UInt64 = 1
     var sequence: UInt64 = 0
     var statistics = BrokerStatistics()
+    /// CURVE and the access list; nil when the broker runs without security.
+    let guardian: BrokerGuard?
+    /// Which key (by name) each agent instance id belongs to: another key may not claim it.
+    var instanceOwners: [String: String] = [:]
     let startedAt = MonotonicTime.now()
     /// This instance's id: a client that sees it change knows the broker restarted.
     let bootID = String(UInt64.random(in: 1...UInt64.max), radix: 16)
@@ -59,9 +63,11 @@ public final class Broker {
     public let boundEndpoints: BrokerEndpoints
 
     /// Binds the broker's sockets on the calling thread, which must then call `run()`.
-    public init(_ configuration: BrokerConfiguration, logger: Logger) throws(ZMQError) {
+    public init(_ configuration: BrokerConfiguration, guard guardian: BrokerGuard? = nil, logger: Logger) throws(ZMQError) {
         self.configuration = configuration
+        self.guardian = guardian
         self.logger = logger
+        try guardian?.register()
         failedRuns = EndedRunTables(capacity: configuration.failedRunCapacity, timeToLive: configuration.failedRunTimeToLive)
         router = try Socket(.router)
         try router.setMaximumMessageSize(configuration.maxMessageSize)
@@ -70,11 +76,12 @@ public final class Broker {
         try router.setSendHighWaterMark(100_000)
         try router.setReceiveHighWaterMark(100_000)
         try router.setReceiveTimeout(milliseconds: Int32(Broker.tick.milliseconds))
+        try guardian?.secure(router)
         try router.bind(configuration.endpoints.requests)
         systemEvents = try Socket(.push)
         let systemEndpoint = "inproc://colony-system-events-\(Broker.instances.add(1, ordering: .relaxed).newValue)"
         try systemEvents.bind(systemEndpoint)
-        events = try EventProxy.start(configuration, systemEndpoint: systemEndpoint, counters: eventCounters)
+        events = try EventProxy.start(configuration, guard: guardian, systemEndpoint: systemEndpoint, counters: eventCounters)
         boundEndpoints = BrokerEndpoints(requests: router.lastEndpoint, publish: events.publish, subscribe: events.subscribe)
     }
 
@@ -82,7 +89,11 @@ public final class Broker {
 
     /// Runs the broker on the calling thread until `stop()` is called on its handle.
     public func run() {
+        if guardian == nil {
+            logger.warning("security is off: anyone who can reach these endpoints may offer, ask, publish and read anything (security.mode: none)")
+        }
         logger.info("broker listening", metadata: [
+            "security": "\(guardian == nil ? "none" : "curve")",
             "requests": "\(boundEndpoints.requests)",
             "publish": "\(boundEndpoints.publish)",
             "subscribe": "\(boundEndpoints.subscribe)",
@@ -106,6 +117,7 @@ public final class Broker {
             let now = MonotonicTime.now()
             if now >= nextExpiry {
                 expireRequests()
+                applyAccessListChanges()
                 memory.tick(now: now)
                 nextExpiry = now + Broker.tick
             }
@@ -129,6 +141,7 @@ public final class Broker {
         inFlight.removeAll()
         for worker in workers.values { sendCommand(.disconnect, to: worker) }
         events.loop.stop()
+        guardian?.unregister()
         logger.info("broker stopped", metadata: [
             "requests": "\(statistics.requestsReceived)", "replies": "\(statistics.repliesDelivered)",
             "malformed": "\(statistics.malformedMessages)",
@@ -140,8 +153,10 @@ public final class Broker {
     func handle(_ frames: [Frame]) {
         switch Envelope.parse(frames) {
         case .clientRequest(let dialect, let serviceIndex):
+            guard admitsRequest(frames, dialect: dialect, serviceIndex: serviceIndex) else { return }
             handleClientRequest(frames, dialect: dialect, serviceIndex: serviceIndex)
         case .worker(let dialect, let command, let arguments):
+            guard admitsWorkerCommand(frames, dialect: dialect, command: command, arguments: arguments) else { return }
             handleWorkerCommand(frames, dialect: dialect, command: command, arguments: arguments)
         case .malformed(let reason):
             countMalformed(reason, frames: frames)
@@ -220,11 +235,11 @@ public struct BrokerHandle: Sendable {
 
 extension Broker {
     /// Starts a broker on a new thread and returns once its sockets are bound.
-    public static func start(_ configuration: BrokerConfiguration, logger: Logger) throws(ZMQError) -> BrokerHandle {
+    public static func start(_ configuration: BrokerConfiguration, guard guardian: BrokerGuard? = nil, logger: Logger) throws(ZMQError) -> BrokerHandle {
         try startOnThread(named: "colony-broker") { ready in
             let broker: Broker
             do throws(ZMQError) {
-                broker = try Broker(configuration, logger: logger)
+                broker = try Broker(configuration, guard: guardian, logger: logger)
             } catch {
                 ready(.failure(error))
                 return

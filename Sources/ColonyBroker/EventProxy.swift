@@ -1,3 +1,4 @@
+import ColonyAccess
 import ColonyWire
 import Foundation
 import Synchronization
@@ -20,18 +21,23 @@ final class EventProxy {
     private let eventsOut: Socket
     private let systemEvents: Socket
     private let counters: EventCounters
+    private let guardian: BrokerGuard?
 
-    private init(loop: IOLoop, configuration: BrokerConfiguration, systemEndpoint: String, counters: EventCounters) throws(ZMQError) {
+    private init(loop: IOLoop, configuration: BrokerConfiguration, guard guardian: BrokerGuard?, systemEndpoint: String,
+                 counters: EventCounters) throws(ZMQError) {
         self.loop = loop
         self.counters = counters
+        self.guardian = guardian
         eventsIn = try Socket(.xSubscriber)
         try eventsIn.setMaximumMessageSize(configuration.maxMessageSize)
         try eventsIn.setReceiveHighWaterMark(100_000)
+        try guardian?.secure(eventsIn)
         try eventsIn.bind(configuration.endpoints.publish)
         eventsOut = try Socket(.xPublisher)
         try eventsOut.setMaximumMessageSize(configuration.maxMessageSize)
         try eventsOut.setSendHighWaterMark(configuration.eventHighWaterMark)
         try eventsOut.setXPublisherNoDrop(true)
+        try guardian?.secure(eventsOut)
         try eventsOut.bind(configuration.endpoints.subscribe)
         systemEvents = try Socket(.pull)
         try systemEvents.connect(systemEndpoint)
@@ -40,13 +46,14 @@ final class EventProxy {
     /// Binds the proxy on a new thread and returns the bound (publish, subscribe) endpoints
     /// and the loop that stops it.
     static func start(
-        _ configuration: BrokerConfiguration, systemEndpoint: String, counters: EventCounters
+        _ configuration: BrokerConfiguration, guard guardian: BrokerGuard?, systemEndpoint: String, counters: EventCounters
     ) throws(ZMQError) -> (publish: String, subscribe: String, loop: IOLoop) {
         let loop = IOLoop(name: "colony-events")
         let bound: (String, String) = try startOnThread(named: "colony-events") { ready in
             let proxy: EventProxy
             do throws(ZMQError) {
-                proxy = try EventProxy(loop: loop, configuration: configuration, systemEndpoint: systemEndpoint, counters: counters)
+                proxy = try EventProxy(loop: loop, configuration: configuration, guard: guardian, systemEndpoint: systemEndpoint,
+                                       counters: counters)
             } catch {
                 ready(.failure(error))
                 return
@@ -60,7 +67,7 @@ final class EventProxy {
     private func run() {
         loop.run { [self] in
             _ = loop.watch(eventsIn) { [unowned self] in
-                counters.eventsForwarded.add(forward(from: eventsIn, with: publish), ordering: .relaxed)
+                counters.eventsForwarded.add(forward(from: eventsIn, with: publishIfAllowed), ordering: .relaxed)
             }
             _ = loop.watch(eventsOut) { [unowned self] in
                 counters.subscriptionsForwarded.add(forward(from: eventsOut) { (try? eventsIn.send(message: $0)) == true }, ordering: .relaxed)
@@ -82,6 +89,22 @@ final class EventProxy {
             if send(frames) { moved += 1 }
         }
         return moved
+    }
+
+    /// Publishes an event from a peer if its key may publish on the topic (the first frame);
+    /// a refused one is dropped and counted. Without security every event goes through.
+    private func publishIfAllowed(_ frames: [Frame]) -> Bool {
+        if let guardian {
+            guard let first = frames.first, let sender = guardian.sender(of: first) else {
+                guardian.count(.revokedKey)
+                return false
+            }
+            guard AccessPolicy.mayPublish(first.string ?? "", sender) else {
+                guardian.count(.publish)
+                return false
+            }
+        }
+        return publish(frames)
     }
 
     /// Sends an event to its subscribers. XPUB runs in no-drop mode, so a send that would

@@ -32,6 +32,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let noLeader = ErrorCode("no_leader")
     /// The broker or agent hit an internal fault.
     public static let `internal` = ErrorCode("internal")
+    /// The sender's key may not do this (its role does not allow the capability or topic).
+    public static let forbidden = ErrorCode("forbidden")
     /// The orchestrator's store could not be read or written; retrying may succeed.
     public static let storeError = ErrorCode("store_error")
 }

@@ -119,6 +119,12 @@ public struct BrokerStatistics: Codable, Sendable, Hashable {
     /// Requests sent again with their idempotency key after the agent that had them was lost:
     /// another agent may run them a second time (at least once).
     public var requestsRedeliveredAfterAgentLoss = 0
+    /// Whether peers must authenticate with CURVE ("curve") or not ("none": anyone who can
+    /// reach the endpoints may do anything).
+    public var security = "none"
+    /// Peers and messages refused by the security checks, by reason (unknown key, revoked key,
+    /// a capability or topic the role may not use, another key's instance id…).
+    public var securityRefusals: [String: Int] = [:]
 
     public init() {}
 }

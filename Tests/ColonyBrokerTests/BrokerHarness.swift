@@ -10,7 +10,7 @@ final class RunningBroker {
     let handle: BrokerHandle
     var endpoints: BrokerEndpoints { handle.endpoints }
 
-    init(heartbeat: Duration = .milliseconds(100), liveness: Int = 3, expiry: Duration = .seconds(5),
+    init(heartbeat: Duration = .milliseconds(100), liveness: Int = 3, expiry: Duration = .seconds(5), guard guardian: BrokerGuard? = nil,
          adjust: (inout BrokerConfiguration) -> Void = { _ in }) throws {
         var logger = Logger(label: "test-broker")
         logger.logLevel = .critical
@@ -20,7 +20,7 @@ final class RunningBroker {
         )
         configuration.gateRecovery = .zero
         adjust(&configuration)
-        handle = try Broker.start(configuration, logger: logger)
+        handle = try Broker.start(configuration, guard: guardian, logger: logger)
     }
 
     func stop() { handle.stop() }
@@ -31,8 +31,9 @@ final class RunningBroker {
 final class Peer {
     let socket: Socket
 
-    init(_ type: SocketType, connectTo endpoint: String) throws {
+    init(_ type: SocketType, connectTo endpoint: String, curve: CurveRole? = nil) throws {
         socket = try Socket(type)
+        if let curve { try socket.useCurve(curve) }
         try socket.connect(endpoint)
     }
 

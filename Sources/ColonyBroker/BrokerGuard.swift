@@ -1,0 +1,106 @@
+import ColonyAccess
+import Foundation
+import Logging
+import Synchronization
+import ZeroMQ
+
+/// The broker's security: CURVE on its three sockets, a ZAP authenticator that lets in only the
+/// keys of the access list, and the per-message checks of their roles (`AccessPolicy`). The list
+/// is re-read when its file changes, so `colony keys add|revoke` apply to a running broker.
+///
+/// The ZAP thread, the event thread and the routing thread all read the list and count
+/// refusals: both live in a `Mutex`.
+public final class BrokerGuard: Sendable {
+    /// Why something was refused, as counted in `mmi.stats`.
+    public enum Refusal: String, Sendable, CaseIterable {
+        case unknownKey = "unknown_key"
+        case revokedKey = "revoked_key"
+        case noKey = "no_key"
+        case offer = "capability_not_allowed"
+        case request = "request_not_allowed"
+        case publish = "topic_not_allowed"
+        case instance = "instance_of_another_key"
+    }
+
+    let keys: KeyDirectory
+    let secretKey: String
+    /// The ZAP domain of this broker's sockets.
+    let domain: String
+    private let state: Mutex<(list: AccessList, stamp: String?)>
+    private let counts = Mutex<[Refusal: Int]>([:])
+    let logger: Logger
+
+    /// Reads the broker's secret key and the access list from `keys`.
+    public init(keys: KeyDirectory, logger: Logger) throws(AccessError) {
+        self.keys = keys
+        self.logger = logger
+        secretKey = try keys.brokerKeys().secretKey
+        state = Mutex((try keys.accessList(), keys.accessListStamp))
+        domain = "colony-broker-\(UUID().uuidString)"
+    }
+
+    /// The access list as it is now.
+    var list: AccessList { state.withLock { $0.list } }
+
+    /// Turns CURVE on for one of the broker's listening sockets (before it binds).
+    func secure(_ socket: Socket) throws(ZMQError) {
+        try socket.useCurve(.server(secretKey: secretKey))
+        try socket.setZAPDomain(domain)
+    }
+
+    /// Starts answering ZAP requests for this broker's sockets.
+    func register() throws(ZMQError) {
+        try ZAPHandler.shared.register(domain: domain) { [self] request in authenticate(request) }
+    }
+
+    func unregister() {
+        ZAPHandler.shared.unregister(domain: domain)
+    }
+
+    private func authenticate(_ request: ZAPRequest) -> ZAPDecision {
+        guard let key = request.publicKey else { return refuse(.noKey, "no CURVE key", peer: request.address) }
+        guard let entry = list.entry(forKey: key) else { return refuse(.unknownKey, "key not allowed", peer: request.address, key: key) }
+        guard !entry.revoked else { return refuse(.revokedKey, "key revoked", peer: request.address, key: key, name: entry.name) }
+        return .accept(userID: entry.name)
+    }
+
+    private func refuse(_ refusal: Refusal, _ reason: String, peer: String, key: String? = nil, name: String? = nil) -> ZAPDecision {
+        count(refusal)
+        logger.warning("connection refused", metadata: [
+            "reason": "\(reason)", "address": "\(peer)", "key": "\(key ?? "-")", "name": "\(name ?? "-")",
+        ])
+        return .refuse(reason: reason)
+    }
+
+    /// The allowed entry that sent a message (nil when its key is no longer allowed).
+    func sender(of frame: Frame) -> AccessEntry? {
+        guard let name = frame.userID else { return nil }
+        return list.entry(named: name).flatMap { $0.revoked ? nil : $0 }
+    }
+
+    func count(_ refusal: Refusal) {
+        counts.withLock { $0[refusal, default: 0] += 1 }
+    }
+
+    /// Refusals so far, by reason (only those that happened).
+    var refusals: [String: Int] {
+        Dictionary(uniqueKeysWithValues: counts.withLock { $0 }.map { ($0.key.rawValue, $0.value) })
+    }
+
+    /// Re-reads the access list if its file changed; returns the new list then. A file that does
+    /// not parse is logged and the current list kept.
+    func reloadIfChanged() -> AccessList? {
+        let stamp = keys.accessListStamp
+        guard stamp != state.withLock({ $0.stamp }) else { return nil }
+        do {
+            let fresh = try keys.accessList()
+            state.withLock { $0 = (fresh, stamp) }
+            logger.notice("access list reloaded", metadata: ["keys": "\(fresh.entries.count)"])
+            return fresh
+        } catch {
+            state.withLock { $0.stamp = stamp }
+            logger.error("the access list does not read; keeping the previous one", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+}

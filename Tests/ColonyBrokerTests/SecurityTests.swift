@@ -1,0 +1,160 @@
+import ColonyAccess
+import ColonyAgent
+@testable import ColonyBroker
+import ColonyCore
+import ColonyWire
+import Foundation
+import Logging
+import Testing
+import ZeroMQ
+
+/// A CURVE broker against hostile peers: each is refused and counted, nothing in the broker
+/// changes, and the legitimate peers keep working.
+@Suite struct SecurityTests {
+    /// Keys on disk, an access list, and a broker that enforces them.
+    final class SecureBus {
+        let directory: URL
+        let keys: KeyDirectory
+        let broker: RunningBroker
+        let serverKey: String
+        var named: [String: CurveKeyPair] = [:]
+
+        init(entries: [(String, Role, [String])]) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("colony-keys-\(UUID().uuidString.prefix(8))")
+            keys = KeyDirectory(path: directory.path)
+            try keys.initialize { let pair = try CurveKeyPair.generate(); return (pair.publicKey, pair.secretKey) }
+            var list = try keys.accessList()
+            for (name, role, offers) in entries {
+                let pair = try CurveKeyPair.generate()
+                named[name] = pair
+                try list.add(AccessEntry(name: name, publicKey: pair.publicKey, role: role, offers: offers))
+            }
+            try keys.save(list)
+            let operatorKeys = try keys.operatorKeys()
+            named["operator"] = CurveKeyPair(publicKey: operatorKeys.publicKey, secretKey: operatorKeys.secretKey)
+            serverKey = try keys.brokerKeys().publicKey
+            var logger = Logger(label: "guard")
+            logger.logLevel = .critical
+            // Raw test peers send no heartbeats: a long expiry keeps them registered on a busy machine.
+            broker = try RunningBroker(heartbeat: .seconds(1), liveness: 60, guard: try BrokerGuard(keys: keys, logger: logger))
+        }
+
+        func credentials(_ name: String) -> Credentials {
+            let pair = named[name]!
+            return Credentials(serverKey: serverKey, publicKey: pair.publicKey, secretKey: pair.secretKey)
+        }
+
+        func client(_ name: String) -> ColonyClient {
+            ColonyClient(endpoints: broker.endpoints, credentials: credentials(name))
+        }
+
+        func peer(_ type: SocketType, _ name: String, to endpoint: KeyPath<BrokerEndpoints, String> = \.requests) throws -> Peer {
+            try Peer(type, connectTo: broker.endpoints[keyPath: endpoint], curve: .client(serverKey: serverKey, keys: named[name]!))
+        }
+
+        func statistics() async throws -> BrokerStatistics {
+            try await client("operator").statistics(timeout: .seconds(5))
+        }
+
+        deinit {
+            broker.stop()
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    /// A READY announcing `capabilities` (Colony MDP/0.2 with a header).
+    static func ready(_ capabilities: [String], instance: String) -> [[UInt8]] {
+        var header = ColonyHeader(agent: "hostile", capacity: 1_000_000)
+        header.capabilities = capabilities
+        header.instance = instance
+        return [[], MDP.worker02, [0x01], bytes(capabilities[0]), header.encoded()]
+    }
+
+    @Test func anAgentKeyMayNotOfferColonyCapabilitiesNorTellTheGate() async throws {
+        let bus = try SecureBus(entries: [("mallory", .agent, [])])
+        // Registering as the orchestrator's capability: DISCONNECT, nothing registered.
+        let worker = try bus.peer(.dealer, "mallory")
+        try worker.send(Self.ready(["colony.workflow.run"], instance: "mallory-1"))
+        let answer = try #require(try worker.receiveSkippingHeartbeats())
+        #expect(answer.count == 3 && answer[2] == [0x06], "DISCONNECT")
+        // Telling the gate that a run failed: forbidden, the gate unchanged.
+        let mallory = bus.client("mallory")
+        await #expect(throws: RequestError.self) {
+            _ = try await mallory.management(ManagementService.failRun, argument: #"{"run":"r-1","reason":"forged"}"#)
+        }
+        let stats = try await bus.statistics()
+        #expect(stats.security == "curve")
+        #expect(stats.failedRunsKnown == 0)
+        #expect(stats.securityRefusals["capability_not_allowed"] == 1)
+        #expect(stats.securityRefusals["request_not_allowed"] == 1)
+        let directory = try await bus.client("operator").directory(timeout: .seconds(5))
+        #expect(directory.capabilities.allSatisfy { $0.name != "colony.workflow.run" })
+    }
+
+    @Test func anAgentKeyMayNotTakeAnotherKeysInstanceId() async throws {
+        let bus = try SecureBus(entries: [("alice", .agent, []), ("mallory", .agent, [])])
+        let alice = try bus.peer(.dealer, "alice")
+        try alice.send(Self.ready(["work"], instance: "alice-1"))
+        let operatorClient = bus.client("operator")
+        for _ in 0..<500 where try await operatorClient.directory(timeout: .seconds(5)).agents.isEmpty {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let mallory = try bus.peer(.dealer, "mallory")
+        try mallory.send(Self.ready(["work"], instance: "alice-1"))
+        let answer = try #require(try mallory.receiveSkippingHeartbeats())
+        #expect(answer.count == 3 && answer[2] == [0x06], "DISCONNECT")
+        let agents = try await operatorClient.directory(timeout: .seconds(5)).agents
+        #expect(agents.count == 1 && agents.first?.instance == "alice-1", "alice keeps her registration")
+        #expect(try await bus.statistics().securityRefusals["instance_of_another_key"] == 1)
+    }
+
+    @Test func forgedGateEventsNeverReachSubscribersButAnAgentsOwnEventsDo() async throws {
+        let bus = try SecureBus(entries: [("mallory", .agent, [])])
+        let subscriber = Subscriber(endpoints: bus.broker.endpoints, credentials: bus.credentials("operator"))
+        let events = try await subscriber.subscribe([""])
+        let publisher = Publisher(endpoints: bus.broker.endpoints, source: "mallory", credentials: bus.credentials("mallory"))
+        #expect(try await publisher.waitUntilConnected(timeout: .seconds(5)))
+        // Until the subscription has reached the publisher, events are lost: publish the
+        // allowed topic until one arrives, then the forged one, then the allowed one again.
+        let received = Task { () -> [String] in
+            var topics: [String] = []
+            for await event in events {
+                topics.append(event.topic)
+                if event.topic == "market.close" { break }
+            }
+            return topics
+        }
+        for _ in 0..<200 {
+            try await publisher.publish("market.tick", ["price": 1.0])
+            try await Task.sleep(for: .milliseconds(10))
+            if try await bus.statistics().eventsForwarded > 0 { break }
+        }
+        try await publisher.publish("workflow.failed", FailedRun(run: "r-1", reason: "forged"))
+        try await publisher.publish("market.close", ["price": 2.0])
+        let topics = await received.value
+        #expect(!topics.contains("workflow.failed"))
+        #expect(topics.last == "market.close")
+        #expect(try await bus.statistics().securityRefusals["topic_not_allowed"] == 1)
+    }
+
+    @Test func aRevokedKeyIsRefusedAndItsAgentDisconnected() async throws {
+        let bus = try SecureBus(entries: [("worker", .agent, [])])
+        let worker = try bus.peer(.dealer, "worker")
+        try worker.send(Self.ready(["work"], instance: "worker-1"))
+        let operatorClient = bus.client("operator")
+        for _ in 0..<500 where try await operatorClient.directory(timeout: .seconds(5)).agents.isEmpty {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        var list = try bus.keys.accessList()
+        try list.revoke("worker")
+        try bus.keys.save(list)
+        // The broker notices the file within a tick: the agent is told to go, and removed.
+        let answer = try #require(try worker.receiveSkippingHeartbeats())
+        #expect(answer.count == 3 && answer[2] == [0x06], "DISCONNECT")
+        #expect(try await operatorClient.directory(timeout: .seconds(5)).agents.isEmpty)
+        // Its next connection is refused by the handshake itself.
+        let again = bus.client("worker")
+        await #expect(throws: RequestError.self) { _ = try await again.statistics(timeout: .milliseconds(500)) }
+        #expect(try await bus.statistics().securityRefusals["revoked_key"] ?? 0 >= 1)
+    }
+}
