@@ -86,7 +86,7 @@ let package = Package(
         ),
         .target(
             name: "ColonyConfig",
-            dependencies: ["ColonyYAML", "ColonyWire", "ColonySupervisor", "ColonyEngine"]
+            dependencies: ["ColonyYAML", "ColonyWire", "ColonySupervisor", "ColonyEngine", "ColonyAccess"]
         ),
         .target(
             name: "ColonyNode",

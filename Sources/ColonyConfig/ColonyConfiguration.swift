@@ -1,3 +1,4 @@
+import ColonyAccess
 import ColonyCore
 import ColonyEngine
 import ColonyWire
@@ -11,6 +12,8 @@ public struct ColonyConfiguration: Sendable {
     public var broker: BrokerConfiguration
     /// The orchestrator's settings.
     public var orchestrator = OrchestratorSettings()
+    /// How the bus is secured (CURVE keys and roles, or nothing).
+    public var security = SecuritySettings()
     /// `text` or `json`.
     public var logFormat: String
     /// swift-log level name: trace, debug, info, notice, warning, error, critical.
@@ -48,8 +51,15 @@ public struct ColonyConfiguration: Sendable {
     /// Parses configuration text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ColonyConfiguration {
         let root = try YAMLMapping.parse(text, file: file)
-        try root.rejectUnknownKeys(["broker", "orchestrator", "log"], in: "the configuration")
+        try root.rejectUnknownKeys(["broker", "orchestrator", "security", "log"], in: "the configuration")
         var configuration = ColonyConfiguration(source: file)
+        if let security = try root.mapping("security") {
+            try security.rejectUnknownKeys(["mode", "keys"], in: "'security'")
+            if let mode = try security.choice("mode", from: SecuritySettings.Mode.allCases.map(\.rawValue)) {
+                configuration.security.mode = SecuritySettings.Mode(rawValue: mode) ?? .curve
+            }
+            configuration.security.keyDirectory = try security.string("keys") ?? configuration.security.keyDirectory
+        }
         if let broker = try root.mapping("broker") {
             try broker.rejectUnknownKeys(BrokerKeys.all, in: "'broker'")
             let requests = try broker.string(BrokerKeys.endpoint) ?? BrokerEndpoints.defaults.requests

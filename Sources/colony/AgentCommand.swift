@@ -216,7 +216,8 @@ struct AgentView: Encodable {
 /// Fetches the directory and, if a supervisor answers, its status.
 func fetchView(global: GlobalOptions, connection: ConnectionOptions, timeout: Duration) async throws -> AgentView {
     let directory = try await fetchDirectory(global: global, connection: connection, timeout: timeout)
-    let client = ColonyClient(endpoints: connection.clientEndpoints(try global.loadConfiguration()))
+    let configuration = try global.loadConfiguration()
+    let client = ColonyClient(endpoints: connection.clientEndpoints(configuration), credentials: try connection.credentials(configuration))
     let answer = try? await client.request(SupervisorControl.status, Empty(), as: SupervisorControl.Answer.self, timeout: .milliseconds(500))
     return AgentView(agents: directory.agents, supervised: answer?.agents ?? [])
 }
@@ -231,7 +232,7 @@ func uptime(_ startedAtMilliseconds: UInt64?) -> String {
 func fetchDirectory(global: GlobalOptions, connection: ConnectionOptions, timeout: Duration) async throws -> Directory {
     let configuration = try global.loadConfiguration()
     global.bootstrapLogging(configuration, defaultLevel: .warning)
-    let client = ColonyClient(endpoints: connection.clientEndpoints(configuration))
+    let client = ColonyClient(endpoints: connection.clientEndpoints(configuration), credentials: try connection.credentials(configuration))
     do {
         return try await client.directory(timeout: timeout)
     } catch {

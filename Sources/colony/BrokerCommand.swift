@@ -1,4 +1,6 @@
 import ArgumentParser
+import ColonyAccess
+import ColonyAgent
 import ColonyBroker
 import ColonyConfig
 import ColonyWire
@@ -17,6 +19,9 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var connection: ConnectionOptions
+
+    @Flag(help: "Run without CURVE: anyone who can reach the endpoints may offer, ask, publish and read anything (security.mode: none).")
+    var insecure = false
 
     @Option(help: "Heartbeat interval in milliseconds (default from configuration, 2500).")
     var heartbeatMs: Int?
@@ -53,10 +58,17 @@ struct BrokerCommand: AsyncParsableCommand {
         if let requestExpiryMs { configuration.broker.requestExpiry = .milliseconds(requestExpiryMs) }
         if let gateRecoveryMs { configuration.broker.gateRecovery = .milliseconds(gateRecoveryMs) }
         let logger = Logger(label: "broker")
+        let guardian: BrokerGuard?
+        do {
+            guardian = try Self.guardian(insecure ? SecuritySettings(mode: .none) : configuration.security, logger: logger)
+        } catch {
+            Console.error("error: \(error)")
+            throw ExitCode(ExitStatus.usage)
+        }
         // The broker blocks in libzmq on a thread of its own, never on a Swift concurrency thread.
         let handle: BrokerHandle
         do {
-            handle = try Broker.start(configuration.broker, logger: logger)
+            handle = try Broker.start(configuration.broker, guard: guardian, logger: logger)
         } catch {
             logger.critical("cannot start broker", metadata: ["error": "\(error)"])
             throw ExitCode(ExitStatus.unreachable)
@@ -72,5 +84,17 @@ struct BrokerCommand: AsyncParsableCommand {
             }
         }
         try await ServiceGroup(services: [BrokerService(handle)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+    }
+
+    /// The broker's security for `settings`: the keys (created on first use) and the access
+    /// list, or nil when security is off.
+    static func guardian(_ settings: SecuritySettings, logger: Logger) throws -> BrokerGuard? {
+        guard settings.mode == .curve else { return nil }
+        let keys = settings.keys
+        let created = try keys.initialize { try Credentials.generateKeyPair() }
+        if !created.isEmpty {
+            Console.line("created \(created.joined(separator: " and ")) keys in \(keys.path) (colony keys list)")
+        }
+        return try BrokerGuard(keys: keys, logger: logger)
     }
 }

@@ -64,7 +64,7 @@ struct GroupCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try global.loadConfiguration()
-            let client = ColonyClient(endpoints: connection.clientEndpoints(configuration))
+            let client = ColonyClient(endpoints: connection.clientEndpoints(configuration), credentials: try connection.credentials(configuration))
             let members: GroupMembers
             do {
                 members = try await client.management(ManagementService.group, argument: name).decode(GroupMembers.self)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ColonyAgent
 import ColonyConfig
 import ColonyLogging
 import ColonyWire
@@ -56,6 +57,25 @@ struct ConnectionOptions: ParsableArguments {
             return BrokerEndpoints(requests: configured.requests, publish: publish ?? configured.publish, subscribe: subscribe ?? configured.subscribe)
         }
         return BrokerEndpoints(requests: requests, publish: publish, subscribe: subscribe)
+    }
+
+    /// The CURVE credentials client commands connect with: `COLONY_CURVE_*` when set, else the
+    /// operator's key of the configured key directory when the bus is secured, else none.
+    func credentials(_ configuration: ColonyConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Credentials? {
+        do {
+            if let fromEnvironment = try Credentials.fromEnvironment(environment) { return fromEnvironment }
+        } catch {
+            throw CLIError.usage("error: \(error)")
+        }
+        guard configuration.security.mode == .curve else { return nil }
+        let keys = configuration.security.keys
+        guard keys.isInitialized else { return nil }
+        do {
+            let operatorKeys = try keys.operatorKeys()
+            return Credentials(serverKey: try keys.brokerKeys().publicKey, publicKey: operatorKeys.publicKey, secretKey: operatorKeys.secretKey)
+        } catch {
+            throw CLIError.usage("error: \(error)")
+        }
     }
 
     /// The endpoints for connecting to the broker: like `endpoints`, with wildcard bind

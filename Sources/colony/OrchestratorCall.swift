@@ -14,7 +14,7 @@ func ask<Input: Encodable & Sendable, Output: Decodable & Sendable>(
     global: GlobalOptions, connection: ConnectionOptions, timeout: Duration = .seconds(10)
 ) async throws -> Output {
     let configuration = try global.loadConfiguration()
-    let client = ColonyClient(endpoints: connection.clientEndpoints(configuration))
+    let client = ColonyClient(endpoints: connection.clientEndpoints(configuration), credentials: try connection.credentials(configuration))
     do {
         return try await client.request(capability, input, as: Output.self, timeout: timeout)
     } catch .noAgent {

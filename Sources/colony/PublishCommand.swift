@@ -39,7 +39,7 @@ struct PublishCommand: AsyncParsableCommand {
         if text == "-" { text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) }
         let bytes = try validatedJSON(text, what: "the payload")
         let endpoints = connection.clientEndpoints(configuration)
-        let publisher = Publisher(endpoints: endpoints, source: "cli")
+        let publisher = Publisher(endpoints: endpoints, source: "cli", credentials: try connection.credentials(configuration))
         guard try await publisher.waitUntilConnected(timeout: connectTimeout.duration) else {
             Console.error("error: cannot reach the broker's publish endpoint \(endpoints.publish) within \(connectTimeout)s; nothing was published")
             await publisher.close()

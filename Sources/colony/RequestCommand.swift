@@ -50,7 +50,7 @@ struct RequestCommand: AsyncParsableCommand {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         }
         let payload = raw ? Array(text.utf8) : try validatedJSON(text, what: "the request body")
-        let client = ColonyClient(endpoints: connection.clientEndpoints(configuration))
+        let client = ColonyClient(endpoints: connection.clientEndpoints(configuration), credentials: try connection.credentials(configuration))
         let metadata = RequestMetadata(correlationID: correlationID)
         let started = ContinuousClock.now
         do {

@@ -36,7 +36,7 @@ struct SystemCommand: AsyncParsableCommand {
             let configuration = try global.loadConfiguration()
             global.bootstrapLogging(configuration, defaultLevel: .warning)
             let endpoints = connection.clientEndpoints(configuration)
-            let client = ColonyClient(endpoints: endpoints, connectTimeout: timeout.duration)
+            let client = ColonyClient(endpoints: endpoints, credentials: try connection.credentials(configuration), connectTimeout: timeout.duration)
             let report: Report
             do {
                 let statistics = try await client.statistics(timeout: timeout.duration)
@@ -63,6 +63,12 @@ struct SystemCommand: AsyncParsableCommand {
             }
             Console.line("broker  \(report.broker)  ok  up \(Int(report.uptimeSeconds ?? 0))s  requests \(statistics.requestsReceived)  malformed \(statistics.malformedMessages)")
             Console.line("agents  \(report.agents) connected")
+            if statistics.security == "none" {
+                Console.line("security  NONE: anyone who can reach the broker may offer, ask, publish and read anything")
+            } else {
+                let refused = statistics.securityRefusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                Console.line("security  \(statistics.security)  refused: \(refused.isEmpty ? "none" : refused)")
+            }
             guard !report.capabilities.isEmpty else { return }
             var table = Table("CAPABILITY", "AGENTS", "QUEUED", "SERVED")
             for capability in report.capabilities {

@@ -26,7 +26,7 @@ struct WatchCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration, defaultLevel: .warning)
-        let subscriber = Subscriber(endpoints: connection.clientEndpoints(configuration))
+        let subscriber = Subscriber(endpoints: connection.clientEndpoints(configuration), credentials: try connection.credentials(configuration))
         let events = try await subscriber.subscribe(prefixes)
         let json = self.json, count = self.count, command = self
         try await untilSignalled(logger: Logger(label: "watch")) {
