@@ -139,7 +139,8 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["ColonyAgent", "ColonyWire", "ColonyCore", "ZeroMQ", "ColonyEngine", "ColonyOrchestrator", "ColonyStore", "ColonyWorkflow"]
+            dependencies: ["ColonyAgent", "ColonyWire", "ColonyCore", "ZeroMQ", "ColonyEngine", "ColonyOrchestrator", "ColonyStore", "ColonyWorkflow",
+                           "ColonyAccess"]
         ),
     ],
     swiftLanguageModes: [.v6]

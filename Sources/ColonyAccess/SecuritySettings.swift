@@ -12,7 +12,7 @@ public struct SecuritySettings: Sendable, Hashable {
     /// Where the keys and the access list live.
     public var keyDirectory: String
 
-    public init(mode: Mode = .none, keyDirectory: String = KeyDirectory.defaultPath) {
+    public init(mode: Mode = .curve, keyDirectory: String = KeyDirectory.defaultPath) {
         self.mode = mode
         self.keyDirectory = keyDirectory
     }

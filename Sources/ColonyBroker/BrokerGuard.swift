@@ -23,6 +23,8 @@ public final class BrokerGuard: Sendable {
     }
 
     let keys: KeyDirectory
+    /// Keys given out for this run only (`colony up`'s agents and orchestrator), on top of the file's.
+    let session: [AccessEntry]
     let secretKey: String
     /// The ZAP domain of this broker's sockets.
     let domain: String
@@ -30,17 +32,33 @@ public final class BrokerGuard: Sendable {
     private let counts = Mutex<[Refusal: Int]>([:])
     let logger: Logger
 
-    /// Reads the broker's secret key and the access list from `keys`.
-    public init(keys: KeyDirectory, logger: Logger) throws(AccessError) {
+    /// Reads the broker's secret key and the access list from `keys`; `session` adds keys that
+    /// live only as long as this broker (they are not written to the file).
+    public init(keys: KeyDirectory, session: [AccessEntry] = [], logger: Logger) throws(AccessError) {
         self.keys = keys
+        self.session = session
         self.logger = logger
         secretKey = try keys.brokerKeys().secretKey
-        state = Mutex((try keys.accessList(), keys.accessListStamp))
+        state = Mutex((Self.merged(try keys.accessList(), session), keys.accessListStamp))
         domain = "colony-broker-\(UUID().uuidString)"
     }
 
     /// The access list as it is now.
     var list: AccessList { state.withLock { $0.list } }
+
+    /// The file's entries, then the session's (a session key whose name or key the file already
+    /// has is left out: the file wins).
+    static func merged(_ list: AccessList, _ session: [AccessEntry]) -> AccessList {
+        var merged = list
+        for entry in session where list.entry(named: entry.name) == nil {
+            do {
+                try merged.add(entry)
+            } catch {
+                continue  // its key is in the file under another name: that entry decides
+            }
+        }
+        return merged
+    }
 
     /// Turns CURVE on for one of the broker's listening sockets (before it binds).
     func secure(_ socket: Socket) throws(ZMQError) {
@@ -93,7 +111,7 @@ public final class BrokerGuard: Sendable {
         let stamp = keys.accessListStamp
         guard stamp != state.withLock({ $0.stamp }) else { return nil }
         do {
-            let fresh = try keys.accessList()
+            let fresh = Self.merged(try keys.accessList(), session)
             state.withLock { $0 = (fresh, stamp) }
             logger.notice("access list reloaded", metadata: ["keys": "\(fresh.entries.count)"])
             return fresh

@@ -1,3 +1,4 @@
+import ColonyAccess
 import ColonyAgent
 import ColonyBroker
 import ColonyConfig
@@ -54,6 +55,8 @@ public struct ColonyNode: Sendable {
         case broker(endpoint: String, reason: String)
         /// The log directory cannot be created.
         case logs(String)
+        /// The keys cannot be created or read.
+        case keys(String)
 
         public var description: String {
             switch self {
@@ -61,6 +64,7 @@ public struct ColonyNode: Sendable {
             case .orchestrator(let error): return "\(error)"
             case .broker(let endpoint, let reason): return "cannot start the broker on \(endpoint): \(reason)"
             case .logs(let reason): return "cannot create the agent log directory: \(reason)"
+            case .keys(let reason): return "cannot prepare the bus's keys: \(reason)"
             }
         }
     }
@@ -91,13 +95,17 @@ public struct ColonyNode: Sendable {
     public let agents: AgentsConfiguration
     /// Where agent logs are written.
     public let logDirectory: URL
+    /// How the bus is secured ("curve" with the key directory, or "none").
+    public let security: SecuritySettings
+    /// The credentials of `colony up`'s own bus parts (orchestrator, supervisor interface).
+    let credentials: Credentials?
     let plan: Plan
 
     /// Checks agents.yaml and the workflow files, binds the broker and prepares the supervisor
     /// and the orchestrator; no agent runs yet.
     public static func prepare(_ plan: Plan) throws(StartError) -> ColonyNode {
         let broker = plan.configuration.broker
-        let agents: AgentsConfiguration
+        var agents: AgentsConfiguration
         do {
             agents = try AgentsConfiguration.load(path: plan.agentsFile, context: AgentsConfiguration.Context(
                 colonyExecutable: plan.executable, builtInAgents: plan.builtInAgents,
@@ -105,6 +113,31 @@ public struct ColonyNode: Sendable {
             ))
         } catch {
             throw .agents(error)
+        }
+        // On a secured bus every part gets a key of its own for this run: the orchestrator (its
+        // role covers the supervisor's interface too) and each agent entry, whose replicas find
+        // theirs in their environment. The broker allows them on top of the access list.
+        let security = plan.configuration.security
+        var session: [AccessEntry] = []
+        var credentials: Credentials?
+        if security.mode == .curve {
+            do {
+                let keys = security.keys
+                try keys.initialize { try Credentials.generateKeyPair() }
+                let serverKey = try keys.brokerKeys().publicKey
+                let own = try Credentials.generateKeyPair()
+                credentials = Credentials(serverKey: serverKey, publicKey: own.publicKey, secretKey: own.secretKey)
+                session.append(AccessEntry(name: "colony-up/orchestrator", publicKey: own.publicKey, role: .orchestrator))
+                for index in agents.agents.indices {
+                    let pair = try Credentials.generateKeyPair()
+                    session.append(AccessEntry(name: "agent/\(agents.agents[index].name)", publicKey: pair.publicKey, role: .agent))
+                    agents.agents[index].environment[Credentials.Variable.serverKey] = serverKey
+                    agents.agents[index].environment[Credentials.Variable.publicKey] = pair.publicKey
+                    agents.agents[index].environment[Credentials.Variable.secretKey] = pair.secretKey
+                }
+            } catch {
+                throw .keys("\(error)")
+            }
         }
         let settings = plan.configuration.orchestrator.declaring(agents.groupSizes)
         let catalog: WorkflowCatalog
@@ -117,7 +150,7 @@ public struct ColonyNode: Sendable {
         do {
             orchestrator = try OrchestratorService(settings, catalog: catalog, endpoints: plan.clientEndpoints,
                                                    heartbeatInterval: broker.heartbeatInterval, gateTimeToLive: broker.failedRunTimeToLive,
-                                                   logger: Logger(label: "orchestrator"))
+                                                   credentials: credentials, logger: Logger(label: "orchestrator"))
         } catch {
             throw .orchestrator(error)
         }
@@ -134,13 +167,20 @@ public struct ColonyNode: Sendable {
         } catch {
             throw .logs("\(logs.path): \(error)")
         }
+        let guardian: BrokerGuard?
+        do {
+            guardian = security.mode == .curve ? try BrokerGuard(keys: security.keys, session: session, logger: Logger(label: "broker")) : nil
+        } catch {
+            throw .keys("\(error)")
+        }
         let handle: BrokerHandle
         do {
-            handle = try Broker.start(brokerConfiguration, logger: Logger(label: "broker"))
+            handle = try Broker.start(brokerConfiguration, guard: guardian, logger: Logger(label: "broker"))
         } catch {
             throw .broker(endpoint: brokerConfiguration.endpoints.requests, reason: "\(error)")
         }
-        return ColonyNode(broker: handle, supervisor: supervisor, orchestrator: orchestrator, agents: agents, logDirectory: logs, plan: plan)
+        return ColonyNode(broker: handle, supervisor: supervisor, orchestrator: orchestrator, agents: agents, logDirectory: logs,
+                          security: security, credentials: credentials, plan: plan)
     }
 
     /// Starts the agents; then runs every part until SIGTERM or SIGINT and stops them in
@@ -151,6 +191,7 @@ public struct ColonyNode: Sendable {
         var controlOptions = AgentOptions(endpoints: plan.clientEndpoints, heartbeatInterval: plan.configuration.broker.heartbeatInterval,
                                           handlesSignals: false)
         controlOptions.logger = Logger(label: "supervisor")
+        controlOptions.credentials = credentials
         // The supervisor's events (and, once its stream ends, "agents stopped") are told by one
         // task, in order; the other parts say they stopped when their service returns.
         let services: [any Service] = [

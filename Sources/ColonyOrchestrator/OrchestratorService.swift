@@ -25,6 +25,8 @@ public struct OrchestratorService: Service {
     let endpoints: BrokerEndpoints
     let heartbeatInterval: Duration
     let gateTimeToLive: Duration
+    /// The CURVE credentials of the orchestrator's key (nil on an unsecured bus).
+    let credentials: Credentials?
     let holder: String
     let logger: Logger
 
@@ -60,7 +62,7 @@ public struct OrchestratorService: Service {
     /// Opens the store; nothing runs until `run()`. `catalog` is what `checkedCatalog` returned.
     public init(
         _ settings: OrchestratorSettings, catalog: WorkflowCatalog, endpoints: BrokerEndpoints, heartbeatInterval: Duration,
-        gateTimeToLive: Duration, logger: Logger
+        gateTimeToLive: Duration, credentials: Credentials? = .ambient, logger: Logger
     ) throws(StartError) {
         do {
             store = try SQLiteWorkflowStore(path: settings.database)
@@ -73,6 +75,7 @@ public struct OrchestratorService: Service {
         self.endpoints = endpoints
         self.heartbeatInterval = heartbeatInterval
         self.gateTimeToLive = gateTimeToLive
+        self.credentials = credentials
         self.logger = logger
         holder = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UUID().uuidString.prefix(8))"
     }
@@ -93,15 +96,15 @@ public struct OrchestratorService: Service {
     /// coordinated attempts drain). Cancellation (the lease was lost) stops it all at once.
     func serve(term: Int64) async {
         // Attempts wait for a broker that is not up yet rather than failing at once.
-        let client = ColonyClient(endpoints: endpoints, connectTimeout: .seconds(30))
+        let client = ColonyClient(endpoints: endpoints, credentials: credentials, connectTimeout: .seconds(30))
         // Connected now: a PUB socket drops what it sends before its connection is up.
-        let publisher = Publisher(endpoints: endpoints, source: "orchestrator")
+        let publisher = Publisher(endpoints: endpoints, source: "orchestrator", credentials: credentials)
         do {
             try await publisher.connect()
         } catch {
             logger.error("cannot connect the orchestrator's publisher; announcements wait for it", metadata: ["error": "\(error)"])
         }
-        let coordinator = Coordinator(store: store, bus: BusCoordination(client: ColonyClient(endpoints: endpoints), publisher: publisher, logger: logger),
+        let coordinator = Coordinator(store: store, bus: BusCoordination(client: ColonyClient(endpoints: endpoints, credentials: credentials), publisher: publisher, logger: logger),
                                       leaseDuration: settings.leaderLease, declaredElectorates: settings.electorates, logger: logger)
         var options = Engine.Options()
         options.defaultAttemptTimeout = settings.defaultStepTimeout
@@ -128,7 +131,7 @@ public struct OrchestratorService: Service {
         await engine.observeRunEnds { _, _ in Task { await scheduler.poke() } }
         // The broker holds requests of runs until it knows the runs that ended (after its own
         // restart, or ours, it may not): the announcer tells it.
-        let gate = GateAnnouncer(store: store, client: ColonyClient(endpoints: endpoints), timeToLive: gateTimeToLive, logger: logger)
+        let gate = GateAnnouncer(store: store, client: ColonyClient(endpoints: endpoints, credentials: credentials), timeToLive: gateTimeToLive, logger: logger)
         let resumed: Int
         do {
             resumed = try await engine.resume()
@@ -138,6 +141,7 @@ public struct OrchestratorService: Service {
         }
         var agentOptions = AgentOptions(endpoints: endpoints, heartbeatInterval: heartbeatInterval, handlesSignals: false)
         agentOptions.logger = logger
+        agentOptions.credentials = credentials
         let api = AgentService(Orchestrator(engine: engine, registry: registry, store: store, scheduler: scheduler, coordinator: coordinator).agent(),
                                options: agentOptions)
         let group = ServiceGroup(services: [coordinator, gate, engine, scheduler, api], logger: logger)

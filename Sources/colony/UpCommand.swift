@@ -30,9 +30,13 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Where agent logs go.")
     var runDirectory: String = ".colony/run"
 
+    @Flag(help: "Run the bus without CURVE: anyone who can reach it may offer, ask, publish and read anything (security.mode: none).")
+    var insecure = false
+
     func run() async throws {
-        let configuration = try global.loadConfiguration()
+        var configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration)
+        if insecure { configuration.security.mode = .none }
         let node: ColonyNode
         do {
             node = try ColonyNode.prepare(ColonyNode.Plan(
@@ -51,6 +55,9 @@ struct UpCommand: AsyncParsableCommand {
         Console.line("  events out  \(node.broker.endpoints.subscribe)")
         Console.line("  agents      \(node.agents.source ?? agents) (\(node.agents.agents.count) agents)")
         Console.line("  logs        \(node.logDirectory.path)")
+        Console.line(node.security.mode == .curve
+            ? "  security    curve (keys in \(node.security.keyDirectory); colony keys list)"
+            : "  security    NONE: anyone who can reach the broker may offer, ask, publish and read anything")
         Console.line("  database    \(node.orchestrator.database)")
         Console.line("  workflows   \(node.orchestrator.workflows.joined(separator: ", "))")
         try await node.run(started: {

@@ -13,7 +13,12 @@ final class ProcessHarness {
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("colony-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try "security:\n  mode: none\n".write(to: insecureConfiguration, atomically: true, encoding: .utf8)
     }
+
+    /// The configuration children read unless given `--config`: an unsecured bus (tests that
+    /// exercise security write their own), so nothing depends on keys in the working directory.
+    var insecureConfiguration: URL { directory.appendingPathComponent("insecure.yaml") }
 
     deinit { stopAll() }
 
@@ -37,6 +42,7 @@ final class ProcessHarness {
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
         environment["COLONY_EXIT_WITH_PARENT"] = "1"
+        if environment["COLONY_CONFIG"] == nil { environment["COLONY_CONFIG"] = insecureConfiguration.path }
         process.environment = environment
         let log = directory.appendingPathComponent("\(name)-\(processes.count).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -53,6 +59,9 @@ final class ProcessHarness {
         let process = Process()
         process.executableURL = Self.colonyBinary
         process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        if environment["COLONY_CONFIG"] == nil { environment["COLONY_CONFIG"] = insecureConfiguration.path }
+        process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

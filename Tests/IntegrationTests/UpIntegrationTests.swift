@@ -1,3 +1,4 @@
+import ColonyAccess
 import ColonyAgent
 import ColonyOrchestrator
 import ColonyStore
@@ -23,7 +24,7 @@ import Testing
         let agentsFile: URL
         let configFile: URL
 
-        init(agents: String, workflows: String = "workflows: []") throws {
+        init(agents: String, workflows: String = "workflows: []", security: String = "mode: none") throws {
             harness = try ProcessHarness()
             endpoints = harness.privateEndpoints()
             client = ColonyClient(endpoints: endpoints)
@@ -36,6 +37,7 @@ import Testing
               subscribe_endpoint: \(endpoints.subscribe)
               heartbeat_interval: 100ms
               request_expiry: 10s
+            security: {\(security)}
             orchestrator:
               database: \(harness.directory.appendingPathComponent("colony.sqlite").path)
               workflows: [\(harness.directory.appendingPathComponent("workflows.yaml").path)]
@@ -217,6 +219,39 @@ import Testing
         #expect(schedulerStopped < drained, "\(log)")
         let afterStop = log[schedulerStopped...]
         #expect(!afterStop.contains("tick started") && !afterStop.contains("tick skipped"), "\(log)")
+    }
+
+    @Test func aSecuredColonyServesItsAgentsAndOperatorAndNobodyElse() async throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../agents/python/greeter.py").standardized
+        let keysPath = FileManager.default.temporaryDirectory.appendingPathComponent("colony-keys-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: keysPath) }
+        let up = try Up(agents: """
+        agents:
+          - name: math
+            run: math
+          - name: greeter
+            command: [python3, \(script.path), "{endpoint}", --heartbeat-ms, "100"]
+        """, security: "mode: curve, keys: \(keysPath)")
+        defer { up.stop() }
+        try up.start()
+        // No manual step: the keys appear on first start; the operator's is what the CLI uses.
+        let keys = KeyDirectory(path: keysPath)
+        for _ in 0..<3000 where !keys.isInitialized { try await Task.sleep(for: .milliseconds(10)) }
+        let operatorKeys = try keys.operatorKeys()
+        let operatorClient = ColonyClient(endpoints: up.endpoints, credentials: Credentials(
+            serverKey: try keys.brokerKeys().publicKey, publicKey: operatorKeys.publicKey, secretKey: operatorKeys.secretKey))
+        #expect(try await waitForAgents(operatorClient, capability: "math.add"), "\(up.harness.log(of: "up"))")
+        #expect(try await waitForAgents(operatorClient, capability: "py.greet"), "the Python agent authenticates with the key colony up gave it")
+        let sum = try up.harness.run(["request", "math.add", #"{"a":2,"b":3}"#, "--config", up.configFile.path])
+        #expect(sum.status == 0 && sum.output.contains("5"), "\(sum.output)")
+        let greeting = try up.harness.run(["request", "py.greet", #"{"name":"Ada"}"#, "--config", up.configFile.path])
+        #expect(greeting.output.contains("Hello, Ada!"), "\(greeting.output)")
+        let health = try up.harness.run(["system", "health", "--config", up.configFile.path])
+        #expect(health.output.contains("security  curve"), "\(health.output)")
+        // A peer without a key gets no answer at all: the broker never sees its request.
+        let stranger = ColonyClient(endpoints: up.endpoints, credentials: nil, connectTimeout: .milliseconds(300))
+        await #expect(throws: RequestError.self) { _ = try await stranger.statistics(timeout: .milliseconds(500)) }
+        #expect(try await operatorClient.statistics(timeout: .seconds(5)).requestsReceived > 0)
     }
 
     @Test func sigkillLeavesNoAgentBehind() async throws {

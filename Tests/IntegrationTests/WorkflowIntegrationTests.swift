@@ -35,6 +35,8 @@ import Testing
               publish_endpoint: \(bus.endpoints.publish)
               subscribe_endpoint: \(bus.endpoints.subscribe)
               heartbeat_interval: 100ms
+            security:
+              mode: none
             orchestrator:
               database: \(directory.appendingPathComponent("colony.sqlite").path)
               workflows: [\(workflowsFile.path)]

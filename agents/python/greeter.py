@@ -5,8 +5,13 @@ Any MDP worker is a Colony agent. This one offers `py.greet`:
     colony request py.greet '{"name":"Ada"}'   ->   {"greeting": "Hello, Ada!"}
 
 Usage: greeter.py [ENDPOINT] [--heartbeat-ms N]
+
+On a secured bus (`security: {mode: curve}`, the default of `colony up`) it authenticates with
+CURVE from COLONY_CURVE_SERVERKEY, COLONY_CURVE_PUBLICKEY and COLONY_CURVE_SECRETKEY, which
+`colony up` sets for every agent (or `colony keys add NAME --role agent` prints for yours).
 """
 import json
+import os
 import signal
 import sys
 import time
@@ -26,6 +31,16 @@ def greet(body: bytes) -> bytes:
     return json.dumps({"greeting": f"Hello, {name}!"}).encode()
 
 
+def secure(socket) -> None:
+    """Turns CURVE on when the environment carries credentials (pyzmq supports it as is)."""
+    server = os.environ.get("COLONY_CURVE_SERVERKEY")
+    if not server:
+        return
+    socket.curve_serverkey = server.encode()
+    socket.curve_publickey = os.environ["COLONY_CURVE_PUBLICKEY"].encode()
+    socket.curve_secretkey = os.environ["COLONY_CURVE_SECRETKEY"].encode()
+
+
 def main() -> int:
     args = sys.argv[1:]
     endpoint = next((a for a in args if not a.startswith("--")), "tcp://127.0.0.1:5555")
@@ -42,6 +57,7 @@ def main() -> int:
     while not stopping:
         socket = context.socket(zmq.DEALER)
         socket.setsockopt(zmq.LINGER, 0)
+        secure(socket)
         socket.connect(endpoint)
         socket.send_multipart([b"", MDPW01, READY, SERVICE])
         print(f"greeter: ready on {endpoint}", flush=True)

@@ -25,7 +25,7 @@ def rss_kib(pid):
 def start_broker(binary, directory):
     endpoints_file = os.path.join(directory, "endpoints.json")
     broker = subprocess.Popen(
-        [binary, "broker", "--endpoint", "tcp://127.0.0.1:0", "--endpoints-file", endpoints_file,
+        [binary, "broker", "--insecure", "--endpoint", "tcp://127.0.0.1:0", "--endpoints-file", endpoints_file,
          "--request-expiry-ms", "600000", "--log-level", "error"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(500):
