@@ -116,7 +116,8 @@ public struct AgentsConfiguration: Sendable {
         }
 
         var spec = AgentSpec(name: name, command: resolved, workingDirectory: workingDirectory)
-        spec.environment = try entry.stringMap("environment") ?? [:]
+        spec.environment = try Self.resolveSecrets(entry.stringMap("environment") ?? [:], file: file,
+                                                   line: entry.line(of: "environment") ?? entry.line ?? 0)
         // Named groups reach the agent through the environment its SDK reads.
         if let groups = try entry.strings("groups"), !groups.isEmpty {
             spec.groups = groups
@@ -169,5 +170,33 @@ public struct AgentsConfiguration: Sendable {
         guard searchPath.split(separator: ":").contains(where: { manager.isExecutableFile(atPath: "\($0)/\(program)") }) else {
             throw ConfigError(file: file, line: line, message: "command '\(program)' was not found in PATH")
         }
+    }
+
+    /// Environment values that name where a secret is instead of holding it: `${env:NAME}` (the
+    /// variable of `colony up`'s own environment) and `${file:PATH}` (the file's contents, one
+    /// trailing newline dropped). The YAML then never holds the secret itself.
+    static func resolveSecrets(_ environment: [String: String], file: String, line: Int,
+                               processEnvironment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> [String: String] {
+        var resolved = environment
+        for (name, value) in environment where value.hasPrefix("${") && value.hasSuffix("}") {
+            let reference = value.dropFirst(2).dropLast()
+            if reference.hasPrefix("env:") {
+                let variable = String(reference.dropFirst(4))
+                guard let found = processEnvironment[variable] else {
+                    throw ConfigError(file: file, line: line, message: "environment '\(name)' comes from ${env:\(variable)}, which is not set")
+                }
+                resolved[name] = found
+            } else if reference.hasPrefix("file:") {
+                let path = String(reference.dropFirst(5))
+                do {
+                    var contents = try String(contentsOfFile: path, encoding: .utf8)
+                    if contents.hasSuffix("\n") { contents.removeLast() }
+                    resolved[name] = contents
+                } catch {
+                    throw ConfigError(file: file, line: line, message: "environment '\(name)' comes from ${file:\(path)}, which cannot be read")
+                }
+            }
+        }
+        return resolved
     }
 }

@@ -472,10 +472,13 @@ public actor Engine {
         case .release(let run, let step):
             resourcePool.release(StepKey(run: run, step: step))
             grantResources()
-        case .finished(let run, let status, let error):
+        case .finished(let run, let status, let failure):
             for child in runs[run]?.children.values ?? [:].values {
                 cancelHeld(child, reason: Self.abandoned.message)
             }
+            // Secret inputs never reach the log or the bus, even inside an agent's error message.
+            let secrets = runs[run].map { $0.state.definition.secretValues(in: $0.state.input) } ?? []
+            let error = failure.map { StepError(code: $0.code, message: $0.message.redacting(secrets)) }
             forget(run)
             defer { admitFromQueue() }
             var metadata: Logger.Metadata = ["correlation": "\(run)", "status": "\(status.rawValue)"]

@@ -37,15 +37,18 @@ public struct Orchestrator: Sendable {
             guard definition.enabled else {
                 throw WireError(ErrorCode(OrchestratorAPI.Codes.disabled), "workflow '\(request.workflow)' is disabled (enabled: false)")
             }
-            return try await Self.mapped { () async throws(EngineError) in
+            let record = try await Self.mapped { () async throws(EngineError) in
                 try await engine.start(definitionID: id, definition: definition, input: request.input ?? .null, priority: request.priority ?? 0)
             }
+            return SecretRedactor(secrets: definition.secretValues(in: record.input)).run(record)
         }
         agent.capability(OrchestratorAPI.show) { (request: OrchestratorAPI.RunReference, _) in
             let snapshot = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }
+            let redactor = await SecretRedactor.for(snapshot.run, store: store)
             return OrchestratorAPI.RunDetail(
-                run: snapshot.run, steps: snapshot.steps, attempts: snapshot.attempts, transitions: snapshot.transitions,
-                waiting: await engine.waitingReasons(request.run),
+                run: redactor.run(snapshot.run), steps: snapshot.steps.map(redactor.step), attempts: snapshot.attempts.map(redactor.attempt),
+                transitions: snapshot.transitions.map(redactor.transition),
+                waiting: await engine.waitingReasons(request.run).map { $0.redacting(redactor.secrets) },
                 skipped: try await Self.mapped { () async throws(StoreError) in try await store.skips(run: request.run) },
                 children: try await Self.mapped { () async throws(StoreError) in try await store.children(of: request.run) }
             )
@@ -57,16 +60,19 @@ public struct Orchestrator: Sendable {
                 let snapshot = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }
                 let fresh = snapshot.transitions.filter { ($0.sequence ?? 0) > request.after }
                 if !fresh.isEmpty || snapshot.run.status.isFinal || ContinuousClock.now >= deadline {
-                    return OrchestratorAPI.WaitReply(run: snapshot.run, transitions: fresh)
+                    let redactor = await SecretRedactor.for(snapshot.run, store: store)
+                    return OrchestratorAPI.WaitReply(run: redactor.run(snapshot.run), transitions: fresh.map(redactor.transition))
                 }
                 await engine.waitForChange(run: request.run, after: generation, timeout: deadline - ContinuousClock.now)
             }
         }
         agent.capability(OrchestratorAPI.history) { (request: OrchestratorAPI.HistoryRequest, _) in
             let query = HistoryQuery(workflow: request.workflow, status: request.status, since: request.since, limit: request.limit ?? 50)
-            return OrchestratorAPI.HistoryReply(
-                runs: try await Self.mapped { () async throws(StoreError) in try await store.history(query) }
-            )
+            var runs: [RunRecord] = []
+            for run in try await Self.mapped({ () async throws(StoreError) in try await store.history(query) }) {
+                runs.append(await SecretRedactor.for(run, store: store).run(run))
+            }
+            return OrchestratorAPI.HistoryReply(runs: runs)
         }
         agent.capability(OrchestratorAPI.stats) { (request: OrchestratorAPI.StatsRequest, _) in
             try await Self.mapped { () async throws(StoreError) in try await store.statistics(workflow: request.workflow) }
@@ -138,7 +144,8 @@ public struct Orchestrator: Sendable {
             _ = try await Self.mapped { () async throws(EngineError) in
                 try await engine.cancel(run: request.run, reason: request.reason ?? "cancelled by request")
             }
-            return try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }.run
+            let run = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }.run
+            return await SecretRedactor.for(run, store: store).run(run)
         }
         return agent
     }

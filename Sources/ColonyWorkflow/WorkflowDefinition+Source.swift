@@ -31,6 +31,7 @@ extension WorkflowDefinition {
                 var spec: [String: JSONValue] = ["type": .string(input.type.rawValue), "required": .bool(input.required)]
                 if let value = input.defaultValue { spec["default"] = value }
                 if let text = input.description { spec["description"] = .string(text) }
+                if input.secret { spec["secret"] = .bool(true) }
                 return (input.name, JSONValue.object(spec))
             }))
         }

@@ -47,6 +47,8 @@ public struct InputDefinition: Sendable, Hashable {
     public var defaultValue: JSONValue?
     public var description: String?
     public var line: Int
+    /// A secret (`secret: true`): stored and used, but shown as `***` by every read of a run.
+    public var secret = false
 }
 
 /// The types inputs can declare.

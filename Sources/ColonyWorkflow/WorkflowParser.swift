@@ -13,7 +13,7 @@ public struct WorkflowParser {
                                "timeout", "on_error", "context", "schedule", "max_concurrent_runs"]
     static let stepKeys = ["id", "name", "capability", "agent", "params", "depends_on", "condition", "retry",
                            "timeout", "overall_timeout", "on_failure", "resources", "coordination", "workflow"]
-    static let inputKeys = ["type", "required", "default", "description"]
+    static let inputKeys = ["type", "required", "default", "description", "secret"]
     static let retryKeys = ["max_attempts", "initial_interval", "backoff_coefficient", "max_interval", "jitter",
                             "non_retryable_errors"]
 
@@ -115,10 +115,12 @@ public struct WorkflowParser {
             fail(spec, "default", "the default of input '\(name)' is a \(defaultValue.typeName), not a \(type.rawValue)")
         }
         let required = (value({ () throws(ConfigError) in try spec.choice("required", from: ["true", "false"]) })).map { $0 == "true" }
-        return InputDefinition(
+        var input = InputDefinition(
             name: name, type: type, required: required ?? (defaultValue == nil), defaultValue: defaultValue,
             description: value({ () throws(ConfigError) in try spec.string("description") }), line: line
         )
+        input.secret = value({ () throws(ConfigError) in try spec.choice("secret", from: ["true", "false"]) }) == "true"
+        return input
     }
 
     private mutating func step(_ mapping: YAMLMapping) -> StepDefinition? {

@@ -1,0 +1,30 @@
+@testable import ColonyConfig
+import ColonyYAML
+import Foundation
+import Testing
+
+/// agents.yaml environment values that say where a secret is, instead of holding it.
+@Suite struct SecretEnvironmentTests {
+    @Test func valuesComeFromTheEnvironmentOrAFileAndOthersStayAsTheyAre() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString.prefix(8))").path
+        try "s3cr3t\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let resolved = try AgentsConfiguration.resolveSecrets(
+            ["TOKEN": "${env:BILLING_TOKEN}", "KEY": "${file:\(path)}", "PLAIN": "hello", "ALMOST": "${nope}"],
+            file: "agents.yaml", line: 7, processEnvironment: ["BILLING_TOKEN": "abc"]
+        )
+        #expect(resolved == ["TOKEN": "abc", "KEY": "s3cr3t", "PLAIN": "hello", "ALMOST": "${nope}"])
+    }
+
+    @Test func aMissingSecretIsAnErrorAtItsLine() {
+        do {
+            _ = try AgentsConfiguration.resolveSecrets(["TOKEN": "${env:NOT_SET_ANYWHERE}"], file: "agents.yaml", line: 7, processEnvironment: [:])
+            Issue.record("a missing variable was accepted")
+        } catch {
+            #expect("\(error)".contains("agents.yaml:7") && "\(error)".contains("NOT_SET_ANYWHERE"), "\(error)")
+        }
+        #expect(throws: ConfigError.self) {
+            try AgentsConfiguration.resolveSecrets(["KEY": "${file:/nonexistent/secret}"], file: "agents.yaml", line: 8, processEnvironment: [:])
+        }
+    }
+}
