@@ -40,6 +40,8 @@ public final class Broker {
     let guardian: BrokerGuard?
     /// Which key (by name) each agent instance id belongs to: another key may not claim it.
     var instanceOwners: [String: String] = [:]
+    /// Failed handshakes on the request socket (peers without a key of this colony).
+    let handshakes: HandshakeMonitor?
     let startedAt = MonotonicTime.now()
     /// This instance's id: a client that sees it change knows the broker restarted.
     let bootID = String(UInt64.random(in: 1...UInt64.max), radix: 16)
@@ -77,6 +79,7 @@ public final class Broker {
         try router.setReceiveHighWaterMark(100_000)
         try router.setReceiveTimeout(milliseconds: Int32(Broker.tick.milliseconds))
         try guardian?.secure(router)
+        handshakes = guardian == nil ? nil : try HandshakeMonitor(router)
         try router.bind(configuration.endpoints.requests)
         systemEvents = try Socket(.push)
         let systemEndpoint = "inproc://colony-system-events-\(Broker.instances.add(1, ordering: .relaxed).newValue)"
@@ -118,6 +121,7 @@ public final class Broker {
             if now >= nextExpiry {
                 expireRequests()
                 applyAccessListChanges()
+                guardian?.countHandshakes(handshakes)
                 memory.tick(now: now)
                 nextExpiry = now + Broker.tick
             }

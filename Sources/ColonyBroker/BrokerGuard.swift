@@ -16,6 +16,9 @@ public final class BrokerGuard: Sendable {
         case unknownKey = "unknown_key"
         case revokedKey = "revoked_key"
         case noKey = "no_key"
+        /// A handshake that failed before the access list was asked: no CURVE key, or the wrong
+        /// broker key (a peer that is not part of this colony).
+        case handshake = "handshake_failed"
         case offer = "capability_not_allowed"
         case request = "request_not_allowed"
         case publish = "topic_not_allowed"
@@ -96,8 +99,16 @@ public final class BrokerGuard: Sendable {
         return list.entry(named: name).flatMap { $0.revoked ? nil : $0 }
     }
 
-    func count(_ refusal: Refusal) {
-        counts.withLock { $0[refusal, default: 0] += 1 }
+    func count(_ refusal: Refusal, times: Int = 1) {
+        guard times > 0 else { return }
+        counts.withLock { $0[refusal, default: 0] += times }
+    }
+
+    /// Counts what a socket's handshake monitor saw (refusals by the access list are counted
+    /// when the handler decides, so only the mechanism's failures are added here).
+    func countHandshakes(_ monitor: HandshakeMonitor?) {
+        guard let monitor else { return }
+        count(.handshake, times: monitor.drain().failed)
     }
 
     /// Refusals so far, by reason (only those that happened).

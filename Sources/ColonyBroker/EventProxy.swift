@@ -22,6 +22,7 @@ final class EventProxy {
     private let systemEvents: Socket
     private let counters: EventCounters
     private let guardian: BrokerGuard?
+    private let handshakes: [HandshakeMonitor]
 
     private init(loop: IOLoop, configuration: BrokerConfiguration, guard guardian: BrokerGuard?, systemEndpoint: String,
                  counters: EventCounters) throws(ZMQError) {
@@ -32,13 +33,16 @@ final class EventProxy {
         try eventsIn.setMaximumMessageSize(configuration.maxMessageSize)
         try eventsIn.setReceiveHighWaterMark(100_000)
         try guardian?.secure(eventsIn)
+        let inputHandshakes = guardian == nil ? nil : try HandshakeMonitor(eventsIn)
         try eventsIn.bind(configuration.endpoints.publish)
         eventsOut = try Socket(.xPublisher)
         try eventsOut.setMaximumMessageSize(configuration.maxMessageSize)
         try eventsOut.setSendHighWaterMark(configuration.eventHighWaterMark)
         try eventsOut.setXPublisherNoDrop(true)
         try guardian?.secure(eventsOut)
+        let outputHandshakes = guardian == nil ? nil : try HandshakeMonitor(eventsOut)
         try eventsOut.bind(configuration.endpoints.subscribe)
+        handshakes = [inputHandshakes, outputHandshakes].compactMap { $0 }
         systemEvents = try Socket(.pull)
         try systemEvents.connect(systemEndpoint)
     }
@@ -74,6 +78,11 @@ final class EventProxy {
             }
             _ = loop.watch(systemEvents) { [unowned self] in
                 _ = forward(from: systemEvents, with: publish)
+            }
+            if let guardian, !handshakes.isEmpty {
+                loop.scheduleRepeating(every: .milliseconds(200)) { [unowned self] in
+                    for monitor in handshakes { guardian.countHandshakes(monitor) }
+                }
             }
         }
     }

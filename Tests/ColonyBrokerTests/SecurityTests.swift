@@ -70,6 +70,40 @@ import ZeroMQ
         return [[], MDP.worker02, [0x01], bytes(capabilities[0]), header.encoded()]
     }
 
+    @Test func peersWithoutAKeyOfThisColonyAreRefusedAtTheHandshakeAndCounted() async throws {
+        let bus = try SecureBus(entries: [])
+        // No CURVE at all, and CURVE with a key pair that is not the broker's peer.
+        let keyless = try Peer(.dealer, connectTo: bus.broker.endpoints.requests)
+        try keyless.send(Self.ready(["work"], instance: "keyless-1"))
+        let lost = try Peer(.dealer, connectTo: bus.broker.endpoints.requests,
+                            curve: .client(serverKey: try CurveKeyPair.generate().publicKey, keys: try CurveKeyPair.generate()))
+        try lost.send(Self.ready(["work"], instance: "lost-1"))
+        let stranger = try Peer(.dealer, connectTo: bus.broker.endpoints.requests,
+                                curve: .client(serverKey: bus.serverKey, keys: try CurveKeyPair.generate()))
+        try stranger.send(Self.ready(["work"], instance: "stranger-1"))
+        var stats = try await bus.statistics()
+        for _ in 0..<1000 where (stats.securityRefusals["handshake_failed"] ?? 0) < 2 || stats.securityRefusals["unknown_key"] == nil {
+            try await Task.sleep(for: .milliseconds(10))
+            stats = try await bus.statistics()
+        }
+        #expect(stats.securityRefusals["handshake_failed"] ?? 0 >= 2, "\(stats.securityRefusals)")
+        #expect(stats.securityRefusals["unknown_key"] ?? 0 >= 1, "\(stats.securityRefusals)")
+        #expect(try await bus.client("operator").directory(timeout: .seconds(5)).agents.isEmpty)
+        #expect(stats.agentsJoined == 0)
+    }
+
+    @Test func anOversizedFailureReasonFromAnAgentKeyIsRefusedWithNothingStored() async throws {
+        let bus = try SecureBus(entries: [("mallory", .agent, [])])
+        let huge = String(repeating: "x", count: 4 << 20)
+        await #expect(throws: RequestError.self) {
+            _ = try await bus.client("mallory").management(ManagementService.failRun, argument: #"{"run":"r-1","reason":"\#(huge)"}"#,
+                                                          timeout: .seconds(10))
+        }
+        let stats = try await bus.statistics()
+        #expect(stats.failedRunsKnown == 0)
+        #expect(stats.securityRefusals["request_not_allowed"] == 1)
+    }
+
     @Test func anAgentKeyMayNotOfferColonyCapabilitiesNorTellTheGate() async throws {
         let bus = try SecureBus(entries: [("mallory", .agent, [])])
         // Registering as the orchestrator's capability: DISCONNECT, nothing registered.
