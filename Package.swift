@@ -115,6 +115,7 @@ let package = Package(
         .executableTarget(
             name: "ColonyBench",
             dependencies: ["ColonyEngine", "ColonyOrchestrator", "ColonyBroker", "ColonyAgent", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore",
+                           "ColonyAccess",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/ColonyBench"
         ),

@@ -12,18 +12,21 @@ struct BenchHarness {
     let client: ColonyClient
     let agent: Task<Void, any Error>
 
-    static func start() async throws -> BenchHarness {
+    /// `security`: a broker guard and the credentials of the agent and of the client (CURVE),
+    /// or nil for an unsecured bus.
+    static func start(security: (guard: BrokerGuard, agent: Credentials, client: Credentials)? = nil) async throws -> BenchHarness {
         let port = Int.random(in: 30_000...40_000)
         let endpoints = BrokerEndpoints(requests: "tcp://127.0.0.1:\(port)")
         var configuration = BrokerConfiguration()
         configuration.endpoints = endpoints
-        let broker = try Broker.start(configuration, logger: Logger(label: "broker"))
+        let broker = try Broker.start(configuration, guard: security?.guard, logger: Logger(label: "broker"))
         var noop = Agent(name: "noop", concurrency: 512)
         noop.rawCapability("noop") { body, _ in body }
         var agentOptions = AgentOptions(endpoints: endpoints, handlesSignals: false)
         agentOptions.handlersOnIOThread = true
+        agentOptions.credentials = security?.agent
         let agent = Task { [agentOptions] in try await noop.run(options: agentOptions) }
-        let client = ColonyClient(endpoints: endpoints)
+        let client = ColonyClient(endpoints: endpoints, credentials: security?.client)
         while (try? await client.management(ManagementService.service, argument: "noop").text) != "200" {
             try await Task.sleep(for: .milliseconds(20))
         }

@@ -1,12 +1,16 @@
 import Foundation
 import Logging
 
-// Colony's benchmarks (not tests): `ColonyBench engine [repetitions]` and
-// `ColonyBench scheduler [ticks]`. See scripts/bench-engine, scripts/bench-scheduler and
-// docs/PERFORMANCE.md.
+// Colony's benchmarks (not tests): `ColonyBench engine [repetitions]`,
+// `ColonyBench scheduler [ticks]` and `ColonyBench curve [seconds] [rounds]`. See
+// scripts/bench-engine, scripts/bench-scheduler, scripts/bench-curve and docs/PERFORMANCE.md.
 
 LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "curve" {
+    try await CurveCost.run(seconds: Double(arguments.dropFirst().first ?? "") ?? 3, rounds: Int(arguments.dropFirst(2).first ?? "") ?? 3)
+    exit(0)
+}
 let harness = try await BenchHarness.start()
 switch arguments.first {
 case "engine":
@@ -14,6 +18,6 @@ case "engine":
 case "scheduler":
     try await SchedulerLateness.run(harness, ticks: Int(arguments.dropFirst().first ?? "") ?? 300)
 default:
-    print("usage: ColonyBench engine [repetitions] | scheduler [ticks]")
+    print("usage: ColonyBench engine [repetitions] | scheduler [ticks] | curve [seconds] [rounds]")
 }
 harness.stop()

@@ -101,6 +101,9 @@ public struct ColonyConfiguration: Sendable {
             if let bytes = try broker.integer(BrokerKeys.maxMessageSize, in: 1024...(1 << 30)) {
                 configuration.broker.maxMessageSize = Int64(bytes)
             }
+            if let capacity = try broker.integer(BrokerKeys.maxAgentCapacity, in: 1...10_000) {
+                configuration.broker.maxAgentCapacity = capacity
+            }
             if let recovery = try broker.duration(BrokerKeys.gateRecovery) {
                 configuration.broker.gateRecovery = recovery
             }
@@ -166,8 +169,9 @@ public struct ColonyConfiguration: Sendable {
         static let maxQueuedBytes = "max_queued_bytes_per_capability"
         static let maxMessageSize = "max_message_size"
         static let gateRecovery = "gate_recovery"
+        static let maxAgentCapacity = "max_agent_capacity"
         static let all = [endpoint, publishEndpoint, subscribeEndpoint, heartbeatInterval, heartbeatLiveness,
                           requestExpiry, redispatchLimit, maxQueued, failedRunCapacity, failedRunTTL, eventHighWaterMark,
-                          maxQueuedBytes, maxMessageSize, gateRecovery]
+                          maxQueuedBytes, maxMessageSize, gateRecovery, maxAgentCapacity]
     }
 }
