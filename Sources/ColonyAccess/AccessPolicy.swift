@@ -7,6 +7,8 @@ public enum AccessPolicy {
     /// Capabilities of the supervisor's bus interface, offered by `colony up` under the
     /// orchestrator's key.
     static let orchestratorCapabilities = ["colony.*"]
+    /// The orchestrator's capabilities a client may use: runs, and reading schedules and the queue.
+    static let clientColonyCapabilities = ["colony.workflow.*", "colony.queue.list", "colony.schedule.list", "colony.schedule.ticks"]
     /// Topics agents publish about their own work and the failure gate lets them.
     static let agentReportTopics = ["workflow.skipped"]
 
@@ -35,8 +37,12 @@ public enum AccessPolicy {
         case .orchestrator, .operator, .agent:
             return true
         case .client:
-            if NamePattern.matches(capability, any: reservedCapabilities) && !capability.hasPrefix("mmi.") { return false }
-            return entry.requests.isEmpty || NamePattern.matches(capability, any: entry.requests) || capability.hasPrefix("mmi.")
+            if capability.hasPrefix("mmi.") { return true }
+            // Clients start, follow and cancel runs; steering schedules, groups and agents is
+            // for operators.
+            let workflowAPI = NamePattern.matches(capability, any: clientColonyCapabilities)
+            if NamePattern.matches(capability, any: reservedCapabilities) && !workflowAPI { return false }
+            return entry.requests.isEmpty || NamePattern.matches(capability, any: entry.requests)
         }
     }
 

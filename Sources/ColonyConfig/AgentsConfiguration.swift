@@ -8,6 +8,10 @@ import Foundation
 public struct AgentsConfiguration: Sendable {
     public var agents: [AgentSpec]
     public var source: String?
+    /// The capability patterns each agent (by name) declares it offers (`offers:`); on a secured
+    /// bus its key may offer only those. Agents without `offers` may offer any name that is not
+    /// reserved.
+    public var offers: [String: [String]] = [:]
 
     /// The default location, relative to the working directory.
     public static let defaultPath = "configs/agents.yaml"
@@ -43,7 +47,7 @@ public struct AgentsConfiguration: Sendable {
 
     static let agentKeys = [
         "name", "run", "command", "args", "working_directory", "environment", "replicas", "concurrency",
-        "restart", "backoff", "crash_loop", "grace_period", "output", "groups",
+        "restart", "backoff", "crash_loop", "grace_period", "output", "groups", "offers",
     ]
 
     /// Loads and validates a file; every problem names the file and line.
@@ -57,15 +61,24 @@ public struct AgentsConfiguration: Sendable {
         try root.rejectUnknownKeys(["agents"], in: "the agents file")
         var specs: [AgentSpec] = []
         var seen: [String: Int] = [:]
+        var offers: [String: [String]] = [:]
         for entry in try root.mappings("agents") ?? [] {
             let spec = try agent(entry, context: context)
+            if let patterns = try entry.strings("offers") {
+                guard !patterns.contains(where: { $0.hasPrefix("colony.") || $0.hasPrefix("mmi.") }) else {
+                    throw ConfigError(file: file, line: entry.line(of: "offers"), message: "agent '\(spec.name)' may not offer colony.* or mmi.* capabilities")
+                }
+                offers[spec.name] = patterns
+            }
             if let earlier = seen[spec.name] {
                 throw ConfigError(file: file, line: entry.line(of: "name"), message: "agent '\(spec.name)' is declared twice", hint: "first at line \(earlier)")
             }
             seen[spec.name] = entry.line(of: "name") ?? 0
             specs.append(spec)
         }
-        return AgentsConfiguration(agents: specs, source: file)
+        var configuration = AgentsConfiguration(agents: specs, source: file)
+        configuration.offers = offers
+        return configuration
     }
 
     private static func agent(_ entry: YAMLMapping, context: Context) throws(ConfigError) -> AgentSpec {

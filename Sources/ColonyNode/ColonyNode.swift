@@ -130,7 +130,8 @@ public struct ColonyNode: Sendable {
                 session.append(AccessEntry(name: "colony-up/orchestrator", publicKey: own.publicKey, role: .orchestrator))
                 for index in agents.agents.indices {
                     let pair = try Credentials.generateKeyPair()
-                    session.append(AccessEntry(name: "agent/\(agents.agents[index].name)", publicKey: pair.publicKey, role: .agent))
+                    let name = agents.agents[index].name
+                    session.append(AccessEntry(name: "agent/\(name)", publicKey: pair.publicKey, role: .agent, offers: agents.offers[name] ?? []))
                     agents.agents[index].environment[Credentials.Variable.serverKey] = serverKey
                     agents.agents[index].environment[Credentials.Variable.publicKey] = pair.publicKey
                     agents.agents[index].environment[Credentials.Variable.secretKey] = pair.secretKey

@@ -26,7 +26,10 @@ import Testing
         #expect(AccessPolicy.mayRequest("mmi.gate.check", anyAgent) && AccessPolicy.mayRequest("mmi.gate.list", anyAgent))
         #expect(AccessPolicy.mayRequest("colony.workflow.run", person))
         #expect(AccessPolicy.mayRequest("report.daily", client) && !AccessPolicy.mayRequest("math.add", client))
-        #expect(!AccessPolicy.mayRequest("colony.workflow.cancel", client))
+        let anyClient = AccessEntry(name: "app", publicKey: key2, role: .client)
+        #expect(AccessPolicy.mayRequest("colony.workflow.run", anyClient) && AccessPolicy.mayRequest("colony.workflow.cancel", anyClient))
+        #expect(!AccessPolicy.mayRequest("colony.supervisor.stop", anyClient) && !AccessPolicy.mayRequest("colony.schedule.pause", anyClient))
+        #expect(!AccessPolicy.mayRequest("colony.workflow.cancel", client), "a client limited to report.* may not")
 
         #expect(AccessPolicy.mayPublish("workflow.failed", orchestrator) && AccessPolicy.mayPublish("coordination.leader.g", orchestrator))
         #expect(!AccessPolicy.mayPublish("workflow.failed", anyAgent) && !AccessPolicy.mayPublish("coordination.decided.g", anyAgent))

@@ -23,6 +23,13 @@ import Testing
         }
     }
 
+    @Test func anAgentMayDeclareWhatItOffersButNeverColonyOrMmi() throws {
+        let configuration = try parse("agents:\n  - name: math\n    run: math\n    offers: [math.*]\n  - name: echo\n    run: echo\n")
+        #expect(configuration.offers == ["math": ["math.*"]])
+        let refused = error("agents:\n  - name: evil\n    run: echo\n    offers: [colony.workflow.run]\n")
+        #expect(refused?.line == 4, "\(String(describing: refused))")
+    }
+
     @Test func builtInAgentsBecomeColonyCommandLines() throws {
         let spec = try #require(try parse("agents:\n  - name: math\n    run: math\n    replicas: 2\n    concurrency: 4\n").agents.first)
         #expect(spec.command.prefix(4) == ["/usr/bin/colony", "agent", "run", "math"])
