@@ -139,7 +139,8 @@ func readVarint(_ bytes: UnsafeRawBufferPointer, at offset: inout Int) throws(He
         guard offset < bytes.count else { throw .truncated(offset: offset) }
         let byte = bytes[offset]
         offset += 1
-        guard shift < 64 else { throw .truncated(offset: offset) }
+        // The tenth byte may carry one bit (bit 63); more would not fit in 64 bits.
+        guard shift < 64, shift < 63 || byte & 0x7E == 0 else { throw .truncated(offset: offset) }
         result |= UInt64(byte & 0x7F) << shift
         if byte & 0x80 == 0 { return result }
         shift += 7
