@@ -1,0 +1,33 @@
+"""Majordomo frame constants (docs/PROTOCOL.md, "Frame layouts")."""
+import os
+
+CLIENT = b"MDPC02"
+WORKER = b"MDPW02"
+REQUEST, PARTIAL, FINAL = b"\x01", b"\x02", b"\x03"
+W_READY, W_REQUEST, W_PARTIAL, W_FINAL, W_HEARTBEAT, W_DISCONNECT = b"\x01", b"\x02", b"\x03", b"\x04", b"\x05", b"\x06"
+
+
+def endpoints(requests=None, publish=None, subscribe=None):
+    """The broker's endpoints: given, else COLONY_ENDPOINT and friends (as `colony up` sets
+    them), else the defaults; event endpoints derive from the request one (port + 1, + 2)."""
+    requests = requests or os.environ.get("COLONY_ENDPOINT") or "tcp://127.0.0.1:5555"
+    publish = publish or os.environ.get("COLONY_PUBLISH_ENDPOINT") or _shifted(requests, 1)
+    subscribe = subscribe or os.environ.get("COLONY_SUBSCRIBE_ENDPOINT") or _shifted(requests, 2)
+    return requests, publish, subscribe
+
+
+def _shifted(endpoint: str, offset: int) -> str:
+    if endpoint.startswith("tcp://") and endpoint.rsplit(":", 1)[-1].isdigit():
+        host, port = endpoint.rsplit(":", 1)
+        return f"{host}:{int(port) + offset}"
+    return f"{endpoint}.{'pub' if offset == 1 else 'sub'}"
+
+
+def secure(socket) -> None:
+    """CURVE from COLONY_CURVE_SERVERKEY / _PUBLICKEY / _SECRETKEY, when set."""
+    server = os.environ.get("COLONY_CURVE_SERVERKEY")
+    if not server:
+        return
+    socket.curve_serverkey = server.encode()
+    socket.curve_publickey = os.environ["COLONY_CURVE_PUBLICKEY"].encode()
+    socket.curve_secretkey = os.environ["COLONY_CURVE_SECRETKEY"].encode()

@@ -1,0 +1,111 @@
+"""The Python SDK's agent and client against a real broker."""
+import asyncio
+import subprocess
+
+import pytest
+import zmq
+import zmq.asyncio
+
+from colony import Agent, Client, ColonyError, ColonyHeader
+from conftest import colony_binary
+
+
+def pricing_agent(endpoints, seen):
+    agent = Agent("pricing", concurrency=8, endpoint=endpoints["requests"], publish_endpoint=endpoints["publish"],
+                  subscribe_endpoint=endpoints["subscribe"], heartbeat=0.2)
+
+    @agent.capability("pricing.quote")
+    async def quote(params, ctx):
+        seen.append((ctx.run_id, ctx.step, ctx.instance))
+        if params["qty"] <= 0:
+            raise ColonyError("bad_quantity", "qty must be positive")
+        await ctx.publish("pricing.quoted", {"qty": params["qty"]})
+        if params.get("slow"):
+            await asyncio.sleep(params["slow"])
+        return {"price": 101.5 * params["qty"]}
+
+    return agent
+
+
+async def until_offered(client: Client, capability: str):
+    for _ in range(500):
+        try:
+            return await client.request(capability, {"qty": 1}, timeout=0.5)
+        except ColonyError:
+            await asyncio.sleep(0.02)
+    raise AssertionError(f"{capability} never became available")
+
+
+def test_answers_errors_and_events_carry_the_run(broker):
+    async def scenario():
+        seen = []
+        agent = pricing_agent(broker, seen)
+        serving = asyncio.ensure_future(agent.serve())
+        client = Client(broker["requests"])
+        subscriber = zmq.asyncio.Context.instance().socket(zmq.SUB)
+        subscriber.setsockopt(zmq.SUBSCRIBE, b"pricing.")
+        subscriber.connect(broker["subscribe"])
+        try:
+            await until_offered(client, "pricing.quote")
+            assert await client.request("pricing.quote", {"qty": 2}, correlation_id="r-42") == {"price": 203.0}
+            assert seen[-1][0] == "r-42" and seen[-1][2] == agent.instance
+
+            with pytest.raises(ColonyError) as refused:
+                await client.request("pricing.quote", {"qty": 0}, correlation_id="r-43")
+            assert refused.value.code == "bad_quantity" and "positive" in refused.value.message
+
+            # Events published in a handler carry its run.
+            # (The subscription may still be on its way: ask again until one of r-44's arrives.)
+            received = []
+            for _ in range(50):
+                await client.request("pricing.quote", {"qty": 3}, correlation_id="r-44")
+                while await subscriber.poll(100):
+                    topic, header, payload = await subscriber.recv_multipart()
+                    received.append((topic, ColonyHeader.decode(header).correlation_id))
+                if (b"pricing.quoted", "r-44") in received:
+                    break
+            assert (b"pricing.quoted", "r-44") in received
+        finally:
+            subscriber.close(linger=0)
+            agent.stop()
+            await serving
+            client.close()
+    asyncio.run(scenario())
+
+
+def test_the_cli_sees_a_python_agents_error_as_an_error(broker, tmp_path):
+    async def scenario():
+        agent = pricing_agent(broker, [])
+        serving = asyncio.ensure_future(agent.serve())
+        client = Client(broker["requests"])
+        try:
+            await until_offered(client, "pricing.quote")
+            configuration = tmp_path / "insecure.yaml"
+            configuration.write_text("security:\n  mode: none\n")
+            result = await asyncio.to_thread(subprocess.run, [colony_binary(), "request", "pricing.quote", '{"qty":0}', "--endpoint",
+                                                              broker["requests"], "--config", str(configuration)],
+                                             capture_output=True, text=True)
+            assert result.returncode == 1, result.stdout + result.stderr
+            assert "bad_quantity" in result.stdout + result.stderr
+        finally:
+            agent.stop()
+            await serving
+            client.close()
+    asyncio.run(scenario())
+
+
+def test_stopping_lets_work_in_flight_finish(broker):
+    async def scenario():
+        agent = pricing_agent(broker, [])
+        serving = asyncio.ensure_future(agent.serve())
+        client = Client(broker["requests"])
+        try:
+            await until_offered(client, "pricing.quote")
+            slow = asyncio.ensure_future(client.request("pricing.quote", {"qty": 1, "slow": 0.5}, timeout=10))
+            await asyncio.sleep(0.1)
+            agent.stop()
+            assert await slow == {"price": 101.5}
+            await serving
+        finally:
+            client.close()
+    asyncio.run(scenario())
