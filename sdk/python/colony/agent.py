@@ -26,9 +26,15 @@ from typing import Any, Awaitable, Callable, Optional
 import zmq
 import zmq.asyncio
 
+from collections import OrderedDict
+
 from . import mdp
 from .errors import ColonyError
 from .header import ColonyHeader, Status
+from .journal import ExecutionJournal
+
+# Topics the broker announces ended runs on (docs/PROTOCOL.md, "Events").
+RUN_ENDED_TOPICS = {b"workflow.failed": "failed", b"workflow.cancelled": "cancelled", b"workflow.completed": "completed"}
 
 Handler = Callable[[Any, "Context"], Awaitable[Any]]
 
@@ -37,6 +43,13 @@ Handler = Callable[[Any, "Context"], Awaitable[Any]]
 class _Capability:
     name: str
     handler: Handler
+
+
+@dataclass
+class _EventHandler:
+    prefix: str
+    handler: Handler
+    including_finished_runs: bool
 
 
 class Context:
@@ -70,7 +83,7 @@ class Context:
 
     def run_has_failed(self) -> bool:
         """Whether the run this work belongs to has failed or been cancelled (the failure gate)."""
-        return self.run_id is not None and self.run_id in self._agent._ended_runs
+        return self._agent._stops_work(self.run_id)
 
     async def send_partial(self, value: Any) -> None:
         """Sends a partial reply (MDP/0.2 PARTIAL) before the final one."""
@@ -103,7 +116,14 @@ class Agent:
         self.instance = instance or os.environ.get("COLONY_AGENT_INSTANCE") or f"{name}-{_socket.gethostname()}-{os.getpid()}"
         self.logger = logging.getLogger(f"colony.agent.{name}")
         self._capabilities: dict[str, _Capability] = {}
-        self._ended_runs: set[str] = set()
+        self._event_handlers: list[_EventHandler] = []
+        self._run_failed_handlers: list = []
+        # Runs the agent knows have ended (run → status), bounded, oldest forgotten first.
+        self._ended_runs: OrderedDict[str, str] = OrderedDict()
+        # Replies of completed attempts by idempotency key, bounded; and keys running now.
+        self._replies: OrderedDict[str, tuple] = OrderedDict()
+        self._running: dict[str, asyncio.Future] = {}
+        self.journal = ExecutionJournal.from_environment()
         self._client = None
         self._publisher = None
         self._stopping = False
@@ -121,6 +141,74 @@ class Agent:
             return handler
         return register
 
+    def on(self, topic: str, including_finished_runs: bool = False):
+        """Declares an event handler for topics starting with `topic` (`market.*` and `market.`
+        alike): `async def handler(event, ctx)`. Events of ended runs are skipped (of completed
+        ones too, unless `including_finished_runs`)."""
+        prefix = topic[:-1] if topic.endswith("*") else topic
+
+        def register(handler: Handler) -> Handler:
+            self._event_handlers.append(_EventHandler(prefix, handler, including_finished_runs))
+            return handler
+        return register
+
+    def on_run_failed(self, handler):
+        """`async def handler(run_id, status, reason)`: called once for each run this agent learns
+        has failed or been cancelled."""
+        self._run_failed_handlers.append(handler)
+        return handler
+
+    # ----- the failure gate
+
+    MAX_ENDED_RUNS = 100_000
+    MAX_REPLIES = 10_000
+
+    def _stops_work(self, run: Optional[str]) -> bool:
+        return run is not None and self._ended_runs.get(run) in ("failed", "cancelled")
+
+    def _learn(self, run: str, status: str, reason: str = "") -> None:
+        if run in self._ended_runs:
+            return
+        self._ended_runs[run] = status
+        while len(self._ended_runs) > self.MAX_ENDED_RUNS:
+            self._ended_runs.popitem(last=False)
+        if self.journal:
+            self.journal.record("learned", self.name, "gate", run=run, detail=status)
+        if status in ("failed", "cancelled"):
+            self.logger.info(f"run {status}; its handlers will be skipped", extra={"run_id": run, "reason": reason})
+            for handler in self._run_failed_handlers:
+                asyncio.ensure_future(handler(run, status, reason))
+
+    def _gate_stops(self, handler: str, header: Optional[ColonyHeader], is_event: bool = False, including_finished: bool = False) -> Optional[str]:
+        """The status that stops `handler` for the message's run, if any; logs, journals and
+        reports the skip."""
+        run = header.correlation_id if header else None
+        status = self._ended_runs.get(run) if run else None
+        if status is None or (status == "completed" and (not is_event or including_finished)):
+            return None
+        self.logger.info(f"skipping handler: run {status}", extra={"handler": handler, "run_id": run})
+        if self.journal:
+            self.journal.record("skipped", self.name, handler, run=run, step=header.step, key=header.idempotency_key, detail=f"run {status}")
+        report = {"run": run, "agent": self.name, "handler": handler, "status": status, "reason": f"run {status}",
+                  "atMilliseconds": int(time.time() * 1000)}
+        asyncio.ensure_future(self._publish("workflow.skipped", report))
+        return status
+
+    async def _catch_up_on_ended_runs(self) -> None:
+        """Asks the broker which runs ended while this agent was not listening."""
+        try:
+            runs = await self._management("mmi.gate.list")
+            for ended in runs or []:
+                self._learn(ended["run"], ended.get("status", "failed"), ended.get("reason", ""))
+        except Exception as error:  # the broker may be restarting: the next connection asks again
+            self.logger.warning(f"cannot catch up on ended runs: {error}")
+
+    async def _management(self, service: str, argument: Optional[str] = None):
+        from .client import Client
+        if self._client is None:
+            self._client = Client(self.endpoints[0])
+        return await self._client.request_raw(service, argument, timeout=5)
+
     # ----- running
 
     def run(self) -> None:
@@ -137,10 +225,12 @@ class Agent:
             for number in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(number, self.stop)
         self._context = zmq.asyncio.Context.instance()
+        events = asyncio.ensure_future(self._events())
         try:
             while not self._stopping:
                 await self._session()
         finally:
+            events.cancel()
             if self._publisher is not None:
                 self._publisher.close(linger=200)
             if self._client is not None:
@@ -163,6 +253,7 @@ class Agent:
                               process_id=os.getpid(), instance=self.instance)
         names = list(self._capabilities)
         await self._send([b"", mdp.WORKER, mdp.W_READY, names[0].encode(), header.encode()])
+        asyncio.ensure_future(self._catch_up_on_ended_runs())
         self.logger.info("agent ready", extra={"agent": self.name, "capabilities": ",".join(names), "broker": self.endpoints[0]})
         heard = time.monotonic()
         tasks: set[asyncio.Task] = set()
@@ -226,7 +317,38 @@ class Agent:
             error = ColonyError("unknown_capability", f"{self.name} does not offer {name}")
             await reply(mdp.W_FINAL, self._error_header(request_id, error), _error_body(error))
             return
+        run = header.correlation_id if header else None
+        step = header.step if header else None
+        key = header.idempotency_key if header else None
+        journal = self.journal
+        # The failure gate: no handler starts for a run that failed or was cancelled.
+        stopped = self._gate_stops(capability.name, header)
+        if stopped:
+            error = ColonyError("workflow_failed", f"run {run} {stopped}")
+            await reply(mdp.W_FINAL, self._error_header(request_id, error), _error_body(error))
+            return
+        # One execution per attempt: a repeated key is answered from the cache, or waits for the
+        # delivery still running.
+        if key is not None:
+            if key in self._replies:
+                failed, payload, code, message = self._replies[key]
+                if journal:
+                    journal.record("replayed", self.name, capability.name, run=run, step=step, key=key)
+                reply_header = self._error_header(request_id, ColonyError(code, message)) if failed else \
+                    ColonyHeader(request_id=request_id, status=Status.OK, agent=self.name, instance=self.instance)
+                await reply(mdp.W_FINAL, reply_header, payload)
+                return
+            if key in self._running:
+                failed, payload, code, message = await asyncio.shield(self._running[key])
+                reply_header = self._error_header(request_id, ColonyError(code, message)) if failed else \
+                    ColonyHeader(request_id=request_id, status=Status.OK, agent=self.name, instance=self.instance)
+                await reply(mdp.W_FINAL, reply_header, payload)
+                return
+            self._running[key] = asyncio.get_running_loop().create_future()
         self._busy += 1
+        if journal:
+            journal.record("started", self.name, capability.name, run=run, step=step, key=key)
+        outcome: tuple
         try:
             raw = b"".join(body)
             try:
@@ -234,16 +356,91 @@ class Agent:
             except ValueError:
                 raise ColonyError("bad_request", "the body is not JSON") from None
             result = await capability.handler(params, Context(self, header, partial))
-            await reply(mdp.W_FINAL, ColonyHeader(request_id=request_id, status=Status.OK, agent=self.name, instance=self.instance),
-                        json.dumps(result).encode())
+            if self._stops_work(run):
+                # The run failed while the handler ran: its result is not passed off as a success.
+                if journal:
+                    journal.record("discarded", self.name, capability.name, run=run, step=step, key=key)
+                error = ColonyError("workflow_failed", f"run {run} failed while the handler ran")
+                outcome = (True, _error_body(error), error.code, error.message)
+            else:
+                if journal:
+                    journal.record("succeeded", self.name, capability.name, run=run, step=step, key=key)
+                outcome = (False, json.dumps(result).encode(), None, None)
         except ColonyError as error:
-            await reply(mdp.W_FINAL, self._error_header(request_id, error), _error_body(error))
+            if journal:
+                journal.record("failed", self.name, capability.name, run=run, step=step, key=key, detail=error.code)
+            outcome = (True, _error_body(error), error.code, error.message)
         except Exception as error:  # a handler bug is the caller's error too, coded handler_failed
             self.logger.exception("handler failed", extra={"agent": self.name, "capability": capability.name})
+            if journal:
+                journal.record("failed", self.name, capability.name, run=run, step=step, key=key, detail="handler_failed")
             failure = ColonyError("handler_failed", f"{type(error).__name__}: {error}")
-            await reply(mdp.W_FINAL, self._error_header(request_id, failure), _error_body(failure))
+            outcome = (True, _error_body(failure), failure.code, failure.message)
         finally:
             self._busy -= 1
+        if key is not None:
+            self._replies[key] = outcome
+            while len(self._replies) > self.MAX_REPLIES:
+                self._replies.popitem(last=False)
+            waiting = self._running.pop(key, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(outcome)
+        failed, payload, code, message = outcome
+        reply_header = self._error_header(request_id, ColonyError(code, message)) if failed else \
+            ColonyHeader(request_id=request_id, status=Status.OK, agent=self.name, instance=self.instance)
+        await reply(mdp.W_FINAL, reply_header, payload)
+
+    async def _events(self) -> None:
+        """Receives events: ended-run notices (confirmed with the broker before they are believed:
+        anyone may publish one) and the topics of the event handlers."""
+        subscriber = self._context.socket(zmq.SUB)
+        subscriber.setsockopt(zmq.LINGER, 0)
+        mdp.secure(subscriber)
+        for topic in RUN_ENDED_TOPICS:
+            subscriber.setsockopt(zmq.SUBSCRIBE, topic)
+        for handler in self._event_handlers:
+            subscriber.setsockopt(zmq.SUBSCRIBE, handler.prefix.encode())
+        subscriber.connect(self.endpoints[2])
+        try:
+            while True:
+                frames = await subscriber.recv_multipart()
+                if len(frames) < 2:
+                    continue
+                topic = frames[0]
+                header = ColonyHeader.decode(frames[1]) if ColonyHeader.is_header(frames[1]) else None
+                payload = frames[2] if header is not None and len(frames) > 2 else frames[1]
+                if topic in RUN_ENDED_TOPICS:
+                    asyncio.ensure_future(self._confirm_ended(payload))
+                for handler in self._event_handlers:
+                    if topic.decode("utf-8", "replace").startswith(handler.prefix) and not self._stopping:
+                        asyncio.ensure_future(self._serve_event(handler, topic.decode("utf-8", "replace"), header, payload))
+        except asyncio.CancelledError:
+            pass
+        finally:
+            subscriber.close(linger=0)
+
+    async def _confirm_ended(self, payload: bytes) -> None:
+        try:
+            announced = json.loads(payload)
+            confirmed = await self._management("mmi.gate.check", announced["run"])
+        except Exception as error:
+            self.logger.warning(f"cannot confirm an ended-run event: {error}")
+            return
+        if confirmed:
+            self._learn(confirmed["run"], confirmed.get("status", "failed"), confirmed.get("reason", ""))
+
+    async def _serve_event(self, handler: _EventHandler, topic: str, header: Optional[ColonyHeader], payload: bytes) -> None:
+        name = f"on {handler.prefix}"
+        if self._gate_stops(name, header, is_event=True, including_finished=handler.including_finished_runs):
+            return
+        try:
+            event = json.loads(payload) if payload else None
+        except ValueError:
+            event = payload.decode("utf-8", "replace")
+        try:
+            await handler.handler(event, Context(self, header))
+        except Exception:
+            self.logger.exception("event handler failed", extra={"agent": self.name, "topic": topic})
 
     def _error_header(self, request_id, error: ColonyError) -> ColonyHeader:
         return ColonyHeader(request_id=request_id, status=Status.ERROR, error_code=error.code, error_message=error.message,
