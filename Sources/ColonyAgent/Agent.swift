@@ -1,3 +1,4 @@
+import ColonyCore
 import ColonyWire
 import Foundation
 import Logging
@@ -31,6 +32,8 @@ public struct Agent: Sendable {
     var eventHandlers: [EventHandler] = []
     var runFailedHandlers: [@Sendable (FailedRun) async -> Void] = []
     var leadershipHandlers: [@Sendable (LeadershipChange) async -> Void] = []
+    /// What the capabilities do and take, announced to the broker (`colony agent info`).
+    public var descriptions: [String: CapabilityDescription] = [:]
 
     public init(name: String, concurrency: Int = 1) {
         self.name = name
@@ -41,9 +44,13 @@ public struct Agent: Sendable {
     public var capabilityNames: [String] { capabilityOrder }
 
     /// Declares a capability whose input and output are JSON-coded `Input` and `Output`.
+    /// `summary` (one line) and the input's JSON Schema (inferred from `Input` unless given)
+    /// are announced, so `colony agent info` and `colony request` can show what it expects.
     public mutating func capability<Input: Decodable & Sendable, Output: Encodable & Sendable>(
-        _ name: String, _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
+        _ name: String, summary: String? = nil, input schema: JSONValue? = nil,
+        _ handler: @escaping @Sendable (Input, RequestContext) async throws -> Output
     ) {
+        describe(name, summary: summary, input: schema ?? InputSchema.infer(Input.self))
         register(name) { request, context in
             let input = try JSONCoding.decode(Input.self, from: request.body)
             let output = try await handler(input, context)
@@ -53,9 +60,17 @@ public struct Agent: Sendable {
 
     /// Declares a capability that works on raw bytes (the body frames joined).
     public mutating func rawCapability(
-        _ name: String, _ handler: @escaping @Sendable ([UInt8], RequestContext) async throws -> [UInt8]
+        _ name: String, summary: String? = nil, input schema: JSONValue? = nil,
+        _ handler: @escaping @Sendable ([UInt8], RequestContext) async throws -> [UInt8]
     ) {
+        describe(name, summary: summary, input: schema)
         register(name) { request, context in try await handler(request.body, context) }
+    }
+
+    /// Sets what `capability` is announced to do and take.
+    public mutating func describe(_ capability: String, summary: String?, input: JSONValue?) {
+        let description = CapabilityDescription(summary: summary, input: input)
+        descriptions[capability] = description.isEmpty ? nil : description
     }
 
     private mutating func register(_ name: String, _ run: @escaping CapabilityHandler.Body) {

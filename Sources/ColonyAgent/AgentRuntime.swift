@@ -54,6 +54,8 @@ actor AgentRuntime {
     /// Asks the broker about ended runs (one connection, kept: confirming an event must not
     /// wait for a new connection's handshake).
     private nonisolated let gateClient: ColonyClient
+    /// The capability descriptions READY announces (nil when none, or too large to announce).
+    private let announcedDescriptions: String?
 
     init(agent: Agent, options: AgentOptions, loop: IOLoop = ColonyIO.loop) {
         self.agent = agent
@@ -71,6 +73,10 @@ actor AgentRuntime {
         let instance = options.instance ?? "\(agent.name)-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         self.instance = instance
         self.leadership = LeadershipTracker(instance: InstanceID(instance))
+        self.announcedDescriptions = CapabilityDescriptions.encoded(agent.descriptions)
+        if announcedDescriptions == nil, !agent.descriptions.isEmpty {
+            logger.warning("capability descriptions exceed \(CapabilityDescriptions.maximumBytes) bytes; not announced")
+        }
     }
 
     // MARK: Failure gate
@@ -294,6 +300,7 @@ actor AgentRuntime {
         )
         header.instance = instance
         header.groups = options.groups
+        header.descriptions = announcedDescriptions
         send([Frame(MDP.worker02), Self.commandFrame(.ready), Frame(agent.capabilityOrder[0]), Frame(header.encoded())])
         lastHeard = .now()
         if subscriber != nil { catchUpOnFailedRuns() }

@@ -15,9 +15,21 @@ enum JSONCoding {
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch let error as DecodingError {
-            throw WireError(.badRequest, "expected \(T.self): \(describe(error))")
+            throw WireError(.badRequest, "bad input: \(describe(error))")
         } catch {
-            throw WireError(.badRequest, "expected \(T.self): \(error)")
+            throw WireError(.badRequest, "bad input: \(error)")
+        }
+    }
+
+    /// The JSON kind a Swift type is read from, as a caller in another language would say it.
+    static func jsonKind(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type, is Substring.Type: "a string"
+        case is Bool.Type: "a boolean"
+        case is any BinaryInteger.Type: "an integer"
+        case is any BinaryFloatingPoint.Type: "a number"
+        case is any Sequence.Type: "an array"
+        default: "an object"
         }
     }
 
@@ -28,8 +40,8 @@ enum JSONCoding {
         }
         switch error {
         case .keyNotFound(let key, let context): return "missing field '\(key.stringValue)'\(path(context))"
-        case .typeMismatch(let type, let context): return "expected \(type)\(path(context))"
-        case .valueNotFound(let type, let context): return "missing \(type)\(path(context))"
+        case .typeMismatch(let type, let context): return "expected \(jsonKind(type))\(path(context))"
+        case .valueNotFound(let type, let context): return "missing \(jsonKind(type))\(path(context))"
         case .dataCorrupted(let context): return "not valid JSON\(path(context)): \(context.debugDescription)"
         @unknown default: return "\(error)"
         }

@@ -88,11 +88,13 @@ extension Broker {
                 state: worker.held.isEmpty ? "idle" : worker.freeSlots == 0 ? "busy" : "working",
                 served: worker.served, failed: worker.failed, pid: worker.processID,
                 joinedAtMilliseconds: worker.joinedAtMilliseconds, lastSeenMilliseconds: worker.lastSeenMilliseconds,
-                skipped: worker.skipped, instance: InstanceID(worker.instance), groups: worker.groups
+                skipped: worker.skipped, instance: InstanceID(worker.instance), groups: worker.groups,
+                descriptions: worker.descriptions.isEmpty ? nil : worker.descriptions
             )
         }
         let capabilities = services.values.sorted { $0.name < $1.name }.map {
-            CapabilityRecord(name: $0.name, agents: $0.workers.count, queued: $0.queue.count, served: $0.served)
+            CapabilityRecord(name: $0.name, agents: $0.workers.count, queued: $0.queue.count, served: $0.served,
+                             description: $0.workers.lazy.compactMap { [name = $0.name] in $0.descriptions[name] }.first)
         }
         return Directory(agents: agents, capabilities: capabilities)
     }

@@ -87,6 +87,13 @@ extension Broker {
             sequence: takeSequence(), expiry: now + configuration.agentExpiry, now: now,
             wallMilliseconds: WallClock.nowMilliseconds()
         )
+        if let text = header?.descriptions {
+            do {
+                worker.descriptions = try CapabilityDescriptions.decoded(text, for: names)
+            } catch {
+                logger.warning("ignoring an agent's capability descriptions", metadata: ["agent": "\(worker.name)", "why": "\(error)"])
+            }
+        }
         workers[peer] = worker
         workersByInstance[instance] = worker
         for name in names {

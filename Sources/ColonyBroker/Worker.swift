@@ -35,6 +35,8 @@ final class Worker {
     var failed = 0
     /// Handlers the agent's failure gate skipped, as it last reported.
     var skipped: [String: Int] = [:]
+    /// What its capabilities do and take, as it announced (bounded by `CapabilityDescriptions`).
+    var descriptions: [String: CapabilityDescription] = [:]
 
     /// Takes the skip counts an agent reported in a header.
     func noteSkips(_ header: ColonyHeader) {

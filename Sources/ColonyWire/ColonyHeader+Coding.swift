@@ -49,6 +49,7 @@ extension ColonyHeader {
         if let dispatchedTo { put(.dispatchedTo, dispatchedTo.utf8) }
         if let preferredInstance { put(.preferredInstance, preferredInstance.utf8) }
         if wantsDispatchNotice { put(.dispatchNotice, number: 1) }
+        if let descriptions { put(.descriptions, descriptions.utf8) }
         return out
     }
 
@@ -117,6 +118,7 @@ extension ColonyHeader {
             case .dispatchedTo: dispatchedTo = try text()
             case .preferredInstance: preferredInstance = try text()
             case .dispatchNotice: wantsDispatchNotice = try number() != 0
+            case .descriptions: descriptions = try text()
             }
         }
     }

@@ -73,6 +73,9 @@ public struct ColonyHeader: Sendable, Hashable {
     public var wantsDispatchNotice = false
     /// Broker → client PARTIAL notice: the instance the request was given to.
     public var dispatchedTo: String?
+    /// READY: what the agent's capabilities take and do, as a JSON object
+    /// (`CapabilityDescriptions`: capability → summary and input schema).
+    public var descriptions: String?
 
     public init(
         requestID: UInt64? = nil, correlationID: String? = nil, step: String? = nil,
@@ -149,4 +152,5 @@ enum HeaderTag: UInt8 {
     case dispatchedTo = 24
     case preferredInstance = 25
     case dispatchNotice = 26
+    case descriptions = 27
 }

@@ -32,13 +32,16 @@ public struct AgentRecord: Codable, Sendable, Hashable {
     public var instance: InstanceID?
     /// Named groups it belongs to.
     public var groups: [String]?
+    /// What its capabilities do and take, as it announced them.
+    public var descriptions: [String: CapabilityDescription]?
 
     public init(
         name: String, identity: String, dialect: String, capabilities: [String], capacity: Int,
         busy: Int, state: String, served: Int, failed: Int, pid: Int?,
         joinedAtMilliseconds: UInt64, lastSeenMilliseconds: UInt64, skipped: [String: Int] = [:],
-        instance: InstanceID? = nil, groups: [String]? = nil
+        instance: InstanceID? = nil, groups: [String]? = nil, descriptions: [String: CapabilityDescription]? = nil
     ) {
+        self.descriptions = descriptions
         self.skipped = skipped
         self.instance = instance
         self.groups = groups
@@ -66,8 +69,11 @@ public struct CapabilityRecord: Codable, Sendable, Hashable {
     public var queued: Int
     /// Requests answered.
     public var served: Int
+    /// What it does and takes, as one of its agents described it.
+    public var description: CapabilityDescription?
 
-    public init(name: String, agents: Int, queued: Int, served: Int) {
+    public init(name: String, agents: Int, queued: Int, served: Int, description: CapabilityDescription? = nil) {
+        self.description = description
         self.name = name
         self.agents = agents
         self.queued = queued

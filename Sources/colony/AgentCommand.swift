@@ -98,6 +98,12 @@ struct AgentCommand: AsyncParsableCommand {
                 last seen:     \(formatTimestamp(agent.lastSeenMilliseconds)) (\(ago(agent.lastSeenMilliseconds)))
                 capabilities:  \(agent.capabilities.joined(separator: ", "))
                 """)
+                for capability in agent.capabilities {
+                    guard let description = agent.descriptions?[capability] else { continue }
+                    Console.line("  \(capability)")
+                    if let summary = description.summary { Console.line("    \(summary)") }
+                    if let sketch = description.inputSketch { Console.line("    input: \(sketch)") }
+                }
             }
         }
     }

@@ -69,8 +69,20 @@ struct RequestCommand: AsyncParsableCommand {
             if json {
                 Console.line(prettyJSON(FailureOutput(error: error)))
             }
-            throw report(error)
+            let exit = report(error)
+            if case .failed(let wire) = error, wire.code == .badRequest {
+                await explainExpectedInput(client)
+            }
+            throw exit
         }
+    }
+
+    /// After a bad-input error: what the capability's agents announced it expects, if anything.
+    private func explainExpectedInput(_ client: ColonyClient) async {
+        guard let directory = try? await client.directory(timeout: .seconds(2)),  // best effort: the error is already printed
+              let description = directory.capabilities.first(where: { $0.name == capability })?.description
+        else { return }
+        for line in description.lines(for: capability) { Console.error(line) }
     }
 
     private func printReply(_ reply: Reply, elapsed: Duration) {

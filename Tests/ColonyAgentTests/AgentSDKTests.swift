@@ -10,11 +10,53 @@ import Testing
     struct Operands: Codable, Sendable { var a: Double; var b: Double }
 
     @Test func decodingErrorsNameTheMissingField() {
-        #expect(throws: WireError(.badRequest, "expected Operands: missing field 'b'")) {
+        #expect(throws: WireError(.badRequest, "bad input: missing field 'b'")) {
             _ = try JSONCoding.decode(Operands.self, from: Array(#"{"a":1}"#.utf8))
         }
         #expect(throws: WireError.self) { _ = try JSONCoding.decode(Operands.self, from: Array("nope".utf8)) }
         #expect(throws: Never.self) { _ = try JSONCoding.decode(Empty.self, from: []) }
+    }
+
+    struct Order: Codable, Sendable {
+        var item: String
+        var quantity: Int
+        var note: String?
+        var tags: [String]
+        var delivery: Address
+        struct Address: Codable, Sendable { var city: String; var express: Bool? }
+    }
+
+    @Test func inputSchemasAreInferredFromCodableTypes() throws {
+        let schema = try #require(InputSchema.infer(Order.self))
+        let expected: JSONValue = [
+            "type": "object", "required": ["item", "quantity", "tags", "delivery"],
+            "properties": [
+                "item": ["type": "string"], "quantity": ["type": "integer"], "note": ["type": "string"],
+                "tags": ["type": "array", "items": ["type": "string"]],
+                "delivery": ["type": "object", "required": ["city"], "properties": ["city": ["type": "string"], "express": ["type": "boolean"]]],
+            ],
+        ]
+        #expect(schema == expected)
+        #expect(InputSchema.infer(Empty.self) == nil && InputSchema.infer(JSONValue.self) == nil)
+        // A type that checks values while decoding cannot be inferred: no schema rather than a wrong one.
+        enum Size: String, Codable { case small, large }
+        struct Sized: Codable { var size: Size }
+        #expect(InputSchema.infer(Sized.self) == nil)
+        // Declared capabilities carry their description.
+        var agent = Agent(name: "shop")
+        agent.capability("shop.order", summary: "Places an order") { (_: Order, _) in Empty() }
+        #expect(agent.descriptions["shop.order"] == CapabilityDescription(summary: "Places an order", input: expected))
+    }
+
+    @Test func descriptionsTravelAsBoundedJSON() throws {
+        let descriptions = ["a.b": CapabilityDescription(summary: String(repeating: "s", count: 2_000), input: ["type": "object"])]
+        let text = try #require(CapabilityDescriptions.encoded(descriptions))
+        let decoded = try CapabilityDescriptions.decoded(text, for: ["a.b", "other"])
+        #expect(decoded.keys.sorted() == ["a.b"] && decoded["a.b"]?.input == ["type": "object"])
+        #expect(try #require(decoded["a.b"]?.summary).utf8.count <= CapabilityDescriptions.maximumSummaryBytes)
+        let huge = ["a.b": CapabilityDescription(summary: nil, input: .string(String(repeating: "x", count: CapabilityDescriptions.maximumBytes)))]
+        #expect(CapabilityDescriptions.encoded(huge) == nil)
+        #expect(throws: CapabilityDescriptions.DescriptionError.self) { _ = try CapabilityDescriptions.decoded("[1]", for: ["a.b"]) }
     }
 
     @Test func wireErrorsMapToDistinctRequestErrors() {

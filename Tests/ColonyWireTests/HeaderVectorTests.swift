@@ -74,6 +74,7 @@ import Testing
             case ("dispatched_to", .text(let t)): header.dispatchedTo = t
             case ("preferred_instance", .text(let t)): header.preferredInstance = t
             case ("wants_dispatch_notice", .flag(let f)): header.wantsDispatchNotice = f
+            case ("descriptions", .text(let t)): header.descriptions = t
             default: throw VectorError.unknownField(name)
             }
         }

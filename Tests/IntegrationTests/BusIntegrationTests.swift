@@ -197,6 +197,13 @@ import Testing
         #expect(ok.status == 0 && ok.output.contains(#"{"result":42}"#), "\(ok.output)")
         let agentError = try bus.harness.run(["request", "math.div", #"{"a":1,"b":0}"#] + bus.endpoints.flags)
         #expect(agentError.status == 1 && agentError.output.contains("division_by_zero"), "\(agentError.output)")
+        // A bad input is answered with what the capability expects, as its agent described it.
+        let badInput = try bus.harness.run(["request", "math.add", #"{"a":1}"#] + bus.endpoints.flags)
+        #expect(badInput.status == 1, "\(badInput.output)")
+        #expect(badInput.output.contains("bad input: missing field 'b'") && !badInput.output.contains("Operands"), "\(badInput.output)")
+        #expect(badInput.output.contains("math.add: Adds b to a") && badInput.output.contains("math.add expects {a: number, b: number}"), "\(badInput.output)")
+        let info = try bus.harness.run(["agent", "info", "math"] + bus.endpoints.flags)
+        #expect(info.output.contains("Divides a by b") && info.output.contains("input: {a: number, b: number}"), "\(info.output)")
         let usage = try bus.harness.run(["request", "math.add", "{not json"] + bus.endpoints.flags)
         #expect(usage.status == 64 || usage.status == 2, "\(usage.output)")
         for timeout in ["inf", "1e300", "nan", "-1", "0"] {

@@ -20,9 +20,9 @@ public enum MathAgent {
 
     public static func make(concurrency: Int = 8) -> Agent {
         var agent = Agent(name: "math", concurrency: concurrency)
-        agent.capability("math.add") { (operands: Operands, _) in Result(result: operands.a + operands.b) }
-        agent.capability("math.mul") { (operands: Operands, _) in Result(result: operands.a * operands.b) }
-        agent.capability("math.div") { (operands: Operands, _) in
+        agent.capability("math.add", summary: "Adds b to a") { (operands: Operands, _) in Result(result: operands.a + operands.b) }
+        agent.capability("math.mul", summary: "Multiplies a by b") { (operands: Operands, _) in Result(result: operands.a * operands.b) }
+        agent.capability("math.div", summary: "Divides a by b (division_by_zero when b is 0)") { (operands: Operands, _) in
             guard operands.b != 0 else {
                 throw WireError(divisionByZero, "cannot divide \(format(operands.a)) by zero")
             }

@@ -7,7 +7,8 @@ Majordomo frames around it); the header is checked against the shared vectors in
 """
 from .agent import Agent, Context
 from .client import Client
+from .coordination import Bid, LeadershipChange, Proposal, Vote
 from .errors import ColonyError, NoAgentError, TimeoutError
 from .header import ColonyHeader, HeaderError, Status
 
-__all__ = ["Agent", "Context", "Client", "ColonyError", "NoAgentError", "TimeoutError", "ColonyHeader", "HeaderError", "Status"]
+__all__ = ["Agent", "Context", "Client", "Proposal", "Vote", "Bid", "LeadershipChange", "ColonyError", "NoAgentError", "TimeoutError", "ColonyHeader", "HeaderError", "Status"]

@@ -28,10 +28,14 @@ import zmq.asyncio
 
 from collections import OrderedDict
 
-from . import mdp
+from . import mdp, schema
+from .coordination import LEADERSHIP_PREFIX, Bid, Leadership, LeadershipTracker, LeaseClock, Proposal, Vote
 from .errors import ColonyError
 from .header import ColonyHeader, Status
 from .journal import ExecutionJournal
+
+# The most description bytes a READY may carry (the broker ignores larger ones).
+MAX_DESCRIPTIONS_BYTES = 65_536
 
 # Topics the broker announces ended runs on (docs/PROTOCOL.md, "Events").
 RUN_ENDED_TOPICS = {b"workflow.failed": "failed", b"workflow.cancelled": "cancelled", b"workflow.completed": "completed"}
@@ -43,6 +47,16 @@ Handler = Callable[[Any, "Context"], Awaitable[Any]]
 class _Capability:
     name: str
     handler: Handler
+    summary: Optional[str] = None
+    input_schema: Optional[dict] = None
+
+    def description(self) -> dict:
+        out = {}
+        if self.summary:
+            out["summary"] = self.summary
+        if self.input_schema:
+            out["input"] = self.input_schema
+        return out
 
 
 @dataclass
@@ -106,7 +120,7 @@ class Context:
 class Agent:
     def __init__(self, name: str, concurrency: int = 1, endpoint: Optional[str] = None, publish_endpoint: Optional[str] = None,
                  subscribe_endpoint: Optional[str] = None, heartbeat: float = 2.5, liveness: int = 3, grace: float = 10.0,
-                 instance: Optional[str] = None):
+                 instance: Optional[str] = None, groups: Optional[list[str]] = None):
         self.name = name
         self.concurrency = max(1, int(concurrency))
         self.endpoints = mdp.endpoints(endpoint, publish_endpoint, subscribe_endpoint)
@@ -114,10 +128,17 @@ class Agent:
         self.liveness = liveness
         self.grace = grace
         self.instance = instance or os.environ.get("COLONY_AGENT_INSTANCE") or f"{name}-{_socket.gethostname()}-{os.getpid()}"
+        if groups is None:
+            groups = [group.strip() for group in os.environ.get("COLONY_AGENT_GROUPS", "").split(",") if group.strip()]
+        self.groups = list(groups)
         self.logger = logging.getLogger(f"colony.agent.{name}")
         self._capabilities: dict[str, _Capability] = {}
         self._event_handlers: list[_EventHandler] = []
         self._run_failed_handlers: list = []
+        self._leadership_handlers: list = []
+        self.leadership = LeadershipTracker(self.instance)
+        self._lease_clock = LeaseClock()
+        self._slots = asyncio.Semaphore(self.concurrency)
         # Runs the agent knows have ended (run → status), bounded, oldest forgotten first.
         self._ended_runs: OrderedDict[str, str] = OrderedDict()
         # Replies of completed attempts by idempotency key, bounded; and keys running now.
@@ -131,15 +152,68 @@ class Agent:
 
     # ----- declaring
 
-    def capability(self, name: str):
-        """Declares a capability: `async def handler(params, ctx) -> result` (JSON values)."""
+    def capability(self, name: str, summary: Optional[str] = None, input_schema: Optional[dict] = None):
+        """Declares a capability: `async def handler(params, ctx) -> result` (JSON values).
+
+        Annotate `params` with a dataclass or a pydantic model to get it typed (a bad input then
+        fails with `bad_request` naming the field) and described: its JSON Schema, or
+        `input_schema` given by hand, and the one-line `summary` (default: the handler's
+        docstring's first line) are announced to the broker, so `colony agent info` shows them."""
         if not name or name.startswith("mmi."):
             raise ValueError(f"invalid capability name {name!r}")
 
         def register(handler: Handler) -> Handler:
-            self._capabilities[name] = _Capability(name, handler)
+            typed = schema.input_type(handler)
+            first_line = (handler.__doc__ or "").strip().splitlines()[0:1]
+
+            async def call(params: Any, ctx: "Context") -> Any:
+                return schema.to_json(await handler(schema.decode(typed, params), ctx))
+            self._declare(_Capability(name, call, summary or (first_line[0] if first_line else None),
+                                      input_schema or schema.json_schema(typed)))
             return handler
         return register
+
+    def on_vote(self, capability: str, summary: Optional[str] = None):
+        """Declares a consensus voter: proposals (a consensus step's params) arrive on
+        `capability` as a `Proposal`; answer with a `Vote`, a bool or "yes"/"no"."""
+        def register(handler: Handler) -> Handler:
+            async def call(params: Any, ctx: "Context") -> Any:
+                return Vote.coerce(await handler(Proposal.from_json(params), ctx))
+            self._declare(_Capability(capability, call, summary or "votes on proposals", _PROPOSAL_SCHEMA))
+            return handler
+        return register
+
+    def on_bid(self, capability: str, summary: Optional[str] = None):
+        """Declares a bidder for contract-net auctions: calls for proposals for `capability`
+        arrive on `CAPABILITY.bid` as a `Proposal`; answer with a `Bid`, a cost, or None (a
+        refusal). The task itself comes to `capability` if the bid wins: declare it too."""
+        def register(handler: Handler) -> Handler:
+            async def call(params: Any, ctx: "Context") -> Any:
+                return Bid.coerce(await handler(Proposal.from_json(params), ctx))
+            self._declare(_Capability(capability + ".bid", call, summary or f"bids for {capability}", _PROPOSAL_SCHEMA))
+            return handler
+        return register
+
+    def on_leadership(self, handler):
+        """`async def handler(change: LeadershipChange)`: called when this agent becomes leader of
+        one of its groups, loses it, or learns who leads (announced by the orchestrator)."""
+        self._leadership_handlers.append(handler)
+        return handler
+
+    def _declare(self, capability: _Capability) -> None:
+        self._capabilities[capability.name] = capability
+
+    def descriptions(self) -> Optional[str]:
+        """The READY's capability descriptions (JSON), None when there are none or they are too
+        large to announce (the broker would ignore them)."""
+        described = {name: c.description() for name, c in self._capabilities.items() if c.description()}
+        if not described:
+            return None
+        text = json.dumps(described, separators=(",", ":"), sort_keys=True)
+        if len(text.encode()) > MAX_DESCRIPTIONS_BYTES:
+            self.logger.warning(f"capability descriptions are {len(text.encode())} bytes, over {MAX_DESCRIPTIONS_BYTES}: not announced")
+            return None
+        return text
 
     def on(self, topic: str, including_finished_runs: bool = False):
         """Declares an event handler for topics starting with `topic` (`market.*` and `market.`
@@ -250,7 +324,7 @@ class Agent:
         self._worker = worker
         self._send_lock = asyncio.Lock()
         header = ColonyHeader(agent=self.name, capabilities=list(self._capabilities)[1:], capacity=self.concurrency,
-                              process_id=os.getpid(), instance=self.instance)
+                              process_id=os.getpid(), instance=self.instance, groups=self.groups, descriptions=self.descriptions())
         names = list(self._capabilities)
         await self._send([b"", mdp.WORKER, mdp.W_READY, names[0].encode(), header.encode()])
         asyncio.ensure_future(self._catch_up_on_ended_runs())
@@ -321,6 +395,11 @@ class Agent:
         step = header.step if header else None
         key = header.idempotency_key if header else None
         journal = self.journal
+        fenced = self._fence(header)
+        if fenced is not None:
+            self.logger.info(f"refusing a request of a stale term: {fenced.message}", extra={"capability": capability.name, "run_id": run})
+            await reply(mdp.W_FINAL, self._error_header(request_id, fenced), _error_body(fenced))
+            return
         # The failure gate: no handler starts for a run that failed or was cancelled.
         stopped = self._gate_stops(capability.name, header)
         if stopped:
@@ -355,7 +434,8 @@ class Agent:
                 params = json.loads(raw) if raw else None
             except ValueError:
                 raise ColonyError("bad_request", "the body is not JSON") from None
-            result = await capability.handler(params, Context(self, header, partial))
+            async with self._slots:  # never more than `concurrency` handlers at once
+                result = await capability.handler(params, Context(self, header, partial))
             if self._stops_work(run):
                 # The run failed while the handler ran: its result is not passed off as a success.
                 if journal:
@@ -400,6 +480,7 @@ class Agent:
             subscriber.setsockopt(zmq.SUBSCRIBE, topic)
         for handler in self._event_handlers:
             subscriber.setsockopt(zmq.SUBSCRIBE, handler.prefix.encode())
+        subscriber.setsockopt(zmq.SUBSCRIBE, LEADERSHIP_PREFIX.encode())
         subscriber.connect(self.endpoints[2])
         try:
             while True:
@@ -407,10 +488,19 @@ class Agent:
                 if len(frames) < 2:
                     continue
                 topic = frames[0]
-                header = ColonyHeader.decode(frames[1]) if ColonyHeader.is_header(frames[1]) else None
+                try:
+                    header = ColonyHeader.decode(frames[1]) if ColonyHeader.is_header(frames[1]) else None
+                except ValueError as error:
+                    self.logger.warning(f"ignoring an event with a malformed header: {error}")
+                    continue
                 payload = frames[2] if header is not None and len(frames) > 2 else frames[1]
                 if topic in RUN_ENDED_TOPICS:
                     asyncio.ensure_future(self._confirm_ended(payload))
+                if topic.startswith(LEADERSHIP_PREFIX.encode()):
+                    try:
+                        self._note_leadership(Leadership.from_json(json.loads(payload)), header.timestamp_ms if header else None)
+                    except (ValueError, KeyError, TypeError) as error:
+                        self.logger.warning(f"ignoring a malformed leadership announcement: {error}")
                 for handler in self._event_handlers:
                     if topic.decode("utf-8", "replace").startswith(handler.prefix) and not self._stopping:
                         asyncio.ensure_future(self._serve_event(handler, topic.decode("utf-8", "replace"), header, payload))
@@ -442,6 +532,42 @@ class Agent:
         except Exception:
             self.logger.exception("event handler failed", extra={"agent": self.name, "topic": topic})
 
+    # ----- leadership
+
+    def _fence(self, header: Optional[ColonyHeader]) -> Optional[ColonyError]:
+        """A leader-follower request is refused (`stale_term`) when it was sent under a term older
+        than the newest this agent knows, or when its lease has certainly lapsed by the agent's
+        reading of the orchestrator's clock; a newer term teaches the agent that it leads."""
+        if header is None or header.term is None or not header.groups:
+            return None
+        group, term = header.groups[0], header.term
+        if header.timestamp_ms is not None:
+            self._lease_clock.note(header.timestamp_ms)
+        known = self.leadership.latest.get(group)
+        if self.leadership.is_stale(term, group):
+            return ColonyError("stale_term", f"term {term} of group {group} is stale: term {known.term} is led by {known.leader or 'nobody'}")
+        if header.lease_expires_at_ms is not None:
+            renewed = known.expires_at_ms if known is not None and known.term == term else 0
+            lapsed = self._lease_clock.lapsed(max(header.lease_expires_at_ms, renewed))
+            if lapsed is not None:
+                return ColonyError("stale_term", f"the lease of term {term} of group {group} ended at least {lapsed} ms ago")
+        if known is None or term > known.term:
+            self._note_leadership(Leadership(group, self.instance, term))
+        return None
+
+    def _note_leadership(self, announced: Leadership, sent_at_ms: Optional[int] = None) -> None:
+        if sent_at_ms is not None:
+            self._lease_clock.note(sent_at_ms)
+        change = self.leadership.note(announced)
+        if change is None:
+            return
+        if change.kind == "became":
+            self.logger.info("became leader", extra={"group": change.group, "term": change.term})
+        elif change.kind == "lost":
+            self.logger.info("lost leadership", extra={"group": change.group, "term": change.term, "leader": change.leader})
+        for handler in self._leadership_handlers:
+            asyncio.ensure_future(handler(change))
+
     def _error_header(self, request_id, error: ColonyError) -> ColonyHeader:
         return ColonyHeader(request_id=request_id, status=Status.ERROR, error_code=error.code, error_message=error.message,
                             agent=self.name, instance=self.instance)
@@ -454,6 +580,11 @@ class Agent:
             await asyncio.sleep(0.1)  # a PUB socket drops what it sends before it is connected
         header = ColonyHeader(correlation_id=correlation_id, step=step, agent=self.name, timestamp_ms=int(time.time() * 1000))
         await self._publisher.send_multipart([topic.encode(), header.encode(), json.dumps(value).encode()])
+
+
+# Voters and bidders take a Proposal: the round, the group and the step's params.
+_PROPOSAL_SCHEMA = {"type": "object", "properties": {"round": {"type": "string"}, "group": {"type": "string"}, "proposal": {}},
+                    "required": ["proposal"]}
 
 
 def _error_body(error: ColonyError) -> bytes:

@@ -59,11 +59,12 @@ TAGS = [
     (24, "dispatched_to", "text"),
     (25, "preferred_instance", "text"),
     (26, "wants_dispatch_notice", "flag"),
+    (27, "descriptions", "text"),
 ]
 BY_TAG = {tag: (name, kind) for tag, name, kind in TAGS}
 # The Swift encoder writes fields in this order (tag order, except the texts of tag 11 and 20,
 # which follow their neighbours as declared there); keep the two identical.
-ENCODING_ORDER = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26]
+ENCODING_ORDER = list(range(1, 28))
 
 
 @dataclass
@@ -94,6 +95,7 @@ class ColonyHeader:
     dispatched_to: Optional[str] = None
     preferred_instance: Optional[str] = None
     wants_dispatch_notice: bool = False
+    descriptions: Optional[str] = None
 
     # ----- encoding
 
