@@ -164,9 +164,9 @@ struct IncomingRequest: Sendable {
 
 /// How an agent connects and behaves.
 public struct AgentOptions: Sendable {
-    /// The broker's endpoints.
+    /// The broker's endpoints (default: `COLONY_ENDPOINT`… as `colony up` sets them, else the defaults).
     public var endpoints: BrokerEndpoints
-    /// Heartbeat interval; must match the broker's.
+    /// Heartbeat interval; must match the broker's (default: `COLONY_HEARTBEAT_MS`, else 2.5 s).
     public var heartbeatInterval: Duration
     /// Missed heartbeats before the broker is presumed gone and the agent reconnects.
     public var liveness: Int
@@ -200,7 +200,7 @@ public struct AgentOptions: Sendable {
     public var credentials: Credentials? = .ambient
 
     public init(
-        endpoints: BrokerEndpoints = .defaults, heartbeatInterval: Duration = MDP.defaultHeartbeatInterval,
+        endpoints: BrokerEndpoints = .ambient, heartbeatInterval: Duration = AgentOptions.ambientHeartbeatInterval,
         liveness: Int = MDP.defaultLiveness, reconnectBackoff: (initial: Duration, max: Duration) = (.milliseconds(100), .seconds(5)),
         shutdownGrace: Duration = .seconds(10), handlersOnIOThread: Bool = false, handlesSignals: Bool = true,
         logger: Logger = Logger(label: "agent")

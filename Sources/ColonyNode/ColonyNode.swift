@@ -164,6 +164,8 @@ public struct ColonyNode: Sendable {
                 "COLONY_ENDPOINT": plan.clientEndpoints.requests,
                 "COLONY_PUBLISH_ENDPOINT": plan.clientEndpoints.publish,
                 "COLONY_SUBSCRIBE_ENDPOINT": plan.clientEndpoints.subscribe,
+                "COLONY_HEARTBEAT_MS": "\(Int(broker.heartbeatInterval.milliseconds))",
+                "COLONY_LOG_FORMAT": plan.configuration.logFormat,
             ])
         } catch {
             throw .logs("\(logs.path): \(error)")

@@ -95,6 +95,6 @@ import Testing
 
     @Test func theShippedAgentsFileIsValid() throws {
         let configuration = try AgentsConfiguration.load(path: "configs/agents.yaml", context: context)
-        #expect(configuration.agents.map(\.name) == ["echo", "math", "flaky", "voter", "bidder_cheap", "bidder_mid", "bidder_dear", "greeter"])
+        #expect(configuration.agents.map(\.name) == ["echo", "math", "flaky", "voter", "bidder_cheap", "bidder_mid", "bidder_dear", "warehouse", "greeter"])
     }
 }

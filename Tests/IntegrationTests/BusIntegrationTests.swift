@@ -171,12 +171,12 @@ import Testing
         await subscriber.close()
     }
 
-    @Test(.enabled(if: pythonWithZeroMQ(), "python3 with pyzmq is not installed"))
-    func aPythonMdpWorkerIsAColonyAgent() async throws {
+    @Test(.enabled(if: pythonWithTheSDK() != nil, "no .venv with the Python SDK: run scripts/setup"))
+    func aPythonAgentOnTheSDKIsAColonyAgent() async throws {
         let bus = try await TestBus()
         defer { bus.stop() }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../agents/python/greeter.py").standardized
-        try bus.harness.launch(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, bus.endpoints.requests, "--heartbeat-ms", "100"], name: "greeter")
+        let python = try #require(pythonWithTheSDK())
+        try bus.harness.launch(python, [pythonAgent("greeter.py").path, bus.endpoints.requests, "--heartbeat-ms", "100"], name: "greeter")
         let client = bus.client
         #expect(try await waitForAgents(client, capability: "py.greet"), "\(bus.harness.log(of: "greeter"))")
         struct Greeting: Codable { var greeting: String }
@@ -225,14 +225,21 @@ import Testing
     }
 }
 
-/// Whether python3 can import zmq here.
-func pythonWithZeroMQ() -> Bool {
+/// The repository's virtual environment's Python (`scripts/setup` makes it), if it can import
+/// the Python SDK.
+func pythonWithTheSDK() -> URL? {
+    let python = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../.venv/bin/python").standardized
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import zmq"]
+    process.executableURL = python
+    process.arguments = ["-c", "import colony, zmq"]
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return false }
+    guard (try? process.run()) != nil else { return nil }
     process.waitUntilExit()
-    return process.terminationStatus == 0
+    return process.terminationStatus == 0 ? python : nil
+}
+
+/// An example agent of agents/python.
+func pythonAgent(_ file: String) -> URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../agents/python/\(file)").standardized
 }

@@ -221,8 +221,9 @@ import Testing
         #expect(!afterStop.contains("tick started") && !afterStop.contains("tick skipped"), "\(log)")
     }
 
-    @Test func aSecuredColonyServesItsAgentsAndOperatorAndNobodyElse() async throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../agents/python/greeter.py").standardized
+    @Test(.enabled(if: pythonWithTheSDK() != nil, "no .venv with the Python SDK: run scripts/setup"))
+    func aSecuredColonyServesItsAgentsAndOperatorAndNobodyElse() async throws {
+        let python = try #require(pythonWithTheSDK())
         let keysPath = FileManager.default.temporaryDirectory.appendingPathComponent("colony-keys-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: keysPath) }
         let up = try Up(agents: """
@@ -230,7 +231,7 @@ import Testing
           - name: math
             run: math
           - name: greeter
-            command: [python3, \(script.path), "{endpoint}", --heartbeat-ms, "100"]
+            command: [\(python.path), \(pythonAgent("greeter.py").path)]
         """, security: "mode: curve, keys: \(keysPath)")
         defer { up.stop() }
         try up.start()

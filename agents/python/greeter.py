@@ -1,96 +1,38 @@
 #!/usr/bin/env python3
-"""A Colony agent in Python: a plain MDP/0.1 worker (ZeroMQ RFC 7) using only pyzmq.
+"""A Colony agent in Python, on the SDK (sdk/python, `pip install ./sdk/python`). It offers `py.greet`:
 
-Any MDP worker is a Colony agent. This one offers `py.greet`:
     colony request py.greet '{"name":"Ada"}'   ->   {"greeting": "Hello, Ada!"}
 
-Usage: greeter.py [ENDPOINT] [--heartbeat-ms N]
-
-On a secured bus (`security: {mode: curve}`, the default of `colony up`) it authenticates with
-CURVE from COLONY_CURVE_SERVERKEY, COLONY_CURVE_PUBLICKEY and COLONY_CURVE_SECRETKEY, which
-`colony up` sets for every agent (or `colony keys add NAME --role agent` prints for yours).
+Usage: greeter.py [ENDPOINT] [--heartbeat-ms N]. Without arguments it takes the broker's endpoints
+and heartbeat from COLONY_ENDPOINT… and COLONY_HEARTBEAT_MS, and its CURVE credentials from
+COLONY_CURVE_*, as `colony up` sets them for every agent.
 """
-import json
-import os
-import signal
-import sys
-import time
+import argparse
+from dataclasses import dataclass
 
-import zmq
-
-MDPW01 = b"MDPW01"
-READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = b"\x01", b"\x02", b"\x03", b"\x04", b"\x05"
-SERVICE = b"py.greet"
+from colony import Agent
 
 
-def greet(body: bytes) -> bytes:
-    try:
-        name = json.loads(body or b"{}").get("name", "world")
-    except (ValueError, AttributeError):
-        return json.dumps({"error": {"code": "bad_request", "message": "expected a JSON object"}}).encode()
-    return json.dumps({"greeting": f"Hello, {name}!"}).encode()
+@dataclass
+class Greeting:
+    name: str = "world"
 
 
-def secure(socket) -> None:
-    """Turns CURVE on when the environment carries credentials (pyzmq supports it as is)."""
-    server = os.environ.get("COLONY_CURVE_SERVERKEY")
-    if not server:
-        return
-    socket.curve_serverkey = server.encode()
-    socket.curve_publickey = os.environ["COLONY_CURVE_PUBLICKEY"].encode()
-    socket.curve_secretkey = os.environ["COLONY_CURVE_SECRETKEY"].encode()
+def main() -> None:
+    parser = argparse.ArgumentParser(description="The py.greet example agent.")
+    parser.add_argument("endpoint", nargs="?", help="the broker's request endpoint (default: COLONY_ENDPOINT)")
+    parser.add_argument("--heartbeat-ms", type=int, help="heartbeat interval (default: COLONY_HEARTBEAT_MS, else 2500)")
+    arguments = parser.parse_args()
+    agent = Agent("greeter", concurrency=4, endpoint=arguments.endpoint,
+                  heartbeat=arguments.heartbeat_ms / 1000 if arguments.heartbeat_ms else None)
 
+    @agent.capability("py.greet")
+    async def greet(params: Greeting, ctx) -> dict:
+        """Greets someone by name."""
+        return {"greeting": f"Hello, {params.name}!"}
 
-def main() -> int:
-    args = sys.argv[1:]
-    endpoint = next((a for a in args if not a.startswith("--")), "tcp://127.0.0.1:5555")
-    interval = 2.5
-    if "--heartbeat-ms" in args:
-        interval = int(args[args.index("--heartbeat-ms") + 1]) / 1000
-    liveness_limit = 3
-
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
-
-    context = zmq.Context()
-    while not stopping:
-        socket = context.socket(zmq.DEALER)
-        socket.setsockopt(zmq.LINGER, 0)
-        secure(socket)
-        socket.connect(endpoint)
-        socket.send_multipart([b"", MDPW01, READY, SERVICE])
-        print(f"greeter: ready on {endpoint}", flush=True)
-        liveness = liveness_limit
-        next_heartbeat = time.monotonic() + interval
-        while not stopping:
-            if socket.poll(int(interval * 1000)):
-                frames = socket.recv_multipart()
-                liveness = liveness_limit
-                if len(frames) < 3 or frames[1] != MDPW01:
-                    continue
-                command = frames[2]
-                if command == REQUEST and len(frames) >= 5:
-                    client, body = frames[3], b"".join(frames[5:])
-                    socket.send_multipart([b"", MDPW01, REPLY, client, b"", greet(body)])
-                    next_heartbeat = time.monotonic() + interval
-                elif command == DISCONNECT:
-                    break
-            else:
-                liveness -= 1
-                if liveness == 0:
-                    break
-            if time.monotonic() >= next_heartbeat:
-                socket.send_multipart([b"", MDPW01, HEARTBEAT])
-                next_heartbeat = time.monotonic() + interval
-        if stopping:
-            socket.send_multipart([b"", MDPW01, DISCONNECT])
-        socket.close()
-        if not stopping:
-            time.sleep(0.5)
-    context.term()
-    return 0
+    agent.run()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

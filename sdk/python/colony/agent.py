@@ -28,7 +28,7 @@ import zmq.asyncio
 
 from collections import OrderedDict
 
-from . import mdp, schema
+from . import logs, mdp, schema
 from .coordination import LEADERSHIP_PREFIX, Bid, Leadership, LeadershipTracker, LeaseClock, Proposal, Vote
 from .errors import ColonyError
 from .header import ColonyHeader, Status
@@ -64,16 +64,26 @@ class _EventHandler:
     prefix: str
     handler: Handler
     including_finished_runs: bool
+    name: str  # AGENT.on(TOPIC), as the Swift SDK names it in logs and the journal
+
+
+class _MetadataLogger(logging.LoggerAdapter):
+    """A logger whose lines carry the handler's metadata, plus any `extra` of the call."""
+
+    def process(self, msg, kwargs):
+        kwargs["extra"] = {**self.extra, **kwargs.get("extra", {})}
+        return msg, kwargs
 
 
 class Context:
     """What a handler knows about the message it handles, and how it reaches the bus."""
 
-    def __init__(self, agent: "Agent", header: Optional[ColonyHeader], send_partial=None):
+    def __init__(self, agent: "Agent", header: Optional[ColonyHeader], send_partial=None, handler: Optional[str] = None):
         self._agent = agent
         self._header = header or ColonyHeader()
         self._send_partial = send_partial
-        self.logger = logging.LoggerAdapter(agent.logger, {"agent": agent.name, "run_id": self.run_id})
+        metadata = {"agent": agent.name, "capability": handler, "run_id": self.run_id, "step": self.step}
+        self.logger = _MetadataLogger(agent.logger, {key: value for key, value in metadata.items() if value is not None})
 
     @property
     def run_id(self) -> Optional[str]:
@@ -119,12 +129,12 @@ class Context:
 
 class Agent:
     def __init__(self, name: str, concurrency: int = 1, endpoint: Optional[str] = None, publish_endpoint: Optional[str] = None,
-                 subscribe_endpoint: Optional[str] = None, heartbeat: float = 2.5, liveness: int = 3, grace: float = 10.0,
+                 subscribe_endpoint: Optional[str] = None, heartbeat: Optional[float] = None, liveness: int = 3, grace: float = 10.0,
                  instance: Optional[str] = None, groups: Optional[list[str]] = None):
         self.name = name
         self.concurrency = max(1, int(concurrency))
         self.endpoints = mdp.endpoints(endpoint, publish_endpoint, subscribe_endpoint)
-        self.heartbeat = heartbeat
+        self.heartbeat = heartbeat or mdp.heartbeat_seconds()
         self.liveness = liveness
         self.grace = grace
         self.instance = instance or os.environ.get("COLONY_AGENT_INSTANCE") or f"{name}-{_socket.gethostname()}-{os.getpid()}"
@@ -222,7 +232,7 @@ class Agent:
         prefix = topic[:-1] if topic.endswith("*") else topic
 
         def register(handler: Handler) -> Handler:
-            self._event_handlers.append(_EventHandler(prefix, handler, including_finished_runs))
+            self._event_handlers.append(_EventHandler(prefix, handler, including_finished_runs, f"{self.name}.on({topic})"))
             return handler
         return register
 
@@ -286,7 +296,9 @@ class Agent:
     # ----- running
 
     def run(self) -> None:
-        """Serves until SIGTERM or SIGINT, then shuts down gracefully."""
+        """Serves until SIGTERM or SIGINT, then shuts down gracefully. Logs go to standard error
+        one event per line (see `colony.logs`) unless the program configured logging itself."""
+        logs.configure()
         asyncio.run(self.serve(handle_signals=True))
 
     async def serve(self, handle_signals: bool = False) -> None:
@@ -435,7 +447,7 @@ class Agent:
             except ValueError:
                 raise ColonyError("bad_request", "the body is not JSON") from None
             async with self._slots:  # never more than `concurrency` handlers at once
-                result = await capability.handler(params, Context(self, header, partial))
+                result = await capability.handler(params, Context(self, header, partial, capability.name))
             if self._stops_work(run):
                 # The run failed while the handler ran: its result is not passed off as a success.
                 if journal:
@@ -520,17 +532,26 @@ class Agent:
             self._learn(confirmed["run"], confirmed.get("status", "failed"), confirmed.get("reason", ""))
 
     async def _serve_event(self, handler: _EventHandler, topic: str, header: Optional[ColonyHeader], payload: bytes) -> None:
-        name = f"on {handler.prefix}"
+        name = handler.name
         if self._gate_stops(name, header, is_event=True, including_finished=handler.including_finished_runs):
             return
         try:
             event = json.loads(payload) if payload else None
         except ValueError:
             event = payload.decode("utf-8", "replace")
+        run, step = (header.correlation_id, header.step) if header else (None, None)
+        journal = self.journal
+        if journal:
+            journal.record("started", self.name, name, run=run, step=step)
         try:
-            await handler.handler(event, Context(self, header))
-        except Exception:
+            await handler.handler(event, Context(self, header, handler=name))
+        except Exception as error:
             self.logger.exception("event handler failed", extra={"agent": self.name, "topic": topic})
+            if journal:
+                journal.record("failed", self.name, name, run=run, step=step, detail=f"{type(error).__name__}: {error}")
+            return
+        if journal:
+            journal.record("discarded" if self._stops_work(run) else "succeeded", self.name, name, run=run, step=step)
 
     # ----- leadership
 

@@ -72,8 +72,9 @@ class Client:
         finally:
             self._waiting.pop(request_id, None)
 
-    async def publish(self, topic: str, value: Any) -> None:
-        """Publishes an event (connecting first, so it is not lost while connecting)."""
+    async def publish(self, topic: str, value: Any, correlation_id: Optional[str] = None) -> None:
+        """Publishes an event, as part of run `correlation_id` if given (connecting first, so it
+        is not lost while connecting)."""
         if getattr(self, "_publisher", None) is None:
             self._publisher = zmq.asyncio.Context.instance().socket(zmq.PUB)
             self._publisher.setsockopt(zmq.LINGER, 200)
@@ -81,7 +82,7 @@ class Client:
             self._publisher.connect(mdp.endpoints(self.endpoint)[1] if self._publish_endpoint is None else self._publish_endpoint)
             await asyncio.sleep(0.1)
         import time
-        header = ColonyHeader(agent="python-client", timestamp_ms=int(time.time() * 1000))
+        header = ColonyHeader(correlation_id=correlation_id, agent="python-client", timestamp_ms=int(time.time() * 1000))
         await self._publisher.send_multipart([topic.encode(), header.encode(), json.dumps(value).encode()])
 
     async def subscribe(self, prefix: str = ""):

@@ -16,6 +16,15 @@ def endpoints(requests=None, publish=None, subscribe=None):
     return requests, publish, subscribe
 
 
+def heartbeat_seconds() -> float:
+    """The broker's heartbeat interval: COLONY_HEARTBEAT_MS (as `colony up` sets it), else 2.5 s."""
+    try:
+        milliseconds = int(os.environ.get("COLONY_HEARTBEAT_MS", "2500"))
+    except ValueError:
+        milliseconds = 2500
+    return min(max(milliseconds, 10), 3_600_000) / 1000
+
+
 def _shifted(endpoint: str, offset: int) -> str:
     if endpoint.startswith("tcp://") and endpoint.rsplit(":", 1)[-1].isdigit():
         host, port = endpoint.rsplit(":", 1)

@@ -94,6 +94,8 @@ def _field(tp: Any, value: Any, where: str) -> Any:
         return {key: _field(inner, item, f"{where}.{key}") for key, item in value.items()}
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if tp is int and isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 63:
+        return int(value)  # JSON has one number type: 2.0 is an integer
     if tp in _PRIMITIVES:
         if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
             raise ColonyError("bad_request", f"{where}: expected {_PRIMITIVES[tp]}, not {_kind(value)}")
