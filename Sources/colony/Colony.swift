@@ -25,6 +25,7 @@ struct Colony: AsyncParsableCommand {
             GroupCommand.self,
             SystemCommand.self,
             KeysCommand.self,
+            NewCommand.self,
         ]
     )
 }

@@ -160,6 +160,12 @@ class Agent:
         self._stopping = False
         self._busy = 0
 
+    def connect_to(self, endpoint: str, publish_endpoint: Optional[str] = None, subscribe_endpoint: Optional[str] = None) -> "Agent":
+        """Points the agent at another broker before it runs (tests do; under `colony up` the
+        environment already says where the broker is)."""
+        self.endpoints = mdp.endpoints(endpoint, publish_endpoint, subscribe_endpoint)
+        return self
+
     # ----- declaring
 
     def capability(self, name: str, summary: Optional[str] = None, input_schema: Optional[dict] = None):

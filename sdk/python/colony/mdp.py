@@ -9,11 +9,13 @@ W_READY, W_REQUEST, W_PARTIAL, W_FINAL, W_HEARTBEAT, W_DISCONNECT = b"\x01", b"\
 
 def endpoints(requests=None, publish=None, subscribe=None):
     """The broker's endpoints: given, else COLONY_ENDPOINT and friends (as `colony up` sets
-    them), else the defaults; event endpoints derive from the request one (port + 1, + 2)."""
-    requests = requests or os.environ.get("COLONY_ENDPOINT") or "tcp://127.0.0.1:5555"
-    publish = publish or os.environ.get("COLONY_PUBLISH_ENDPOINT") or _shifted(requests, 1)
-    subscribe = subscribe or os.environ.get("COLONY_SUBSCRIBE_ENDPOINT") or _shifted(requests, 2)
-    return requests, publish, subscribe
+    them), else the defaults; event endpoints derive from the request one (port + 1, + 2; for
+    ipc://PATH, PATH.pub and PATH.sub) unless given, or unless all come from the environment."""
+    if requests is None:
+        requests = os.environ.get("COLONY_ENDPOINT") or "tcp://127.0.0.1:5555"
+        publish = publish or os.environ.get("COLONY_PUBLISH_ENDPOINT")
+        subscribe = subscribe or os.environ.get("COLONY_SUBSCRIBE_ENDPOINT")
+    return requests, publish or _shifted(requests, 1), subscribe or _shifted(requests, 2)
 
 
 def heartbeat_seconds() -> float:
