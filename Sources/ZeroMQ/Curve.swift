@@ -16,7 +16,7 @@ public struct CurveKeyPair: Sendable, Hashable {
         var publicKey = [CChar](repeating: 0, count: 41)
         var secretKey = [CChar](repeating: 0, count: 41)
         guard zmq_curve_keypair(&publicKey, &secretKey) == 0 else { throw ZMQError.current("zmq_curve_keypair") }
-        return CurveKeyPair(publicKey: String(cString: publicKey), secretKey: String(cString: secretKey))
+        return CurveKeyPair(publicKey: z85Text(publicKey), secretKey: z85Text(secretKey))
     }
 
     /// The key pair whose secret key is `secretKey`; nil when it is not a Z85 Curve25519 key.
@@ -24,7 +24,7 @@ public struct CurveKeyPair: Sendable, Hashable {
         guard Self.isKey(secretKey) else { return nil }
         var publicKey = [CChar](repeating: 0, count: 41)
         guard zmq_curve_public(&publicKey, secretKey) == 0 else { return nil }
-        self.init(publicKey: String(cString: publicKey), secretKey: secretKey)
+        self.init(publicKey: z85Text(publicKey), secretKey: secretKey)
     }
 
     /// Whether `text` is a key in Z85 (40 characters of the Z85 alphabet, 32 bytes decoded).
@@ -75,4 +75,9 @@ extension Frame {
 
     /// The identity the ZAP handler gave the peer that sent this frame.
     public var userID: String? { metadata("User-Id") }
+}
+
+/// A Z85 key libzmq wrote into a 41-byte buffer: 40 ASCII characters and a terminating zero.
+func z85Text(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

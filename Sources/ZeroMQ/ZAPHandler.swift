@@ -107,7 +107,7 @@ public final class ZAPHandler: Sendable {
     static func z85(_ bytes: [UInt8]) -> String {
         var text = [CChar](repeating: 0, count: 41)
         _ = zmq_z85_encode(&text, bytes, bytes.count)
-        return String(cString: text)
+        return z85Text(text)
     }
 }
 
