@@ -159,6 +159,9 @@ class Agent:
         self._publisher = None
         self._stopping = False
         self._busy = 0
+        # Handlers the gate skipped, by run status, reported to the broker (mmi.directory).
+        self._skipped = {"failed": 0, "cancelled": 0}
+        self._skips_to_report = False
 
     def connect_to(self, endpoint: str, publish_endpoint: Optional[str] = None, subscribe_endpoint: Optional[str] = None) -> "Agent":
         """Points the agent at another broker before it runs (tests do; under `colony up` the
@@ -277,6 +280,9 @@ class Agent:
         if status is None or (status == "completed" and (not is_event or including_finished)):
             return None
         self.logger.info(f"skipping handler: run {status}", extra={"handler": handler, "run_id": run})
+        if status in self._skipped:
+            self._skipped[status] += 1
+            self._skips_to_report = True
         if self.journal:
             self.journal.record("skipped", self.name, handler, run=run, step=header.step, key=header.idempotency_key, detail=f"run {status}")
         report = {"run": run, "agent": self.name, "handler": handler, "status": status, "reason": f"run {status}",
@@ -370,7 +376,12 @@ class Agent:
                 elif time.monotonic() - heard > self.heartbeat * self.liveness:
                     self.logger.warning("broker silent; reconnecting")
                     return
-                await self._send([b"", mdp.WORKER, mdp.W_HEARTBEAT])
+                beat = [b"", mdp.WORKER, mdp.W_HEARTBEAT]
+                if self._skips_to_report:
+                    counts = ColonyHeader()
+                    self._add_skip_counts(counts)
+                    beat.append(counts.encode())
+                await self._send(beat)
         finally:
             worker.close(linger=1000 if self._stopping else 0)
 
@@ -394,20 +405,22 @@ class Agent:
             except ValueError:
                 header = None
             body = body[1:]
-        request_id = header.request_id if header else None
         name = header.capability if header and header.capability else None
         capability = self._capabilities.get(name) if name else next(iter(self._capabilities.values()))
 
-        async def reply(command: bytes, reply_header: ColonyHeader, payload: bytes) -> None:
-            await self._send([b"", mdp.WORKER, command, token, b"", reply_header.encode(), payload])
+        async def reply(command: bytes, error: Optional[ColonyError], payload: bytes) -> None:
+            await self._send([b"", mdp.WORKER, command, token, b"", self._reply_header(header, error).encode(), payload])
+
+        async def answer(outcome: tuple) -> None:
+            failed, payload, code, message = outcome
+            await reply(mdp.W_FINAL, ColonyError(code, message) if failed else None, payload)
 
         async def partial(value: Any) -> None:
-            await reply(mdp.W_PARTIAL, ColonyHeader(request_id=request_id, status=Status.OK, agent=self.name, instance=self.instance),
-                        json.dumps(value).encode())
+            await reply(mdp.W_PARTIAL, None, json.dumps(value).encode())
 
         if capability is None:
             error = ColonyError("unknown_capability", f"{self.name} does not offer {name}")
-            await reply(mdp.W_FINAL, self._error_header(request_id, error), _error_body(error))
+            await reply(mdp.W_FINAL, error, _error_body(error))
             return
         run = header.correlation_id if header else None
         step = header.step if header else None
@@ -416,33 +429,33 @@ class Agent:
         fenced = self._fence(header)
         if fenced is not None:
             self.logger.info(f"refusing a request of a stale term: {fenced.message}", extra={"capability": capability.name, "run_id": run})
-            await reply(mdp.W_FINAL, self._error_header(request_id, fenced), _error_body(fenced))
+            await reply(mdp.W_FINAL, fenced, _error_body(fenced))
             return
         # The failure gate: no handler starts for a run that failed or was cancelled.
         stopped = self._gate_stops(capability.name, header)
         if stopped:
             error = ColonyError("workflow_failed", f"run {run} {stopped}")
-            await reply(mdp.W_FINAL, self._error_header(request_id, error), _error_body(error))
+            await reply(mdp.W_FINAL, error, _error_body(error))
             return
         # One execution per attempt: a repeated key is answered from the cache, or waits for the
         # delivery still running.
         if key is not None:
             if key in self._replies:
-                failed, payload, code, message = self._replies[key]
                 if journal:
                     journal.record("replayed", self.name, capability.name, run=run, step=step, key=key)
-                reply_header = self._error_header(request_id, ColonyError(code, message)) if failed else \
-                    ColonyHeader(request_id=request_id, status=Status.OK, agent=self.name, instance=self.instance)
-                await reply(mdp.W_FINAL, reply_header, payload)
+                await answer(self._replies[key])
                 return
             if key in self._running:
-                failed, payload, code, message = await asyncio.shield(self._running[key])
-                reply_header = self._error_header(request_id, ColonyError(code, message)) if failed else \
-                    ColonyHeader(request_id=request_id, status=Status.OK, agent=self.name, instance=self.instance)
-                await reply(mdp.W_FINAL, reply_header, payload)
+                await answer(await asyncio.shield(self._running[key]))
                 return
             self._running[key] = asyncio.get_running_loop().create_future()
         self._busy += 1
+        lost = header.redelivered_after_loss_of if header else None
+        if lost:
+            # The agent that had this attempt was lost; it may have run it: at least once.
+            self.logger.info("running an attempt again after its agent was lost", extra={"lost_instance": lost, "key": key})
+            if journal:
+                journal.record("reexecuted", self.name, capability.name, run=run, step=step, key=key, detail=f"after the loss of {lost}")
         if journal:
             journal.record("started", self.name, capability.name, run=run, step=step, key=key)
         outcome: tuple
@@ -483,10 +496,7 @@ class Agent:
             waiting = self._running.pop(key, None)
             if waiting is not None and not waiting.done():
                 waiting.set_result(outcome)
-        failed, payload, code, message = outcome
-        reply_header = self._error_header(request_id, ColonyError(code, message)) if failed else \
-            ColonyHeader(request_id=request_id, status=Status.OK, agent=self.name, instance=self.instance)
-        await reply(mdp.W_FINAL, reply_header, payload)
+        await answer(outcome)
 
     async def _events(self) -> None:
         """Receives events: ended-run notices (confirmed with the broker before they are believed:
@@ -595,9 +605,21 @@ class Agent:
         for handler in self._leadership_handlers:
             asyncio.ensure_future(handler(change))
 
-    def _error_header(self, request_id, error: ColonyError) -> ColonyHeader:
-        return ColonyHeader(request_id=request_id, status=Status.ERROR, error_code=error.code, error_message=error.message,
-                            agent=self.name, instance=self.instance)
+    def _reply_header(self, request: Optional[ColonyHeader], error: Optional[ColonyError]) -> ColonyHeader:
+        """A reply's header: the request id and redelivery mark echoed, ok or the error, and the
+        gate's skip counts when they changed since the broker last heard them."""
+        header = ColonyHeader(request_id=request.request_id if request else None, status=Status.ERROR if error else Status.OK,
+                              agent=self.name, instance=self.instance,
+                              redelivered_after_loss_of=request.redelivered_after_loss_of if request else None)
+        if error is not None:
+            header.error_code, header.error_message = error.code, error.message
+        self._add_skip_counts(header)
+        return header
+
+    def _add_skip_counts(self, header: ColonyHeader) -> None:
+        if self._skips_to_report:
+            header.skipped_failed, header.skipped_cancelled = self._skipped["failed"], self._skipped["cancelled"]
+            self._skips_to_report = False
 
     async def _publish(self, topic: str, value: Any, correlation_id=None, step=None) -> None:
         if self._publisher is None:

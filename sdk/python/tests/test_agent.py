@@ -109,3 +109,25 @@ def test_stopping_lets_work_in_flight_finish(broker):
         finally:
             client.close()
     asyncio.run(scenario())
+
+
+def test_the_client_tells_no_agent_from_a_timeout(broker):
+    from colony import NoAgentError, TimeoutError
+
+    async def scenario():
+        agent = pricing_agent(broker, [])
+        serving = asyncio.ensure_future(agent.serve())
+        client = Client(broker["requests"])
+        try:
+            await until_offered(client, "pricing.quote")
+            with pytest.raises(NoAgentError) as nobody:
+                await client.request("nobody.here", {}, timeout=0.5)
+            assert nobody.value.code == "no_agent"
+            with pytest.raises(TimeoutError) as slow:
+                await client.request("pricing.quote", {"qty": 1, "slow": 2}, timeout=0.3)
+            assert slow.value.code == "timeout"
+        finally:
+            agent.stop()
+            await serving
+            client.close()
+    asyncio.run(scenario())

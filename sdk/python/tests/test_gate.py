@@ -102,6 +102,13 @@ def test_the_gate_skips_handlers_of_a_failed_run_and_says_so(broker, tmp_path, m
                 await asyncio.sleep(0.02)
             publisher.close(linger=0)
             assert handled == ["r-10"]
+            # The skip reaches the broker with the next heartbeat: the directory counts it.
+            for _ in range(200):
+                directory = await client.request_raw("mmi.directory")
+                if any(a["name"] == "listener" and a.get("skipped", {}).get("failed") == 1 for a in directory["agents"]):
+                    break
+                await asyncio.sleep(0.05)
+            assert any(a["name"] == "listener" and a.get("skipped", {}).get("failed") == 1 for a in directory["agents"]), directory
         finally:
             agent.stop()
             await serving
