@@ -1,5 +1,7 @@
 """A real `colony broker` (unsecured, ports chosen by the system) for the SDK's tests; it is
 killed at the end of each test, pass or fail."""
+import asyncio
+import contextlib
 import json
 import os
 import pathlib
@@ -120,3 +122,16 @@ def colony_up(tmp_path_factory):
     finally:
         for up in started:
             up.stop()
+
+
+@contextlib.asynccontextmanager
+async def serving(agent, client):
+    """Runs `agent` while the block uses `client`; then stops the agent (gracefully, waiting for
+    it) and closes the client, whatever happened in the block."""
+    task = asyncio.ensure_future(agent.serve())
+    try:
+        yield client
+    finally:
+        agent.stop()
+        await task
+        client.close()

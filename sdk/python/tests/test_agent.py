@@ -7,7 +7,7 @@ import zmq
 import zmq.asyncio
 
 from colony import Agent, Client, ColonyError, ColonyHeader
-from conftest import colony_binary
+from conftest import colony_binary, serving
 
 
 def pricing_agent(endpoints, seen):
@@ -40,7 +40,7 @@ def test_answers_errors_and_events_carry_the_run(broker):
     async def scenario():
         seen = []
         agent = pricing_agent(broker, seen)
-        serving = asyncio.ensure_future(agent.serve())
+        running = asyncio.ensure_future(agent.serve())
         client = Client(broker["requests"])
         subscriber = zmq.asyncio.Context.instance().socket(zmq.SUB)
         subscriber.setsockopt(zmq.SUBSCRIBE, b"pricing.")
@@ -68,7 +68,7 @@ def test_answers_errors_and_events_carry_the_run(broker):
         finally:
             subscriber.close(linger=0)
             agent.stop()
-            await serving
+            await running
             client.close()
     asyncio.run(scenario())
 
@@ -76,9 +76,7 @@ def test_answers_errors_and_events_carry_the_run(broker):
 def test_the_cli_sees_a_python_agents_error_as_an_error(broker, tmp_path):
     async def scenario():
         agent = pricing_agent(broker, [])
-        serving = asyncio.ensure_future(agent.serve())
-        client = Client(broker["requests"])
-        try:
+        async with serving(agent, Client(broker["requests"])) as client:
             await until_offered(client, "pricing.quote")
             configuration = tmp_path / "insecure.yaml"
             configuration.write_text("security:\n  mode: none\n")
@@ -87,17 +85,13 @@ def test_the_cli_sees_a_python_agents_error_as_an_error(broker, tmp_path):
                                              capture_output=True, text=True)
             assert result.returncode == 1, result.stdout + result.stderr
             assert "bad_quantity" in result.stdout + result.stderr
-        finally:
-            agent.stop()
-            await serving
-            client.close()
     asyncio.run(scenario())
 
 
 def test_stopping_lets_work_in_flight_finish(broker):
     async def scenario():
         agent = pricing_agent(broker, [])
-        serving = asyncio.ensure_future(agent.serve())
+        running = asyncio.ensure_future(agent.serve())
         client = Client(broker["requests"])
         try:
             await until_offered(client, "pricing.quote")
@@ -105,7 +99,7 @@ def test_stopping_lets_work_in_flight_finish(broker):
             await asyncio.sleep(0.1)
             agent.stop()
             assert await slow == {"price": 101.5}
-            await serving
+            await running
         finally:
             client.close()
     asyncio.run(scenario())
@@ -116,9 +110,7 @@ def test_the_client_tells_no_agent_from_a_timeout(broker):
 
     async def scenario():
         agent = pricing_agent(broker, [])
-        serving = asyncio.ensure_future(agent.serve())
-        client = Client(broker["requests"])
-        try:
+        async with serving(agent, Client(broker["requests"])) as client:
             await until_offered(client, "pricing.quote")
             with pytest.raises(NoAgentError) as nobody:
                 await client.request("nobody.here", {}, timeout=0.5)
@@ -126,8 +118,4 @@ def test_the_client_tells_no_agent_from_a_timeout(broker):
             with pytest.raises(TimeoutError) as slow:
                 await client.request("pricing.quote", {"qty": 1, "slow": 2}, timeout=0.3)
             assert slow.value.code == "timeout"
-        finally:
-            agent.stop()
-            await serving
-            client.close()
     asyncio.run(scenario())

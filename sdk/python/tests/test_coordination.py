@@ -10,7 +10,7 @@ import zmq.asyncio
 
 from colony import Agent, Bid, Client, ColonyHeader, Vote
 from colony.coordination import Leadership, LeadershipTracker, LeaseClock, Proposal
-from conftest import ROOT
+from conftest import ROOT, serving
 from test_agent import until_offered
 
 
@@ -80,9 +80,7 @@ def test_leadership_is_announced_to_handlers_and_fences_stale_terms(broker):
         async def changed(change):
             changes.append((change.kind, change.group, change.term, change.leader))
 
-        serving = asyncio.ensure_future(agent.serve())
-        client = Client(broker["requests"], publish_endpoint=broker["publish"])
-        try:
+        async with serving(agent, Client(broker["requests"], publish_endpoint=broker["publish"])) as client:
             await until_offered(client, "lead.act")
             served.clear()
             now = int(time.time() * 1000)
@@ -106,10 +104,6 @@ def test_leadership_is_announced_to_handlers_and_fences_stale_terms(broker):
             header, _ = await leader_request(broker["requests"], "lead.act", "g", 9, now - 5_000, now)
             assert header.error_code == "stale_term" and "ended" in header.error_message
             assert len(served) == 1
-        finally:
-            agent.stop()
-            await serving
-            client.close()
     asyncio.run(scenario())
 
 
@@ -127,18 +121,12 @@ def test_no_more_handlers_run_at_once_than_the_concurrency(broker):
             running[0] -= 1
             return params
 
-        serving = asyncio.ensure_future(agent.serve())
-        client = Client(broker["requests"])
-        try:
+        async with serving(agent, Client(broker["requests"])) as client:
             await until_offered(client, "slow.work")
             most[0] = 0
             answers = await asyncio.gather(*(client.request("slow.work", {"n": n}, timeout=20) for n in range(6)))
             assert [a["n"] for a in answers] == list(range(6))
             assert most[0] == 2, "two at once, never more"
-        finally:
-            agent.stop()
-            await serving
-            client.close()
     asyncio.run(scenario())
 
 

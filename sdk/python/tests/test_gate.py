@@ -4,6 +4,7 @@ import asyncio
 import json
 
 from colony import Agent, Client
+from conftest import serving
 from test_agent import until_offered
 
 
@@ -26,9 +27,7 @@ def test_events_reach_handlers_and_a_repeated_attempt_runs_once(broker, tmp_path
         async def tick(event, ctx):
             ticks.append((event, ctx.run_id))
 
-        serving = asyncio.ensure_future(agent.serve())
-        client = Client(broker["requests"], publish_endpoint=broker["publish"], subscribe_endpoint=broker["subscribe"])
-        try:
+        async with serving(agent, Client(broker["requests"], publish_endpoint=broker["publish"], subscribe_endpoint=broker["subscribe"])) as client:
             await until_offered(client, "work.do")
             first = await client.request("work.do", 1, correlation_id="r-1", idempotency_key="r-1/a/1")
             again = await client.request("work.do", 1, correlation_id="r-1", idempotency_key="r-1/a/1")
@@ -41,10 +40,6 @@ def test_events_reach_handlers_and_a_repeated_attempt_runs_once(broker, tmp_path
                 if ticks:
                     break
             assert ticks and ticks[0][0] == {"price": 1}
-        finally:
-            agent.stop()
-            await serving
-            client.close()
 
     asyncio.run(scenario())
     events = [json.loads(line)["event"] for line in journal.read_text().splitlines() if '"r-1/a/1"' in line]
@@ -73,9 +68,7 @@ def test_the_gate_skips_handlers_of_a_failed_run_and_says_so(broker, tmp_path, m
         async def failed(run, status, reason):
             failures.append((run, status))
 
-        serving = asyncio.ensure_future(agent.serve())
-        client = Client(broker["requests"], publish_endpoint=broker["publish"], subscribe_endpoint=broker["subscribe"])
-        try:
+        async with serving(agent, Client(broker["requests"], publish_endpoint=broker["publish"], subscribe_endpoint=broker["subscribe"])) as client:
             await until_offered(client, "listen.ping")
             # Only the broker's word counts (the orchestrator tells it; the bus here is unsecured).
             answer = await client.request_raw("mmi.gate.fail", json.dumps({"run": "r-9", "status": "failed", "reason": "declined", "atMilliseconds": 0}))
@@ -109,10 +102,6 @@ def test_the_gate_skips_handlers_of_a_failed_run_and_says_so(broker, tmp_path, m
                     break
                 await asyncio.sleep(0.05)
             assert any(a["name"] == "listener" and a.get("skipped", {}).get("failed") == 1 for a in directory["agents"]), directory
-        finally:
-            agent.stop()
-            await serving
-            client.close()
 
     asyncio.run(scenario())
     lines = [json.loads(line) for line in journal.read_text().splitlines()]

@@ -12,7 +12,7 @@ import pytest
 
 from colony import Agent, Client, ColonyError
 from colony import schema
-from conftest import colony_binary, start_broker
+from conftest import colony_binary, start_broker, serving
 from test_agent import until_offered
 
 
@@ -77,9 +77,7 @@ def test_descriptions_reach_the_directory_and_the_cli_explains_bad_input(broker,
         async def raw(params, ctx):
             return params
 
-        serving = asyncio.ensure_future(agent.serve())
-        client = Client(broker["requests"])
-        try:
+        async with serving(agent, Client(broker["requests"])) as client:
             for _ in range(500):
                 if await client.request_raw("mmi.service", "shop.order") == 200:
                     break
@@ -102,10 +100,6 @@ def test_descriptions_reach_the_directory_and_the_cli_explains_bad_input(broker,
             info = await asyncio.to_thread(subprocess.run, [colony_binary(), "agent", "info", "shop", "--endpoint", broker["requests"],
                                                             "--config", str(configuration)], capture_output=True, text=True)
             assert "Places an order." in info.stdout and "input: [any]" in info.stdout, info.stdout
-        finally:
-            agent.stop()
-            await serving
-            client.close()
     asyncio.run(scenario())
 
 
@@ -122,7 +116,7 @@ def test_an_agent_comes_back_after_the_broker_restarts():
         async def ping(params, ctx):
             return {"pong": params}
 
-        serving = asyncio.ensure_future(agent.serve())
+        running = asyncio.ensure_future(agent.serve())
         try:
             client = Client(endpoint)
             await until_offered(client, "phoenix.ping")
@@ -135,7 +129,7 @@ def test_an_agent_comes_back_after_the_broker_restarts():
             client.close()
         finally:
             agent.stop()
-            await serving
+            await running
     try:
         asyncio.run(scenario())
     finally:
