@@ -119,3 +119,38 @@ def test_the_client_tells_no_agent_from_a_timeout(broker):
                 await client.request("pricing.quote", {"qty": 1, "slow": 2}, timeout=0.3)
             assert slow.value.code == "timeout"
     asyncio.run(scenario())
+
+
+def test_partial_replies_stream_and_requests_inside_a_handler_carry_the_run(broker, tmp_path):
+    async def scenario():
+        agent = Agent("counter", concurrency=4, endpoint=broker["requests"], publish_endpoint=broker["publish"],
+                      subscribe_endpoint=broker["subscribe"], heartbeat=0.2)
+        runs = []
+
+        @agent.capability("py.count")
+        async def count(params, ctx):
+            runs.append(ctx.run_id)
+            for n in range(1, params["to"]):
+                await ctx.send_partial({"n": n})
+            return {"n": params["to"]}
+
+        @agent.capability("py.relay")
+        async def relay(params, ctx):
+            return {"relayed": await ctx.request("py.count", {"to": 1}, timeout=5)}
+
+        async with serving(agent, Client(broker["requests"])) as client:
+            for _ in range(500):
+                if await client.request_raw("mmi.service", "py.count") == 200:
+                    break
+                await asyncio.sleep(0.02)
+            assert await client.request("py.relay", {}, correlation_id="r-77") == {"relayed": {"n": 1}}
+            assert runs == ["r-77"], "the inner request carried the outer one's run"
+
+            configuration = tmp_path / "insecure.yaml"
+            configuration.write_text("security:\n  mode: none\n")
+            streamed = await asyncio.to_thread(subprocess.run, [colony_binary(), "request", "py.count", '{"to": 3}', "--stream",
+                                                                "--endpoint", broker["requests"], "--config", str(configuration)],
+                                               capture_output=True, text=True)
+            assert streamed.returncode == 0, streamed.stderr
+            assert [line for line in streamed.stdout.splitlines() if line] == ['{"n": 1}', '{"n": 2}', '{"n": 3}']
+    asyncio.run(scenario())
