@@ -149,6 +149,8 @@ class Agent:
         self.leadership = LeadershipTracker(self.instance)
         self._lease_clock = LeaseClock()
         self._slots = asyncio.Semaphore(self.concurrency)
+        self._event_slots = asyncio.Semaphore(self.MAX_EVENT_TASKS)
+        self._background_tasks: set = set()
         # Runs the agent knows have ended (run → status), bounded, oldest forgotten first.
         self._ended_runs: OrderedDict[str, str] = OrderedDict()
         # Replies of completed attempts by idempotency key, bounded; and keys running now.
@@ -270,7 +272,7 @@ class Agent:
         if status in ("failed", "cancelled"):
             self.logger.info(f"run {status}; its handlers will be skipped", extra={"run_id": run, "reason": reason})
             for handler in self._run_failed_handlers:
-                asyncio.ensure_future(handler(run, status, reason))
+                self._track(handler(run, status, reason))
 
     def _gate_stops(self, handler: str, header: Optional[ColonyHeader], is_event: bool = False, including_finished: bool = False) -> Optional[str]:
         """The status that stops `handler` for the message's run, if any; logs, journals and
@@ -386,10 +388,12 @@ class Agent:
             worker.close(linger=1000 if self._stopping else 0)
 
     async def _drain(self, tasks: set) -> None:
-        """Capacity 0 (nothing new), let in-flight work finish within the grace, then DISCONNECT."""
+        """Capacity 0 (nothing new), let in-flight work (event handlers and callbacks too) finish
+        within the grace, then DISCONNECT."""
         await self._send([b"", mdp.WORKER, mdp.W_HEARTBEAT, ColonyHeader(capacity=0).encode()])
-        if tasks:
-            await asyncio.wait(tasks, timeout=self.grace)
+        running = tasks | self._background_tasks
+        if running:
+            await asyncio.wait(running, timeout=self.grace)
         await self._send([b"", mdp.WORKER, mdp.W_DISCONNECT])
         self.logger.info("agent stopped", extra={"agent": self.name})
 
@@ -523,7 +527,7 @@ class Agent:
                     continue
                 payload = frames[2] if header is not None and len(frames) > 2 else frames[1]
                 if topic in RUN_ENDED_TOPICS:
-                    asyncio.ensure_future(self._confirm_ended(payload))
+                    await self._background(self._confirm_ended(payload))
                 if topic.startswith(LEADERSHIP_PREFIX.encode()):
                     try:
                         self._note_leadership(Leadership.from_json(json.loads(payload)), header.timestamp_ms if header else None)
@@ -531,11 +535,27 @@ class Agent:
                         self.logger.warning(f"ignoring a malformed leadership announcement: {error}")
                 for handler in self._event_handlers:
                     if topic.decode("utf-8", "replace").startswith(handler.prefix) and not self._stopping:
-                        asyncio.ensure_future(self._serve_event(handler, topic.decode("utf-8", "replace"), header, payload))
+                        await self._background(self._serve_event(handler, topic.decode("utf-8", "replace"), header, payload))
         except asyncio.CancelledError:
             pass
         finally:
             subscriber.close(linger=0)
+
+    # At most this many event handlers and confirmations run at once; past it the agent stops
+    # reading events, so they wait in the socket (then the broker drops and counts them).
+    MAX_EVENT_TASKS = 1_000
+
+    async def _background(self, work) -> None:
+        """Starts `work` once fewer than MAX_EVENT_TASKS run (waiting, not queueing, otherwise)."""
+        await self._event_slots.acquire()
+        self._track(work).add_done_callback(lambda _: self._event_slots.release())
+
+    def _track(self, work) -> asyncio.Task:
+        """Runs an event handler or callback as a task that a graceful stop waits for."""
+        task = asyncio.ensure_future(work)
+        self._background_tasks.add(task)
+        task.add_done_callback(self._background_tasks.discard)
+        return task
 
     async def _confirm_ended(self, payload: bytes) -> None:
         try:
@@ -603,7 +623,7 @@ class Agent:
         elif change.kind == "lost":
             self.logger.info("lost leadership", extra={"group": change.group, "term": change.term, "leader": change.leader})
         for handler in self._leadership_handlers:
-            asyncio.ensure_future(handler(change))
+            self._track(handler(change))
 
     def _reply_header(self, request: Optional[ColonyHeader], error: Optional[ColonyError]) -> ColonyHeader:
         """A reply's header: the request id and redelivery mark echoed, ok or the error, and the

@@ -154,3 +154,38 @@ def test_partial_replies_stream_and_requests_inside_a_handler_carry_the_run(brok
             assert streamed.returncode == 0, streamed.stderr
             assert [line for line in streamed.stdout.splitlines() if line] == ['{"n": 1}', '{"n": 2}', '{"n": 3}']
     asyncio.run(scenario())
+
+
+def test_stopping_lets_event_handlers_in_flight_finish(broker):
+    async def scenario():
+        agent = Agent("listener", endpoint=broker["requests"], publish_endpoint=broker["publish"], subscribe_endpoint=broker["subscribe"],
+                      heartbeat=0.2)
+        began, finished = asyncio.Event(), []
+
+        @agent.capability("listener.ping")
+        async def ping(params, ctx):
+            return "pong"
+
+        @agent.on("slow.")
+        async def slow(event, ctx):
+            began.set()
+            await asyncio.sleep(0.5)
+            finished.append(event)
+
+        running = asyncio.ensure_future(agent.serve())
+        client = Client(broker["requests"], publish_endpoint=broker["publish"])
+        try:
+            await until_offered(client, "listener.ping")
+            for _ in range(100):
+                await client.publish("slow.work", {"n": 1})
+                try:
+                    await asyncio.wait_for(began.wait(), 0.05)
+                    break
+                except asyncio.TimeoutError:
+                    continue
+            agent.stop()
+            await running
+            assert finished and finished[0] == {"n": 1}, "the stop waited for the handler"
+        finally:
+            client.close()
+    asyncio.run(scenario())
