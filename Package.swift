@@ -106,7 +106,7 @@ let package = Package(
             dependencies: [
                 "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyYAML", "ColonyWorkflow", "ColonyLogging",
                 "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyOrchestrator", "ColonyNode", "ColonyStore", "ColonySchedule", "ColonyCore",
-                "ColonyAccess",
+                "ColonyAccess", "ColonyScaffold",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -120,6 +120,13 @@ let package = Package(
             path: "Benchmarks/ColonyBench"
         ),
         .executableTarget(name: "HeadlineExample", dependencies: ["ColonyAgent"], path: "Examples/Headline"),
+        .target(name: "ColonyScaffold"),
+        // What `colony new agent shop_front --lang swift --capability shop.greet` writes, built and
+        // tested here so the template cannot rot (ColonyScaffoldTests keeps them identical).
+        .target(name: "ShopFrontAgent", dependencies: ["ColonyAgent"], path: "Examples/ScaffoldedAgent/Sources/ShopFrontAgent"),
+        .executableTarget(name: "shop_front", dependencies: ["ShopFrontAgent", "ColonyAgent"], path: "Examples/ScaffoldedAgent/Sources/shop_front"),
+        .testTarget(name: "ShopFrontAgentTests", dependencies: ["ShopFrontAgent", "ColonyAgent"], path: "Examples/ScaffoldedAgent/Tests/ShopFrontAgentTests"),
+        .testTarget(name: "ColonyScaffoldTests", dependencies: ["ColonyScaffold"]),
         .testTarget(name: "ColonyAccessTests", dependencies: ["ColonyAccess"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ColonyCore"]),
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire", "ColonyCore"]),

@@ -1,7 +1,9 @@
 import ArgumentParser
 import ColonyConfig
-import ColonyWire
+import ColonyScaffold
 import Foundation
+
+extension AgentLanguage: ExpressibleByArgument {}
 
 /// `colony new …`: starting points that run as they are.
 struct NewCommand: ParsableCommand {
@@ -42,8 +44,12 @@ struct NewAgent: ParsableCommand {
     var colonyPath: String?
 
     func validate() throws {
-        try AgentScaffold.validate(name: name)
-        if let capability { try AgentScaffold.validate(capability: capability) }
+        do {
+            try AgentScaffold.validate(name: name)
+            if let capability { try AgentScaffold.validate(capability: capability) }
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     func run() throws {
@@ -108,12 +114,6 @@ struct NewAgent: ParsableCommand {
         }
         throw ScaffoldError("this directory is not inside a Colony checkout: pass --colony-path")
     }
-}
-
-/// Why an agent could not be created (nothing was written).
-struct ScaffoldError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// `to` relative to the directory `from` (both absolute): `/a/b/c` from `/a/x` is `../b/c`.

@@ -1,6 +1,7 @@
 """`colony new agent`: the Python template runs its own test against a real broker; the Swift
-template depends on this checkout by a path that resolves (building it takes minutes: set
-COLONY_SCAFFOLD_BUILD=1 to build and test it too)."""
+template depends on this checkout by a path that resolves. (Its sources are
+Examples/ScaffoldedAgent, which `swift test` builds and tests; building the generated package
+itself takes minutes: COLONY_SCAFFOLD_BUILD=1 does it here too.)"""
 import os
 import pathlib
 import subprocess

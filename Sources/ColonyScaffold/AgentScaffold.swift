@@ -1,46 +1,57 @@
-import ArgumentParser
-
 /// The language a new agent is written in.
-enum AgentLanguage: String, CaseIterable, ExpressibleByArgument {
+public enum AgentLanguage: String, CaseIterable, Sendable {
     case python, swift
 }
 
+/// Why an agent could not be created (nothing was written).
+public struct ScaffoldError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// The files of a new, runnable agent with one capability and one test: pure text, written by
-/// `colony new agent`.
-struct AgentScaffold {
-    let name: String
-    let capability: String
-    let language: AgentLanguage
+/// `colony new agent`. (Examples/ScaffoldedAgent is its Swift output, built by every build.)
+public struct AgentScaffold: Sendable {
+    public let name: String
+    public let capability: String
+    public let language: AgentLanguage
     /// The agent's directory, relative to where `colony up` runs (e.g. `agents/pricing`).
-    let directory: String
+    public let directory: String
     /// Swift only: the Colony package, relative to `directory`, and its package identity.
-    var colonyPath = "../.."
-    var colonyIdentity = "colony"
+    public var colonyPath = "../.."
+    public var colonyIdentity = "colony"
+
+    public init(name: String, capability: String, language: AgentLanguage, directory: String) {
+        self.name = name
+        self.capability = capability
+        self.language = language
+        self.directory = directory
+    }
 
     /// Names an agent can have: a letter, then letters, digits or underscores (it names a
     /// Python module and a Swift target too).
-    static func validate(name: String) throws(ValidationError) {
-        let allowed = name.unicodeScalars.allSatisfy { ($0.properties.isLowercase && $0.isASCII) || ("0"..."9").contains($0) || $0 == "_" }
+    public static func validate(name: String) throws(ScaffoldError) {
+        let allowed = name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
         guard let first = name.unicodeScalars.first, ("a"..."z").contains(first), allowed, name.count <= 64 else {
-            throw ValidationError("agent name '\(name)': use a lowercase letter, then lowercase letters, digits or '_' (at most 64)")
+            throw ScaffoldError("agent name '\(name)': use a lowercase letter, then lowercase letters, digits or '_' (at most 64)")
         }
     }
 
-    static func validate(capability: String) throws(ValidationError) {
+    public static func validate(capability: String) throws(ScaffoldError) {
         guard !capability.isEmpty, !capability.hasPrefix("mmi."), !capability.hasPrefix("colony."),
               capability.utf8.count <= 255, !capability.contains(where: \.isWhitespace)
         else {
-            throw ValidationError("capability '\(capability)': a non-empty name without spaces, not under mmi. or colony.")
+            throw ScaffoldError("capability '\(capability)': a non-empty name without spaces, not under mmi. or colony.")
         }
     }
 
     /// `pricing_engine` → `PricingEngine`.
-    var typeName: String {
+    public var typeName: String {
         name.split(separator: "_").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 
     /// Relative path → contents.
-    var files: [(path: String, contents: String)] {
+    public var files: [(path: String, contents: String)] {
         switch language {
         case .python: [("\(name).py", pythonModule), ("test_\(name).py", pythonTest)]
         case .swift: [
@@ -53,7 +64,7 @@ struct AgentScaffold {
     }
 
     /// The agents.yaml entry that runs it under `colony up`.
-    var agentsEntry: String {
+    public var agentsEntry: String {
         let command = switch language {
         case .python: "[.venv/bin/python, \(directory)/\(name).py]"
         case .swift: "[\(directory)/.build/release/\(name)]"
@@ -68,7 +79,7 @@ struct AgentScaffold {
     }
 
     /// What to do next, printed after the files are written.
-    var nextSteps: [String] {
+    public var nextSteps: [String] {
         let request = "colony request \(capability) '{\"name\": \"Ada\"}'"
         switch language {
         case .python:
