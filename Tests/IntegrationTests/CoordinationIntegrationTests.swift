@@ -245,6 +245,11 @@ import Testing
         let twoOfFive = try await decide(50)
         #expect(twoOfFive.run.status == .failed && twoOfFive.run.errorCode == "no_quorum", "\(twoOfFive.run)")
         for voter in voters.prefix(3) { deployment.bus.harness.signal(voter, SIGCONT) }
+        // Resumed voters find the broker silent and reconnect: votes sent to their old connections
+        // meanwhile are lost. Wait until a round sees all of them again.
+        var resumed = false
+        for _ in 0..<10 where !resumed { resumed = decision(try await decide(50)) == .string("approved") }
+        #expect(resumed, "the resumed voters vote again")
 
         // Decided, then the orchestrator dies: after a restart the same decision stands, even
         // though the voters would now vote otherwise (3 of them are stopped again).
