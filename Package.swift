@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -92,6 +93,7 @@ let package = Package(
             name: "ColonyNode",
             dependencies: [
                 "ColonyBroker", "ColonySupervisor", "ColonyOrchestrator", "ColonyConfig", "ColonyYAML", "ColonyAgent", "ColonyWorkflow", "ColonyWire", "ColonyCore",
+                "ColonyControlPlane", "ColonyStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -121,6 +123,13 @@ let package = Package(
         ),
         .executableTarget(name: "HeadlineExample", dependencies: ["ColonyAgent"], path: "Examples/Headline"),
         .target(name: "ColonyScaffold"),
+        .target(
+            name: "ColonyControlPlane",
+            dependencies: ["ColonyAgent", "ColonyOrchestrator", "ColonyEngine", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         // What `colony new agent shop_front --lang swift --capability shop.greet` writes, built and
         // tested here so the template cannot rot (ColonyScaffoldTests keeps them identical).
         .target(name: "ShopFrontAgent", dependencies: ["ColonyAgent"], path: "Examples/ScaffoldedAgent/Sources/ShopFrontAgent"),

@@ -14,6 +14,8 @@ public struct ColonyConfiguration: Sendable {
     public var orchestrator = OrchestratorSettings()
     /// How the bus is secured (CURVE keys and roles, or nothing).
     public var security = SecuritySettings()
+    /// The control plane's HTTP server.
+    public var http = HTTPSettings()
     /// `text` or `json`.
     public var logFormat: String
     /// swift-log level name: trace, debug, info, notice, warning, error, critical.
@@ -51,8 +53,9 @@ public struct ColonyConfiguration: Sendable {
     /// Parses configuration text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ColonyConfiguration {
         let root = try YAMLMapping.parse(text, file: file)
-        try root.rejectUnknownKeys(["broker", "orchestrator", "security", "log"], in: "the configuration")
+        try root.rejectUnknownKeys(["broker", "orchestrator", "security", "http", "log"], in: "the configuration")
         var configuration = ColonyConfiguration(source: file)
+        if let http = try root.mapping("http") { configuration.http = try HTTPSettings.parse(http) }
         if let security = try root.mapping("security") {
             try security.rejectUnknownKeys(["mode", "keys"], in: "'security'")
             if let mode = try security.choice("mode", from: SecuritySettings.Mode.allCases.map(\.rawValue)) {

@@ -2,7 +2,9 @@ import ColonyAccess
 import ColonyAgent
 import ColonyBroker
 import ColonyConfig
+import ColonyControlPlane
 import ColonyCore
+import ColonyStore
 import ColonyOrchestrator
 import ColonyYAML
 import ColonySupervisor
@@ -75,18 +77,21 @@ public struct ColonyNode: Sendable {
         case agent(SupervisorEvent)
         /// A part of the node stopped (during shutdown, in order).
         case stopped(Part)
+        /// The control plane listens: the dashboard's URL with its token (told once).
+        case dashboard(url: String)
 
         public var description: String {
             switch self {
             case .agent(let event): return "\(event)"
             case .stopped(let part): return "\(part.rawValue) stopped"
+            case .dashboard(let url): return "dashboard \(url)"
             }
         }
     }
 
     /// The parts of a node, in start order; they stop in the reverse.
     public enum Part: String, Sendable, CaseIterable {
-        case broker, agents, control = "supervisor interface", orchestrator
+        case broker, agents, control = "supervisor interface", orchestrator, http
     }
 
     public let broker: BrokerHandle
@@ -99,6 +104,8 @@ public struct ColonyNode: Sendable {
     public let security: SecuritySettings
     /// The credentials of `colony up`'s own bus parts (orchestrator, supervisor interface).
     let credentials: Credentials?
+    /// The HTTP API's bearer token (`.colony/keys/http-token`); nil when `http.enabled` is false.
+    public let httpToken: String?
     let plan: Plan
 
     /// Checks agents.yaml and the workflow files, binds the broker and prepares the supervisor
@@ -182,8 +189,16 @@ public struct ColonyNode: Sendable {
         } catch {
             throw .broker(endpoint: brokerConfiguration.endpoints.requests, reason: "\(error)")
         }
+        var httpToken: String?
+        if plan.configuration.http.enabled {
+            do {
+                httpToken = try security.keys.httpToken()
+            } catch {
+                throw .keys("\(error)")
+            }
+        }
         return ColonyNode(broker: handle, supervisor: supervisor, orchestrator: orchestrator, agents: agents, logDirectory: logs,
-                          security: security, credentials: credentials, plan: plan)
+                          security: security, credentials: credentials, httpToken: httpToken, plan: plan)
     }
 
     /// Starts the agents; then runs every part until SIGTERM or SIGINT and stops them in
@@ -197,16 +212,35 @@ public struct ColonyNode: Sendable {
         controlOptions.credentials = credentials
         // The supervisor's events (and, once its stream ends, "agents stopped") are told by one
         // task, in order; the other parts say they stopped when their service returns.
-        let services: [any Service] = [
+        var services: [any Service] = [
             Reported(part: .broker, service: BrokerService(broker), report: report),
             EventReporter(events: supervisor.events, report: report),
             SupervisorService(supervisor),
             Reported(part: .control, service: AgentService(SupervisorControl.agent(for: supervisor), options: controlOptions), report: report),
             Reported(part: .orchestrator, service: orchestrator, report: report),
         ]
+        if let controlPlane = try controlPlane(report: report) {
+            services.append(Reported(part: .http, service: controlPlane, report: report))
+        }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "up"))
         await started()
         try await group.run()
+    }
+}
+
+extension ColonyNode {
+    /// The HTTP API, when enabled: it asks the colony over the bus with the orchestrator's key,
+    /// reads the lease from the orchestrator's database, and tells the dashboard's URL once.
+    func controlPlane(report: @escaping @Sendable (Event) -> Void) throws -> ControlPlane? {
+        let http = plan.configuration.http
+        guard http.enabled, let token = httpToken else { return nil }
+        let store = try SQLiteWorkflowStore(path: orchestrator.database)
+        let client = ColonyClient(endpoints: plan.clientEndpoints, credentials: credentials)
+        let host = http.host.contains(":") ? "[\(http.host)]" : http.host
+        return ControlPlane(options: ControlPlane.Options(host: http.host, port: http.port, token: token),
+                            client: client, store: store, holder: orchestrator.holder) { port in
+            report(.dashboard(url: "http://\(host):\(port)/?token=\(token)"))
+        }
     }
 }
 

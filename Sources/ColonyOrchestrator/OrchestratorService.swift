@@ -27,7 +27,7 @@ public struct OrchestratorService: Service {
     let gateTimeToLive: Duration
     /// The CURVE credentials of the orchestrator's key (nil on an unsecured bus).
     let credentials: Credentials?
-    let holder: String
+    public let holder: String
     let logger: Logger
 
     /// Why an orchestrator could not start.

@@ -91,6 +91,10 @@ extension SQLiteWorkflowStore: ScheduleStore {
         }
     }
 
+    public func lease(_ name: String) async throws(StoreError) -> LeaseRecord? {
+        try await read { db in try LeaseRecord.fetchOne(db, key: name) }
+    }
+
     public func releaseLease(_ name: String, holder: String) async throws(StoreError) {
         _ = try await writeImmediately { db in
             // Expired, not deleted: the next holder's term is still one more than this one's.

@@ -26,4 +26,6 @@ public protocol ScheduleStore: Sendable {
     func acquireLease(_ name: String, holder: String, duration: Duration, now: Date) async throws(StoreError) -> Int64?
     /// Gives the lease up at once if `holder` holds it; the next holder's term is one more.
     func releaseLease(_ name: String, holder: String) async throws(StoreError)
+    /// The lease `name` as stored (holder, term, expiry), if anyone ever held it.
+    func lease(_ name: String) async throws(StoreError) -> LeaseRecord?
 }

@@ -24,7 +24,7 @@ import Testing
         let agentsFile: URL
         let configFile: URL
 
-        init(agents: String, workflows: String = "workflows: []", security: String = "mode: none") throws {
+        init(agents: String, workflows: String = "workflows: []", security: String? = nil, http: String = "{endpoint: 127.0.0.1:0}") throws {
             harness = try ProcessHarness()
             endpoints = harness.privateEndpoints()
             client = ColonyClient(endpoints: endpoints)
@@ -37,7 +37,8 @@ import Testing
               subscribe_endpoint: \(endpoints.subscribe)
               heartbeat_interval: 100ms
               request_expiry: 10s
-            security: {\(security)}
+            security: {\(security ?? "mode: none, keys: \(harness.directory.appendingPathComponent("keys").path)")}
+            http: \(http)
             orchestrator:
               database: \(harness.directory.appendingPathComponent("colony.sqlite").path)
               workflows: [\(harness.directory.appendingPathComponent("workflows.yaml").path)]
@@ -237,7 +238,8 @@ import Testing
         try up.start()
         // No manual step: the keys appear on first start; the operator's is what the CLI uses.
         let keys = KeyDirectory(path: keysPath)
-        for _ in 0..<3000 where !keys.isInitialized { try await Task.sleep(for: .milliseconds(10)) }
+        // The broker's pair is written first, the operator's next: wait for both.
+        for _ in 0..<3000 where (try? keys.operatorKeys()) == nil { try await Task.sleep(for: .milliseconds(10)) }
         let operatorKeys = try keys.operatorKeys()
         let operatorClient = ColonyClient(endpoints: up.endpoints, credentials: Credentials(
             serverKey: try keys.brokerKeys().publicKey, publicKey: operatorKeys.publicKey, secretKey: operatorKeys.secretKey))

@@ -1,0 +1,200 @@
+import ColonyAgent
+import ColonyCore
+import ColonyOrchestrator
+import ColonyStore
+import ColonyWire
+import ColonyWorkflow
+import Foundation
+import Hummingbird
+
+extension ControlPlane {
+    /// Every route of `/api/v1` (docs/openapi.json describes the same set).
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        let api = router.group("api/v1")
+        let bus = self.bus
+        let health = self.health
+
+        api.get("health") { _, _ in try JSONResponse.make(await health.report(bus: bus)) }
+
+        api.get("workflows") { _, _ in
+            try JSONResponse.make(try await bus.call(OrchestratorAPI.list, Empty(), as: OrchestratorAPI.ListReply.self))
+        }
+        api.get("workflows/:name") { _, context in
+            let name = try context.parameters.require("name")
+            let list = try await bus.call(OrchestratorAPI.list, Empty(), as: OrchestratorAPI.ListReply.self)
+            guard let workflow = list.workflows.first(where: { $0.name == name }) else { throw APIError.notFound("no workflow named '\(name)'") }
+            return try JSONResponse.make(workflow)
+        }
+        api.post("workflows/:name/runs") { request, context in
+            let name = try context.parameters.require("name")
+            let body = try await Self.decodeBody(StartRun.self, from: request, context: context) ?? StartRun()
+            let run = try await bus.call(OrchestratorAPI.run, OrchestratorAPI.RunRequest(workflow: name, input: body.input, priority: body.priority),
+                                         as: RunRecord.self)
+            return try JSONResponse.make(RunResource(run), status: .created)
+        }
+
+        api.get("runs") { request, _ in
+            let query = request.uri.queryParameters
+            let limit = try Self.integer(query.get("limit"), named: "limit", in: 1...1000) ?? 50
+            let status = try query.get("status").map { text throws(APIError) in
+                guard let status = RunStatus(rawValue: text) else {
+                    throw APIError.badRequest("status must be one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'")
+                }
+                return status
+            }
+            let since = try query.get("since").map { text throws(APIError) in try Self.date(text, named: "since") }
+            let reply = try await bus.call(OrchestratorAPI.history,
+                                           OrchestratorAPI.HistoryRequest(workflow: query.get("workflow"), status: status, since: since, limit: limit),
+                                           as: OrchestratorAPI.HistoryReply.self)
+            return try JSONResponse.make(RunPage(runs: reply.runs.map(RunResource.init)))
+        }
+        api.get("runs/:id") { _, context in
+            let id = RunID(try context.parameters.require("id"))
+            let detail = try await bus.call(OrchestratorAPI.show, OrchestratorAPI.RunReference(run: id), as: OrchestratorAPI.RunDetail.self)
+            return try JSONResponse.make(RunDetailResource(detail))
+        }
+        api.post("runs/:id/cancel") { request, context in
+            let id = RunID(try context.parameters.require("id"))
+            let body = try await Self.decodeBody(CancelRun.self, from: request, context: context)
+            let before = try await bus.call(OrchestratorAPI.show, OrchestratorAPI.RunReference(run: id), as: OrchestratorAPI.RunDetail.self)
+            guard !before.run.status.isFinal else {
+                throw APIError(.conflict, "already_finished", "run \(id) already \(before.run.status.rawValue)")
+            }
+            let run = try await bus.call(OrchestratorAPI.cancel, OrchestratorAPI.RunReference(run: id, reason: body?.reason ?? "cancelled over HTTP"),
+                                         as: RunRecord.self)
+            return try JSONResponse.make(RunResource(run))
+        }
+
+        api.get("schedules") { _, _ in
+            try JSONResponse.make(try await bus.call(ScheduleAPI.list, Empty(), as: ScheduleAPI.ListReply.self))
+        }
+        for (verb, capability) in [("pause", ScheduleAPI.pause), ("resume", ScheduleAPI.resume), ("trigger", ScheduleAPI.trigger)] {
+            api.post("schedules/:name/\(verb)") { request, context in
+                let name = try context.parameters.require("name")
+                let body = try await Self.decodeBody(CancelRun.self, from: request, context: context)
+                _ = try await bus.call(capability, ScheduleAPI.Target(name: name, reason: body?.reason), as: JSONValue.self)
+                let list = try await bus.call(ScheduleAPI.list, Empty(), as: ScheduleAPI.ListReply.self)
+                guard let schedule = list.schedules.first(where: { $0.name == name }) else { throw APIError.notFound("no schedule named '\(name)'") }
+                return try JSONResponse.make(schedule)
+            }
+        }
+
+        api.get("agents") { _, _ in
+            try JSONResponse.make(try await bus.management(ManagementService.directory, as: Directory.self))
+        }
+        api.get("groups") { _, _ in
+            let directory = try await bus.management(ManagementService.directory, as: Directory.self)
+            let leaderships = try await bus.call(CoordinationAPI.status, CoordinationAPI.GroupRequest(group: nil), as: [Leadership].self)
+            return try JSONResponse.make(GroupList(directory: directory, leaderships: leaderships))
+        }
+        api.get("groups/:name") { _, context in
+            let name = try context.parameters.require("name")
+            let members = try await bus.management(ManagementService.group, argument: name, as: GroupMembers.self)
+            let leadership = try await bus.call(CoordinationAPI.status, CoordinationAPI.GroupRequest(group: GroupName(name)), as: [Leadership].self)
+            let decisions = try await bus.call(CoordinationAPI.decisions, CoordinationAPI.GroupRequest(group: GroupName(name)),
+                                               as: [CoordinationAPI.Decision].self)
+            guard !members.members.isEmpty || !leadership.isEmpty || !decisions.isEmpty else {
+                throw APIError.notFound("no agent is in group '\(name)' and it has no leader or decisions")
+            }
+            return try JSONResponse.make(GroupDetail(name: name, members: members.members, leadership: leadership.first, decisions: decisions))
+        }
+        api.get("queue") { _, _ in
+            try JSONResponse.make(try await bus.call(ScheduleAPI.queue, Empty(), as: ScheduleAPI.QueueReply.self))
+        }
+    }
+
+    /// A JSON body, or nil when there is none; a malformed one is a 400 naming what is wrong.
+    static func decodeBody<T: Decodable>(_ type: T.Type, from request: Request, context: BasicRequestContext) async throws -> T? {
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        guard buffer.readableBytes > 0 else { return nil }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw APIError.badRequest("the body is not the expected JSON: \(error)")
+        }
+    }
+
+    static func integer(_ text: String?, named name: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError.badRequest("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return value
+    }
+
+    /// An ISO 8601 time, or a duration back from now (`2h`, `30m`, `7d`).
+    static func date(_ text: String, named name: String) throws(APIError) -> Date {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: text) { return date }
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        if let unit = text.last.flatMap({ units[$0] }), let amount = Double(text.dropLast()), amount >= 0, amount <= 36_500 * 86_400 / unit {
+            return Date().addingTimeInterval(-amount * unit)
+        }
+        throw APIError.badRequest("\(name) must be an ISO 8601 time or a duration like 30m, 2h, 7d, not '\(text)'")
+    }
+}
+
+/// `POST /api/v1/workflows/{name}/runs`.
+struct StartRun: Decodable {
+    var input: JSONValue?
+    var priority: Int?
+}
+
+/// `POST /api/v1/runs/{id}/cancel` and the schedule verbs: an optional reason.
+struct CancelRun: Decodable {
+    var reason: String?
+}
+
+struct RunPage: Encodable {
+    var runs: [RunResource]
+}
+
+struct RunDetailResource: Encodable {
+    var run: RunResource
+    var steps: [StepRecord]
+    var attempts: [AttemptRecord]
+    var transitions: [TransitionRecord]
+    var waiting: [String]
+    var skipped: [SkipRecord]
+    var children: [RunResource]
+
+    init(_ detail: OrchestratorAPI.RunDetail) {
+        run = RunResource(detail.run)
+        steps = detail.steps
+        attempts = detail.attempts
+        transitions = detail.transitions
+        waiting = detail.waiting
+        skipped = detail.skipped
+        children = detail.children.map(RunResource.init)
+    }
+}
+
+struct GroupList: Encodable {
+    struct Group: Encodable {
+        var name: String
+        var members: Int
+        var leader: String?
+        var term: UInt64?
+    }
+    var groups: [Group]
+
+    init(directory: Directory, leaderships: [Leadership]) {
+        var names = Set(directory.agents.flatMap { $0.groups ?? [] })
+        names.formUnion(leaderships.map(\.group.rawValue))
+        groups = names.sorted().map { name in
+            let leadership = leaderships.first { $0.group.rawValue == name }
+            return Group(name: name, members: directory.agents.filter { $0.groups?.contains(name) ?? false }.count,
+                         leader: leadership?.leader?.rawValue, term: leadership?.term)
+        }
+    }
+}
+
+struct GroupDetail: Encodable {
+    var name: String
+    var members: [AgentRecord]
+    var leadership: Leadership?
+    var decisions: [CoordinationAPI.Decision]
+}

@@ -1,0 +1,68 @@
+import ColonyAgent
+import ColonyStore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The control plane: the HTTP API (`/api/v1`), served by the orchestrator process with
+/// Hummingbird. It reaches the colony over the bus like any client (so a standby's server
+/// answers too) and reads the orchestrator lease from the store for its health report.
+public struct ControlPlane: Service {
+    /// Where and how it serves.
+    public struct Options: Sendable {
+        public var host: String
+        /// 0: the system chooses; `onListening` is told which.
+        public var port: Int
+        /// The bearer token every route but `/api/v1/health` and `/metrics` needs.
+        public var token: String
+        public var logger: Logger
+
+        public init(host: String, port: Int, token: String, logger: Logger = Logger(label: "http")) {
+            self.host = host
+            self.port = port
+            self.token = token
+            self.logger = logger
+        }
+    }
+
+    let options: Options
+    let bus: BusGateway
+    let health: HealthProbe
+    let onListening: @Sendable (_ port: Int) async -> Void
+
+    /// `client` reaches the bus (with the orchestrator's credentials); `store` and `holder` are
+    /// the orchestrator's, to tell active from standby.
+    public init(options: Options, client: ColonyClient, store: SQLiteWorkflowStore, holder: String,
+                onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) {
+        self.options = options
+        self.bus = BusGateway(client: client)
+        self.health = HealthProbe(store: store, holder: holder)
+        self.onListening = onListening
+    }
+
+    /// The router with every route and the token check, for the server and for tests.
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: BearerToken(token: options.token))
+        addRoutes(to: router)
+        return router
+    }
+
+    public func run() async throws {
+        let requested = options.port
+        let onListening = self.onListening
+        let logger = options.logger
+        let application = Application(
+            router: router(),
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "colony"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? requested
+                logger.info("http listening", metadata: ["port": "\(port)"])
+                await onListening(port)
+            },
+            logger: logger
+        )
+        try await application.run()
+    }
+}
