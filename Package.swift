@@ -136,6 +136,7 @@ let package = Package(
         .executableTarget(name: "shop_front", dependencies: ["ShopFrontAgent", "ColonyAgent"], path: "Examples/ScaffoldedAgent/Sources/shop_front"),
         .testTarget(name: "ShopFrontAgentTests", dependencies: ["ShopFrontAgent", "ColonyAgent"], path: "Examples/ScaffoldedAgent/Tests/ShopFrontAgentTests"),
         .testTarget(name: "ColonyScaffoldTests", dependencies: ["ColonyScaffold"]),
+        .testTarget(name: "ColonyControlPlaneTests", dependencies: ["ColonyControlPlane", "ColonyAgent", "ColonyStore", "ColonyCore"]),
         .testTarget(name: "ColonyAccessTests", dependencies: ["ColonyAccess"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "ColonyCore"]),
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire", "ColonyCore"]),

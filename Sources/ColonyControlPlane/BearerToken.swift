@@ -5,7 +5,7 @@ import Hummingbird
 struct BearerToken<Context: Hummingbird.RequestContext>: RouterMiddleware {
     let token: String
     /// Paths that need no token: liveness probes and Prometheus scrapes.
-    static var openPaths: Set<String> { ["/api/v1/health", "/metrics"] }
+    static var openPaths: Set<String> { ["/api/v1/health", "/api/v1/openapi.json", "/metrics"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard !Self.openPaths.contains(request.uri.path), request.uri.path.hasPrefix("/api/") else {

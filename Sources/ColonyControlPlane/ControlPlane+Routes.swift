@@ -15,6 +15,11 @@ extension ControlPlane {
         let health = self.health
 
         api.get("health") { _, _ in try JSONResponse.make(await health.report(bus: bus)) }
+        api.get("openapi.json") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
 
         api.get("workflows") { _, _ in
             try JSONResponse.make(try await bus.call(OrchestratorAPI.list, Empty(), as: OrchestratorAPI.ListReply.self))

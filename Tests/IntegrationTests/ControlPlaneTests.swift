@@ -84,6 +84,8 @@ import FoundationNetworking
         let health = try await api.call("GET", "api/v1/health", token: false)
         #expect(health.status == 200 && health.json.value(at: ["broker", "reachable"]) == .bool(true), "\(health.json)")
         #expect(health.json.value(at: ["orchestrator", "state"]) == .string("active"))
+        let openAPI = try await api.call("GET", "api/v1/openapi.json", token: false)
+        #expect(openAPI.status == 200 && openAPI.json.value(at: ["openapi"]) == .string("3.1.0"))
         for path in ["api/v1/workflows", "api/v1/runs", "api/v1/agents", "api/v1/queue", "api/v1/schedules", "api/v1/groups"] {
             let refused = try await api.call("GET", path, token: false)
             #expect(refused.status == 401 && refused.json.value(at: ["error", "code"]) == .string("unauthorized"), "\(path)")

@@ -1,0 +1,166 @@
+/// The API's OpenAPI 3.1 document, served at `/api/v1/openapi.json`. `ControlPlaneTests`
+/// check that its paths are exactly the router's routes and that every reference resolves.
+enum OpenAPIDocument {
+    static let json = #"""
+    {
+      "openapi": "3.1.0",
+      "info": {
+        "title": "Colony control plane",
+        "version": "1.0.0",
+        "description": "Runs, workflows, schedules, agents, groups and the queue of a Colony. Every route but /api/v1/health and /api/v1/openapi.json needs the bearer token of .colony/keys/http-token. Errors are {\"error\":{\"code\",\"message\"}}."
+      },
+      "servers": [{"url": "/"}],
+      "security": [{"bearer": []}],
+      "paths": {
+        "/api/v1/health": {
+          "get": {"summary": "Broker, orchestrator (active, standby or unreachable; lease holder and term) and store", "security": [],
+                  "responses": {"200": {"description": "The report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}}
+        },
+        "/api/v1/openapi.json": {
+          "get": {"summary": "This document", "security": [],
+                  "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}}
+        },
+        "/api/v1/workflows": {
+          "get": {"summary": "The workflows the orchestrator runs", "responses": {
+            "200": {"description": "Workflows and any problems of their files", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WorkflowList"}}}},
+            "401": {"$ref": "#/components/responses/Unauthorized"}, "503": {"$ref": "#/components/responses/Unavailable"}}}
+        },
+        "/api/v1/workflows/{name}": {
+          "get": {"summary": "One workflow: its steps, inputs, version and file", "parameters": [{"$ref": "#/components/parameters/WorkflowName"}], "responses": {
+            "200": {"description": "The workflow", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Workflow"}}}},
+            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+        },
+        "/api/v1/workflows/{name}/runs": {
+          "post": {"summary": "Start a run", "parameters": [{"$ref": "#/components/parameters/WorkflowName"}],
+                   "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StartRun"}}}},
+                   "responses": {
+                     "201": {"description": "The run, pending or queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}}},
+                     "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+                     "404": {"$ref": "#/components/responses/NotFound"}, "409": {"$ref": "#/components/responses/Conflict"}}}
+        },
+        "/api/v1/runs": {
+          "get": {"summary": "Runs, newest first", "parameters": [
+                    {"name": "workflow", "in": "query", "schema": {"type": "string"}},
+                    {"name": "status", "in": "query", "schema": {"$ref": "#/components/schemas/RunStatus"}},
+                    {"name": "since", "in": "query", "description": "ISO 8601 time, or a duration back from now (30m, 2h, 7d)", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}}],
+                  "responses": {
+                    "200": {"description": "A page of runs", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunPage"}}}},
+                    "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}}}
+        },
+        "/api/v1/runs/{id}": {
+          "get": {"summary": "A run with its steps, attempts, transitions, children and gate skips", "parameters": [{"$ref": "#/components/parameters/RunID"}], "responses": {
+            "200": {"description": "The run", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunDetail"}}}},
+            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+        },
+        "/api/v1/runs/{id}/cancel": {
+          "post": {"summary": "Cancel a run", "parameters": [{"$ref": "#/components/parameters/RunID"}],
+                   "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reason"}}}},
+                   "responses": {
+                     "200": {"description": "The cancelled run", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}}},
+                     "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"},
+                     "409": {"$ref": "#/components/responses/Conflict"}}}
+        },
+        "/api/v1/schedules": {
+          "get": {"summary": "Schedules with their next fire, last tick, misses and skips", "responses": {
+            "200": {"description": "Schedules", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScheduleList"}}}},
+            "401": {"$ref": "#/components/responses/Unauthorized"}}}
+        },
+        "/api/v1/schedules/{name}/pause": {
+          "post": {"summary": "Pause a schedule (ticks are skipped until resumed)", "parameters": [{"$ref": "#/components/parameters/ScheduleName"}],
+                   "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reason"}}}},
+                   "responses": {
+                     "200": {"description": "The schedule afterwards", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schedule"}}}},
+                     "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+        },
+        "/api/v1/schedules/{name}/resume": {
+          "post": {"summary": "Resume a paused schedule", "parameters": [{"$ref": "#/components/parameters/ScheduleName"}],
+                   "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reason"}}}},
+                   "responses": {
+                     "200": {"description": "The schedule afterwards", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schedule"}}}},
+                     "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+        },
+        "/api/v1/schedules/{name}/trigger": {
+          "post": {"summary": "Start a run of the schedule's workflow now", "parameters": [{"$ref": "#/components/parameters/ScheduleName"}],
+                   "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reason"}}}},
+                   "responses": {
+                     "200": {"description": "The schedule afterwards", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schedule"}}}},
+                     "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+        },
+        "/api/v1/agents": {
+          "get": {"summary": "The broker's directory: agents and capabilities", "responses": {
+            "200": {"description": "The directory", "content": {"application/json": {"schema": {"type": "object", "required": ["agents", "capabilities"]}}}},
+            "401": {"$ref": "#/components/responses/Unauthorized"}}}
+        },
+        "/api/v1/groups": {
+          "get": {"summary": "Named groups with their members, leader and term", "responses": {
+            "200": {"description": "Groups", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GroupList"}}}},
+            "401": {"$ref": "#/components/responses/Unauthorized"}}}
+        },
+        "/api/v1/groups/{name}": {
+          "get": {"summary": "A group's members, leadership and recent decisions", "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}], "responses": {
+            "200": {"description": "The group", "content": {"application/json": {"schema": {"type": "object", "required": ["name", "members", "decisions"]}}}},
+            "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
+        },
+        "/api/v1/queue": {
+          "get": {"summary": "Runs waiting for a slot and steps waiting for a resource", "responses": {
+            "200": {"description": "The queue", "content": {"application/json": {"schema": {"type": "object", "required": ["runs", "steps"]}}}},
+            "401": {"$ref": "#/components/responses/Unauthorized"}}}
+        }
+      },
+      "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "parameters": {
+          "WorkflowName": {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+          "RunID": {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+          "ScheduleName": {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}
+        },
+        "responses": {
+          "BadRequest": {"description": "The input is wrong (the message says where)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "Unauthorized": {"description": "No token, or not the colony's", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "NotFound": {"description": "No such thing", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "Conflict": {"description": "Not in a state that allows it (a run that already ended)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "Unavailable": {"description": "No orchestrator answers on the bus", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        },
+        "schemas": {
+          "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+          "RunStatus": {"type": "string", "enum": ["pending", "running", "completed", "failed", "cancelled"]},
+          "Run": {"type": "object", "required": ["id", "workflow", "version", "status", "input", "priority", "createdAt"], "properties": {
+            "id": {"type": "string"}, "workflow": {"type": "string"}, "version": {"type": "integer"},
+            "status": {"$ref": "#/components/schemas/RunStatus"}, "input": {}, "output": {},
+            "error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+            "priority": {"type": "integer"}, "schedule": {"type": "string"}, "scheduledAt": {"type": "string", "format": "date-time"},
+            "createdAt": {"type": "string", "format": "date-time"}, "startedAt": {"type": "string", "format": "date-time"},
+            "finishedAt": {"type": "string", "format": "date-time"}, "parentRun": {"type": "string"}, "parentStep": {"type": "string"}}},
+          "RunPage": {"type": "object", "required": ["runs"], "properties": {"runs": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}}}},
+          "RunDetail": {"type": "object", "required": ["run", "steps", "attempts", "transitions", "waiting", "skipped", "children"], "properties": {
+            "run": {"$ref": "#/components/schemas/Run"}, "steps": {"type": "array", "items": {"type": "object"}},
+            "attempts": {"type": "array", "items": {"type": "object"}}, "transitions": {"type": "array", "items": {"type": "object"}},
+            "waiting": {"type": "array", "items": {"type": "string"}}, "skipped": {"type": "array", "items": {"type": "object"}},
+            "children": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}}}},
+          "StartRun": {"type": "object", "properties": {"input": {}, "priority": {"type": "integer"}}},
+          "Reason": {"type": "object", "properties": {"reason": {"type": "string"}}},
+          "Workflow": {"type": "object", "required": ["name", "version", "enabled", "steps", "inputs"], "properties": {
+            "name": {"type": "string"}, "description": {"type": "string"}, "version": {"type": "integer"}, "fingerprint": {"type": "string"},
+            "enabled": {"type": "boolean"}, "steps": {"type": "array", "items": {"type": "string"}}, "inputs": {"type": "array", "items": {"type": "string"}},
+            "file": {"type": "string"}, "line": {"type": "integer"}}},
+          "WorkflowList": {"type": "object", "required": ["workflows", "problems"], "properties": {
+            "workflows": {"type": "array", "items": {"$ref": "#/components/schemas/Workflow"}}, "problems": {"type": "array", "items": {"type": "string"}}}},
+          "Schedule": {"type": "object", "required": ["name", "workflow", "paused"], "properties": {
+            "name": {"type": "string"}, "workflow": {"type": "string"}, "trigger": {"type": "string"}, "paused": {"type": "boolean"},
+            "nextFire": {"type": "string", "format": "date-time"}, "lastTick": {"type": "string", "format": "date-time"},
+            "missed": {"type": "integer"}, "skipped": {"type": "integer"}}},
+          "ScheduleList": {"type": "object", "required": ["schedules"], "properties": {"schedules": {"type": "array", "items": {"$ref": "#/components/schemas/Schedule"}}}},
+          "GroupList": {"type": "object", "required": ["groups"], "properties": {"groups": {"type": "array", "items": {"type": "object", "required": ["name", "members"], "properties": {
+            "name": {"type": "string"}, "members": {"type": "integer"}, "leader": {"type": "string"}, "term": {"type": "integer"}}}}}},
+          "Health": {"type": "object", "required": ["status", "broker", "orchestrator", "store"], "properties": {
+            "status": {"type": "string", "enum": ["ok", "degraded"]},
+            "broker": {"type": "object", "required": ["reachable"]},
+            "orchestrator": {"type": "object", "required": ["state", "answering"], "properties": {"state": {"type": "string", "enum": ["active", "standby", "unreachable"]}}},
+            "store": {"type": "object", "required": ["path", "readable"]}}}
+        }
+      }
+    }
+    """#
+}
