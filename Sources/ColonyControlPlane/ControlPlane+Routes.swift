@@ -13,6 +13,7 @@ extension ControlPlane {
         let api = router.group("api/v1")
         let bus = self.bus
         let health = self.health
+        let hub = self.events
 
         api.get("health") { _, _ in try JSONResponse.make(await health.report(bus: bus)) }
         api.get("openapi.json") { _, _ in
@@ -102,6 +103,25 @@ extension ControlPlane {
                 throw APIError.notFound("no agent is in group '\(name)' and it has no leader or decisions")
             }
             return try JSONResponse.make(GroupDetail(name: name, members: members.members, leadership: leadership.first, decisions: decisions))
+        }
+        api.get("events") { request, _ in
+            let query = request.uri.queryParameters
+            let filter = EventFilter(workflow: query.get("workflow"), run: query.get("run"),
+                                     topics: query.get("topics").map { $0.split(separator: ",").map(String.init) } ?? [])
+            guard let stream = await hub.open(filter) else {
+                throw APIError(.serviceUnavailable, "too_many_streams", "\(EventHub.maxStreams) event streams are open; close one")
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-cache"
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: ": colony events\n\n"))
+                for await event in stream {
+                    let text = event.topic.isEmpty ? ": keepalive\n\n" : "id: \(event.id)\nevent: \(event.topic)\ndata: \(event.json)\n\n"
+                    try await writer.write(ByteBuffer(string: text))
+                }
+                try await writer.finish(nil)
+            })
         }
         api.get("queue") { _, _ in
             try JSONResponse.make(try await bus.call(ScheduleAPI.queue, Empty(), as: ScheduleAPI.QueueReply.self))

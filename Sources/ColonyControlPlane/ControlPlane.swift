@@ -29,15 +29,19 @@ public struct ControlPlane: Service {
     let options: Options
     let bus: BusGateway
     let health: HealthProbe
+    let events: EventHub
+    let subscriber: Subscriber?
     let onListening: @Sendable (_ port: Int) async -> Void
 
-    /// `client` reaches the bus (with the orchestrator's credentials); `store` and `holder` are
-    /// the orchestrator's, to tell active from standby.
-    public init(options: Options, client: ColonyClient, store: SQLiteWorkflowStore, holder: String,
+    /// `client` and `subscriber` reach the bus (with the orchestrator's credentials); `store`
+    /// and `holder` are the orchestrator's, to tell active from standby.
+    public init(options: Options, client: ColonyClient, subscriber: Subscriber?, store: SQLiteWorkflowStore, holder: String,
                 onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) {
         self.options = options
         self.bus = BusGateway(client: client)
         self.health = HealthProbe(store: store, holder: holder)
+        self.events = EventHub(logger: options.logger)
+        self.subscriber = subscriber
         self.onListening = onListening
     }
 
@@ -63,6 +67,23 @@ public struct ControlPlane: Service {
             },
             logger: logger
         )
-        try await application.run()
+        let events = self.events
+        let subscriber = self.subscriber
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            if let subscriber { group.addTask { await events.follow(subscriber) } }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .seconds(15))
+                    await events.keepAlive()
+                }
+            }
+            // Open event streams never end on their own: end them, or the server waits for them.
+            try await withGracefulShutdownHandler {
+                try await application.run()
+            } onGracefulShutdown: {
+                Task { await events.closeAll() }
+            }
+            group.cancelAll()
+        }
     }
 }

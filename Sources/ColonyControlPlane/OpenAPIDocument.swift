@@ -102,6 +102,16 @@ enum OpenAPIDocument {
             "200": {"description": "The group", "content": {"application/json": {"schema": {"type": "object", "required": ["name", "members", "decisions"]}}}},
             "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
         },
+        "/api/v1/events": {
+          "get": {"summary": "Server-Sent Events: run and step transitions, agents joining and leaving, coordination decisions, live", "parameters": [
+                    {"name": "workflow", "in": "query", "schema": {"type": "string"}},
+                    {"name": "run", "in": "query", "schema": {"type": "string"}},
+                    {"name": "topics", "in": "query", "description": "Comma-separated topic prefixes (workflow., step., agent., coordination.)", "schema": {"type": "string"}},
+                    {"name": "token", "in": "query", "description": "The bearer token, for clients that cannot set headers (EventSource)", "schema": {"type": "string"}}],
+                  "responses": {
+                    "200": {"description": "text/event-stream: each event is `event: TOPIC` and `data: {topic, run, workflow, at, data}`", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                    "401": {"$ref": "#/components/responses/Unauthorized"}, "503": {"$ref": "#/components/responses/Unavailable"}}}
+        },
         "/api/v1/queue": {
           "get": {"summary": "Runs waiting for a slot and steps waiting for a resource", "responses": {
             "200": {"description": "The queue", "content": {"application/json": {"schema": {"type": "object", "required": ["runs", "steps"]}}}},

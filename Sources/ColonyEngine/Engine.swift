@@ -57,6 +57,7 @@ public actor Engine {
     /// (they stay recorded as dispatched, and go out when the orchestrator starts again).
     private var draining = false
     private var runObservers: [@Sendable (RunID, RunStatus) -> Void] = []
+    private var transitionObservers: [@Sendable ([TransitionNotice]) -> Void] = []
     /// Where child workflow steps find the definition to run.
     private var childDefinitions: (@Sendable (String) async -> (id: Int64, definition: WorkflowDefinition)?)?
 
@@ -240,6 +241,11 @@ public actor Engine {
     /// Calls `observer` with each run that ends here, once its end is durable.
     public func observeRunEnds(_ observer: @escaping @Sendable (RunID, RunStatus) -> Void) {
         runObservers.append(observer)
+    }
+
+    /// Calls `observer` with each batch of run and step transitions once it is stored, in order.
+    public func observeTransitions(_ observer: @escaping @Sendable ([TransitionNotice]) -> Void) {
+        transitionObservers.append(observer)
     }
 
     // MARK: Watching
@@ -430,6 +436,11 @@ public actor Engine {
                 continue
             }
             generation += 1
+            if !transitionObservers.isEmpty, !batch.changes.isEmpty {
+                let at = clock.now
+                let notices = batch.changes.map { TransitionNotice($0, workflow: runs[$0.run]?.state.definition.name, at: at) }
+                for observer in transitionObservers { observer(notices) }
+            }
             var touched = Set<RunID>()
             for change in batch.changes { touched.insert(change.run) }
             for effect in batch.effects { perform(effect) }

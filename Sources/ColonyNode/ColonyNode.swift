@@ -237,8 +237,9 @@ extension ColonyNode {
         let store = try SQLiteWorkflowStore(path: orchestrator.database)
         let client = ColonyClient(endpoints: plan.clientEndpoints, credentials: credentials)
         let host = http.host.contains(":") ? "[\(http.host)]" : http.host
+        let subscriber = Subscriber(endpoints: plan.clientEndpoints, credentials: credentials)
         return ControlPlane(options: ControlPlane.Options(host: http.host, port: http.port, token: token),
-                            client: client, store: store, holder: orchestrator.holder) { port in
+                            client: client, subscriber: subscriber, store: store, holder: orchestrator.holder) { port in
             report(.dashboard(url: "http://\(host):\(port)/?token=\(token)"))
         }
     }

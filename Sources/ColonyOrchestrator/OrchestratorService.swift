@@ -129,6 +129,8 @@ public struct OrchestratorService: Service {
         await coordinator.track(Set(coordinated))
         let scheduler = Scheduler(store: store, engine: engine, registry: registry, logger: logger)
         await engine.observeRunEnds { _, _ in Task { await scheduler.poke() } }
+        let transitions = TransitionEvents(publisher: publisher, logger: logger)
+        await engine.observeTransitions { transitions.observe($0) }
         // The broker holds requests of runs until it knows the runs that ended (after its own
         // restart, or ours, it may not): the announcer tells it.
         let gate = GateAnnouncer(store: store, client: ColonyClient(endpoints: endpoints, credentials: credentials), timeToLive: gateTimeToLive, logger: logger)
@@ -144,7 +146,7 @@ public struct OrchestratorService: Service {
         agentOptions.credentials = credentials
         let api = AgentService(Orchestrator(engine: engine, registry: registry, store: store, scheduler: scheduler, coordinator: coordinator).agent(),
                                options: agentOptions)
-        let group = ServiceGroup(services: [coordinator, gate, engine, scheduler, api], logger: logger)
+        let group = ServiceGroup(services: [coordinator, gate, transitions, engine, scheduler, api], logger: logger)
         logger.notice("active orchestrator", metadata: ["term": "\(term)", "resumed_runs": "\(resumed)", "database": "\(store.path)"])
         do {
             try await group.run()

@@ -18,6 +18,12 @@ public enum Topics {
     public static let decidedPrefix = "coordination.decided."
     /// Published by agents for each handler their gate skipped; payload `SkipReport`.
     public static let workflowSkipped = "workflow.skipped"
+    /// A run started running (left the queue): payload a transition notice.
+    public static let workflowStarted = "workflow.started"
+    /// Step transitions: `step.dispatched`, `step.succeeded`, `step.failed`, `step.retrying`,
+    /// `step.skipped`, `step.cancelled`; payload a transition notice (run, workflow, step,
+    /// attempt, agent, instance, error code).
+    public static let stepPrefix = "step."
 
     /// The topic announcing a run that ended with `status`.
     public static func runEnded(_ status: RunEnd) -> String {

@@ -16,7 +16,7 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let plane = ControlPlane(options: .init(host: "127.0.0.1", port: 0, token: "t"),
-                                 client: ColonyClient(endpoints: BrokerEndpoints(requests: "ipc://\(directory.path)/none")),
+                                 client: ColonyClient(endpoints: BrokerEndpoints(requests: "ipc://\(directory.path)/none")), subscriber: nil,
                                  store: try SQLiteWorkflowStore(path: directory.appendingPathComponent("db.sqlite").path), holder: "h")
         let served = Set(plane.router().routes.map { route in
             let path = "\(route.path)".split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")

@@ -66,7 +66,8 @@ class ColonyUp:
             "broker:\n"
             f"  endpoint: {base}\n  publish_endpoint: {base}.pub\n  subscribe_endpoint: {base}.sub\n"
             "  heartbeat_interval: 100ms\n  request_expiry: 10s\n"
-            "security: {mode: none}\n"
+            f"security: {{mode: none, keys: {directory}/keys}}\n"
+            "http: {endpoint: 127.0.0.1:0}\n"
             "orchestrator:\n"
             f"  database: {directory}/colony.sqlite\n  workflows: [{directory}/workflows.yaml]\n  shutdown_grace: 5s\n"
         )
@@ -91,6 +92,18 @@ class ColonyUp:
                 return
             time.sleep(0.1)
         raise AssertionError(f"{capabilities} never offered; colony up said:\n{self.output()}")
+
+    def api(self, seconds: float = 60) -> tuple:
+        """The HTTP API's base URL and token, from the dashboard line `colony up` prints."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for line in self.output().splitlines():
+                if " dashboard http://" in line:
+                    url = line.split(" dashboard ", 1)[1].strip()
+                    base, token = url.split("/?token=")
+                    return base, token
+            time.sleep(0.05)
+        raise AssertionError(f"no dashboard line; colony up said:\n{self.output()}")
 
     def output(self) -> str:
         self.log.flush()
