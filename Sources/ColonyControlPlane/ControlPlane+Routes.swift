@@ -15,6 +15,14 @@ extension ControlPlane {
         let health = self.health
         let hub = self.events
 
+        router.get("/") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/html; charset=utf-8"
+            // Nothing the page loads may come from elsewhere; its script and style are inline.
+            headers[.contentSecurityPolicy] = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            headers[.cacheControl] = "no-store"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html)))
+        }
         api.get("health") { _, _ in try JSONResponse.make(await health.report(bus: bus)) }
         api.get("openapi.json") { _, _ in
             var headers = HTTPFields()
@@ -117,7 +125,7 @@ extension ControlPlane {
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: ": colony events\n\n"))
                 for await event in stream {
-                    let text = event.topic.isEmpty ? ": keepalive\n\n" : "id: \(event.id)\nevent: \(event.topic)\ndata: \(event.json)\n\n"
+                    let text = event.topic.isEmpty ? ": keepalive\n\n" : "id: \(event.id)\nevent: \(Self.eventType(event.topic))\ndata: \(event.json)\n\n"
                     try await writer.write(ByteBuffer(string: text))
                 }
                 try await writer.finish(nil)
@@ -126,6 +134,12 @@ extension ControlPlane {
         api.get("queue") { _, _ in
             try JSONResponse.make(try await bus.call(ScheduleAPI.queue, Empty(), as: ScheduleAPI.QueueReply.self))
         }
+    }
+
+    /// An SSE event's type: the topic's first two parts (`step.succeeded`, `coordination.decided`),
+    /// so a browser can listen by kind; the data names the full topic.
+    static func eventType(_ topic: String) -> String {
+        topic.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false).prefix(2).joined(separator: ".")
     }
 
     /// A JSON body, or nil when there is none; a malformed one is a 400 naming what is wrong.

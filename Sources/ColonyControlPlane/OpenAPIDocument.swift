@@ -12,6 +12,10 @@ enum OpenAPIDocument {
       "servers": [{"url": "/"}],
       "security": [{"bearer": []}],
       "paths": {
+        "/": {
+          "get": {"summary": "The dashboard (one page; give it the token once as ?token=)", "security": [],
+                  "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}}}
+        },
         "/api/v1/health": {
           "get": {"summary": "Broker, orchestrator (active, standby or unreachable; lease holder and term) and store", "security": [],
                   "responses": {"200": {"description": "The report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}}
@@ -109,7 +113,7 @@ enum OpenAPIDocument {
                     {"name": "topics", "in": "query", "description": "Comma-separated topic prefixes (workflow., step., agent., coordination.)", "schema": {"type": "string"}},
                     {"name": "token", "in": "query", "description": "The bearer token, for clients that cannot set headers (EventSource)", "schema": {"type": "string"}}],
                   "responses": {
-                    "200": {"description": "text/event-stream: each event is `event: TOPIC` and `data: {topic, run, workflow, at, data}`", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                    "200": {"description": "text/event-stream: each event is `event: KIND` (the topic's first two parts, e.g. step.succeeded) and `data: {topic, run, workflow, at, data}`", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                     "401": {"$ref": "#/components/responses/Unauthorized"}, "503": {"$ref": "#/components/responses/Unavailable"}}}
         },
         "/api/v1/queue": {
@@ -154,7 +158,10 @@ enum OpenAPIDocument {
           "Workflow": {"type": "object", "required": ["name", "version", "enabled", "steps", "inputs"], "properties": {
             "name": {"type": "string"}, "description": {"type": "string"}, "version": {"type": "integer"}, "fingerprint": {"type": "string"},
             "enabled": {"type": "boolean"}, "steps": {"type": "array", "items": {"type": "string"}}, "inputs": {"type": "array", "items": {"type": "string"}},
-            "file": {"type": "string"}, "line": {"type": "integer"}}},
+            "file": {"type": "string"}, "line": {"type": "integer"},
+            "graph": {"type": "array", "items": {"type": "object", "required": ["id", "dependsOn", "handler"], "properties": {
+              "id": {"type": "string"}, "capability": {"type": "string"}, "workflow": {"type": "string"},
+              "dependsOn": {"type": "array", "items": {"type": "string"}}, "handler": {"type": "boolean"}}}}}},
           "WorkflowList": {"type": "object", "required": ["workflows", "problems"], "properties": {
             "workflows": {"type": "array", "items": {"$ref": "#/components/schemas/Workflow"}}, "problems": {"type": "array", "items": {"type": "string"}}}},
           "Schedule": {"type": "object", "required": ["name", "workflow", "paused"], "properties": {

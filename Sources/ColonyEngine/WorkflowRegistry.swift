@@ -60,7 +60,8 @@ public actor WorkflowRegistry {
             workflows.append(WorkflowSummary(
                 name: definition.name, description: definition.description, version: id, fingerprint: definition.fingerprint,
                 enabled: definition.enabled, steps: definition.steps.map(\.id), inputs: definition.inputs.map(\.name),
-                file: definition.file, line: definition.line
+                file: definition.file, line: definition.line,
+                graph: definition.steps.map { WorkflowSummary.StepNode($0, handler: false) } + definition.handlers.map { WorkflowSummary.StepNode($0, handler: true) }
             ))
         }
         return WorkflowList(workflows: workflows, problems: catalog.problems.map(\.description))
