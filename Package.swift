@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -45,6 +47,7 @@ let package = Package(
             dependencies: [
                 "ColonyCore", "ZeroMQ", "ColonyWire", "CMemory", "ColonyAccess",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
@@ -69,6 +72,7 @@ let package = Package(
             name: "ColonyEngine",
             dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonySchedule", "ColonyWire", "ColonyCore",
                            .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .target(
@@ -83,7 +87,8 @@ let package = Package(
         .target(name: "CMemory"),
         .target(
             name: "ColonySupervisor",
-            dependencies: ["CProcessSpawn", "ColonyCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+            dependencies: ["CProcessSpawn", "ColonyCore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Metrics", package: "swift-metrics")]
         ),
         .target(
             name: "ColonyConfig",
@@ -108,7 +113,7 @@ let package = Package(
             dependencies: [
                 "ColonyBroker", "ColonyAgent", "ColonyConfig", "ColonyYAML", "ColonyWorkflow", "ColonyLogging",
                 "ColonySupervisor", "ExampleAgents", "ColonyEngine", "ColonyOrchestrator", "ColonyNode", "ColonyStore", "ColonySchedule", "ColonyCore",
-                "ColonyAccess", "ColonyScaffold",
+                "ColonyAccess", "ColonyScaffold", "ColonyControlPlane",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,6 +132,8 @@ let package = Package(
             name: "ColonyControlPlane",
             dependencies: ["ColonyAgent", "ColonyOrchestrator", "ColonyEngine", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore",
                            .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),

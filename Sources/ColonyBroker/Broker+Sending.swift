@@ -127,6 +127,7 @@ extension Broker {
         } ?? .none
         sendReply(to: pending, header: header, body: [Frame(error.jsonBody)])
         pending.answered = true
+        pending.service.metrics.refused(error.code, since: pending.arrivedAt)
         logger.info("request failed", metadata: [
             "capability": "\(pending.service.name)", "code": "\(error.code)", "error": "\(error.message)",
             "correlation_id": "\(pending.clientHeader?.correlationID ?? "-")",

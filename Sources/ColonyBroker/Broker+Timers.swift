@@ -15,6 +15,16 @@ extension Broker {
         for worker in workers.values where worker.lastSent <= quietSince {
             sendCommand(.heartbeat, to: worker)
         }
+        sampleMetrics()
+    }
+
+    /// Queue depths, agents by state and the counters' growth, as metrics.
+    func sampleMetrics() {
+        var agents: [String: Int] = [:]
+        for worker in workers.values {
+            agents[worker.held.isEmpty ? "idle" : worker.freeSlots <= 0 ? "busy" : "working", default: 0] += 1
+        }
+        metricsSampler.sample(currentStatistics(), queues: services.mapValues(\.queue.count), agents: agents)
     }
 
     /// Answers queued requests whose time ran out, and held requests past the client's deadline.

@@ -161,7 +161,8 @@ extension Broker {
             return
         }
         let decodedReply = replyHeader.flatMap { try? ColonyHeader(decoding: $0) }
-        if decodedReply?.status == .error { worker.failed += 1 }
+        var failed = decodedReply?.status == .error
+        if failed { worker.failed += 1 }
         if let decodedReply { worker.noteSkips(decodedReply) }
         var header = clientHeader(for: pending, workerHeader: replyHeader, decoded: decodedReply)
         // A plain MDP worker reports an error as a JSON body {"error":{"code","message"}}:
@@ -169,12 +170,14 @@ extension Broker {
         if replyHeader == nil, !worker.readsHeaders, frames.count == bodyStart + 1,
            let error = WireError(errorBody: frames[bodyStart]) {
             worker.failed += 1
+            failed = true
             header = pending.clientHeader.map { .encoded(ColonyHeader.failure(error, requestID: $0.requestID).encoded()) } ?? .none
         }
         if sendReply(to: pending, header: header, body: frames[bodyStart...]) {
             statistics.repliesDelivered += 1
         }
         pending.answered = true
+        pending.service.metrics.answered(failed: failed, since: pending.arrivedAt)
     }
 
     private func deliverPartial(_ pending: PendingRequest, header: Frame?, body: ArraySlice<Frame>) {

@@ -36,6 +36,8 @@ public final class Broker {
     var nextToken: UInt64 = 1
     var sequence: UInt64 = 0
     var statistics = BrokerStatistics()
+    /// Turns the statistics into metrics every heartbeat tick.
+    var metricsSampler = BrokerMetricsSampler()
     /// CURVE and the access list; nil when the broker runs without security.
     let guardian: BrokerGuard?
     /// Which key (by name) each agent instance id belongs to: another key may not claim it.

@@ -13,10 +13,12 @@ final class Service {
     /// No queued request expires before this: expiry scans the queue only once it has passed.
     var earliestExpiry = MonotonicTime(nanoseconds: .max)
     var served = 0
+    let metrics: ServiceMetrics
 
     init(name: String) {
         self.name = name
         self.nameBytes = Array(name.utf8)
+        self.metrics = ServiceMetrics(capability: name)
     }
 
     /// The worker with the most free slots; among equals, the one idle longest (LRU).

@@ -50,6 +50,7 @@ public struct ControlPlane: Service {
         let router = Router()
         router.add(middleware: BearerToken(token: options.token))
         addRoutes(to: router)
+        ColonyMetrics.addRoute(to: router, registry: ColonyMetrics.registry)
         return router
     }
 

@@ -16,6 +16,10 @@ enum OpenAPIDocument {
           "get": {"summary": "The dashboard (one page; give it the token once as ?token=)", "security": [],
                   "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}}}
         },
+        "/metrics": {
+          "get": {"summary": "Prometheus metrics (text format 0.0.4): broker, orchestrator, scheduler, supervisor", "security": [],
+                  "responses": {"200": {"description": "Metric families", "content": {"text/plain": {"schema": {"type": "string"}}}}}}
+        },
         "/api/v1/health": {
           "get": {"summary": "Broker, orchestrator (active, standby or unreachable; lease holder and term) and store", "security": [],
                   "responses": {"200": {"description": "The report", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}}}}

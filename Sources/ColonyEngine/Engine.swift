@@ -40,7 +40,9 @@ public actor Engine {
     /// Every run held here, queued or admitted, with everything held for it.
     private var runs: [RunID: ActiveRun] = [:]
     /// Queued runs' ids, in admission order (priority, then age).
-    private var queue: [RunID] = []
+    private var queue: [RunID] = [] {
+        didSet { if queue.count != oldValue.count { EngineMetrics.queueLength(queue.count) } }
+    }
     /// How many runs are admitted (the global limit counts these).
     private var admittedCount = 0
     private var resourcePool: ResourcePool
@@ -438,8 +440,15 @@ public actor Engine {
             generation += 1
             if !transitionObservers.isEmpty, !batch.changes.isEmpty {
                 let at = clock.now
-                let notices = batch.changes.map { TransitionNotice($0, workflow: runs[$0.run]?.state.definition.name, at: at) }
+                let notices = batch.changes.map { change in
+                    var notice = TransitionNotice(change, workflow: runs[change.run]?.state.definition.name, at: at)
+                    if case .run(let transition) = change, transition.to == .running, let created = runs[change.run]?.state.createdAt {
+                        notice.queuedMilliseconds = Int64((at.timeIntervalSince(created) * 1000).rounded())
+                    }
+                    return notice
+                }
                 for observer in transitionObservers { observer(notices) }
+                EngineMetrics.record(notices)
             }
             var touched = Set<RunID>()
             for change in batch.changes { touched.insert(change.run) }
@@ -489,6 +498,7 @@ public actor Engine {
             }
             // Secret inputs never reach the log or the bus, even inside an agent's error message.
             let secrets = runs[run].map { $0.state.definition.secretValues(in: $0.state.input) } ?? []
+            EngineMetrics.runEnded(workflow: runs[run]?.state.definition.name ?? "-", status: status)
             let error = failure.map { StepError(code: $0.code, message: $0.message.redacting(secrets)) }
             forget(run)
             defer { admitFromQueue() }

@@ -198,11 +198,13 @@ public actor Scheduler {
             logger.error("cannot record a started tick", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "error": "\(error)"])
         }
         logger.info("tick started a run", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "correlation": "\(run.id)"])
+        EngineMetrics.tickStarted(schedule: schedule.name, lateness: run.createdAt.timeIntervalSince(tick))
         return run
     }
 
     private func record(_ schedule: Schedule, _ tick: Date, _ outcome: TickOutcome, reason: String, now: Date) async throws(StoreError) {
         try await store.recordTick(TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: outcome, reason: reason, decidedAt: now))
+        EngineMetrics.tick(schedule: schedule.name, outcome: outcome.rawValue)
         logger.notice("tick \(outcome.rawValue)", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "reason": "\(reason)"])
     }
 

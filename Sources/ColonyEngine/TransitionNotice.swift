@@ -20,6 +20,10 @@ public struct TransitionNotice: Codable, Sendable, Hashable {
     public var errorCode: ErrorCode?
     /// When it was committed, milliseconds since the Unix epoch.
     public var atMilliseconds: UInt64
+    /// A finished attempt's duration.
+    public var durationMilliseconds: Int64?
+    /// A run that starts running: how long it waited in the queue.
+    public var queuedMilliseconds: Int64?
 
     public init(_ change: StoreChange, workflow: String?, at date: Date) {
         self.workflow = workflow
@@ -39,6 +43,9 @@ public struct TransitionNotice: Codable, Sendable, Hashable {
             agent = transition.attempt?.agent
             instance = transition.attempt?.instance
             errorCode = transition.attempt?.errorCode
+            if let attempt = transition.attempt, let finished = attempt.finishedAt {
+                durationMilliseconds = Int64((finished.timeIntervalSince(attempt.startedAt) * 1000).rounded())
+            }
         case .attemptDispatched(let run, let step, let attempt, let instance):
             self.run = run
             self.step = step

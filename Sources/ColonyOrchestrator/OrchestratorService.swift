@@ -148,6 +148,8 @@ public struct OrchestratorService: Service {
                                options: agentOptions)
         let group = ServiceGroup(services: [coordinator, gate, transitions, engine, scheduler, api], logger: logger)
         logger.notice("active orchestrator", metadata: ["term": "\(term)", "resumed_runs": "\(resumed)", "database": "\(store.path)"])
+        EngineMetrics.lease(active: true, term: term)
+        defer { EngineMetrics.lease(active: false, term: term) }
         do {
             try await group.run()
         } catch {

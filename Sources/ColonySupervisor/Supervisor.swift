@@ -1,4 +1,5 @@
 import CProcessSpawn
+import Metrics
 import ColonyCore
 import Foundation
 
@@ -204,6 +205,7 @@ public actor Supervisor {
         replica.failures += 1
         replica.restartTimes.append(now)
         replica.restarts += 1
+        Counter(label: "colony_agent_restarts_total", dimensions: [("agent", replica.name)]).increment()
         let delay = spec.backoff.delay(attempt: replica.failures)
         replica.state = .restarting
         emit(replica, .restarting(after: delay))

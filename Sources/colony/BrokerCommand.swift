@@ -2,6 +2,7 @@ import ArgumentParser
 import ColonyAccess
 import ColonyAgent
 import ColonyBroker
+import ColonyControlPlane
 import ColonyConfig
 import ColonyWire
 import Dispatch
@@ -41,7 +42,13 @@ struct BrokerCommand: AsyncParsableCommand {
     ))
     var endpointsFile: String?
 
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics (no token; bind it where only your scraper reaches).")
+    var metrics: String?
+
     func validate() throws {
+        if let metrics, HostPort(metrics) == nil {
+            throw ValidationError("--metrics must be HOST:PORT with a port from 0 to 65535, not '\(metrics)'")
+        }
         try requireOption("heartbeat-ms", heartbeatMs, in: heartbeatMillisecondsRange)
         try requireOption("liveness", liveness, in: 1...100)
         try requireOption("gate-recovery-ms", gateRecoveryMs, in: 0...600_000)
@@ -58,6 +65,11 @@ struct BrokerCommand: AsyncParsableCommand {
         if let requestExpiryMs { configuration.broker.requestExpiry = .milliseconds(requestExpiryMs) }
         if let gateRecoveryMs { configuration.broker.gateRecovery = .milliseconds(gateRecoveryMs) }
         let logger = Logger(label: "broker")
+        // Before the broker starts, so its metrics land in the registry /metrics renders.
+        let metricsServer = metrics.flatMap(HostPort.init).map { address in
+            _ = ColonyMetrics.registry
+            return MetricsServer(host: address.host, port: address.port)
+        }
         let guardian: BrokerGuard?
         do {
             guardian = try Self.guardian(insecure ? SecuritySettings(mode: .none) : configuration.security, logger: logger)
@@ -83,7 +95,8 @@ struct BrokerCommand: AsyncParsableCommand {
                 throw ExitCode(ExitStatus.usage)
             }
         }
-        try await ServiceGroup(services: [BrokerService(handle)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+        let services: [any Service] = [BrokerService(handle)] + (metricsServer.map { [$0] } ?? [])
+        try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
 
     /// The broker's security for `settings`: the keys (created on first use) and the access

@@ -119,3 +119,17 @@ enum ExitStatus {
     /// The broker could not be reached.
     static let unreachable: Int32 = 5
 }
+
+/// `HOST:PORT` as an option gives it (`127.0.0.1:9100`, `[::1]:9100`).
+struct HostPort {
+    let host: String
+    let port: Int
+
+    init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), colon > text.startIndex,
+              let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port)
+        else { return nil }
+        host = String(text[..<colon]).trimmingCharacters(in: ["[", "]"])
+        self.port = port
+    }
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ColonyConfig
+import ColonyControlPlane
 import ColonyLogging
 import ColonyNode
 import ColonySupervisor
@@ -37,6 +38,8 @@ struct UpCommand: AsyncParsableCommand {
         var configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration)
         if insecure { configuration.security.mode = .none }
+        // Before anything records a metric: /metrics renders this registry.
+        if configuration.http.enabled { _ = ColonyMetrics.registry }
         let node: ColonyNode
         do {
             node = try ColonyNode.prepare(ColonyNode.Plan(
