@@ -634,7 +634,7 @@ actor AgentRuntime {
         let subscriber = Subscriber(endpoints: options.endpoints, credentials: options.credentials, loop: loop)
         self.subscriber = subscriber
         let failureTopics = [Topics.workflowFailed, Topics.workflowCancelled, Topics.workflowCompleted]
-        let stream = try await subscriber.subscribe(agent.eventHandlers.map(\.prefix) + failureTopics + [Topics.leadershipPrefix])
+        let stream = try await subscriber.subscribe(agent.eventHandlers.map(\.prefix) + failureTopics + [Topics.leadershipPrefix, Topics.leaseRenewalPrefix])
         catchUpOnFailedRuns()
         let handlers = agent.eventHandlers
         let name = agent.name
@@ -651,7 +651,7 @@ actor AgentRuntime {
                         baseLogger.warning("ignoring a malformed ended-run event", metadata: ["topic": "\(event.topic)", "error": "\(error)"])
                     }
                 }
-                if event.topic.hasPrefix(Topics.leadershipPrefix) {
+                if event.topic.hasPrefix(Topics.leadershipPrefix) || event.topic.hasPrefix(Topics.leaseRenewalPrefix) {
                     do {
                         let announced = try JSONDecoder().decode(Leadership.self, from: Data(event.payload))
                         await self?.noteLeadership(announced, sentAt: event.header?.timestampMilliseconds)

@@ -93,6 +93,7 @@ actor EventHub {
     }
 
     func deliver(_ event: Event) {
+        guard !event.topic.hasPrefix(Topics.leaseRenewalPrefix) else { return }  // nothing changed
         let data = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload))) ?? .string(event.text)  // not JSON: sent as text
         let run = event.header?.correlationID ?? data.value(at: ["run"]).flatMap { if case .string(let s) = $0 { s } else { nil } }
         var workflow = data.value(at: ["workflow"]).flatMap { if case .string(let s) = $0 { s } else { nil } }

@@ -108,7 +108,7 @@ public actor Coordinator {
                 var renewed = current
                 renewed.expiresAt = expiresAt
                 renewed.updatedAt = now
-                if try await store.saveLeadership(renewed, expectedTerm: current.term) { await announce(renewed) }
+                if try await store.saveLeadership(renewed, expectedTerm: current.term) { await announce(renewed, renewal: true) }
                 return
             }
             if let current, current.leader != nil, current.expiresAt > now { return }
@@ -126,8 +126,11 @@ public actor Coordinator {
         }
     }
 
-    private func announce(_ record: LeadershipRecord) async {
-        await bus.publish(Topics.leadershipPrefix + record.group.rawValue, record.announcement, run: nil)
+    /// Tells the bus: a new leadership on `coordination.leader.GROUP`, a renewal of the same one
+    /// on `coordination.lease.GROUP` (agents need its fresh expiry; people watching do not).
+    private func announce(_ record: LeadershipRecord, renewal: Bool = false) async {
+        let prefix = renewal ? Topics.leaseRenewalPrefix : Topics.leadershipPrefix
+        await bus.publish(prefix + record.group.rawValue, record.announcement, run: nil)
     }
 }
 

@@ -12,6 +12,10 @@ public enum Topics {
     public static let workflowCompleted = "workflow.completed"
     /// Prefix of leadership announcements: `coordination.leader.GROUP`, payload `Leadership`.
     public static let leadershipPrefix = "coordination.leader."
+    /// Renewals of an unchanged leadership (every lease/3): `coordination.lease.GROUP`, payload
+    /// `Leadership`. Agents take them like announcements (a fresher expiry, a clock sample);
+    /// `colony watch` and the dashboard leave them out, since nothing changed.
+    public static let leaseRenewalPrefix = "coordination.lease."
     /// Prefix of auction awards: `coordination.awarded.GROUP`, payload `Award`.
     public static let awardPrefix = "coordination.awarded."
     /// Prefix of consensus decisions: `coordination.decided.GROUP`, payload the round's outcome.

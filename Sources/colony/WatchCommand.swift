@@ -23,6 +23,9 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Exit after this many events.")
     var count: Int?
 
+    @Flag(help: "Show leadership renewals too (coordination.lease.*, every lease/3 per group).")
+    var renewals = false
+
     func run() async throws {
         let configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration, defaultLevel: .warning)
@@ -31,7 +34,10 @@ struct WatchCommand: AsyncParsableCommand {
         let json = self.json, count = self.count, command = self
         try await untilSignalled(logger: Logger(label: "watch")) {
             var seen = 0
+            // Renewals repeat what was announced; shown when asked for, by flag or by prefix.
+            let showRenewals = command.renewals || command.prefixes.contains { $0.hasPrefix(Topics.leaseRenewalPrefix) }
             for await event in events {
+                if !showRenewals, event.topic.hasPrefix(Topics.leaseRenewalPrefix) { continue }
                 Console.line(json ? command.jsonLine(event) : command.textLine(event))
                 seen += 1
                 if let count, seen >= count { break }

@@ -30,7 +30,7 @@ import Testing
 
         /// Announcements of `group`'s leadership, oldest first.
         func leaderships(_ name: String) -> [Leadership] {
-            group.published.filter { $0.topic == Topics.leadershipPrefix + name }.compactMap {
+            group.published.filter { $0.topic == Topics.leadershipPrefix + name || $0.topic == Topics.leaseRenewalPrefix + name }.compactMap {
                 try? JSONDecoder().decode(Leadership.self, from: Data($0.body.jsonText.utf8))
             }
         }
@@ -68,6 +68,9 @@ import Testing
         let next = try #require(try await fixture.coordinator.storedLeadership(of: "workers"))
         #expect(next.leader == "b-2" && next.term == 2)
         #expect(fixture.leaderships("workers").map(\.term) == [1, 1, 2], "every change and renewal is announced")
+        let topics = fixture.group.published.map(\.topic).filter { $0.hasSuffix(".workers") }
+        #expect(topics == ["coordination.leader.workers", "coordination.lease.workers", "coordination.leader.workers"],
+                "changes on coordination.leader, renewals of the same leadership on coordination.lease")
     }
 
     @Test func aResignedLeaderIsReplacedAtOnceUnderTheNextTerm() async throws {

@@ -29,7 +29,7 @@ import zmq.asyncio
 from collections import OrderedDict
 
 from . import logs, mdp, schema
-from .coordination import LEADERSHIP_PREFIX, Bid, Leadership, LeadershipTracker, LeaseClock, Proposal, Vote
+from .coordination import LEADERSHIP_PREFIX, RENEWAL_PREFIX, Bid, Leadership, LeadershipTracker, LeaseClock, Proposal, Vote
 from .errors import ColonyError
 from .header import ColonyHeader, Status
 from .journal import ExecutionJournal
@@ -513,6 +513,7 @@ class Agent:
         for handler in self._event_handlers:
             subscriber.setsockopt(zmq.SUBSCRIBE, handler.prefix.encode())
         subscriber.setsockopt(zmq.SUBSCRIBE, LEADERSHIP_PREFIX.encode())
+        subscriber.setsockopt(zmq.SUBSCRIBE, RENEWAL_PREFIX.encode())
         subscriber.connect(self.endpoints[2])
         try:
             while True:
@@ -528,7 +529,7 @@ class Agent:
                 payload = frames[2] if header is not None and len(frames) > 2 else frames[1]
                 if topic in RUN_ENDED_TOPICS:
                     await self._background(self._confirm_ended(payload))
-                if topic.startswith(LEADERSHIP_PREFIX.encode()):
+                if topic.startswith(LEADERSHIP_PREFIX.encode()) or topic.startswith(RENEWAL_PREFIX.encode()):
                     try:
                         self._note_leadership(Leadership.from_json(json.loads(payload)), header.timestamp_ms if header else None)
                     except (ValueError, KeyError, TypeError) as error:

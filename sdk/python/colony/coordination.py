@@ -9,8 +9,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-# Announcements of a group's leader: `coordination.leader.GROUP`, payload a Leadership.
+# Announcements of a group's leader: `coordination.leader.GROUP`, payload a Leadership; renewals
+# of an unchanged one come on `coordination.lease.GROUP` (the same payload, a fresher expiry).
 LEADERSHIP_PREFIX = "coordination.leader."
+RENEWAL_PREFIX = "coordination.lease."
 
 
 @dataclass
