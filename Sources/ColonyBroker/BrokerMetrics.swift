@@ -37,6 +37,15 @@ struct BrokerMetricsSampler {
     private var reported = BrokerStatistics()
     private var queues: Set<String> = []
 
+    /// Counters that may stay at zero exist from the start, so dashboards and alerts find them.
+    init() {
+        Counter(label: "colony_broker_events_dropped_total").increment(by: 0)
+        Counter(label: "colony_broker_events_forwarded_total").increment(by: 0)
+        for reason in BrokerGuard.Refusal.allCases {
+            Counter(label: "colony_broker_refused_total", dimensions: [("reason", reason.rawValue)]).increment(by: 0)
+        }
+    }
+
     mutating func sample(_ statistics: BrokerStatistics, queues depths: [String: Int], agents: [String: Int]) {
         for (capability, depth) in depths {
             Gauge(label: "colony_broker_queue_depth", dimensions: [("capability", capability)]).record(depth)

@@ -12,7 +12,7 @@ import urllib.request
 import zmq
 
 from colony import ColonyHeader
-from conftest import colony_binary
+from conftest import ROOT, colony_binary
 
 WORKFLOWS = """
 workflows:
@@ -21,6 +21,12 @@ workflows:
       - id: sum
         capability: math.add
         params: {a: 1, b: 2}
+  - name: divide
+    steps:
+      - id: div
+        capability: math.div
+        params: {a: 1, b: 0}
+        retry: {max_attempts: 2, initial_interval: 10ms}
   - name: tick
     schedule: {every: 1s}
     steps:
@@ -76,10 +82,10 @@ agents:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
 
-    runs = [post("/api/v1/workflows/add/runs")["id"] for _ in range(3)]
+    runs = [post("/api/v1/workflows/add/runs")["id"] for _ in range(3)] + [post("/api/v1/workflows/divide/runs")["id"]]
     for run in runs:
         for _ in range(300):
-            if get(f"/api/v1/runs/{run}")["run"]["status"] == "completed":
+            if get(f"/api/v1/runs/{run}")["run"]["status"] in ("completed", "failed"):
                 break
             time.sleep(0.02)
 
@@ -105,6 +111,9 @@ agents:
             assert value(samples, "colony_runs_total", workflow="add", status="completed") == 3
             assert value(samples, "colony_step_duration_seconds_count", workflow="add", step="sum", outcome="succeeded") == 3
             assert value(samples, "colony_run_queue_wait_seconds_count", workflow="add") == 3
+            assert value(samples, "colony_step_retries_total", workflow="divide", step="div") == 1
+            assert value(samples, "colony_runs_total", workflow="divide", status="failed") == 1
+            assert value(samples, "colony_broker_requests_total", capability="math.div", outcome="error") == 2
             assert value(samples, "colony_schedule_lateness_seconds_count", schedule="tick") >= 1
             assert value(samples, "colony_schedule_ticks_total", schedule="tick", outcome="started") >= 1
             assert value(samples, "colony_broker_agents", state="idle") + value(samples, "colony_broker_agents", state="working") >= 1
@@ -113,6 +122,12 @@ agents:
             assert value(samples, "colony_broker_malformed_messages_total") >= 1
             assert value(samples, "colony_broker_requests_total", capability="nobody.here", outcome="no_agent") == 1
             assert ("colony_broker_queue_depth", frozenset({("capability", "math.add")})) in samples
+            # The shipped Grafana dashboard asks only for families that exist.
+            dashboard = json.loads((ROOT / "docs" / "grafana" / "colony-dashboard.json").read_text())
+            asked = {re.sub(r"_(bucket|count|sum)$", "", name) for panel in dashboard["panels"] for target in panel["targets"]
+                     for name in re.findall(r"colony_[a-z_]+", target["expr"])}
+            present = {re.sub(r"_(bucket|count|sum)$", "", name) for name, _ in samples}
+            assert asked <= present, f"the dashboard asks for {sorted(asked - present)}"
             break
         except AssertionError:
             if time.monotonic() > deadline:
