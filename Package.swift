@@ -122,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "ColonyBench",
             dependencies: ["ColonyEngine", "ColonyOrchestrator", "ColonyBroker", "ColonyAgent", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore",
-                           "ColonyAccess",
+                           "ColonyAccess", "ColonyControlPlane",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/ColonyBench"
         ),

@@ -1,3 +1,5 @@
+import ColonyAgent
+import ColonyControlPlane
 import ColonyEngine
 import ColonyOrchestrator
 import ColonyStore
@@ -38,15 +40,19 @@ enum EngineOverhead {
         }.joined(separator: "\n"))
     }
 
-    static func run(_ harness: BenchHarness, repetitions: Int) async throws {
-        print("engine benchmark: \(repetitions) repetitions, medians; per step = wall time / steps")
+    /// With `controlPlane`, the engine runs with what the control plane adds: Prometheus metrics
+    /// bootstrapped, every transition published on the bus (TransitionEvents) and a subscriber
+    /// taking `workflow.` and `step.` events, as the HTTP event stream does.
+    static func run(_ harness: BenchHarness, repetitions: Int, controlPlane: Bool = false) async throws {
+        if controlPlane { _ = ColonyMetrics.registry }
+        print("engine benchmark\(controlPlane ? " with the control plane's load" : ""): \(repetitions) repetitions, medians; per step = wall time / steps")
         print("scenario                          steps  engine ms/step  bus-only ms/step  overhead ms/step  steps/s")
         for scenario in scenarios {
             let steps = scenario.workflow.steps.count * scenario.runs
             var engineTimes: [Double] = []
             var busTimes: [Double] = []
             for _ in 0..<repetitions {
-                engineTimes.append(try await timeRuns(harness, scenario.workflow, runs: scenario.runs).seconds)
+                engineTimes.append(try await timeRuns(harness, scenario.workflow, runs: scenario.runs, controlPlane: controlPlane).seconds)
                 busTimes.append(try await timeBus(harness, requests: steps, concurrency: scenario.busConcurrency).seconds)
             }
             let engine = median(engineTimes) * 1000 / Double(steps)
@@ -57,7 +63,7 @@ enum EngineOverhead {
     }
 
     /// Times `runs` concurrent runs of `workflow` on a fresh database.
-    static func timeRuns(_ harness: BenchHarness, _ workflow: WorkflowDefinition, runs: Int) async throws -> Duration {
+    static func timeRuns(_ harness: BenchHarness, _ workflow: WorkflowDefinition, runs: Int, controlPlane: Bool) async throws -> Duration {
         let directory = temporaryDirectory("colony-engine-bench")
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try SQLiteWorkflowStore(path: directory.appendingPathComponent("bench.sqlite").path)
@@ -66,6 +72,20 @@ enum EngineOverhead {
         options.maxConcurrentRuns = 10_000
         let engine = Engine(store: store, dispatcher: BusDispatcher(client: harness.client, logger: logger), options: options, logger: logger)
         let id = try await store.register(workflow)
+        var background: [Task<Void, Never>] = []
+        var subscriber: Subscriber?
+        if controlPlane {
+            let publisher = Publisher(endpoints: harness.endpoints, source: "orchestrator", credentials: nil)
+            try await publisher.connect()
+            let transitions = TransitionEvents(publisher: publisher, logger: logger)
+            await engine.observeTransitions { transitions.observe($0) }
+            background.append(Task { await transitions.run() })
+            let listener = Subscriber(endpoints: harness.endpoints, credentials: nil)
+            let events = try await listener.subscribe(["workflow.", "step."])
+            background.append(Task { for await _ in events {} })
+            subscriber = listener
+        }
+        defer { for task in background { task.cancel() } }
         let clock = ContinuousClock()
         let started = clock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -79,7 +99,9 @@ enum EngineOverhead {
             }
             try await group.waitForAll()
         }
-        return clock.now - started
+        let elapsed = clock.now - started
+        await subscriber?.close()
+        return elapsed
     }
 
     /// Times `count` bare no-op requests, `concurrency` at a time (the bus alone).

@@ -14,7 +14,8 @@ if arguments.first == "curve" {
 let harness = try await BenchHarness.start()
 switch arguments.first {
 case "engine":
-    try await EngineOverhead.run(harness, repetitions: Int(arguments.dropFirst().first ?? "") ?? 3)
+    try await EngineOverhead.run(harness, repetitions: Int(arguments.dropFirst().first ?? "") ?? 3,
+                                 controlPlane: arguments.dropFirst(2).first == "control-plane")
 case "scheduler":
     try await SchedulerLateness.run(harness, ticks: Int(arguments.dropFirst().first ?? "") ?? 300)
 default:

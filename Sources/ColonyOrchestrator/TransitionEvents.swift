@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// as `workflow.started`, step changes as `step.<status>` (its end comes from the failure gate
 /// as `workflow.completed|failed|cancelled`). Dashboards and `colony watch 'step.*'` follow runs
 /// live from these; nothing depends on them for correctness, so a full buffer drops the oldest.
-struct TransitionEvents: Service {
+public struct TransitionEvents: Service {
     /// Notices not yet published, at most this many (about 2 MiB).
     static let capacity = 10_000
     let notices: AsyncStream<TransitionNotice>
@@ -16,14 +16,14 @@ struct TransitionEvents: Service {
     let publisher: Publisher
     let logger: Logger
 
-    init(publisher: Publisher, logger: Logger) {
+    public init(publisher: Publisher, logger: Logger) {
         (notices, continuation) = AsyncStream.makeStream(of: TransitionNotice.self, bufferingPolicy: .bufferingNewest(Self.capacity))
         self.publisher = publisher
         self.logger = logger
     }
 
     /// What the engine calls with each stored batch.
-    func observe(_ batch: [TransitionNotice]) {
+    public func observe(_ batch: [TransitionNotice]) {
         for notice in batch { continuation.yield(notice) }
     }
 
@@ -36,7 +36,7 @@ struct TransitionEvents: Service {
         }
     }
 
-    func run() async {
+    public func run() async {
         await withGracefulShutdownHandler {
             for await notice in notices {
                 guard let topic = Self.topic(of: notice) else { continue }
