@@ -79,6 +79,7 @@ let package = Package(
             name: "ColonyOrchestrator",
             dependencies: ["ColonyEngine", "ColonyAgent", "ColonyWorkflow", "ColonyStore", "ColonySchedule", "ColonyWire", "ColonyCore",
                            .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         .target(name: "ColonySchedule", dependencies: ["ColonyCore"]),

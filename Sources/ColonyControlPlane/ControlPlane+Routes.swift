@@ -37,7 +37,8 @@ extension ControlPlane {
             let name = try context.parameters.require("name")
             let list = try await bus.call(OrchestratorAPI.list, Empty(), as: OrchestratorAPI.ListReply.self)
             guard let workflow = list.workflows.first(where: { $0.name == name }) else { throw APIError.notFound("no workflow named '\(name)'") }
-            return try JSONResponse.make(workflow)
+            let versions = try await bus.call(OrchestratorAPI.versions, OrchestratorAPI.VersionsRequest(workflow: name), as: [OrchestratorAPI.Version].self)
+            return try JSONResponse.make(WorkflowDetail(workflow: workflow, versions: versions))
         }
         api.post("workflows/:name/runs") { request, context in
             let name = try context.parameters.require("name")
@@ -57,10 +58,13 @@ extension ControlPlane {
                 return status
             }
             let since = try query.get("since").map { text throws(APIError) in try Self.date(text, named: "since") }
+            let cursor = try query.get("cursor").map { text throws(APIError) in try RunCursor(text) }
             let reply = try await bus.call(OrchestratorAPI.history,
-                                           OrchestratorAPI.HistoryRequest(workflow: query.get("workflow"), status: status, since: since, limit: limit),
+                                           OrchestratorAPI.HistoryRequest(workflow: query.get("workflow"), status: status, since: since, limit: limit,
+                                                                          beforeRun: cursor.map { RunID($0.id) }, beforeCreatedAt: cursor?.createdAt),
                                            as: OrchestratorAPI.HistoryReply.self)
-            return try JSONResponse.make(RunPage(runs: reply.runs.map(RunResource.init)))
+            let next = reply.runs.count == limit ? reply.runs.last.map { RunCursor(id: $0.id.rawValue, createdAt: $0.createdAt).text } : nil
+            return try JSONResponse.make(RunPage(runs: reply.runs.map(RunResource.init), next: next))
         }
         api.get("runs/:id") { _, context in
             let id = RunID(try context.parameters.require("id"))
@@ -187,8 +191,66 @@ struct CancelRun: Decodable {
     var reason: String?
 }
 
+/// `GET /api/v1/workflows/{name}`: the workflow, its current definition and its stored versions.
+struct WorkflowDetail: Encodable {
+    struct Version: Encodable {
+        var version: Int64
+        var fingerprint: String
+        var createdAt: Date
+    }
+    var workflow: OrchestratorAPI.WorkflowSummary
+    var definition: String?
+    var versions: [Version]
+
+    init(workflow: OrchestratorAPI.WorkflowSummary, versions: [OrchestratorAPI.Version]) {
+        self.workflow = workflow
+        definition = versions.first { $0.version == workflow.version }?.source
+        self.versions = versions.map { Version(version: $0.version, fingerprint: $0.fingerprint, createdAt: $0.createdAt) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try workflow.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encodeIfPresent(definition, forKey: .definition)
+        try container.encode(versions, forKey: .versions)
+    }
+
+    enum Keys: String, CodingKey { case definition, versions }
+}
+
 struct RunPage: Encodable {
     var runs: [RunResource]
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    var next: String?
+}
+
+/// Where a page of runs ended, as an opaque token: the last run's id and exact creation time.
+struct RunCursor: Codable {
+    var id: String
+    /// Seconds since 2001-01-01 as stored (exact, so the next page starts right after it).
+    var t: Double
+
+    init(id: String, createdAt: Date) {
+        self.id = id
+        self.t = createdAt.timeIntervalSinceReferenceDate
+    }
+
+    init(_ text: String) throws(APIError) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard text.utf8.count <= 1024, let data = Data(base64Encoded: base64),
+              let cursor = try? JSONDecoder().decode(RunCursor.self, from: data), cursor.t.isFinite
+        else { throw APIError.badRequest("cursor is not one this API gave out: '\(text.prefix(64))'") }
+        self = cursor
+    }
+
+    var createdAt: Date { Date(timeIntervalSinceReferenceDate: t) }
+
+    var text: String {
+        let data = (try? JSONEncoder().encode(self)) ?? Data()  // two plain fields: encoding cannot fail
+        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
 }
 
 struct RunDetailResource: Encodable {

@@ -5,6 +5,18 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 
+/// Why the HTTP server stopped.
+public enum ControlPlaneError: Error, CustomStringConvertible {
+    case cannotServe(endpoint: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotServe(let endpoint, let reason):
+            "cannot serve HTTP on \(endpoint): \(reason) (set http.endpoint in colony.yaml, or http: {enabled: false})"
+        }
+    }
+}
+
 /// The control plane: the HTTP API (`/api/v1`), served by the orchestrator process with
 /// Hummingbird. It reaches the colony over the bus like any client (so a standby's server
 /// answers too) and reads the orchestrator lease from the store for its health report.
@@ -80,7 +92,11 @@ public struct ControlPlane: Service {
             }
             // Open event streams never end on their own: end them, or the server waits for them.
             try await withGracefulShutdownHandler {
-                try await application.run()
+                do {
+                    try await application.run()
+                } catch {
+                    throw ControlPlaneError.cannotServe(endpoint: "\(options.host):\(requested)", reason: "\(error)")
+                }
             } onGracefulShutdown: {
                 Task { await events.closeAll() }
             }

@@ -35,7 +35,11 @@ enum OpenAPIDocument {
         },
         "/api/v1/workflows/{name}": {
           "get": {"summary": "One workflow: its steps, inputs, version and file", "parameters": [{"$ref": "#/components/parameters/WorkflowName"}], "responses": {
-            "200": {"description": "The workflow", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Workflow"}}}},
+            "200": {"description": "The workflow with its current definition (YAML) and its stored versions, newest first", "content": {"application/json": {"schema": {"allOf": [
+              {"$ref": "#/components/schemas/Workflow"},
+              {"type": "object", "required": ["versions"], "properties": {"definition": {"type": "string"},
+                "versions": {"type": "array", "items": {"type": "object", "required": ["version", "fingerprint", "createdAt"], "properties": {
+                  "version": {"type": "integer"}, "fingerprint": {"type": "string"}, "createdAt": {"type": "string", "format": "date-time"}}}}}}]}}}},
             "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
         },
         "/api/v1/workflows/{name}/runs": {
@@ -51,7 +55,8 @@ enum OpenAPIDocument {
                     {"name": "workflow", "in": "query", "schema": {"type": "string"}},
                     {"name": "status", "in": "query", "schema": {"$ref": "#/components/schemas/RunStatus"}},
                     {"name": "since", "in": "query", "description": "ISO 8601 time, or a duration back from now (30m, 2h, 7d)", "schema": {"type": "string"}},
-                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}}],
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}},
+                    {"name": "cursor", "in": "query", "description": "The `next` of the previous page", "schema": {"type": "string"}}],
                   "responses": {
                     "200": {"description": "A page of runs", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunPage"}}}},
                     "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}}}
@@ -151,7 +156,8 @@ enum OpenAPIDocument {
             "priority": {"type": "integer"}, "schedule": {"type": "string"}, "scheduledAt": {"type": "string", "format": "date-time"},
             "createdAt": {"type": "string", "format": "date-time"}, "startedAt": {"type": "string", "format": "date-time"},
             "finishedAt": {"type": "string", "format": "date-time"}, "parentRun": {"type": "string"}, "parentStep": {"type": "string"}}},
-          "RunPage": {"type": "object", "required": ["runs"], "properties": {"runs": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}}}},
+          "RunPage": {"type": "object", "required": ["runs"], "properties": {"runs": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}},
+                      "next": {"type": "string", "description": "Present when more runs follow: pass it as cursor"}}},
           "RunDetail": {"type": "object", "required": ["run", "steps", "attempts", "transitions", "waiting", "skipped", "children"], "properties": {
             "run": {"$ref": "#/components/schemas/Run"}, "steps": {"type": "array", "items": {"type": "object"}},
             "attempts": {"type": "array", "items": {"type": "object"}}, "transitions": {"type": "array", "items": {"type": "object"}},

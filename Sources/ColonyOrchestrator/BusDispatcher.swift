@@ -6,6 +6,7 @@ import ColonyWire
 import ColonyWorkflow
 import Foundation
 import Logging
+import Metrics
 
 /// Dispatches attempts as capability requests through the broker. Each request carries the
 /// run as correlation id, the step, the attempt and its idempotency key; a failed or
@@ -76,7 +77,11 @@ public struct BusDispatcher: StepDispatcher {
         let failed = FailedRun(run: run, status: end, error: error, at: Date())
         do {
             let body = String(decoding: try JSONEncoder().encode(failed), as: UTF8.self)
+            let started = ContinuousClock.now
             _ = try await client.management(ManagementService.failRun, argument: body)
+            // From the stored end to the broker holding the gate (and publishing it to agents).
+            Metrics.Timer(label: "colony_gate_propagation_seconds", dimensions: [("status", end.rawValue)], preferredDisplayUnit: .seconds)
+                .recordNanoseconds(Int64(clamping: (ContinuousClock.now - started).nanosecondsClamped))
         } catch {
             logger.error("cannot tell the broker that a run ended", metadata: ["correlation": "\(run)", "error": "\(error)"])
         }

@@ -67,12 +67,22 @@ public struct Orchestrator: Sendable {
             }
         }
         agent.capability(OrchestratorAPI.history) { (request: OrchestratorAPI.HistoryRequest, _) in
-            let query = HistoryQuery(workflow: request.workflow, status: request.status, since: request.since, limit: request.limit ?? 50)
+            let before = request.beforeRun.flatMap { run in request.beforeCreatedAt.map { (createdAt: $0, id: run) } }
+            let query = HistoryQuery(workflow: request.workflow, status: request.status, since: request.since, before: before,
+                                     limit: min(max(request.limit ?? 50, 1), 10_000))
             var runs: [RunRecord] = []
             for run in try await Self.mapped({ () async throws(StoreError) in try await store.history(query) }) {
                 runs.append(await SecretRedactor.for(run, store: store).run(run))
             }
             return OrchestratorAPI.HistoryReply(runs: runs)
+        }
+        agent.capability(OrchestratorAPI.versions) { (request: OrchestratorAPI.VersionsRequest, _) in
+            let records = try await Self.mapped { () async throws(StoreError) in
+                try await store.versions(of: request.workflow, limit: min(max(request.limit ?? 20, 1), 1_000))
+            }
+            return records.compactMap { record in
+                record.id.map { OrchestratorAPI.Version(version: $0, fingerprint: record.fingerprint, createdAt: record.createdAt, source: record.source) }
+            }
         }
         agent.capability(OrchestratorAPI.stats) { (request: OrchestratorAPI.StatsRequest, _) in
             try await Self.mapped { () async throws(StoreError) in try await store.statistics(workflow: request.workflow) }

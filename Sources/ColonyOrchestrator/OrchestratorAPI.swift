@@ -15,6 +15,26 @@ public enum OrchestratorAPI {
     public static let history = "colony.workflow.history"
     public static let stats = "colony.workflow.stats"
     public static let cancel = "colony.workflow.cancel"
+    public static let versions = "colony.workflow.versions"
+
+    /// `colony.workflow.versions`: a workflow's stored versions, newest first, with their source.
+    public struct VersionsRequest: Codable, Sendable {
+        public var workflow: String
+        public var limit: Int?
+
+        public init(workflow: String, limit: Int? = nil) {
+            self.workflow = workflow
+            self.limit = limit
+        }
+    }
+
+    public struct Version: Codable, Sendable {
+        public var version: Int64
+        public var fingerprint: String
+        public var createdAt: Date
+        /// The definition as stored (canonical YAML).
+        public var source: String
+    }
 
     public typealias WorkflowSummary = ColonyEngine.WorkflowSummary
     public typealias ListReply = WorkflowList
@@ -80,12 +100,17 @@ public enum OrchestratorAPI {
         public var status: RunStatus?
         public var since: Date?
         public var limit: Int?
+        /// The next page: runs older than the run with this id, created at this time.
+        public var beforeRun: RunID?
+        public var beforeCreatedAt: Date?
 
-        public init(workflow: String?, status: RunStatus?, since: Date?, limit: Int?) {
+        public init(workflow: String?, status: RunStatus?, since: Date?, limit: Int?, beforeRun: RunID? = nil, beforeCreatedAt: Date? = nil) {
             self.workflow = workflow
             self.status = status
             self.since = since
             self.limit = limit
+            self.beforeRun = beforeRun
+            self.beforeCreatedAt = beforeCreatedAt
         }
     }
 

@@ -48,6 +48,7 @@ extension SkipRecord {
 
 extension DefinitionRecord {
     public enum Columns {
+        public static let id = Column("id")
         public static let name = Column("name")
         public static let fingerprint = Column("fingerprint")
     }

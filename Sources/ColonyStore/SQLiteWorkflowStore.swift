@@ -55,6 +55,12 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         return definition
     }
 
+    public func versions(of name: String, limit: Int) async throws(StoreError) -> [DefinitionRecord] {
+        try await read { db in
+            try DefinitionRecord.filter(DefinitionRecord.Columns.name == name).order(DefinitionRecord.Columns.id.desc).limit(limit).fetchAll(db)
+        }
+    }
+
     // MARK: Runs
 
     public func createRun(_ run: RunRecord, steps: [StepID]) async throws(StoreError) {
@@ -121,7 +127,11 @@ public final class SQLiteWorkflowStore: WorkflowStore {
             if let workflow = query.workflow { request = request.filter(RunRecord.Columns.workflow == workflow) }
             if let status = query.status { request = request.filter(RunRecord.Columns.status == status) }
             if let since = query.since { request = request.filter(RunRecord.Columns.createdAt >= since) }
-            return try request.order(RunRecord.Columns.createdAt.desc).limit(query.limit).fetchAll(db)
+            if let before = query.before {
+                request = request.filter(RunRecord.Columns.createdAt < before.createdAt
+                    || (RunRecord.Columns.createdAt == before.createdAt && RunRecord.Columns.id < before.id.rawValue))
+            }
+            return try request.order(RunRecord.Columns.createdAt.desc, RunRecord.Columns.id.desc).limit(query.limit).fetchAll(db)
         }
     }
 

@@ -76,13 +76,30 @@ public struct HistoryQuery: Sendable, Hashable {
     public var workflow: String?
     public var status: RunStatus?
     public var since: Date?
+    /// Only runs older than this one (created earlier, or at the same millisecond with a
+    /// smaller id): the next page after a page that ended with it.
+    public var before: (createdAt: Date, id: RunID)?
     public var limit: Int
 
-    public init(workflow: String? = nil, status: RunStatus? = nil, since: Date? = nil, limit: Int = 50) {
+    public init(workflow: String? = nil, status: RunStatus? = nil, since: Date? = nil, before: (createdAt: Date, id: RunID)? = nil, limit: Int = 50) {
         self.workflow = workflow
         self.status = status
         self.since = since
+        self.before = before
         self.limit = limit
+    }
+
+    public static func == (left: HistoryQuery, right: HistoryQuery) -> Bool {
+        left.workflow == right.workflow && left.status == right.status && left.since == right.since && left.limit == right.limit
+            && left.before?.createdAt == right.before?.createdAt && left.before?.id == right.before?.id
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(workflow)
+        hasher.combine(status)
+        hasher.combine(since)
+        hasher.combine(limit)
+        hasher.combine(before?.id)
     }
 }
 
@@ -94,6 +111,8 @@ public protocol WorkflowStore: Sendable {
     func register(_ definition: WorkflowDefinition) async throws(StoreError) -> Int64
     /// The definition a run started with.
     func definition(id: Int64) async throws(StoreError) -> WorkflowDefinition
+    /// The stored versions of workflow `name`, newest first (at most `limit`).
+    func versions(of name: String, limit: Int) async throws(StoreError) -> [DefinitionRecord]
 
     /// Creates a pending run and its pending steps.
     func createRun(_ run: RunRecord, steps: [StepID]) async throws(StoreError)

@@ -1,6 +1,9 @@
 import ArgumentParser
+import ColonyAgent
 import ColonyConfig
+import ColonyControlPlane
 import ColonyOrchestrator
+import ColonyStore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -26,9 +29,22 @@ struct OrchestratorCommand: AsyncParsableCommand {
     @Option(name: .customLong("workflows"), help: "Workflow files or directories (repeatable; default from configs/colony.yaml).")
     var workflowPaths: [String] = []
 
+    @Option(help: "Serve the dashboard, API and /metrics on HOST:PORT (default: http.endpoint of colony.yaml).")
+    var http: String?
+
+    @Flag(help: "Serve no HTTP (a second orchestrator on the same machine as another, say).")
+    var noHttp = false
+
+    func validate() throws {
+        if let http, HostPort(http) == nil { throw ValidationError("--http must be HOST:PORT with a port from 0 to 65535, not '\(http)'") }
+    }
+
     func run() async throws {
-        let configuration = try global.loadConfiguration()
+        var configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration)
+        if let address = http.flatMap(HostPort.init) { (configuration.http.host, configuration.http.port) = (address.host, address.port) }
+        if noHttp { configuration.http.enabled = false }
+        if configuration.http.enabled { _ = ColonyMetrics.registry }
         var settings = configuration.orchestrator
         if let database { settings.database = database }
         if !workflowPaths.isEmpty { settings.workflows = workflowPaths }
@@ -46,6 +62,25 @@ struct OrchestratorCommand: AsyncParsableCommand {
         Console.line("  broker      \(endpoints.requests)")
         Console.line("  database    \(host.database)")
         Console.line("  workflows   \(host.workflows.joined(separator: ", "))")
-        try await ServiceGroup(services: [host], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "orchestrator")).run()
+        var services: [any Service] = [host]
+        if configuration.http.enabled {
+            do {
+                let token = try configuration.security.keys.httpToken()
+                let httpHost = configuration.http.host
+                let credentials = try connection.credentials(configuration)
+                let plane = ControlPlane(
+                    options: ControlPlane.Options(host: configuration.http.host, port: configuration.http.port, token: token),
+                    client: ColonyClient(endpoints: endpoints, credentials: credentials), subscriber: Subscriber(endpoints: endpoints, credentials: credentials),
+                    store: try SQLiteWorkflowStore(path: host.database), holder: host.holder
+                ) { port in
+                    Console.line("dashboard http://\(httpHost):\(port)/?token=\(token)")
+                }
+                services.append(plane)
+            } catch {
+                Console.error("error: cannot serve HTTP: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+        }
+        try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "orchestrator")).run()
     }
 }

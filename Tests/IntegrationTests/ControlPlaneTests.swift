@@ -96,7 +96,18 @@ import FoundationNetworking
         // Workflows.
         let workflows = try await api.call("GET", "api/v1/workflows")
         #expect(workflows.status == 200 && "\(workflows.json)".contains("\"slow\""))
-        #expect(try await api.call("GET", "api/v1/workflows/add").json.value(at: ["name"]) == .string("add"))
+        let add = try await api.call("GET", "api/v1/workflows/add")
+        #expect(add.json.value(at: ["name"]) == .string("add"), "\(add.json)")
+        if case .string(let definition) = add.json.value(at: ["definition"]) ?? .null {
+            #expect(definition.contains("math.add"), "\(definition)")
+        } else {
+            Issue.record("no definition: \(add.json)")
+        }
+        if case .array(let versions) = add.json.value(at: ["versions"]) ?? .null {
+            #expect(versions.count == 1 && versions.first?.value(at: ["version"]) == add.json.value(at: ["version"]))
+        } else {
+            Issue.record("no versions: \(add.json)")
+        }
         #expect(try await api.call("GET", "api/v1/workflows/nope").status == 404)
 
         // Runs: start (201), bad input (400), unknown workflow (404), list, show, cancel.
@@ -120,6 +131,20 @@ import FoundationNetworking
         #expect(try await api.call("GET", "api/v1/runs/r-nope").status == 404)
         let listed = try await api.call("GET", "api/v1/runs?workflow=add&status=completed&limit=5")
         #expect(listed.status == 200 && "\(listed.json)".contains(id))
+        // Pages: a cursor continues where a page ended, with no run twice and none skipped.
+        for _ in 0..<2 { _ = try await api.call("POST", "api/v1/workflows/add/runs", body: #"{"input": {"a": 1}}"#) }
+        let firstPage = try await api.call("GET", "api/v1/runs?workflow=add&limit=2")
+        guard case .string(let cursor) = firstPage.json.value(at: ["next"]) ?? .null else { Issue.record("no next: \(firstPage.json)"); return }
+        let secondPage = try await api.call("GET", "api/v1/runs?workflow=add&limit=2&cursor=\(cursor)")
+        func ids(_ page: JSONValue) -> [String] {
+            guard case .array(let runs) = page.value(at: ["runs"]) ?? .null else { return [] }
+            return runs.compactMap { if case .string(let id) = $0.value(at: ["id"]) ?? .null { id } else { nil } }
+        }
+        #expect(ids(firstPage.json).count == 2 && ids(secondPage.json).count == 1 && Set(ids(firstPage.json) + ids(secondPage.json)).count == 3,
+                "\(firstPage.json) then \(secondPage.json)")
+        #expect(ids(secondPage.json) == [id], "the oldest run comes last")
+        #expect(secondPage.json.value(at: ["next"]) == nil)
+        #expect(try await api.call("GET", "api/v1/runs?cursor=nonsense").status == 400)
         #expect(try await api.call("GET", "api/v1/runs?status=sleeping").status == 400)
         #expect(try await api.call("GET", "api/v1/runs?limit=0").status == 400)
         #expect(try await api.call("GET", "api/v1/runs?since=2h").status == 200)

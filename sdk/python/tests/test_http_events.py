@@ -71,3 +71,53 @@ def test_a_run_is_followed_live_from_start_to_end(colony_up):
         raise AssertionError("the stream opened without a token")
     except urllib.error.HTTPError as refused:
         assert refused.code == 401 and json.load(refused)["error"]["code"] == "unauthorized"
+
+
+def test_each_orchestrator_serves_http_and_health_tells_active_from_standby(tmp_path):
+    import subprocess
+    import time
+
+    from conftest import colony_binary, start_broker
+    endpoint = f"ipc://{tmp_path}/bus"
+    (tmp_path / "colony.yaml").write_text(
+        f"broker: {{endpoint: {endpoint}, publish_endpoint: {endpoint}.pub, subscribe_endpoint: {endpoint}.sub, heartbeat_interval: 200ms}}\n"
+        f"security: {{mode: none, keys: {tmp_path}/keys}}\n"
+        f"orchestrator: {{database: {tmp_path}/colony.sqlite, workflows: [{tmp_path}/workflows.yaml], lease: 2s}}\n")
+    (tmp_path / "workflows.yaml").write_text(WORKFLOWS)
+    broker = start_broker(endpoint)
+    orchestrators = []
+    try:
+        def start(name):
+            log = open(tmp_path / f"{name}.log", "w+")
+            process = subprocess.Popen([colony_binary(), "orchestrator", "--config", str(tmp_path / "colony.yaml"), "--http", "127.0.0.1:0"],
+                                       stdout=log, stderr=subprocess.STDOUT)
+            orchestrators.append(process)
+            for _ in range(600):
+                log.seek(0)
+                line = next((l for l in log.read().splitlines() if l.startswith("dashboard http://")), None)
+                if line:
+                    return line.split(" ", 1)[1].split("/?token=")[0]
+                time.sleep(0.05)
+            raise AssertionError(f"{name} printed no dashboard URL")
+
+        def state(base):
+            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=10) as response:
+                return json.load(response)["orchestrator"]
+
+        first = start("first")
+        for _ in range(200):
+            if state(first)["state"] == "active":
+                break
+            time.sleep(0.05)
+        assert state(first)["state"] == "active"
+        second = start("second")
+        time.sleep(0.5)
+        standby = state(second)
+        assert standby["state"] == "standby" and standby["leaseHolder"] == state(first)["leaseHolder"], standby
+        assert standby["answering"], "a standby's API answers through the active orchestrator"
+    finally:
+        for process in orchestrators:
+            process.kill()
+            process.wait()
+        broker.kill()
+        broker.wait()
