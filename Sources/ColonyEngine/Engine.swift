@@ -41,7 +41,7 @@ public actor Engine {
     private var runs: [RunID: ActiveRun] = [:]
     /// Queued runs' ids, in admission order (priority, then age).
     private var queue: [RunID] = [] {
-        didSet { if queue.count != oldValue.count { EngineMetrics.queueLength(queue.count) } }
+        didSet { if queue.count != oldValue.count { metrics.queue(length: queue.count) } }
     }
     /// How many runs are admitted (the global limit counts these).
     private var admittedCount = 0
@@ -60,6 +60,7 @@ public actor Engine {
     private var draining = false
     private var runObservers: [@Sendable (RunID, RunStatus) -> Void] = []
     private var transitionObservers: [@Sendable ([TransitionNotice]) -> Void] = []
+    private var metrics = EngineMetrics()
     /// Where child workflow steps find the definition to run.
     private var childDefinitions: (@Sendable (String) async -> (id: Int64, definition: WorkflowDefinition)?)?
 
@@ -448,7 +449,7 @@ public actor Engine {
                     return notice
                 }
                 for observer in transitionObservers { observer(notices) }
-                EngineMetrics.record(notices)
+                metrics.record(notices)
             }
             var touched = Set<RunID>()
             for change in batch.changes { touched.insert(change.run) }
@@ -498,7 +499,7 @@ public actor Engine {
             }
             // Secret inputs never reach the log or the bus, even inside an agent's error message.
             let secrets = runs[run].map { $0.state.definition.secretValues(in: $0.state.input) } ?? []
-            EngineMetrics.runEnded(workflow: runs[run]?.state.definition.name ?? "-", status: status)
+            metrics.runEnded(workflow: runs[run]?.state.definition.name ?? "-", status: status)
             let error = failure.map { StepError(code: $0.code, message: $0.message.redacting(secrets)) }
             forget(run)
             defer { admitFromQueue() }

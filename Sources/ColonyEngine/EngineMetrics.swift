@@ -5,36 +5,58 @@ import Metrics
 /// The orchestrator's metrics through swift-metrics (Prometheus text at `/metrics` when the
 /// process bootstraps it; no-ops otherwise): runs by workflow and status, step durations and
 /// retries, queue length and wait, schedule lateness and tick outcomes.
-public enum EngineMetrics {
-    static func runEnded(workflow: String, status: RunStatus) {
-        Counter(label: "colony_runs_total", dimensions: [("workflow", workflow), ("status", status.rawValue)]).increment()
+public struct EngineMetrics {
+    /// Handles by their dimensions: making one asks the metrics backend (a lock and a lookup),
+    /// so the engine makes each once. Bounded by the workflows' steps (definitions are bounded).
+    private var timers: [[String]: Metrics.Timer] = [:]
+    private var counters: [[String]: Counter] = [:]
+    private let queueLength = Gauge(label: "colony_run_queue_length")
+
+    init() {}
+
+    mutating func runEnded(workflow: String, status: RunStatus) {
+        counter("colony_runs_total", [("workflow", workflow), ("status", status.rawValue)]).increment()
     }
 
     /// Step outcomes (with their attempt's duration), retries and queue waits, from a stored batch.
-    static func record(_ notices: [TransitionNotice]) {
+    mutating func record(_ notices: [TransitionNotice]) {
         for notice in notices {
             let workflow = notice.workflow ?? "-"
             if let step = notice.step {
                 switch notice.to {
                 case "succeeded", "failed":
                     if let duration = notice.durationMilliseconds {
-                        Metrics.Timer(label: "colony_step_duration_seconds", dimensions: [("workflow", workflow), ("step", step.rawValue), ("outcome", notice.to)],
-                                      preferredDisplayUnit: .seconds).recordMilliseconds(duration)
+                        timer("colony_step_duration_seconds", [("workflow", workflow), ("step", step.rawValue), ("outcome", notice.to)]).recordMilliseconds(duration)
                     }
                 case "retrying":
-                    Counter(label: "colony_step_retries_total", dimensions: [("workflow", workflow), ("step", step.rawValue)]).increment()
+                    counter("colony_step_retries_total", [("workflow", workflow), ("step", step.rawValue)]).increment()
                 default:
                     break
                 }
             } else if notice.to == "running", let waited = notice.queuedMilliseconds {
-                Metrics.Timer(label: "colony_run_queue_wait_seconds", dimensions: [("workflow", workflow)], preferredDisplayUnit: .seconds)
-                    .recordMilliseconds(waited)
+                timer("colony_run_queue_wait_seconds", [("workflow", workflow)]).recordMilliseconds(waited)
             }
         }
     }
 
-    static func queueLength(_ runs: Int) {
-        Gauge(label: "colony_run_queue_length").record(runs)
+    func queue(length runs: Int) {
+        queueLength.record(runs)
+    }
+
+    private mutating func timer(_ label: String, _ dimensions: [(String, String)]) -> Metrics.Timer {
+        let key = [label] + dimensions.map(\.1)
+        if let timer = timers[key] { return timer }
+        let timer = Metrics.Timer(label: label, dimensions: dimensions, preferredDisplayUnit: .seconds)
+        timers[key] = timer
+        return timer
+    }
+
+    private mutating func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
+        let key = [label] + dimensions.map(\.1)
+        if let counter = counters[key] { return counter }
+        let counter = Counter(label: label, dimensions: dimensions)
+        counters[key] = counter
+        return counter
     }
 
     static func tickStarted(schedule: String, lateness seconds: Double) {
