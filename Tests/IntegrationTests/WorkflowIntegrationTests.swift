@@ -37,6 +37,8 @@ import Testing
               heartbeat_interval: 100ms
             security:
               mode: none
+            http:
+              endpoint: 127.0.0.1:0
             orchestrator:
               database: \(directory.appendingPathComponent("colony.sqlite").path)
               workflows: [\(workflowsFile.path)]
