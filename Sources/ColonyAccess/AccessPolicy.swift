@@ -1,9 +1,9 @@
 /// What each role may do, as pure decisions the broker asks about every message. Reserved
 /// names: capabilities `colony.*` (the orchestrator's and the supervisor's) and `mmi.*` (the
-/// broker's); topics `workflow.*`, `step.*`, `coordination.*` and `agent.*` (what agents obey or trust).
+/// broker's); topics `workflow.*`, `step.*`, `schedule.*`, `coordination.*` and `agent.*` (what agents obey or trust).
 public enum AccessPolicy {
     static let reservedCapabilities = ["colony.*", "mmi.*"]
-    static let reservedTopics = ["workflow.*", "step.*", "coordination.*", "agent.*"]
+    static let reservedTopics = ["workflow.*", "step.*", "schedule.*", "coordination.*", "agent.*"]
     /// Capabilities of the supervisor's bus interface, offered by `colony up` under the
     /// orchestrator's key.
     static let orchestratorCapabilities = ["colony.*"]

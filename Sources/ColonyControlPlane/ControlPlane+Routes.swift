@@ -97,6 +97,15 @@ extension ControlPlane {
             }
         }
 
+        api.get("schedules/:name/ticks") { request, context in
+            let name = try context.parameters.require("name")
+            let limit = try Self.integer(request.uri.queryParameters.get("limit"), named: "limit", in: 1...1000) ?? 20
+            let list = try await bus.call(ScheduleAPI.list, Empty(), as: ScheduleAPI.ListReply.self)
+            guard list.schedules.contains(where: { $0.name == name }) else { throw APIError.notFound("no schedule named '\(name)'") }
+            return try JSONResponse.make(try await bus.call(ScheduleAPI.ticks, ScheduleAPI.TicksRequest(schedule: name, limit: limit),
+                                                            as: ScheduleAPI.TicksReply.self))
+        }
+
         api.get("agents") { _, _ in
             try JSONResponse.make(try await bus.management(ManagementService.directory, as: Directory.self))
         }

@@ -44,6 +44,8 @@ enum DashboardPage {
       .s-pending, .s-ready { background: #8a949e; } .s-running, .s-dispatched { background: #2f6fd6; }
       .s-completed, .s-succeeded { background: #2e9a56; } .s-failed { background: #c0392b; }
       .s-retrying { background: #d98a1c; } .s-skipped { background: #b7bec6; } .s-cancelled { background: #4d555d; }
+      .s-started { background: #2e9a56; } .s-buffered { background: #2f6fd6; } .s-missed { background: #c0392b; } .s-duplicate { background: #8a949e; }
+      tr[data-schedule] { cursor: pointer; }
       .muted { color: var(--muted); }
       pre { margin: 0; white-space: pre-wrap; word-break: break-word; font-size: 12px; }
       #message { color: #c0392b; min-height: 1em; }
@@ -92,9 +94,11 @@ enum DashboardPage {
         </div>
       </section>
       <section id="agents"><div class="card"><h2>Agents</h2><table><thead><tr><th>agent</th><th>instance</th><th>state</th><th>busy</th><th>served</th><th>failed</th><th>last seen</th><th>gate skipped</th><th>capabilities</th></tr></thead><tbody id="agents-body"></tbody></table></div></section>
-      <section id="schedules"><div class="card"><h2>Schedules</h2><table><thead><tr><th>schedule</th><th>workflow</th><th>trigger</th><th>next fire</th><th>last tick</th><th>missed</th><th>skipped</th><th>state</th><th></th></tr></thead><tbody id="schedules-body"></tbody></table></div></section>
-      <section id="queue"><div class="card"><h2>Runs waiting for a slot</h2><table><tbody id="queue-runs"></tbody></table></div>
-        <div class="card"><h2>Steps waiting for a resource</h2><table><tbody id="queue-steps"></tbody></table></div></section>
+      <section id="schedules"><div class="card"><h2>Schedules</h2><table><thead><tr><th>schedule</th><th>workflow</th><th>trigger</th><th>next fire</th><th>last tick</th><th>missed</th><th>skipped</th><th>state</th><th></th></tr></thead><tbody id="schedules-body"></tbody></table></div>
+        <div class="card" id="schedule-ticks"><span class="muted">Select a schedule to see its recent ticks.</span></div></section>
+      <section id="queue"><div class="card"><h2>Runs waiting for a slot</h2><table><thead><tr><th>run</th><th>workflow</th><th>priority</th><th>queued</th><th>why it waits</th></tr></thead><tbody id="queue-runs"></tbody></table></div>
+        <div class="card"><h2>Steps waiting for a resource</h2><table><thead><tr><th>run</th><th>step</th><th>priority</th><th>resources</th><th>why it waits</th></tr></thead><tbody id="queue-steps"></tbody></table></div>
+        <div class="card"><h2>Resources</h2><table><thead><tr><th>resource</th><th>held</th><th>held by</th></tr></thead><tbody id="queue-resources"></tbody></table></div></section>
       <section id="groups"><div class="grid"><div class="card"><h2>Groups</h2><table><thead><tr><th>group</th><th>members</th><th>leader</th><th>term</th></tr></thead><tbody id="groups-body"></tbody></table></div>
         <div class="card" id="group-detail"><span class="muted">Select a group.</span></div></div></section>
     </main>
@@ -106,7 +110,7 @@ enum DashboardPage {
       sessionStorage.setItem("colony-token", token);
       history.replaceState(null, "", location.pathname + location.hash);
     }
-    const state = { tab: "runs", runs: [], selectedRun: null, workflows: [], graphs: {} };
+    const state = { tab: "runs", runs: [], selectedRun: null, selectedSchedule: null, workflows: [], graphs: {} };
 
     function el(tag, attributes, ...children) {
       const node = document.createElement(tag);
@@ -275,21 +279,38 @@ enum DashboardPage {
     }
     async function loadSchedules() {
       const list = await api("/schedules");
-      document.getElementById("schedules-body").replaceChildren(...list.schedules.map(s => el("tr", { "data-schedule": s.name },
+      document.getElementById("schedules-body").replaceChildren(...list.schedules.map(s => el("tr", { "data-schedule": s.name,
+        class: s.name === state.selectedSchedule ? "selected" : "", onclick: () => { state.selectedSchedule = s.name; loadSchedules().catch(e => say(e.message)); } },
         el("td", {}, s.name), el("td", {}, s.workflow), el("td", {}, s.trigger), el("td", {}, time(s.nextFire)), el("td", {}, time(s.lastTick)),
         el("td", {}, s.missed), el("td", {}, s.skipped), el("td", {}, s.paused ? "paused" : "active"),
         el("td", {}, el("div", { class: "row" },
           el("button", { class: "plain", onclick: () => steer(s.name, s.paused ? "resume" : "pause") }, s.paused ? "Resume" : "Pause"),
           el("button", { class: "plain", onclick: () => steer(s.name, "trigger") }, "Trigger"))))));
+      if (state.selectedSchedule) await loadTicks(state.selectedSchedule);
+    }
+    async function loadTicks(name) {
+      const reply = await api("/schedules/" + encodeURIComponent(name) + "/ticks?limit=20");
+      document.getElementById("schedule-ticks").replaceChildren(el("h2", {}, "Recent ticks of " + name),
+        reply.ticks.length ? el("table", {}, el("thead", {}, el("tr", {}, ...["tick", "outcome", "decided", "run", "reason"].map(h => el("th", {}, h)))),
+          el("tbody", {}, ...reply.ticks.map(t => el("tr", { "data-tick": t.outcome },
+            el("td", {}, time(t.scheduledAt)), el("td", {}, badge(t.outcome)), el("td", {}, time(t.decidedAt)),
+            el("td", {}, t.runID || ""), el("td", { class: "wrap" }, t.reason || "")))))
+          : el("p", { class: "muted" }, "no ticks yet"));
     }
     async function steer(name, verb) {
+      state.selectedSchedule = name;
       await api("/schedules/" + encodeURIComponent(name) + "/" + verb, { method: "POST" });
       await loadSchedules();
     }
     async function loadQueue() {
       const queue = await api("/queue");
-      document.getElementById("queue-runs").replaceChildren(...(queue.runs.length ? queue.runs.map(r => el("tr", {}, el("td", { class: "wrap" }, el("pre", {}, JSON.stringify(r))))) : [el("tr", {}, el("td", { class: "muted" }, "nothing waits"))]));
-      document.getElementById("queue-steps").replaceChildren(...(queue.steps.length ? queue.steps.map(s => el("tr", {}, el("td", { class: "wrap" }, el("pre", {}, JSON.stringify(s))))) : [el("tr", {}, el("td", { class: "muted" }, "nothing waits"))]));
+      const rows = (id, items, columns, empty) => document.getElementById(id).replaceChildren(...(items.length
+        ? items.map(item => el("tr", {}, ...columns(item).map((text, i, all) => el("td", i === all.length - 1 ? { class: "wrap" } : {}, text))))
+        : [el("tr", {}, el("td", { class: "muted", colspan: "5" }, empty))]));
+      rows("queue-runs", queue.runs, r => [r.run, r.workflow, String(r.priority), time(r.createdAt), r.reason], "nothing waits");
+      rows("queue-steps", queue.steps, s => [s.run, s.step, String(s.priority), s.resources.join(", "), s.reason], "nothing waits");
+      rows("queue-resources", queue.resources || [], r => [r.resource, r.holders.length + "/" + r.capacity,
+        r.holders.map(h => h.run + "/" + h.step).join(", ") || "free"], "no named resources are configured or held");
     }
     async function loadGroups() {
       const list = await api("/groups");
@@ -327,10 +348,11 @@ enum DashboardPage {
         if (event.type.startsWith("agent.") && state.tab === "agents") later("agents", loadAgents);
         if (state.tab === "queue") later("queue", loadQueue, 300);
         if (event.type.startsWith("coordination.") && state.tab === "groups") later("groups", loadGroups, 300);
+        if (event.type === "schedule.ticked" && state.tab === "schedules") later("schedules", loadSchedules, 300);
       };
       for (const topic of ["workflow.started", "workflow.completed", "workflow.failed", "workflow.cancelled", "workflow.skipped",
                            "step.dispatched", "step.succeeded", "step.failed", "step.retrying", "step.skipped", "step.cancelled",
-                           "agent.joined", "agent.lost", "coordination.decided", "coordination.awarded", "coordination.leader"]) source.addEventListener(topic, onEvent);
+                           "schedule.ticked", "agent.joined", "agent.lost", "coordination.decided", "coordination.awarded", "coordination.leader"]) source.addEventListener(topic, onEvent);
     }
 
     for (const button of document.querySelectorAll("header nav button")) button.addEventListener("click", () => show(button.dataset.tab));

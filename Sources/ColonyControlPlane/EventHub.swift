@@ -28,7 +28,7 @@ struct EventFilter: Sendable {
 /// `bufferPerStream` events (a stream that cannot keep up loses its oldest), and a run →
 /// workflow table of `maxRunsRemembered` for filtering events that do not name their workflow.
 actor EventHub {
-    static let topics = ["workflow.", "step.", "agent.", "coordination."]
+    static let topics = ["workflow.", "step.", "schedule.", "agent.", "coordination."]
     static let maxStreams = 100
     static let bufferPerStream = 1_000
     static let maxRunsRemembered = 10_000

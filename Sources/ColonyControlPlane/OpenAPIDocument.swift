@@ -100,6 +100,15 @@ enum OpenAPIDocument {
                      "200": {"description": "The schedule afterwards", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Schedule"}}}},
                      "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
         },
+        "/api/v1/schedules/{name}/ticks": {
+          "get": {"summary": "A schedule's recent ticks, newest first: started, buffered, skipped, missed or duplicate, each with its reason and run", "parameters": [
+                    {"$ref": "#/components/parameters/ScheduleName"},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 20}}],
+                  "responses": {
+                    "200": {"description": "The ticks", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TickList"}}}},
+                    "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+                    "404": {"$ref": "#/components/responses/NotFound"}}}
+        },
         "/api/v1/agents": {
           "get": {"summary": "The broker's directory: agents and capabilities", "responses": {
             "200": {"description": "The directory", "content": {"application/json": {"schema": {"type": "object", "required": ["agents", "capabilities"]}}}},
@@ -116,18 +125,18 @@ enum OpenAPIDocument {
             "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"}}}
         },
         "/api/v1/events": {
-          "get": {"summary": "Server-Sent Events: run and step transitions, agents joining and leaving, coordination decisions, live", "parameters": [
+          "get": {"summary": "Server-Sent Events: run and step transitions, schedule ticks, agents joining and leaving, coordination decisions, live", "parameters": [
                     {"name": "workflow", "in": "query", "schema": {"type": "string"}},
                     {"name": "run", "in": "query", "schema": {"type": "string"}},
-                    {"name": "topics", "in": "query", "description": "Comma-separated topic prefixes (workflow., step., agent., coordination.)", "schema": {"type": "string"}},
+                    {"name": "topics", "in": "query", "description": "Comma-separated topic prefixes (workflow., step., schedule., agent., coordination.)", "schema": {"type": "string"}},
                     {"name": "token", "in": "query", "description": "The bearer token, for clients that cannot set headers (EventSource)", "schema": {"type": "string"}}],
                   "responses": {
                     "200": {"description": "text/event-stream: each event is `event: KIND` (the topic's first two parts, e.g. step.succeeded) and `data: {topic, run, workflow, at, data}`", "content": {"text/event-stream": {"schema": {"type": "string"}}}},
                     "401": {"$ref": "#/components/responses/Unauthorized"}, "503": {"$ref": "#/components/responses/Unavailable"}}}
         },
         "/api/v1/queue": {
-          "get": {"summary": "Runs waiting for a slot and steps waiting for a resource", "responses": {
-            "200": {"description": "The queue", "content": {"application/json": {"schema": {"type": "object", "required": ["runs", "steps"]}}}},
+          "get": {"summary": "Runs waiting for a slot, steps waiting for a resource, and who holds each resource", "responses": {
+            "200": {"description": "The queue", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Queue"}}}},
             "401": {"$ref": "#/components/responses/Unauthorized"}}}
         }
       },
@@ -179,6 +188,22 @@ enum OpenAPIDocument {
             "nextFire": {"type": "string", "format": "date-time"}, "lastTick": {"type": "string", "format": "date-time"},
             "missed": {"type": "integer"}, "skipped": {"type": "integer"}}},
           "ScheduleList": {"type": "object", "required": ["schedules"], "properties": {"schedules": {"type": "array", "items": {"$ref": "#/components/schemas/Schedule"}}}},
+          "TickList": {"type": "object", "required": ["ticks"], "properties": {"ticks": {"type": "array", "items": {"type": "object",
+            "required": ["schedule", "scheduledAt", "outcome", "decidedAt"], "properties": {
+              "schedule": {"type": "string"}, "scheduledAt": {"type": "string", "format": "date-time"},
+              "outcome": {"type": "string", "enum": ["started", "buffered", "skipped", "missed", "duplicate"]}, "reason": {"type": "string"},
+              "runID": {"type": "string"}, "decidedAt": {"type": "string", "format": "date-time"}, "startedAt": {"type": "string", "format": "date-time"}}}}}},
+          "StepReference": {"type": "object", "required": ["run", "step"], "properties": {"run": {"type": "string"}, "step": {"type": "string"}}},
+          "Queue": {"type": "object", "required": ["runs", "steps"], "properties": {
+            "runs": {"type": "array", "items": {"type": "object", "required": ["run", "workflow", "priority", "createdAt", "reason"], "properties": {
+              "run": {"type": "string"}, "workflow": {"type": "string"}, "priority": {"type": "integer"}, "createdAt": {"type": "string", "format": "date-time"},
+              "reason": {"type": "string"}}}},
+            "steps": {"type": "array", "items": {"type": "object", "required": ["run", "step", "resources", "priority", "reason"], "properties": {
+              "run": {"type": "string"}, "step": {"type": "string"}, "resources": {"type": "array", "items": {"type": "string"}},
+              "priority": {"type": "integer"}, "reason": {"type": "string"}}}},
+            "resources": {"type": "array", "items": {"type": "object", "required": ["resource", "capacity", "holders"], "properties": {
+              "resource": {"type": "string"}, "capacity": {"type": "integer"},
+              "holders": {"type": "array", "items": {"$ref": "#/components/schemas/StepReference"}}}}}}},
           "GroupList": {"type": "object", "required": ["groups"], "properties": {"groups": {"type": "array", "items": {"type": "object", "required": ["name", "members"], "properties": {
             "name": {"type": "string"}, "members": {"type": "integer"}, "leader": {"type": "string"}, "term": {"type": "integer"}}}}}},
           "Health": {"type": "object", "required": ["status", "broker", "orchestrator", "store"], "properties": {

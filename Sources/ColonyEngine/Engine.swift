@@ -64,9 +64,10 @@ public actor Engine {
     /// Where child workflow steps find the definition to run.
     private var childDefinitions: (@Sendable (String) async -> (id: Int64, definition: WorkflowDefinition)?)?
 
-    struct StepKey: Hashable {
-        var run: RunID
-        var step: StepID
+    /// A step of a run.
+    public struct StepKey: Hashable, Codable, Sendable {
+        public var run: RunID
+        public var step: StepID
     }
 
     public init(
@@ -330,6 +331,18 @@ public actor Engine {
             ResourceWait(run: request.key.run, step: request.key.step, resources: request.resources, priority: request.priority,
                          reason: resourcePool.reason(for: request.key) ?? "")
         }
+    }
+
+    /// A named resource: its capacity and the steps holding it now.
+    public struct ResourceHolding: Codable, Sendable, Hashable {
+        public var resource: String
+        public var capacity: Int
+        public var holders: [StepKey]
+    }
+
+    /// Every configured or held resource, by name.
+    public var resourceHoldings: [ResourceHolding] {
+        resourcePool.holdings.map { ResourceHolding(resource: $0.resource, capacity: $0.capacity, holders: $0.holders) }
     }
 
     private func enqueue(_ state: RunState) {

@@ -69,9 +69,10 @@ public struct EngineMetrics {
         Counter(label: "colony_schedule_ticks_total", dimensions: [("schedule", schedule), ("outcome", outcome)]).increment()
     }
 
-    /// This process's standing in the orchestrator lease: active under `term`, or standby.
-    public static func lease(active: Bool, term: Int64) {
-        Gauge(label: "colony_orchestrator_active").record(active ? 1 : 0)
+    /// This process's standing in the orchestrator lease: active under `term`, or standby; the
+    /// `holder` label names the process as the lease does (host/pid/nonce).
+    public static func lease(active: Bool, term: Int64, holder: String) {
+        Gauge(label: "colony_orchestrator_active", dimensions: [("holder", holder)]).record(active ? 1 : 0)
         if active { Gauge(label: "colony_orchestrator_term").record(term) }
     }
 }

@@ -61,6 +61,13 @@ struct ResourcePool {
         return granted
     }
 
+    /// Each configured or held resource with its capacity and holders, sorted by name.
+    var holdings: [(resource: String, capacity: Int, holders: [Engine.StepKey])] {
+        Set(capacities.keys).union(holders.keys).sorted().map { resource in
+            (resource, capacity(of: resource), (holders[resource] ?? []).sorted { ($0.run.rawValue, $0.step.rawValue) < ($1.run.rawValue, $1.step.rawValue) })
+        }
+    }
+
     /// Why a waiting step waits, naming who holds what it needs.
     func reason(for key: Engine.StepKey) -> String? {
         guard let request = waiting.first(where: { $0.key == key }) else { return nil }

@@ -29,6 +29,8 @@ public actor Scheduler {
     private var states: [String: ScheduleRecord] = [:]
     /// Ticks waiting (overlap buffer_*) per schedule.
     private var buffered: [String: Int] = [:]
+    /// Called with each tick once it is stored (the control plane publishes them).
+    private var tickObservers: [@Sendable (TickNotice) -> Void] = []
     /// How often the workflow files and added schedules are read again.
     let reloadInterval: TimeInterval = 2
 
@@ -47,6 +49,11 @@ public actor Scheduler {
         self.registry = registry
         self.clock = clock
         self.logger = logger
+    }
+
+    /// Calls `observer` with every tick this scheduler decides, after it is stored.
+    public func observeTicks(_ observer: @escaping @Sendable (TickNotice) -> Void) {
+        tickObservers.append(observer)
     }
 
     /// Makes the scheduler look again now (a run ended, a schedule changed).
@@ -190,9 +197,11 @@ public actor Scheduler {
         let schedule = entry.schedule
         let run = try await engine.start(definitionID: entry.definitionID, definition: entry.definition, input: schedule.input,
                                          schedule: (schedule.name, tick))
+        let record = TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: .started, reason: reason, runID: run.id, decidedAt: now,
+                                startedAt: run.createdAt)
         do {
-            try await store.recordTick(TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: .started, reason: reason,
-                                                  runID: run.id, decidedAt: now, startedAt: run.createdAt))
+            try await store.recordTick(record)
+            for observer in tickObservers { observer(TickNotice(record, of: schedule)) }
         } catch {
             // The run exists (it carries the tick as its identity); only the tick's log line is missing.
             logger.error("cannot record a started tick", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "error": "\(error)"])
@@ -203,7 +212,9 @@ public actor Scheduler {
     }
 
     private func record(_ schedule: Schedule, _ tick: Date, _ outcome: TickOutcome, reason: String, now: Date) async throws(StoreError) {
-        try await store.recordTick(TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: outcome, reason: reason, decidedAt: now))
+        let record = TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: outcome, reason: reason, decidedAt: now)
+        try await store.recordTick(record)
+        for observer in tickObservers { observer(TickNotice(record, of: schedule)) }
         EngineMetrics.tick(schedule: schedule.name, outcome: outcome.rawValue)
         logger.notice("tick \(outcome.rawValue)", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "reason": "\(reason)"])
     }

@@ -121,11 +121,11 @@ public struct Orchestrator: Sendable {
         }
         agent.capability(ScheduleAPI.ticks) { (request: ScheduleAPI.TicksRequest, _) in
             ScheduleAPI.TicksReply(ticks: try await Self.mapped { () async throws(StoreError) in
-                try await store.ticks(schedule: request.schedule, outcome: nil, limit: request.limit ?? 50)
+                try await store.ticks(schedule: request.schedule, outcome: nil, limit: min(max(request.limit ?? 50, 1), 1000))
             })
         }
         agent.capability(ScheduleAPI.queue) { (_: Empty, _) in
-            ScheduleAPI.QueueReply(runs: await engine.queuedRuns, steps: await engine.resourceWaits)
+            ScheduleAPI.QueueReply(runs: await engine.queuedRuns, steps: await engine.resourceWaits, resources: await engine.resourceHoldings)
         }
         let coordinator = coordinator
         agent.capability(CoordinationAPI.status) { (request: CoordinationAPI.GroupRequest, _) in

@@ -87,6 +87,7 @@ public struct OrchestratorService: Service {
         var leaseLogger = logger
         leaseLogger[metadataKey: "database"] = "\(store.path)"
         let lease = OrchestratorLease(store: store, holder: holder, duration: settings.lease, logger: leaseLogger)
+        EngineMetrics.lease(active: false, term: 0, holder: holder)  // standby until the lease says otherwise
         await lease.run { term in await serve(term: term) }
     }
 
@@ -131,6 +132,7 @@ public struct OrchestratorService: Service {
         await engine.observeRunEnds { _, _ in Task { await scheduler.poke() } }
         let transitions = TransitionEvents(publisher: publisher, logger: logger)
         await engine.observeTransitions { transitions.observe($0) }
+        await scheduler.observeTicks { transitions.observe(tick: $0) }
         // The broker holds requests of runs until it knows the runs that ended (after its own
         // restart, or ours, it may not): the announcer tells it.
         let gate = GateAnnouncer(store: store, client: ColonyClient(endpoints: endpoints, credentials: credentials), timeToLive: gateTimeToLive, logger: logger)
@@ -148,8 +150,8 @@ public struct OrchestratorService: Service {
                                options: agentOptions)
         let group = ServiceGroup(services: [coordinator, gate, transitions, engine, scheduler, api], logger: logger)
         logger.notice("active orchestrator", metadata: ["term": "\(term)", "resumed_runs": "\(resumed)", "database": "\(store.path)"])
-        EngineMetrics.lease(active: true, term: term)
-        defer { EngineMetrics.lease(active: false, term: term) }
+        EngineMetrics.lease(active: true, term: term, holder: holder)
+        defer { EngineMetrics.lease(active: false, term: term, holder: holder) }
         do {
             try await group.run()
         } catch {

@@ -19,6 +19,8 @@ public enum ScheduleAPI {
     public struct QueueReply: Codable, Sendable {
         public var runs: [Engine.QueuedRun]
         public var steps: [Engine.ResourceWait]
+        /// Named resources with their capacity and current holders (absent from older orchestrators).
+        public var resources: [Engine.ResourceHolding]?
     }
 
     public typealias Summary = ScheduleSummary

@@ -28,6 +28,9 @@ public enum Topics {
     /// `step.skipped`, `step.cancelled`; payload a transition notice (run, workflow, step,
     /// attempt, agent, instance, error code).
     public static let stepPrefix = "step."
+    /// A schedule's tick was decided (started a run, buffered, skipped, missed or a duplicate);
+    /// payload the tick as stored (schedule, scheduled time, outcome, reason, run).
+    public static let scheduleTicked = "schedule.ticked"
 
     /// The topic announcing a run that ended with `status`.
     public static func runEnded(_ status: RunEnd) -> String {

@@ -8,7 +8,7 @@ import Foundation
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue",
-        abstract: "Runs waiting to start (priority, age, why) and steps waiting for named resources."
+        abstract: "Runs waiting to start (priority, age, why), steps waiting for named resources, and who holds each resource."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -21,22 +21,28 @@ struct QueueCommand: AsyncParsableCommand {
             Console.line(prettyJSON(reply))
             return
         }
-        if reply.runs.isEmpty && reply.steps.isEmpty {
-            Console.line("nothing waits")
-            return
-        }
+        var sections: [String] = []
         if !reply.runs.isEmpty {
             var table = Table("RUN", "WORKFLOW", "PRIORITY", "QUEUED", "WHY IT WAITS")
             for run in reply.runs { table.add(run.run.rawValue, run.workflow, "\(run.priority)", clockTime(run.createdAt), run.reason) }
-            Console.line(table.rendered)
+            sections.append(table.rendered)
         }
         if !reply.steps.isEmpty {
-            if !reply.runs.isEmpty { Console.line("") }
             var table = Table("RUN", "STEP", "PRIORITY", "RESOURCES", "WHY IT WAITS")
             for step in reply.steps {
                 table.add(step.run.rawValue, step.step.rawValue, "\(step.priority)", step.resources.joined(separator: ","), step.reason)
             }
-            Console.line(table.rendered)
+            sections.append(table.rendered)
         }
+        if sections.isEmpty { sections.append("nothing waits") }
+        if let resources = reply.resources, !resources.isEmpty {
+            var table = Table("RESOURCE", "HELD", "HELD BY")
+            for holding in resources {
+                table.add(holding.resource, "\(holding.holders.count)/\(holding.capacity)",
+                          holding.holders.map { "\($0.run)/\($0.step)" }.joined(separator: ", "))
+            }
+            sections.append(table.rendered)
+        }
+        Console.line(sections.joined(separator: "\n\n"))
     }
 }

@@ -162,6 +162,10 @@ import FoundationNetworking
         #expect(try await api.call("POST", "api/v1/schedules/ticking/resume").json.value(at: ["paused"]) == .bool(false))
         #expect(try await api.call("POST", "api/v1/schedules/ticking/trigger").status == 200)
         #expect(try await api.call("POST", "api/v1/schedules/nope/pause").status == 404)
+        let ticks = try await api.call("GET", "api/v1/schedules/ticking/ticks?limit=5")
+        #expect(ticks.status == 200 && ticks.json.value(at: ["ticks", "0", "outcome"]) == .string("started"), "\(ticks.json)")
+        #expect(try await api.call("GET", "api/v1/schedules/nope/ticks").status == 404)
+        #expect(try await api.call("GET", "api/v1/schedules/ticking/ticks?limit=0").status == 400)
 
         // Agents, groups, the queue.
         let agents = try await api.call("GET", "api/v1/agents")
@@ -170,7 +174,9 @@ import FoundationNetworking
         let group = try await api.call("GET", "api/v1/groups/math.add")
         #expect(group.status == 200 && "\(group.json)".contains("math"), "\(group.json)")
         #expect(try await api.call("GET", "api/v1/groups/nobody-here").status == 404)
-        #expect(try await api.call("GET", "api/v1/queue").status == 200)
+        let queue = try await api.call("GET", "api/v1/queue")
+        #expect(queue.status == 200)
+        guard case .array = queue.json.value(at: ["resources"]) ?? .null else { Issue.record("the queue has no resources: \(queue.json)"); return }
         #expect(try await api.call("GET", "api/v1/nothing").status == 404)
     }
 }

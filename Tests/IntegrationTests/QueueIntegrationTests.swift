@@ -84,6 +84,12 @@ import Testing
             return nil
         }
         #expect(reason?.contains("capacity 1, held by") == true, "\(reason ?? "no reason")")
+        // The queue names the holder: one step of one of these runs, and gpu-1's capacity.
+        let queue = try await deployment.bus.client.request(ScheduleAPI.queue, Empty(), as: ScheduleAPI.QueueReply.self, timeout: .seconds(5))
+        let gpu = try #require(queue.resources?.first { $0.resource == "gpu-1" }, "\(queue)")
+        #expect(gpu.capacity == 1 && gpu.holders.count <= 1 && gpu.holders.allSatisfy { holder in runs.contains { $0.id == holder.run } })
+        let listed = try deployment.bus.harness.run(["queue", "--config", deployment.configFile.path])
+        #expect(listed.status == 0 && listed.output.contains("gpu-1") && listed.output.contains("HELD BY"), "\(listed.output)")
         var spans: [(Date, Date)] = []
         for run in runs {
             let detail = try #require(try await deployment.finished(run.id))

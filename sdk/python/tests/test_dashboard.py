@@ -35,6 +35,12 @@ workflows:
       - id: wait
         capability: echo.sleep
         params: {ms: 60000}
+  - name: hourly
+    schedule: {every: 1h}
+    steps:
+      - id: sum
+        capability: math.add
+        params: {a: 1, b: 2}
 """
 
 
@@ -78,7 +84,7 @@ def test_the_dashboard_starts_follows_and_cancels_runs_live(colony_up, browser):
     browser.execute_script("window.loadedOnce = true")
 
     # Start a run from the page; it completes while we watch, without a reload.
-    wait.until(lambda d: len(Select(d.find_element(By.ID, "start-workflow")).options) == 2)
+    wait.until(lambda d: len(Select(d.find_element(By.ID, "start-workflow")).options) == 3)
     Select(browser.find_element(By.ID, "start-workflow")).select_by_value("add")
     browser.find_element(By.ID, "start-input").send_keys('{"a": 41}')
     browser.find_element(By.ID, "start-button").click()
@@ -110,6 +116,17 @@ def test_the_dashboard_starts_follows_and_cancels_runs_live(colony_up, browser):
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#agents-body tr")) >= 2)
     browser.save_screenshot(str(shots / "4-agents.png"))
 
+    # Trigger the schedule from the page: its recent ticks show the started one.
+    browser.find_element(By.ID, "tab-schedules").click()
+    trigger = wait.until(lambda d: d.find_element(By.XPATH, '//tr[@data-schedule="hourly"]//button[text()="Trigger"]'))
+    trigger.click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#schedule-ticks tr[data-tick="started"]'))
+    browser.save_screenshot(str(shots / "5-schedule-ticks.png"))
+
+    # The queue names every resource and its holders (none are configured here).
+    browser.find_element(By.ID, "tab-queue").click()
+    wait.until(lambda d: "no named resources" in d.find_element(By.ID, "queue-resources").text)
+
     # Nothing came from another host: every resource the page loaded is the colony's.
     loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     assert loaded and all(url.startswith(base + "/") for url in loaded), loaded
@@ -118,4 +135,4 @@ def test_the_dashboard_starts_follows_and_cancels_runs_live(colony_up, browser):
     browser.set_window_size(390, 844)
     browser.find_element(By.ID, "tab-runs").click()
     assert browser.find_element(By.ID, "runs-body").is_displayed()
-    browser.save_screenshot(str(shots / "5-phone.png"))
+    browser.save_screenshot(str(shots / "6-phone.png"))

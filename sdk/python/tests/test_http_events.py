@@ -73,6 +73,36 @@ def test_a_run_is_followed_live_from_start_to_end(colony_up):
         assert refused.code == 401 and json.load(refused)["error"]["code"] == "unauthorized"
 
 
+def test_a_schedule_tick_is_an_event_naming_its_outcome_and_run(colony_up):
+    up = colony_up(workflows=WORKFLOWS + """  - name: hourly
+    schedule: {every: 1h}
+    steps:
+      - id: sum
+        capability: math.add
+        params: {a: 1, b: 1}
+""", agents="agents:\n  - name: math\n    run: math\n")
+    up.wait_for("math.add")
+    base, token = up.api()
+    received: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    reader = threading.Thread(target=stream_events, args=(f"{base}/api/v1/events?topics=schedule.", token, received, stop), daemon=True)
+    reader.start()
+    assert received.get(timeout=30)[1] == 200
+    request = urllib.request.Request(f"{base}/api/v1/schedules/hourly/trigger", data=b"{}", method="POST",
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=30).close()
+    kind, topic, data = received.get(timeout=30)
+    stop.set()
+    assert topic == "schedule.ticked", (topic, data)
+    assert data["workflow"] == "hourly" and data["data"]["schedule"] == "hourly", data
+    assert data["data"]["outcome"] == "started" and data["run"] == data["data"]["run"], data
+    # The same tick is in the schedule's recent ticks.
+    request = urllib.request.Request(f"{base}/api/v1/schedules/hourly/ticks?limit=5", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        ticks = json.load(response)["ticks"]
+    assert ticks[0]["outcome"] == "started" and ticks[0]["runID"] == data["run"], ticks
+
+
 def test_each_orchestrator_serves_http_and_health_tells_active_from_standby(tmp_path):
     import subprocess
     import time

@@ -118,6 +118,8 @@ agents:
             assert value(samples, "colony_schedule_ticks_total", schedule="tick", outcome="started") >= 1
             assert value(samples, "colony_broker_agents", state="idle") + value(samples, "colony_broker_agents", state="working") >= 1
             assert value(samples, "colony_orchestrator_active") == 1 and value(samples, "colony_orchestrator_term") >= 1
+            assert any(n == "colony_orchestrator_active" and dict(l).get("holder", "").count("/") == 2 for (n, l) in samples), \
+                "the lease holder is named (host/pid/nonce)"
             assert value(samples, "colony_agent_restarts_total", agent="crasher") >= 1
             assert value(samples, "colony_broker_malformed_messages_total") >= 1
             assert value(samples, "colony_broker_requests_total", capability="nobody.here", outcome="no_agent") == 1
