@@ -41,8 +41,8 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     static func status(of code: String) -> HTTPResponse.Status {
         switch code {
         case "unknown_workflow", "unknown_run", "unknown_schedule", "not_found": .notFound
-        case "invalid_input", "invalid_schedule", "bad_request": .badRequest
-        case "workflow_disabled", "already_finished", "not_leader": .conflict
+        case "invalid_input", "invalid_schedule", "bad_request", "unknown_signal": .badRequest
+        case "workflow_disabled", "already_finished", "not_leader", "signal_not_awaited": .conflict
         case "forbidden": .forbidden
         case "overloaded": .tooManyRequests
         default: .badGateway

@@ -82,6 +82,14 @@ extension ControlPlane {
                                          as: RunRecord.self)
             return try JSONResponse.make(RunResource(run))
         }
+        api.post("runs/:id/signals/:name") { request, context in
+            let id = RunID(try context.parameters.require("id"))
+            let name = try context.parameters.require("name")
+            let body = try await Self.decodeBody(SendSignal.self, from: request, context: context)
+            let receipt = try await bus.call(OrchestratorAPI.signal, OrchestratorAPI.SignalRequest(run: id, signal: name, data: body?.data),
+                                             as: OrchestratorAPI.SignalReceipt.self)
+            return try JSONResponse.make(receipt)
+        }
 
         api.get("schedules") { _, _ in
             try JSONResponse.make(try await bus.call(ScheduleAPI.list, Empty(), as: ScheduleAPI.ListReply.self))
@@ -198,6 +206,11 @@ struct StartRun: Decodable {
 /// `POST /api/v1/runs/{id}/cancel` and the schedule verbs: an optional reason.
 struct CancelRun: Decodable {
     var reason: String?
+}
+
+/// `POST /api/v1/runs/{id}/signals/{name}`: the signal's data, the waiting step's output.
+struct SendSignal: Decodable {
+    var data: JSONValue?
 }
 
 /// `GET /api/v1/workflows/{name}`: the workflow, its current definition and its stored versions.

@@ -74,6 +74,15 @@ enum OpenAPIDocument {
                      "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"},
                      "409": {"$ref": "#/components/responses/Conflict"}}}
         },
+        "/api/v1/runs/{id}/signals/{name}": {
+          "post": {"summary": "Send a signal to a run: the step waiting for it (wait_for) succeeds with the data as its output; one sent before its step is reached is kept for it",
+                   "parameters": [{"$ref": "#/components/parameters/RunID"}, {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+                   "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {}}}}}},
+                   "responses": {
+                     "200": {"description": "Stored; `step` names the step that took it, absent when it is kept", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SignalReceipt"}}}},
+                     "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+                     "404": {"$ref": "#/components/responses/NotFound"}, "409": {"$ref": "#/components/responses/Conflict"}}}
+        },
         "/api/v1/schedules": {
           "get": {"summary": "Schedules with their next fire, last tick, misses and skips", "responses": {
             "200": {"description": "Schedules", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScheduleList"}}}},
@@ -193,6 +202,9 @@ enum OpenAPIDocument {
               "schedule": {"type": "string"}, "scheduledAt": {"type": "string", "format": "date-time"},
               "outcome": {"type": "string", "enum": ["started", "buffered", "skipped", "missed", "duplicate"]}, "reason": {"type": "string"},
               "runID": {"type": "string"}, "decidedAt": {"type": "string", "format": "date-time"}, "startedAt": {"type": "string", "format": "date-time"}}}}}},
+          "SignalReceipt": {"type": "object", "required": ["id", "run", "signal", "sentAt"], "properties": {
+            "id": {"type": "string"}, "run": {"type": "string"}, "signal": {"type": "string"}, "step": {"type": "string"},
+            "sentAt": {"type": "string", "format": "date-time"}}},
           "StepReference": {"type": "object", "required": ["run", "step"], "properties": {"run": {"type": "string"}, "step": {"type": "string"}}},
           "Queue": {"type": "object", "required": ["runs", "steps"], "properties": {
             "runs": {"type": "array", "items": {"type": "object", "required": ["run", "workflow", "priority", "createdAt", "reason"], "properties": {

@@ -57,8 +57,18 @@ extension Duration {
         return Swift.min(delay, max)
     }
 
-    /// `250 ms` below a second, else `1.5 s`: for messages people read.
+    /// `250 ms` below a second, `1.5 s` below a minute, then `2m 5s`, `1h`, `1h 30m`, `3d 2h`:
+    /// for messages people read.
     public var readable: String {
-        milliseconds >= 1000 ? "\((milliseconds / 100).rounded() / 10) s" : "\(Int(milliseconds.rounded())) ms"
+        guard milliseconds >= 60_000 else {
+            return milliseconds >= 1000 ? "\((milliseconds / 100).rounded() / 10) s" : "\(Int(milliseconds.rounded())) ms"
+        }
+        var rest = Int64((milliseconds / 1000).rounded(.down))  // at most Int64.max / 10^9: no trap
+        var parts: [String] = []
+        for (unit, size) in [("d", Int64(86_400)), ("h", 3600), ("m", 60), ("s", 1)] where rest >= size {
+            parts.append("\(rest / size)\(unit)")
+            rest %= size
+        }
+        return parts.prefix(2).joined(separator: " ")
     }
 }

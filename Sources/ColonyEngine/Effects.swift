@@ -36,6 +36,8 @@ enum Effect: Sendable, Hashable {
     case abandon(run: RunID, step: StepID)
     /// Dispatch the step's next attempt after `delay`.
     case retry(run: RunID, step: StepID, after: Duration)
+    /// Fail the step with `timeout` after `delay` unless its signal came.
+    case signalTimeout(run: RunID, step: StepID, after: Duration)
     /// The run reached a final status: tell the bus (failure gate) and stop its timers.
     case finished(run: RunID, status: RunStatus, error: StepError?)
     /// The step is ready and waits for its named resources; the engine grants them in order.

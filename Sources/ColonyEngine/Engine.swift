@@ -136,6 +136,46 @@ public actor Engine {
         return .cancelled
     }
 
+    /// Sends signal `name` (with `data`, the waiting step's output) to a run. It is stored
+    /// before this returns: a step waiting for it takes it at once, otherwise it is kept for
+    /// the first step of that name the run reaches. Refused for ended runs, for names no step
+    /// waits for, and when every step waiting for the name is done.
+    public func signal(run id: RunID, name: String, data: JSONValue?) async throws(EngineError) -> SignalReceipt {
+        guard let entry = runs[id] else {
+            let snapshot: RunSnapshot
+            do {
+                snapshot = try await store.snapshot(run: id)
+            } catch {
+                throw .store(error)
+            }
+            guard snapshot.run.status.isFinal else { throw .notActive(id) }
+            throw .ended(id, snapshot.run.status)
+        }
+        guard !entry.state.status.isFinal else { throw .ended(id, entry.state.status) }
+        let now = clock.now
+        let record = SignalRecord(id: String(format: "s-%016llx", UInt64.random(in: .min ... .max)), runID: id, name: name, data: data, sentAt: now)
+        let plan: Plan, outcome: RunState.SignalOutcome
+        switch runs[id]!.state.receive(record, now: now) {
+        case .failure(.unknown(let name, let known)): throw .unknownSignal(run: id, name: name, known: known)
+        case .failure(.notAwaited(let name)): throw .signalNotAwaited(run: id, name: name)
+        case .success(let accepted): (plan, outcome) = accepted
+        }
+        let before = generation
+        commit(plan)
+        await waitForChange(run: id, after: before, timeout: .seconds(10))
+        let stored: Bool
+        do {
+            stored = try await store.snapshot(run: id).signals.contains { $0.id == record.id }
+        } catch {
+            throw .store(error)
+        }
+        guard stored else { throw .store(.database("the signal was not stored; send it again")) }
+        var step: StepID?
+        if case .delivered(let taker) = outcome { step = taker }
+        logger.info("signal received", metadata: ["correlation": "\(id)", "signal": "\(name)", "step": "\(step?.rawValue ?? "-")"])
+        return SignalReceipt(id: record.id, run: id, signal: name, step: step, sentAt: now)
+    }
+
     /// Cancels a run held here: a queued one is cancelled like an admitted one, without
     /// starting first.
     private func cancelHeld(_ id: RunID, reason: String) {
@@ -497,6 +537,11 @@ public actor Engine {
             wakeDrainIfIdle()
         case .retry(let run, let step, let delay):
             schedule(run: run, at: clock.now.addingTimeInterval(delay.seconds)) { $0.retryDue(run, step) }
+        case .signalTimeout(let run, let step, let delay):
+            schedule(run: run, at: clock.now.addingTimeInterval(delay.seconds)) { engine in
+                let now = engine.clock.now
+                engine.commit(engine.update(run) { $0.signalTimedOut(step: step, now: now) })
+            }
         case .acquire(let run, let step, let resources):
             let state = runs[run]?.state
             resourcePool.enqueue(StepKey(run: run, step: step), resources: resources, priority: state?.priority ?? 0, createdAt: state?.createdAt ?? clock.now)
@@ -698,6 +743,12 @@ public actor Engine {
                 }
             case .retrying:
                 reasons.append("step '\(id)' waits for its retry timer (attempt \(step.attempt + 1) next)")
+            case .waiting:
+                let since = step.attemptStartedAt.map { " since \(ISO8601DateFormatter().string(from: $0))" } ?? ""
+                let limit = definition.waitFor?.timeout.flatMap { timeout in
+                    step.attemptStartedAt.map { " (times out at \(ISO8601DateFormatter().string(from: $0.addingTimeInterval(timeout.seconds))))" }
+                } ?? ""
+                reasons.append("step '\(id)' waits for signal '\(definition.waitFor?.signal ?? "?")'\(since)\(limit)")
             case .ready:
                 reasons.append("step '\(id)' \(resourcePool.reason(for: StepKey(run: run, step: id)) ?? "waits for its resources")")
             default:
@@ -718,17 +769,38 @@ public actor Engine {
     }
 }
 
+/// A signal the engine accepted and stored.
+public struct SignalReceipt: Codable, Sendable, Hashable {
+    public var id: String
+    public var run: RunID
+    public var signal: String
+    /// The step that took it, or nil when it is kept for a step the run has not reached yet.
+    public var step: StepID?
+    public var sentAt: Date
+}
+
 /// Why the engine refused an operation.
 public enum EngineError: Error, Sendable, CustomStringConvertible {
     case invalidInput(InputError)
     case notActive(RunID)
     case store(StoreError)
+    /// The run ended already (a signal to it is refused).
+    case ended(RunID, RunStatus)
+    /// No step of the run's workflow waits for a signal of this name.
+    case unknownSignal(run: RunID, name: String, known: [String])
+    /// Every step of the run that waits for this signal is done.
+    case signalNotAwaited(run: RunID, name: String)
 
     public var description: String {
         switch self {
         case .invalidInput(let error): return "invalid input: \(error)"
         case .notActive(let run): return "run \(run) is not active in this orchestrator"
         case .store(let error): return "\(error)"
+        case .ended(let run, let status): return "run \(run) already \(status.rawValue)"
+        case .unknownSignal(let run, let name, let known):
+            return "run \(run) waits for no signal '\(name)'; "
+                + (known.isEmpty ? "its workflow has no wait_for steps" : "its workflow waits for \(known.map { "'\($0)'" }.joined(separator: ", "))")
+        case .signalNotAwaited(let run, let name): return "no step of run \(run) waits for signal '\(name)' any more"
         }
     }
 }
@@ -740,6 +812,7 @@ extension StoreChange {
         case .run(let transition): return transition.run
         case .step(let transition): return transition.run
         case .attemptDispatched(let run, _, _, _): return run
+        case .signal(let signal): return signal.runID
         }
     }
 }
@@ -748,8 +821,8 @@ extension Effect {
     var run: RunID {
         switch self {
         case .dispatch(let order): return order.run
-        case .abandon(let run, _), .retry(let run, _, _), .finished(let run, _, _), .acquire(let run, _, _), .hold(let run, _, _),
-             .release(let run, _):
+        case .abandon(let run, _), .retry(let run, _, _), .signalTimeout(let run, _, _), .finished(let run, _, _), .acquire(let run, _, _),
+             .hold(let run, _, _), .release(let run, _):
             return run
         }
     }

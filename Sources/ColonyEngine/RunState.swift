@@ -25,6 +25,8 @@ struct RunState: Sendable {
     /// Queue order: higher priority first, then older.
     let priority: Int
     let createdAt: Date
+    /// Signals sent to the run that no step has taken yet, oldest first (RunState+Signals).
+    var unclaimedSignals: [SignalRecord] = []
 
     /// A new run: every step pending.
     init(id: RunID, definition: WorkflowDefinition, input: JSONValue, defaultAttemptTimeout: Duration, priority: Int = 0, createdAt: Date) {
@@ -63,6 +65,7 @@ struct RunState: Sendable {
             steps[record.stepID] = state
         }
         openSteps = definition.steps.filter { steps[$0.id]?.status.isFinal != true }.count
+        unclaimedSignals = snapshot.signals.filter { $0.stepID == nil }
         for step in definition.steps where steps[step.id]?.status == .failed {
             if let failure = fatalFailure(of: step, error: steps[step.id]?.error) {
                 self.failure = failure
@@ -117,6 +120,8 @@ struct RunState: Sendable {
                 worklist += index.dependents[id] ?? []
             } else {
                 plan.append(start(step, from: .pending, now: now))
+                // A step that waited for a signal already sent is done at once.
+                if steps[id]?.status.isFinal == true { worklist += index.dependents[id] ?? [] }
             }
         }
         if openSteps == 0 {
@@ -235,6 +240,10 @@ struct RunState: Sendable {
             case .retrying:
                 let due = (state.lastFinishedAt ?? now).addingTimeInterval(step.retry.delay(after: state.attempt).seconds)
                 plan.effects.append(.retry(run: self.id, step: id, after: .seconds(max(0, due.timeIntervalSince(now)))))
+            case .waiting:
+                guard let timeout = step.waitFor?.timeout else { continue }
+                let due = (state.attemptStartedAt ?? now).addingTimeInterval(timeout.seconds)
+                plan.effects.append(.signalTimeout(run: self.id, step: id, after: .seconds(max(0, due.timeIntervalSince(now)))))
             default:
                 continue
             }
@@ -255,7 +264,8 @@ struct RunState: Sendable {
                 steps[handler] = StepState(status: .pending)
                 plan.changes.append(.step(StepTransition(run: id, step: handler, from: nil, to: .pending, detail: "failure handler invoked")))
                 plan.append(start(step, from: .pending, now: now))
-                return plan
+                if steps[handler]?.status.isFinal != true { return plan }
+                continue
             }
             if !state.status.isFinal { return plan }
         }
@@ -298,6 +308,17 @@ struct RunState: Sendable {
         }
     }
 
+    /// Sets a step's state; `closing` counts a step (not a handler) as done.
+    mutating func setState(_ state: StepState, of id: StepID, closing: Bool) {
+        steps[id] = state
+        if closing, !isHandler(id) { openSteps -= 1 }
+    }
+
+    /// `step` failed for good with `error`: the run starts failing if the step's policy says so.
+    mutating func markFailing(_ step: StepDefinition, error: StepError) {
+        if failure == nil, let fatal = fatalFailure(of: step, error: error) { failure = fatal }
+    }
+
     private func isHandler(_ id: StepID) -> Bool {
         index.handlers.contains(id)
     }
@@ -307,6 +328,7 @@ struct RunState: Sendable {
     /// Sends the step's next attempt, or, when it needs named resources, makes it ready to
     /// wait for them.
     private mutating func start(_ step: StepDefinition, from: StepStatus, now: Date) -> Plan {
+        if let wait = step.waitFor { return startWaiting(step, for: wait, from: from, now: now) }
         let attempt = (steps[step.id]?.attempt ?? 0) + 1
         guard !step.resources.isEmpty else { return dispatch(step, attempt: attempt, from: from, now: now) }
         steps[step.id, default: StepState(status: from)].status = .ready

@@ -52,6 +52,10 @@ public struct TransitionNotice: Codable, Sendable, Hashable {
             to = "dispatched_to"
             self.attempt = attempt
             self.instance = instance
+        case .signal(let signal):
+            run = signal.runID
+            step = signal.stepID
+            to = signal.stepID == nil ? "signal_kept" : "signal_taken"
         }
     }
 }

@@ -150,6 +150,14 @@ public struct Orchestrator: Sendable {
             }
             return after
         }
+        agent.capability(OrchestratorAPI.signal) { (request: OrchestratorAPI.SignalRequest, _) in
+            guard !request.signal.isEmpty, request.signal.utf8.count <= 100 else {
+                throw WireError(.badRequest, "a signal needs a name of 1 to 100 characters")
+            }
+            return try await Self.mapped { () async throws(EngineError) in
+                try await engine.signal(run: request.run, name: request.signal, data: request.data)
+            }
+        }
         agent.capability(OrchestratorAPI.cancel) { (request: OrchestratorAPI.RunReference, _) in
             _ = try await Self.mapped { () async throws(EngineError) in
                 try await engine.cancel(run: request.run, reason: request.reason ?? "cancelled by request")
@@ -174,6 +182,9 @@ public struct Orchestrator: Sendable {
             case .invalidInput: throw WireError(ErrorCode(OrchestratorAPI.Codes.invalidInput), error.description)
             case .notActive: throw WireError(ErrorCode(OrchestratorAPI.Codes.unknownRun), error.description)
             case .store(let inner): throw wire(inner)
+            case .ended: throw WireError(ErrorCode(OrchestratorAPI.Codes.alreadyFinished), error.description)
+            case .unknownSignal: throw WireError(ErrorCode(OrchestratorAPI.Codes.unknownSignal), error.description)
+            case .signalNotAwaited: throw WireError(ErrorCode(OrchestratorAPI.Codes.signalNotAwaited), error.description)
             }
         } catch let error as SchedulerError {
             switch error {

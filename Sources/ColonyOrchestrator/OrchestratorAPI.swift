@@ -16,6 +16,23 @@ public enum OrchestratorAPI {
     public static let stats = "colony.workflow.stats"
     public static let cancel = "colony.workflow.cancel"
     public static let versions = "colony.workflow.versions"
+    /// Sends a signal to a run (a step's `wait_for`): `SignalRequest` → `SignalReceipt`.
+    public static let signal = "colony.workflow.signal"
+
+    /// `colony.workflow.signal`: the run, the signal's name, and its data (the step's output).
+    public struct SignalRequest: Codable, Sendable {
+        public var run: RunID
+        public var signal: String
+        public var data: JSONValue?
+
+        public init(run: RunID, signal: String, data: JSONValue? = nil) {
+            self.run = run
+            self.signal = signal
+            self.data = data
+        }
+    }
+
+    public typealias SignalReceipt = ColonyEngine.SignalReceipt
 
     /// `colony.workflow.versions`: a workflow's stored versions, newest first, with their source.
     public struct VersionsRequest: Codable, Sendable {
@@ -130,6 +147,12 @@ public enum OrchestratorAPI {
         public static let invalidInput = "invalid_input"
         public static let unknownRun = "unknown_run"
         public static let disabled = "workflow_disabled"
+        /// The run has ended (cancel, signal).
+        public static let alreadyFinished = "already_finished"
+        /// No step of the run's workflow waits for a signal of that name.
+        public static let unknownSignal = "unknown_signal"
+        /// Every step that waits for the signal is done.
+        public static let signalNotAwaited = "signal_not_awaited"
         public static let store = ErrorCode.storeError.rawValue
     }
 }

@@ -43,7 +43,7 @@ public struct TransitionEvents: Service {
     static func topic(of notice: TransitionNotice) -> String? {
         guard notice.step != nil else { return notice.to == "running" ? Topics.workflowStarted : nil }
         switch notice.to {
-        case "dispatched", "succeeded", "failed", "retrying", "skipped", "cancelled": return Topics.stepPrefix + notice.to
+        case "dispatched", "waiting", "succeeded", "failed", "retrying", "skipped", "cancelled": return Topics.stepPrefix + notice.to
         default: return nil
         }
     }

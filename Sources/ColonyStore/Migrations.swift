@@ -148,6 +148,18 @@ enum Migrations {
                 table.add(column: "instance", .text)
             }
         }
+        migrator.registerMigration("v8: signals sent to runs") { db in
+            try db.create(table: "signals") { table in
+                table.primaryKey("id", .text)
+                table.column("runID", .text).notNull().references("runs", onDelete: .cascade)
+                table.column("name", .text).notNull()
+                table.column("data", .text)
+                table.column("sentAt", .datetime).notNull()
+                table.column("stepID", .text)
+                table.column("deliveredAt", .datetime)
+            }
+            try db.create(index: "signals_by_run", on: "signals", columns: ["runID", "sentAt"])
+        }
         return migrator
     }
 }

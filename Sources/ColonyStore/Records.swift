@@ -188,3 +188,34 @@ public struct TransitionRecord: Codable, Sendable, Hashable, FetchableRecord, Mu
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { sequence = inserted.rowID }
 }
+
+/// A signal sent to a run (`colony workflow signal`): kept until a step waiting for its name
+/// takes it (`stepID` set then), so a signal sent before its step is reached is not lost.
+public struct SignalRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "signals"
+    /// Unique per signal (made by the engine), so a batch can refer to it before and after it is stored.
+    public var id: String
+    public var runID: RunID
+    public var name: String
+    /// The data sent with it, as sent; the step's output.
+    public var data: JSONValue?
+    public var sentAt: Date
+    /// The step that took it, once one did.
+    public var stepID: StepID?
+    public var deliveredAt: Date?
+
+    public init(id: String, runID: RunID, name: String, data: JSONValue?, sentAt: Date, stepID: StepID? = nil, deliveredAt: Date? = nil) {
+        self.id = id
+        self.runID = runID
+        self.name = name
+        self.data = data
+        self.sentAt = sentAt
+        self.stepID = stepID
+        self.deliveredAt = deliveredAt
+    }
+
+    public enum Columns {
+        public static let runID = Column(CodingKeys.runID)
+        public static let sentAt = Column(CodingKeys.sentAt)
+    }
+}

@@ -88,6 +88,8 @@ public final class SQLiteWorkflowStore: WorkflowStore {
                 case .attemptDispatched(let run, let step, let attempt, let instance):
                     try db.cachedStatement(sql: "UPDATE step_attempts SET instance = ? WHERE runID = ? AND stepID = ? AND attempt = ?")
                         .execute(arguments: [instance, run, step, attempt])
+                case .signal(let signal):
+                    try signal.upsert(db)
                 }
             }
         }
@@ -176,7 +178,8 @@ public final class SQLiteWorkflowStore: WorkflowStore {
             run: run,
             steps: try StepRecord.filter(StepRecord.Columns.runID == id).order(StepRecord.Columns.stepID).fetchAll(db),
             attempts: try AttemptRecord.filter(AttemptRecord.Columns.runID == id).order(AttemptRecord.Columns.startedAt, AttemptRecord.Columns.attempt).fetchAll(db),
-            transitions: try TransitionRecord.filter(TransitionRecord.Columns.runID == id).order(TransitionRecord.Columns.sequence).fetchAll(db)
+            transitions: try TransitionRecord.filter(TransitionRecord.Columns.runID == id).order(TransitionRecord.Columns.sequence).fetchAll(db),
+            signals: try SignalRecord.filter(SignalRecord.Columns.runID == id).order(SignalRecord.Columns.sentAt).fetchAll(db)
         )
     }
 

@@ -9,6 +9,8 @@ public enum StoreChange: Sendable, Hashable {
     case step(StepTransition)
     /// The broker gave an attempt to an agent instance (recorded on the attempt, no transition).
     case attemptDispatched(run: RunID, step: StepID, attempt: Int, instance: InstanceID)
+    /// A signal sent to a run: stored, or (same id again) marked as taken by a step.
+    case signal(SignalRecord)
 }
 
 /// A run moves from one status to another, with its output or error when it ends.

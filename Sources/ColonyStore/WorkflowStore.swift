@@ -36,12 +36,15 @@ public struct RunSnapshot: Sendable, Hashable {
     public var steps: [StepRecord]
     public var attempts: [AttemptRecord]
     public var transitions: [TransitionRecord]
+    /// Signals sent to the run, oldest first, taken or not.
+    public var signals: [SignalRecord]
 
-    public init(run: RunRecord, steps: [StepRecord], attempts: [AttemptRecord], transitions: [TransitionRecord]) {
+    public init(run: RunRecord, steps: [StepRecord], attempts: [AttemptRecord], transitions: [TransitionRecord], signals: [SignalRecord] = []) {
         self.run = run
         self.steps = steps
         self.attempts = attempts
         self.transitions = transitions
+        self.signals = signals
     }
 }
 

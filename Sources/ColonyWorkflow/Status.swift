@@ -9,6 +9,8 @@ public enum RunStatus: String, Sendable, Codable, CaseIterable {
 /// Where a step of a run is.
 public enum StepStatus: String, Sendable, Codable, CaseIterable {
     case pending, ready, dispatched, succeeded, failed, skipped, cancelled, retrying
+    /// Waits for a signal sent to its run (`wait_for`).
+    case waiting
 
     /// Whether the step will not run again in this run.
     public var isFinal: Bool { self == .succeeded || self == .failed || self == .skipped || self == .cancelled }

@@ -58,7 +58,17 @@ extension StepDefinition {
                 "non_retryable_errors": .array(retry.nonRetryableErrorCodes.map(JSONValue.string)),
             ]),
         ]
-        if let childWorkflow { fields["workflow"] = .string(childWorkflow) } else { fields["capability"] = .string(capability) }
+        if let waitFor {
+            // A waiting step takes no params, retry or timeout of its own.
+            fields = ["id": .string(id.rawValue)]
+            var spec: [String: JSONValue] = ["signal": .string(waitFor.signal)]
+            if let timeout = waitFor.timeout { spec["timeout"] = .string(milliseconds(timeout)) }
+            fields["wait_for"] = .object(spec)
+        } else if let childWorkflow {
+            fields["workflow"] = .string(childWorkflow)
+        } else {
+            fields["capability"] = .string(capability)
+        }
         if let name { fields["name"] = .string(name) }
         if let agent { fields["agent"] = .string(agent) }
         if !dependsOn.isEmpty { fields["depends_on"] = .array(dependsOn.map { .string($0.rawValue) }) }

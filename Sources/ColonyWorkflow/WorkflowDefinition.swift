@@ -33,6 +33,12 @@ public struct WorkflowDefinition: Sendable, Hashable {
     /// child workflows. Bounds what validation and every run's state may cost.
     public static let maximumSteps = 10_000
 
+    /// The signals the run's steps wait for (`wait_for`), each once, in declaration order.
+    public var signals: [String] {
+        var seen = Set<String>()
+        return (steps + handlers).compactMap { $0.waitFor?.signal }.filter { seen.insert($0).inserted }
+    }
+
     /// The step with `id`, among steps and handlers.
     public func step(_ id: StepID) -> StepDefinition? {
         steps.first { $0.id == id } ?? handlers.first { $0.id == id }
@@ -95,12 +101,32 @@ public struct StepDefinition: Sendable, Hashable {
     /// A child workflow the step runs (with `params` as its input) instead of asking a
     /// capability; the child's output is the step's output, its failure the step's failure.
     public var childWorkflow: String? = nil
+    /// The signal the step waits for instead of asking a capability (`wait_for`); the signal's
+    /// data is the step's output.
+    public var waitFor: SignalWait? = nil
     public var line: Int
 
     /// Every reference in params and condition.
     public var references: [Reference] {
         params.templates.flatMap(\.references) + (condition?.references ?? [])
     }
+}
+
+/// A step that waits for a signal sent to its run (an approval, a person's decision):
+/// `wait_for: {signal: approve, timeout: 24h}`.
+public struct SignalWait: Sendable, Hashable {
+    /// The signal's name.
+    public var signal: String
+    /// How long the step waits from when it is reached; it then fails with `timeout`.
+    public var timeout: Duration?
+
+    public init(signal: String, timeout: Duration? = nil) {
+        self.signal = signal
+        self.timeout = timeout
+    }
+
+    /// The capability a waiting step shows in lists and logs.
+    public var capability: String { "signal:\(signal)" }
 }
 
 /// Temporal's retry policy fields.

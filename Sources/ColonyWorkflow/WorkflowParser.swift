@@ -12,7 +12,7 @@ public struct WorkflowParser {
     static let workflowKeys = ["name", "description", "version", "enabled", "inputs", "steps", "handlers",
                                "timeout", "on_error", "context", "schedule", "max_concurrent_runs"]
     static let stepKeys = ["id", "name", "capability", "agent", "params", "depends_on", "condition", "retry",
-                           "timeout", "overall_timeout", "on_failure", "resources", "coordination", "workflow"]
+                           "timeout", "overall_timeout", "on_failure", "resources", "coordination", "workflow", "wait_for"]
     static let inputKeys = ["type", "required", "default", "description", "secret"]
     static let retryKeys = ["max_attempts", "initial_interval", "backoff_coefficient", "max_interval", "jitter",
                             "non_retryable_errors"]
@@ -134,12 +134,17 @@ public struct WorkflowParser {
             fail(mapping, "id", "step id '\(id)' may contain only letters, digits, '_' and '-'")
         }
         let child = value({ () throws(ConfigError) in try mapping.string("workflow") })
-        if child != nil, mapping.keys.contains("capability") {
-            fail(mapping, "workflow", "step '\(id)' has both 'capability' and 'workflow'", hint: "a step either asks a capability or runs a child workflow")
+        let wait = signalWait(mapping, step: id)
+        let kinds = ["capability", "workflow", "wait_for"].filter { mapping.keys.contains($0) }
+        if kinds.count > 1 {
+            fail(mapping, kinds[1], "step '\(id)' has both '\(kinds[0])' and '\(kinds[1])'",
+                 hint: "a step asks a capability, runs a child workflow, or waits for a signal")
         }
-        guard let capability = child.map({ "workflow:\($0)" }) ?? value({ () throws(ConfigError) in try mapping.string("capability") }),
+        guard let capability = child.map({ "workflow:\($0)" }) ?? wait?.capability ?? value({ () throws(ConfigError) in try mapping.string("capability") }),
               !capability.isEmpty else {
-            fail(mapping, "id", "step '\(id)' needs a 'capability' (or a child 'workflow')")
+            if !mapping.keys.contains("wait_for") {
+                fail(mapping, "id", "step '\(id)' needs a 'capability' (or a child 'workflow', or 'wait_for' a signal)")
+            }
             return nil
         }
         var step = StepDefinition(
@@ -173,6 +178,13 @@ public struct WorkflowParser {
         step.onFailure = failurePolicy(mapping, step: id)
         step.resources = value({ () throws(ConfigError) in try mapping.strings("resources") }) ?? []
         step.childWorkflow = child
+        step.waitFor = wait
+        if wait != nil {
+            for key in ["params", "retry", "timeout", "overall_timeout", "resources", "coordination", "agent"] where mapping.keys.contains(key) {
+                fail(mapping, key, "step '\(id)' waits for a signal, so '\(key)' does not apply",
+                     hint: key == "timeout" ? "put the time limit inside: wait_for: {signal: NAME, timeout: 24h}" : nil)
+            }
+        }
         if let coordination = value({ () throws(ConfigError) in try mapping.mapping("coordination") }) {
             step.coordination = collect { () throws(ConfigError) -> StepCoordination? in
                 try coordination.rejectUnknownKeys(["mode", "group", "rule", "threshold", "weights", "electorate", "bid_deadline", "prefer", "rounds", "count"],
@@ -198,6 +210,28 @@ public struct WorkflowParser {
             } ?? nil
         }
         return errors.count == errorCount ? step : nil
+    }
+
+    /// `wait_for: {signal: NAME, timeout: DURATION}`.
+    private mutating func signalWait(_ mapping: YAMLMapping, step id: String) -> SignalWait? {
+        guard mapping.keys.contains("wait_for") else { return nil }
+        return collect { () throws(ConfigError) -> SignalWait? in
+            guard let spec = try mapping.mapping("wait_for") else { return nil }
+            try spec.rejectUnknownKeys(["signal", "timeout"], in: "'wait_for'")
+            guard let signal = try spec.string("signal"), !signal.isEmpty else {
+                throw ConfigError(file: spec.file, line: spec.line, message: "step '\(id)': 'wait_for' needs a 'signal' name",
+                                  hint: "wait_for: {signal: approve, timeout: 24h}")
+            }
+            guard signal.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." }), signal.count <= 100 else {
+                throw ConfigError(file: spec.file, line: spec.line(of: "signal") ?? spec.line,
+                                  message: "step '\(id)': signal name '\(signal)' may contain only letters, digits, '_', '-' and '.' (at most 100)")
+            }
+            let timeout = try spec.duration("timeout")
+            if let timeout, timeout <= .zero {
+                throw ConfigError(file: spec.file, line: spec.line(of: "timeout") ?? spec.line, message: "step '\(id)': the wait's 'timeout' must be more than 0")
+            }
+            return SignalWait(signal: signal, timeout: timeout)
+        } ?? nil
     }
 
     /// `electorate: N | [instance, …] | live` (consensus steps only).

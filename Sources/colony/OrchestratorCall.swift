@@ -35,6 +35,7 @@ func askOrchestrator<Input: Encodable & Sendable, Output: Decodable & Sendable>(
 ) async throws -> Output {
     try await ask(capability, input, as: output, service: "orchestrator (start `colony up` or `colony orchestrator`)",
                   usageCodes: [OrchestratorAPI.Codes.unknownWorkflow, OrchestratorAPI.Codes.invalidInput, OrchestratorAPI.Codes.unknownRun,
-                               OrchestratorAPI.Codes.disabled, ScheduleAPI.Codes.unknownSchedule, ScheduleAPI.Codes.invalidSchedule],
+                               OrchestratorAPI.Codes.disabled, OrchestratorAPI.Codes.unknownSignal, OrchestratorAPI.Codes.signalNotAwaited,
+                               OrchestratorAPI.Codes.alreadyFinished, ScheduleAPI.Codes.unknownSchedule, ScheduleAPI.Codes.invalidSchedule],
                   global: global, connection: connection, timeout: timeout)
 }

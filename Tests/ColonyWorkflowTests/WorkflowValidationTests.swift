@@ -107,6 +107,36 @@ import Testing
         #expect(lines.contains(7) && lines.contains(10) && lines.contains(11))
     }
 
+    @Test func aWaitForStepNamesItsSignalAndTakesNoCapabilityParamsOrRetry() throws {
+        let (workflows, fine) = check("""
+        name: approval
+        steps:
+          - {id: approve, wait_for: {signal: approve, timeout: 24h}}
+          - {id: ship, capability: ship, depends_on: [approve], params: {ok: "${steps.approve.output.ok}"}}
+        """)
+        #expect(fine.isEmpty, "\(fine)")
+        let step = try #require(workflows.first?.steps.first)
+        #expect(step.waitFor == SignalWait(signal: "approve", timeout: .seconds(86_400)) && step.capability == "signal:approve")
+        #expect(workflows.first?.signals == ["approve"])
+
+        let (_, problems) = check("""
+        name: wrong
+        steps:
+          - {id: both, capability: work, wait_for: {signal: go}}
+          - {id: extras, wait_for: {signal: go}, params: {a: 1}, retry: {max_attempts: 2}, timeout: 5s}
+          - {id: nameless, wait_for: {timeout: 1h}}
+          - {id: instant, wait_for: {signal: go, timeout: 0s}}
+          - {id: odd, wait_for: {signal: "go now!"}}
+        """)
+        #expect(problems.contains { $0.message.contains("step 'both' has both 'capability' and 'wait_for'") && $0.line == 3 }, "\(problems)")
+        #expect(problems.contains { $0.message.contains("'params' does not apply") && $0.line == 4 })
+        #expect(problems.contains { $0.message.contains("'retry' does not apply") })
+        #expect(problems.contains { $0.message.contains("'timeout' does not apply") && $0.hint?.contains("wait_for: {signal: NAME, timeout: 24h}") == true })
+        #expect(problems.contains { $0.message.contains("'wait_for' needs a 'signal' name") && $0.line == 5 })
+        #expect(problems.contains { $0.message.contains("must be more than 0") && $0.line == 6 })
+        #expect(problems.contains { $0.message.contains("may contain only letters") && $0.line == 7 })
+    }
+
     @Test func electoratesAreDeclaredAsSeatsMembersOrLive() throws {
         func electorate(_ value: String, mode: String = "consensus") -> (StepCoordination.Electorate?, [ConfigError]) {
             let (workflows, problems) = check("name: v\nsteps:\n  - id: d\n    capability: vote\n    coordination: {mode: \(mode), electorate: \(value)}\n")

@@ -17,9 +17,10 @@ import Testing
       - name: slow
         steps: [{id: wait, capability: echo.sleep, params: {ms: 600}}]
       - name: gpu_job
+        inputs: {ms: {type: integer, default: 1500}}
         steps:
           - {id: prepare, capability: echo, params: {x: 1}}
-          - {id: train, capability: echo.sleep, depends_on: [prepare], resources: [gpu-1], params: {ms: 1500}}
+          - {id: train, capability: echo.sleep, depends_on: [prepare], resources: [gpu-1], params: {ms: "${input.ms}"}}
     """
 
     static func overlaps(_ spans: [(Date, Date)]) -> Int {
@@ -74,9 +75,10 @@ import Testing
         try deployment.startAgent("echo")
         try await deployment.startOrchestrator()
         #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep"))
-        var runs: [RunRecord] = []
-        for _ in 0..<3 { runs.append(try await deployment.start("gpu_job")) }
-        // Whichever run's prepare finishes first takes gpu-1; the others wait and say for whom.
+        // The first run holds gpu-1 for 6 s; the two started once it holds it wait and say for whom.
+        var runs = [try await deployment.start("gpu_job", input: .object(["ms": .number(6000)]))]
+        _ = try await eventually { try await deployment.show(runs[0].id).attempts.contains { $0.stepID == "train" } ? true : nil }
+        for _ in 0..<2 { runs.append(try await deployment.start("gpu_job")) }
         let reason = try await eventually {
             for run in runs {
                 if let waiting = try await deployment.show(run.id).waiting.first(where: { $0.contains("waits for gpu-1") }) { return waiting }
