@@ -1,0 +1,82 @@
+import ColonyAgent
+import ColonyCore
+import ColonyOrchestrator
+import Foundation
+import Testing
+
+/// Approvals with real processes: a run waits for a signal across a kill -9 of the
+/// orchestrator, a signal sent before its step is reached survives one too, and the CLI says
+/// what a run waits for and refuses what no step waits for.
+@Suite(.serialized) struct SignalIntegrationTests {
+    typealias Deployment = WorkflowIntegrationTests.Deployment
+
+    static let workflows = """
+    workflows:
+      - name: approval
+        inputs: {prepare_ms: {type: integer, default: 1}}
+        steps:
+          - {id: prepare, capability: echo.sleep, params: {ms: "${input.prepare_ms}"}}
+          - {id: approve, depends_on: [prepare], wait_for: {signal: approve, timeout: 1h}}
+          - id: ship
+            capability: echo
+            depends_on: [approve]
+            condition: "${steps.approve.output.ok} == true"
+            params: {by: "${steps.approve.output.by}"}
+    """
+
+    func signal(_ deployment: Deployment, _ run: RunID, _ name: String, data: String? = nil) throws -> (status: Int32, output: String) {
+        try deployment.bus.harness.run(["workflow", "signal", run.rawValue, name, "--config", deployment.configFile.path]
+                                       + (data.map { ["--data", $0] } ?? []))
+    }
+
+    @Test func aRunWaitsForItsSignalAcrossAKilledOrchestrator() async throws {
+        let deployment = try await Deployment(workflows: Self.workflows)
+        defer { deployment.stop() }
+        try deployment.startAgent("echo")
+        let orchestrator = try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep"))
+        let run = try await deployment.start("approval")
+        let waiting = try await eventually { try await deployment.show(run.id).waiting.first { $0.contains("waits for signal 'approve' since") } }
+        #expect(waiting?.contains("times out at") == true)
+        let shown = try deployment.bus.harness.run(["workflow", "show", run.id.rawValue, "--config", deployment.configFile.path])
+        #expect(shown.output.contains("waits for signal 'approve'"), "\(shown.output)")
+
+        deployment.bus.harness.signal(orchestrator, SIGKILL)
+        #expect(await deployment.bus.harness.waitForExit(orchestrator))
+        try await deployment.startOrchestrator()
+        // The new orchestrator serves once the killed one's lease has lapsed.
+        _ = try await eventually(timeout: .seconds(60)) { try? await deployment.show(run.id) }
+
+        let typo = try signal(deployment, run.id, "aprove")
+        #expect(typo.status == 2 && typo.output.contains("waits for 'approve'"), "\(typo.output)")
+        let sent = try signal(deployment, run.id, "approve", data: #"{"ok": true, "by": "ana"}"#)
+        #expect(sent.status == 0 && sent.output.contains("taken by step 'approve'"), "\(sent.output)")
+        let done = try #require(try await deployment.finished(run.id))
+        #expect(done.run.status == .completed)
+        #expect(done.steps.first { $0.stepID == "ship" }?.output == .object(["by": .string("ana")]))
+        let late = try signal(deployment, run.id, "approve")
+        #expect(late.status == 2 && late.output.contains("already completed"), "\(late.output)")
+        let ships = try deployment.entries().filter { $0.run == run.id && $0.step == "ship" && $0.event == "succeeded" }
+        #expect(ships.count == 1, "ship ran once")
+    }
+
+    @Test func aSignalSentEarlySurvivesAKilledOrchestratorAndIsTakenWhenItsStepIsReached() async throws {
+        let deployment = try await Deployment(workflows: Self.workflows)
+        defer { deployment.stop() }
+        try deployment.startAgent("echo")
+        let orchestrator = try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep"))
+        let run = try await deployment.start("approval", input: .object(["prepare_ms": .number(3000)]))
+        let sent = try signal(deployment, run.id, "approve", data: #"{"ok": false}"#)
+        #expect(sent.status == 0 && sent.output.contains("kept until a step waiting for it is reached"), "\(sent.output)")
+
+        // Acknowledged means stored: a kill -9 right after loses nothing.
+        deployment.bus.harness.signal(orchestrator, SIGKILL)
+        #expect(await deployment.bus.harness.waitForExit(orchestrator))
+        try await deployment.startOrchestrator()
+        let done = try #require(try await deployment.finished(run.id))
+        #expect(done.run.status == .completed)
+        #expect(done.steps.first { $0.stepID == "approve" }?.output == .object(["ok": .bool(false)]))
+        #expect(done.steps.first { $0.stepID == "ship" }?.status == .skipped, "the condition read the early signal's data")
+    }
+}
