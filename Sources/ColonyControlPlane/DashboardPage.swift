@@ -44,6 +44,7 @@ enum DashboardPage {
       .s-pending, .s-ready { background: #8a949e; } .s-running, .s-dispatched { background: #2f6fd6; }
       .s-completed, .s-succeeded { background: #2e9a56; } .s-failed { background: #c0392b; }
       .s-retrying { background: #d98a1c; } .s-skipped { background: #b7bec6; } .s-cancelled { background: #4d555d; }
+      .s-waiting { background: #8e44ad; }
       .s-started { background: #2e9a56; } .s-buffered { background: #2f6fd6; } .s-missed { background: #c0392b; } .s-duplicate { background: #8a949e; }
       tr[data-schedule] { cursor: pointer; }
       .muted { color: var(--muted); }
@@ -188,6 +189,11 @@ enum DashboardPage {
       const facts = el("div", { class: "muted" }, "version " + run.version + " · created " + time(run.createdAt) +
         (run.finishedAt ? " · took " + took(run) : "") + (run.error ? " · " + run.error.code + ": " + run.error.message : ""));
       const parts = [header, facts, graph(detail)];
+      for (const a of detail.attempts.filter(a => a.status === "waiting" && a.input && a.input.signal)) {
+        const data = el("input", { id: "signal-data-" + a.stepID, placeholder: 'data as JSON, e.g. {"ok": true}', style: "min-width: 240px", "aria-label": "signal data" });
+        parts.push(el("div", { class: "row", style: "margin: 8px 0" }, "step " + a.stepID + " waits for signal '" + a.input.signal + "'", data,
+          el("button", { id: "signal-" + a.stepID, class: "action", onclick: () => sendSignal(run.id, a.input.signal, data.value).catch(e => say(e.message)) }, "Send " + a.input.signal)));
+      }
       parts.push(el("h2", {}, "Attempts"), el("table", { id: "attempts" },
         el("thead", {}, el("tr", {}, ["step", "attempt", "status", "agent", "instance", "started", "finished", "output or error"].map(h => el("th", {}, h)))),
         el("tbody", {}, detail.attempts.map(a => el("tr", { "data-step": a.stepID },
@@ -233,7 +239,7 @@ enum DashboardPage {
         if (!position[parent]) continue;
         picture.append(svg("line", { x1: position[parent].x + 150, y1: position[parent].y + 22, x2: position[node.id].x, y2: position[node.id].y + 22, stroke: "#9aa4ae" }));
       }
-      const colors = { pending: "#8a949e", ready: "#8a949e", dispatched: "#2f6fd6", succeeded: "#2e9a56", failed: "#c0392b", retrying: "#d98a1c", skipped: "#b7bec6", cancelled: "#4d555d" };
+      const colors = { pending: "#8a949e", ready: "#8a949e", dispatched: "#2f6fd6", waiting: "#8e44ad", succeeded: "#2e9a56", failed: "#c0392b", retrying: "#d98a1c", skipped: "#b7bec6", cancelled: "#4d555d" };
       for (const node of known) {
         const step = steps[node.id];
         const status = step ? step.status : (node.handler ? "not run" : "pending");
@@ -263,6 +269,13 @@ enum DashboardPage {
       state.runs.unshift(run);
       renderRuns();
       await loadRun();
+    }
+    async function sendSignal(id, name, text) {
+      let data;
+      try { data = text.trim() ? JSON.parse(text) : undefined; } catch (error) { say("the data is not JSON: " + error.message); return; }
+      await api("/runs/" + encodeURIComponent(id) + "/signals/" + encodeURIComponent(name), { method: "POST", body: JSON.stringify({ data: data }) });
+      say("");
+      await Promise.all([loadRuns(), loadRun()]);
     }
     async function cancel(id) {
       await api("/runs/" + encodeURIComponent(id) + "/cancel", { method: "POST", body: JSON.stringify({ reason: "cancelled from the dashboard" }) });
@@ -351,7 +364,7 @@ enum DashboardPage {
         if (event.type === "schedule.ticked" && state.tab === "schedules") later("schedules", loadSchedules, 300);
       };
       for (const topic of ["workflow.started", "workflow.completed", "workflow.failed", "workflow.cancelled", "workflow.skipped",
-                           "step.dispatched", "step.succeeded", "step.failed", "step.retrying", "step.skipped", "step.cancelled",
+                           "step.dispatched", "step.waiting", "step.succeeded", "step.failed", "step.retrying", "step.skipped", "step.cancelled",
                            "schedule.ticked", "agent.joined", "agent.lost", "coordination.decided", "coordination.awarded", "coordination.leader"]) source.addEventListener(topic, onEvent);
     }
 

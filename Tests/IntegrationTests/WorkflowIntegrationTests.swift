@@ -137,6 +137,15 @@ import Testing
         let report = try #require(failingDone.attempts.first { $0.stepID == "report" })
         #expect(report.status == .succeeded && report.input.value(at: ["failed_step"]) == .string("divide"), "the compensation saw the failure")
 
+        // The approval, as the README shows it: it waits until the signal comes.
+        let approval = try await deployment.start("manual_approval")
+        _ = try await eventually { try await deployment.show(approval.id).waiting.first { $0.contains("waits for signal 'approve'") } }
+        let approved = try deployment.bus.harness.run(["workflow", "signal", approval.id.rawValue, "approve", "--data", #"{"ok": true, "by": "ana"}"#,
+                                                       "--config", deployment.configFile.path])
+        #expect(approved.status == 0, "\(approved.output)")
+        let approvalDone = try #require(try await deployment.finished(approval.id))
+        #expect(approvalDone.steps.first { $0.stepID == "ship" }?.output?.value(at: ["approved_by"]) == .string("ana"), "\(approvalDone.steps)")
+
         // The same through the CLI, as a user would.
         let cli = try deployment.bus.harness.run(["workflow", "run", "simple_test", "--wait", "--config", deployment.configFile.path])
         #expect(cli.status == 0 && cli.output.contains("step add") && cli.output.contains("\"result\":42"), "\(cli.output)")

@@ -35,6 +35,10 @@ workflows:
       - id: wait
         capability: echo.sleep
         params: {ms: 60000}
+  - name: approval
+    steps:
+      - {id: approve, wait_for: {signal: approve, timeout: 1h}}
+      - {id: ship, capability: echo, depends_on: [approve], params: {by: "${steps.approve.output.by}"}}
   - name: hourly
     schedule: {every: 1h}
     steps:
@@ -84,7 +88,7 @@ def test_the_dashboard_starts_follows_and_cancels_runs_live(colony_up, browser):
     browser.execute_script("window.loadedOnce = true")
 
     # Start a run from the page; it completes while we watch, without a reload.
-    wait.until(lambda d: len(Select(d.find_element(By.ID, "start-workflow")).options) == 3)
+    wait.until(lambda d: len(Select(d.find_element(By.ID, "start-workflow")).options) == 4)
     Select(browser.find_element(By.ID, "start-workflow")).select_by_value("add")
     browser.find_element(By.ID, "start-input").send_keys('{"a": 41}')
     browser.find_element(By.ID, "start-button").click()
@@ -110,6 +114,16 @@ def test_the_dashboard_starts_follows_and_cancels_runs_live(colony_up, browser):
     wait.until(lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "cancelled")
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f'#runs-body tr[data-run="{run}"]').get_attribute("data-status") == "cancelled")
     browser.save_screenshot(str(shots / "3-run-cancelled.png"))
+
+    # A run that waits for an approval: send the signal from the page; it completes live.
+    Select(browser.find_element(By.ID, "start-workflow")).select_by_value("approval")
+    browser.find_element(By.ID, "start-button").click()
+    data = wait.until(lambda d: d.find_element(By.ID, "signal-data-approve"))
+    assert browser.find_element(By.CSS_SELECTOR, 'svg#dag g.step[data-step="approve"]').get_attribute("data-status") == "waiting"
+    data.send_keys('{"by": "ana"}')
+    browser.find_element(By.ID, "signal-approve").click()
+    wait.until(lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "completed")
+    assert '"by": "ana"' in browser.find_element(By.ID, "run-output").text
 
     # The other tabs render what the API says.
     browser.find_element(By.ID, "tab-agents").click()
