@@ -42,7 +42,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         switch code {
         case "unknown_workflow", "unknown_run", "unknown_schedule", "not_found": .notFound
         case "invalid_input", "invalid_schedule", "bad_request", "unknown_signal": .badRequest
-        case "workflow_disabled", "already_finished", "not_leader", "signal_not_awaited": .conflict
+        case "workflow_disabled", "already_finished", "not_leader", "signal_not_awaited", "not_running", "not_paused": .conflict
         case "forbidden": .forbidden
         case "overloaded": .tooManyRequests
         default: .badGateway

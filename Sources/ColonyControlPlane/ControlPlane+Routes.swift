@@ -82,6 +82,15 @@ extension ControlPlane {
                                          as: RunRecord.self)
             return try JSONResponse.make(RunResource(run))
         }
+        for (verb, capability) in [("pause", OrchestratorAPI.pause), ("resume", OrchestratorAPI.resume)] {
+            api.post("runs/:id/\(verb)") { request, context in
+                let id = RunID(try context.parameters.require("id"))
+                let body = try await Self.decodeBody(CancelRun.self, from: request, context: context)
+                let run = try await bus.call(capability, OrchestratorAPI.RunReference(run: id, reason: body?.reason ?? "\(verb)d over HTTP"),
+                                             as: RunRecord.self)
+                return try JSONResponse.make(RunResource(run))
+            }
+        }
         api.post("runs/:id/signals/:name") { request, context in
             let id = RunID(try context.parameters.require("id"))
             let name = try context.parameters.require("name")

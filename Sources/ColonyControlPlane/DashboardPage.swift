@@ -44,7 +44,7 @@ enum DashboardPage {
       .s-pending, .s-ready { background: #8a949e; } .s-running, .s-dispatched { background: #2f6fd6; }
       .s-completed, .s-succeeded { background: #2e9a56; } .s-failed { background: #c0392b; }
       .s-retrying { background: #d98a1c; } .s-skipped { background: #b7bec6; } .s-cancelled { background: #4d555d; }
-      .s-waiting { background: #8e44ad; }
+      .s-waiting { background: #8e44ad; } .s-paused { background: #b9770e; }
       .s-started { background: #2e9a56; } .s-buffered { background: #2f6fd6; } .s-missed { background: #c0392b; } .s-duplicate { background: #8a949e; }
       tr[data-schedule] { cursor: pointer; }
       .muted { color: var(--muted); }
@@ -84,7 +84,7 @@ enum DashboardPage {
               <h2 style="margin: 0">Runs</h2>
               <select id="filter-status" aria-label="status">
                 <option value="">any status</option><option>pending</option><option>running</option>
-                <option>completed</option><option>failed</option><option>cancelled</option>
+                <option>paused</option><option>completed</option><option>failed</option><option>cancelled</option>
               </select>
               <input id="filter-workflow" placeholder="search workflow" aria-label="search workflow">
             </div>
@@ -99,6 +99,7 @@ enum DashboardPage {
         <div class="card" id="schedule-ticks"><span class="muted">Select a schedule to see its recent ticks.</span></div></section>
       <section id="queue"><div class="card"><h2>Runs waiting for a slot</h2><table><thead><tr><th>run</th><th>workflow</th><th>priority</th><th>queued</th><th>why it waits</th></tr></thead><tbody id="queue-runs"></tbody></table></div>
         <div class="card"><h2>Steps waiting for a resource</h2><table><thead><tr><th>run</th><th>step</th><th>priority</th><th>resources</th><th>why it waits</th></tr></thead><tbody id="queue-steps"></tbody></table></div>
+        <div class="card"><h2>Paused runs</h2><table><thead><tr><th>run</th><th>workflow</th><th>since</th><th>why</th></tr></thead><tbody id="queue-paused"></tbody></table></div>
         <div class="card"><h2>Resources</h2><table><thead><tr><th>resource</th><th>held</th><th>held by</th></tr></thead><tbody id="queue-resources"></tbody></table></div></section>
       <section id="groups"><div class="grid"><div class="card"><h2>Groups</h2><table><thead><tr><th>group</th><th>members</th><th>leader</th><th>term</th></tr></thead><tbody id="groups-body"></tbody></table></div>
         <div class="card" id="group-detail"><span class="muted">Select a group.</span></div></div></section>
@@ -185,6 +186,8 @@ enum DashboardPage {
       const final = ["completed", "failed", "cancelled"].includes(run.status);
       const header = el("div", { class: "row" }, el("h2", { style: "margin: 0" }, run.workflow + " · " + run.id),
         el("span", { id: "run-status", "data-status": run.status }, badge(run.status)),
+        final ? null : el("button", { id: "pause-button", class: "plain", onclick: () => steerRun(run.id, run.status === "paused" ? "resume" : "pause").catch(e => say(e.message)) },
+          run.status === "paused" ? "Resume" : "Pause"),
         final ? null : el("button", { id: "cancel-button", class: "action danger", onclick: () => cancel(run.id) }, "Cancel"));
       const facts = el("div", { class: "muted" }, "version " + run.version + " · created " + time(run.createdAt) +
         (run.finishedAt ? " · took " + took(run) : "") + (run.error ? " · " + run.error.code + ": " + run.error.message : ""));
@@ -277,6 +280,10 @@ enum DashboardPage {
       say("");
       await Promise.all([loadRuns(), loadRun()]);
     }
+    async function steerRun(id, verb) {
+      await api("/runs/" + encodeURIComponent(id) + "/" + verb, { method: "POST", body: JSON.stringify({ reason: verb + "d from the dashboard" }) });
+      await Promise.all([loadRuns(), loadRun()]);
+    }
     async function cancel(id) {
       await api("/runs/" + encodeURIComponent(id) + "/cancel", { method: "POST", body: JSON.stringify({ reason: "cancelled from the dashboard" }) });
       await Promise.all([loadRuns(), loadRun()]);
@@ -322,6 +329,7 @@ enum DashboardPage {
         : [el("tr", {}, el("td", { class: "muted", colspan: "5" }, empty))]));
       rows("queue-runs", queue.runs, r => [r.run, r.workflow, String(r.priority), time(r.createdAt), r.reason], "nothing waits");
       rows("queue-steps", queue.steps, s => [s.run, s.step, String(s.priority), s.resources.join(", "), s.reason], "nothing waits");
+      rows("queue-paused", queue.paused || [], r => [r.run, r.workflow, time(r.since), r.reason || ""], "no run is paused");
       rows("queue-resources", queue.resources || [], r => [r.resource, r.holders.length + "/" + r.capacity,
         r.holders.map(h => h.run + "/" + h.step).join(", ") || "free"], "no named resources are configured or held");
     }
@@ -363,7 +371,7 @@ enum DashboardPage {
         if (event.type.startsWith("coordination.") && state.tab === "groups") later("groups", loadGroups, 300);
         if (event.type === "schedule.ticked" && state.tab === "schedules") later("schedules", loadSchedules, 300);
       };
-      for (const topic of ["workflow.started", "workflow.completed", "workflow.failed", "workflow.cancelled", "workflow.skipped",
+      for (const topic of ["workflow.started", "workflow.paused", "workflow.resumed", "workflow.completed", "workflow.failed", "workflow.cancelled", "workflow.skipped",
                            "step.dispatched", "step.waiting", "step.succeeded", "step.failed", "step.retrying", "step.skipped", "step.cancelled",
                            "schedule.ticked", "agent.joined", "agent.lost", "coordination.decided", "coordination.awarded", "coordination.leader"]) source.addEventListener(topic, onEvent);
     }

@@ -74,6 +74,23 @@ enum OpenAPIDocument {
                      "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"},
                      "409": {"$ref": "#/components/responses/Conflict"}}}
         },
+        "/api/v1/runs/{id}/pause": {
+          "post": {"summary": "Pause a running run: nothing new is dispatched (attempts in flight finish, retry timers hold); timeouts keep counting",
+                   "parameters": [{"$ref": "#/components/parameters/RunID"}],
+                   "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reason"}}}},
+                   "responses": {
+                     "200": {"description": "The paused run", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}}},
+                     "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"},
+                     "409": {"$ref": "#/components/responses/Conflict"}}}
+        },
+        "/api/v1/runs/{id}/resume": {
+          "post": {"summary": "Resume a paused run", "parameters": [{"$ref": "#/components/parameters/RunID"}],
+                   "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reason"}}}},
+                   "responses": {
+                     "200": {"description": "The run, running again", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}}},
+                     "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"},
+                     "409": {"$ref": "#/components/responses/Conflict"}}}
+        },
         "/api/v1/runs/{id}/signals/{name}": {
           "post": {"summary": "Send a signal to a run: the step waiting for it (wait_for) succeeds with the data as its output; one sent before its step is reached is kept for it",
                    "parameters": [{"$ref": "#/components/parameters/RunID"}, {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
@@ -166,7 +183,7 @@ enum OpenAPIDocument {
         "schemas": {
           "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"],
                     "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
-          "RunStatus": {"type": "string", "enum": ["pending", "running", "completed", "failed", "cancelled"]},
+          "RunStatus": {"type": "string", "enum": ["pending", "running", "paused", "completed", "failed", "cancelled"]},
           "Run": {"type": "object", "required": ["id", "workflow", "version", "status", "input", "priority", "createdAt"], "properties": {
             "id": {"type": "string"}, "workflow": {"type": "string"}, "version": {"type": "integer"},
             "status": {"$ref": "#/components/schemas/RunStatus"}, "input": {}, "output": {},
@@ -213,6 +230,8 @@ enum OpenAPIDocument {
             "steps": {"type": "array", "items": {"type": "object", "required": ["run", "step", "resources", "priority", "reason"], "properties": {
               "run": {"type": "string"}, "step": {"type": "string"}, "resources": {"type": "array", "items": {"type": "string"}},
               "priority": {"type": "integer"}, "reason": {"type": "string"}}}},
+            "paused": {"type": "array", "items": {"type": "object", "required": ["run", "workflow"], "properties": {
+              "run": {"type": "string"}, "workflow": {"type": "string"}, "since": {"type": "string", "format": "date-time"}, "reason": {"type": "string"}}}},
             "resources": {"type": "array", "items": {"type": "object", "required": ["resource", "capacity", "holders"], "properties": {
               "resource": {"type": "string"}, "capacity": {"type": "integer"},
               "holders": {"type": "array", "items": {"$ref": "#/components/schemas/StepReference"}}}}}}},

@@ -141,16 +141,7 @@ public actor Engine {
     /// the first step of that name the run reaches. Refused for ended runs, for names no step
     /// waits for, and when every step waiting for the name is done.
     public func signal(run id: RunID, name: String, data: JSONValue?) async throws(EngineError) -> SignalReceipt {
-        guard let entry = runs[id] else {
-            let snapshot: RunSnapshot
-            do {
-                snapshot = try await store.snapshot(run: id)
-            } catch {
-                throw .store(error)
-            }
-            guard snapshot.run.status.isFinal else { throw .notActive(id) }
-            throw .ended(id, snapshot.run.status)
-        }
+        guard let entry = runs[id] else { throw await absent(id) }
         guard !entry.state.status.isFinal else { throw .ended(id, entry.state.status) }
         let now = clock.now
         let record = SignalRecord(id: String(format: "s-%016llx", UInt64.random(in: .min ... .max)), runID: id, name: name, data: data, sentAt: now)
@@ -174,6 +165,42 @@ public actor Engine {
         if case .delivered(let taker) = outcome { step = taker }
         logger.info("signal received", metadata: ["correlation": "\(id)", "signal": "\(name)", "step": "\(step?.rawValue ?? "-")"])
         return SignalReceipt(id: record.id, run: id, signal: name, step: step, sentAt: now)
+    }
+
+    /// Pauses a running run: nothing new is dispatched until `unpause`; attempts in flight
+    /// finish and are recorded; timeouts keep counting. Stored before this returns.
+    public func pause(run id: RunID, reason: String) async throws(EngineError) {
+        guard let entry = runs[id] else { throw await absent(id) }
+        let now = clock.now
+        guard entry.admitted, let plan = runs[id]!.state.pause(reason: reason, now: now) else {
+            throw .notPausable(id, entry.state.status, failing: entry.state.failure != nil)
+        }
+        let before = generation
+        commit(plan)
+        logger.notice("run paused", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
+        await waitForChange(run: id, after: before, timeout: .seconds(10))
+    }
+
+    /// Resumes a paused run: what its pause held back goes out now. Stored before this returns.
+    public func unpause(run id: RunID, reason: String) async throws(EngineError) {
+        guard let entry = runs[id] else { throw await absent(id) }
+        let now = clock.now
+        guard let plan = runs[id]!.state.unpause(reason: reason, now: now) else { throw .notPaused(id, entry.state.status) }
+        let before = generation
+        commit(plan)
+        logger.notice("run resumed", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
+        await waitForChange(run: id, after: before, timeout: .seconds(10))
+    }
+
+    /// Why an operation on a run this engine does not hold is refused: it ended, it does not
+    /// exist, or another orchestrator holds it.
+    private func absent(_ id: RunID) async -> EngineError {
+        do {
+            let snapshot = try await store.snapshot(run: id)
+            return snapshot.run.status.isFinal ? .ended(id, snapshot.run.status) : .notActive(id)
+        } catch {
+            return .store(error)
+        }
     }
 
     /// Cancels a run held here: a queued one is cancelled like an admitted one, without
@@ -365,6 +392,21 @@ public actor Engine {
         public var reason: String
     }
 
+    /// A paused run: it keeps its slot and dispatches nothing new until resumed.
+    public struct PausedRun: Codable, Sendable, Hashable {
+        public var run: RunID
+        public var workflow: String
+        public var since: Date?
+        public var reason: String?
+    }
+
+    /// Paused runs, oldest pause first.
+    public var pausedRuns: [PausedRun] {
+        runs.values.filter { $0.state.status == .paused }
+            .map { PausedRun(run: $0.state.id, workflow: $0.state.definition.name, since: $0.state.pausedSince, reason: $0.state.pauseReason) }
+            .sorted { ($0.since ?? .distantPast, $0.run.rawValue) < ($1.since ?? .distantPast, $1.run.rawValue) }
+    }
+
     /// Steps waiting for resources, in the order they will get them.
     public var resourceWaits: [ResourceWait] {
         resourcePool.waiting.map { request in
@@ -496,7 +538,7 @@ public actor Engine {
                 let at = clock.now
                 let notices = batch.changes.map { change in
                     var notice = TransitionNotice(change, workflow: runs[change.run]?.state.definition.name, at: at)
-                    if case .run(let transition) = change, transition.to == .running, let created = runs[change.run]?.state.createdAt {
+                    if case .run(let transition) = change, transition.from == .pending, transition.to == .running, let created = runs[change.run]?.state.createdAt {
                         notice.queuedMilliseconds = Int64((at.timeIntervalSince(created) * 1000).rounded())
                     }
                     return notice
@@ -731,6 +773,10 @@ public actor Engine {
         guard entry.admitted else { return ["queued: \(entry.queueReason ?? "about to start")"] }
         let state = entry.state
         var reasons: [String] = []
+        if state.status == .paused {
+            let since = state.pausedSince.map { " since \(ISO8601DateFormatter().string(from: $0))" } ?? ""
+            reasons.append("the run is paused\(since)\(state.pauseReason.map { " (\($0))" } ?? ""): nothing new is dispatched until it is resumed")
+        }
         for (id, step) in state.steps.sorted(by: { $0.key < $1.key }) {
             guard let definition = state.index.step(id) else { continue }
             switch step.status {
@@ -790,6 +836,10 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case unknownSignal(run: RunID, name: String, known: [String])
     /// Every step of the run that waits for this signal is done.
     case signalNotAwaited(run: RunID, name: String)
+    /// Only a running run that is not failing can be paused.
+    case notPausable(RunID, RunStatus, failing: Bool)
+    /// Only a paused run can be resumed.
+    case notPaused(RunID, RunStatus)
 
     public var description: String {
         switch self {
@@ -801,6 +851,10 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
             return "run \(run) waits for no signal '\(name)'; "
                 + (known.isEmpty ? "its workflow has no wait_for steps" : "its workflow waits for \(known.map { "'\($0)'" }.joined(separator: ", "))")
         case .signalNotAwaited(let run, let name): return "no step of run \(run) waits for signal '\(name)' any more"
+        case .notPausable(let run, let status, let failing):
+            return failing ? "run \(run) is failing (its handlers run); it cannot be paused"
+                : "run \(run) is \(status.rawValue); only a running run can be paused"
+        case .notPaused(let run, let status): return "run \(run) is \(status.rawValue), not paused"
         }
     }
 }

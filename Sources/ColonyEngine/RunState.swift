@@ -11,7 +11,8 @@ struct RunState: Sendable {
     let id: RunID
     let definition: WorkflowDefinition
     let input: JSONValue
-    private(set) var status: RunStatus
+    /// Changed only by RunState and its extensions (RunState+Pause).
+    var status: RunStatus
     private(set) var steps: [StepID: StepState]
     /// Set while a failed run runs its handlers, before it is marked failed.
     private(set) var failure: RunFailure?
@@ -27,6 +28,9 @@ struct RunState: Sendable {
     let createdAt: Date
     /// Signals sent to the run that no step has taken yet, oldest first (RunState+Signals).
     var unclaimedSignals: [SignalRecord] = []
+    /// While paused: since when, and why (RunState+Pause).
+    var pausedSince: Date?
+    var pauseReason: String?
 
     /// A new run: every step pending.
     init(id: RunID, definition: WorkflowDefinition, input: JSONValue, defaultAttemptTimeout: Duration, priority: Int = 0, createdAt: Date) {
@@ -72,7 +76,11 @@ struct RunState: Sendable {
                 break
             }
         }
-        if failure == nil, status == .running,
+        if status == .paused, let paused = snapshot.transitions.last(where: { $0.stepID == nil && $0.to == RunStatus.paused.rawValue }) {
+            pausedSince = paused.at
+            pauseReason = paused.detail
+        }
+        if failure == nil, status == .running || status == .paused,
            snapshot.transitions.contains(where: { $0.stepID == nil && $0.detail == Self.runTimeoutDetail }) {
             failure = RunFailure(step: nil, error: StepError(code: .runTimeout, message: "the run exceeded its timeout"), compensation: nil)
         }
@@ -100,6 +108,14 @@ struct RunState: Sendable {
             plan.changes.append(.run(RunTransition(run: id, from: .pending, to: .running)))
             status = .running
             startedAt = now
+        }
+        if status == .paused {
+            guard failure != nil else {
+                // Nothing new starts; a run whose last attempts finished while paused is done.
+                if openSteps == 0 { plan.append(finish(.completed, error: nil)) }
+                return plan
+            }
+            plan.append(liftPause(detail: "the pause ends: the run is failing"))
         }
         if failure != nil {
             plan.append(advanceFailing(now: now))
@@ -182,14 +198,14 @@ struct RunState: Sendable {
 
     /// A retry's timer fired: the step's next attempt goes out (unless the run moved on).
     mutating func retryDue(step id: StepID, now: Date) -> Plan {
-        guard !status.isFinal, failure == nil || isHandler(id), let state = steps[id], state.status == .retrying,
+        guard !status.isFinal, status != .paused, failure == nil || isHandler(id), let state = steps[id], state.status == .retrying,
               let step = index.step(id) else { return Plan() }
         return start(step, from: .retrying, now: now)
     }
 
     /// The step's resources were granted: its next attempt goes out.
     mutating func granted(step id: StepID, now: Date) -> Plan {
-        guard !status.isFinal, let state = steps[id], state.status == .ready, let step = index.step(id) else {
+        guard !status.isFinal, status != .paused, let state = steps[id], state.status == .ready, let step = index.step(id) else {
             return Plan(effects: [.release(run: self.id, step: id)])
         }
         return dispatch(step, attempt: state.attempt + 1, from: .ready, now: now)
@@ -201,7 +217,7 @@ struct RunState: Sendable {
         let error = StepError(code: .runTimeout, message: "the run exceeded its timeout of \(definition.timeout?.readable ?? "?")")
         failure = RunFailure(step: nil, error: error, compensation: nil)
         var plan = Plan()
-        plan.changes.append(.run(RunTransition(run: id, from: .running, to: .running, detail: Self.runTimeoutDetail)))
+        plan.changes.append(.run(RunTransition(run: id, from: status, to: status, detail: Self.runTimeoutDetail)))
         plan.append(advance(now: now))
         return plan
     }
@@ -236,8 +252,10 @@ struct RunState: Sendable {
                 resent.preferredInstance = state.instance
                 plan.effects.append(.dispatch(resent))
             case .ready:
+                guard status != .paused else { continue }  // asks again when resumed
                 plan.effects.append(.acquire(run: self.id, step: id, resources: step.resources))
             case .retrying:
+                guard status != .paused else { continue }
                 let due = (state.lastFinishedAt ?? now).addingTimeInterval(step.retry.delay(after: state.attempt).seconds)
                 plan.effects.append(.retry(run: self.id, step: id, after: .seconds(max(0, due.timeIntervalSince(now)))))
             case .waiting:

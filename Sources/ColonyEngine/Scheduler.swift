@@ -116,7 +116,7 @@ public actor Scheduler {
         if due.map({ $0 > now }) ?? true, buffered[schedule.name, default: 0] == 0 { return due }
 
         // Reads only what the overlap policy needs: allow_all does not care what is running.
-        var active = schedule.overlap == .allowAll ? [] : try await store.runs(schedule: schedule.name, statuses: [.pending, .running], latest: nil)
+        var active = schedule.overlap == .allowAll ? [] : try await store.runs(schedule: schedule.name, statuses: [.pending, .running, .paused], latest: nil)
         var buffered = self.buffered[schedule.name, default: 0] == 0 ? []
             : try await store.ticks(schedule: schedule.name, outcome: .buffered, limit: 10_000).sorted { $0.scheduledAt < $1.scheduledAt }
         if active.isEmpty, let waiting = buffered.first {

@@ -27,7 +27,7 @@ extension RunEnd {
         case .completed: self = .completed
         case .failed: self = .failed
         case .cancelled: self = .cancelled
-        case .pending, .running: return nil
+        case .pending, .running, .paused: return nil
         }
     }
 }

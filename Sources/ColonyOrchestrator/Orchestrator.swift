@@ -125,7 +125,8 @@ public struct Orchestrator: Sendable {
             })
         }
         agent.capability(ScheduleAPI.queue) { (_: Empty, _) in
-            ScheduleAPI.QueueReply(runs: await engine.queuedRuns, steps: await engine.resourceWaits, resources: await engine.resourceHoldings)
+            ScheduleAPI.QueueReply(runs: await engine.queuedRuns, steps: await engine.resourceWaits, resources: await engine.resourceHoldings,
+                                   paused: await engine.pausedRuns)
         }
         let coordinator = coordinator
         agent.capability(CoordinationAPI.status) { (request: CoordinationAPI.GroupRequest, _) in
@@ -158,6 +159,20 @@ public struct Orchestrator: Sendable {
                 try await engine.signal(run: request.run, name: request.signal, data: request.data)
             }
         }
+        agent.capability(OrchestratorAPI.pause) { (request: OrchestratorAPI.RunReference, _) in
+            try await Self.mapped { () async throws(EngineError) in
+                try await engine.pause(run: request.run, reason: request.reason ?? "paused by request")
+            }
+            let run = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }.run
+            return await SecretRedactor.for(run, store: store).run(run)
+        }
+        agent.capability(OrchestratorAPI.resume) { (request: OrchestratorAPI.RunReference, _) in
+            try await Self.mapped { () async throws(EngineError) in
+                try await engine.unpause(run: request.run, reason: request.reason ?? "resumed by request")
+            }
+            let run = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }.run
+            return await SecretRedactor.for(run, store: store).run(run)
+        }
         agent.capability(OrchestratorAPI.cancel) { (request: OrchestratorAPI.RunReference, _) in
             _ = try await Self.mapped { () async throws(EngineError) in
                 try await engine.cancel(run: request.run, reason: request.reason ?? "cancelled by request")
@@ -185,6 +200,8 @@ public struct Orchestrator: Sendable {
             case .ended: throw WireError(ErrorCode(OrchestratorAPI.Codes.alreadyFinished), error.description)
             case .unknownSignal: throw WireError(ErrorCode(OrchestratorAPI.Codes.unknownSignal), error.description)
             case .signalNotAwaited: throw WireError(ErrorCode(OrchestratorAPI.Codes.signalNotAwaited), error.description)
+            case .notPausable: throw WireError(ErrorCode(OrchestratorAPI.Codes.notRunning), error.description)
+            case .notPaused: throw WireError(ErrorCode(OrchestratorAPI.Codes.notPaused), error.description)
             }
         } catch let error as SchedulerError {
             switch error {

@@ -18,6 +18,10 @@ public enum OrchestratorAPI {
     public static let versions = "colony.workflow.versions"
     /// Sends a signal to a run (a step's `wait_for`): `SignalRequest` → `SignalReceipt`.
     public static let signal = "colony.workflow.signal"
+    /// Pauses a running run (`RunReference` → `RunRecord`): nothing new is dispatched.
+    public static let pause = "colony.workflow.pause"
+    /// Resumes a paused run (`RunReference` → `RunRecord`).
+    public static let resume = "colony.workflow.resume"
 
     /// `colony.workflow.signal`: the run, the signal's name, and its data (the step's output).
     public struct SignalRequest: Codable, Sendable {
@@ -153,6 +157,9 @@ public enum OrchestratorAPI {
         public static let unknownSignal = "unknown_signal"
         /// Every step that waits for the signal is done.
         public static let signalNotAwaited = "signal_not_awaited"
+        /// Pause: the run is not running (or is failing). Resume: it is not paused.
+        public static let notRunning = "not_running"
+        public static let notPaused = "not_paused"
         public static let store = ErrorCode.storeError.rawValue
     }
 }

@@ -21,6 +21,8 @@ public enum ScheduleAPI {
         public var steps: [Engine.ResourceWait]
         /// Named resources with their capacity and current holders (absent from older orchestrators).
         public var resources: [Engine.ResourceHolding]?
+        /// Paused runs: they keep their slots (absent from older orchestrators).
+        public var paused: [Engine.PausedRun]?
     }
 
     public typealias Summary = ScheduleSummary

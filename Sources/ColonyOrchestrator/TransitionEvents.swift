@@ -41,7 +41,14 @@ public struct TransitionEvents: Service {
 
     /// The topic a notice goes out on, if any.
     static func topic(of notice: TransitionNotice) -> String? {
-        guard notice.step != nil else { return notice.to == "running" ? Topics.workflowStarted : nil }
+        guard notice.step != nil else {
+            switch (notice.from, notice.to) {
+            case ("pending", "running"): return Topics.workflowStarted
+            case ("running", "paused"): return Topics.workflowPaused
+            case ("paused", "running"): return Topics.workflowResumed
+            default: return nil
+            }
+        }
         switch notice.to {
         case "dispatched", "waiting", "succeeded", "failed", "retrying", "skipped", "cancelled": return Topics.stepPrefix + notice.to
         default: return nil

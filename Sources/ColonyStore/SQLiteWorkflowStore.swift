@@ -117,7 +117,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     public func unfinishedRuns() async throws(StoreError) -> [RunSnapshot] {
         try await read { db in
             let ids = try RunID.fetchAll(db, RunRecord.select(RunRecord.Columns.id)
-                .filter([RunStatus.pending, RunStatus.running].contains(RunRecord.Columns.status))
+                .filter([RunStatus.pending, RunStatus.running, RunStatus.paused].contains(RunRecord.Columns.status))
                 .order(RunRecord.Columns.priority.desc, RunRecord.Columns.createdAt))
             return try ids.compactMap { try Self.snapshot($0, db) }
         }
@@ -162,7 +162,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         for run in runs where run.status == .failed { failures[run.errorCode?.rawValue ?? "unknown", default: 0] += 1 }
         return WorkflowStatistics(
             workflow: workflow, runs: runs.count, completed: count(.completed), failed: count(.failed),
-            cancelled: count(.cancelled), running: count(.running) + count(.pending),
+            cancelled: count(.cancelled), running: count(.running) + count(.pending) + count(.paused),
             successRate: finished == 0 ? nil : Double(count(.completed)) / Double(finished),
             p50DurationSeconds: percentile(0.5), p95DurationSeconds: percentile(0.95),
             topFailures: failures.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(5)

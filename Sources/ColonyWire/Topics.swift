@@ -24,6 +24,9 @@ public enum Topics {
     public static let workflowSkipped = "workflow.skipped"
     /// A run started running (left the queue): payload a transition notice.
     public static let workflowStarted = "workflow.started"
+    /// A run was paused / resumed (`colony workflow pause|resume`): payload a transition notice.
+    public static let workflowPaused = "workflow.paused"
+    public static let workflowResumed = "workflow.resumed"
     /// Step transitions: `step.dispatched`, `step.succeeded`, `step.failed`, `step.retrying`,
     /// `step.skipped`, `step.cancelled`; payload a transition notice (run, workflow, step,
     /// attempt, agent, instance, error code).

@@ -1,6 +1,8 @@
 /// Where a run is in its life.
 public enum RunStatus: String, Sendable, Codable, CaseIterable {
     case pending, running, completed, failed, cancelled
+    /// Paused by a person (`colony workflow pause`): nothing new is dispatched until it is resumed.
+    case paused
 
     /// Whether nothing more happens to the run.
     public var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }

@@ -34,6 +34,11 @@ struct QueueCommand: AsyncParsableCommand {
             }
             sections.append(table.rendered)
         }
+        if let paused = reply.paused, !paused.isEmpty {
+            var table = Table("PAUSED RUN", "WORKFLOW", "SINCE", "WHY")
+            for run in paused { table.add(run.run.rawValue, run.workflow, run.since.map(clockTime) ?? "", run.reason ?? "") }
+            sections.append(table.rendered)
+        }
         if sections.isEmpty { sections.append("nothing waits") }
         if let resources = reply.resources, !resources.isEmpty {
             var table = Table("RESOURCE", "HELD", "HELD BY")

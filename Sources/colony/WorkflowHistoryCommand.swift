@@ -90,6 +90,46 @@ extension WorkflowCommand {
             Console.line(json ? prettyJSON(record) : "\(record.id) \(record.status.rawValue)")
         }
     }
+
+    /// `colony workflow pause RUN`.
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pause a run: nothing new is dispatched (attempts in flight finish, retry timers hold) until it is resumed.",
+            discussion: "Timeouts keep counting while a run is paused. Exit 2 when the run is not running."
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The run's id.") var run: String
+        @Option(help: "Why (recorded with the run).") var reason: String?
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            let record = try await askOrchestrator(OrchestratorAPI.pause, OrchestratorAPI.RunReference(run: RunID(run), reason: reason),
+                                                   as: RunRecord.self, global: global, connection: connection)
+            Console.line(json ? prettyJSON(record) : "\(record.id) \(record.status.rawValue)")
+        }
+    }
+
+    /// `colony workflow resume RUN`.
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Resume a paused run: what the pause held back goes out now.",
+            discussion: "Exit 2 when the run is not paused."
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The run's id.") var run: String
+        @Option(help: "Why (recorded with the run).") var reason: String?
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            let record = try await askOrchestrator(OrchestratorAPI.resume, OrchestratorAPI.RunReference(run: RunID(run), reason: reason),
+                                                   as: RunRecord.self, global: global, connection: connection)
+            Console.line(json ? prettyJSON(record) : "\(record.id) \(record.status.rawValue)")
+        }
+    }
 }
 
 extension RunStatus: ExpressibleByArgument {}

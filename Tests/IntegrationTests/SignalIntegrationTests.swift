@@ -80,3 +80,56 @@ import Testing
         #expect(done.steps.first { $0.stepID == "ship" }?.status == .skipped, "the condition read the early signal's data")
     }
 }
+
+/// Pause and resume with real processes: a paused run stays paused across kill -9 of the
+/// orchestrator, history and the queue show it, and resuming finishes it with nothing run twice.
+@Suite(.serialized) struct PauseIntegrationTests {
+    typealias Deployment = WorkflowIntegrationTests.Deployment
+
+    static let workflows = """
+    workflows:
+      - name: chain
+        steps:
+          - {id: prepare, capability: echo.sleep, params: {ms: 1500}}
+          - {id: next, capability: echo, depends_on: [prepare], params: {x: 1}}
+    """
+
+    @Test func aPausedRunStaysPausedAcrossAKilledOrchestratorAndResumes() async throws {
+        let deployment = try await Deployment(workflows: Self.workflows)
+        defer { deployment.stop() }
+        try deployment.startAgent("echo")
+        let orchestrator = try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep"))
+        let run = try await deployment.start("chain")
+        let config = ["--config", deployment.configFile.path]
+        _ = try await eventually { try await deployment.show(run.id).run.status == .running ? true : nil }
+        let paused = try deployment.bus.harness.run(["workflow", "pause", run.id.rawValue, "--reason", "checking"] + config)
+        #expect(paused.status == 0 && paused.output.contains("paused"), "\(paused.output)")
+        // The attempt in flight finishes; nothing after it starts.
+        let held = try await eventually { () async throws -> OrchestratorAPI.RunDetail? in
+            let detail = try await deployment.show(run.id)
+            return detail.steps.first { $0.stepID == "prepare" }?.status == .succeeded ? detail : nil
+        }
+        #expect(held?.steps.first { $0.stepID == "next" }?.status == .pending)
+        #expect(held?.waiting.first?.contains("the run is paused") == true, "\(held?.waiting ?? [])")
+
+        deployment.bus.harness.signal(orchestrator, SIGKILL)
+        #expect(await deployment.bus.harness.waitForExit(orchestrator))
+        try await deployment.startOrchestrator()
+        let after = try #require(try await eventually(timeout: .seconds(60)) { try? await deployment.show(run.id) })
+        #expect(after.run.status == .paused && after.steps.first { $0.stepID == "next" }?.status == .pending)
+        let history = try deployment.bus.harness.run(["workflow", "history", "--status", "paused"] + config)
+        #expect(history.output.contains(run.id.rawValue), "\(history.output)")
+        let queue = try deployment.bus.harness.run(["queue"] + config)
+        #expect(queue.output.contains("PAUSED RUN") && queue.output.contains("checking"), "\(queue.output)")
+        let again = try deployment.bus.harness.run(["workflow", "pause", run.id.rawValue] + config)
+        #expect(again.status == 2 && again.output.contains("only a running run can be paused"), "\(again.output)")
+
+        let resumed = try deployment.bus.harness.run(["workflow", "resume", run.id.rawValue] + config)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let done = try #require(try await deployment.finished(run.id))
+        #expect(done.run.status == .completed)
+        let executions = try deployment.entries().filter { $0.run == run.id && $0.event == "succeeded" }.map { $0.step?.rawValue ?? "?" }
+        #expect(executions.sorted() == ["next", "prepare"], "each step ran once: \(executions)")
+    }
+}

@@ -110,6 +110,11 @@ def test_the_dashboard_starts_follows_and_cancels_runs_live(colony_up, browser):
     browser.find_element(By.ID, "start-button").click()
     wait.until(lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "running")
     run = browser.find_element(By.CSS_SELECTOR, "#runs-body tr.selected").get_attribute("data-run")
+    browser.find_element(By.ID, "pause-button").click()
+    wait.until(lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "paused")
+    assert browser.find_element(By.ID, "pause-button").text == "Resume"
+    browser.find_element(By.ID, "pause-button").click()
+    wait.until(lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "running")
     browser.find_element(By.ID, "cancel-button").click()
     wait.until(lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "cancelled")
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f'#runs-body tr[data-run="{run}"]').get_attribute("data-status") == "cancelled")
