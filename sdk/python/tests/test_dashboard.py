@@ -1,6 +1,6 @@
 """The dashboard in a real headless Chromium, driven with Selenium, against a real `colony up`:
-start a run from the page and see it complete live (no reload), open its graph, cancel another
-run; nothing the page loads comes from another host. Screenshots go to
+start a run from the page and see it complete live (no reload), open its graph, pause, resume
+and cancel another run, approve a waiting one, trigger a schedule; nothing the page loads comes from another host. Screenshots go to
 .build/test-artifacts/dashboard (COLONY_TEST_ARTIFACTS overrides)."""
 import os
 import pathlib
@@ -13,6 +13,7 @@ from conftest import ROOT
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (scripts/setup installs it)")
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
@@ -79,7 +80,11 @@ def test_the_dashboard_starts_follows_and_cancels_runs_live(colony_up, browser):
     up = colony_up(workflows=WORKFLOWS, agents="agents:\n  - name: math\n    run: math\n  - name: echo\n    run: echo\n")
     up.wait_for("math.add", "echo.sleep")
     base, token = up.api()
-    wait = WebDriverWait(browser, 30)
+    # Live events re-render parts of the page: an element found a moment ago may be replaced.
+    wait = WebDriverWait(browser, 30, ignored_exceptions=(StaleElementReferenceException,))
+
+    def click(by, what):
+        wait.until(lambda d: d.find_element(by, what).click() or True)
     shots = artifacts()
 
     browser.get(f"{base}/?token={token}")
@@ -110,12 +115,12 @@ def test_the_dashboard_starts_follows_and_cancels_runs_live(colony_up, browser):
     browser.find_element(By.ID, "start-button").click()
     wait.until(lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "running")
     run = browser.find_element(By.CSS_SELECTOR, "#runs-body tr.selected").get_attribute("data-run")
-    browser.find_element(By.ID, "pause-button").click()
+    click(By.ID, "pause-button")
     wait.until(lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "paused")
-    assert browser.find_element(By.ID, "pause-button").text == "Resume"
-    browser.find_element(By.ID, "pause-button").click()
+    wait.until(lambda d: d.find_element(By.ID, "pause-button").text == "Resume")
+    click(By.ID, "pause-button")
     wait.until(lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "running")
-    browser.find_element(By.ID, "cancel-button").click()
+    click(By.ID, "cancel-button")
     wait.until(lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "cancelled")
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f'#runs-body tr[data-run="{run}"]').get_attribute("data-status") == "cancelled")
     browser.save_screenshot(str(shots / "3-run-cancelled.png"))
@@ -123,10 +128,13 @@ def test_the_dashboard_starts_follows_and_cancels_runs_live(colony_up, browser):
     # A run that waits for an approval: send the signal from the page; it completes live.
     Select(browser.find_element(By.ID, "start-workflow")).select_by_value("approval")
     browser.find_element(By.ID, "start-button").click()
-    data = wait.until(lambda d: d.find_element(By.ID, "signal-data-approve"))
-    assert browser.find_element(By.CSS_SELECTOR, 'svg#dag g.step[data-step="approve"]').get_attribute("data-status") == "waiting"
-    data.send_keys('{"by": "ana"}')
-    browser.find_element(By.ID, "signal-approve").click()
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'svg#dag g.step[data-step="approve"]').get_attribute("data-status") == "waiting")
+
+    def approve(d):
+        d.find_element(By.ID, "signal-data-approve").send_keys('{"by": "ana"}')
+        d.find_element(By.ID, "signal-approve").click()
+        return True
+    wait.until(approve)
     wait.until(lambda d: d.find_element(By.ID, "run-status").get_attribute("data-status") == "completed")
     assert '"by": "ana"' in browser.find_element(By.ID, "run-output").text
 
@@ -137,8 +145,7 @@ def test_the_dashboard_starts_follows_and_cancels_runs_live(colony_up, browser):
 
     # Trigger the schedule from the page: its recent ticks show the started one.
     browser.find_element(By.ID, "tab-schedules").click()
-    trigger = wait.until(lambda d: d.find_element(By.XPATH, '//tr[@data-schedule="hourly"]//button[text()="Trigger"]'))
-    trigger.click()
+    click(By.XPATH, '//tr[@data-schedule="hourly"]//button[text()="Trigger"]')
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#schedule-ticks tr[data-tick="started"]'))
     browser.save_screenshot(str(shots / "5-schedule-ticks.png"))
 
