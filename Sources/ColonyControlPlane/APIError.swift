@@ -41,8 +41,8 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     static func status(of code: String) -> HTTPResponse.Status {
         switch code {
         case "unknown_workflow", "unknown_run", "unknown_schedule", "not_found": .notFound
-        case "invalid_input", "invalid_schedule", "bad_request", "unknown_signal": .badRequest
-        case "workflow_disabled", "already_finished", "not_leader", "signal_not_awaited", "not_running", "not_paused": .conflict
+        case "invalid_input", "invalid_schedule", "bad_request", "unknown_signal", "unknown_step": .badRequest
+        case "workflow_disabled", "already_finished", "not_leader", "signal_not_awaited", "not_running", "not_paused", "not_finished", "nothing_to_retry", "run_exists": .conflict
         case "forbidden": .forbidden
         case "overloaded": .tooManyRequests
         default: .badGateway

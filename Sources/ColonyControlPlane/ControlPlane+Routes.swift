@@ -43,9 +43,12 @@ extension ControlPlane {
         api.post("workflows/:name/runs") { request, context in
             let name = try context.parameters.require("name")
             let body = try await Self.decodeBody(StartRun.self, from: request, context: context) ?? StartRun()
-            let run = try await bus.call(OrchestratorAPI.run, OrchestratorAPI.RunRequest(workflow: name, input: body.input, priority: body.priority),
-                                         as: RunRecord.self)
-            return try JSONResponse.make(RunResource(run), status: .created)
+            let started = try await bus.call(OrchestratorAPI.run,
+                                             OrchestratorAPI.RunRequest(workflow: name, input: body.input, priority: body.priority,
+                                                                        id: body.id.map { RunID($0) }, tags: body.tags),
+                                             as: OrchestratorAPI.StartedRun.self)
+            // A repeated submission with the same id: 200 with the run it started.
+            return try JSONResponse.make(RunResource(started.run), status: started.existing ? .ok : .created)
         }
 
         api.get("runs") { request, _ in
@@ -59,9 +62,15 @@ extension ControlPlane {
             }
             let since = try query.get("since").map { text throws(APIError) in try Self.date(text, named: "since") }
             let cursor = try query.get("cursor").map { text throws(APIError) in try RunCursor(text) }
+            var tags: [String: String] = [:]
+            for text in query.getAll("tag") {
+                guard let (name, value) = RunTags.parse(String(text)) else { throw APIError.badRequest("tag must be NAME=VALUE, not '\(text)'") }
+                tags[name] = value
+            }
             let reply = try await bus.call(OrchestratorAPI.history,
                                            OrchestratorAPI.HistoryRequest(workflow: query.get("workflow"), status: status, since: since, limit: limit,
-                                                                          beforeRun: cursor.map { RunID($0.id) }, beforeCreatedAt: cursor?.createdAt),
+                                                                          beforeRun: cursor.map { RunID($0.id) }, beforeCreatedAt: cursor?.createdAt,
+                                                                          tags: tags.isEmpty ? nil : tags),
                                            as: OrchestratorAPI.HistoryReply.self)
             let next = reply.runs.count == limit ? reply.runs.last.map { RunCursor(id: $0.id.rawValue, createdAt: $0.createdAt).text } : nil
             return try JSONResponse.make(RunPage(runs: reply.runs.map(RunResource.init), next: next))
@@ -81,6 +90,14 @@ extension ControlPlane {
             let run = try await bus.call(OrchestratorAPI.cancel, OrchestratorAPI.RunReference(run: id, reason: body?.reason ?? "cancelled over HTTP"),
                                          as: RunRecord.self)
             return try JSONResponse.make(RunResource(run))
+        }
+        api.post("runs/:id/retry") { request, context in
+            let id = RunID(try context.parameters.require("id"))
+            let body = try await Self.decodeBody(RetryRun.self, from: request, context: context)
+            let run = try await bus.call(OrchestratorAPI.retry,
+                                         OrchestratorAPI.RetryRequest(run: id, from: body?.from?.map { StepID($0) }, input: body?.input, latest: body?.latest),
+                                         as: RunRecord.self)
+            return try JSONResponse.make(RunResource(run), status: .created)
         }
         for (verb, capability) in [("pause", OrchestratorAPI.pause), ("resume", OrchestratorAPI.resume)] {
             api.post("runs/:id/\(verb)") { request, context in
@@ -210,11 +227,20 @@ extension ControlPlane {
 struct StartRun: Decodable {
     var input: JSONValue?
     var priority: Int?
+    var id: String?
+    var tags: [String: String]?
 }
 
 /// `POST /api/v1/runs/{id}/cancel` and the schedule verbs: an optional reason.
 struct CancelRun: Decodable {
     var reason: String?
+}
+
+/// `POST /api/v1/runs/{id}/retry`: the steps to run again, a new input, the latest version.
+struct RetryRun: Decodable {
+    var from: [String]?
+    var input: JSONValue?
+    var latest: Bool?
 }
 
 /// `POST /api/v1/runs/{id}/signals/{name}`: the signal's data, the waiting step's output.
@@ -292,6 +318,8 @@ struct RunDetailResource: Encodable {
     var waiting: [String]
     var skipped: [SkipRecord]
     var children: [RunResource]
+    /// Runs that retry this one.
+    var retries: [RunResource]
 
     init(_ detail: OrchestratorAPI.RunDetail) {
         run = RunResource(detail.run)
@@ -301,6 +329,7 @@ struct RunDetailResource: Encodable {
         waiting = detail.waiting
         skipped = detail.skipped
         children = detail.children.map(RunResource.init)
+        retries = (detail.retries ?? []).map(RunResource.init)
     }
 }
 

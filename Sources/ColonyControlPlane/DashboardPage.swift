@@ -188,7 +188,8 @@ enum DashboardPage {
         el("span", { id: "run-status", "data-status": run.status }, badge(run.status)),
         final ? null : el("button", { id: "pause-button", class: "plain", onclick: () => steerRun(run.id, run.status === "paused" ? "resume" : "pause").catch(e => say(e.message)) },
           run.status === "paused" ? "Resume" : "Pause"),
-        final ? null : el("button", { id: "cancel-button", class: "action danger", onclick: () => cancel(run.id) }, "Cancel"));
+        final ? null : el("button", { id: "cancel-button", class: "action danger", onclick: () => cancel(run.id) }, "Cancel"),
+        final && run.status !== "completed" ? el("button", { id: "retry-button", class: "action", onclick: () => retryRun(run.id).catch(e => say(e.message)) }, "Retry") : null);
       const facts = el("div", { class: "muted" }, "version " + run.version + " · created " + time(run.createdAt) +
         (run.finishedAt ? " · took " + took(run) : "") + (run.error ? " · " + run.error.code + ": " + run.error.message : ""));
       const parts = [header, facts, graph(detail)];
@@ -209,6 +210,9 @@ enum DashboardPage {
       if (detail.children.length) parts.push(el("h2", {}, "Child runs"), el("ul", {}, detail.children.map(child =>
         el("li", {}, el("a", { href: "#", onclick: event => { event.preventDefault(); state.selectedRun = child.id; loadRun().catch(e => say(e.message)); } }, child.id), " ", child.workflow, " ", badge(child.status)))));
       if (detail.waiting.length) parts.push(el("p", { class: "muted" }, "waiting: " + detail.waiting.join("; ")));
+      const open = id => el("a", { href: "#", onclick: event => { event.preventDefault(); state.selectedRun = id; loadRun().catch(e => say(e.message)); } }, id);
+      if (run.retryOf) parts.push(el("p", { id: "retry-of" }, "retry of ", open(run.retryOf)));
+      if (detail.retries.length) parts.push(el("p", { id: "retried-as" }, "retried as ", ...detail.retries.map(r => [open(r.id), " ", badge(r.status), " "])));
       document.getElementById("run-detail").replaceChildren(...parts);
     }
     function graph(detail) {
@@ -282,6 +286,11 @@ enum DashboardPage {
     }
     async function steerRun(id, verb) {
       await api("/runs/" + encodeURIComponent(id) + "/" + verb, { method: "POST", body: JSON.stringify({ reason: verb + "d from the dashboard" }) });
+      await Promise.all([loadRuns(), loadRun()]);
+    }
+    async function retryRun(id) {
+      const run = await api("/runs/" + encodeURIComponent(id) + "/retry", { method: "POST", body: "{}" });
+      state.selectedRun = run.id;
       await Promise.all([loadRuns(), loadRun()]);
     }
     async function cancel(id) {

@@ -46,6 +46,7 @@ enum OpenAPIDocument {
           "post": {"summary": "Start a run", "parameters": [{"$ref": "#/components/parameters/WorkflowName"}],
                    "requestBody": {"required": false, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/StartRun"}}}},
                    "responses": {
+                     "200": {"description": "Submitted before with this id: the run it started", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}}},
                      "201": {"description": "The run, pending or queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}}},
                      "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
                      "404": {"$ref": "#/components/responses/NotFound"}, "409": {"$ref": "#/components/responses/Conflict"}}}
@@ -56,7 +57,8 @@ enum OpenAPIDocument {
                     {"name": "status", "in": "query", "schema": {"$ref": "#/components/schemas/RunStatus"}},
                     {"name": "since", "in": "query", "description": "ISO 8601 time, or a duration back from now (30m, 2h, 7d)", "schema": {"type": "string"}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}},
-                    {"name": "cursor", "in": "query", "description": "The `next` of the previous page", "schema": {"type": "string"}}],
+                    {"name": "cursor", "in": "query", "description": "The `next` of the previous page", "schema": {"type": "string"}},
+                    {"name": "tag", "in": "query", "description": "NAME=VALUE; repeat for several (all must match)", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true}],
                   "responses": {
                     "200": {"description": "A page of runs", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunPage"}}}},
                     "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}}}
@@ -73,6 +75,17 @@ enum OpenAPIDocument {
                      "200": {"description": "The cancelled run", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}}},
                      "401": {"$ref": "#/components/responses/Unauthorized"}, "404": {"$ref": "#/components/responses/NotFound"},
                      "409": {"$ref": "#/components/responses/Conflict"}}}
+        },
+        "/api/v1/runs/{id}/retry": {
+          "post": {"summary": "Retry an ended run as a new run linked to it: steps that succeeded and are not downstream of `from` keep their outputs and do not run again",
+                   "parameters": [{"$ref": "#/components/parameters/RunID"}],
+                   "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": {
+                     "from": {"type": "array", "items": {"type": "string"}, "description": "Steps to run again (default: those that did not succeed)"},
+                     "input": {"description": "Replaces the old run's input"}, "latest": {"type": "boolean", "description": "Run the workflow's latest version"}}}}}},
+                   "responses": {
+                     "201": {"description": "The new run", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}}},
+                     "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+                     "404": {"$ref": "#/components/responses/NotFound"}, "409": {"$ref": "#/components/responses/Conflict"}}}
         },
         "/api/v1/runs/{id}/pause": {
           "post": {"summary": "Pause a running run: nothing new is dispatched (attempts in flight finish, retry timers hold); timeouts keep counting",
@@ -190,15 +203,20 @@ enum OpenAPIDocument {
             "error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
             "priority": {"type": "integer"}, "schedule": {"type": "string"}, "scheduledAt": {"type": "string", "format": "date-time"},
             "createdAt": {"type": "string", "format": "date-time"}, "startedAt": {"type": "string", "format": "date-time"},
-            "finishedAt": {"type": "string", "format": "date-time"}, "parentRun": {"type": "string"}, "parentStep": {"type": "string"}}},
+            "finishedAt": {"type": "string", "format": "date-time"}, "parentRun": {"type": "string"}, "parentStep": {"type": "string"},
+            "retryOf": {"type": "string", "description": "The run this one retries"},
+            "tags": {"type": "object", "additionalProperties": {"type": "string"}}}},
           "RunPage": {"type": "object", "required": ["runs"], "properties": {"runs": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}},
                       "next": {"type": "string", "description": "Present when more runs follow: pass it as cursor"}}},
           "RunDetail": {"type": "object", "required": ["run", "steps", "attempts", "transitions", "waiting", "skipped", "children"], "properties": {
             "run": {"$ref": "#/components/schemas/Run"}, "steps": {"type": "array", "items": {"type": "object"}},
             "attempts": {"type": "array", "items": {"type": "object"}}, "transitions": {"type": "array", "items": {"type": "object"}},
             "waiting": {"type": "array", "items": {"type": "string"}}, "skipped": {"type": "array", "items": {"type": "object"}},
-            "children": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}}}},
-          "StartRun": {"type": "object", "properties": {"input": {}, "priority": {"type": "integer"}}},
+            "children": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}},
+            "retries": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}}}},
+          "StartRun": {"type": "object", "properties": {"input": {}, "priority": {"type": "integer"},
+            "id": {"type": "string", "pattern": "^[A-Za-z0-9_:-]{1,100}$", "description": "The run's id: submitting again with it returns that run (200) instead of starting another"},
+            "tags": {"type": "object", "maxProperties": 20, "additionalProperties": {"type": "string", "maxLength": 256}, "description": "Labels to find the run by in GET /runs?tag=NAME=VALUE"}}},
           "Reason": {"type": "object", "properties": {"reason": {"type": "string"}}},
           "Workflow": {"type": "object", "required": ["name", "version", "enabled", "steps", "inputs"], "properties": {
             "name": {"type": "string"}, "description": {"type": "string"}, "version": {"type": "integer"}, "fingerprint": {"type": "string"},

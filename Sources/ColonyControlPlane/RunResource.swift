@@ -23,6 +23,9 @@ struct RunResource: Encodable, Sendable {
     var finishedAt: Date?
     var parentRun: String?
     var parentStep: String?
+    /// The run this one retries.
+    var retryOf: String?
+    var tags: [String: String]?
 
     init(_ run: RunRecord) {
         id = run.id.rawValue
@@ -40,5 +43,7 @@ struct RunResource: Encodable, Sendable {
         finishedAt = run.finishedAt
         parentRun = run.parentRunID?.rawValue
         parentStep = run.parentStepID?.rawValue
+        retryOf = run.retryOf?.rawValue
+        tags = run.tags
     }
 }

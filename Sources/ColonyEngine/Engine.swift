@@ -90,7 +90,7 @@ public actor Engine {
     /// its parent already holds a slot and waits for it.
     public func start(
         definitionID: Int64, definition: WorkflowDefinition, input: JSONValue, priority: Int = 0,
-        schedule: (id: String, at: Date)? = nil, id: RunID? = nil, parent: (run: RunID, step: StepID)? = nil
+        schedule: (id: String, at: Date)? = nil, id: RunID? = nil, parent: (run: RunID, step: StepID)? = nil, tags: [String: String]? = nil
     ) async throws(EngineError) -> RunRecord {
         let resolved: JSONValue
         switch definition.resolveInput(input) {
@@ -99,7 +99,7 @@ public actor Engine {
         }
         let record = RunRecord(id: id ?? Self.newRunID(), workflow: definition.name, definitionID: definitionID, input: resolved,
                                priority: priority, scheduleID: schedule?.id, scheduledAt: schedule?.at, createdAt: clock.now,
-                               parentRunID: parent?.run, parentStepID: parent?.step)
+                               parentRunID: parent?.run, parentStepID: parent?.step, tags: tags?.isEmpty == false ? tags : nil)
         do {
             try await store.createRun(record, steps: definition.steps.map(\.id))
         } catch {
@@ -134,6 +134,53 @@ public actor Engine {
         logger.notice("run cancelled", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
         await waitForChange(run: id, after: before, timeout: .seconds(10))
         return .cancelled
+    }
+
+    /// Starts a run that retries the ended run `old`: steps that succeeded there and are not
+    /// in `from` (default: the steps that did not succeed) or downstream of one keep their
+    /// outputs and do not run again; the rest runs. `definition` is the version to run (the old
+    /// run's unless the caller picked a later one); `input` replaces the old run's input.
+    public func retry(
+        _ old: RunID, from: [StepID] = [], input: JSONValue? = nil, definitionID: Int64? = nil, definition: WorkflowDefinition? = nil
+    ) async throws(EngineError) -> RunRecord {
+        let snapshot: RunSnapshot, version: (id: Int64, definition: WorkflowDefinition)
+        do {
+            snapshot = try await store.snapshot(run: old)
+            if let definitionID, let definition {
+                version = (definitionID, definition)
+            } else {
+                version = (snapshot.run.definitionID, try await store.definition(id: snapshot.run.definitionID))
+            }
+        } catch {
+            throw .store(error)
+        }
+        guard snapshot.run.status.isFinal else { throw .notFinished(old, snapshot.run.status) }
+        let resolved: JSONValue
+        switch version.definition.resolveInput(input ?? snapshot.run.input) {
+        case .success(let value): resolved = value
+        case .failure(let error): throw .invalidInput(error)
+        }
+        let now = clock.now, id = Self.newRunID()
+        let plan: RetryPlan
+        switch RetryPlan.make(old: snapshot, new: id, definition: version.definition, from: from, now: now) {
+        case .success(let made): plan = made
+        case .failure(.unknownStep(let step, let known)): throw .unknownStep(step, workflow: version.definition.name, known: known)
+        case .failure(.nothingToRetry): throw .nothingToRetry(old)
+        }
+        let record = RunRecord(id: id, workflow: version.definition.name, definitionID: version.id, input: resolved, priority: snapshot.run.priority,
+                               createdAt: now, retryOf: old)
+        let created: RunSnapshot
+        do {
+            try await store.createRun(record, steps: version.definition.steps.map(\.id), kept: plan.kept)
+            created = try await store.snapshot(run: id)
+        } catch {
+            throw .store(error)
+        }
+        let state = RunState(snapshot: created, definition: version.definition, defaultAttemptTimeout: options.defaultAttemptTimeout)
+        logger.info("run queued", metadata: ["correlation": "\(id)", "workflow": "\(version.definition.name)", "retry_of": "\(old)",
+                                             "kept": "\(plan.kept.map(\.stepID.rawValue).joined(separator: ","))"])
+        enqueue(state)
+        return record
     }
 
     /// Sends signal `name` (with `data`, the waiting step's output) to a run. It is stored
@@ -836,6 +883,12 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case unknownSignal(run: RunID, name: String, known: [String])
     /// Every step of the run that waits for this signal is done.
     case signalNotAwaited(run: RunID, name: String)
+    /// Only an ended run can be retried.
+    case notFinished(RunID, RunStatus)
+    /// A retry named a step its workflow does not have.
+    case unknownStep(StepID, workflow: String, known: [StepID])
+    /// A retry with nothing to run again (every step succeeded and none was named).
+    case nothingToRetry(RunID)
     /// Only a running run that is not failing can be paused.
     case notPausable(RunID, RunStatus, failing: Bool)
     /// Only a paused run can be resumed.
@@ -855,6 +908,10 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
             return failing ? "run \(run) is failing (its handlers run); it cannot be paused"
                 : "run \(run) is \(status.rawValue); only a running run can be paused"
         case .notPaused(let run, let status): return "run \(run) is \(status.rawValue), not paused"
+        case .notFinished(let run, let status): return "run \(run) is \(status.rawValue); only an ended run can be retried (cancel it first)"
+        case .unknownStep(let step, let workflow, let known):
+            return "workflow '\(workflow)' has no step '\(step)'; its steps: \(known.map(\.rawValue).joined(separator: ", "))"
+        case .nothingToRetry(let run): return "every step of run \(run) succeeded; name the steps to run again with --from"
         }
     }
 }

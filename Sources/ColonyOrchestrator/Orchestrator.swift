@@ -37,10 +37,34 @@ public struct Orchestrator: Sendable {
             guard definition.enabled else {
                 throw WireError(ErrorCode(OrchestratorAPI.Codes.disabled), "workflow '\(request.workflow)' is disabled (enabled: false)")
             }
-            let record = try await Self.mapped { () async throws(EngineError) in
-                try await engine.start(definitionID: id, definition: definition, input: request.input ?? .null, priority: request.priority ?? 0)
+            if let key = request.id, let problem = RunKey.problem(in: key.rawValue) {
+                throw WireError(ErrorCode(OrchestratorAPI.Codes.invalidInput), problem)
             }
-            return SecretRedactor(secrets: definition.secretValues(in: record.input)).run(record)
+            if let tags = request.tags, let problem = RunTags.problem(in: tags) {
+                throw WireError(ErrorCode(OrchestratorAPI.Codes.invalidInput), problem)
+            }
+            let redactor = SecretRedactor(secrets: definition.secretValues(in: request.input ?? .null))
+            let outcome: Result<RunRecord, EngineError>
+            do throws(EngineError) {
+                outcome = .success(try await engine.start(definitionID: id, definition: definition, input: request.input ?? .null,
+                                                          priority: request.priority ?? 0, id: request.id, tags: request.tags))
+            } catch {
+                outcome = .failure(error)
+            }
+            switch outcome {
+            case .success(let record):
+                return OrchestratorAPI.StartedRun(run: redactor.run(record), existing: false)
+            case .failure(.store(.duplicateKey)) where request.id != nil:
+                // Submitted before with this id: the run it started, not another.
+                let existing = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.id!) }.run
+                guard existing.workflow == request.workflow else {
+                    throw WireError(ErrorCode(OrchestratorAPI.Codes.runExists),
+                                    "run id '\(existing.id)' is taken by a run of workflow '\(existing.workflow)'")
+                }
+                return OrchestratorAPI.StartedRun(run: await SecretRedactor.for(existing, store: store).run(existing), existing: true)
+            case .failure(let error):
+                return try await Self.mapped { () async throws(EngineError) in throw error }
+            }
         }
         agent.capability(OrchestratorAPI.show) { (request: OrchestratorAPI.RunReference, _) in
             let snapshot = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }
@@ -50,8 +74,20 @@ public struct Orchestrator: Sendable {
                 transitions: snapshot.transitions.map(redactor.transition),
                 waiting: await engine.waitingReasons(request.run).map { $0.redacting(redactor.secrets) },
                 skipped: try await Self.mapped { () async throws(StoreError) in try await store.skips(run: request.run) },
-                children: try await Self.mapped { () async throws(StoreError) in try await store.children(of: request.run) }
+                children: try await Self.mapped { () async throws(StoreError) in try await store.children(of: request.run) },
+                retries: try await Self.mapped { () async throws(StoreError) in try await store.retries(of: request.run) }.map(redactor.run)
             )
+        }
+        agent.capability(OrchestratorAPI.retry) { (request: OrchestratorAPI.RetryRequest, _) in
+            var version: (id: Int64, definition: WorkflowDefinition)?
+            if request.latest == true {
+                let old = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }.run
+                version = try await Self.mapped { () async throws(RegistryError) in try await registry.current(old.workflow) }
+            }
+            let record = try await Self.mapped { () async throws(EngineError) in
+                try await engine.retry(request.run, from: request.from ?? [], input: request.input, definitionID: version?.id, definition: version?.definition)
+            }
+            return await SecretRedactor.for(record, store: store).run(record)
         }
         agent.capability(OrchestratorAPI.wait) { (request: OrchestratorAPI.WaitRequest, _) in
             let deadline = ContinuousClock.now + Duration(clampingSeconds: request.timeoutSeconds ?? 10)
@@ -68,8 +104,11 @@ public struct Orchestrator: Sendable {
         }
         agent.capability(OrchestratorAPI.history) { (request: OrchestratorAPI.HistoryRequest, _) in
             let before = request.beforeRun.flatMap { run in request.beforeCreatedAt.map { (createdAt: $0, id: run) } }
+            if let tags = request.tags, let problem = RunTags.problem(in: tags) {
+                throw WireError(ErrorCode(OrchestratorAPI.Codes.invalidInput), problem)
+            }
             let query = HistoryQuery(workflow: request.workflow, status: request.status, since: request.since, before: before,
-                                     limit: min(max(request.limit ?? 50, 1), 10_000))
+                                     limit: min(max(request.limit ?? 50, 1), 10_000), tags: request.tags ?? [:])
             var runs: [RunRecord] = []
             for run in try await Self.mapped({ () async throws(StoreError) in try await store.history(query) }) {
                 runs.append(await SecretRedactor.for(run, store: store).run(run))
@@ -202,6 +241,9 @@ public struct Orchestrator: Sendable {
             case .signalNotAwaited: throw WireError(ErrorCode(OrchestratorAPI.Codes.signalNotAwaited), error.description)
             case .notPausable: throw WireError(ErrorCode(OrchestratorAPI.Codes.notRunning), error.description)
             case .notPaused: throw WireError(ErrorCode(OrchestratorAPI.Codes.notPaused), error.description)
+            case .notFinished: throw WireError(ErrorCode(OrchestratorAPI.Codes.notFinished), error.description)
+            case .unknownStep: throw WireError(ErrorCode(OrchestratorAPI.Codes.unknownStep), error.description)
+            case .nothingToRetry: throw WireError(ErrorCode(OrchestratorAPI.Codes.nothingToRetry), error.description)
             }
         } catch let error as SchedulerError {
             switch error {

@@ -18,6 +18,26 @@ public enum OrchestratorAPI {
     public static let versions = "colony.workflow.versions"
     /// Sends a signal to a run (a step's `wait_for`): `SignalRequest` → `SignalReceipt`.
     public static let signal = "colony.workflow.signal"
+    /// Retries an ended run (`RetryRequest` → the new `RunRecord`).
+    public static let retry = "colony.workflow.retry"
+
+    /// `colony.workflow.retry`: the run to retry, the steps to run again (default: the ones that
+    /// did not succeed; their downstream runs again too), a new input, and whether to use the
+    /// workflow's latest version instead of the run's own.
+    public struct RetryRequest: Codable, Sendable {
+        public var run: RunID
+        public var from: [StepID]?
+        public var input: JSONValue?
+        public var latest: Bool?
+
+        public init(run: RunID, from: [StepID]? = nil, input: JSONValue? = nil, latest: Bool? = nil) {
+            self.run = run
+            self.from = from
+            self.input = input
+            self.latest = latest
+        }
+    }
+
     /// Pauses a running run (`RunReference` → `RunRecord`): nothing new is dispatched.
     public static let pause = "colony.workflow.pause"
     /// Resumes a paused run (`RunReference` → `RunRecord`).
@@ -64,11 +84,43 @@ public enum OrchestratorAPI {
         public var workflow: String
         public var input: JSONValue?
         public var priority: Int?
+        /// The run's id, chosen by the caller (`--id KEY`): submitting again with the same id
+        /// returns the run it started instead of starting another.
+        public var id: RunID?
+        /// Labels to search history by (`--tag env=prod`).
+        public var tags: [String: String]?
 
-        public init(workflow: String, input: JSONValue?, priority: Int?) {
+        public init(workflow: String, input: JSONValue?, priority: Int?, id: RunID? = nil, tags: [String: String]? = nil) {
             self.workflow = workflow
             self.input = input
             self.priority = priority
+            self.id = id
+            self.tags = tags
+        }
+    }
+
+    /// `colony.workflow.run`'s reply: the run, and whether it existed already (a repeated
+    /// submission with the same id). Encodes as the run's fields plus `existing`.
+    public struct StartedRun: Codable, Sendable {
+        public var run: RunRecord
+        public var existing: Bool
+
+        public init(run: RunRecord, existing: Bool) {
+            self.run = run
+            self.existing = existing
+        }
+
+        enum Key: String, CodingKey { case existing }
+
+        public init(from decoder: any Decoder) throws {
+            run = try RunRecord(from: decoder)
+            existing = try decoder.container(keyedBy: Key.self).decodeIfPresent(Bool.self, forKey: .existing) ?? false
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try run.encode(to: encoder)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(existing, forKey: .existing)
         }
     }
 
@@ -95,6 +147,9 @@ public enum OrchestratorAPI {
         public var skipped: [SkipRecord]
         /// Runs its steps started as child workflows (each with its own `colony workflow show`).
         public var children: [RunRecord]
+        /// Runs that retry this one (`colony workflow retry`), oldest first; the run it retries
+        /// is `run.retryOf`.
+        public var retries: [RunRecord]?
     }
 
     public struct WaitRequest: Codable, Sendable {
@@ -124,8 +179,12 @@ public enum OrchestratorAPI {
         /// The next page: runs older than the run with this id, created at this time.
         public var beforeRun: RunID?
         public var beforeCreatedAt: Date?
+        /// Only runs with all these tags.
+        public var tags: [String: String]?
 
-        public init(workflow: String?, status: RunStatus?, since: Date?, limit: Int?, beforeRun: RunID? = nil, beforeCreatedAt: Date? = nil) {
+        public init(workflow: String?, status: RunStatus?, since: Date?, limit: Int?, beforeRun: RunID? = nil, beforeCreatedAt: Date? = nil,
+                    tags: [String: String]? = nil) {
+            self.tags = tags
             self.workflow = workflow
             self.status = status
             self.since = since
@@ -157,6 +216,12 @@ public enum OrchestratorAPI {
         public static let unknownSignal = "unknown_signal"
         /// Every step that waits for the signal is done.
         public static let signalNotAwaited = "signal_not_awaited"
+        /// Retry: the run has not ended; a step it names does not exist; nothing to run again.
+        public static let notFinished = "not_finished"
+        public static let unknownStep = "unknown_step"
+        /// A run id chosen at submission is taken by a run of another workflow.
+        public static let runExists = "run_exists"
+        public static let nothingToRetry = "nothing_to_retry"
         /// Pause: the run is not running (or is failing). Resume: it is not paused.
         public static let notRunning = "not_running"
         public static let notPaused = "not_paused"

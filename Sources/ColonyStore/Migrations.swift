@@ -160,6 +160,17 @@ enum Migrations {
             }
             try db.create(index: "signals_by_run", on: "signals", columns: ["runID", "sentAt"])
         }
+        migrator.registerMigration("v9: retries") { db in
+            try db.alter(table: "runs") { table in
+                table.add(column: "retryOf", .text)
+            }
+            try db.create(index: "runs_by_retried_run", on: "runs", columns: ["retryOf"])
+        }
+        migrator.registerMigration("v10: run tags") { db in
+            try db.alter(table: "runs") { table in
+                table.add(column: "tags", .text)
+            }
+        }
         return migrator
     }
 }

@@ -14,6 +14,7 @@ extension RunRecord {
         public static let scheduleID = Column("scheduleID")
         public static let scheduledAt = Column("scheduledAt")
         public static let parentRunID = Column("parentRunID")
+        public static let retryOf = Column("retryOf")
     }
 }
 

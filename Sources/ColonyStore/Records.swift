@@ -36,12 +36,18 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
     /// For child runs: the run and step that started them.
     public var parentRunID: RunID?
     public var parentStepID: StepID?
+    /// For a retry (`colony workflow retry`): the run it retries.
+    public var retryOf: RunID?
+    /// Labels given at submission (`--tag env=prod`), searchable in history.
+    public var tags: [String: String]?
 
     public init(
         id: RunID, workflow: String, definitionID: Int64, status: RunStatus = .pending, input: JSONValue,
         priority: Int = 0, scheduleID: String? = nil, scheduledAt: Date? = nil, createdAt: Date = Date(),
-        parentRunID: RunID? = nil, parentStepID: StepID? = nil
+        parentRunID: RunID? = nil, parentStepID: StepID? = nil, retryOf: RunID? = nil, tags: [String: String]? = nil
     ) {
+        self.retryOf = retryOf
+        self.tags = tags
         self.parentRunID = parentRunID
         self.parentStepID = parentStepID
         self.id = id

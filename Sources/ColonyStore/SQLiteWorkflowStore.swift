@@ -63,15 +63,27 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     // MARK: Runs
 
-    public func createRun(_ run: RunRecord, steps: [StepID]) async throws(StoreError) {
+    public func createRun(_ run: RunRecord, steps: [StepID], kept: [AttemptRecord]) async throws(StoreError) {
         do {
             try await write { db in
                 try run.insert(db)
-                for step in steps {
-                    try StepRecord(runID: run.id, stepID: step, status: .pending, updatedAt: run.createdAt).insert(db)
-                }
                 var transition = TransitionRecord(runID: run.id, change: .run(from: nil, to: run.status), detail: "created", at: run.createdAt)
                 try transition.insert(db)
+                let keptByStep = Dictionary(kept.map { ($0.stepID, $0) }, uniquingKeysWith: { first, _ in first })
+                for step in steps {
+                    guard let attempt = keptByStep[step] else {
+                        try StepRecord(runID: run.id, stepID: step, status: .pending, updatedAt: run.createdAt).insert(db)
+                        continue
+                    }
+                    var record = StepRecord(runID: run.id, stepID: step, status: .succeeded, updatedAt: run.createdAt)
+                    record.attempts = attempt.attempt
+                    record.output = attempt.output
+                    try record.insert(db)
+                    try attempt.insert(db)
+                    var kept = TransitionRecord(runID: run.id, change: .step(step, from: .pending, to: .succeeded),
+                                                detail: "kept from run \(run.retryOf?.rawValue ?? "?")", at: run.createdAt)
+                    try kept.insert(db)
+                }
             }
         } catch .duplicateKey where run.scheduleID != nil {
             throw .duplicateScheduledRun(schedule: run.scheduleID!, at: run.scheduledAt ?? run.createdAt)
@@ -129,6 +141,10 @@ public final class SQLiteWorkflowStore: WorkflowStore {
             if let workflow = query.workflow { request = request.filter(RunRecord.Columns.workflow == workflow) }
             if let status = query.status { request = request.filter(RunRecord.Columns.status == status) }
             if let since = query.since { request = request.filter(RunRecord.Columns.createdAt >= since) }
+            for (name, value) in query.tags.sorted(by: { $0.key < $1.key }) {
+                // Names are checked (RunTags: letters, digits, '_', '-', '.'), so the JSON path is safe to quote.
+                request = request.filter(sql: "json_extract(tags, ?) = ?", arguments: ["$.\"\(name)\"", value])
+            }
             if let before = query.before {
                 request = request.filter(RunRecord.Columns.createdAt < before.createdAt
                     || (RunRecord.Columns.createdAt == before.createdAt && RunRecord.Columns.id < before.id.rawValue))
@@ -143,6 +159,10 @@ public final class SQLiteWorkflowStore: WorkflowStore {
                 .filter(RunRecord.Columns.finishedAt >= since)
                 .order(RunRecord.Columns.finishedAt).limit(limit).fetchAll(db)
         }
+    }
+
+    public func retries(of run: RunID) async throws(StoreError) -> [RunRecord] {
+        try await read { db in try RunRecord.filter(RunRecord.Columns.retryOf == run).order(RunRecord.Columns.createdAt).fetchAll(db) }
     }
 
     public func children(of run: RunID) async throws(StoreError) -> [RunRecord] {

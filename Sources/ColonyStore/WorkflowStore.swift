@@ -83,8 +83,12 @@ public struct HistoryQuery: Sendable, Hashable {
     /// smaller id): the next page after a page that ended with it.
     public var before: (createdAt: Date, id: RunID)?
     public var limit: Int
+    /// Only runs carrying every one of these tags (`RunTags` checked names and values).
+    public var tags: [String: String] = [:]
 
-    public init(workflow: String? = nil, status: RunStatus? = nil, since: Date? = nil, before: (createdAt: Date, id: RunID)? = nil, limit: Int = 50) {
+    public init(workflow: String? = nil, status: RunStatus? = nil, since: Date? = nil, before: (createdAt: Date, id: RunID)? = nil, limit: Int = 50,
+                tags: [String: String] = [:]) {
+        self.tags = tags
         self.workflow = workflow
         self.status = status
         self.since = since
@@ -93,7 +97,7 @@ public struct HistoryQuery: Sendable, Hashable {
     }
 
     public static func == (left: HistoryQuery, right: HistoryQuery) -> Bool {
-        left.workflow == right.workflow && left.status == right.status && left.since == right.since && left.limit == right.limit
+        left.workflow == right.workflow && left.status == right.status && left.since == right.since && left.limit == right.limit && left.tags == right.tags
             && left.before?.createdAt == right.before?.createdAt && left.before?.id == right.before?.id
     }
 
@@ -102,7 +106,15 @@ public struct HistoryQuery: Sendable, Hashable {
         hasher.combine(status)
         hasher.combine(since)
         hasher.combine(limit)
+        hasher.combine(tags)
         hasher.combine(before?.id)
+    }
+}
+
+extension WorkflowStore {
+    /// Creates a pending run and its pending steps.
+    public func createRun(_ run: RunRecord, steps: [StepID]) async throws(StoreError) {
+        try await createRun(run, steps: steps, kept: [])
     }
 }
 
@@ -117,8 +129,11 @@ public protocol WorkflowStore: Sendable {
     /// The stored versions of workflow `name`, newest first (at most `limit`).
     func versions(of name: String, limit: Int) async throws(StoreError) -> [DefinitionRecord]
 
-    /// Creates a pending run and its pending steps.
-    func createRun(_ run: RunRecord, steps: [StepID]) async throws(StoreError)
+    /// Creates a pending run and its steps: pending, except those in `kept`, which start
+    /// succeeded with the attempt given (a retry keeps what its old run recorded).
+    func createRun(_ run: RunRecord, steps: [StepID], kept: [AttemptRecord]) async throws(StoreError)
+    /// Runs that retry `run`, oldest first.
+    func retries(of run: RunID) async throws(StoreError) -> [RunRecord]
     /// Applies `changes` in one transaction, in order: all of them or none. A change that does
     /// not start from the state the store holds fails the batch with `staleTransition`. The
     /// transitions are stamped `now` (the engine's clock).

@@ -36,6 +36,7 @@ func askOrchestrator<Input: Encodable & Sendable, Output: Decodable & Sendable>(
     try await ask(capability, input, as: output, service: "orchestrator (start `colony up` or `colony orchestrator`)",
                   usageCodes: [OrchestratorAPI.Codes.unknownWorkflow, OrchestratorAPI.Codes.invalidInput, OrchestratorAPI.Codes.unknownRun,
                                OrchestratorAPI.Codes.disabled, OrchestratorAPI.Codes.unknownSignal, OrchestratorAPI.Codes.signalNotAwaited,
-                               OrchestratorAPI.Codes.alreadyFinished, OrchestratorAPI.Codes.notRunning, OrchestratorAPI.Codes.notPaused, ScheduleAPI.Codes.unknownSchedule, ScheduleAPI.Codes.invalidSchedule],
+                               OrchestratorAPI.Codes.alreadyFinished, OrchestratorAPI.Codes.notRunning, OrchestratorAPI.Codes.notPaused,
+                               OrchestratorAPI.Codes.notFinished, OrchestratorAPI.Codes.unknownStep, OrchestratorAPI.Codes.nothingToRetry, OrchestratorAPI.Codes.runExists, ScheduleAPI.Codes.unknownSchedule, ScheduleAPI.Codes.invalidSchedule],
                   global: global, connection: connection, timeout: timeout)
 }

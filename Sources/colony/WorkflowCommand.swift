@@ -11,7 +11,7 @@ struct WorkflowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workflow",
         abstract: "Run workflows and inspect their runs (through the orchestrator), or validate definitions.",
-        subcommands: [List.self, Run.self, Show.self, History.self, Stats.self, Cancel.self, Pause.self, Resume.self, Signal.self, Validate.self]
+        subcommands: [List.self, Run.self, Show.self, History.self, Stats.self, Cancel.self, Pause.self, Resume.self, Signal.self, Retry.self, Validate.self]
     )
 
     struct List: AsyncParsableCommand {

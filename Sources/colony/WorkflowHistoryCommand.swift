@@ -14,7 +14,8 @@ extension WorkflowCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Only runs of this workflow.") var name: String?
-        @Option(help: "Only runs with this status: pending, running, completed, failed, cancelled.") var status: RunStatus?
+        @Option(help: "Only runs with this status: pending, running, paused, completed, failed, cancelled.") var status: RunStatus?
+        @Option(help: "Only runs with this label, NAME=VALUE (repeatable: all must match).") var tag: [String] = []
         @Option(help: "Only runs created within this long (e.g. 30m, 2h, 1d).") var since: String?
         @Option(help: "At most this many runs.") var limit: Int = 20
         @Flag(help: "Print the result as JSON.") var json = false
@@ -28,7 +29,8 @@ extension WorkflowCommand {
                 sinceDate = Date().addingTimeInterval(-window.seconds)
             }
             let reply = try await askOrchestrator(OrchestratorAPI.history,
-                                                  OrchestratorAPI.HistoryRequest(workflow: name, status: status, since: sinceDate, limit: limit),
+                                                  OrchestratorAPI.HistoryRequest(workflow: name, status: status, since: sinceDate, limit: limit,
+                                                                                 tags: tag.isEmpty ? nil : try parsedTags(tag)),
                                                   as: OrchestratorAPI.HistoryReply.self, global: global, connection: connection)
             if json {
                 Console.line(prettyJSON(reply.runs))

@@ -19,9 +19,17 @@ extension WorkflowCommand {
         @Argument(help: "The workflow's name.") var name: String
         @Option(help: "The run's input as a JSON object.") var input: String?
         @Option(help: "Queue priority (higher first).") var priority: Int?
+        @Option(help: "The run's id (letters, digits, '_', '-', ':'): submitting again with the same id returns that run instead of starting another.")
+        var id: String?
+        @Option(help: "A label to find the run by, NAME=VALUE (repeatable): colony workflow history --tag NAME=VALUE.") var tag: [String] = []
         @Flag(help: "Wait for the run to end, printing each step transition.") var wait = false
         @Option(help: "With --wait: give up waiting after this many seconds (the run goes on).") var timeout: Seconds?
         @Flag(help: "Print the result as JSON.") var json = false
+
+        func validate() throws {
+            _ = try parsedTags(tag)
+            if let id, let problem = RunKey.problem(in: id) { throw ValidationError("--id: \(problem)") }
+        }
 
         func run() async throws {
             var inputValue: JSONValue?
@@ -29,10 +37,13 @@ extension WorkflowCommand {
                 let bytes = try validatedJSON(input, what: "--input")
                 inputValue = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
             }
-            let run = try await askOrchestrator(OrchestratorAPI.run, OrchestratorAPI.RunRequest(workflow: name, input: inputValue, priority: priority),
-                                                as: RunRecord.self, global: global, connection: connection)
+            let request = OrchestratorAPI.RunRequest(workflow: name, input: inputValue, priority: priority, id: id.map { RunID($0) },
+                                                     tags: tag.isEmpty ? nil : try parsedTags(tag))
+            let started = try await askOrchestrator(OrchestratorAPI.run, request, as: OrchestratorAPI.StartedRun.self, global: global, connection: connection)
+            let run = started.run
             guard wait else {
-                Console.line(json ? prettyJSON(run) : "\(run.id)  \(run.workflow) (version \(run.definitionID)) \(run.status.rawValue)")
+                let existing = started.existing ? " (submitted before: this is the run it started)" : ""
+                Console.line(json ? prettyJSON(started) : "\(run.id)  \(run.workflow) (version \(run.definitionID)) \(run.status.rawValue)\(existing)")
                 return
             }
             if !json { Console.line("run \(run.id)  \(run.workflow) (version \(run.definitionID))") }
@@ -75,6 +86,17 @@ extension WorkflowCommand {
             }
         }
     }
+}
+
+/// `--tag NAME=VALUE` options as a dictionary; a malformed one is a usage error naming it.
+func parsedTags(_ options: [String]) throws -> [String: String] {
+    var tags: [String: String] = [:]
+    for option in options {
+        guard let (name, value) = RunTags.parse(option) else { throw ValidationError("--tag must be NAME=VALUE, not '\(option)'") }
+        tags[name] = value
+    }
+    if let problem = RunTags.problem(in: tags) { throw ValidationError("--tag: \(problem)") }
+    return tags
 }
 
 /// One transition as a line: time, what moved, from where to where, and why.

@@ -26,6 +26,8 @@ extension WorkflowCommand {
             Console.line("run       \(record.id)")
             Console.line("workflow  \(record.workflow) (version \(record.definitionID))")
             if let parent = record.parentRunID { Console.line("parent    \(parent) (step \(record.parentStepID ?? "-"))") }
+            if let retried = record.retryOf { Console.line("retry of  \(retried)") }
+            for retry in detail.retries ?? [] { Console.line("retried   as \(retry.id) (\(retry.status.rawValue))") }
             Console.line("status    \(record.status.rawValue)\(record.errorCode.map { " — \($0): \(record.errorMessage ?? "")" } ?? "")")
             Console.line("input     \(record.input.jsonText)")
             Console.line("created   \(iso(record.createdAt))")

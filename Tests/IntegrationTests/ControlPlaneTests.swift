@@ -51,6 +51,15 @@ import FoundationNetworking
             base = try #require(URL(string: "http://\(url.host ?? "127.0.0.1"):\(url.port ?? 0)"))
         }
 
+        /// Polls the run until it has `status` (at most 5 s).
+        func waitFor(_ run: String, status: String) async throws {
+            for _ in 0..<500 {
+                if try await call("GET", "api/v1/runs/\(run)").json.value(at: ["run", "status"]) == .string(status) { return }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            Issue.record("run \(run) never became \(status)")
+        }
+
         /// Sends a request; `token: false` leaves the bearer token out.
         func call(_ method: String, _ path: String, body: String? = nil, token: Bool = true) async throws -> (status: Int, json: JSONValue) {
             var request = URLRequest(url: try #require(URL(string: base.absoluteString + "/" + path)))
@@ -148,10 +157,37 @@ import FoundationNetworking
         #expect(try await api.call("GET", "api/v1/runs?status=sleeping").status == 400)
         #expect(try await api.call("GET", "api/v1/runs?limit=0").status == 400)
         #expect(try await api.call("GET", "api/v1/runs?since=2h").status == 200)
+
+        // A chosen id: 201 once, then 200 with the same run; tags find it.
+        let keyed = try await api.call("POST", "api/v1/workflows/add/runs", body: #"{"input": {"a": 1}, "id": "http-1", "tags": {"env": "prod"}}"#)
+        #expect(keyed.status == 201 && keyed.json.value(at: ["id"]) == .string("http-1"), "\(keyed.json)")
+        let repeated = try await api.call("POST", "api/v1/workflows/add/runs", body: #"{"input": {"a": 1}, "id": "http-1"}"#)
+        #expect(repeated.status == 200 && repeated.json.value(at: ["id"]) == .string("http-1"), "\(repeated.json)")
+        #expect(try await api.call("POST", "api/v1/workflows/slow/runs", body: #"{"id": "http-1"}"#).status == 409)
+        #expect(try await api.call("POST", "api/v1/workflows/add/runs", body: #"{"input": {"a": 1}, "tags": {"bad name": "x"}}"#).status == 400)
+        #expect(ids(try await api.call("GET", "api/v1/runs?tag=env=prod").json) == ["http-1"])
+        #expect(try await api.call("GET", "api/v1/runs?tag=env").status == 400)
+        // Retry: a finished run with nothing to run again is 409; from a named step, 201 and linked.
+        try await api.waitFor("http-1", status: "completed")
+        #expect(try await api.call("POST", "api/v1/runs/http-1/retry").status == 409)
+        #expect(try await api.call("POST", "api/v1/runs/http-1/retry", body: #"{"from": ["nope"]}"#).status == 400)
+        let retried = try await api.call("POST", "api/v1/runs/http-1/retry", body: #"{"from": ["sum"]}"#)
+        #expect(retried.status == 201 && retried.json.value(at: ["retryOf"]) == .string("http-1"), "\(retried.json)")
+        #expect(try await api.call("POST", "api/v1/runs/r-nope/retry").status == 404)
+        // Pause and resume; a signal to a run that waits for none is 400.
+        #expect(try await api.call("POST", "api/v1/runs/http-1/pause").status == 409, "a completed run cannot be paused")
+        #expect(try await api.call("POST", "api/v1/runs/http-1/resume").status == 409)
+        #expect(try await api.call("POST", "api/v1/runs/http-1/signals/approve", body: #"{"data": 1}"#).status == 409, "the run ended")
         let finished = try await api.call("POST", "api/v1/runs/\(id)/cancel")
         #expect(finished.status == 409 && finished.json.value(at: ["error", "code"]) == .string("already_finished"))
         let slow = try await api.call("POST", "api/v1/workflows/slow/runs", body: "{}")
         guard case .string(let slowID) = slow.json.value(at: ["id"]) ?? .null else { Issue.record("no run id: \(slow.json)"); return }
+        try await api.waitFor(slowID, status: "running")
+        let paused = try await api.call("POST", "api/v1/runs/\(slowID)/pause", body: #"{"reason": "look"}"#)
+        #expect(paused.status == 200 && paused.json.value(at: ["status"]) == .string("paused"), "\(paused.json)")
+        #expect(ids(try await api.call("GET", "api/v1/runs?status=paused").json) == [slowID])
+        #expect(try await api.call("POST", "api/v1/runs/\(slowID)/resume").json.value(at: ["status"]) == .string("running"))
+        #expect(try await api.call("POST", "api/v1/runs/\(slowID)/signals/approve").status == 400, "slow waits for no signal")
         let cancelled = try await api.call("POST", "api/v1/runs/\(slowID)/cancel", body: #"{"reason": "test"}"#)
         #expect(cancelled.status == 200 && cancelled.json.value(at: ["status"]) == .string("cancelled"), "\(cancelled.json)")
 

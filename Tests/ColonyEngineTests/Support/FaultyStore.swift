@@ -27,7 +27,10 @@ final class FaultyStore: WorkflowStore {
     func register(_ definition: WorkflowDefinition) async throws(StoreError) -> Int64 { try await base.register(definition) }
     func definition(id: Int64) async throws(StoreError) -> WorkflowDefinition { try await base.definition(id: id) }
     func versions(of name: String, limit: Int) async throws(StoreError) -> [DefinitionRecord] { try await base.versions(of: name, limit: limit) }
-    func createRun(_ run: RunRecord, steps: [StepID]) async throws(StoreError) { try await base.createRun(run, steps: steps) }
+    func createRun(_ run: RunRecord, steps: [StepID], kept: [AttemptRecord]) async throws(StoreError) {
+        try await base.createRun(run, steps: steps, kept: kept)
+    }
+    func retries(of run: RunID) async throws(StoreError) -> [RunRecord] { try await base.retries(of: run) }
     func apply(_ changes: [StoreChange], at now: Date) async throws(StoreError) { try await base.apply(changes, at: now) }
     func recordSkip(_ skip: SkipRecord) async throws(StoreError) { try await base.recordSkip(skip) }
     func skips(run: RunID) async throws(StoreError) -> [SkipRecord] { try await base.skips(run: run) }

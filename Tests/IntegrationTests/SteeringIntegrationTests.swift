@@ -133,3 +133,96 @@ import Testing
         #expect(executions.sorted() == ["next", "prepare"], "each step ran once: \(executions)")
     }
 }
+
+/// Retry from the failure with real processes: the CLI retries a failed run with a fixed
+/// input; what succeeded is not executed again (the agents' journal says so) and `show` links
+/// the two runs.
+@Suite(.serialized) struct RetryIntegrationTests {
+    typealias Deployment = WorkflowIntegrationTests.Deployment
+
+    static let workflows = """
+    workflows:
+      - name: divide
+        inputs: {b: {type: number}}
+        steps:
+          - {id: numerator, capability: math.add, params: {a: 40, b: 2}}
+          - {id: quotient, capability: math.div, depends_on: [numerator], params: {a: "${steps.numerator.output.result}", b: "${input.b}"}}
+    """
+
+    @Test func aFailedRunIsRetriedWithAFixedInputAndWhatSucceededRunsOnce() async throws {
+        let deployment = try await Deployment(workflows: Self.workflows)
+        defer { deployment.stop() }
+        try deployment.startAgent("math")
+        try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "math.div"))
+        let config = ["--config", deployment.configFile.path]
+        let old = try await deployment.start("divide", input: .object(["b": .number(0)]))
+        #expect(try #require(try await deployment.finished(old.id)).run.status == .failed)
+
+        let notYet = try deployment.bus.harness.run(["workflow", "retry", old.id.rawValue, "--from", "quotinet"] + config)
+        #expect(notYet.status == 2 && notYet.output.contains("has no step 'quotinet'"), "\(notYet.output)")
+        let retried = try deployment.bus.harness.run(["workflow", "retry", old.id.rawValue, "--input", #"{"b": 2}"#, "--json"] + config)
+        #expect(retried.status == 0, "\(retried.output)")
+        guard case .string(let newID) = try JSONDecoder().decode(JSONValue.self, from: Data(retried.output.utf8)).value(at: ["id"]) ?? .null else {
+            Issue.record("no run id: \(retried.output)")
+            return
+        }
+        let record = try await deployment.show(RunID(newID)).run
+        let done = try #require(try await deployment.finished(record.id))
+        #expect(done.run.status == .completed && done.run.retryOf == old.id)
+        #expect(done.steps.first { $0.stepID == "quotient" }?.output?.value(at: ["result"]) == .number(21))
+        let numerators = try deployment.entries().filter { $0.step == "numerator" && $0.event == "succeeded" }
+        #expect(numerators.count == 1, "numerator ran once, for the first run only")
+
+        let shown = try deployment.bus.harness.run(["workflow", "show", old.id.rawValue] + config)
+        #expect(shown.output.contains("retried   as \(record.id) (completed)"), "\(shown.output)")
+        let shownNew = try deployment.bus.harness.run(["workflow", "show", record.id.rawValue] + config)
+        #expect(shownNew.output.contains("retry of  \(old.id)") && shownNew.output.contains("kept from \(old.id)"), "\(shownNew.output)")
+    }
+}
+
+/// Idempotent submission and tags with real processes: the same id submitted twice starts one
+/// run; tags find runs in history.
+@Suite(.serialized) struct SubmissionIntegrationTests {
+    typealias Deployment = WorkflowIntegrationTests.Deployment
+
+    static let workflows = """
+    workflows:
+      - name: add
+        steps: [{id: sum, capability: math.add, params: {a: 1, b: 2}}]
+      - name: other
+        steps: [{id: sum, capability: math.add, params: {a: 3, b: 4}}]
+    """
+
+    @Test func theSameIdStartsOneRunAndTagsFindRuns() async throws {
+        let deployment = try await Deployment(workflows: Self.workflows)
+        defer { deployment.stop() }
+        try deployment.startAgent("math")
+        try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "math.add"))
+        let config = ["--config", deployment.configFile.path]
+
+        let first = try deployment.bus.harness.run(["workflow", "run", "add", "--id", "order-17", "--tag", "env=prod", "--tag", "team=ops"] + config)
+        #expect(first.status == 0 && first.output.hasPrefix("order-17 "), "\(first.output)")
+        let again = try deployment.bus.harness.run(["workflow", "run", "add", "--id", "order-17"] + config)
+        #expect(again.status == 0 && again.output.contains("submitted before"), "\(again.output)")
+        let clash = try deployment.bus.harness.run(["workflow", "run", "other", "--id", "order-17"] + config)
+        #expect(clash.status == 2 && clash.output.contains("taken by a run of workflow 'add'"), "\(clash.output)")
+        let invalid = try deployment.bus.harness.run(["workflow", "run", "add", "--id", "a.b"] + config)
+        #expect(invalid.status != 0 && invalid.output.contains("a run id must be"), "\(invalid.output)")
+        let badTag = try deployment.bus.harness.run(["workflow", "run", "add", "--tag", "env"] + config)
+        #expect(badTag.status != 0 && badTag.output.contains("NAME=VALUE"), "\(badTag.output)")
+        _ = try deployment.bus.harness.run(["workflow", "run", "add", "--tag", "env=dev"] + config)
+        #expect(try #require(try await deployment.finished(RunID("order-17"))).run.status == .completed)
+
+        let prod = try deployment.bus.harness.run(["workflow", "history", "--tag", "env=prod", "--json"] + config)
+        let runs = try JSONDecoder().decode(JSONValue.self, from: Data(prod.output.utf8))
+        #expect(runs.value(at: ["0", "id"]) == .string("order-17") && runs.value(at: ["1"]) == nil, "\(prod.output)")
+        #expect(runs.value(at: ["0", "tags"]) == .object(["env": .string("prod"), "team": .string("ops")]), "\(prod.output)")
+        let both = try deployment.bus.harness.run(["workflow", "history", "--tag", "env=prod", "--tag", "team=dev", "--json"] + config)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(both.output.utf8)) == .array([]), "every tag must match: \(both.output)")
+        let all = try await deployment.bus.client.request(OrchestratorAPI.history, OrchestratorAPI.HistoryRequest(workflow: "add", status: nil, since: nil, limit: 10),
+                                                          as: OrchestratorAPI.HistoryReply.self, timeout: .seconds(5))
+        #expect(all.runs.count == 2, "one run for order-17, one tagged dev")
+    }
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import ColonyAgent
 import ColonyCore
 import ColonyOrchestrator
+import ColonyStore
 import Foundation
 
 extension WorkflowCommand {
@@ -36,6 +37,38 @@ extension WorkflowCommand {
             } else {
                 Console.line("\(receipt.run): signal '\(receipt.signal)' kept until a step waiting for it is reached")
             }
+        }
+    }
+}
+
+extension WorkflowCommand {
+    /// `colony workflow retry RUN [--from STEP…] [--input JSON] [--latest]`.
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Retry an ended run as a new run linked to it: what succeeded and is not downstream of --from keeps its output and does not run again.",
+            discussion: """
+            Without --from, the steps that did not succeed run again, with everything downstream of them. \
+            The new run uses the old run's workflow version unless --latest, and the old input unless --input. Exit 2 when \
+            the run has not ended, a --from step does not exist, or nothing would run again.
+            """
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The run's id.") var run: String
+        @Option(help: "A step to run again, with everything downstream of it (repeatable).") var from: [String] = []
+        @Option(help: "A new input as a JSON object, replacing the old run's.") var input: String?
+        @Flag(help: "Run the workflow's latest version instead of the old run's.") var latest = false
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() async throws {
+            var value: JSONValue?
+            if let input {
+                value = try JSONDecoder().decode(JSONValue.self, from: Data(try validatedJSON(input, what: "--input")))
+            }
+            let request = OrchestratorAPI.RetryRequest(run: RunID(run), from: from.isEmpty ? nil : from.map { StepID($0) }, input: value, latest: latest)
+            let record = try await askOrchestrator(OrchestratorAPI.retry, request, as: RunRecord.self, global: global, connection: connection)
+            Console.line(json ? prettyJSON(record) : "\(record.id) retries \(run) (\(record.workflow), version \(record.definitionID))")
         }
     }
 }
