@@ -20,6 +20,8 @@ public struct DispatchOrder: Sendable, Hashable {
     public var childWorkflow: String? = nil
     /// A re-sent attempt: the instance that got it before, which should get it again.
     public var preferredInstance: InstanceID? = nil
+    /// Only agents of this name may serve it (the step's `agent:`).
+    public var agent: String? = nil
 }
 
 /// What an attempt came to.

@@ -383,7 +383,8 @@ struct RunState: Sendable {
         }
         return DispatchOrder(run: id, step: step.id, capability: step.capability, attempt: attempt,
                              idempotencyKey: AttemptRecord.idempotencyKey(run: id, step: step.id, attempt: attempt),
-                             input: input, timeout: timeout, coordination: step.coordination, childWorkflow: step.childWorkflow)
+                             input: input, timeout: timeout, coordination: step.coordination, childWorkflow: step.childWorkflow,
+                             agent: step.agent)
     }
 
     private mutating func skip(_ step: StepID, reason: String) -> Plan {

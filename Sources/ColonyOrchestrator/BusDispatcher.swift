@@ -50,9 +50,23 @@ public struct BusDispatcher: StepDispatcher {
                 leadership = current
             }
         }
+        var instance = leadership?.leader
+        if let agent = order.agent {
+            // One directory read per attempt of a named-agent step: the broker routes by capability.
+            let directory: Directory
+            do {
+                directory = try await client.directory()
+            } catch {
+                return .failed(StepError(error), agent: nil)
+            }
+            switch NamedAgentRoute.pick(directory.agents, name: agent, capability: order.capability, preferred: order.preferredInstance) {
+            case .success(let chosen): instance = chosen
+            case .failure(let error): return .failed(error, agent: nil)
+            }
+        }
         do {
             let reply = try await client.request(order.capability, body: [Array(order.input.jsonText.utf8)], timeout: order.timeout,
-                                                 metadata: metadata, instance: leadership?.leader?.rawValue, leadership: leadership,
+                                                 metadata: metadata, instance: instance?.rawValue, leadership: leadership,
                                                  preferredInstance: order.preferredInstance?.rawValue,
                                                  dispatched: { dispatched(InstanceID($0)) })
             return .succeeded(output: JSONValue(body: reply.bytes), agent: Self.describe(reply.header))

@@ -80,7 +80,8 @@ public struct StepDefinition: Sendable, Hashable {
     /// A display name (the earlier systems' `name`).
     public var name: String?
     public var capability: String
-    /// Route to this agent only (coordination and addressing come later).
+    /// Only agents of this name (their `name` in agents.yaml or the SDK) serve the step; the
+    /// orchestrator addresses one of their instances that offers the capability.
     public var agent: String?
     /// The request body: any JSON value; strings may hold `${…}` references.
     public var params: JSONValue

@@ -179,6 +179,10 @@ public struct WorkflowParser {
         step.resources = value({ () throws(ConfigError) in try mapping.strings("resources") }) ?? []
         step.childWorkflow = child
         step.waitFor = wait
+        if step.agent != nil, let other = ["coordination", "workflow"].first(where: { mapping.keys.contains($0) }) {
+            fail(mapping, "agent", "step '\(id)' names an 'agent' and has '\(other)'",
+                 hint: other == "coordination" ? "a coordinated step is served by its group's members" : "a child workflow's steps name their own agents")
+        }
         if wait != nil {
             for key in ["params", "retry", "timeout", "overall_timeout", "resources", "coordination", "agent"] where mapping.keys.contains(key) {
                 fail(mapping, key, "step '\(id)' waits for a signal, so '\(key)' does not apply",

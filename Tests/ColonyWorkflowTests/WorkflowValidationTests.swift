@@ -135,6 +135,15 @@ import Testing
         #expect(problems.contains { $0.message.contains("'wait_for' needs a 'signal' name") && $0.line == 5 })
         #expect(problems.contains { $0.message.contains("must be more than 0") && $0.line == 6 })
         #expect(problems.contains { $0.message.contains("may contain only letters") && $0.line == 7 })
+
+        let (_, routed) = check("""
+        name: routed
+        steps:
+          - {id: one, capability: work, agent: beta, coordination: {mode: leader_follower}}
+          - {id: two, workflow: child, agent: beta}
+        """)
+        #expect(routed.contains { $0.message.contains("names an 'agent' and has 'coordination'") && $0.line == 3 }, "\(routed)")
+        #expect(routed.contains { $0.message.contains("names an 'agent' and has 'workflow'") && $0.line == 4 })
     }
 
     @Test func electoratesAreDeclaredAsSeatsMembersOrLive() throws {
