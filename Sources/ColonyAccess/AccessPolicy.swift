@@ -8,7 +8,8 @@ public enum AccessPolicy {
     /// orchestrator's key.
     static let orchestratorCapabilities = ["colony.*"]
     /// The orchestrator's capabilities a client may use: runs, and reading schedules and the queue.
-    static let clientColonyCapabilities = ["colony.workflow.*", "colony.queue.list", "colony.schedule.list", "colony.schedule.ticks"]
+    static let clientColonyCapabilities = ["colony.workflow.*", "colony.queue.list", "colony.schedule.list", "colony.schedule.ticks",
+                                              "colony.trigger.list", "colony.trigger.log"]
     /// Topics agents publish about their own work and the failure gate lets them.
     static let agentReportTopics = ["workflow.skipped"]
 

@@ -140,6 +140,17 @@ extension ControlPlane {
                                                             as: ScheduleAPI.TicksReply.self))
         }
 
+        api.get("triggers") { _, _ in
+            try JSONResponse.make(try await bus.call(TriggerAPI.list, Empty(), as: TriggerAPI.ListReply.self))
+        }
+        api.get("triggers/:name/firings") { request, context in
+            let name = try context.parameters.require("name")
+            let limit = try Self.integer(request.uri.queryParameters.get("limit"), named: "limit", in: 1...1000) ?? 50
+            let list = try await bus.call(TriggerAPI.list, Empty(), as: TriggerAPI.ListReply.self)
+            guard list.triggers.contains(where: { $0.workflow == name }) else { throw APIError.notFound("workflow '\(name)' has no trigger") }
+            return try JSONResponse.make(try await bus.call(TriggerAPI.log, TriggerAPI.LogRequest(workflow: name, limit: limit), as: TriggerAPI.LogReply.self))
+        }
+
         api.get("agents") { _, _ in
             try JSONResponse.make(try await bus.management(ManagementService.directory, as: Directory.self))
         }

@@ -96,7 +96,8 @@ enum DashboardPage {
       </section>
       <section id="agents"><div class="card"><h2>Agents</h2><table><thead><tr><th>agent</th><th>instance</th><th>state</th><th>busy</th><th>served</th><th>failed</th><th>last seen</th><th>gate skipped</th><th>capabilities</th></tr></thead><tbody id="agents-body"></tbody></table></div></section>
       <section id="schedules"><div class="card"><h2>Schedules</h2><table><thead><tr><th>schedule</th><th>workflow</th><th>trigger</th><th>next fire</th><th>last tick</th><th>missed</th><th>skipped</th><th>state</th><th></th></tr></thead><tbody id="schedules-body"></tbody></table></div>
-        <div class="card" id="schedule-ticks"><span class="muted">Select a schedule to see its recent ticks.</span></div></section>
+        <div class="card" id="schedule-ticks"><span class="muted">Select a schedule to see its recent ticks.</span></div>
+        <div class="card"><h2>Event triggers</h2><table><thead><tr><th>workflow</th><th>event</th><th>when</th><th>dedupe</th><th>started</th><th>filtered</th><th>duplicate</th><th>refused</th><th>last</th></tr></thead><tbody id="triggers-body"></tbody></table></div></section>
       <section id="queue"><div class="card"><h2>Runs waiting for a slot</h2><table><thead><tr><th>run</th><th>workflow</th><th>priority</th><th>queued</th><th>why it waits</th></tr></thead><tbody id="queue-runs"></tbody></table></div>
         <div class="card"><h2>Steps waiting for a resource</h2><table><thead><tr><th>run</th><th>step</th><th>priority</th><th>resources</th><th>why it waits</th></tr></thead><tbody id="queue-steps"></tbody></table></div>
         <div class="card"><h2>Paused runs</h2><table><thead><tr><th>run</th><th>workflow</th><th>since</th><th>why</th></tr></thead><tbody id="queue-paused"></tbody></table></div>
@@ -316,6 +317,11 @@ enum DashboardPage {
           el("button", { class: "plain", onclick: () => steer(s.name, s.paused ? "resume" : "pause") }, s.paused ? "Resume" : "Pause"),
           el("button", { class: "plain", onclick: () => steer(s.name, "trigger") }, "Trigger"))))));
       if (state.selectedSchedule) await loadTicks(state.selectedSchedule);
+      const triggers = (await api("/triggers")).triggers;
+      document.getElementById("triggers-body").replaceChildren(...(triggers.length ? triggers.map(t => el("tr", { "data-trigger": t.workflow },
+        el("td", {}, t.workflow), el("td", {}, t.event), el("td", {}, t.when || ""), el("td", {}, t.dedupe || ""),
+        ...["started", "filtered", "duplicate", "refused"].map(o => el("td", {}, t.counts[o] || 0)),
+        el("td", {}, t.last ? time(t.last.at) + " " + t.last.outcome : ""))) : [el("tr", {}, el("td", { class: "muted", colspan: "9" }, "no workflow has a trigger"))]));
     }
     async function loadTicks(name) {
       const reply = await api("/schedules/" + encodeURIComponent(name) + "/ticks?limit=20");

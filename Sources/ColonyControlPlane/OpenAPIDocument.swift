@@ -148,6 +148,25 @@ enum OpenAPIDocument {
                     "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
                     "404": {"$ref": "#/components/responses/NotFound"}}}
         },
+        "/api/v1/triggers": {
+          "get": {"summary": "Event-triggered workflows: each trigger's event, condition, dedupe key and firings by outcome", "responses": {
+            "200": {"description": "Triggers", "content": {"application/json": {"schema": {"type": "object", "required": ["triggers"], "properties": {
+              "triggers": {"type": "array", "items": {"type": "object", "required": ["workflow", "event", "enabled", "counts"], "properties": {
+                "workflow": {"type": "string"}, "event": {"type": "string"}, "when": {"type": "string"}, "dedupe": {"type": "string"},
+                "enabled": {"type": "boolean"}, "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "last": {"$ref": "#/components/schemas/Firing"}}}}}}}}},
+            "401": {"$ref": "#/components/responses/Unauthorized"}}}
+        },
+        "/api/v1/triggers/{name}/firings": {
+          "get": {"summary": "A workflow's recent trigger firings, newest first: started, filtered, duplicate or refused, with why and the run", "parameters": [
+                    {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}}],
+                  "responses": {
+                    "200": {"description": "Firings", "content": {"application/json": {"schema": {"type": "object", "required": ["firings"], "properties": {
+                      "firings": {"type": "array", "items": {"$ref": "#/components/schemas/Firing"}}}}}}},
+                    "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+                    "404": {"$ref": "#/components/responses/NotFound"}}}
+        },
         "/api/v1/agents": {
           "get": {"summary": "The broker's directory: agents and capabilities", "responses": {
             "200": {"description": "The directory", "content": {"application/json": {"schema": {"type": "object", "required": ["agents", "capabilities"]}}}},
@@ -240,6 +259,10 @@ enum OpenAPIDocument {
           "SignalReceipt": {"type": "object", "required": ["id", "run", "signal", "sentAt"], "properties": {
             "id": {"type": "string"}, "run": {"type": "string"}, "signal": {"type": "string"}, "step": {"type": "string"},
             "sentAt": {"type": "string", "format": "date-time"}}},
+          "Firing": {"type": "object", "required": ["workflow", "topic", "outcome", "at"], "properties": {
+            "id": {"type": "integer"}, "workflow": {"type": "string"}, "topic": {"type": "string"},
+            "outcome": {"type": "string", "enum": ["started", "filtered", "duplicate", "refused"]}, "reason": {"type": "string"},
+            "dedupeKey": {"type": "string"}, "runID": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}},
           "StepReference": {"type": "object", "required": ["run", "step"], "properties": {"run": {"type": "string"}, "step": {"type": "string"}}},
           "Queue": {"type": "object", "required": ["runs", "steps"], "properties": {
             "runs": {"type": "array", "items": {"type": "object", "required": ["run", "workflow", "priority", "createdAt", "reason"], "properties": {

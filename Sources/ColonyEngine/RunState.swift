@@ -446,6 +446,7 @@ struct RunState: Sendable {
             guard let error = steps[step]?.error else { return nil }
             return .string(field == "code" ? error.code.rawValue : error.message)
         case .failure(let path): return failure?.value.value(at: path)
+        case .event: return nil  // triggers only
         }
     }
 }

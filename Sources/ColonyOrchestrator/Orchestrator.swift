@@ -16,8 +16,12 @@ public struct Orchestrator: Sendable {
     public let store: any Scheduler.Store
     public let scheduler: Scheduler
     public let coordinator: Coordinator
+    /// Where trigger firings are kept (`colony.trigger.*` are served only with one).
+    public let triggers: (any TriggerStore)?
 
-    public init(engine: Engine, registry: WorkflowRegistry, store: any Scheduler.Store, scheduler: Scheduler, coordinator: Coordinator) {
+    public init(engine: Engine, registry: WorkflowRegistry, store: any Scheduler.Store, scheduler: Scheduler, coordinator: Coordinator,
+                triggers: (any TriggerStore)? = nil) {
+        self.triggers = triggers
         self.engine = engine
         self.registry = registry
         self.store = store
@@ -211,6 +215,24 @@ public struct Orchestrator: Sendable {
             }
             let run = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }.run
             return await SecretRedactor.for(run, store: store).run(run)
+        }
+        if let triggers {
+            agent.capability(TriggerAPI.list) { (_: Empty, _) in
+                let summaries = try await Self.mapped { () async throws(StoreError) in try await triggers.firingSummaries() }
+                let declared = await registry.catalog().workflows.compactMap { workflow in
+                    workflow.triggered.map { (workflow, $0) }
+                }
+                return TriggerAPI.ListReply(triggers: declared.map { workflow, trigger in
+                    let summary = summaries.first { $0.workflow == workflow.name }
+                    return TriggerAPI.Trigger(workflow: workflow.name, event: trigger.event, when: trigger.whenText, dedupe: trigger.dedupe,
+                                              enabled: workflow.enabled, counts: summary?.counts ?? [:], last: summary?.last)
+                })
+            }
+            agent.capability(TriggerAPI.log) { (request: TriggerAPI.LogRequest, _) in
+                TriggerAPI.LogReply(firings: try await Self.mapped { () async throws(StoreError) in
+                    try await triggers.firings(workflow: request.workflow, limit: min(max(request.limit ?? 50, 1), 1000))
+                })
+            }
         }
         agent.capability(OrchestratorAPI.cancel) { (request: OrchestratorAPI.RunReference, _) in
             _ = try await Self.mapped { () async throws(EngineError) in

@@ -146,9 +146,11 @@ public struct OrchestratorService: Service {
         var agentOptions = AgentOptions(endpoints: endpoints, heartbeatInterval: heartbeatInterval, handlesSignals: false)
         agentOptions.logger = logger
         agentOptions.credentials = credentials
-        let api = AgentService(Orchestrator(engine: engine, registry: registry, store: store, scheduler: scheduler, coordinator: coordinator).agent(),
+        let api = AgentService(Orchestrator(engine: engine, registry: registry, store: store, scheduler: scheduler, coordinator: coordinator,
+                                            triggers: store).agent(),
                                options: agentOptions)
-        let group = ServiceGroup(services: [coordinator, gate, transitions, engine, scheduler, api], logger: logger)
+        let triggers = TriggerService(engine: engine, registry: registry, store: store, endpoints: endpoints, credentials: credentials, logger: logger)
+        let group = ServiceGroup(services: [coordinator, gate, transitions, engine, scheduler, triggers, api], logger: logger)
         logger.notice("active orchestrator", metadata: ["term": "\(term)", "resumed_runs": "\(resumed)", "database": "\(store.path)"])
         EngineMetrics.lease(active: true, term: term, holder: holder)
         defer { EngineMetrics.lease(active: false, term: term, holder: holder) }

@@ -171,6 +171,19 @@ enum Migrations {
                 table.add(column: "tags", .text)
             }
         }
+        migrator.registerMigration("v11: trigger firings") { db in
+            try db.create(table: "trigger_firings") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("workflow", .text).notNull()
+                table.column("topic", .text).notNull()
+                table.column("outcome", .text).notNull()
+                table.column("reason", .text)
+                table.column("dedupeKey", .text)
+                table.column("runID", .text)
+                table.column("at", .datetime).notNull()
+            }
+            try db.create(index: "firings_by_workflow", on: "trigger_firings", columns: ["workflow", "id"])
+        }
         return migrator
     }
 }

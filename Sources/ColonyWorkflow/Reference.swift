@@ -13,6 +13,8 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
     case context([String])
     /// In failure handlers: the failed step (`failure.step`) and its error (`failure.error.code`).
     case failure([String])
+    /// In a workflow's `trigger`: a path inside the triggering event's JSON payload.
+    case event([String])
 
     /// The step this reference reads, if any.
     public var step: StepID? {
@@ -30,11 +32,12 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
         case .stepError(let step, let field): return "steps.\(step).error.\(field)"
         case .context(let path): return (["context"] + path).joined(separator: ".")
         case .failure(let path): return (["failure"] + path).joined(separator: ".")
+        case .event(let path): return (["event"] + path).joined(separator: ".")
         }
     }
 
     /// The roots a reference may start with.
-    public static let roots = ["input", "steps", "context", "failure"]
+    public static let roots = ["input", "steps", "context", "failure", "event"]
 
     /// Parses a dotted path such as `steps.fetch.output.price`.
     public static func parse(_ text: String) -> Result<Reference, ExpressionError> {
@@ -52,6 +55,8 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
             return .success(.context(rest))
         case "failure":
             return .success(.failure(rest))
+        case "event":
+            return .success(.event(rest))
         case "steps":
             guard rest.count >= 2 else {
                 return .failure(ExpressionError("'\(text)' should be steps.ID.output[.PATH], steps.ID.status or steps.ID.error.code|message"))

@@ -40,6 +40,7 @@ extension WorkflowDefinition {
         if let onError { fields["on_error"] = .string(onError.rawValue) }
         if !context.isEmpty { fields["context"] = .object(context) }
         if let schedule { fields["schedule"] = schedule }
+        if let trigger { fields["trigger"] = trigger }
         if let maxConcurrentRuns { fields["max_concurrent_runs"] = .number(Double(maxConcurrentRuns)) }
         return .object(fields)
     }

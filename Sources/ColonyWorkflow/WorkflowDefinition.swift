@@ -25,6 +25,10 @@ public struct WorkflowDefinition: Sendable, Hashable {
     public var schedule: JSONValue?
     /// The schedule as the scheduler uses it.
     public var scheduled: Schedule? = nil
+    /// The event trigger as written (kept in the stored definition).
+    public var trigger: JSONValue? = nil
+    /// The event trigger as the orchestrator uses it.
+    public var triggered: EventTrigger? = nil
     /// Where it was declared.
     public var file: String
     public var line: Int
@@ -128,6 +132,36 @@ public struct SignalWait: Sendable, Hashable {
 
     /// The capability a waiting step shows in lists and logs.
     public var capability: String { "signal:\(signal)" }
+}
+
+/// Starts a run for each matching event on the bus:
+/// `trigger: {event: orders.shipped, when: "${event.total} > 100", input: {order: "${event.id}"}, dedupe: "${event.id}"}`.
+public struct EventTrigger: Sendable, Hashable {
+    /// The topic (`orders.shipped`), or a prefix ending in `.*` (`orders.*`).
+    public var event: String
+    /// Only events for which this holds start a run.
+    public var when: Condition?
+    public var whenText: String?
+    /// The run's input: values may hold `${event.PATH}` templates.
+    public var input: JSONValue
+    /// A template whose value identifies the event: one run per value, ever.
+    public var dedupe: String?
+
+    public init(event: String, when: Condition? = nil, whenText: String? = nil, input: JSONValue = .object([:]), dedupe: String? = nil) {
+        self.event = event
+        self.when = when
+        self.whenText = whenText
+        self.input = input
+        self.dedupe = dedupe
+    }
+
+    /// Whether an event with `topic` is one this trigger listens to.
+    public func matches(_ topic: String) -> Bool {
+        event.hasSuffix(".*") ? topic.hasPrefix(String(event.dropLast())) : topic == event
+    }
+
+    /// The subscription prefix for the broker (`orders.` for `orders.*`).
+    public var subscription: String { event.hasSuffix(".*") ? String(event.dropLast()) : event }
 }
 
 /// Temporal's retry policy fields.

@@ -10,7 +10,7 @@ public struct WorkflowParser {
     public private(set) var errors: [ConfigError] = []
 
     static let workflowKeys = ["name", "description", "version", "enabled", "inputs", "steps", "handlers",
-                               "timeout", "on_error", "context", "schedule", "max_concurrent_runs"]
+                               "timeout", "on_error", "context", "schedule", "max_concurrent_runs", "trigger"]
     static let stepKeys = ["id", "name", "capability", "agent", "params", "depends_on", "condition", "retry",
                            "timeout", "overall_timeout", "on_failure", "resources", "coordination", "workflow", "wait_for"]
     static let inputKeys = ["type", "required", "default", "description", "secret"]
@@ -86,6 +86,10 @@ public struct WorkflowParser {
         }
         if let inputs = value({ () throws(ConfigError) in try mapping.mapping("inputs") }) {
             definition.inputs = inputs.keys.compactMap { input($0, in: inputs) }
+        }
+        definition.trigger = mapping.node("trigger").map { JSONValue(yaml: $0.node) }
+        if let trigger = value({ () throws(ConfigError) in try mapping.mapping("trigger") }) {
+            definition.triggered = collect { () throws(ConfigError) in try TriggerParser.parse(trigger, workflow: name, inputs: definition.inputs) }
         }
         let steps = value({ () throws(ConfigError) in try mapping.mappings("steps") })
         if steps?.isEmpty ?? true { fail(mapping, steps == nil ? nil : "steps", "workflow '\(name)' has no steps") }

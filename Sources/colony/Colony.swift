@@ -21,6 +21,7 @@ struct Colony: AsyncParsableCommand {
             WorkflowCommand.self,
             OrchestratorCommand.self,
             ScheduleCommand.self,
+            TriggerCommand.self,
             QueueCommand.self,
             GroupCommand.self,
             SystemCommand.self,

@@ -4,6 +4,7 @@ import ColonyConfig
 import ColonyControlPlane
 import ColonyOrchestrator
 import ColonyStore
+import ColonySupervisor
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -40,6 +41,7 @@ struct OrchestratorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ParentWatch.startIfRequested()
         var configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration)
         if let address = http.flatMap(HostPort.init) { (configuration.http.host, configuration.http.port) = (address.host, address.port) }

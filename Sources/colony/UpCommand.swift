@@ -35,6 +35,7 @@ struct UpCommand: AsyncParsableCommand {
     var insecure = false
 
     func run() async throws {
+        ParentWatch.startIfRequested()
         var configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration)
         if insecure { configuration.security.mode = .none }

@@ -146,6 +146,44 @@ import Testing
         #expect(routed.contains { $0.message.contains("names an 'agent' and has 'workflow'") && $0.line == 4 })
     }
 
+    @Test func aTriggerNamesItsEventAndReadsOnlyTheEvent() throws {
+        let (workflows, fine) = check("""
+        name: on_ship
+        inputs: {order: {type: string}}
+        trigger: {event: orders.*, when: "${event.total} > 100", input: {order: "${event.id}"}, dedupe: "${event.id}"}
+        steps:
+          - {id: audit, capability: echo, params: {order: "${input.order}"}}
+        """)
+        #expect(fine.isEmpty, "\(fine)")
+        let trigger = try #require(workflows.first?.triggered)
+        #expect(trigger.matches("orders.shipped") && !trigger.matches("ordersx") && trigger.subscription == "orders.")
+        #expect(workflows.first?.canonicalSource.contains("\"trigger\"") == true, "the stored version keeps the trigger")
+
+        for (yaml, message) in [
+            ("trigger: {when: \"${event.a} > 1\"}", "needs an 'event' topic"),
+            ("trigger: {event: \"bad topic!\"}", "must be a topic"),
+            ("trigger: {event: t, when: \"${input.order} == 1\"}", "a trigger sees only ${event.PATH}"),
+            ("trigger: {event: t, input: {nope: 1}}", "input 'nope' is not a declared input"),
+            ("trigger: {event: t, dedupe: \"${steps.a.output}\"}", "a trigger sees only ${event.PATH}"),
+            ("trigger: {event: t, on: x}", "'on'"),
+        ] {
+            let (_, problems) = check("""
+            name: wrong
+            inputs: {order: {type: string}}
+            \(yaml)
+            steps:
+              - {id: a, capability: echo}
+            """)
+            #expect(problems.contains { $0.message.contains(message) || $0.hint?.contains(message) == true }, "\(yaml): \(problems)")
+        }
+        let (_, leaked) = check("""
+        name: leak
+        steps:
+          - {id: a, capability: echo, params: {x: "${event.id}"}}
+        """)
+        #expect(leaked.contains { $0.message.contains("the event is seen by the workflow's trigger only") }, "\(leaked)")
+    }
+
     @Test func electoratesAreDeclaredAsSeatsMembersOrLive() throws {
         func electorate(_ value: String, mode: String = "consensus") -> (StepCoordination.Electorate?, [ConfigError]) {
             let (workflows, problems) = check("name: v\nsteps:\n  - id: d\n    capability: vote\n    coordination: {mode: \(mode), electorate: \(value)}\n")

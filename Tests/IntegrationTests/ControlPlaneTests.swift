@@ -213,6 +213,8 @@ import FoundationNetworking
         let queue = try await api.call("GET", "api/v1/queue")
         #expect(queue.status == 200)
         guard case .array = queue.json.value(at: ["resources"]) ?? .null else { Issue.record("the queue has no resources: \(queue.json)"); return }
+        #expect(try await api.call("GET", "api/v1/triggers").json.value(at: ["triggers"]) == .array([]))
+        #expect(try await api.call("GET", "api/v1/triggers/add/firings").status == 404, "add has no trigger")
         #expect(try await api.call("GET", "api/v1/nothing").status == 404)
     }
 }

@@ -226,3 +226,84 @@ import Testing
         #expect(all.runs.count == 2, "one run for order-17, one tagged dev")
     }
 }
+
+/// Event-triggered workflows with real processes: events published with `colony publish` start
+/// runs when `when` holds, a repeated dedupe key starts nothing more (also after kill -9 of the
+/// orchestrator), and `colony trigger log` says what each event came to.
+@Suite(.serialized) struct TriggerIntegrationTests {
+    typealias Deployment = WorkflowIntegrationTests.Deployment
+
+    static let workflows = """
+    workflows:
+      - name: on_order
+        inputs: {item: {type: string}, qty: {type: integer}}
+        trigger:
+          event: demo.order
+          when: "${event.qty} > 1"
+          input: {item: "${event.item}", qty: "${event.qty}"}
+          dedupe: "${event.id}"
+        steps:
+          - {id: note, capability: echo, params: {item: "${input.item}", qty: "${input.qty}"}}
+    """
+
+    func publish(_ deployment: Deployment, _ payload: String) throws {
+        let sent = try deployment.bus.harness.run(["publish", "demo.order", payload, "--connect-wait-ms", "100"] + deployment.bus.endpoints.flags)
+        #expect(sent.status == 0, "\(sent.output)")
+    }
+
+    func log(_ deployment: Deployment) throws -> [JSONValue] {
+        let shown = try deployment.bus.harness.run(["trigger", "log", "on_order", "--json", "--limit", "100", "--config", deployment.configFile.path])
+        guard case .array(let firings) = (try? JSONDecoder().decode(JSONValue.self, from: Data(shown.output.utf8))) ?? .null else { return [] }
+        return firings
+    }
+
+    func outcomes(_ deployment: Deployment, key: String) throws -> [String] {
+        try log(deployment).filter { $0.value(at: ["dedupeKey"]) == .string(key) }.compactMap {
+            if case .string(let outcome) = $0.value(at: ["outcome"]) ?? .null { outcome } else { nil }
+        }
+    }
+
+    @Test func eventsStartRunsOncePerDedupeKeyAcrossAKilledOrchestrator() async throws {
+        let deployment = try await Deployment(workflows: Self.workflows)
+        defer { deployment.stop() }
+        try deployment.startAgent("echo")
+        let orchestrator = try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo"))
+
+        // The subscription reaches the broker a moment after the orchestrator starts: repeat the
+        // event until it is heard (its dedupe key makes the repeats harmless).
+        let started = try await eventually(timeout: .seconds(30)) { () async throws -> [String]? in
+            try publish(deployment, #"{"id": "o-1", "item": "widget", "qty": 5}"#)
+            let seen = try outcomes(deployment, key: "o-1")
+            return seen.contains("started") ? seen : nil
+        }
+        #expect(started?.filter { $0 == "started" }.count == 1, "\(started ?? [])")
+        try publish(deployment, #"{"id": "o-2", "item": "widget", "qty": 1}"#)
+        try publish(deployment, #"{"item": "widget", "qty": 3}"#)
+        _ = try await eventually { try log(deployment).count >= (started?.count ?? 1) + 2 ? true : nil }
+        let firings = try log(deployment)
+        #expect(firings.contains { $0.value(at: ["outcome"]) == .string("filtered") && $0.value(at: ["reason"]) == .string("when is false: ${event.qty} > 1") })
+        #expect(firings.contains { $0.value(at: ["outcome"]) == .string("refused") && "\($0)".contains("dedupe key ${event.id} is missing") })
+
+        guard case .string(let run) = firings.first(where: { $0.value(at: ["outcome"]) == .string("started") })?.value(at: ["runID"]) ?? .null else {
+            Issue.record("no started firing: \(firings)")
+            return
+        }
+        let done = try #require(try await deployment.finished(RunID(run)))
+        #expect(done.run.status == .completed && done.run.input == .object(["item": .string("widget"), "qty": .number(5)]))
+
+        // The same event after a kill -9: a duplicate, no second run.
+        deployment.bus.harness.signal(orchestrator, SIGKILL)
+        #expect(await deployment.bus.harness.waitForExit(orchestrator))
+        try await deployment.startOrchestrator()
+        _ = try await eventually(timeout: .seconds(60)) { () async throws -> Bool? in
+            try publish(deployment, #"{"id": "o-1", "item": "widget", "qty": 5}"#)
+            return try outcomes(deployment, key: "o-1").contains("duplicate") ? true : nil
+        }
+        let runs = try await deployment.bus.client.request(OrchestratorAPI.history, OrchestratorAPI.HistoryRequest(workflow: "on_order", status: nil, since: nil, limit: 10),
+                                                           as: OrchestratorAPI.HistoryReply.self, timeout: .seconds(5)).runs
+        #expect(runs.map(\.id.rawValue) == [run], "one run for o-1, ever")
+        let listed = try deployment.bus.harness.run(["trigger", "list", "--config", deployment.configFile.path])
+        #expect(listed.output.contains("demo.order") && listed.output.contains("on_order"), "\(listed.output)")
+    }
+}

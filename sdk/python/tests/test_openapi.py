@@ -30,6 +30,13 @@ workflows:
       - id: sum
         capability: math.add
         params: {a: "${input.a}", b: "${input.b}"}
+  - name: on_event
+    inputs: {n: {type: number}}
+    trigger: {event: demo.event, input: {n: "${event.n}"}, dedupe: "${event.id}"}
+    steps:
+      - id: sum
+        capability: math.add
+        params: {a: "${input.n}", b: 1}
   - name: hourly
     schedule: {every: 1h}
     steps:
