@@ -48,6 +48,10 @@ public actor Engine {
     private var resourcePool: ResourcePool
     private var pending = Plan()
     private var flushing = false
+    /// Plans committed so far, and how many of them are written: a caller that must answer only
+    /// once its decision is durable (a signal, a pause) waits for its own number.
+    private var committedPlans: UInt64 = 0
+    private var writtenPlans: UInt64 = 0
     private var generation: UInt64 = 0
     /// Everyone suspended in `waitForChange` or `drain`, by ticket.
     private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
@@ -198,9 +202,7 @@ public actor Engine {
         case .failure(.notAwaited(let name)): throw .signalNotAwaited(run: id, name: name)
         case .success(let accepted): (plan, outcome) = accepted
         }
-        let before = generation
-        commit(plan)
-        await waitForChange(run: id, after: before, timeout: .seconds(10))
+        await waitUntilWritten(commit(plan), run: id)
         let stored: Bool
         do {
             stored = try await store.snapshot(run: id).signals.contains { $0.id == record.id }
@@ -222,10 +224,9 @@ public actor Engine {
         guard entry.admitted, let plan = runs[id]!.state.pause(reason: reason, now: now) else {
             throw .notPausable(id, entry.state.status, failing: entry.state.failure != nil)
         }
-        let before = generation
-        commit(plan)
+        let written = commit(plan)
         logger.notice("run paused", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
-        await waitForChange(run: id, after: before, timeout: .seconds(10))
+        await waitUntilWritten(written, run: id)
     }
 
     /// Resumes a paused run: what its pause held back goes out now. Stored before this returns.
@@ -233,10 +234,9 @@ public actor Engine {
         guard let entry = runs[id] else { throw await absent(id) }
         let now = clock.now
         guard let plan = runs[id]!.state.unpause(reason: reason, now: now) else { throw .notPaused(id, entry.state.status) }
-        let before = generation
-        commit(plan)
+        let written = commit(plan)
         logger.notice("run resumed", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
-        await waitForChange(run: id, after: before, timeout: .seconds(10))
+        await waitUntilWritten(written, run: id)
     }
 
     /// Why an operation on a run this engine does not hold is refused: it ended, it does not
@@ -379,6 +379,15 @@ public actor Engine {
         runs[run]?.watchers.insert(ticket)
         await suspend(ticket, until: clock.now.addingTimeInterval(timeout.seconds))
         runs[run]?.watchers.remove(ticket)
+    }
+
+    /// Returns once plan number `plan` (from `commit`) is written, the run is no longer held
+    /// here, or `timeout` passed.
+    private func waitUntilWritten(_ plan: UInt64, run: RunID, timeout: Duration = .seconds(10)) async {
+        let deadline = clock.now.addingTimeInterval(timeout.seconds)
+        while writtenPlans < plan, runs[run] != nil, clock.now < deadline {
+            await waitForChange(run: run, after: generation, timeout: .seconds(1))
+        }
     }
 
     /// Suspends until `wake(ticket)` or `deadline` on the engine's clock, whichever is first.
@@ -559,9 +568,16 @@ public actor Engine {
 
     // MARK: Writing, then acting
 
-    private func commit(_ plan: Plan) {
-        guard !plan.changes.isEmpty || !plan.effects.isEmpty else { return }
+    @discardableResult
+    private func commit(_ plan: Plan) -> UInt64 {
+        guard !plan.changes.isEmpty || !plan.effects.isEmpty else { return writtenPlans }
+        committedPlans += 1
+        defer { startFlushing() }
         pending.append(plan)
+        return committedPlans
+    }
+
+    private func startFlushing() {
         guard !flushing else { return }
         flushing = true
         Task { await self.flush() }
@@ -571,10 +587,11 @@ public actor Engine {
     /// a write is in progress go into the next one.
     private func flush() async {
         while !(pending.changes.isEmpty && pending.effects.isEmpty) {
-            let batch = pending
+            let batch = pending, through = committedPlans
             pending = Plan()
             do {
                 try await store.apply(batch.changes, at: clock.now)
+                writtenPlans = through
             } catch {
                 logger.error("cannot record a batch of transitions; reloading the runs involved", metadata: ["error": "\(error)"])
                 await reload(Set(batch.changes.map(\.run)))
@@ -825,7 +842,7 @@ public actor Engine {
             reasons.append("the run is paused\(since)\(state.pauseReason.map { " (\($0))" } ?? ""): nothing new is dispatched until it is resumed")
         }
         for (id, step) in state.steps.sorted(by: { $0.key < $1.key }) {
-            guard let definition = state.index.step(id) else { continue }
+            guard let definition = state.stepDefinition(id) else { continue }
             switch step.status {
             case .dispatched:
                 let since = step.attemptStartedAt.map { " for \(Int(clock.now.timeIntervalSince($0)))s" } ?? ""

@@ -22,7 +22,7 @@ extension RunState {
         guard status == .paused else { return nil }
         var plan = liftPause(detail: reason)
         for (id, state) in steps.sorted(by: { $0.key < $1.key }) {
-            guard let step = index.step(id) else { continue }
+            guard let step = stepDefinition(id) else { continue }
             switch state.status {
             case .retrying:
                 let due = (state.lastFinishedAt ?? now).addingTimeInterval(step.retry.delay(after: state.attempt).seconds)

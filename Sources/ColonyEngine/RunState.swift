@@ -31,6 +31,9 @@ struct RunState: Sendable {
     /// While paused: since when, and why (RunState+Pause).
     var pausedSince: Date?
     var pauseReason: String?
+    /// Fanned-out steps (`for_each`) and their instances (RunState+ForEach).
+    var fanOuts: [StepID: FanOut] = [:]
+    var instances: [StepID: FanOut.Instance] = [:]
 
     /// A new run: every step pending.
     init(id: RunID, definition: WorkflowDefinition, input: JSONValue, defaultAttemptTimeout: Duration, priority: Int = 0, createdAt: Date) {
@@ -70,6 +73,7 @@ struct RunState: Sendable {
         }
         openSteps = definition.steps.filter { steps[$0.id]?.status.isFinal != true }.count
         unclaimedSignals = snapshot.signals.filter { $0.stepID == nil }
+        restoreFanOuts()
         for step in definition.steps where steps[step.id]?.status == .failed {
             if let failure = fatalFailure(of: step, error: steps[step.id]?.error) {
                 self.failure = failure
@@ -109,6 +113,15 @@ struct RunState: Sendable {
             status = .running
             startedAt = now
         }
+        var changed = changed
+        if let instance = changed, let parent = instances[instance]?.parent {
+            // An instance of a fanned-out step ended: the step ends with its last one (or its
+            // first failure, failing fast); until then the next instances start.
+            let (settled, ended) = settleFanOut(parent, now: now)
+            plan.append(settled)
+            guard ended else { return plan }
+            changed = parent
+        }
         if status == .paused {
             guard failure != nil else {
                 // Nothing new starts; a run whose last attempts finished while paused is done.
@@ -120,6 +133,9 @@ struct RunState: Sendable {
         if failure != nil {
             plan.append(advanceFailing(now: now))
             return plan
+        }
+        if changed == nil {
+            for parent in fanOuts.keys.sorted() where steps[parent]?.status == .running { plan.append(topUp(parent, now: now)) }
         }
         var worklist = changed.map { index.dependents[$0] ?? [] } ?? definition.steps.map(\.id)
         var position = 0
@@ -140,6 +156,11 @@ struct RunState: Sendable {
                 if steps[id]?.status.isFinal == true { worklist += index.dependents[id] ?? [] }
             }
         }
+        if failure != nil {
+            // A step started in this pass failed at once (a for_each that gave no list).
+            plan.append(advanceFailing(now: now))
+            return plan
+        }
         if openSteps == 0 {
             plan.append(finish(.completed, error: nil))
         }
@@ -151,7 +172,7 @@ struct RunState: Sendable {
     /// owns the randomness, so this stays a function of its inputs).
     mutating func record(_ result: StepResult, step id: StepID, attempt: Int, now: Date, jitter: Double = 0) -> Plan {
         guard !status.isFinal, var state = steps[id], state.status == .dispatched, state.attempt == attempt,
-              let step = index.step(id), var record = attemptRecord(id, state, now: now) else { return Plan() }
+              let step = stepDefinition(id), var record = attemptRecord(id, state, now: now) else { return Plan() }
         var plan = Plan()
         record.finishedAt = now
         state.lastFinishedAt = now
@@ -161,7 +182,7 @@ struct RunState: Sendable {
             record.output = output
             record.agent = agent
             state.status = .succeeded
-            if !isHandler(id) { openSteps -= 1 }
+            if counts(id) { openSteps -= 1 }
             state.output = output
             state.error = nil
             plan.changes.append(.step(StepTransition(run: self.id, step: id, from: .dispatched, to: .succeeded, attempt: record)))
@@ -182,7 +203,7 @@ struct RunState: Sendable {
             case .stop(let final):
                 record.status = .failed
                 state.status = .failed
-                if !isHandler(id) { openSteps -= 1 }
+                if counts(id) { openSteps -= 1 }
                 state.error = final
                 plan.changes.append(.step(StepTransition(run: self.id, step: id, from: .dispatched, to: .failed, attempt: record, detail: "\(final)")))
                 if failure == nil, let fatal = fatalFailure(of: step, error: final) {
@@ -199,13 +220,13 @@ struct RunState: Sendable {
     /// A retry's timer fired: the step's next attempt goes out (unless the run moved on).
     mutating func retryDue(step id: StepID, now: Date) -> Plan {
         guard !status.isFinal, status != .paused, failure == nil || isHandler(id), let state = steps[id], state.status == .retrying,
-              let step = index.step(id) else { return Plan() }
+              let step = stepDefinition(id) else { return Plan() }
         return start(step, from: .retrying, now: now)
     }
 
     /// The step's resources were granted: its next attempt goes out.
     mutating func granted(step id: StepID, now: Date) -> Plan {
-        guard !status.isFinal, status != .paused, let state = steps[id], state.status == .ready, let step = index.step(id) else {
+        guard !status.isFinal, status != .paused, let state = steps[id], state.status == .ready, let step = stepDefinition(id) else {
             return Plan(effects: [.release(run: self.id, step: id)])
         }
         return dispatch(step, attempt: state.attempt + 1, from: .ready, now: now)
@@ -241,7 +262,7 @@ struct RunState: Sendable {
         var plan = Plan()
         guard !status.isFinal else { return plan }
         for (id, state) in steps.sorted(by: { $0.key < $1.key }) {
-            guard let step = index.step(id) else { continue }
+            guard let step = stepDefinition(id) else { continue }
             switch state.status {
             case .dispatched:
                 guard let input = state.input else { continue }
@@ -294,12 +315,13 @@ struct RunState: Sendable {
     /// Cancels every step not yet final (and invoked handlers too when `includingHandlers`).
     private mutating func cancelOpenSteps(reason: String, includingHandlers: Bool) -> Plan {
         var plan = Plan()
-        for step in definition.steps + (includingHandlers ? definition.handlers : []) {
+        let fannedOut = fanOuts.keys.sorted().flatMap { fanOuts[$0]!.instances }.compactMap(stepDefinition)
+        for step in fannedOut + definition.steps + (includingHandlers ? definition.handlers : []) {
             guard let state = steps[step.id], !state.status.isFinal else { continue }
             if state.status == .dispatched { plan.effects.append(.abandon(run: id, step: step.id)) }
             if !step.resources.isEmpty { plan.effects.append(.release(run: id, step: step.id)) }
             steps[step.id]?.status = .cancelled
-            if !isHandler(step.id) { openSteps -= 1 }
+            if counts(step.id) { openSteps -= 1 }
             plan.changes.append(.step(StepTransition(run: id, step: step.id, from: state.status, to: .cancelled, detail: reason)))
         }
         return plan
@@ -317,7 +339,7 @@ struct RunState: Sendable {
     }
 
     private func fatalFailure(of step: StepDefinition, error: StepError?) -> RunFailure? {
-        guard !isHandler(step.id) else { return nil }
+        guard !isHandler(step.id), instances[step.id] == nil else { return nil }
         let error = StepError(code: error?.code ?? ErrorCode("failed"), message: "step '\(step.id)' failed: \(error?.message ?? "unknown error")")
         switch step.onFailure {
         case .continue: return nil
@@ -329,7 +351,7 @@ struct RunState: Sendable {
     /// Sets a step's state; `closing` counts a step (not a handler) as done.
     mutating func setState(_ state: StepState, of id: StepID, closing: Bool) {
         steps[id] = state
-        if closing, !isHandler(id) { openSteps -= 1 }
+        if closing, counts(id) { openSteps -= 1 }
     }
 
     /// `step` failed for good with `error`: the run starts failing if the step's policy says so.
@@ -341,12 +363,32 @@ struct RunState: Sendable {
         index.handlers.contains(id)
     }
 
+    /// Whether the step counts toward the run's open steps (not a handler, not an instance).
+    private func counts(_ id: StepID) -> Bool {
+        !index.handlers.contains(id) && instances[id] == nil
+    }
+
+    /// A step of the workflow, a handler, or an instance of a fanned-out step.
+    func stepDefinition(_ id: StepID) -> StepDefinition? {
+        index.step(id) ?? instances[id].flatMap { instance in
+            index.step(instance.parent).map { parent in
+                var step = parent
+                step.id = id
+                step.forEach = nil
+                step.dependsOn = []
+                step.condition = nil
+                return step
+            }
+        }
+    }
+
     // MARK: Dispatching
 
     /// Sends the step's next attempt, or, when it needs named resources, makes it ready to
     /// wait for them.
-    private mutating func start(_ step: StepDefinition, from: StepStatus, now: Date) -> Plan {
+    mutating func start(_ step: StepDefinition, from: StepStatus, now: Date) -> Plan {
         if let wait = step.waitFor { return startWaiting(step, for: wait, from: from, now: now) }
+        if let fanOut = step.forEach { return startFanOut(step, fanOut, now: now) }
         let attempt = (steps[step.id]?.attempt ?? 0) + 1
         guard !step.resources.isEmpty else { return dispatch(step, attempt: attempt, from: from, now: now) }
         steps[step.id, default: StepState(status: from)].status = .ready
@@ -359,7 +401,11 @@ struct RunState: Sendable {
 
     private mutating func dispatch(_ step: StepDefinition, attempt: Int, from: StepStatus, now: Date) -> Plan {
         var state = steps[step.id] ?? StepState(status: from)
-        let input = step.params.rendered(resolve)
+        let element = instances[step.id].flatMap { fanOuts[$0.parent]?.elements[$0.index] }
+        let input = step.params.rendered { reference in
+            if case .item(let path) = reference { return element.map { path.isEmpty ? $0 : $0.value(at: path) } ?? nil }
+            return resolve(reference)
+        }
         state.status = .dispatched
         state.attempt = attempt
         state.input = input
@@ -446,7 +492,7 @@ struct RunState: Sendable {
             guard let error = steps[step]?.error else { return nil }
             return .string(field == "code" ? error.code.rawValue : error.message)
         case .failure(let path): return failure?.value.value(at: path)
-        case .event: return nil  // triggers only
+        case .event, .item: return nil  // triggers; a fanned-out instance's params (RunState+ForEach)
         }
     }
 }

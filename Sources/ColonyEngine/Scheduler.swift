@@ -178,7 +178,8 @@ public actor Scheduler {
         do {
             return try await launch(entry, tick: tick, now: now, reason: reason)
         } catch .store(.duplicateScheduledRun) {
-            outcome = (.duplicate, "a run for this tick exists already (started by another scheduler or before a restart)")
+            if let adopted = await adoptUnloggedRun(schedule, tick: tick, now: now) { return adopted }
+            outcome = (.duplicate, "a run for this tick exists already (started by another scheduler)")
         } catch {
             outcome = (.skipped, "could not start: \(error)")
         }
@@ -190,6 +191,28 @@ public actor Scheduler {
             ])
         }
         return nil
+    }
+
+    /// The run of `tick` that a scheduler started but did not live to log (killed between the
+    /// run's creation and the tick's record): logged now as the tick's `started`, once. Nil when
+    /// the tick is logged already (then it is a genuine duplicate) or the run cannot be read.
+    private func adoptUnloggedRun(_ schedule: Schedule, tick: Date, now: Date) async -> RunRecord? {
+        do {
+            let logged = try await store.ticks(schedule: schedule.name, outcome: .started, limit: 1000)
+            guard !logged.contains(where: { abs($0.scheduledAt.timeIntervalSince(tick)) < 0.001 }) else { return nil }
+            let runs = try await store.runs(schedule: schedule.name, statuses: RunStatus.allCases, latest: 1000)
+            guard let run = runs.first(where: { $0.scheduledAt.map { abs($0.timeIntervalSince(tick)) < 0.001 } ?? false }) else { return nil }
+            let record = TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: .started,
+                                    reason: "started before a restart; logged by the next scheduler", runID: run.id, decidedAt: now,
+                                    startedAt: run.createdAt)
+            try await store.recordTick(record)
+            for observer in tickObservers { observer(TickNotice(record, of: schedule)) }
+            logger.notice("tick's run adopted", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "correlation": "\(run.id)"])
+            return run
+        } catch {
+            logger.error("cannot read a tick's run", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "error": "\(error)"])
+            return nil
+        }
     }
 
     /// Starts the run whose identity is (schedule, `tick`) and records the tick as started.

@@ -15,6 +15,9 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
     case failure([String])
     /// In a workflow's `trigger`: a path inside the triggering event's JSON payload.
     case event([String])
+    /// In a `for_each` step's params: the element this instance works on (`as: NAME` is
+    /// written `${NAME}` and read as `${item}`).
+    case item([String])
 
     /// The step this reference reads, if any.
     public var step: StepID? {
@@ -33,11 +36,12 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
         case .context(let path): return (["context"] + path).joined(separator: ".")
         case .failure(let path): return (["failure"] + path).joined(separator: ".")
         case .event(let path): return (["event"] + path).joined(separator: ".")
+        case .item(let path): return (["item"] + path).joined(separator: ".")
         }
     }
 
     /// The roots a reference may start with.
-    public static let roots = ["input", "steps", "context", "failure", "event"]
+    public static let roots = ["input", "steps", "context", "failure", "event", "item"]
 
     /// Parses a dotted path such as `steps.fetch.output.price`.
     public static func parse(_ text: String) -> Result<Reference, ExpressionError> {
@@ -57,6 +61,8 @@ public enum Reference: Hashable, Sendable, CustomStringConvertible {
             return .success(.failure(rest))
         case "event":
             return .success(.event(rest))
+        case "item":
+            return .success(.item(rest))
         case "steps":
             guard rest.count >= 2 else {
                 return .failure(ExpressionError("'\(text)' should be steps.ID.output[.PATH], steps.ID.status or steps.ID.error.code|message"))

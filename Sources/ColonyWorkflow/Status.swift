@@ -13,6 +13,8 @@ public enum StepStatus: String, Sendable, Codable, CaseIterable {
     case pending, ready, dispatched, succeeded, failed, skipped, cancelled, retrying
     /// Waits for a signal sent to its run (`wait_for`).
     case waiting
+    /// Its instances run (`for_each`); it ends when they have.
+    case running
 
     /// Whether the step will not run again in this run.
     public var isFinal: Bool { self == .succeeded || self == .failed || self == .skipped || self == .cancelled }

@@ -70,6 +70,11 @@ extension StepDefinition {
         } else {
             fields["capability"] = .string(capability)
         }
+        if let forEach {
+            fields["for_each"] = .string(forEach.items)  // params already read the element as ${item}
+            if let maxParallel = forEach.maxParallel { fields["max_parallel"] = .number(Double(maxParallel)) }
+            fields["on_element_failure"] = .string(forEach.onElementFailure.rawValue)
+        }
         if let name { fields["name"] = .string(name) }
         if let agent { fields["agent"] = .string(agent) }
         if !dependsOn.isEmpty { fields["depends_on"] = .array(dependsOn.map { .string($0.rawValue) }) }

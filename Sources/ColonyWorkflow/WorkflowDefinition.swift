@@ -109,11 +109,14 @@ public struct StepDefinition: Sendable, Hashable {
     /// The signal the step waits for instead of asking a capability (`wait_for`); the signal's
     /// data is the step's output.
     public var waitFor: SignalWait? = nil
+    /// Runs one instance of the step per element of a list (`for_each`).
+    public var forEach: ForEach? = nil
     public var line: Int
 
-    /// Every reference in params and condition.
+    /// Every reference in params, condition and `for_each`.
     public var references: [Reference] {
         params.templates.flatMap(\.references) + (condition?.references ?? [])
+            + (forEach.flatMap { try? Template.parse($0.items).get() }?.references ?? [])
     }
 }
 
@@ -162,6 +165,39 @@ public struct EventTrigger: Sendable, Hashable {
 
     /// The subscription prefix for the broker (`orders.` for `orders.*`).
     public var subscription: String { event.hasSuffix(".*") ? String(event.dropLast()) : event }
+}
+
+/// `for_each: "${input.symbols}"` with `as: symbol` and `max_parallel: N`: one instance of the
+/// step per element (its params read the element as `${symbol}`), at most N at once; the
+/// step's output is the list of the instances' outputs in input order.
+public struct ForEach: Sendable, Hashable {
+    /// What a failed element does to the step.
+    public enum ElementFailure: String, Sendable, Hashable, CaseIterable {
+        /// The step fails with the first element that fails for good; the others are cancelled.
+        case failFast = "fail_fast"
+        /// Every element runs; failed ones are `{"error": {"code", "message"}}` in the output.
+        case `continue`
+    }
+
+    /// The list, as a template that is one reference (`${input.symbols}`).
+    public var items: String
+    /// The name the params use for the element (rewritten to `${item…}` when parsed).
+    public var name: String
+    public var maxParallel: Int?
+    public var onElementFailure: ElementFailure
+
+    /// The most elements one step may fan out to.
+    public static let maximumElements = 10_000
+
+    public init(items: String, name: String = "item", maxParallel: Int? = nil, onElementFailure: ElementFailure = .failFast) {
+        self.items = items
+        self.name = name
+        self.maxParallel = maxParallel
+        self.onElementFailure = onElementFailure
+    }
+
+    /// The id of instance `index` of step `step`: `step[index]`.
+    public static func instance(_ step: StepID, _ index: Int) -> StepID { StepID("\(step)[\(index)]") }
 }
 
 /// Temporal's retry policy fields.

@@ -12,7 +12,7 @@ public struct WorkflowParser {
     static let workflowKeys = ["name", "description", "version", "enabled", "inputs", "steps", "handlers",
                                "timeout", "on_error", "context", "schedule", "max_concurrent_runs", "trigger"]
     static let stepKeys = ["id", "name", "capability", "agent", "params", "depends_on", "condition", "retry",
-                           "timeout", "overall_timeout", "on_failure", "resources", "coordination", "workflow", "wait_for"]
+                           "timeout", "overall_timeout", "on_failure", "resources", "coordination", "workflow", "wait_for", "for_each", "as", "max_parallel", "on_element_failure"]
     static let inputKeys = ["type", "required", "default", "description", "secret"]
     static let retryKeys = ["max_attempts", "initial_interval", "backoff_coefficient", "max_interval", "jitter",
                             "non_retryable_errors"]
@@ -157,8 +157,10 @@ public struct WorkflowParser {
         )
         step.name = value({ () throws(ConfigError) in try mapping.string("name") })
         step.agent = value({ () throws(ConfigError) in try mapping.string("agent") })
+        let fanOut = forEach(mapping, step: id)
         if let (node, _) = mapping.node("params") {
             step.params = JSONValue(yaml: node)
+            if let fanOut, fanOut.name != "item" { step.params = step.params.renamingReferences(from: fanOut.name, to: "item") }
             for text in step.params.strings {
                 if case .failure(let error) = Template.parse(text) {
                     fail(mapping, "params", "step '\(id)': \(error.description) in \"\(text)\"")
@@ -183,6 +185,13 @@ public struct WorkflowParser {
         step.resources = value({ () throws(ConfigError) in try mapping.strings("resources") }) ?? []
         step.childWorkflow = child
         step.waitFor = wait
+        step.forEach = fanOut
+        if fanOut != nil, let other = ["wait_for", "coordination", "workflow"].first(where: { mapping.keys.contains($0) }) {
+            fail(mapping, "for_each", "step '\(id)' has 'for_each' and '\(other)'", hint: "a fanned-out step asks a capability once per element")
+        }
+        if fanOut == nil, let stray = ["as", "max_parallel", "on_element_failure"].first(where: { mapping.keys.contains($0) }) {
+            fail(mapping, stray, "step '\(id)' has '\(stray)' but no 'for_each'")
+        }
         if step.agent != nil, let other = ["coordination", "workflow"].first(where: { mapping.keys.contains($0) }) {
             fail(mapping, "agent", "step '\(id)' names an 'agent' and has '\(other)'",
                  hint: other == "coordination" ? "a coordinated step is served by its group's members" : "a child workflow's steps name their own agents")
@@ -218,6 +227,35 @@ public struct WorkflowParser {
             } ?? nil
         }
         return errors.count == errorCount ? step : nil
+    }
+
+    /// `for_each: "${…}"` with `as`, `max_parallel` and `on_element_failure`.
+    private mutating func forEach(_ mapping: YAMLMapping, step id: String) -> ForEach? {
+        guard mapping.keys.contains("for_each") else { return nil }
+        return collect { () throws(ConfigError) -> ForEach? in
+            let line = mapping.line(of: "for_each") ?? mapping.line
+            guard let items = try mapping.string("for_each"), case .success(let template) = Template.parse(items),
+                  template.pieces.count == 1, case .reference(let reference) = template.pieces[0] else {
+                throw ConfigError(file: mapping.file, line: line, message: "step '\(id)': 'for_each' must be one reference to a list",
+                                  hint: "for_each: \"${input.symbols}\" or \"${steps.list.output.items}\"")
+            }
+            if case .item = reference {
+                throw ConfigError(file: mapping.file, line: line, message: "step '\(id)': 'for_each' cannot read its own element")
+            }
+            var fanOut = ForEach(items: items)
+            if let name = try mapping.string("as") {
+                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !Reference.roots.contains(name) || name == "item" else {
+                    throw ConfigError(file: mapping.file, line: mapping.line(of: "as") ?? line,
+                                      message: "step '\(id)': 'as' must be a name of letters, digits and '_' other than \(Reference.roots.filter { $0 != "item" }.joined(separator: ", "))")
+                }
+                fanOut.name = name
+            }
+            fanOut.maxParallel = try mapping.integer("max_parallel", in: 1...ForEach.maximumElements)
+            if let policy = try mapping.choice("on_element_failure", from: ForEach.ElementFailure.allCases.map(\.rawValue)) {
+                fanOut.onElementFailure = ForEach.ElementFailure(rawValue: policy)!
+            }
+            return fanOut
+        } ?? nil
     }
 
     /// `wait_for: {signal: NAME, timeout: DURATION}`.
@@ -293,6 +331,19 @@ public struct WorkflowParser {
 }
 
 extension JSONValue {
+    /// The value with `${NAME}` and `${NAME.…}` written as `${TO}` / `${TO.…}` in every string
+    /// (a `for_each` step's element name becomes the `item` reference).
+    func renamingReferences(from name: String, to replacement: String) -> JSONValue {
+        switch self {
+        case .string(let text):
+            return .string(text.replacingOccurrences(of: "${\(name)}", with: "${\(replacement)}")
+                .replacingOccurrences(of: "${\(name).", with: "${\(replacement)."))
+        case .array(let items): return .array(items.map { $0.renamingReferences(from: name, to: replacement) })
+        case .object(let fields): return .object(fields.mapValues { $0.renamingReferences(from: name, to: replacement) })
+        default: return self
+        }
+    }
+
     /// Every string inside this value.
     var strings: [String] {
         switch self {

@@ -50,6 +50,8 @@ public enum WorkflowValidator {
                            hint: closestMatch(to: path[0], in: inputNames).map { "did you mean '\($0)'?" } ?? "declare it under 'inputs'")
                 case .failure where !isHandler:
                     report(step.line, "step '\(step.id)' references '\(reference)', which only handlers can see")
+                case .item where step.forEach == nil:
+                    report(step.line, "step '\(step.id)' references '\(reference)', which only a for_each step's params can see")
                 case .event:
                     report(step.line, "step '\(step.id)' references '\(reference)'; the event is seen by the workflow's trigger only",
                            hint: "map it onto an input in trigger.input and read ${input.NAME}")

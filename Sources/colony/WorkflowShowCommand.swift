@@ -15,6 +15,13 @@ extension WorkflowCommand {
         @Flag(help: "Also print every transition.") var transitions = false
         @Flag(help: "Print the result as JSON.") var json = false
 
+        /// Instances of fanned-out steps (`ID[0]`, `ID[1]` …) grouped under their step, in order.
+        static func fannedOut(_ steps: [StepRecord]) -> [(String, [StepRecord])] {
+            let instances = steps.filter { $0.stepID.rawValue.hasSuffix("]") && $0.stepID.rawValue.contains("[") }
+            let grouped = Dictionary(grouping: instances) { String($0.stepID.rawValue.prefix { $0 != "[" }) }
+            return grouped.keys.sorted().map { ($0, grouped[$0]!) }
+        }
+
         func run() async throws {
             let detail = try await askOrchestrator(OrchestratorAPI.show, OrchestratorAPI.RunReference(run: RunID(run)),
                                                    as: OrchestratorAPI.RunDetail.self, global: global, connection: connection)
@@ -46,6 +53,10 @@ extension WorkflowCommand {
                 table.add(step.stepID.rawValue, step.status.rawValue, "-", "-", "-", why)
             }
             Console.line(table.rendered)
+            for (parent, instances) in Self.fannedOut(detail.steps) {
+                let counts = Dictionary(grouping: instances, by: \.status.rawValue).map { "\($0.value.count) \($0.key)" }.sorted()
+                Console.line("for_each  \(parent): \(instances.count) instances — \(counts.joined(separator: ", "))")
+            }
             for reason in detail.waiting { Console.line("waiting: \(reason)") }
             if !detail.children.isEmpty {
                 Console.line("")

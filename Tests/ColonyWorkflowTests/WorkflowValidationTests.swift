@@ -184,6 +184,37 @@ import Testing
         #expect(leaked.contains { $0.message.contains("the event is seen by the workflow's trigger only") }, "\(leaked)")
     }
 
+    @Test func aForEachStepReadsItsElementUnderItsNameAndTheRestIsChecked() throws {
+        let (workflows, fine) = check("""
+        name: fan
+        inputs: {symbols: {type: array}}
+        steps:
+          - {id: price, capability: quote, for_each: "${input.symbols}", as: symbol, max_parallel: 4, params: {s: "${symbol}", t: "${symbol.ticker}"}}
+        """)
+        #expect(fine.isEmpty, "\(fine)")
+        let step = try #require(workflows.first?.steps.first)
+        #expect(step.forEach == ForEach(items: "${input.symbols}", name: "symbol", maxParallel: 4))
+        #expect(step.params == .object(["s": .string("${item}"), "t": .string("${item.ticker}")]), "the element is read as ${item}")
+
+        for (yaml, message) in [
+            ("{id: a, capability: q, for_each: \"list: ${input.symbols}\"}", "must be one reference to a list"),
+            ("{id: a, capability: q, for_each: \"${input.nope}\"}", "undeclared input 'nope'"),
+            ("{id: a, capability: q, for_each: \"${input.symbols}\", as: input}", "'as' must be a name"),
+            ("{id: a, capability: q, as: x}", "has 'as' but no 'for_each'"),
+            ("{id: a, wait_for: {signal: s}, for_each: \"${input.symbols}\"}", "has 'for_each' and 'wait_for'"),
+            ("{id: a, capability: q, params: {x: \"${item}\"}}", "only a for_each step's params can see"),
+            ("{id: a, capability: q, for_each: \"${input.symbols}\", max_parallel: 0}", "max_parallel"),
+        ] {
+            let (_, problems) = check("""
+            name: wrong
+            inputs: {symbols: {type: array}}
+            steps:
+              - \(yaml)
+            """)
+            #expect(problems.contains { $0.description.contains(message) }, "\(yaml): \(problems)")
+        }
+    }
+
     @Test func electoratesAreDeclaredAsSeatsMembersOrLive() throws {
         func electorate(_ value: String, mode: String = "consensus") -> (StepCoordination.Electorate?, [ConfigError]) {
             let (workflows, problems) = check("name: v\nsteps:\n  - id: d\n    capability: vote\n    coordination: {mode: \(mode), electorate: \(value)}\n")

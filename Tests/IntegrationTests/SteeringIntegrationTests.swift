@@ -322,3 +322,54 @@ import Testing
         #expect(listed.output.contains("demo.order") && listed.output.contains("on_order"), "\(listed.output)")
     }
 }
+
+/// Fan-out with real processes: kill -9 of the orchestrator while a step is fanned out loses
+/// no element and runs none twice; the output keeps the elements' order.
+@Suite(.serialized) struct ForEachIntegrationTests {
+    typealias Deployment = WorkflowIntegrationTests.Deployment
+
+    static let workflows = """
+    workflows:
+      - name: fan
+        inputs: {items: {type: array}}
+        steps:
+          - id: each
+            capability: echo.sleep
+            for_each: "${input.items}"
+            as: thing
+            max_parallel: 2
+            params: {ms: 400, thing: "${thing}"}
+    """
+
+    @Test func killingTheOrchestratorMidFanOutLosesAndRepeatsNoElement() async throws {
+        let deployment = try await Deployment(workflows: Self.workflows)
+        defer { deployment.stop() }
+        try deployment.startAgent("echo")
+        let orchestrator = try await deployment.startOrchestrator()
+        #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep"))
+        let items = (0..<8).map { JSONValue.string("t\($0)") }
+        let run = try await deployment.start("fan", input: .object(["items": .array(items)]))
+        _ = try await eventually(timeout: .seconds(30)) {
+            try deployment.entries().filter { $0.run == run.id && $0.event == "succeeded" }.count >= 3 ? true : nil
+        }
+        deployment.bus.harness.signal(orchestrator, SIGKILL)
+        #expect(await deployment.bus.harness.waitForExit(orchestrator))
+        try await deployment.startOrchestrator()
+        let done = try #require(try await deployment.finished(run.id))
+        #expect(done.run.status == .completed)
+        let output = try #require(done.steps.first { $0.stepID == "each" }?.output)
+        guard case .array(let results) = output else { Issue.record("not a list: \(output)"); return }
+        #expect(results.count == 8, "one result per element: \(output)")
+        for index in 0..<8 {
+            let input = done.attempts.last { $0.stepID.rawValue == "each[\(index)]" }?.input
+            #expect(input?.value(at: ["thing"]) == .string("t\(index)"), "instance \(index) worked on element \(index)")
+        }
+        var successes: [String: Int] = [:]
+        for entry in try deployment.entries() where entry.run == run.id && entry.event == "succeeded" {
+            successes[entry.step?.rawValue ?? "?", default: 0] += 1
+        }
+        #expect(successes.count == 8 && successes.values.allSatisfy { $0 == 1 }, "each element ran exactly once: \(successes)")
+        let shown = try deployment.bus.harness.run(["workflow", "show", run.id.rawValue, "--config", deployment.configFile.path])
+        #expect(shown.output.contains("each[7]"), "\(shown.output)")
+    }
+}

@@ -146,6 +146,12 @@ import Testing
         let approvalDone = try #require(try await deployment.finished(approval.id))
         #expect(approvalDone.steps.first { $0.stepID == "ship" }?.output?.value(at: ["approved_by"]) == .string("ana"), "\(approvalDone.steps)")
 
+        // The fan-out: one math.mul per line, totals in line order.
+        let basket = try await deployment.start("price_basket")
+        let basketDone = try #require(try await deployment.finished(basket.id))
+        #expect(basketDone.steps.first { $0.stepID == "line_totals" }?.output
+                == .array([19, 30, 6].map { .object(["result": .number($0)]) }), "\(basketDone.steps)")
+
         // The same through the CLI, as a user would.
         let cli = try deployment.bus.harness.run(["workflow", "run", "simple_test", "--wait", "--config", deployment.configFile.path])
         #expect(cli.status == 0 && cli.output.contains("step add") && cli.output.contains("\"result\":42"), "\(cli.output)")
