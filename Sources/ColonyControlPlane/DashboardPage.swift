@@ -247,7 +247,7 @@ enum DashboardPage {
         if (!position[parent]) continue;
         picture.append(svg("line", { x1: position[parent].x + 150, y1: position[parent].y + 22, x2: position[node.id].x, y2: position[node.id].y + 22, stroke: "#9aa4ae" }));
       }
-      const colors = { pending: "#8a949e", ready: "#8a949e", dispatched: "#2f6fd6", waiting: "#8e44ad", succeeded: "#2e9a56", failed: "#c0392b", retrying: "#d98a1c", skipped: "#b7bec6", cancelled: "#4d555d" };
+      const colors = { pending: "#8a949e", ready: "#8a949e", dispatched: "#2f6fd6", running: "#2f6fd6", waiting: "#8e44ad", succeeded: "#2e9a56", failed: "#c0392b", retrying: "#d98a1c", skipped: "#b7bec6", cancelled: "#4d555d" };
       for (const node of known) {
         const step = steps[node.id];
         const status = step ? step.status : (node.handler ? "not run" : "pending");
