@@ -52,6 +52,10 @@ public struct ColonyConfiguration: Sendable {
 
     /// Parses configuration text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ColonyConfiguration {
+        try YAMLReading.serialized { () throws(ConfigError) in try parseDocument(text, file: file) }
+    }
+
+    private static func parseDocument(_ text: String, file: String) throws(ConfigError) -> ColonyConfiguration {
         let root = try YAMLMapping.parse(text, file: file)
         try root.rejectUnknownKeys(["broker", "orchestrator", "security", "http", "log"], in: "the configuration")
         var configuration = ColonyConfiguration(source: file)
@@ -112,7 +116,7 @@ public struct ColonyConfiguration: Sendable {
             }
         }
         if let orchestrator = try root.mapping("orchestrator") {
-            try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout", "lease", "max_concurrent_runs", "resources",
+            try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout", "lease", "max_concurrent_runs", "max_queued_runs", "resources",
                                                 "shutdown_grace", "leader_lease", "electorates"], in: "'orchestrator'")
             if let electorates = try orchestrator.mapping("electorates") {
                 for group in electorates.keys {
@@ -130,6 +134,9 @@ public struct ColonyConfiguration: Sendable {
             }
             if let limit = try orchestrator.integer("max_concurrent_runs", in: 1...1_000_000) {
                 configuration.orchestrator.maxConcurrentRuns = limit
+            }
+            if let limit = try orchestrator.integer("max_queued_runs", in: 1...1_000_000) {
+                configuration.orchestrator.maxQueuedRuns = limit
             }
             if let resources = try orchestrator.mapping("resources") {
                 for name in resources.keys {

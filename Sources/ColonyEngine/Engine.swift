@@ -21,6 +21,9 @@ public actor Engine {
         public var stallThreshold: Duration = .seconds(30)
         /// Runs in progress at once; more wait in the queue (priority, then age).
         public var maxConcurrentRuns = 5
+        /// Runs waiting in the queue at most; a start beyond it is refused (`queue_full`), so a
+        /// storm of submissions or events cannot grow the orchestrator without bound.
+        public var maxQueuedRuns = 10_000
         /// Capacities of the named resources steps may declare (1 when not listed).
         public var resources: [String: Int] = [:]
         /// At a graceful shutdown, how long attempts in flight may take to finish.
@@ -101,6 +104,7 @@ public actor Engine {
         case .success(let value): resolved = value
         case .failure(let error): throw .invalidInput(error)
         }
+        guard parent != nil || queue.count < options.maxQueuedRuns else { throw .queueFull(limit: options.maxQueuedRuns) }
         let record = RunRecord(id: id ?? Self.newRunID(), workflow: definition.name, definitionID: definitionID, input: resolved,
                                priority: priority, scheduleID: schedule?.id, scheduledAt: schedule?.at, createdAt: clock.now,
                                parentRunID: parent?.run, parentStepID: parent?.step, tags: tags?.isEmpty == false ? tags : nil)
@@ -194,12 +198,17 @@ public actor Engine {
     public func signal(run id: RunID, name: String, data: JSONValue?) async throws(EngineError) -> SignalReceipt {
         guard let entry = runs[id] else { throw await absent(id) }
         guard !entry.state.status.isFinal else { throw .ended(id, entry.state.status) }
+        if let data, data.jsonText.utf8.count > Self.maximumSignalBytes {
+            throw .signalRefused(run: id, reason: "its data is larger than \(Self.maximumSignalBytes) bytes")
+        }
         let now = clock.now
         let record = SignalRecord(id: String(format: "s-%016llx", UInt64.random(in: .min ... .max)), runID: id, name: name, data: data, sentAt: now)
         let plan: Plan, outcome: RunState.SignalOutcome
         switch runs[id]!.state.receive(record, now: now) {
         case .failure(.unknown(let name, let known)): throw .unknownSignal(run: id, name: name, known: known)
         case .failure(.notAwaited(let name)): throw .signalNotAwaited(run: id, name: name)
+        case .failure(.tooManyKept):
+            throw .signalRefused(run: id, reason: "it keeps \(RunState.maximumKept) signals no step has taken yet")
         case .success(let accepted): (plan, outcome) = accepted
         }
         await waitUntilWritten(commit(plan), run: id)
@@ -868,6 +877,9 @@ public actor Engine {
         return reasons
     }
 
+    /// The most data one signal may carry (it becomes a step's output, stored with the run).
+    public static let maximumSignalBytes = 1 << 20
+
     /// A child step's run: named after the attempt, so a restart awaits the same child.
     static func childRunID(_ order: DispatchOrder) -> RunID { RunID("\(order.run).\(order.step).\(order.attempt)") }
 
@@ -900,6 +912,10 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
     case unknownSignal(run: RunID, name: String, known: [String])
     /// Every step of the run that waits for this signal is done.
     case signalNotAwaited(run: RunID, name: String)
+    /// Over a bound: the data's size, or the signals a run keeps.
+    case signalRefused(run: RunID, reason: String)
+    /// The run queue holds `limit` runs already.
+    case queueFull(limit: Int)
     /// Only an ended run can be retried.
     case notFinished(RunID, RunStatus)
     /// A retry named a step its workflow does not have.
@@ -921,6 +937,8 @@ public enum EngineError: Error, Sendable, CustomStringConvertible {
             return "run \(run) waits for no signal '\(name)'; "
                 + (known.isEmpty ? "its workflow has no wait_for steps" : "its workflow waits for \(known.map { "'\($0)'" }.joined(separator: ", "))")
         case .signalNotAwaited(let run, let name): return "no step of run \(run) waits for signal '\(name)' any more"
+        case .signalRefused(let run, let reason): return "run \(run) refuses the signal: \(reason)"
+        case .queueFull(let limit): return "the run queue is full (\(limit) runs wait); try again later or raise orchestrator.max_queued_runs"
         case .notPausable(let run, let status, let failing):
             return failing ? "run \(run) is failing (its handlers run); it cannot be paused"
                 : "run \(run) is \(status.rawValue); only a running run can be paused"

@@ -18,6 +18,8 @@ public struct OrchestratorSettings: Sendable, Hashable {
     public var leaderLease: Duration = .seconds(3)
     /// Runs in progress at once; more wait in the queue.
     public var maxConcurrentRuns = 5
+    /// Runs waiting in the queue at most (`orchestrator.max_queued_runs`).
+    public var maxQueuedRuns = 10_000
     /// Named resources steps may hold (`resources: [gpu-1]`) and how many holders each allows.
     public var resources: [String: Int] = [:]
     /// Declared consensus electorates: group → seats (`electorates: {voters: 5}`). `colony up`

@@ -21,7 +21,13 @@ extension RunState {
         case unknown(name: String, known: [String])
         /// Every step that waits for it is done (or will never run).
         case notAwaited(name: String)
+        /// The run keeps `maximumKept` signals no step has taken yet already.
+        case tooManyKept
     }
+
+    /// Signals a run keeps for steps not reached yet, at most (each at most
+    /// `Engine.maximumSignalBytes` of data): a sender cannot grow a run without bound.
+    static let maximumKept = 100
 
     /// Accepts `signal` (sent to this run) or refuses it.
     mutating func receive(_ signal: SignalRecord, now: Date) -> Result<(Plan, SignalOutcome), SignalRefusal> {
@@ -37,6 +43,7 @@ extension RunState {
             return !state.status.isFinal
         }
         guard !status.isFinal, stillToCome else { return .failure(.notAwaited(name: signal.name)) }
+        guard unclaimedSignals.count < Self.maximumKept else { return .failure(.tooManyKept) }
         unclaimedSignals.append(signal)
         return .success((Plan(changes: [.signal(signal)]), .kept))
     }

@@ -261,6 +261,8 @@ public struct Orchestrator: Sendable {
             case .ended: throw WireError(ErrorCode(OrchestratorAPI.Codes.alreadyFinished), error.description)
             case .unknownSignal: throw WireError(ErrorCode(OrchestratorAPI.Codes.unknownSignal), error.description)
             case .signalNotAwaited: throw WireError(ErrorCode(OrchestratorAPI.Codes.signalNotAwaited), error.description)
+            case .signalRefused: throw WireError(.badRequest, error.description)
+            case .queueFull: throw WireError(.overloaded, error.description)
             case .notPausable: throw WireError(ErrorCode(OrchestratorAPI.Codes.notRunning), error.description)
             case .notPaused: throw WireError(ErrorCode(OrchestratorAPI.Codes.notPaused), error.description)
             case .notFinished: throw WireError(ErrorCode(OrchestratorAPI.Codes.notFinished), error.description)

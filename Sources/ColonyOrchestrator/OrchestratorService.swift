@@ -110,6 +110,7 @@ public struct OrchestratorService: Service {
         var options = Engine.Options()
         options.defaultAttemptTimeout = settings.defaultStepTimeout
         options.maxConcurrentRuns = settings.maxConcurrentRuns
+        options.maxQueuedRuns = settings.maxQueuedRuns
         options.resources = settings.resources
         options.shutdownGrace = settings.shutdownGrace
         let engine = Engine(store: store, dispatcher: BusDispatcher(client: client, logger: logger, coordinator: coordinator),

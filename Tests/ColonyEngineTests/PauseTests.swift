@@ -129,4 +129,26 @@ import Testing
         #expect(fixture.dispatcher.orders.map(\.step) == ["a", "undo"])
         #expect(snapshot.transitions.contains { $0.stepID == nil && $0.from == "paused" && $0.to == "running" && $0.detail?.contains("failing") == true })
     }
+
+    @Test func theRunQueueHasABound() async throws {
+        let gate = Gate()
+        var options = Engine.Options()
+        options.maxConcurrentRuns = 1
+        options.maxQueuedRuns = 2
+        let fixture = try EngineFixture(options: options) { _ in
+            await gate.wait()
+            return .ok()
+        }
+        defer { fixture.remove() }
+        var runs: [RunRecord] = []
+        for _ in 0..<3 { runs.append(try await fixture.start(Self.chain)) }
+        await #expect {
+            _ = try await fixture.start(Self.chain)
+        } throws: { error in
+            guard case EngineError.queueFull(limit: 2) = error else { return false }
+            return "\(error)".contains("max_queued_runs")
+        }
+        await gate.open()
+        for run in runs { #expect(try await fixture.finished(run.id).run.status == .completed) }
+    }
 }

@@ -130,6 +130,38 @@ import Testing
     }
 }
 
+extension SignalTests {
+    @Test func aRunKeepsABoundedNumberOfEarlySignalsOfBoundedSize() async throws {
+        let gate = Gate()
+        let fixture = try EngineFixture { order in
+            await gate.wait()
+            return .ok()
+        }
+        defer { fixture.remove() }
+        let run = try await fixture.start(Self.approval)
+        await fixture.dispatcher.waitForOrders(1)
+        for index in 0..<RunState.maximumKept {
+            _ = try await fixture.engine.signal(run: run.id, name: "approve", data: .number(Double(index)))
+        }
+        await #expect {
+            _ = try await fixture.engine.signal(run: run.id, name: "approve", data: nil)
+        } throws: { error in
+            guard case EngineError.signalRefused = error else { return false }
+            return "\(error)".contains("keeps 100 signals")
+        }
+        await #expect {
+            _ = try await fixture.engine.signal(run: run.id, name: "approve", data: .string(String(repeating: "x", count: Engine.maximumSignalBytes)))
+        } throws: { error in
+            guard case EngineError.signalRefused = error else { return false }
+            return "\(error)".contains("larger than")
+        }
+        await gate.open()
+        // The oldest kept signal is the one the step takes.
+        let snapshot = try await fixture.finished(run.id)
+        #expect(snapshot.steps.first { $0.stepID == "approve" }?.output == .number(0))
+    }
+}
+
 /// Holds a scripted attempt until the test opens it.
 actor Gate {
     private var isOpen = false
