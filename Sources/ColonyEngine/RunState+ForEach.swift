@@ -15,6 +15,20 @@ struct FanOut: Sendable, Hashable {
     var elements: [JSONValue]
     /// The instances, in element order.
     var instances: [StepID]
+    /// Instances start in element order: those from `next` on have not started.
+    var next = 0
+    /// Started and not yet final.
+    var underWay = 0
+    /// Not yet final.
+    var open: Int
+    /// The first instance that failed for good, by index.
+    var firstFailed: Int?
+
+    init(elements: [JSONValue], instances: [StepID]) {
+        self.elements = elements
+        self.instances = instances
+        open = instances.count
+    }
 }
 
 /// Steps with `for_each`: the list is read when the step starts, each element becomes an
@@ -66,27 +80,35 @@ extension RunState {
         return plan
     }
 
-    /// Starts pending instances while fewer than `max_parallel` are under way (not while the
-    /// run is paused or failing).
+    /// Starts pending instances, in element order, while fewer than `max_parallel` are under
+    /// way (not while the run is paused or failing). O(instances started).
     mutating func topUp(_ parent: StepID, now: Date) -> Plan {
-        guard status == .running, failure == nil, let fanOut = fanOuts[parent], let step = stepDefinition(parent) else { return Plan() }
-        var underWay = fanOut.instances.filter { id in steps[id].map { !$0.status.isFinal && $0.status != .pending } ?? false }.count
+        guard status == .running, failure == nil, var fanOut = fanOuts[parent], let step = stepDefinition(parent) else { return Plan() }
+        let limit = step.forEach?.maxParallel ?? Int.max
         var plan = Plan()
-        for instance in fanOut.instances where steps[instance]?.status == .pending {
-            guard underWay < (step.forEach?.maxParallel ?? Int.max), let definition = stepDefinition(instance) else { break }
-            plan.append(start(definition, from: .pending, now: now))
-            underWay += 1
+        while fanOut.next < fanOut.instances.count, fanOut.underWay < limit, let definition = stepDefinition(fanOut.instances[fanOut.next]) {
+            fanOut.next += 1
+            fanOut.underWay += 1
+            plan.append(start(definition, from: .pending, now: now))  // an instance is a plain step: it leaves `fanOuts` alone
         }
+        fanOuts[parent] = fanOut
         return plan
     }
 
-    /// An instance of `parent` ended: ends the step when it should, else starts the next
-    /// instances. Returns whether the step ended.
-    mutating func settleFanOut(_ parent: StepID, now: Date) -> (Plan, Bool) {
-        guard steps[parent]?.status == .running, let fanOut = fanOuts[parent], let step = stepDefinition(parent),
+    /// `instance` of a fanned-out step changed (ended, or will retry): ends the step when it
+    /// should, else starts the next instances. Returns whether the step ended. O(1) unless the
+    /// step ends.
+    mutating func settleFanOut(_ instance: FanOut.Instance, now: Date) -> (Plan, Bool) {
+        let parent = instance.parent
+        guard steps[parent]?.status == .running, var fanOut = fanOuts[parent], let step = stepDefinition(parent),
               let policy = step.forEach?.onElementFailure else { return (Plan(), false) }
-        let states = fanOut.instances.map { steps[$0] }
-        if policy == .failFast, let failed = fanOut.instances.firstIndex(where: { steps[$0]?.status == .failed }) {
+        if let state = steps[fanOut.instances[instance.index]], state.status.isFinal {
+            fanOut.open -= 1
+            fanOut.underWay -= 1
+            if state.status == .failed, fanOut.firstFailed.map({ instance.index < $0 }) ?? true { fanOut.firstFailed = instance.index }
+            fanOuts[parent] = fanOut
+        }
+        if policy == .failFast, let failed = fanOut.firstFailed {
             var plan = Plan()
             for instance in fanOut.instances {
                 guard var cancelled = steps[instance], !cancelled.status.isFinal else { continue }
@@ -107,7 +129,7 @@ extension RunState {
             plan.changes.append(.step(StepTransition(run: id, step: parent, from: .running, to: .failed, detail: "\(error)")))
             return (plan, true)
         }
-        guard states.allSatisfy({ $0?.status.isFinal == true }) else { return (topUp(parent, now: now), false) }
+        guard fanOut.open == 0 else { return (topUp(parent, now: now), false) }
         let output = JSONValue.array(fanOut.instances.map { instance in
             guard let state = steps[instance] else { return .null }
             if state.status == .succeeded { return state.output ?? .null }
@@ -130,13 +152,18 @@ extension RunState {
     /// After a restart: the fan-outs of steps still running, from their stored instances.
     mutating func restoreFanOuts() {
         for step in definition.steps where steps[step.id]?.status == .running {
-            guard let fanOut = step.forEach, case .success(let elements) = list(for: fanOut) else { continue }
+            guard let spec = step.forEach, case .success(let elements) = list(for: spec) else { continue }
             let ids = elements.indices.map { ForEach.instance(step.id, $0) }
-            fanOuts[step.id] = FanOut(elements: elements, instances: ids)
+            var fanOut = FanOut(elements: elements, instances: ids)
             for (index, instance) in ids.enumerated() {
                 instances[instance] = FanOut.Instance(parent: step.id, index: index)
+                let status = steps[instance]?.status ?? .pending
                 if steps[instance] == nil { setState(StepState(status: .pending), of: instance, closing: false) }
+                if status != .pending { fanOut.next = index + 1 }
+                if status.isFinal { fanOut.open -= 1 } else if status != .pending { fanOut.underWay += 1 }
+                if status == .failed, fanOut.firstFailed == nil { fanOut.firstFailed = index }
             }
+            fanOuts[step.id] = fanOut
         }
     }
 

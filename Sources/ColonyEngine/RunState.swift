@@ -114,13 +114,13 @@ struct RunState: Sendable {
             startedAt = now
         }
         var changed = changed
-        if let instance = changed, let parent = instances[instance]?.parent {
+        if let id = changed, let instance = instances[id] {
             // An instance of a fanned-out step ended: the step ends with its last one (or its
             // first failure, failing fast); until then the next instances start.
-            let (settled, ended) = settleFanOut(parent, now: now)
+            let (settled, ended) = settleFanOut(instance, now: now)
             plan.append(settled)
             guard ended else { return plan }
-            changed = parent
+            changed = instance.parent
         }
         if status == .paused {
             guard failure != nil else {

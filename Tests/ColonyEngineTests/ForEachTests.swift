@@ -106,7 +106,7 @@ import Testing
         #expect(snapshot.steps.first { $0.stepID == "price" }?.output == .array(["A", "B", "C"].map { .object(["quote": .string($0)]) }))
     }
 
-    @Test func anEmptyListSucceedsAtOnceAndANonListFailsTheStep() async throws {
+    @Test func anEmptyListSucceedsAtOnceAndANonListOrAnOversizedOneFailsTheStep() async throws {
         let fixture = try EngineFixture { _ in .ok() }
         defer { fixture.remove() }
         let empty = try await fixture.finished(try await fixture.start(Self.workflow, input: Self.input([])).id)
@@ -115,5 +115,9 @@ import Testing
                                                                        input: .object(["symbols": .string("A")])).id)
         #expect(wrong.run.status == .failed && wrong.run.errorCode == "bad_request")
         #expect(wrong.run.errorMessage?.contains("is not a list") == true, "\(wrong.run.errorMessage ?? "")")
+        let huge = try await fixture.finished(try await fixture.start(Self.workflow,
+                                                                      input: Self.input((0...ForEach.maximumElements).map { "s\($0)" })).id)
+        #expect(huge.run.status == .failed && huge.run.errorMessage?.contains("has 10001 elements; at most 10000") == true, "\(huge.run)")
+        #expect(!huge.steps.contains { $0.stepID.rawValue.hasPrefix("price[") }, "no instance was created")
     }
 }
