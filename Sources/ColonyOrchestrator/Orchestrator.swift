@@ -202,19 +202,22 @@ public struct Orchestrator: Sendable {
                 try await engine.signal(run: request.run, name: request.signal, data: request.data)
             }
         }
+        /// The run as stored now, its secrets redacted: what a change to a run answers with.
+        let storedRun = { @Sendable (id: RunID) async throws -> RunRecord in
+            let run = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: id) }.run
+            return await SecretRedactor.for(run, store: store).run(run)
+        }
         agent.capability(OrchestratorAPI.pause) { (request: OrchestratorAPI.RunReference, _) in
             try await Self.mapped { () async throws(EngineError) in
                 try await engine.pause(run: request.run, reason: request.reason ?? "paused by request")
             }
-            let run = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }.run
-            return await SecretRedactor.for(run, store: store).run(run)
+            return try await storedRun(request.run)
         }
         agent.capability(OrchestratorAPI.resume) { (request: OrchestratorAPI.RunReference, _) in
             try await Self.mapped { () async throws(EngineError) in
                 try await engine.unpause(run: request.run, reason: request.reason ?? "resumed by request")
             }
-            let run = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }.run
-            return await SecretRedactor.for(run, store: store).run(run)
+            return try await storedRun(request.run)
         }
         if let triggers {
             agent.capability(TriggerAPI.list) { (_: Empty, _) in
@@ -238,8 +241,7 @@ public struct Orchestrator: Sendable {
             _ = try await Self.mapped { () async throws(EngineError) in
                 try await engine.cancel(run: request.run, reason: request.reason ?? "cancelled by request")
             }
-            let run = try await Self.mapped { () async throws(StoreError) in try await store.snapshot(run: request.run) }.run
-            return await SecretRedactor.for(run, store: store).run(run)
+            return try await storedRun(request.run)
         }
         return agent
     }

@@ -107,8 +107,14 @@ public struct TriggerService: Service {
         }
     }
 
-    /// Decides one firing, starts its run if it should, and records it.
+    /// Decides one firing, starts its run if it should, and records it before the next event
+    /// is taken (events wait in the subscription's bounded buffer meanwhile).
     func fire(_ entry: Armed, _ event: Event) async {
+        await record(await decide(entry, event))
+    }
+
+    /// What one event comes to, its run started if it should be.
+    private func decide(_ entry: Armed, _ event: Event) async -> FiringRecord {
         let workflow = entry.definition.name
         let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload))) ?? .string(event.text)
         let resolve: (Reference) -> JSONValue? = { reference in
@@ -116,17 +122,16 @@ public struct TriggerService: Service {
             return path.isEmpty ? payload : payload.value(at: path)
         }
         var firing = FiringRecord(workflow: workflow, topic: event.topic, outcome: .started, at: clock.now)
-        defer { record(firing) }
         if let when = entry.trigger.when, !when.evaluate(resolve) {
             firing.outcome = .filtered
             firing.reason = "when is false: \(entry.trigger.whenText ?? "")"
-            return
+            return firing
         }
         if let dedupe = entry.trigger.dedupe {
             guard let key = Self.dedupeKey(dedupe, resolve) else {
                 firing.outcome = .refused
                 firing.reason = "the dedupe key \(dedupe) is missing from the event"
-                return
+                return firing
             }
             firing.dedupeKey = String(key.prefix(500))
         }
@@ -144,22 +149,25 @@ public struct TriggerService: Service {
             firing.outcome = .refused
             firing.reason = "\(error)"
         }
+        return firing
     }
 
-    private func record(_ firing: FiringRecord) {
+    private func record(_ firing: FiringRecord) async {
         Counter(label: "colony_trigger_firings_total", dimensions: [("workflow", firing.workflow), ("outcome", firing.outcome.rawValue)]).increment()
-        let level: Logger.Level = firing.outcome == .refused ? .warning : .info
+        // A busy topic filters most events: only starts and refusals are for a person.
+        let level: Logger.Level = switch firing.outcome {
+        case .refused: .warning
+        case .started: .info
+        case .filtered, .duplicate: .debug
+        }
         logger.log(level: level, "trigger \(firing.outcome.rawValue)", metadata: [
             "workflow": "\(firing.workflow)", "topic": "\(firing.topic)", "correlation": "\(firing.runID?.rawValue ?? "-")",
             "reason": "\(firing.reason ?? "-")",
         ])
-        let store = self.store, logger = self.logger
-        Task {
-            do {
-                try await store.recordFiring(firing)
-            } catch {
-                logger.error("cannot record a trigger firing", metadata: ["workflow": "\(firing.workflow)", "error": "\(error)"])
-            }
+        do {
+            try await store.recordFiring(firing)
+        } catch {
+            logger.error("cannot record a trigger firing", metadata: ["workflow": "\(firing.workflow)", "error": "\(error)"])
         }
     }
 
@@ -176,11 +184,6 @@ public struct TriggerService: Service {
 
     /// The run a dedupe key starts: the same for the same (workflow, key), on any orchestrator.
     static func runID(workflow: String, key: String) -> RunID {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in workflow.utf8 + [0] + key.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        return RunID(String(format: "t-%016llx", hash))
+        RunID("t-" + FNV1a.hex(workflow.utf8 + [0] + key.utf8))
     }
 }

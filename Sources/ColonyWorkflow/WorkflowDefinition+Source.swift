@@ -8,15 +8,7 @@ extension WorkflowDefinition {
     public var canonicalSource: String { canonicalValue.jsonText }
 
     /// A stable hash of `canonicalSource` (FNV-1a, 64 bits, hex): a changed definition is a new version.
-    public var fingerprint: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in canonicalSource.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
+    public var fingerprint: String { FNV1a.hex(canonicalSource.utf8) }
 
     var canonicalValue: JSONValue {
         var fields: [String: JSONValue] = [

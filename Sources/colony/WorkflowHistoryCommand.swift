@@ -75,22 +75,29 @@ extension WorkflowCommand {
         }
     }
 
+    /// What `cancel`, `pause` and `resume` take: a run and why; they print the run afterwards.
+    struct RunChange: ParsableArguments {
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "The run's id.") var run: String
+        @Option(help: "Why (recorded with the run; a cancel's reason also goes to agents).") var reason: String?
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        /// Asks the orchestrator for the change and prints the run as it is afterwards.
+        func send(_ capability: String) async throws {
+            let record = try await askOrchestrator(capability, OrchestratorAPI.RunReference(run: RunID(run), reason: reason),
+                                                   as: RunRecord.self, global: global, connection: connection)
+            Console.line(json ? prettyJSON(record) : "\(record.id) \(record.status.rawValue)")
+        }
+    }
+
     struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Cancel a run: nothing more is dispatched, and agents are told to stop working on it."
         )
+        @OptionGroup var change: RunChange
 
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "The run's id.") var run: String
-        @Option(help: "Why (recorded with the run and sent to agents).") var reason: String?
-        @Flag(help: "Print the result as JSON.") var json = false
-
-        func run() async throws {
-            let record = try await askOrchestrator(OrchestratorAPI.cancel, OrchestratorAPI.RunReference(run: RunID(run), reason: reason),
-                                                   as: RunRecord.self, global: global, connection: connection)
-            Console.line(json ? prettyJSON(record) : "\(record.id) \(record.status.rawValue)")
-        }
+        func run() async throws { try await change.send(OrchestratorAPI.cancel) }
     }
 
     /// `colony workflow pause RUN`.
@@ -99,18 +106,9 @@ extension WorkflowCommand {
             abstract: "Pause a run: nothing new is dispatched (attempts in flight finish, retry timers hold) until it is resumed.",
             discussion: "Timeouts keep counting while a run is paused. Exit 2 when the run is not running."
         )
+        @OptionGroup var change: RunChange
 
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "The run's id.") var run: String
-        @Option(help: "Why (recorded with the run).") var reason: String?
-        @Flag(help: "Print the result as JSON.") var json = false
-
-        func run() async throws {
-            let record = try await askOrchestrator(OrchestratorAPI.pause, OrchestratorAPI.RunReference(run: RunID(run), reason: reason),
-                                                   as: RunRecord.self, global: global, connection: connection)
-            Console.line(json ? prettyJSON(record) : "\(record.id) \(record.status.rawValue)")
-        }
+        func run() async throws { try await change.send(OrchestratorAPI.pause) }
     }
 
     /// `colony workflow resume RUN`.
@@ -119,18 +117,9 @@ extension WorkflowCommand {
             abstract: "Resume a paused run: what the pause held back goes out now.",
             discussion: "Exit 2 when the run is not paused."
         )
+        @OptionGroup var change: RunChange
 
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
-        @Argument(help: "The run's id.") var run: String
-        @Option(help: "Why (recorded with the run).") var reason: String?
-        @Flag(help: "Print the result as JSON.") var json = false
-
-        func run() async throws {
-            let record = try await askOrchestrator(OrchestratorAPI.resume, OrchestratorAPI.RunReference(run: RunID(run), reason: reason),
-                                                   as: RunRecord.self, global: global, connection: connection)
-            Console.line(json ? prettyJSON(record) : "\(record.id) \(record.status.rawValue)")
-        }
+        func run() async throws { try await change.send(OrchestratorAPI.resume) }
     }
 }
 
