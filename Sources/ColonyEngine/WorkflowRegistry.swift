@@ -6,12 +6,16 @@ import Foundation
 
 /// The workflows the orchestrator can start: read from the workflow files on every request
 /// (so an edited file takes effect without a restart and makes a new version), each stored
-/// by content before a run uses it. A workflow whose file has problems cannot start.
+/// by content before a run uses it. A workflow whose file has problems cannot start. The files
+/// are hashed each time and parsed again only when one changed: the run API, the scheduler and
+/// the trigger service all ask, often.
 public actor WorkflowRegistry {
     let paths: [String]
     let store: any WorkflowStore
     /// Version ids of definitions already stored, by name and fingerprint.
     private var versions: [String: Int64] = [:]
+    /// The last catalog read, with the files' content hashes it was read from.
+    private var loaded: (stamp: [String: UInt64], catalog: WorkflowCatalog)?
 
     public init(paths: [String], store: any WorkflowStore) {
         self.paths = paths
@@ -20,7 +24,11 @@ public actor WorkflowRegistry {
 
     /// The files as they are now.
     public func catalog() -> WorkflowCatalog {
-        WorkflowCatalog.load(paths)
+        let stamp = WorkflowCatalog.stamp(paths)
+        if let loaded, loaded.stamp == stamp { return loaded.catalog }
+        let catalog = WorkflowCatalog.load(paths)
+        loaded = (stamp, catalog)
+        return catalog
     }
 
     /// Stores `definition` (once per content) and returns its version id.

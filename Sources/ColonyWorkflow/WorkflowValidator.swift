@@ -176,6 +176,13 @@ public struct WorkflowCatalog: Sendable {
         return problems
     }
 
+    /// What the files at `paths` hold now, one content hash per file: an equal stamp means
+    /// `load` would read the same catalog (reading and hashing is far cheaper than parsing).
+    public static func stamp(_ paths: [String]) -> [String: UInt64] {
+        Dictionary(expand(paths).map { path in (path, FileManager.default.contents(atPath: path).map { FNV1a.hash($0) } ?? 0) },
+                   uniquingKeysWith: { first, _ in first })
+    }
+
     static func expand(_ paths: [String]) -> [String] {
         paths.flatMap { path -> [String] in
             var isDirectory: ObjCBool = false
