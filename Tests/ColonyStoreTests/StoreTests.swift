@@ -12,6 +12,20 @@ import Testing
         return parser.parse(text, file: "demo.yaml")[0]
     }
 
+    @Test func triggerFiringsKeepOnlyTheNewestPerWorkflow() async throws {
+        let store = try SQLiteWorkflowStore(path: path)
+        let kept = SQLiteWorkflowStore.keptPerWorkflow
+        for index in 0..<(kept + 5) {
+            try await store.recordFiring(FiringRecord(workflow: "busy", topic: "t", outcome: .filtered, reason: "\(index)", at: Date()))
+        }
+        try await store.recordFiring(FiringRecord(workflow: "quiet", topic: "t", outcome: .started, at: Date()))
+        let busy = try await store.firings(workflow: "busy", limit: 10_000)
+        #expect(busy.count == kept && busy.first?.reason == "\(kept + 4)" && busy.last?.reason == "5", "the oldest five were pruned")
+        #expect(try await store.firings(workflow: "quiet", limit: 10).count == 1, "another workflow's firings are its own")
+        let summaries = try await store.firingSummaries()
+        #expect(summaries.first { $0.workflow == "busy" }?.counts["filtered"] == kept)
+    }
+
     @Test func definitionsAreVersionedByContentAndReadBackWhole() async throws {
         let store = try SQLiteWorkflowStore(path: path)
         let first = definition()
