@@ -43,6 +43,8 @@ public actor Publisher {
     public nonisolated let source: String?
     private var socket: Socket?
     private var monitor: ConnectionMonitor?
+    /// Whether the broker's subscription has been seen (it then takes every event).
+    private var subscribed = false
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
 
@@ -61,16 +63,22 @@ public actor Publisher {
         _ = try connectedSocket()
     }
 
-    /// Connects and waits until the broker's publish endpoint has accepted the connection
-    /// (ZeroMQ handshake done); false if it did not within `timeout`. A PUB socket drops
-    /// what it sends while unconnected, so callers that must not lose events silently ask.
+    /// Connects and waits until the broker takes events: the connection is up (ZeroMQ
+    /// handshake done) and the broker's subscription has arrived over it; false if that did
+    /// not happen within `timeout`. A publisher drops what it sends before then, so callers
+    /// that must not lose events silently ask.
     public func waitUntilConnected(timeout: Duration) async throws(ZMQError) -> Bool {
-        _ = try connectedSocket()
+        let socket = try connectedSocket()
         let deadline = ContinuousClock.now + timeout
-        while monitor?.poll() == false {
+        while !subscribed {
+            // An XPUB hands up subscriptions as messages whose first byte is 1.
+            if monitor?.poll() != false, let message = try socket.receiveMessage(), message.first?.bytes.first == 1 {
+                subscribed = true
+                break
+            }
             guard ContinuousClock.now < deadline else { return false }
             // Cancelled: the deadline check above ends the wait on the next turn.
-            try? await Task.sleep(for: .milliseconds(5))
+            try? await Task.sleep(for: .milliseconds(2))
         }
         return true
     }
@@ -96,11 +104,14 @@ public actor Publisher {
         if let socket, linger > .zero { try? socket.setLinger(milliseconds: Int32(clamping: Int64(linger.milliseconds))) }
         monitor = nil
         socket = nil
+        subscribed = false
     }
 
     private func connectedSocket() throws(ZMQError) -> Socket {
         if let socket { return socket }
-        let socket = try Socket(.publisher)
+        // An XPUB, not a PUB: it sends the same way, and shows when the broker's subscription
+        // arrives (`waitUntilConnected`).
+        let socket = try Socket(.xPublisher)
         try socket.setSendHighWaterMark(100_000)
         monitor = try ConnectionMonitor(socket)
         if let credentials { try socket.useCurve(credentials.curveRole) }

@@ -31,6 +31,9 @@ extension Broker {
             answer = Array(bootID.utf8)
         case ManagementService.failedRuns:
             answer = json(failedRuns.all)
+        case ManagementService.eventsRead:
+            readJournal(client: client, dialect: dialect, header: header, body: body)
+            return
         case ManagementService.group:
             let group = body.first?.string ?? ""
             answer = json(GroupMembers(group: group, members: directory().agents.filter {
@@ -109,6 +112,11 @@ extension Broker {
         snapshot.security = guardian == nil ? "none" : "curve"
         snapshot.securityRefusals = guardian?.refusals ?? [:]
         snapshot.subscriptionsForwarded = eventCounters.subscriptionsForwarded.load(ordering: .relaxed)
+        snapshot.eventsJournaled = journal.journaled.load(ordering: .relaxed)
+        snapshot.eventJournalWriteFailures = journal.writeFailures.load(ordering: .relaxed)
+        snapshot.eventJournal = journal.id
+        snapshot.eventJournalDirectory = journal.directory ?? "memory"
+        (snapshot.eventJournalEvents, snapshot.eventJournalBytes, _) = journal.extent
         return snapshot
     }
 

@@ -136,10 +136,15 @@ extension Broker {
 
     /// Sends a small reply to a client that is not (yet) a PendingRequest: mmi answers.
     func sendDirectReply(to client: PeerID, dialect: Dialect, service: [UInt8], header: ColonyHeader?, body: [UInt8]) {
+        sendDirectReply(to: client, dialect: dialect, service: service, header: header, frames: [body])
+    }
+
+    /// A reply of several body frames (at least one).
+    func sendDirectReply(to client: PeerID, dialect: Dialect, service: [UInt8], header: ColonyHeader?, frames: [[UInt8]]) {
         guard beginMessage(to: client) else { return }
         sendClientPrologue(dialect, partial: false)
         sendPart(service)
         if let header { sendPart(header.encoded()) }
-        sendPart(body, more: false)
+        for (index, frame) in frames.enumerated() { sendPart(frame, more: index < frames.count - 1) }
     }
 }

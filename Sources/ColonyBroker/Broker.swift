@@ -21,6 +21,10 @@ public final class Broker {
     let systemEvents: Socket
     let events: (publish: String, subscribe: String, loop: IOLoop)
     let eventCounters = EventCounters()
+    /// Every forwarded event, for `mmi.events.read`.
+    let journal: EventJournal
+    /// Journal reads waiting for an event (long polls), answered on the tick.
+    var parkedReads: [ParkedRead] = []
     let stopFlag = StopFlag()
 
     var services: [String: Service] = [:]
@@ -67,8 +71,10 @@ public final class Broker {
     public let boundEndpoints: BrokerEndpoints
 
     /// Binds the broker's sockets on the calling thread, which must then call `run()`.
-    public init(_ configuration: BrokerConfiguration, guard guardian: BrokerGuard? = nil, logger: Logger) throws(ZMQError) {
+    public init(_ configuration: BrokerConfiguration, guard guardian: BrokerGuard? = nil, journal: EventJournal? = nil,
+                logger: Logger) throws(ZMQError) {
         self.configuration = configuration
+        self.journal = journal ?? EventJournal.inMemory(configuration.eventJournal)
         self.guardian = guardian
         self.logger = logger
         try guardian?.register()
@@ -86,7 +92,8 @@ public final class Broker {
         systemEvents = try Socket(.push)
         let systemEndpoint = "inproc://colony-system-events-\(Broker.instances.add(1, ordering: .relaxed).newValue)"
         try systemEvents.bind(systemEndpoint)
-        events = try EventProxy.start(configuration, guard: guardian, systemEndpoint: systemEndpoint, counters: eventCounters)
+        events = try EventProxy.start(configuration, guard: guardian, systemEndpoint: systemEndpoint, counters: eventCounters,
+                                   journal: self.journal)
         boundEndpoints = BrokerEndpoints(requests: router.lastEndpoint, publish: events.publish, subscribe: events.subscribe)
     }
 
@@ -122,6 +129,7 @@ public final class Broker {
             let now = MonotonicTime.now()
             if now >= nextExpiry {
                 expireRequests()
+                answerParkedReads(now: now)
                 applyAccessListChanges()
                 guardian?.countHandshakes(handshakes)
                 memory.tick(now: now)
@@ -241,11 +249,12 @@ public struct BrokerHandle: Sendable {
 
 extension Broker {
     /// Starts a broker on a new thread and returns once its sockets are bound.
-    public static func start(_ configuration: BrokerConfiguration, guard guardian: BrokerGuard? = nil, logger: Logger) throws(ZMQError) -> BrokerHandle {
+    public static func start(_ configuration: BrokerConfiguration, guard guardian: BrokerGuard? = nil, journal: EventJournal? = nil,
+                             logger: Logger) throws(ZMQError) -> BrokerHandle {
         try startOnThread(named: "colony-broker") { ready in
             let broker: Broker
             do throws(ZMQError) {
-                broker = try Broker(configuration, guard: guardian, logger: logger)
+                broker = try Broker(configuration, guard: guardian, journal: journal, logger: logger)
             } catch {
                 ready(.failure(error))
                 return

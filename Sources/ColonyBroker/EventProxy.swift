@@ -21,19 +21,25 @@ final class EventProxy {
     private let eventsOut: Socket
     private let systemEvents: Socket
     private let counters: EventCounters
+    private let journal: EventJournal
     private let guardian: BrokerGuard?
     private let handshakes: [HandshakeMonitor]
 
     private init(loop: IOLoop, configuration: BrokerConfiguration, guard guardian: BrokerGuard?, systemEndpoint: String,
-                 counters: EventCounters) throws(ZMQError) {
+                 counters: EventCounters, journal: EventJournal) throws(ZMQError) {
         self.loop = loop
         self.counters = counters
+        self.journal = journal
         self.guardian = guardian
         eventsIn = try Socket(.xSubscriber)
         try eventsIn.setMaximumMessageSize(configuration.maxMessageSize)
         try eventsIn.setReceiveHighWaterMark(100_000)
         try guardian?.secure(eventsIn)
         let inputHandshakes = guardian == nil ? nil : try HandshakeMonitor(eventsIn)
+        // Every event is journaled, so publishers must send every event, wanted by a
+        // subscriber or not: the XSUB subscribes to everything, and each publisher that
+        // connects learns it (a PUB drops what nobody subscribed to).
+        try eventsIn.send(message: [Frame([1])])
         try eventsIn.bind(configuration.endpoints.publish)
         eventsOut = try Socket(.xPublisher)
         try eventsOut.setMaximumMessageSize(configuration.maxMessageSize)
@@ -50,14 +56,15 @@ final class EventProxy {
     /// Binds the proxy on a new thread and returns the bound (publish, subscribe) endpoints
     /// and the loop that stops it.
     static func start(
-        _ configuration: BrokerConfiguration, guard guardian: BrokerGuard?, systemEndpoint: String, counters: EventCounters
+        _ configuration: BrokerConfiguration, guard guardian: BrokerGuard?, systemEndpoint: String, counters: EventCounters,
+        journal: EventJournal
     ) throws(ZMQError) -> (publish: String, subscribe: String, loop: IOLoop) {
         let loop = IOLoop(name: "colony-events")
         let bound: (String, String) = try startOnThread(named: "colony-events") { ready in
             let proxy: EventProxy
             do throws(ZMQError) {
                 proxy = try EventProxy(loop: loop, configuration: configuration, guard: guardian, systemEndpoint: systemEndpoint,
-                                       counters: counters)
+                                       counters: counters, journal: journal)
             } catch {
                 ready(.failure(error))
                 return
@@ -71,13 +78,15 @@ final class EventProxy {
     private func run() {
         loop.run { [self] in
             _ = loop.watch(eventsIn) { [unowned self] in
-                counters.eventsForwarded.add(forward(from: eventsIn, with: publishIfAllowed), ordering: .relaxed)
+                counters.eventsForwarded.add(journalAndPublish(from: eventsIn, admit: mayPublish), ordering: .relaxed)
             }
             _ = loop.watch(eventsOut) { [unowned self] in
-                counters.subscriptionsForwarded.add(forward(from: eventsOut) { (try? eventsIn.send(message: $0)) == true }, ordering: .relaxed)
+                // The XSUB takes everything already (see `init`): subscribers' subscriptions
+                // are counted, not passed on to publishers.
+                counters.subscriptionsForwarded.add(forward(from: eventsOut) { _ in true }, ordering: .relaxed)
             }
             _ = loop.watch(systemEvents) { [unowned self] in
-                _ = forward(from: systemEvents, with: publish)
+                _ = journalAndPublish(from: systemEvents) { _ in true }
             }
             if let guardian, !handshakes.isEmpty {
                 loop.scheduleRepeating(every: .milliseconds(200)) { [unowned self] in
@@ -100,20 +109,34 @@ final class EventProxy {
         return moved
     }
 
-    /// Publishes an event from a peer if its key may publish on the topic (the first frame);
-    /// a refused one is dropped and counted. Without security every event goes through.
-    private func publishIfAllowed(_ frames: [Frame]) -> Bool {
-        if let guardian {
-            guard let first = frames.first, let sender = guardian.sender(of: first) else {
-                guardian.count(.revokedKey)
-                return false
-            }
-            guard AccessPolicy.mayPublish(first.string ?? "", sender) else {
-                guardian.count(.publish)
-                return false
-            }
+    /// Takes a bounded batch of events from `source`, journals the admitted ones and then
+    /// publishes them (so whatever a subscriber got, a journal reader finds); returns how many
+    /// were sent.
+    private func journalAndPublish(from source: Socket, admit: ([Frame]) -> Bool) -> Int {
+        var batch: [[Frame]] = []
+        var frames: [Frame] = []
+        for _ in 0..<512 {
+            // false: nothing more waits; a throw means the socket is closing. Either ends the batch.
+            guard (try? source.receiveMessage(into: &frames)) == true else { break }
+            if admit(frames) { batch.append(frames) }
         }
-        return publish(frames)
+        _ = journal.append(batch)
+        return batch.reduce(0) { $0 + (publish($1) ? 1 : 0) }
+    }
+
+    /// Whether an event from a peer may go out: its key may publish on the topic (the first
+    /// frame); a refused one is counted. Without security every event goes through.
+    private func mayPublish(_ frames: [Frame]) -> Bool {
+        guard let guardian else { return true }
+        guard let first = frames.first, let sender = guardian.sender(of: first) else {
+            guardian.count(.revokedKey)
+            return false
+        }
+        guard AccessPolicy.mayPublish(first.string ?? "", sender) else {
+            guardian.count(.publish)
+            return false
+        }
+        return true
     }
 
     /// Sends an event to its subscribers. XPUB runs in no-drop mode, so a send that would

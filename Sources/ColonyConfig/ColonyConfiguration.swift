@@ -114,6 +114,19 @@ public struct ColonyConfiguration: Sendable {
             if let recovery = try broker.duration(BrokerKeys.gateRecovery) {
                 configuration.broker.gateRecovery = recovery
             }
+            if let location = try broker.string(BrokerKeys.eventJournal) {
+                guard !location.isEmpty else {
+                    throw ConfigError(file: file, line: broker.line(of: BrokerKeys.eventJournal),
+                                      message: "'event_journal' must be auto, memory or a directory")
+                }
+                configuration.broker.eventJournal.location = EventJournalSettings.Location(location)
+            }
+            if let count = try broker.integer(BrokerKeys.eventJournalMaxEvents, in: 1...100_000_000) {
+                configuration.broker.eventJournal.maxEvents = count
+            }
+            if let bytes = try broker.integer(BrokerKeys.eventJournalMaxBytes, in: 1024...(64 << 30)) {
+                configuration.broker.eventJournal.maxBytes = bytes
+            }
         }
         if let orchestrator = try root.mapping("orchestrator") {
             try orchestrator.rejectUnknownKeys(["database", "workflows", "default_step_timeout", "lease", "max_concurrent_runs", "max_queued_runs", "resources",
@@ -180,8 +193,12 @@ public struct ColonyConfiguration: Sendable {
         static let maxMessageSize = "max_message_size"
         static let gateRecovery = "gate_recovery"
         static let maxAgentCapacity = "max_agent_capacity"
+        static let eventJournal = "event_journal"
+        static let eventJournalMaxEvents = "event_journal_max_events"
+        static let eventJournalMaxBytes = "event_journal_max_bytes"
         static let all = [endpoint, publishEndpoint, subscribeEndpoint, heartbeatInterval, heartbeatLiveness,
                           requestExpiry, redispatchLimit, maxQueued, failedRunCapacity, failedRunTTL, eventHighWaterMark,
-                          maxQueuedBytes, maxMessageSize, gateRecovery, maxAgentCapacity]
+                          maxQueuedBytes, maxMessageSize, gateRecovery, maxAgentCapacity, eventJournal, eventJournalMaxEvents,
+                          eventJournalMaxBytes]
     }
 }

@@ -183,9 +183,15 @@ public struct ColonyNode: Sendable {
         } catch {
             throw .keys("\(error)")
         }
+        let journal: EventJournal
+        do {
+            journal = try EventJournal.open(brokerConfiguration.eventJournal.resolved(besideDatabase: settings.database))
+        } catch {
+            throw .broker(endpoint: brokerConfiguration.endpoints.requests, reason: "\(error)")
+        }
         let handle: BrokerHandle
         do {
-            handle = try Broker.start(brokerConfiguration, guard: guardian, logger: Logger(label: "broker"))
+            handle = try Broker.start(brokerConfiguration, guard: guardian, journal: journal, logger: Logger(label: "broker"))
         } catch {
             throw .broker(endpoint: brokerConfiguration.endpoints.requests, reason: "\(error)")
         }

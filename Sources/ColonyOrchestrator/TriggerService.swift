@@ -9,12 +9,14 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-/// Starts workflows from events (`trigger:`). The active orchestrator subscribes to every
-/// trigger's topic; for each matching event it checks `when`, renders the input and the dedupe
-/// key, and starts a run whose id comes from (workflow, dedupe key), so a redelivered or
-/// replayed event — even across restarts — starts at most one run. Every firing is recorded
-/// (started, filtered, duplicate, refused, and why). The workflow files are read again every
-/// 2 s; a changed set of topics resubscribes.
+/// Starts workflows from events (`trigger:`). The active orchestrator reads the broker's event
+/// journal (`mmi.events.read`) from a cursor kept in the store; for each matching event it
+/// checks `when`, renders the input and the dedupe key, and starts a run whose id comes from
+/// (workflow, dedupe key) — or, without one, from the event's place in the journal — so a
+/// redelivered, replayed or re-read event starts at most one run. Every firing is recorded
+/// (started, filtered, duplicate, refused, and why) in the transaction that moves the cursor
+/// past its event, so kill -9 anywhere between an event and its run start loses nothing. The
+/// workflow files are read again every 2 s; a changed set of triggers reads on from the cursor.
 public struct TriggerService: Service {
     /// A trigger with the workflow version its runs start with.
     struct Armed: Sendable {
@@ -46,14 +48,18 @@ public struct TriggerService: Service {
 
     public func run() async {
         await cancelWhenGracefulShutdown {
+            let client = ColonyClient(endpoints: self.endpoints, credentials: self.credentials)
             while !Task.isCancelled {
                 let armed = await self.armed()
                 guard !armed.isEmpty else {
+                    // Nothing listens: events until a trigger is armed again start nothing.
+                    try? await self.store.saveJournalCursor(nil)
                     try? await Task.sleep(for: Self.reloadInterval)
                     continue
                 }
-                await self.listen(armed)
+                await self.listen(armed, client: client)
             }
+            await client.close()
         }
     }
 
@@ -73,48 +79,39 @@ public struct TriggerService: Service {
         return armed
     }
 
-    /// Serves `armed` until the workflow files change what is armed (or the task ends).
-    func listen(_ armed: [Armed]) async {
-        let subscriber = Subscriber(endpoints: endpoints, credentials: credentials)
-        let events: AsyncStream<Event>
-        do {
-            events = try await subscriber.subscribe(Array(Set(armed.map(\.trigger.subscription))).sorted())
-        } catch {
-            logger.error("triggers cannot subscribe to the bus; retrying", metadata: ["error": "\(error)"])
-            try? await Task.sleep(for: Self.reloadInterval)
-            return
-        }
+    /// Reads the broker's event journal from the stored cursor and fires `armed` for each
+    /// event, until the workflow files change what is armed (or the task ends).
+    func listen(_ armed: [Armed], client: ColonyClient) async {
+        let topics = Array(Set(armed.map(\.trigger.subscription))).sorted()
         logger.info("triggers armed", metadata: ["workflows": "\(armed.map(\.definition.name).joined(separator: ","))"])
-        let reloader = Task {
-            while !Task.isCancelled {
+        var reader = JournalReader(store: store, client: client, topics: topics, logger: logger)
+        var nextReload = ContinuousClock.now + Self.reloadInterval
+        while !Task.isCancelled {
+            if ContinuousClock.now >= nextReload {
+                if await self.armed().map(\.definitionID) != armed.map(\.definitionID) { return }
+                nextReload = ContinuousClock.now + Self.reloadInterval
+            }
+            guard let page = await reader.next() else {
                 try? await Task.sleep(for: Self.reloadInterval)
-                let now = await self.armed()
-                if now.map(\.definitionID) != armed.map(\.definitionID) {
-                    await subscriber.close()
-                    return
-                }
+                continue
             }
-        }
-        defer { reloader.cancel() }
-        await withTaskCancellationHandler {
-            for await event in events {
+            var recorded = true
+            for (seq, event) in page.events where recorded {
+                var firings: [FiringRecord] = []
                 for entry in armed where entry.trigger.matches(event.topic) {
-                    await fire(entry, event)
+                    firings.append(await decide(entry, event, position: JournalCursor(journal: page.batch.journal, seq: seq)))
                 }
+                recorded = await reader.commit(firings, through: seq)
+                if recorded { firings.forEach(report) }
             }
-        } onCancel: {
-            Task { await subscriber.close() }
+            if recorded { await reader.commit([], through: page.batch.through) }
         }
-    }
-
-    /// Decides one firing, starts its run if it should, and records it before the next event
-    /// is taken (events wait in the subscription's bounded buffer meanwhile).
-    func fire(_ entry: Armed, _ event: Event) async {
-        await record(await decide(entry, event))
     }
 
     /// What one event comes to, its run started if it should be.
-    private func decide(_ entry: Armed, _ event: Event) async -> FiringRecord {
+    /// Without a dedupe key, the run id comes from the event's place in the journal, so an
+    /// event read again after a restart cannot start a second run.
+    private func decide(_ entry: Armed, _ event: Event, position: JournalCursor) async -> FiringRecord {
         let workflow = entry.definition.name
         let payload = (try? JSONDecoder().decode(JSONValue.self, from: Data(event.payload))) ?? .string(event.text)
         let resolve: (Reference) -> JSONValue? = { reference in
@@ -137,14 +134,19 @@ public struct TriggerService: Service {
         }
         let input = entry.trigger.input.rendered(resolve)
         let id = firing.dedupeKey.map { Self.runID(workflow: workflow, key: $0) }
+            ?? Self.runID(workflow: workflow, key: "journal \(position.journal) \(position.seq)")
         do {
             let run = try await engine.start(definitionID: entry.definitionID, definition: entry.definition, input: input, id: id,
                                              tags: ["trigger": String(event.topic.prefix(256))])
             firing.runID = run.id
+        } catch .store(.duplicateKey) where firing.dedupeKey == nil {
+            // Only this event's own firing makes this id: it started the run before a restart.
+            firing.runID = id
+            firing.reason = "the run was started before the orchestrator restarted; recorded when the event was read again"
         } catch .store(.duplicateKey) {
             firing.outcome = .duplicate
             firing.runID = id
-            firing.reason = "run \(id?.rawValue ?? "?") was started for dedupe key '\(firing.dedupeKey ?? "")'"
+            firing.reason = "run \(id.rawValue) was started for dedupe key '\(firing.dedupeKey ?? "")'"
         } catch {
             firing.outcome = .refused
             firing.reason = "\(error)"
@@ -152,7 +154,8 @@ public struct TriggerService: Service {
         return firing
     }
 
-    private func record(_ firing: FiringRecord) async {
+    /// Counts and logs a recorded firing.
+    private func report(_ firing: FiringRecord) {
         Counter(label: "colony_trigger_firings_total", dimensions: [("workflow", firing.workflow), ("outcome", firing.outcome.rawValue)]).increment()
         // A busy topic filters most events: only starts and refusals are for a person.
         let level: Logger.Level = switch firing.outcome {
@@ -164,11 +167,6 @@ public struct TriggerService: Service {
             "workflow": "\(firing.workflow)", "topic": "\(firing.topic)", "correlation": "\(firing.runID?.rawValue ?? "-")",
             "reason": "\(firing.reason ?? "-")",
         ])
-        do {
-            try await store.recordFiring(firing)
-        } catch {
-            logger.error("cannot record a trigger firing", metadata: ["workflow": "\(firing.workflow)", "error": "\(error)"])
-        }
     }
 
     /// The dedupe template's value as text, or nil when a reference in it is missing or null.

@@ -184,6 +184,13 @@ enum Migrations {
             }
             try db.create(index: "firings_by_workflow", on: "trigger_firings", columns: ["workflow", "id"])
         }
+        migrator.registerMigration("v12: the triggers' place in the broker's event journal") { db in
+            try db.create(table: "trigger_cursor") { table in
+                table.primaryKey("id", .integer)
+                table.column("journal", .text).notNull()
+                table.column("seq", .integer).notNull()
+            }
+        }
         return migrator
     }
 }

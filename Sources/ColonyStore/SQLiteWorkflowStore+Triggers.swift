@@ -4,16 +4,43 @@ import GRDB
 
 extension SQLiteWorkflowStore: TriggerStore {
     public func recordFiring(_ firing: FiringRecord) async throws(StoreError) {
-        let kept = Self.keptPerWorkflow
+        try await write { db in try Self.insert(firing, db) }
+    }
+
+    public func recordFirings(_ firings: [FiringRecord], cursor: JournalCursor) async throws(StoreError) {
         try await write { db in
-            var record = firing
-            try record.insert(db)
-            // Keep the newest `kept` of this workflow: one indexed delete per firing.
-            try db.execute(sql: """
-                DELETE FROM trigger_firings WHERE workflow = ? AND id <= (
-                    SELECT id FROM trigger_firings WHERE workflow = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
-                """, arguments: [firing.workflow, firing.workflow, kept])
+            for firing in firings { try Self.insert(firing, db) }
+            try Self.store(cursor, db)
         }
+    }
+
+    public func journalCursor() async throws(StoreError) -> JournalCursor? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT journal, seq FROM trigger_cursor WHERE id = 1").map { row in
+                JournalCursor(journal: row["journal"], seq: UInt64(clamping: row["seq"] as Int64))
+            }
+        }
+    }
+
+    public func saveJournalCursor(_ cursor: JournalCursor?) async throws(StoreError) {
+        try await write { db in
+            if let cursor { try Self.store(cursor, db) } else { try db.execute(sql: "DELETE FROM trigger_cursor") }
+        }
+    }
+
+    private static func store(_ cursor: JournalCursor, _ db: Database) throws {
+        try db.execute(sql: "INSERT INTO trigger_cursor (id, journal, seq) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET journal = excluded.journal, seq = excluded.seq",
+                       arguments: [cursor.journal, Int64(clamping: cursor.seq)])
+    }
+
+    /// Inserts a firing and keeps the newest `keptPerWorkflow` of its workflow (one indexed delete).
+    private static func insert(_ firing: FiringRecord, _ db: Database) throws {
+        var record = firing
+        try record.insert(db)
+        try db.execute(sql: """
+            DELETE FROM trigger_firings WHERE workflow = ? AND id <= (
+                SELECT id FROM trigger_firings WHERE workflow = ? ORDER BY id DESC LIMIT 1 OFFSET ?)
+            """, arguments: [firing.workflow, firing.workflow, keptPerWorkflow])
     }
 
     public func firings(workflow: String?, limit: Int) async throws(StoreError) -> [FiringRecord] {

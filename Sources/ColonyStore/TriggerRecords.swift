@@ -47,10 +47,29 @@ public struct FiringSummary: Codable, Sendable, Hashable {
     public var last: FiringRecord?
 }
 
+/// How far the triggers have read the broker's event journal: every event up to `seq` of
+/// `journal` has been decided and its firings recorded.
+public struct JournalCursor: Codable, Sendable, Hashable {
+    public var journal: String
+    public var seq: UInt64
+
+    public init(journal: String, seq: UInt64) {
+        self.journal = journal
+        self.seq = seq
+    }
+}
+
 /// Where trigger firings are kept: at most `TriggerStore.keptPerWorkflow` per workflow (older
 /// ones are pruned as new ones arrive).
 public protocol TriggerStore: Sendable {
     func recordFiring(_ firing: FiringRecord) async throws(StoreError)
+    /// Records one event's firings and moves the cursor past it, in one transaction: an event
+    /// is either decided and recorded, or read again after a restart.
+    func recordFirings(_ firings: [FiringRecord], cursor: JournalCursor) async throws(StoreError)
+    /// Where the triggers stopped reading; nil before the first read (or after nothing was armed).
+    func journalCursor() async throws(StoreError) -> JournalCursor?
+    /// Moves the cursor (past events no trigger wanted), or forgets it (nil).
+    func saveJournalCursor(_ cursor: JournalCursor?) async throws(StoreError)
     /// The latest firings, newest first, of one workflow or all.
     func firings(workflow: String?, limit: Int) async throws(StoreError) -> [FiringRecord]
     func firingSummaries() async throws(StoreError) -> [FiringSummary]

@@ -32,6 +32,9 @@ public struct BrokerConfiguration: Sendable {
     public var failedRunCapacity: Int = 1_000_000
     /// How long the broker remembers a failed run.
     public var failedRunTimeToLive: Duration = .seconds(3600)
+    /// The event journal (`mmi.events.read`); `Broker` keeps it in memory unless it is given
+    /// an opened `EventJournal`.
+    public var eventJournal = EventJournalSettings()
 
     public init(
         endpoints: BrokerEndpoints = .defaults,

@@ -118,7 +118,18 @@ public struct BrokerStatistics: Codable, Sendable, Hashable {
     /// Events that at least one subscriber missed because its queue was full (its high-water
     /// mark reached: a subscriber reading slower than events arrive). The others still got them.
     public var eventsDroppedAtHighWaterMark = 0
+    /// Subscription and unsubscription messages from subscribers (the broker takes every event
+    /// from publishers, for its journal, so they are counted, not passed upstream).
     public var subscriptionsForwarded = 0
+    /// Events written to the event journal (`mmi.events.read`), and events that could not be
+    /// (a failed write: subscribers still got them, journal readers will not).
+    public var eventsJournaled = 0
+    public var eventJournalWriteFailures = 0
+    /// The journal's id, where it is kept (`memory` or its directory), and the events it keeps.
+    public var eventJournal: String?
+    public var eventJournalDirectory: String?
+    public var eventJournalEvents = 0
+    public var eventJournalBytes = 0
     public var managementQueries = 0
     public var failedRunsKnown = 0
     public var requestsRefusedForFailedRuns = 0

@@ -79,4 +79,7 @@ public enum ManagementService {
     public static let failedRuns = "mmi.gate.list"
     /// Body: a group name. JSON `GroupMembers`: agents offering that capability or in that named group.
     public static let group = "mmi.group"
+    /// Body: a JSON `JournalRead`. Reply: a JSON `JournalBatch`, then each event's frames
+    /// (topic, header, payload) as published: events the broker journaled, read from a cursor.
+    public static let eventsRead = "mmi.events.read"
 }

@@ -77,10 +77,17 @@ struct BrokerCommand: AsyncParsableCommand {
             Console.error("error: \(error)")
             throw ExitCode(ExitStatus.usage)
         }
+        let journal: EventJournal
+        do {
+            journal = try EventJournal.open(configuration.broker.eventJournal.resolved(besideDatabase: nil))
+        } catch {
+            logger.critical("cannot open the event journal", metadata: ["error": "\(error)"])
+            throw ExitCode(ExitStatus.usage)
+        }
         // The broker blocks in libzmq on a thread of its own, never on a Swift concurrency thread.
         let handle: BrokerHandle
         do {
-            handle = try Broker.start(configuration.broker, guard: guardian, logger: logger)
+            handle = try Broker.start(configuration.broker, guard: guardian, journal: journal, logger: logger)
         } catch {
             logger.critical("cannot start broker", metadata: ["error": "\(error)"])
             throw ExitCode(ExitStatus.unreachable)

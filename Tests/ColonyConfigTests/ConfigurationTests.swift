@@ -1,3 +1,5 @@
+import ColonyWire
+import Foundation
 import ColonyYAML
 import ColonyConfig
 import Testing
@@ -55,5 +57,19 @@ import Testing
     @Test func theShippedConfigurationIsValid() throws {
         let configuration = try ColonyConfiguration.load(path: "configs/colony.yaml")
         #expect(configuration.broker.endpoints.requests == "tcp://127.0.0.1:5555")
+        // Every value it writes is the built-in default.
+        #expect(configuration.broker.eventJournal == EventJournalSettings())
+    }
+
+    @Test func theEventJournalIsBesideTheDatabaseUnlessToldOtherwise() throws {
+        let automatic = EventJournalSettings()
+        #expect(automatic.resolved(besideDatabase: ".colony/colony.sqlite").location == .directory(".colony/events"))
+        #expect(automatic.resolved(besideDatabase: nil).location == .memory)
+        #expect(EventJournalSettings(location: .memory).resolved(besideDatabase: "x/db").location == .memory)
+        #expect(EventJournalSettings.Location("/var/colony/events") == .directory("/var/colony/events"))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString.prefix(8)).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "broker:\n  event_journal: memory\n  event_journal_max_events: 0\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigError.self) { try ColonyConfiguration.load(path: file.path) }
     }
 }

@@ -323,6 +323,62 @@ import Testing
     }
 }
 
+/// Events read from the broker's journal: kill -9 of the orchestrator while it decides a burst
+/// of events (some read, some started, some recorded) loses none and starts none twice.
+@Suite(.serialized) struct TriggerJournalIntegrationTests {
+    typealias Deployment = WorkflowIntegrationTests.Deployment
+
+    static let workflows = """
+    workflows:
+      - name: on_tick
+        inputs: {n: {type: integer}}
+        trigger: {event: demo.tick, input: {n: "${event.n}"}}
+        steps:
+          - {id: note, capability: echo, params: {n: "${input.n}"}}
+    """
+
+    /// The n of every on_tick run.
+    func started(_ deployment: Deployment) async throws -> [Int] {
+        let runs = try await deployment.bus.client.request(
+            OrchestratorAPI.history, OrchestratorAPI.HistoryRequest(workflow: "on_tick", status: nil, since: nil, limit: 1_000),
+            as: OrchestratorAPI.HistoryReply.self, timeout: .seconds(10)).runs
+        return runs.compactMap { if case .number(let n) = $0.input.value(at: ["n"]) ?? .null { Int(n) } else { nil } }
+    }
+
+    @Test func aBurstOfEventsStartsOneRunPerEventAcrossKilledOrchestrators() async throws {
+        let deployment = try await Deployment(workflows: Self.workflows)
+        defer { deployment.stop() }
+        try deployment.startAgent("echo")
+        var orchestrator = try await deployment.startOrchestrator()
+        let publisher = Publisher(endpoints: deployment.bus.endpoints, credentials: nil)
+        #expect(try await publisher.waitUntilConnected(timeout: .seconds(10)))
+        // Armed once an event (n = 0) has started a run: the triggers' first read puts their
+        // cursor at the journal's end, so events before it start nothing.
+        _ = try await eventually(timeout: .seconds(30)) { () async throws -> Bool? in
+            try await publisher.publish("demo.tick", payload: Array(#"{"n": 0}"#.utf8))
+            return try await started(deployment).contains(0) ? true : nil
+        }
+        // 300 events; the orchestrator is killed twice while it works through them, and the
+        // events sent while it is down wait in the broker's journal.
+        for n in 1...300 {
+            try await publisher.publish("demo.tick", payload: Array(#"{"n": \#(n)}"#.utf8))
+            if n == 100 || n == 200 {
+                deployment.bus.harness.signal(orchestrator, SIGKILL)
+                #expect(await deployment.bus.harness.waitForExit(orchestrator))
+                orchestrator = try await deployment.startOrchestrator(waitUntilServing: false)
+            }
+        }
+        let all = try await eventually(timeout: .seconds(120)) { () async throws -> [Int]? in
+            let seen = try await started(deployment).filter { $0 > 0 }
+            return Set(seen).count == 300 ? seen : nil
+        }
+        let counts = Dictionary(grouping: all ?? [], by: { $0 }).mapValues(\.count)
+        #expect(Set(counts.keys) == Set(1...300), "missing: \(Set(1...300).subtracting(counts.keys).sorted().prefix(20))")
+        #expect(counts.values.allSatisfy { $0 == 1 }, "started twice: \(counts.filter { $0.value > 1 }.keys.sorted())")
+        await publisher.close()
+    }
+}
+
 /// Fan-out with real processes: kill -9 of the orchestrator while a step is fanned out loses
 /// no element and runs none twice; the output keeps the elements' order.
 @Suite(.serialized) struct ForEachIntegrationTests {

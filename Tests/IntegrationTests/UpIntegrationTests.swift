@@ -268,6 +268,49 @@ import Testing
         #expect(gone == true, "agents \(pids) outlived a killed colony up")
     }
 
+    /// kill -9 of `colony up` (broker and orchestrator at once) while a burst of events is on
+    /// its way to runs: after a restart every event the broker journaled has exactly one run.
+    @Test func aKilledColonyUpStartsEachJournaledEventsRunOnceAfterARestart() async throws {
+        let up = try Up(agents: "agents:\n  - {name: echo, run: echo, concurrency: 8}\n", workflows: TriggerJournalIntegrationTests.workflows)
+        defer { up.stop() }
+        let process = try up.start()
+        #expect(try await waitForAgents(up.client, capability: "echo"), "\(up.harness.log(of: "up"))")
+        func started() async throws -> [Int] {
+            try await up.client.request(OrchestratorAPI.history, OrchestratorAPI.HistoryRequest(workflow: "on_tick", status: nil, since: nil, limit: 1_000),
+                                        as: OrchestratorAPI.HistoryReply.self, timeout: .seconds(10)).runs
+                .compactMap { if case .number(let n) = $0.input.value(at: ["n"]) ?? .null { Int(n) } else { nil } }
+        }
+        let publisher = Publisher(endpoints: up.endpoints, credentials: nil)
+        #expect(try await publisher.waitUntilConnected(timeout: .seconds(10)))
+        _ = try await eventually(timeout: .seconds(30)) { () async throws -> Bool? in
+            try await publisher.publish("demo.tick", payload: Array(#"{"n": 0}"#.utf8))
+            return try await started().contains(0) ? true : nil
+        }
+        for n in 1...300 { try await publisher.publish("demo.tick", payload: Array(#"{"n": \#(n)}"#.utf8)) }
+        kill(process.processIdentifier, SIGKILL)
+        #expect(await up.harness.waitForExit(process))
+        await publisher.close()
+        try up.start()
+        #expect(try await waitForAgents(up.client, capability: OrchestratorAPI.run), "\(up.harness.log(of: "up"))")
+        // What the broker had taken before the kill is in its journal (beside the database).
+        var journaled: [Int] = []
+        var cursor: UInt64 = 0
+        var journal: String?
+        while true {
+            let page = try await up.client.readJournal(JournalRead(journal: journal, after: cursor, topics: ["demo.tick"], limit: 1_000))
+            journal = page.batch.journal
+            journaled += page.events.compactMap { (try? JSONDecoder().decode([String: Int].self, from: Data($0.event.payload)))?["n"] }.filter { $0 > 0 }
+            guard page.batch.through > cursor else { break }
+            cursor = page.batch.through
+        }
+        #expect(!journaled.isEmpty && journaled == Array(1...journaled.count), "the journal holds a prefix of the burst: \(journaled.prefix(10))…")
+        let runs = try await eventually(timeout: .seconds(120)) { () async throws -> [Int]? in
+            let seen = try await started().filter { $0 > 0 }
+            return Set(seen) == Set(journaled) ? seen : nil
+        }
+        #expect(runs?.count == journaled.count, "one run per journaled event: \(runs?.count ?? 0) runs for \(journaled.count) events")
+    }
+
     @Test func aBadAgentsFileStartsNothingAndSaysWhy() async throws {
         let up = try Up(agents: "agents:\n  - name: math\n    run: math\n    replica: 2\n")
         defer { up.stop() }

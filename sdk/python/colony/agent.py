@@ -644,10 +644,7 @@ class Agent:
 
     async def _publish(self, topic: str, value: Any, correlation_id=None, step=None) -> None:
         if self._publisher is None:
-            self._publisher = self._context.socket(zmq.PUB)
-            mdp.secure(self._publisher)
-            self._publisher.connect(self.endpoints[1])
-            await asyncio.sleep(0.1)  # a PUB socket drops what it sends before it is connected
+            self._publisher = await mdp.connected_publisher(self._context, self.endpoints[1])
         header = ColonyHeader(correlation_id=correlation_id, step=step, agent=self.name, timestamp_ms=int(time.time() * 1000))
         await self._publisher.send_multipart([topic.encode(), header.encode(), json.dumps(value).encode()])
 

@@ -76,11 +76,8 @@ class Client:
         """Publishes an event, as part of run `correlation_id` if given (connecting first, so it
         is not lost while connecting)."""
         if getattr(self, "_publisher", None) is None:
-            self._publisher = zmq.asyncio.Context.instance().socket(zmq.PUB)
-            self._publisher.setsockopt(zmq.LINGER, 200)
-            mdp.secure(self._publisher)
-            self._publisher.connect(mdp.endpoints(self.endpoint)[1] if self._publish_endpoint is None else self._publish_endpoint)
-            await asyncio.sleep(0.1)
+            self._publisher = await mdp.connected_publisher(
+                zmq.asyncio.Context.instance(), mdp.endpoints(self.endpoint)[1] if self._publish_endpoint is None else self._publish_endpoint)
         import time
         header = ColonyHeader(correlation_id=correlation_id, agent="python-client", timestamp_ms=int(time.time() * 1000))
         await self._publisher.send_multipart([topic.encode(), header.encode(), json.dumps(value).encode()])

@@ -42,3 +42,23 @@ def secure(socket) -> None:
     socket.curve_serverkey = server.encode()
     socket.curve_publickey = os.environ["COLONY_CURVE_PUBLICKEY"].encode()
     socket.curve_secretkey = os.environ["COLONY_CURVE_SECRETKEY"].encode()
+
+
+async def connected_publisher(context, endpoint: str, timeout: float = 5.0):
+    """An XPUB connected to the broker's publish endpoint, returned once the broker's
+    subscription has arrived (it takes every event, for its journal): events sent before then
+    would be dropped. After `timeout` seconds it is returned anyway (events may be lost)."""
+    import asyncio
+    import zmq
+    publisher = context.socket(zmq.XPUB)
+    publisher.setsockopt(zmq.LINGER, 200)
+    secure(publisher)
+    publisher.connect(endpoint)
+    try:
+        while True:
+            message = await asyncio.wait_for(publisher.recv(), timeout)
+            if message[:1] == b"\x01":
+                break
+    except asyncio.TimeoutError:
+        pass
+    return publisher
