@@ -21,8 +21,8 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "Correlation id (workflow run) to attach to the event.")
     var correlationID: String?
 
-    @Option(help: "Milliseconds to wait, once connected, before publishing (for subscriptions to arrive; events sent before are lost).")
-    var connectWaitMs: Int = 300
+    @Option(help: "Milliseconds to wait, once the broker takes events, before publishing (the broker journals every event, so no wait is needed for subscribers).")
+    var connectWaitMs: Int = 0
 
     @Option(help: "Seconds to wait for the broker's publish endpoint before giving up (exit 5).")
     var connectTimeout: Seconds = 5
