@@ -153,6 +153,7 @@ public final class Broker {
         }
         for pending in inFlight.values where !pending.answered { sendError(farewell, to: pending) }
         inFlight.removeAll()
+        answerParkedReads(now: MonotonicTime(nanoseconds: .max))
         for worker in workers.values { sendCommand(.disconnect, to: worker) }
         events.loop.stop()
         guardian?.unregister()
