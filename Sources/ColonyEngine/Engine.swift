@@ -65,6 +65,10 @@ public actor Engine {
     /// Set while shutting down gracefully: attempts in flight may finish, new ones are not sent
     /// (they stay recorded as dispatched, and go out when the orchestrator starts again).
     private var draining = false
+    /// Set when a write was refused because another orchestrator took the lease: from then on
+    /// nothing is written or done (the lease loop stops this engine at once), and steering
+    /// calls are refused with it.
+    private var supersession: StoreError?
     private var runObservers: [@Sendable (RunID, RunStatus) -> Void] = []
     private var transitionObservers: [@Sendable ([TransitionNotice]) -> Void] = []
     private var metrics = EngineMetrics()
@@ -127,6 +131,7 @@ public actor Engine {
     /// Cancels a run: nothing more is dispatched, attempts in flight are abandoned, and the
     /// bus is told so agents stop working on it. Returns the run's final status.
     public func cancel(run id: RunID, reason: String) async throws(EngineError) -> RunStatus {
+        if let supersession { throw .store(supersession) }
         guard runs[id] != nil else {
             let snapshot: RunSnapshot
             do {
@@ -141,6 +146,7 @@ public actor Engine {
         cancelHeld(id, reason: reason)
         logger.notice("run cancelled", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
         await waitForChange(run: id, after: before, timeout: .seconds(10))
+        if let supersession { throw .store(supersession) }
         return .cancelled
     }
 
@@ -196,6 +202,7 @@ public actor Engine {
     /// the first step of that name the run reaches. Refused for ended runs, for names no step
     /// waits for, and when every step waiting for the name is done.
     public func signal(run id: RunID, name: String, data: JSONValue?) async throws(EngineError) -> SignalReceipt {
+        if let supersession { throw .store(supersession) }
         guard let entry = runs[id] else { throw await absent(id) }
         guard !entry.state.status.isFinal else { throw .ended(id, entry.state.status) }
         if let data, data.jsonText.utf8.count > Self.maximumSignalBytes {
@@ -211,7 +218,7 @@ public actor Engine {
             throw .signalRefused(run: id, reason: "it keeps \(RunState.maximumKept) signals no step has taken yet")
         case .success(let accepted): (plan, outcome) = accepted
         }
-        await waitUntilWritten(commit(plan), run: id)
+        try await waitUntilWritten(commit(plan), run: id)
         let stored: Bool
         do {
             stored = try await store.snapshot(run: id).signals.contains { $0.id == record.id }
@@ -228,6 +235,7 @@ public actor Engine {
     /// Pauses a running run: nothing new is dispatched until `unpause`; attempts in flight
     /// finish and are recorded; timeouts keep counting. Stored before this returns.
     public func pause(run id: RunID, reason: String) async throws(EngineError) {
+        if let supersession { throw .store(supersession) }
         guard let entry = runs[id] else { throw await absent(id) }
         let now = clock.now
         guard entry.admitted, let plan = runs[id]!.state.pause(reason: reason, now: now) else {
@@ -235,17 +243,18 @@ public actor Engine {
         }
         let written = commit(plan)
         logger.notice("run paused", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
-        await waitUntilWritten(written, run: id)
+        try await waitUntilWritten(written, run: id)
     }
 
     /// Resumes a paused run: what its pause held back goes out now. Stored before this returns.
     public func unpause(run id: RunID, reason: String) async throws(EngineError) {
+        if let supersession { throw .store(supersession) }
         guard let entry = runs[id] else { throw await absent(id) }
         let now = clock.now
         guard let plan = runs[id]!.state.unpause(reason: reason, now: now) else { throw .notPaused(id, entry.state.status) }
         let written = commit(plan)
         logger.notice("run resumed", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
-        await waitUntilWritten(written, run: id)
+        try await waitUntilWritten(written, run: id)
     }
 
     /// Why an operation on a run this engine does not hold is refused: it ended, it does not
@@ -383,7 +392,7 @@ public actor Engine {
     /// Returns once `run` changed after `generation` (at once if it did already, or if the run
     /// is not active here), or after `timeout`.
     public func waitForChange(run: RunID, after generation: UInt64, timeout: Duration) async {
-        guard let entry = runs[run], entry.changedAt <= generation else { return }
+        guard supersession == nil, let entry = runs[run], entry.changedAt <= generation else { return }
         let ticket = UUID()
         runs[run]?.watchers.insert(ticket)
         await suspend(ticket, until: clock.now.addingTimeInterval(timeout.seconds))
@@ -391,12 +400,13 @@ public actor Engine {
     }
 
     /// Returns once plan number `plan` (from `commit`) is written, the run is no longer held
-    /// here, or `timeout` passed.
-    private func waitUntilWritten(_ plan: UInt64, run: RunID, timeout: Duration = .seconds(10)) async {
+    /// here, or `timeout` passed; throws when another orchestrator took the lease meanwhile.
+    private func waitUntilWritten(_ plan: UInt64, run: RunID, timeout: Duration = .seconds(10)) async throws(EngineError) {
         let deadline = clock.now.addingTimeInterval(timeout.seconds)
-        while writtenPlans < plan, runs[run] != nil, clock.now < deadline {
+        while writtenPlans < plan, supersession == nil, runs[run] != nil, clock.now < deadline {
             await waitForChange(run: run, after: generation, timeout: .seconds(1))
         }
+        if let supersession { throw .store(supersession) }
     }
 
     /// Suspends until `wake(ticket)` or `deadline` on the engine's clock, whichever is first.
@@ -579,7 +589,7 @@ public actor Engine {
 
     @discardableResult
     private func commit(_ plan: Plan) -> UInt64 {
-        guard !plan.changes.isEmpty || !plan.effects.isEmpty else { return writtenPlans }
+        guard supersession == nil, !plan.changes.isEmpty || !plan.effects.isEmpty else { return writtenPlans }
         committedPlans += 1
         defer { startFlushing() }
         pending.append(plan)
@@ -601,6 +611,9 @@ public actor Engine {
             do {
                 try await store.apply(batch.changes, at: clock.now)
                 writtenPlans = through
+            } catch let error where error.isSupersession {
+                stopActing(error)
+                break
             } catch {
                 logger.error("cannot record a batch of transitions; reloading the runs involved", metadata: ["error": "\(error)"])
                 await reload(Set(batch.changes.map(\.run)))
@@ -628,6 +641,23 @@ public actor Engine {
             }
         }
         flushing = false
+        wakeDrainIfIdle()
+    }
+
+    /// Another orchestrator holds the lease now: drop what was decided and not written, stop
+    /// waiting on attempts in flight (the new holder re-sends them; agents' idempotency caches
+    /// answer) and take nothing new.
+    private func stopActing(_ error: StoreError) {
+        guard supersession == nil else { return }
+        supersession = error
+        pending = Plan()
+        logger.critical("a write was refused: another orchestrator holds the lease; this engine stops acting")
+        for run in Array(runs.keys) {
+            runs[run]?.inFlight.values.forEach { $0.cancel() }
+            runs[run]?.inFlight.removeAll()
+        }
+        // Whoever waits for a change or a write learns now that none will come.
+        for ticket in Array(waiters.keys) { wake(ticket) }
         wakeDrainIfIdle()
     }
 

@@ -7,7 +7,8 @@ import ServiceLifecycle
 /// The lease that makes one orchestrator of several on one database the active one. The
 /// holder renews it every third of its duration; another takes it (term + 1) once it has gone
 /// unrenewed for a whole duration, and a holder that finds its renewal refused (it was stalled
-/// past the lease) steps down at once.
+/// past the lease) steps down at once. Every write of the active term is fenced by it (see
+/// `LeaseFence`): one refused write ends the term as a refused renewal does.
 public struct OrchestratorLease: Sendable {
     let store: any ScheduleStore
     let holder: String
@@ -32,12 +33,23 @@ public struct OrchestratorLease: Sendable {
     /// cancelled, the lease is released, so a standby takes over without waiting for it to lapse.
     public func run(whileActive serve: @escaping @Sendable (_ term: Int64) async -> Void) async {
         while let term = await standby() {
+            // Every write of this term checks it; the first refused one ends the term at once.
+            let fence = LeaseFence(lease: Self.name, holder: holder, term: term)
+            store.fence(fence)
             let lost = await withTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     await serve(term)
                     return false
                 }
                 group.addTask { await self.renew(term) }
+                group.addTask {
+                    await withTaskCancellationHandler {
+                        await fence.waitUntilTripped()
+                    } onCancel: {
+                        fence.trip()
+                    }
+                    return !Task.isCancelled
+                }
                 // The first to end decides: serving ended (shutdown), or the lease was lost.
                 let lost = await group.next() ?? false
                 group.cancelAll()

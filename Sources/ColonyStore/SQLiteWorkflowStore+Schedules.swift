@@ -77,7 +77,7 @@ extension SQLiteWorkflowStore: ScheduleStore {
 
     public func acquireLease(_ name: String, holder: String, duration: Duration, now: Date) async throws(StoreError) -> Int64? {
         let expiresAt = now.addingTimeInterval(duration.seconds)
-        return try await writeImmediately { db in
+        return try await writeImmediately(fenced: false) { db in
             if var lease = try LeaseRecord.fetchOne(db, key: name) {
                 if lease.holder != holder && lease.expiresAt > now { return nil }
                 if lease.holder != holder { lease.term += 1 }
@@ -96,7 +96,7 @@ extension SQLiteWorkflowStore: ScheduleStore {
     }
 
     public func releaseLease(_ name: String, holder: String) async throws(StoreError) {
-        _ = try await writeImmediately { db in
+        _ = try await writeImmediately(fenced: false) { db in
             // Expired, not deleted: the next holder's term is still one more than this one's.
             try db.execute(sql: "UPDATE leases SET expiresAt = ? WHERE name = ? AND holder = ?",
                            arguments: [Date.distantPast, name, holder])

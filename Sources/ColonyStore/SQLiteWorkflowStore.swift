@@ -2,12 +2,15 @@ import ColonyCore
 import ColonyWorkflow
 import Foundation
 import GRDB
+import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode, brought up to the current schema on open.
 public final class SQLiteWorkflowStore: WorkflowStore {
     private let pool: DatabasePool
     /// The database file.
     public let path: String
+    /// The lease every write is checked against, once one is set.
+    private let currentFence = Mutex<LeaseFence?>(nil)
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws(StoreError) {
@@ -171,23 +174,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     public func statistics(workflow: String) async throws(StoreError) -> WorkflowStatistics {
         let runs = try await read { db in try RunRecord.filter(RunRecord.Columns.workflow == workflow).fetchAll(db) }
-        func count(_ status: RunStatus) -> Int { runs.filter { $0.status == status }.count }
-        let finished = count(.completed) + count(.failed) + count(.cancelled)
-        let durations = runs.filter { $0.status == .completed }.compactMap(\.duration).sorted()
-        func percentile(_ fraction: Double) -> Double? {
-            guard !durations.isEmpty else { return nil }
-            return durations[min(durations.count - 1, Int((Double(durations.count) * fraction).rounded(.up)) - 1)]
-        }
-        var failures: [String: Int] = [:]
-        for run in runs where run.status == .failed { failures[run.errorCode?.rawValue ?? "unknown", default: 0] += 1 }
-        return WorkflowStatistics(
-            workflow: workflow, runs: runs.count, completed: count(.completed), failed: count(.failed),
-            cancelled: count(.cancelled), running: count(.running) + count(.pending) + count(.paused),
-            successRate: finished == 0 ? nil : Double(count(.completed)) / Double(finished),
-            p50DurationSeconds: percentile(0.5), p95DurationSeconds: percentile(0.95),
-            topFailures: failures.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(5)
-                .map { WorkflowStatistics.FailureCount(code: $0.key, count: $0.value) }
-        )
+        return WorkflowStatistics(of: runs, workflow: workflow)
     }
 
     // MARK: Helpers
@@ -203,28 +190,41 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         )
     }
 
-    /// A write transaction that takes the write lock at once (BEGIN IMMEDIATE): for
-    /// read-then-write decisions that other processes on the same file may race (the lease).
-    func writeImmediately<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+    public func fence(_ fence: LeaseFence) {
+        currentFence.withLock { $0 = fence }
+    }
+
+    /// A write transaction that takes the write lock at once (BEGIN IMMEDIATE), so what it
+    /// reads is what it writes over, even against other processes on the same file; fenced
+    /// (see `fence(_:)`) unless it is the lease's own.
+    func writeImmediately<T: Sendable>(fenced: Bool = true, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        let fence = fenced ? currentFence.withLock { $0 } : nil
         do {
             return try await pool.writeWithoutTransaction { db in
                 var result: T?
                 try db.inTransaction(.immediate) {
+                    if let fence { try Self.check(fence, db) }
                     result = try body(db)
                     return .commit
                 }
                 return result!
             }
         } catch {
-            throw Self.storeError(error)
+            let refusal = Self.storeError(error)
+            if case .superseded = refusal { fence?.trip() }
+            throw refusal
         }
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
-        do {
-            return try await pool.write(body)
-        } catch {
-            throw Self.storeError(error)
+        try await writeImmediately(body)
+    }
+
+    /// Throws `superseded` unless the fence's lease still has the fence's holder and term.
+    private static func check(_ fence: LeaseFence, _ db: Database) throws {
+        let lease = try LeaseRecord.fetchOne(db, key: fence.lease)
+        guard lease?.holder == fence.holder, lease?.term == fence.term else {
+            throw fence.refusal(holder: lease?.holder, term: lease?.term)
         }
     }
 

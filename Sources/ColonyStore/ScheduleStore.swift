@@ -28,4 +28,7 @@ public protocol ScheduleStore: Sendable {
     func releaseLease(_ name: String, holder: String) async throws(StoreError)
     /// The lease `name` as stored (holder, term, expiry), if anyone ever held it.
     func lease(_ name: String) async throws(StoreError) -> LeaseRecord?
+    /// From now on every write (but the lease's own) checks `fence` in its transaction and is
+    /// refused once the lease has another holder or term.
+    func fence(_ fence: LeaseFence)
 }

@@ -13,6 +13,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case staleTransition(run: RunID, step: StepID?, expected: String?, actual: String?)
     /// A row with the same key exists already (a UNIQUE or PRIMARY KEY constraint).
     case duplicateKey(String)
+    /// A fenced write after another holder took the lease: the writer must stop acting.
+    case superseded(lease: String, term: Int64, by: String?)
     case database(String)
 
     public var description: String {
@@ -24,8 +26,18 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .staleTransition(let run, let step, let expected, let actual):
             return "run \(run)\(step.map { " step \($0)" } ?? ""): expected state \(expected ?? "none"), found \(actual ?? "none")"
         case .duplicateKey(let message): return "already stored: \(message)"
+        case .superseded(let lease, let term, let by):
+            return "the \(lease) lease of term \(term) was taken over\(by.map { " by \($0)" } ?? ""): this writer must stop"
         case .database(let message): return "database error: \(message)"
         }
+    }
+}
+
+extension StoreError {
+    /// Whether the write was refused because another holder took the lease.
+    public var isSupersession: Bool {
+        if case .superseded = self { return true }
+        return false
     }
 }
 
@@ -71,6 +83,29 @@ public struct WorkflowStatistics: Sendable, Hashable, Codable {
             self.code = code
             self.count = count
         }
+    }
+}
+
+extension WorkflowStatistics {
+    /// The figures of `runs` (all the runs of `workflow`).
+    public init(of runs: [RunRecord], workflow: String) {
+        func count(_ status: RunStatus) -> Int { runs.filter { $0.status == status }.count }
+        let finished = count(.completed) + count(.failed) + count(.cancelled)
+        let durations = runs.filter { $0.status == .completed }.compactMap(\.duration).sorted()
+        func percentile(_ fraction: Double) -> Double? {
+            guard !durations.isEmpty else { return nil }
+            return durations[min(durations.count - 1, Int((Double(durations.count) * fraction).rounded(.up)) - 1)]
+        }
+        var failures: [String: Int] = [:]
+        for run in runs where run.status == .failed { failures[run.errorCode?.rawValue ?? "unknown", default: 0] += 1 }
+        self.init(
+            workflow: workflow, runs: runs.count, completed: count(.completed), failed: count(.failed),
+            cancelled: count(.cancelled), running: count(.running) + count(.pending) + count(.paused),
+            successRate: finished == 0 ? nil : Double(count(.completed)) / Double(finished),
+            p50DurationSeconds: percentile(0.5), p95DurationSeconds: percentile(0.95),
+            topFailures: failures.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(5)
+                .map { WorkflowStatistics.FailureCount(code: $0.key, count: $0.value) }
+        )
     }
 }
 
