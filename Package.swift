@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -69,6 +72,14 @@ let package = Package(
             dependencies: ["ColonyWorkflow", "ColonyCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
+            name: "ColonyPostgres",
+            dependencies: ["ColonyStore", "ColonyWorkflow", "ColonyCore",
+                           .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "ColonyEngine",
             dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyStore", "ColonySchedule", "ColonyWire", "ColonyCore",
                            .product(name: "Logging", package: "swift-log"),
@@ -77,7 +88,7 @@ let package = Package(
         ),
         .target(
             name: "ColonyOrchestrator",
-            dependencies: ["ColonyEngine", "ColonyAgent", "ColonyWorkflow", "ColonyStore", "ColonySchedule", "ColonyWire", "ColonyCore",
+            dependencies: ["ColonyEngine", "ColonyAgent", "ColonyWorkflow", "ColonyStore", "ColonyPostgres", "ColonySchedule", "ColonyWire", "ColonyCore",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
@@ -150,7 +161,7 @@ let package = Package(
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire", "ColonyCore"]),
         .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig", "ColonyYAML", "ColonySupervisor", "ColonyWire"]),
         .testTarget(name: "ColonyWorkflowTests", dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyWire", "ColonyCore"]),
-        .testTarget(name: "ColonyStoreTests", dependencies: ["ColonyStore", "ColonyWorkflow", "ColonyWire"]),
+        .testTarget(name: "ColonyStoreTests", dependencies: ["ColonyStore", "ColonyPostgres", "ColonyWorkflow", "ColonyWire", "ColonyCore"]),
         .testTarget(name: "ColonyEngineTests", dependencies: ["ColonyEngine", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore"]),
         .testTarget(name: "ColonyScheduleTests", dependencies: ["ColonySchedule", "ColonyWire"]),
         .testTarget(name: "ColonySupervisorTests", dependencies: ["ColonySupervisor"]),
@@ -166,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ColonyAgent", "ColonyWire", "ColonyCore", "ZeroMQ", "ColonyEngine", "ColonyOrchestrator", "ColonyStore", "ColonyWorkflow",
-                           "ColonyAccess"]
+                           "ColonyAccess", "ColonyPostgres"]
         ),
     ],
     swiftLanguageModes: [.v6]

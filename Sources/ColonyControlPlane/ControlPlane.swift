@@ -47,7 +47,7 @@ public struct ControlPlane: Service {
 
     /// `client` and `subscriber` reach the bus (with the orchestrator's credentials); `store`
     /// and `holder` are the orchestrator's, to tell active from standby.
-    public init(options: Options, client: ColonyClient, subscriber: Subscriber?, store: SQLiteWorkflowStore, holder: String,
+    public init(options: Options, client: ColonyClient, subscriber: Subscriber?, store: any OrchestratorStore, holder: String,
                 onListening: @escaping @Sendable (_ port: Int) async -> Void = { _ in }) {
         self.options = options
         self.bus = BusGateway(client: client)

@@ -37,7 +37,7 @@ struct HealthReport: Encodable, Sendable {
 /// Builds health reports from the bus and the orchestrator's store.
 struct HealthProbe: Sendable {
     /// The orchestrator's store and this process's lease holder name.
-    let store: SQLiteWorkflowStore
+    let store: any OrchestratorStore
     let holder: String
 
     func report(bus: BusGateway) async -> HealthReport {
@@ -45,7 +45,7 @@ struct HealthProbe: Sendable {
         quick.timeout = .seconds(2)
         let statistics = try? await quick.management(ManagementService.stats, as: BrokerStatistics.self)  // nil: unreachable, reported
         let answering = (try? await quick.call(OrchestratorAPI.list, Empty(), as: OrchestratorAPI.ListReply.self)) != nil  // same
-        var storeHealth = HealthReport.Store(path: store.path, readable: true)
+        var storeHealth = HealthReport.Store(path: store.location, readable: true)
         var lease: LeaseRecord?
         do {
             lease = try await store.lease(OrchestratorLease.name)

@@ -110,7 +110,7 @@ public struct ColonyNode: Sendable {
 
     /// Checks agents.yaml and the workflow files, binds the broker and prepares the supervisor
     /// and the orchestrator; no agent runs yet.
-    public static func prepare(_ plan: Plan) throws(StartError) -> ColonyNode {
+    public static func prepare(_ plan: Plan) async throws(StartError) -> ColonyNode {
         let broker = plan.configuration.broker
         var agents: AgentsConfiguration
         do {
@@ -156,7 +156,7 @@ public struct ColonyNode: Sendable {
         }
         let orchestrator: OrchestratorService
         do {
-            orchestrator = try OrchestratorService(settings, catalog: catalog, endpoints: plan.clientEndpoints,
+            orchestrator = try await OrchestratorService(settings, catalog: catalog, endpoints: plan.clientEndpoints,
                                                    heartbeatInterval: broker.heartbeatInterval, gateTimeToLive: broker.failedRunTimeToLive,
                                                    credentials: credentials, logger: Logger(label: "orchestrator"))
         } catch {
@@ -240,7 +240,7 @@ extension ColonyNode {
     func controlPlane(report: @escaping @Sendable (Event) -> Void) throws -> ControlPlane? {
         let http = plan.configuration.http
         guard http.enabled, let token = httpToken else { return nil }
-        let store = try SQLiteWorkflowStore(path: orchestrator.database)
+        let store = orchestrator.store
         let client = ColonyClient(endpoints: plan.clientEndpoints, credentials: credentials)
         let host = http.host.contains(":") ? "[\(http.host)]" : http.host
         let subscriber = Subscriber(endpoints: plan.clientEndpoints, credentials: credentials)

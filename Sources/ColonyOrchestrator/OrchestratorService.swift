@@ -16,12 +16,13 @@ import ServiceLifecycle
 /// lease is active (it resumes runs, fires schedules and serves the bus); the others wait on
 /// standby and take over when the lease lapses (its term grows by one each time).
 public struct OrchestratorService: Service {
-    /// The database file this orchestrator uses.
+    /// The database this orchestrator uses (a file, or a URL without its password).
     public let database: String
     /// The workflows it runs.
     public let workflows: [String]
     let settings: OrchestratorSettings
-    let store: SQLiteWorkflowStore
+    /// Its store, which the HTTP API's health report reads too.
+    public let store: any OrchestratorStore
     let endpoints: BrokerEndpoints
     let heartbeatInterval: Duration
     let gateTimeToLive: Duration
@@ -63,13 +64,13 @@ public struct OrchestratorService: Service {
     public init(
         _ settings: OrchestratorSettings, catalog: WorkflowCatalog, endpoints: BrokerEndpoints, heartbeatInterval: Duration,
         gateTimeToLive: Duration, credentials: Credentials? = .ambient, logger: Logger
-    ) throws(StartError) {
+    ) async throws(StartError) {
         do {
-            store = try SQLiteWorkflowStore(path: settings.database)
+            store = try await OrchestratorStores.open(settings.database, logger: logger)
         } catch {
             throw .store(error)
         }
-        database = store.path
+        database = store.location
         workflows = catalog.workflows.map(\.name)
         self.settings = settings
         self.endpoints = endpoints
@@ -85,7 +86,7 @@ public struct OrchestratorService: Service {
     /// and the lease is released.
     public func run() async {
         var leaseLogger = logger
-        leaseLogger[metadataKey: "database"] = "\(store.path)"
+        leaseLogger[metadataKey: "database"] = "\(store.location)"
         let lease = OrchestratorLease(store: store, holder: holder, duration: settings.lease, logger: leaseLogger)
         EngineMetrics.lease(active: false, term: 0, holder: holder)  // standby until the lease says otherwise
         await lease.run { term in await serve(term: term) }
@@ -152,7 +153,7 @@ public struct OrchestratorService: Service {
                                options: agentOptions)
         let triggers = TriggerService(engine: engine, registry: registry, store: store, endpoints: endpoints, credentials: credentials, logger: logger)
         let group = ServiceGroup(services: [coordinator, gate, transitions, engine, scheduler, triggers, api], logger: logger)
-        logger.notice("active orchestrator", metadata: ["term": "\(term)", "resumed_runs": "\(resumed)", "database": "\(store.path)"])
+        logger.notice("active orchestrator", metadata: ["term": "\(term)", "resumed_runs": "\(resumed)", "database": "\(store.location)"])
         EngineMetrics.lease(active: true, term: term, holder: holder)
         defer { EngineMetrics.lease(active: false, term: term, holder: holder) }
         do {

@@ -45,6 +45,12 @@ public struct FiringSummary: Codable, Sendable, Hashable {
     public var workflow: String
     public var counts: [String: Int]
     public var last: FiringRecord?
+
+    public init(workflow: String, counts: [String: Int] = [:], last: FiringRecord? = nil) {
+        self.workflow = workflow
+        self.counts = counts
+        self.last = last
+    }
 }
 
 /// How far the triggers have read the broker's event journal: every event up to `seq` of

@@ -24,7 +24,7 @@ struct OrchestratorCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "SQLite database file (default from configs/colony.yaml: .colony/colony.sqlite).")
+    @Option(help: "SQLite database file, or postgres://USER@HOST:PORT/DATABASE (password in COLONY_DATABASE_PASSWORD) (default from configs/colony.yaml: .colony/colony.sqlite).")
     var database: String?
 
     @Option(name: .customLong("workflows"), help: "Workflow files or directories (repeatable; default from configs/colony.yaml).")
@@ -53,7 +53,7 @@ struct OrchestratorCommand: AsyncParsableCommand {
         let endpoints = connection.clientEndpoints(configuration)
         let host: OrchestratorService
         do {
-            host = try OrchestratorService(settings, catalog: try OrchestratorService.checkedCatalog(settings), endpoints: endpoints,
+            host = try await OrchestratorService(settings, catalog: try OrchestratorService.checkedCatalog(settings), endpoints: endpoints,
                                         heartbeatInterval: configuration.broker.heartbeatInterval,
                                         gateTimeToLive: configuration.broker.failedRunTimeToLive, logger: Logger(label: "orchestrator"))
         } catch {
@@ -73,7 +73,7 @@ struct OrchestratorCommand: AsyncParsableCommand {
                 let plane = ControlPlane(
                     options: ControlPlane.Options(host: configuration.http.host, port: configuration.http.port, token: token),
                     client: ColonyClient(endpoints: endpoints, credentials: credentials), subscriber: Subscriber(endpoints: endpoints, credentials: credentials),
-                    store: try SQLiteWorkflowStore(path: host.database), holder: host.holder
+                    store: host.store, holder: host.holder
                 ) { port in
                     Console.line("dashboard http://\(httpHost):\(port)/?token=\(token)")
                 }

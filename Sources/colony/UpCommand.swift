@@ -43,7 +43,7 @@ struct UpCommand: AsyncParsableCommand {
         if configuration.http.enabled { _ = ColonyMetrics.registry }
         let node: ColonyNode
         do {
-            node = try ColonyNode.prepare(ColonyNode.Plan(
+            node = try await ColonyNode.prepare(ColonyNode.Plan(
                 configuration: configuration, brokerEndpoints: connection.endpoints(configuration),
                 clientEndpoints: connection.clientEndpoints(configuration), agentsFile: agents, runDirectory: runDirectory,
                 executable: Self.executablePath, builtInAgents: ExampleAgents.names

@@ -4,16 +4,16 @@ import ColonyWorkflow
 import Foundation
 import Testing
 
+/// The store conformance suite: every test runs against each store (`StoreKind.available`), so
+/// SQLite and PostgreSQL cannot drift apart.
 @Suite struct StoreTests {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("colony-store-\(UUID().uuidString.prefix(8))/colony.sqlite").path
-
     func definition(_ text: String = "name: demo\nsteps:\n  - id: one\n    capability: echo\n  - id: two\n    capability: math.add\n    depends_on: [one]\n    condition: steps.one.status == 'succeeded'\n    params: {a: \"${steps.one.output.x}\", b: 2}\n    retry: {max_attempts: 3, initial_interval: 250ms}\n") -> WorkflowDefinition {
         var parser = WorkflowParser()
         return parser.parse(text, file: "demo.yaml")[0]
     }
 
-    @Test func triggerFiringsKeepOnlyTheNewestPerWorkflow() async throws {
-        let store = try SQLiteWorkflowStore(path: path)
+    @Test(arguments: StoreKind.available) func triggerFiringsKeepOnlyTheNewestPerWorkflow(_ kind: StoreKind) async throws {
+        let store = try await kind.make().store
         let kept = SQLiteWorkflowStore.keptPerWorkflow
         for index in 0..<(kept + 5) {
             try await store.recordFiring(FiringRecord(workflow: "busy", topic: "t", outcome: .filtered, reason: "\(index)", at: Date()))
@@ -26,8 +26,8 @@ import Testing
         #expect(summaries.first { $0.workflow == "busy" }?.counts["filtered"] == kept)
     }
 
-    @Test func definitionsAreVersionedByContentAndReadBackWhole() async throws {
-        let store = try SQLiteWorkflowStore(path: path)
+    @Test(arguments: StoreKind.available) func definitionsAreVersionedByContentAndReadBackWhole(_ kind: StoreKind) async throws {
+        let store = try await kind.make().store
         let first = definition()
         let id = try await store.register(first)
         #expect(try await store.register(first) == id, "the same content is the same version")
@@ -41,8 +41,8 @@ import Testing
         #expect(restored.step("two")?.conditionText == "steps.one.status == 'succeeded'")
     }
 
-    @Test func everyTransitionIsLoggedAndStaleOnesAreRefused() async throws {
-        let store = try SQLiteWorkflowStore(path: path)
+    @Test(arguments: StoreKind.available) func everyTransitionIsLoggedAndStaleOnesAreRefused(_ kind: StoreKind) async throws {
+        let store = try await kind.make().store
         let definitionID = try await store.register(definition())
         try await store.createRun(RunRecord(id: "run-1", workflow: "demo", definitionID: definitionID, input: .object(["a": .number(1)])), steps: ["one", "two"])
         try await store.transitionRun("run-1", from: .pending, to: .running, output: nil, error: nil, detail: nil)
@@ -66,8 +66,8 @@ import Testing
         #expect(try await store.unfinishedRuns().isEmpty)
     }
 
-    @Test func aScheduleTickStartsAtMostOneRun() async throws {
-        let store = try SQLiteWorkflowStore(path: path)
+    @Test(arguments: StoreKind.available) func aScheduleTickStartsAtMostOneRun(_ kind: StoreKind) async throws {
+        let store = try await kind.make().store
         let definitionID = try await store.register(definition())
         let tick = Date(timeIntervalSince1970: 1_800_000_000)
         try await store.createRun(RunRecord(id: "a", workflow: "demo", definitionID: definitionID, input: .null, scheduleID: "every-5m", scheduledAt: tick), steps: [])
@@ -76,21 +76,21 @@ import Testing
         }
     }
 
-    @Test func stateSurvivesReopeningTheFile() async throws {
+    @Test(arguments: StoreKind.available) func stateSurvivesReopeningTheStore(_ kind: StoreKind) async throws {
+        let (store, reopen) = try await kind.make()
         do {
-            let store = try SQLiteWorkflowStore(path: path)
             let definitionID = try await store.register(definition())
             try await store.createRun(RunRecord(id: "survivor", workflow: "demo", definitionID: definitionID, input: .null), steps: ["one", "two"])
             try await store.transitionRun("survivor", from: .pending, to: .running, output: nil, error: nil, detail: nil)
         }
-        let reopened = try SQLiteWorkflowStore(path: path)
+        let reopened = try await reopen()
         let unfinished = try await reopened.unfinishedRuns()
         #expect(unfinished.map(\.run.id) == ["survivor"])
         #expect(unfinished.first?.steps.map(\.status) == [.pending, .pending])
     }
 
-    @Test func historyAndStatistics() async throws {
-        let store = try SQLiteWorkflowStore(path: path)
+    @Test(arguments: StoreKind.available) func historyAndStatistics(_ kind: StoreKind) async throws {
+        let store = try await kind.make().store
         let definitionID = try await store.register(definition())
         for index in 0..<6 {
             let id = RunID("r\(index)")
@@ -109,5 +109,107 @@ import Testing
         #expect(statistics.successRate.map { abs($0 - 4.0 / 6.0) < 1e-9 } == true)
         #expect(statistics.p50DurationSeconds != nil)
         #expect(statistics.topFailures == [.init(code: "timeout", count: 2)])
+    }
+    @Test(arguments: StoreKind.available) func theLeaseChangesHandsByTermAndFencesTheOldHoldersWrites(_ kind: StoreKind) async throws {
+        let (a, reopen) = try await kind.make()
+        let b = try await reopen()
+        let name = "orchestrator"
+        #expect(try await a.acquireLease(name, holder: "a", duration: .seconds(30), now: Date()) == 1)
+        #expect(try await a.acquireLease(name, holder: "a", duration: .seconds(30), now: Date()) == 1, "a renewal keeps the term")
+        #expect(try await b.acquireLease(name, holder: "b", duration: .seconds(30), now: Date()) == nil, "held by a")
+        let fence = LeaseFence(lease: name, holder: "a", term: 1)
+        a.fence(fence)
+        let definitionID = try await a.register(definition())
+        try await a.releaseLease(name, holder: "a")
+        #expect(try await b.acquireLease(name, holder: "b", duration: .seconds(30), now: Date()) == 2)
+        await #expect(throws: StoreError.superseded(lease: name, term: 1, by: "b (term 2)")) {
+            try await a.createRun(RunRecord(id: "late", workflow: "demo", definitionID: definitionID, input: .null), steps: ["one"])
+        }
+        #expect(fence.isTripped)
+        b.fence(LeaseFence(lease: name, holder: "b", term: 2))
+        try await b.createRun(RunRecord(id: "fresh", workflow: "demo", definitionID: definitionID, input: .null), steps: ["one"])
+        await #expect(throws: StoreError.runNotFound("late")) { try await b.snapshot(run: "late") }
+        #expect(try await b.lease(name)?.term == 2)
+    }
+
+    @Test(arguments: StoreKind.available) func leadershipMovesOnlyFromTheExpectedTerm(_ kind: StoreKind) async throws {
+        let store = try await kind.make().store
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let first = LeadershipRecord(group: "g", leader: "i1", term: 1, expiresAt: now.addingTimeInterval(3), updatedAt: now)
+        #expect(try await store.saveLeadership(first, expectedTerm: nil))
+        #expect(try await !store.saveLeadership(first, expectedTerm: nil), "someone moved it first")
+        let vacated = LeadershipRecord(group: "g", leader: nil, term: 1, expiresAt: now, updatedAt: now)
+        #expect(try await store.saveLeadership(vacated, expectedTerm: 1))
+        #expect(try await store.leadership(of: "g")?.leader == nil, "a vacated leadership has no leader")
+        #expect(try await store.leaderships().map(\.group) == ["g"])
+        let round = RoundRecord(id: "r1", kind: "consensus", group: "g", state: "{}", decision: nil, openedAt: now)
+        try await store.saveRound(round)
+        var decided = round
+        decided.decision = "yes"
+        decided.decidedAt = now
+        try await store.saveRound(decided)
+        #expect(try await store.round("r1") == decided)
+        #expect(try await store.rounds(group: "g", limit: 5) == [decided])
+    }
+
+    @Test(arguments: StoreKind.available) func schedulesTicksAndTheTriggersCursor(_ kind: StoreKind) async throws {
+        let store = try await kind.make().store
+        let created = Date(timeIntervalSince1970: 1_800_000_000)
+        let schedule = try await store.ensureSchedule(ScheduleRecord(name: "beat", workflow: "demo", origin: .file, createdAt: created))
+        #expect(schedule.name == "beat" && !schedule.paused)
+        try await store.setPaused("beat", paused: true, reason: "maintenance")
+        #expect(try await store.ensureSchedule(ScheduleRecord(name: "beat", workflow: "demo2", origin: .file)).pausedReason == "maintenance")
+        await #expect(throws: StoreError.scheduleNotFound("nope")) { try await store.setPaused("nope", paused: true, reason: nil) }
+        try await store.updateSchedule("beat", lastTick: created.addingTimeInterval(60), consecutiveFailures: 2)
+        try await store.updateSchedule("beat", lastTick: created, consecutiveFailures: nil)
+        let stored = try #require(try await store.schedules().first)
+        #expect(stored.workflow == "demo2" && stored.lastTick == created.addingTimeInterval(60) && stored.consecutiveFailures == 2)
+        let tick = created.addingTimeInterval(300)
+        try await store.recordTick(TickRecord(schedule: "beat", scheduledAt: tick, outcome: .buffered, decidedAt: tick))
+        try await store.recordTick(TickRecord(schedule: "beat", scheduledAt: tick, outcome: .started, runID: "r", decidedAt: tick, startedAt: tick))
+        let ticks = try await store.ticks(schedule: "beat", outcome: nil, limit: 10)
+        #expect(ticks.count == 1 && ticks.first?.outcome == .started && ticks.first?.runID == "r")
+        #expect(try await store.ticks(schedule: nil, outcome: .skipped, limit: 10).isEmpty)
+        try await store.removeSchedule("beat")
+        #expect(try await store.schedules().isEmpty)
+
+        #expect(try await store.journalCursor() == nil)
+        let cursor = JournalCursor(journal: "j", seq: 41)
+        try await store.recordFirings([FiringRecord(workflow: "w", topic: "t", outcome: .started, runID: "t-1", at: created)], cursor: cursor)
+        #expect(try await store.journalCursor() == cursor)
+        try await store.saveJournalCursor(nil)
+        #expect(try await store.journalCursor() == nil)
+    }
+
+    @Test(arguments: StoreKind.available) func signalsSkipsChildrenRetriesAndTags(_ kind: StoreKind) async throws {
+        let store = try await kind.make().store
+        let definitionID = try await store.register(definition())
+        try await store.createRun(RunRecord(id: "parent", workflow: "demo", definitionID: definitionID, input: .null, tags: ["env": "prod"]), steps: ["one"])
+        try await store.createRun(RunRecord(id: "parent.one", workflow: "demo", definitionID: definitionID, input: .null, parentRunID: "parent",
+                                            parentStepID: "one"), steps: [])
+        var kept = AttemptRecord(runID: "again", stepID: "one", attempt: 1, input: .null)
+        kept.status = .succeeded
+        kept.output = .string("kept")
+        try await store.createRun(RunRecord(id: "again", workflow: "demo", definitionID: definitionID, input: .null, retryOf: "parent"),
+                                  steps: ["one", "two"], kept: [kept])
+        #expect(try await store.children(of: "parent").map(\.id) == ["parent.one"])
+        #expect(try await store.retries(of: "parent").map(\.id) == ["again"])
+        let again = try await store.snapshot(run: "again")
+        #expect(again.steps.map(\.status) == [.succeeded, .pending] && again.steps.first?.output == .string("kept"))
+        #expect(try await store.history(HistoryQuery(tags: ["env": "prod"])).map(\.id) == ["parent"])
+        #expect(try await store.history(HistoryQuery(tags: ["env": "dev"])).isEmpty)
+
+        let signal = SignalRecord(id: "s1", runID: "parent", name: "approve", data: .object(["ok": .bool(true)]), sentAt: Date())
+        try await store.apply([.signal(signal)], at: Date())
+        var taken = signal
+        taken.stepID = "one"
+        taken.deliveredAt = Date()
+        try await store.apply([.signal(taken)], at: Date())
+        let signals = try await store.snapshot(run: "parent").signals
+        #expect(signals.count == 1 && signals.first?.stepID == "one" && signals.first?.data == .object(["ok": .bool(true)]))
+
+        try await store.recordSkip(SkipRecord(runID: "parent", agent: "a", handler: "h", status: .failed, reason: "gate", at: Date()))
+        #expect(try await store.skips(run: "parent").map(\.handler) == ["h"])
+        #expect(try await store.stoppedRuns(since: .distantPast, limit: 10).isEmpty)
     }
 }

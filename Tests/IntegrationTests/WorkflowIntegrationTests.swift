@@ -21,12 +21,14 @@ import Testing
 
         let database: URL
 
-        init(workflows: String, orchestratorSettings: String = "", brokerLiveness: Int = 10) async throws {
+        /// `database`: where the orchestrator keeps its state (default: a SQLite file in the test's directory).
+        init(workflows: String, orchestratorSettings: String = "", brokerLiveness: Int = 10, database kind: DatabaseKind = .sqlite) async throws {
             bus = try await TestBus(expiryMs: 5000, liveness: brokerLiveness)
             let directory = bus.harness.directory
             configFile = directory.appendingPathComponent("colony.yaml")
             journal = directory.appendingPathComponent("journal.jsonl")
             database = directory.appendingPathComponent("colony.sqlite")
+            let databaseSetting = try await kind.setting(in: directory)
             let workflowsFile = directory.appendingPathComponent("workflows.yaml")
             try workflows.write(to: workflowsFile, atomically: true, encoding: .utf8)
             try """
@@ -40,7 +42,7 @@ import Testing
             http:
               endpoint: 127.0.0.1:0
             orchestrator:
-              database: \(directory.appendingPathComponent("colony.sqlite").path)
+              database: "\(databaseSetting)"
               workflows: [\(workflowsFile.path)]
             \(orchestratorSettings.split(separator: "\n").map { "  \($0)" }.joined(separator: "\n"))
             """.write(to: configFile, atomically: true, encoding: .utf8)
@@ -280,8 +282,8 @@ import Testing
     } }.joined(separator: "\n"))
     """
 
-    @Test func killingTheOrchestratorMidRunLosesAndRepeatsNothing() async throws {
-        let deployment = try await Deployment(workflows: Self.chains)
+    @Test(arguments: DatabaseKind.available) func killingTheOrchestratorMidRunLosesAndRepeatsNothing(_ kind: DatabaseKind) async throws {
+        let deployment = try await Deployment(workflows: Self.chains, database: kind)
         defer { deployment.stop() }
         try deployment.startAgent("echo")
         var orchestrator = try await deployment.startOrchestrator()

@@ -1,0 +1,5 @@
+import ColonyStore
+
+extension PostgresWorkflowStore: OrchestratorStore {
+    public var location: String { "\(postgres)" }
+}
