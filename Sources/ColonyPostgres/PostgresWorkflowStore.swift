@@ -44,17 +44,39 @@ public final class PostgresWorkflowStore: Sendable {
         postgres = location
         running = Task { await client.run() }
         do {
-            try await migrate()
+            try await migrateWithin(Self.startTimeout)
         } catch {
             running.cancel()
             throw error
         }
     }
 
-    deinit { running.cancel() }
+    /// How long opening waits for the database before it gives up (the pool would retry forever).
+    static let startTimeout: Duration = .seconds(20)
 
-    /// Closes the pool: queries after this fail.
-    public func close() { running.cancel() }
+    private func migrateWithin(_ timeout: Duration) async throws(StoreError) {
+        let outcome: Result<Bool, StoreError> = await withTaskGroup(of: Result<Bool, StoreError>.self) { group in
+            group.addTask {
+                do throws(StoreError) {
+                    try await self.migrate()
+                    return .success(true)
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return .success(false)
+            }
+            defer { group.cancelAll() }
+            return await group.next() ?? .success(false)
+        }
+        switch outcome {
+        case .success(true): return
+        case .success(false): throw .database("cannot reach \(postgres) within \(timeout) (is the server up, and the URL right?)")
+        case .failure(let error): throw error
+        }
+    }
 
     private func migrate() async throws(StoreError) {
         try await transaction(fenced: false) { connection in
