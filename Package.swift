@@ -134,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "ColonyBench",
             dependencies: ["ColonyEngine", "ColonyOrchestrator", "ColonyBroker", "ColonyAgent", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore",
-                           "ColonyAccess", "ColonyControlPlane",
+                           "ColonyAccess", "ColonyControlPlane", "ColonyPostgres",
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/ColonyBench"
         ),
@@ -177,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ColonyAgent", "ColonyWire", "ColonyCore", "ZeroMQ", "ColonyEngine", "ColonyOrchestrator", "ColonyStore", "ColonyWorkflow",
-                           "ColonyAccess", "ColonyPostgres"]
+                           "ColonyAccess", "ColonyPostgres", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import ColonyAgent
 import ColonyControlPlane
 import ColonyEngine
 import ColonyOrchestrator
+import ColonyPostgres
 import ColonyStore
 import ColonyWorkflow
 import Foundation
@@ -9,8 +10,9 @@ import Logging
 import ColonyCore
 
 /// Engine overhead per step, with durable state: each scenario is timed end to end on a fresh
-/// SQLite file and compared with the same number of bare bus round trips at the same
-/// concurrency, so the difference is what the engine adds.
+/// SQLite file — or a fresh PostgreSQL database on the server `COLONY_BENCH_POSTGRES` names —
+/// and compared with the same number of bare bus round trips at the same concurrency, so the
+/// difference is what the engine adds.
 enum EngineOverhead {
     struct Scenario {
         var name: String
@@ -45,7 +47,8 @@ enum EngineOverhead {
     /// taking `workflow.` and `step.` events, as the HTTP event stream does.
     static func run(_ harness: BenchHarness, repetitions: Int, controlPlane: Bool = false) async throws {
         if controlPlane { _ = ColonyMetrics.registry }
-        print("engine benchmark\(controlPlane ? " with the control plane's load" : ""): \(repetitions) repetitions, medians; per step = wall time / steps")
+        let database = ProcessInfo.processInfo.environment["COLONY_BENCH_POSTGRES"] == nil ? "SQLite" : "PostgreSQL"
+        print("engine benchmark on \(database)\(controlPlane ? " with the control plane's load" : ""): \(repetitions) repetitions, medians; per step = wall time / steps")
         print("scenario                          steps  engine ms/step  bus-only ms/step  overhead ms/step  steps/s")
         for scenario in scenarios {
             let steps = scenario.workflow.steps.count * scenario.runs
@@ -66,8 +69,14 @@ enum EngineOverhead {
     static func timeRuns(_ harness: BenchHarness, _ workflow: WorkflowDefinition, runs: Int, controlPlane: Bool) async throws -> Duration {
         let directory = temporaryDirectory("colony-engine-bench")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteWorkflowStore(path: directory.appendingPathComponent("bench.sqlite").path)
         let logger = Logger(label: "bench")
+        let store: any OrchestratorStore
+        if let server = ProcessInfo.processInfo.environment["COLONY_BENCH_POSTGRES"] {
+            let name = "colony_bench_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "_")
+            store = try await OrchestratorStores.open(try await PostgresLocation(server).creatingDatabase(name).description, logger: logger)
+        } else {
+            store = try SQLiteWorkflowStore(path: directory.appendingPathComponent("bench.sqlite").path)
+        }
         var options = Engine.Options()
         options.maxConcurrentRuns = 10_000
         let engine = Engine(store: store, dispatcher: BusDispatcher(client: harness.client, logger: logger), options: options, logger: logger)

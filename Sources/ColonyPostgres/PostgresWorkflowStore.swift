@@ -36,6 +36,14 @@ public final class PostgresWorkflowStore: Sendable {
             case .require: configuration.tls = .require(.makeClientConfiguration())
             }
         }
+        // A transaction left open by a client that lost its link (it may hold the lease row FOR
+        // SHARE) is ended by the server once its keepalives go unanswered (~5 s), and one left
+        // open by a client that stalled (SIGSTOP) after `idleTransactionLimit`, so a takeover is
+        // held up by neither for long.
+        configuration.options.additionalStartupParameters = [
+            ("idle_in_transaction_session_timeout", "\(Self.idleTransactionLimit.components.seconds * 1000)"),
+            ("tcp_keepalives_idle", "2"), ("tcp_keepalives_interval", "1"), ("tcp_keepalives_count", "3"),
+        ]
         configuration.options.maximumConnections = max(1, connections)
         configuration.options.minimumConnections = 0
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
@@ -50,6 +58,12 @@ public final class PostgresWorkflowStore: Sendable {
             throw error
         }
     }
+
+    /// How long the server lets a transaction wait for its client before ending the session: far
+    /// beyond any pause of a live client under load (the pool does not recover a connection the
+    /// server ends inside a transaction gracefully), short enough that a stalled orchestrator
+    /// holding the lease row delays a takeover by at most this.
+    static let idleTransactionLimit: Duration = .seconds(30)
 
     /// How long opening waits for the database before it gives up (the pool would retry forever).
     static let startTimeout: Duration = .seconds(20)
@@ -77,6 +91,11 @@ public final class PostgresWorkflowStore: Sendable {
         case .failure(let error): throw error
         }
     }
+
+    deinit { running.cancel() }
+
+    /// Closes the pool: queries after this fail.
+    public func close() { running.cancel() }
 
     private func migrate() async throws(StoreError) {
         try await transaction(fenced: false) { connection in

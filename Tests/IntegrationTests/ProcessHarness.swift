@@ -71,6 +71,32 @@ final class ProcessHarness {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Runs a program to completion and returns its exit code and output (stdout and stderr).
+    /// The output goes through a file, not a pipe, and the exit is awaited through the
+    /// termination handler: a daemon the program starts (a database server) may keep inherited
+    /// descriptors open long after the program exited.
+    func runTool(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = directory.appendingPathComponent("run-\(UUID().uuidString.prefix(8)).out")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        defer { try? handle.close() }
+        process.standardOutput = handle
+        process.standardError = handle
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+    }
+
     /// Sends `signal` to `process`.
     func signal(_ process: Process, _ number: Int32) {
         kill(process.processIdentifier, number)

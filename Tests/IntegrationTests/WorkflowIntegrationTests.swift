@@ -83,12 +83,7 @@ import Testing
         }
 
         /// The journal's lines, decoded.
-        func entries() throws -> [JournalEntry] {
-            guard let data = FileManager.default.contents(atPath: journal.path) else { return [] }
-            return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
-                try? JSONDecoder().decode(JournalEntry.self, from: Data($0.utf8))
-            }
-        }
+        func entries() throws -> [JournalEntry] { try journalEntries(journal) }
 
         func stop() { bus.stop() }
     }
@@ -309,5 +304,13 @@ import Testing
         #expect(successes.count == 24 && successes.values.allSatisfy { $0 == 1 }, "every step succeeded exactly once: \(successes)")
         #expect(entries.filter { $0.event != "learned" }.allSatisfy { $0.key?.hasSuffix("/1") == true },
                 "re-dispatches reused the first attempt's idempotency key")
+    }
+}
+
+/// The lines of agents' execution journal (`COLONY_EXECUTION_JOURNAL`) so far.
+func journalEntries(_ journal: URL) throws -> [WorkflowIntegrationTests.JournalEntry] {
+    guard let data = FileManager.default.contents(atPath: journal.path) else { return [] }
+    return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+        try? JSONDecoder().decode(WorkflowIntegrationTests.JournalEntry.self, from: Data($0.utf8))
     }
 }
