@@ -46,6 +46,8 @@ struct JournalReader {
             if unreachable { logger.info("triggers read the broker's event journal again") }
             unreachable = false
         } catch {
+            // Shutting down: the read was cancelled, nothing is wrong.
+            if Task.isCancelled { return nil }
             if !unreachable { logger.warning("triggers cannot read the broker's event journal; retrying", metadata: ["error": "\(error)"]) }
             unreachable = true
             return nil
