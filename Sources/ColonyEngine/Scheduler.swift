@@ -178,8 +178,17 @@ public actor Scheduler {
         do {
             return try await launch(entry, tick: tick, now: now, reason: reason)
         } catch .store(.duplicateScheduledRun) {
-            if let adopted = await adoptUnloggedRun(schedule, tick: tick, now: now) { return adopted }
-            outcome = (.duplicate, "a run for this tick exists already (started by another scheduler)")
+            switch await adoptUnloggedRun(schedule, tick: tick, now: now) {
+            case .adopted(let run):
+                return run
+            case .loggedAlready:
+                // Its start is logged (the scheduler before a restart or takeover logged it and
+                // stopped before moving the schedule past it): the tick is done; keep its record.
+                logger.info("tick started before a restart", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)"])
+                return nil
+            case .unknown:
+                outcome = (.duplicate, "a run for this tick exists already (started by another scheduler)")
+            }
         } catch {
             outcome = (.skipped, "could not start: \(error)")
         }
@@ -193,25 +202,34 @@ public actor Scheduler {
         return nil
     }
 
+    /// What a tick whose run exists already comes to.
+    enum ExistingTick {
+        /// A scheduler started its run and did not live to log it: logged now, once.
+        case adopted(RunRecord)
+        /// Its start is logged already.
+        case loggedAlready
+        /// Neither could be read.
+        case unknown
+    }
+
     /// The run of `tick` that a scheduler started but did not live to log (killed between the
-    /// run's creation and the tick's record): logged now as the tick's `started`, once. Nil when
-    /// the tick is logged already (then it is a genuine duplicate) or the run cannot be read.
-    private func adoptUnloggedRun(_ schedule: Schedule, tick: Date, now: Date) async -> RunRecord? {
+    /// run's creation and the tick's record) is logged now as the tick's `started`, once.
+    private func adoptUnloggedRun(_ schedule: Schedule, tick: Date, now: Date) async -> ExistingTick {
         do {
             let logged = try await store.ticks(schedule: schedule.name, outcome: .started, limit: 1000)
-            guard !logged.contains(where: { abs($0.scheduledAt.timeIntervalSince(tick)) < 0.001 }) else { return nil }
+            guard !logged.contains(where: { abs($0.scheduledAt.timeIntervalSince(tick)) < 0.001 }) else { return .loggedAlready }
             let runs = try await store.runs(schedule: schedule.name, statuses: RunStatus.allCases, latest: 1000)
-            guard let run = runs.first(where: { $0.scheduledAt.map { abs($0.timeIntervalSince(tick)) < 0.001 } ?? false }) else { return nil }
+            guard let run = runs.first(where: { $0.scheduledAt.map { abs($0.timeIntervalSince(tick)) < 0.001 } ?? false }) else { return .unknown }
             let record = TickRecord(schedule: schedule.name, scheduledAt: tick, outcome: .started,
                                     reason: "started before a restart; logged by the next scheduler", runID: run.id, decidedAt: now,
                                     startedAt: run.createdAt)
             try await store.recordTick(record)
             for observer in tickObservers { observer(TickNotice(record, of: schedule)) }
             logger.notice("tick's run adopted", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "correlation": "\(run.id)"])
-            return run
+            return .adopted(run)
         } catch {
             logger.error("cannot read a tick's run", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "error": "\(error)"])
-            return nil
+            return .unknown
         }
     }
 
