@@ -116,7 +116,7 @@ extension Broker {
         snapshot.eventJournalWriteFailures = journal.writeFailures.load(ordering: .relaxed)
         snapshot.eventJournal = journal.id
         snapshot.eventJournalDirectory = journal.directory ?? "memory"
-        (snapshot.eventJournalEvents, snapshot.eventJournalBytes, _) = journal.extent
+        (snapshot.eventJournalEvents, snapshot.eventJournalBytes) = journal.extent
         return snapshot
     }
 

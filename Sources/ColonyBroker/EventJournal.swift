@@ -80,8 +80,8 @@ public final class EventJournal: Sendable {
         window.withLock { $0.read(request, journal: id) }
     }
 
-    /// How many events and bytes are kept, and the oldest seq.
-    var extent: (events: Int, bytes: Int, oldest: UInt64) {
-        window.withLock { ($0.records.count, $0.bytes, $0.oldest) }
+    /// How many events and bytes are kept.
+    var extent: (events: Int, bytes: Int) {
+        window.withLock { ($0.records.count, $0.bytes) }
     }
 }

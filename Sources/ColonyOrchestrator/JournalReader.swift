@@ -73,7 +73,6 @@ struct JournalReader {
                 "cursor": "\(known.seq)", "newest": "\(batch.newest)",
             ])
             cursor = JournalCursor(journal: batch.journal, seq: batch.through)
-            page.batch.through = max(batch.through, 0)
         }
         return page
     }

@@ -42,26 +42,12 @@ extension PostgresWorkflowStore: WorkflowStore {
 
     public func createRun(_ run: RunRecord, steps: [StepID], kept: [AttemptRecord]) async throws(StoreError) {
         do {
+            let rows = NewRunRows(run: run, steps: steps, kept: kept)
             try await transaction { connection in
                 try await Self.insert(run, into: "runs", connection, logger: self.logger)
-                try await Self.log(TransitionRecord(runID: run.id, change: .run(from: nil, to: run.status), detail: "created", at: run.createdAt),
-                                   connection, logger: self.logger)
-                let keptByStep = Dictionary(kept.map { ($0.stepID, $0) }, uniquingKeysWith: { first, _ in first })
-                for step in steps {
-                    guard let attempt = keptByStep[step] else {
-                        try await Self.insert(StepRecord(runID: run.id, stepID: step, status: .pending, updatedAt: run.createdAt), into: "steps",
-                                              connection, logger: self.logger)
-                        continue
-                    }
-                    var record = StepRecord(runID: run.id, stepID: step, status: .succeeded, updatedAt: run.createdAt)
-                    record.attempts = attempt.attempt
-                    record.output = attempt.output
-                    try await Self.insert(record, into: "steps", connection, logger: self.logger)
-                    try await Self.insert(attempt, into: "step_attempts", connection, logger: self.logger)
-                    try await Self.log(TransitionRecord(runID: run.id, change: .step(step, from: .pending, to: .succeeded),
-                                                        detail: "kept from run \(run.retryOf?.rawValue ?? "?")", at: run.createdAt),
-                                       connection, logger: self.logger)
-                }
+                for step in rows.steps { try await Self.insert(step, into: "steps", connection, logger: self.logger) }
+                for attempt in rows.attempts { try await Self.insert(attempt, into: "step_attempts", connection, logger: self.logger) }
+                for transition in rows.transitions { try await Self.log(transition, connection, logger: self.logger) }
             }
         } catch .duplicateKey where run.scheduleID != nil {
             throw .duplicateScheduledRun(schedule: run.scheduleID!, at: run.scheduledAt ?? run.createdAt)

@@ -10,7 +10,8 @@ extension PostgresWorkflowStore: ScheduleStore {
             try await Self.insert(record, into: "schedules", onConflict: #" ON CONFLICT ("name") DO NOTHING"#, connection, logger: self.logger)
             try await connection.query(#"""
                 UPDATE schedules SET "workflow" = \#(record.workflow), "source" = \#(record.source), "origin" = \#(record.origin.rawValue)
-                WHERE "name" = \#(record.name)
+                WHERE "name" = \#(record.name) AND ("workflow" <> \#(record.workflow) OR "source" IS DISTINCT FROM \#(record.source)
+                    OR "origin" <> \#(record.origin.rawValue))
                 """#, logger: self.logger)
             guard let stored = try await Self.records(ScheduleRecord.self, #"SELECT * FROM schedules WHERE "name" = \#(record.name)"#, connection,
                                                       logger: self.logger).first else {

@@ -4,7 +4,6 @@ import ColonyWorkflow
 import Foundation
 import Logging
 import NIOCore
-import NIOSSL
 import PostgresNIO
 import Synchronization
 
@@ -24,18 +23,7 @@ public final class PostgresWorkflowStore: Sendable {
 
     /// Connects to the database (a pool of up to `connections`) and brings its schema up to date.
     public init(_ location: PostgresLocation, connections: Int = 8, logger: Logger) async throws(StoreError) {
-        var configuration: PostgresClient.Configuration
-        if let socket = location.socketPath {
-            configuration = .init(unixSocketPath: socket, username: location.user, password: location.password, database: location.database)
-        } else {
-            configuration = .init(host: location.host, port: location.port, username: location.user, password: location.password,
-                                  database: location.database, tls: .disable)
-            switch location.tls {
-            case .disable: configuration.tls = .disable
-            case .prefer: configuration.tls = .prefer(.makeClientConfiguration())
-            case .require: configuration.tls = .require(.makeClientConfiguration())
-            }
-        }
+        var configuration = location.clientConfiguration
         // A transaction left open by a client that lost its link (it may hold the lease row FOR
         // SHARE) is ended by the server once its keepalives go unanswered (~5 s), and one left
         // open by a client that stalled (SIGSTOP) after `idleTransactionLimit`, so a takeover is

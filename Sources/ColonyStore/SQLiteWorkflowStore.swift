@@ -68,25 +68,12 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     public func createRun(_ run: RunRecord, steps: [StepID], kept: [AttemptRecord]) async throws(StoreError) {
         do {
+            let rows = NewRunRows(run: run, steps: steps, kept: kept)
             try await write { db in
                 try run.insert(db)
-                var transition = TransitionRecord(runID: run.id, change: .run(from: nil, to: run.status), detail: "created", at: run.createdAt)
-                try transition.insert(db)
-                let keptByStep = Dictionary(kept.map { ($0.stepID, $0) }, uniquingKeysWith: { first, _ in first })
-                for step in steps {
-                    guard let attempt = keptByStep[step] else {
-                        try StepRecord(runID: run.id, stepID: step, status: .pending, updatedAt: run.createdAt).insert(db)
-                        continue
-                    }
-                    var record = StepRecord(runID: run.id, stepID: step, status: .succeeded, updatedAt: run.createdAt)
-                    record.attempts = attempt.attempt
-                    record.output = attempt.output
-                    try record.insert(db)
-                    try attempt.insert(db)
-                    var kept = TransitionRecord(runID: run.id, change: .step(step, from: .pending, to: .succeeded),
-                                                detail: "kept from run \(run.retryOf?.rawValue ?? "?")", at: run.createdAt)
-                    try kept.insert(db)
-                }
+                for step in rows.steps { try step.insert(db) }
+                for attempt in rows.attempts { try attempt.insert(db) }
+                for var transition in rows.transitions { try transition.insert(db) }
             }
         } catch .duplicateKey where run.scheduleID != nil {
             throw .duplicateScheduledRun(schedule: run.scheduleID!, at: run.scheduledAt ?? run.createdAt)
@@ -222,9 +209,11 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     /// Throws `superseded` unless the fence's lease still has the fence's holder and term.
     private static func check(_ fence: LeaseFence, _ db: Database) throws {
-        let lease = try LeaseRecord.fetchOne(db, key: fence.lease)
-        guard lease?.holder == fence.holder, lease?.term == fence.term else {
-            throw fence.refusal(holder: lease?.holder, term: lease?.term)
+        // On every write of the active orchestrator: a cached statement, two columns.
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT holder, term FROM leases WHERE name = ?"), arguments: [fence.lease])
+        let holder: String? = row?["holder"], term: Int64? = row?["term"]
+        guard holder == fence.holder, term == fence.term else {
+            throw fence.refusal(holder: holder, term: term)
         }
     }
 

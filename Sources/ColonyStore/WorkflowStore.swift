@@ -207,3 +207,30 @@ extension WorkflowStore {
         try await apply([.step(StepTransition(run: run, step: step, from: from, to: to, attempt: attempt, detail: detail))], at: now)
     }
 }
+
+/// The rows a new run starts with, the same in every store: its steps — pending, or succeeded
+/// with the output of the attempt a retry keeps — those kept attempts, and the transitions that
+/// log the run's creation and each kept step, in that order.
+public struct NewRunRows: Sendable {
+    public var steps: [StepRecord] = []
+    public var attempts: [AttemptRecord] = []
+    public var transitions: [TransitionRecord]
+
+    public init(run: RunRecord, steps: [StepID], kept: [AttemptRecord]) {
+        transitions = [TransitionRecord(runID: run.id, change: .run(from: nil, to: run.status), detail: "created", at: run.createdAt)]
+        let keptByStep = Dictionary(kept.map { ($0.stepID, $0) }, uniquingKeysWith: { first, _ in first })
+        for step in steps {
+            guard let attempt = keptByStep[step] else {
+                self.steps.append(StepRecord(runID: run.id, stepID: step, status: .pending, updatedAt: run.createdAt))
+                continue
+            }
+            var record = StepRecord(runID: run.id, stepID: step, status: .succeeded, updatedAt: run.createdAt)
+            record.attempts = attempt.attempt
+            record.output = attempt.output
+            self.steps.append(record)
+            attempts.append(attempt)
+            transitions.append(TransitionRecord(runID: run.id, change: .step(step, from: .pending, to: .succeeded),
+                                                detail: "kept from run \(run.retryOf?.rawValue ?? "?")", at: run.createdAt))
+        }
+    }
+}

@@ -111,3 +111,20 @@ import ZeroMQ
         #expect(journal.extent.bytes <= 128 << 10)
     }
 }
+
+/// A reader's numbers are clamped to what the broker serves, and hostile topic lists refused.
+@Suite struct JournalReadBoundsTests {
+    @Test func limitsAndWaitsAreClampedAndTooManyOrTooLongTopicsAreRefused() {
+        let low = JournalRead(journal: nil, after: 0, topics: [""], limit: -5, waitMilliseconds: -1).bounded
+        #expect(low?.limit == 1 && low?.waitMilliseconds == 0)
+        let high = JournalRead(journal: nil, after: .max, topics: [""], limit: .max, waitMilliseconds: .max).bounded
+        #expect(high?.limit == JournalRead.maximumLimit && high?.waitMilliseconds == JournalRead.maximumWaitMilliseconds)
+        #expect(JournalRead(journal: nil, after: 0, topics: Array(repeating: "a.", count: JournalRead.maximumTopics + 1)).bounded == nil)
+        #expect(JournalRead(journal: nil, after: 0, topics: [String(repeating: "x", count: JournalRead.maximumTopicBytes + 1)]).bounded == nil)
+        // A cursor past the end of the journal reads nothing and is told where the journal ends.
+        var window = JournalWindow(maxEvents: 10, maxBytes: 1 << 20)
+        window.append(JournalRecord(seq: 1, atMilliseconds: 0, frames: [Array("t".utf8)]))
+        let past = window.read(JournalRead(journal: "j", after: .max, topics: [""]), journal: "j").batch
+        #expect(past.events.isEmpty && past.through == 1)
+    }
+}

@@ -337,13 +337,15 @@ import Testing
           - {id: note, capability: echo, params: {n: "${input.n}"}}
     """
 
-    /// The n of every on_tick run.
-    func started(_ deployment: Deployment) async throws -> [Int] {
-        let runs = try await deployment.bus.client.request(
+    /// The input `n` of every on_tick run (the newest 1,000).
+    static func started(_ client: ColonyClient) async throws -> [Int] {
+        let runs = try await client.request(
             OrchestratorAPI.history, OrchestratorAPI.HistoryRequest(workflow: "on_tick", status: nil, since: nil, limit: 1_000),
             as: OrchestratorAPI.HistoryReply.self, timeout: .seconds(10)).runs
         return runs.compactMap { if case .number(let n) = $0.input.value(at: ["n"]) ?? .null { Int(n) } else { nil } }
     }
+
+    func started(_ deployment: Deployment) async throws -> [Int] { try await Self.started(deployment.bus.client) }
 
     @Test func aBurstOfEventsStartsOneRunPerEventAcrossKilledOrchestrators() async throws {
         let deployment = try await Deployment(workflows: Self.workflows)

@@ -275,11 +275,7 @@ import Testing
         defer { up.stop() }
         let process = try up.start()
         #expect(try await waitForAgents(up.client, capability: "echo"), "\(up.harness.log(of: "up"))")
-        func started() async throws -> [Int] {
-            try await up.client.request(OrchestratorAPI.history, OrchestratorAPI.HistoryRequest(workflow: "on_tick", status: nil, since: nil, limit: 1_000),
-                                        as: OrchestratorAPI.HistoryReply.self, timeout: .seconds(10)).runs
-                .compactMap { if case .number(let n) = $0.input.value(at: ["n"]) ?? .null { Int(n) } else { nil } }
-        }
+        func started() async throws -> [Int] { try await TriggerJournalIntegrationTests.started(up.client) }
         let publisher = Publisher(endpoints: up.endpoints, credentials: nil)
         #expect(try await publisher.waitUntilConnected(timeout: .seconds(10)))
         _ = try await eventually(timeout: .seconds(30)) { () async throws -> Bool? in
