@@ -147,11 +147,11 @@ public struct AgentsConfiguration: Sendable {
         if let output = try entry.choice("output", from: AgentSpec.Output.allCases.map(\.rawValue)) {
             spec.output = AgentSpec.Output(rawValue: output)!
         }
-        if let grace = try entry.duration("grace_period") { spec.gracePeriod = grace }
+        if let grace = try entry.duration("grace_period", allowsZero: true) { spec.gracePeriod = grace }
         if let backoff = try entry.mapping("backoff") {
             try backoff.rejectUnknownKeys(["initial", "max", "multiplier"], in: "'backoff'")
-            spec.backoff.initial = try backoff.duration("initial") ?? spec.backoff.initial
-            spec.backoff.max = try backoff.duration("max") ?? spec.backoff.max
+            spec.backoff.initial = try backoff.duration("initial", allowsZero: true) ?? spec.backoff.initial
+            spec.backoff.max = try backoff.duration("max", allowsZero: true) ?? spec.backoff.max
             spec.backoff.multiplier = try backoff.number("multiplier", in: 1...100) ?? spec.backoff.multiplier
             guard spec.backoff.initial <= spec.backoff.max else {
                 throw ConfigError(file: file, line: backoff.line(of: "initial") ?? backoff.line, message: "backoff 'initial' is longer than 'max'")

@@ -142,7 +142,7 @@ public struct ColonyConfiguration: Sendable {
                 }
                 configuration.orchestrator.leaderLease = lease
             }
-            if let grace = try orchestrator.duration("shutdown_grace") {
+            if let grace = try orchestrator.duration("shutdown_grace", allowsZero: true) {
                 configuration.orchestrator.shutdownGrace = grace
             }
             if let limit = try orchestrator.integer("max_concurrent_runs", in: 1...1_000_000) {

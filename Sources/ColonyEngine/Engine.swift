@@ -129,7 +129,8 @@ public actor Engine {
     }
 
     /// Cancels a run: nothing more is dispatched, attempts in flight are abandoned, and the
-    /// bus is told so agents stop working on it. Returns the run's final status.
+    /// bus is told so agents stop working on it. Returns the run's final status; a run that
+    /// already ended otherwise (completed, failed, timed out) is refused with `.ended`.
     public func cancel(run id: RunID, reason: String) async throws(EngineError) -> RunStatus {
         if let supersession { throw .store(supersession) }
         guard runs[id] != nil else {
@@ -140,6 +141,7 @@ public actor Engine {
                 throw .store(error)
             }
             guard snapshot.run.status.isFinal else { throw .notActive(id) }
+            guard snapshot.run.status == .cancelled else { throw .ended(id, snapshot.run.status) }
             return snapshot.run.status
         }
         let before = generation

@@ -135,6 +135,8 @@ public actor Scheduler {
                 for run in active {
                     do {
                         _ = try await engine.cancel(run: run.id, reason: "replaced by the tick of \(decision.tick) (overlap: cancel_other)")
+                    } catch .ended {
+                        continue
                     } catch {
                         logger.error("cannot cancel the run a tick replaces", metadata: [
                             "schedule": "\(schedule.name)", "correlation": "\(run.id)", "error": "\(error)",

@@ -32,7 +32,7 @@ public enum ScheduleParser {
             if mapping.line(of: "timezone") != nil {
                 throw ConfigError(file: mapping.file, line: mapping.line(of: "timezone"), message: "'timezone' applies to 'cron' schedules only")
             }
-            trigger = .every(interval, offset: try mapping.duration("offset") ?? .zero)
+            trigger = .every(interval, offset: try mapping.duration("offset", allowsZero: true) ?? .zero)
         case (nil, let text?):
             let expression: CronExpression
             do {
@@ -61,7 +61,7 @@ public enum ScheduleParser {
         if let start = schedule.start, let end = schedule.end, end <= start {
             throw ConfigError(file: mapping.file, line: mapping.line(of: "end"), message: "'end' must be after 'start'")
         }
-        schedule.jitter = try mapping.duration("jitter") ?? .zero
+        schedule.jitter = try mapping.duration("jitter", allowsZero: true) ?? .zero
         if let (node, _) = mapping.node("input") {
             schedule.input = JSONValue(yaml: node)
             guard case .object = schedule.input else {
@@ -72,10 +72,10 @@ public enum ScheduleParser {
             schedule.overlap = Schedule.OverlapPolicy(rawValue: overlap)!
         }
         if case .scalar = mapping.node("catch_up")?.node {
-            schedule.catchUpWindow = try mapping.duration("catch_up") ?? schedule.catchUpWindow
+            schedule.catchUpWindow = try mapping.duration("catch_up", allowsZero: true) ?? schedule.catchUpWindow
         } else if let catchUp = try mapping.mapping("catch_up") {
             try catchUp.rejectUnknownKeys(["window", "mode"], in: "'catch_up'")
-            schedule.catchUpWindow = try catchUp.duration("window") ?? schedule.catchUpWindow
+            schedule.catchUpWindow = try catchUp.duration("window", allowsZero: true) ?? schedule.catchUpWindow
             if let mode = try catchUp.choice("mode", from: ["all", "latest"]) {
                 schedule.catchUpMode = Schedule.CatchUpMode(rawValue: mode)!
             }

@@ -309,8 +309,8 @@ public struct WorkflowParser {
         var policy = RetryPolicy()
         _ = collect { () throws(ConfigError) in try mapping.rejectUnknownKeys(Self.retryKeys, in: "'retry'") }
         policy.maxAttempts = value({ () throws(ConfigError) in try mapping.integer("max_attempts", in: 1...1000) }) ?? policy.maxAttempts
-        policy.initialInterval = value({ () throws(ConfigError) in try mapping.duration("initial_interval") }) ?? policy.initialInterval
-        policy.maxInterval = value({ () throws(ConfigError) in try mapping.duration("max_interval") }) ?? policy.initialInterval * 100
+        policy.initialInterval = value({ () throws(ConfigError) in try mapping.duration("initial_interval", allowsZero: true) }) ?? policy.initialInterval
+        policy.maxInterval = value({ () throws(ConfigError) in try mapping.duration("max_interval", allowsZero: true) }) ?? policy.initialInterval * 100
         policy.backoffCoefficient = value({ () throws(ConfigError) in try mapping.number("backoff_coefficient", in: 1...100) }) ?? policy.backoffCoefficient
         policy.jitter = value({ () throws(ConfigError) in try mapping.number("jitter", in: 0...1) }) ?? policy.jitter
         policy.nonRetryableErrorCodes = value({ () throws(ConfigError) in try mapping.strings("non_retryable_errors") }) ?? []

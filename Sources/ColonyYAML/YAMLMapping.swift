@@ -145,11 +145,15 @@ public struct YAMLMapping {
         return value
     }
 
-    /// A duration such as `250ms`, `2.5s`, `5m`, `1h` (a bare number means seconds).
-    public func duration(_ key: String) throws(ConfigError) -> Duration? {
+    /// A duration with its unit, such as `250ms`, `2.5s`, `5m`, `1h` (a bare number is refused:
+    /// `200` could mean seconds or milliseconds). Zero only where `allowsZero`.
+    public func duration(_ key: String, allowsZero: Bool = false) throws(ConfigError) -> Duration? {
         guard let text = try string(key) else { return nil }
         guard let value = parseDuration(text) else {
-            throw ConfigError(file: file, line: line(of: key), message: "'\(key)' must be a duration like 250ms, 2.5s, 5m or 1h (at most 100 years), not '\(text)'")
+            throw ConfigError(file: file, line: line(of: key), message: "'\(key)' \(durationProblem(text))")
+        }
+        guard allowsZero || value > .zero else {
+            throw ConfigError(file: file, line: line(of: key), message: "'\(key)' must be more than 0, not '\(text)'")
         }
         return value
     }
@@ -165,10 +169,11 @@ public struct YAMLMapping {
     }
 }
 
-/// Parses `250ms`, `2.5s`, `5m`, `1h`, `1d`, `30` (seconds); nil if malformed, negative, not
-/// finite or longer than `Duration.longest` (100 years).
+/// Parses `250ms`, `2.5s`, `5m`, `1h`, `1d` (and a bare `0`); nil if the unit is missing, or
+/// the number malformed, negative, not finite or longer than `Duration.longest` (100 years).
 public func parseDuration(_ text: String) -> Duration? {
     let trimmed = text.trimmingCharacters(in: .whitespaces)
+    if trimmed == "0" { return .zero }
     let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
     for (suffix, scale) in units where trimmed.hasSuffix(suffix) {
         let number = trimmed.dropLast(suffix.count)
@@ -176,7 +181,16 @@ public func parseDuration(_ text: String) -> Duration? {
         guard let value = Double(number) else { continue }
         return Duration(checkedSeconds: value * scale)
     }
-    return Double(trimmed).flatMap { Duration(checkedSeconds: $0) }
+    return nil
+}
+
+/// Why `text` is not a duration, as the rest of a sentence that starts with what was being read.
+public func durationProblem(_ text: String) -> String {
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    if let number = Double(trimmed), number.isFinite, number > 0 {
+        return "needs a unit: \(trimmed)s, \(trimmed)ms, \(trimmed)m or \(trimmed)h, not a bare '\(trimmed)'"
+    }
+    return "must be a duration like 250ms, 2.5s, 5m or 1h (at most 100 years), not '\(text)'"
 }
 
 extension Node {

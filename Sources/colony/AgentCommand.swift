@@ -19,10 +19,10 @@ struct AgentCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List connected agents.")
 
+        @Flag(help: "Print JSON for scripts.") var json = false
+        @Option(help: "How long to wait for the broker, e.g. 5s.", transform: DurationOption.parse) var timeout: DurationOption = .seconds(5)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var connection: ConnectionOptions
-        @Flag(help: "Print JSON for scripts.") var json = false
-        @Option(help: "Seconds to wait for the broker.") var timeout: Seconds = 5
 
         func run() async throws {
             let view = try await fetchView(global: global, connection: connection, timeout: timeout.duration)
@@ -58,11 +58,11 @@ struct AgentCommand: AsyncParsableCommand {
     struct Info: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show everything the broker knows about one agent.")
 
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The agent's name.") var name: String
         @Flag(help: "Print JSON for scripts.") var json = false
-        @Option(help: "Seconds to wait for the broker.") var timeout: Seconds = 5
+        @Option(help: "How long to wait for the broker, e.g. 5s.", transform: DurationOption.parse) var timeout: DurationOption = .seconds(5)
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
             let view = try await fetchView(global: global, connection: connection, timeout: timeout.duration)
@@ -114,17 +114,18 @@ struct AgentCommand: AsyncParsableCommand {
             discussion: "Agents: \(ExampleAgents.names.joined(separator: ", ")). Stops gracefully on SIGINT/SIGTERM."
         )
 
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Which example agent: \(ExampleAgents.names.joined(separator: ", ")).") var name: String
         @Option(help: "Requests it works on at once (default: the agent's own).") var concurrency: Int?
-        @Option(help: "Heartbeat interval in milliseconds; must match the broker's.") var heartbeatMs: Int?
-        @Option(help: "Seconds in-flight work may take to finish at shutdown.") var grace: Seconds = 10
+        @Option(help: "Heartbeat interval, e.g. 2500ms; must match the broker's (default from the configuration).", transform: DurationOption.parse) var heartbeat: DurationOption?
+        @Option(help: ArgumentHelp("Heartbeat interval in milliseconds (use --heartbeat).", visibility: .hidden)) var heartbeatMs: Int?
+        @Option(help: "How long in-flight work may take to finish at shutdown, e.g. 10s.", transform: DurationOption.parse) var grace: DurationOption = .seconds(10)
         @Flag(help: "Run handlers on the I/O thread (fastest for tiny handlers).") var inlineHandlers = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: EventConnectionOptions
 
         func validate() throws {
             try requireOption("concurrency", concurrency, in: 1...10_000)
-            try requireOption("heartbeat-ms", heartbeatMs, in: heartbeatMillisecondsRange)
+            _ = try chosenDuration("heartbeat", heartbeat, milliseconds: heartbeatMs, in: heartbeatRange)
         }
 
         func run() async throws {
@@ -136,7 +137,7 @@ struct AgentCommand: AsyncParsableCommand {
             }
             let options = AgentOptions(
                 endpoints: connection.clientEndpoints(configuration),
-                heartbeatInterval: heartbeatMs.map { .milliseconds($0) } ?? configuration.broker.heartbeatInterval,
+                heartbeatInterval: try chosenDuration("heartbeat", heartbeat, milliseconds: heartbeatMs, in: heartbeatRange) ?? configuration.broker.heartbeatInterval,
                 liveness: configuration.broker.liveness,
                 shutdownGrace: grace.duration,
                 handlersOnIOThread: inlineHandlers,
@@ -195,9 +196,9 @@ struct AgentCommand: AsyncParsableCommand {
 
 /// The arguments of the commands about one supervised agent.
 struct SupervisedAgent: ParsableArguments {
+    @Argument(help: "The agent's name in agents.yaml.") var name: String
     @OptionGroup var global: GlobalOptions
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "The agent's name in agents.yaml.") var name: String
 
     /// Sends a supervisor operation for this agent and prints its replicas afterwards.
     func steer(_ capability: String, replicas: Int? = nil) async throws {
@@ -220,7 +221,7 @@ struct AgentView: Encodable {
 }
 
 /// Fetches the directory and, if a supervisor answers, its status.
-func fetchView(global: GlobalOptions, connection: ConnectionOptions, timeout: Duration) async throws -> AgentView {
+func fetchView(global: GlobalOptions, connection: some BrokerConnection, timeout: Duration) async throws -> AgentView {
     let directory = try await fetchDirectory(global: global, connection: connection, timeout: timeout)
     let configuration = try global.loadConfiguration()
     let client = ColonyClient(endpoints: connection.clientEndpoints(configuration), credentials: try connection.credentials(configuration))
@@ -235,7 +236,7 @@ func uptime(_ startedAtMilliseconds: UInt64?) -> String {
 }
 
 /// Fetches the broker's directory, turning failures into exit codes.
-func fetchDirectory(global: GlobalOptions, connection: ConnectionOptions, timeout: Duration) async throws -> Directory {
+func fetchDirectory(global: GlobalOptions, connection: some BrokerConnection, timeout: Duration) async throws -> Directory {
     let configuration = try global.loadConfiguration()
     global.bootstrapLogging(configuration, defaultLevel: .warning)
     let client = ColonyClient(endpoints: connection.clientEndpoints(configuration), credentials: try connection.credentials(configuration))

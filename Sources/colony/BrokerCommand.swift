@@ -18,22 +18,29 @@ struct BrokerCommand: AsyncParsableCommand {
         abstract: "Run the broker: MDP request routing plus the event proxy."
     )
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var connection: ConnectionOptions
 
     @Flag(help: "Run without CURVE: anyone who can reach the endpoints may offer, ask, publish and read anything (security.mode: none).")
     var insecure = false
 
-    @Option(help: "Heartbeat interval in milliseconds (default from configuration, 2500).")
+    @Option(help: "Heartbeat interval, e.g. 2500ms (default from the configuration).", transform: DurationOption.parse)
+    var heartbeat: DurationOption?
+
+    @Option(help: ArgumentHelp("Heartbeat interval in milliseconds (use --heartbeat).", visibility: .hidden))
     var heartbeatMs: Int?
 
     @Option(help: "Missed heartbeats before an agent is dropped (default 3).")
     var liveness: Int?
 
-    @Option(help: "How long a request may wait for an agent, in milliseconds (default 30000).")
+    @Option(help: "How long a request may wait for an agent, e.g. 30s (default from the configuration; 0 waits forever).", transform: DurationOption.parse)
+    var requestExpiry: DurationOption?
+
+    @Option(help: ArgumentHelp("Request expiry in milliseconds (use --request-expiry).", visibility: .hidden))
     var requestExpiryMs: Int?
 
-    @Option(help: "After starting, how long requests of runs may wait for the orchestrator to re-announce ended runs, in milliseconds (default 3000).")
+    @Option(help: "After starting, how long requests of runs may wait for the orchestrator to re-announce ended runs, e.g. 3s.", transform: DurationOption.parse)
+    var gateRecovery: DurationOption?
+
+    @Option(help: ArgumentHelp("Gate recovery in milliseconds (use --gate-recovery).", visibility: .hidden))
     var gateRecoveryMs: Int?
 
     @Option(help: ArgumentHelp(
@@ -44,15 +51,17 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics (no token; bind it where only your scraper reaches).")
     var metrics: String?
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var connection: EventConnectionOptions
 
     func validate() throws {
         if let metrics, HostPort(metrics) == nil {
             throw ValidationError("--metrics must be HOST:PORT with a port from 0 to 65535, not '\(metrics)'")
         }
-        try requireOption("heartbeat-ms", heartbeatMs, in: heartbeatMillisecondsRange)
+        _ = try chosenDuration("heartbeat", heartbeat, milliseconds: heartbeatMs, in: heartbeatRange)
         try requireOption("liveness", liveness, in: 1...100)
-        try requireOption("gate-recovery-ms", gateRecoveryMs, in: 0...600_000)
-        try requireOption("request-expiry-ms", requestExpiryMs, in: 0...86_400_000, note: " (a day)")
+        _ = try chosenDuration("gate-recovery", gateRecovery, milliseconds: gateRecoveryMs, in: .zero ... .seconds(600))
+        _ = try chosenDuration("request-expiry", requestExpiry, milliseconds: requestExpiryMs, in: .zero ... .seconds(86_400))
     }
 
     func run() async throws {
@@ -60,10 +69,16 @@ struct BrokerCommand: AsyncParsableCommand {
         global.bootstrapLogging(configuration)
         ParentWatch.startIfRequested()
         configuration.broker.endpoints = connection.endpoints(configuration)
-        if let heartbeatMs { configuration.broker.heartbeatInterval = .milliseconds(heartbeatMs) }
+        if let heartbeat = try chosenDuration("heartbeat", heartbeat, milliseconds: heartbeatMs, in: heartbeatRange) {
+            configuration.broker.heartbeatInterval = heartbeat
+        }
         if let liveness { configuration.broker.liveness = liveness }
-        if let requestExpiryMs { configuration.broker.requestExpiry = .milliseconds(requestExpiryMs) }
-        if let gateRecoveryMs { configuration.broker.gateRecovery = .milliseconds(gateRecoveryMs) }
+        if let expiry = try chosenDuration("request-expiry", requestExpiry, milliseconds: requestExpiryMs, in: .zero ... .seconds(86_400)) {
+            configuration.broker.requestExpiry = expiry
+        }
+        if let recovery = try chosenDuration("gate-recovery", gateRecovery, milliseconds: gateRecoveryMs, in: .zero ... .seconds(600)) {
+            configuration.broker.gateRecovery = recovery
+        }
         let logger = Logger(label: "broker")
         // Before the broker starts, so its metrics land in the registry /metrics renders.
         let metricsServer = metrics.flatMap(HostPort.init).map { address in

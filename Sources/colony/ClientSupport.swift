@@ -10,7 +10,7 @@ func exitCode(for error: RequestError) -> ExitCode {
     case .timedOut: return ExitCode(ExitStatus.timeout)
     case .brokerUnreachable: return ExitCode(ExitStatus.unreachable)
     case .invalidInput: return ExitCode(ExitStatus.usage)
-    case .failed, .invalidReply, .cancelled: return ExitCode(ExitStatus.agentError)
+    case .failed, .invalidReply, .cancelled: return ExitCode(ExitStatus.failed)
     }
 }
 

@@ -10,6 +10,7 @@ struct Colony: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "colony",
         abstract: "A message bus for multi-agent systems: broker, agents, requests and events over ZeroMQ.",
+        discussion: ExitStatus.table,
         version: "0.1.0",
         subcommands: [
             UpCommand.self,

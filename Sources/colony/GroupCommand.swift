@@ -16,10 +16,10 @@ struct GroupCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Named groups (agents.yaml `groups:`) and capabilities, with member counts.")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Flag(help: "Print the result as JSON.") var json = false
         @Flag(help: "Also list Colony's own capabilities (colony.*).") var all = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         struct Entry: Codable {
             var group: String
@@ -49,10 +49,10 @@ struct GroupCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The members of a group: instance ids (to address them one by one), names, state.")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "A named group or a capability.") var name: String
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         struct Shown: Encodable {
             var group: String

@@ -35,17 +35,41 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
-/// Where the broker is: flags, then environment, then the configuration file.
-struct ConnectionOptions: ParsableArguments {
-    @Option(name: .long, help: "Broker MDP endpoint (env COLONY_ENDPOINT; default from configs/colony.yaml).")
+/// Where the broker is: flags, then environment, then the configuration file. The event
+/// endpoints' flags are accepted but not shown in help: the commands with this group only
+/// send requests.
+struct ConnectionOptions: BrokerConnection {
+    @Option(name: .long, help: "Broker endpoint (env COLONY_ENDPOINT; default from configs/colony.yaml).")
     var endpoint: String?
 
-    @Option(name: .long, help: "Broker event input endpoint (env COLONY_PUBLISH_ENDPOINT).")
+    @Option(name: .long, help: ArgumentHelp("Broker event input endpoint (env COLONY_PUBLISH_ENDPOINT).", visibility: .hidden))
     var publishEndpoint: String?
 
-    @Option(name: .long, help: "Broker event output endpoint (env COLONY_SUBSCRIBE_ENDPOINT).")
+    @Option(name: .long, help: ArgumentHelp("Broker event output endpoint (env COLONY_SUBSCRIBE_ENDPOINT).", visibility: .hidden))
     var subscribeEndpoint: String?
+}
 
+/// Where the broker and its event endpoints are, for the commands that publish or subscribe.
+struct EventConnectionOptions: BrokerConnection {
+    @Option(name: .long, help: "Broker endpoint (env COLONY_ENDPOINT; default from configs/colony.yaml).")
+    var endpoint: String?
+
+    @Option(name: .long, help: "Broker event input endpoint (env COLONY_PUBLISH_ENDPOINT; default: the endpoint's port + 1).")
+    var publishEndpoint: String?
+
+    @Option(name: .long, help: "Broker event output endpoint (env COLONY_SUBSCRIBE_ENDPOINT; default: the endpoint's port + 2).")
+    var subscribeEndpoint: String?
+}
+
+/// The broker's endpoints as flags give them; the rest comes from the environment and the
+/// configuration file.
+protocol BrokerConnection: ParsableArguments {
+    var endpoint: String? { get }
+    var publishEndpoint: String? { get }
+    var subscribeEndpoint: String? { get }
+}
+
+extension BrokerConnection {
     /// The endpoints to use. When only the request endpoint is given, the event endpoints
     /// derive from it (port + 1, port + 2) rather than from the configuration file.
     func endpoints(_ configuration: ColonyConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) -> BrokerEndpoints {
@@ -65,7 +89,7 @@ struct ConnectionOptions: ParsableArguments {
         do {
             if let fromEnvironment = try Credentials.fromEnvironment(environment) { return fromEnvironment }
         } catch {
-            throw CLIError.usage("error: \(error)")
+            throw CLIError.usage("\(error)")
         }
         guard configuration.security.mode == .curve else { return nil }
         let keys = configuration.security.keys
@@ -74,7 +98,7 @@ struct ConnectionOptions: ParsableArguments {
             let operatorKeys = try keys.operatorKeys()
             return Credentials(serverKey: try keys.brokerKeys().publicKey, publicKey: operatorKeys.publicKey, secretKey: operatorKeys.secretKey)
         } catch {
-            throw CLIError.usage("error: \(error)")
+            throw CLIError.usage("\(error)")
         }
     }
 
@@ -100,24 +124,10 @@ enum CLIError: Error, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .configuration(let error): return "configuration error: \(error)"
-        case .usage(let message): return message
+        case .configuration(let error): return "error: \(error)"
+        case .usage(let message): return "error: \(message)"
         }
     }
-}
-
-/// Exit codes with stable meanings, for scripts.
-enum ExitStatus {
-    /// The request reached an agent, which answered with an error.
-    static let agentError: Int32 = 1
-    /// Bad usage or configuration.
-    static let usage: Int32 = 2
-    /// No agent offers the capability.
-    static let noAgent: Int32 = 3
-    /// No answer in time.
-    static let timeout: Int32 = 4
-    /// The broker could not be reached.
-    static let unreachable: Int32 = 5
 }
 
 /// `HOST:PORT` as an option gives it (`127.0.0.1:9100`, `[::1]:9100`).

@@ -21,8 +21,6 @@ struct OrchestratorCommand: AsyncParsableCommand {
         """
     )
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var connection: ConnectionOptions
 
     @Option(help: "SQLite database file, or postgres://USER@HOST:PORT/DATABASE (password in COLONY_DATABASE_PASSWORD) (default from configs/colony.yaml: .colony/colony.sqlite).")
     var database: String?
@@ -35,6 +33,8 @@ struct OrchestratorCommand: AsyncParsableCommand {
 
     @Flag(help: "Serve no HTTP (a second orchestrator on the same machine as another, say).")
     var noHttp = false
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var connection: EventConnectionOptions
 
     func validate() throws {
         if let http, HostPort(http) == nil { throw ValidationError("--http must be HOST:PORT with a port from 0 to 65535, not '\(http)'") }

@@ -9,8 +9,6 @@ struct PublishCommand: AsyncParsableCommand {
         abstract: "Publish an event on a topic."
     )
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var connection: ConnectionOptions
 
     @Argument(help: "The dotted topic, e.g. market.tick.")
     var topic: String
@@ -21,14 +19,19 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "Correlation id (workflow run) to attach to the event.")
     var correlationID: String?
 
-    @Option(help: "Milliseconds to wait, once the broker takes events, before publishing (the broker journals every event, so no wait is needed for subscribers).")
-    var connectWaitMs: Int = 0
+    @Option(help: "How long to wait, once the broker takes events, before publishing, e.g. 200ms (the broker journals every event, so subscribers need no wait).", transform: DurationOption.parse)
+    var connectWait: DurationOption?
 
-    @Option(help: "Seconds to wait for the broker's publish endpoint before giving up (exit 5).")
-    var connectTimeout: Seconds = 5
+    @Option(help: ArgumentHelp("The wait in milliseconds (use --connect-wait).", visibility: .hidden))
+    var connectWaitMs: Int?
+
+    @Option(help: "How long to wait for the broker's publish endpoint before giving up (exit 5), e.g. 5s.", transform: DurationOption.parse)
+    var connectTimeout: DurationOption = .seconds(5)
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var connection: EventConnectionOptions
 
     func validate() throws {
-        try requireOption("connect-wait-ms", connectWaitMs, in: 0...60_000)
+        _ = try chosenDuration("connect-wait", connectWait, milliseconds: connectWaitMs, in: .zero ... .seconds(60))
     }
 
     func run() async throws {
@@ -41,11 +44,13 @@ struct PublishCommand: AsyncParsableCommand {
         let endpoints = connection.clientEndpoints(configuration)
         let publisher = Publisher(endpoints: endpoints, source: "cli", credentials: try connection.credentials(configuration))
         guard try await publisher.waitUntilConnected(timeout: connectTimeout.duration) else {
-            Console.error("error: cannot reach the broker's publish endpoint \(endpoints.publish) within \(connectTimeout)s; nothing was published")
+            Console.error("error: broker unreachable: its publish endpoint \(endpoints.publish) did not answer within \(connectTimeout); nothing was published")
             await publisher.close()
             throw ExitCode(ExitStatus.unreachable)
         }
-        try await Task.sleep(for: .milliseconds(connectWaitMs))
+        if let wait = try chosenDuration("connect-wait", connectWait, milliseconds: connectWaitMs, in: .zero ... .seconds(60)) {
+            try await Task.sleep(for: wait)
+        }
         try await publisher.publish(topic, payload: bytes, metadata: RequestMetadata(correlationID: correlationID))
         await publisher.close(linger: .seconds(1))
     }

@@ -11,9 +11,9 @@ struct QueueCommand: AsyncParsableCommand {
         abstract: "Runs waiting to start (priority, age, why), steps waiting for named resources, and who holds each resource."
     )
 
+    @Flag(help: "Print the result as JSON.") var json = false
     @OptionGroup var global: GlobalOptions
     @OptionGroup var connection: ConnectionOptions
-    @Flag(help: "Print the result as JSON.") var json = false
 
     func run() async throws {
         let reply = try await askOrchestrator(ScheduleAPI.queue, Empty(), as: ScheduleAPI.QueueReply.self, global: global, connection: connection)

@@ -14,8 +14,6 @@ struct RequestCommand: AsyncParsableCommand {
         """
     )
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var connection: ConnectionOptions
 
     @Argument(help: "The capability, e.g. math.add.")
     var capability: String
@@ -23,8 +21,8 @@ struct RequestCommand: AsyncParsableCommand {
     @Argument(help: "The request body as JSON ('-' reads standard input; omitted sends {}).")
     var body: String?
 
-    @Option(help: "Seconds to wait for the reply (more than 0, at most 100 years).")
-    var timeout: Seconds = 30
+    @Option(help: "How long to wait for the reply, e.g. 30s, 500ms or 2m (more than 0, at most 100 years).", transform: DurationOption.parse)
+    var timeout: DurationOption = .seconds(30)
 
     @Flag(help: "Send the body as raw bytes, without checking it is JSON.")
     var raw = false
@@ -40,6 +38,8 @@ struct RequestCommand: AsyncParsableCommand {
 
     @Flag(help: "Print the reply with its metadata as one JSON object.")
     var json = false
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var connection: ConnectionOptions
 
     func run() async throws {
         let configuration = try global.loadConfiguration()

@@ -25,10 +25,10 @@ struct ScheduleCommand: AsyncParsableCommand {
 
     /// The arguments every command about one schedule takes.
     struct NamedSchedule: ParsableArguments {
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The schedule's name.") var name: String
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         /// Asks the orchestrator to change the schedule and reports its new state.
         func change(_ capability: String, reason: String? = nil, to state: String) async throws {
@@ -39,9 +39,9 @@ struct ScheduleCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Schedules: next fire time, last run and its result, paused, misses.")
+        @Flag(help: "Print the result as JSON.") var json = false
         @OptionGroup var global: GlobalOptions
         @OptionGroup var connection: ConnectionOptions
-        @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
             let reply = try await askOrchestrator(ScheduleAPI.list, Empty(), as: ScheduleAPI.ListReply.self, global: global, connection: connection)
@@ -91,33 +91,28 @@ struct ScheduleCommand: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a schedule at run time (kept in the database).")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The schedule's name.") var name: String
         @Option(help: "The workflow it runs.") var workflow: String
-        @Option(help: "An interval such as 30s or 5m.") var every: String?
+        @Option(help: "An interval such as 30s or 5m.", transform: DurationOption.parse) var every: DurationOption?
         @Option(help: "A cron expression (5 fields), e.g. \"*/5 * * * *\".") var cron: String?
         @Option(help: "Time zone of the cron expression (default UTC).") var timezone: String?
         @Option(help: "The run input as a JSON object.") var input: String?
         @Option(help: "Overlap policy: skip, buffer_one, buffer_all, cancel_other, allow_all.") var overlap: String?
-        @Option(help: "Catch-up window after downtime, e.g. 10m.") var catchUp: String?
-        @Option(help: "Random delay of up to this much per tick, e.g. 2s.") var jitter: String?
+        @Option(help: "Catch-up window after downtime, e.g. 10m.", transform: DurationOption.parse) var catchUp: DurationOption?
+        @Option(help: "Random delay of up to this much per tick, e.g. 2s.", transform: DurationOption.parse) var jitter: DurationOption?
         @Option(help: "Pause after this many consecutive failed runs.") var pauseAfterFailures: Int?
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            func seconds(_ text: String?, _ option: String) throws -> Double? {
-                guard let text else { return nil }
-                guard let duration = parseDuration(text) else { throw ValidationError("--\(option) '\(text)' is not a duration such as 30s or 5m") }
-                return duration.seconds
-            }
-            var spec = ScheduleSpec(name: name, workflow: workflow, everySeconds: try seconds(every, "every"), cron: cron, timezone: timezone)
+            var spec = ScheduleSpec(name: name, workflow: workflow, everySeconds: every?.duration.seconds, cron: cron, timezone: timezone)
             if let input {
                 spec.input = try JSONDecoder().decode(JSONValue.self, from: Data(try validatedJSON(input, what: "--input")))
             }
             spec.overlap = overlap
-            spec.catchUpWindowSeconds = try seconds(catchUp, "catch-up")
-            spec.jitterSeconds = try seconds(jitter, "jitter")
+            spec.catchUpWindowSeconds = catchUp?.duration.seconds
+            spec.jitterSeconds = jitter?.duration.seconds
             spec.pauseAfterFailures = pauseAfterFailures
             do {
                 _ = try spec.schedule()
@@ -141,11 +136,11 @@ struct ScheduleCommand: AsyncParsableCommand {
 
     struct Ticks: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recent ticks and what became of each: started, buffered, skipped, missed (with why).")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Only this schedule.") var name: String?
         @Option(help: "At most this many.") var limit: Int = 20
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
             let reply = try await askOrchestrator(ScheduleAPI.ticks, ScheduleAPI.TicksRequest(schedule: name, limit: limit),

@@ -17,10 +17,10 @@ struct SystemCommand: AsyncParsableCommand {
             discussion: "Exit codes: 0 healthy, 5 broker unreachable."
         )
 
+        @Flag(help: "Print JSON for scripts.") var json = false
+        @Option(help: "How long to wait for the broker, e.g. 3s.", transform: DurationOption.parse) var timeout: DurationOption = .seconds(3)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var connection: ConnectionOptions
-        @Flag(help: "Print JSON for scripts.") var json = false
-        @Option(help: "Seconds to wait for the broker.") var timeout: Seconds = 3
 
         struct Report: Encodable {
             var broker: String

@@ -15,9 +15,9 @@ struct TriggerCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Each workflow's trigger: its event, condition, dedupe key and firings by outcome.")
+        @Flag(help: "Print the result as JSON.") var json = false
         @OptionGroup var global: GlobalOptions
         @OptionGroup var connection: ConnectionOptions
-        @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
             let reply = try await askOrchestrator(TriggerAPI.list, Empty(), as: TriggerAPI.ListReply.self, global: global, connection: connection)
@@ -42,11 +42,11 @@ struct TriggerCommand: AsyncParsableCommand {
 
     struct Log: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recent firings, newest first: the event's topic, what it came to, why, and its run.")
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Only this workflow's trigger.") var workflow: String?
         @Option(help: "At most this many firings (1 to 1000).") var limit: Int = 20
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         func validate() throws {
             guard (1...1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000, not \(limit)") }

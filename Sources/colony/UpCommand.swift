@@ -22,8 +22,6 @@ struct UpCommand: AsyncParsableCommand {
         """
     )
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var connection: ConnectionOptions
 
     @Option(help: "Agents file (default: configs/agents.yaml).")
     var agents: String = AgentsConfiguration.defaultPath
@@ -33,6 +31,8 @@ struct UpCommand: AsyncParsableCommand {
 
     @Flag(help: "Run the bus without CURVE: anyone who can reach it may offer, ask, publish and read anything (security.mode: none).")
     var insecure = false
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var connection: EventConnectionOptions
 
     func run() async throws {
         ParentWatch.startIfRequested()

@@ -11,8 +11,6 @@ struct WatchCommand: AsyncParsableCommand {
         abstract: "Print events as they arrive, one line each, until interrupted."
     )
 
-    @OptionGroup var global: GlobalOptions
-    @OptionGroup var connection: ConnectionOptions
 
     @Argument(help: "Topic prefixes such as 'workflow.*' or 'agent.' (none = everything).")
     var prefixes: [String] = []
@@ -25,11 +23,23 @@ struct WatchCommand: AsyncParsableCommand {
 
     @Flag(help: "Show leadership renewals too (coordination.lease.*, every lease/3 per group).")
     var renewals = false
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var connection: EventConnectionOptions
 
     func run() async throws {
         let configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration, defaultLevel: .warning)
-        let subscriber = Subscriber(endpoints: connection.clientEndpoints(configuration), credentials: try connection.credentials(configuration))
+        let credentials = try connection.credentials(configuration)
+        // A subscriber alone would wait silently for a broker that is not there: ask it first.
+        let probe = ColonyClient(endpoints: connection.clientEndpoints(configuration), credentials: credentials)
+        do {
+            _ = try await probe.statistics(timeout: .seconds(5))
+            await probe.close()
+        } catch {
+            await probe.close()
+            throw report(error)
+        }
+        let subscriber = Subscriber(endpoints: connection.clientEndpoints(configuration), credentials: credentials)
         let events = try await subscriber.subscribe(prefixes)
         let json = self.json, count = self.count, command = self
         try await untilSignalled(logger: Logger(label: "watch")) {

@@ -17,9 +17,9 @@ struct WorkflowCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The workflows the orchestrator can run, with their current versions.")
 
+        @Flag(help: "Print the result as JSON.") var json = false
         @OptionGroup var global: GlobalOptions
         @OptionGroup var connection: ConnectionOptions
-        @Flag(help: "Print the result as JSON.") var json = false
 
         func run() async throws {
             let reply = try await askOrchestrator(OrchestratorAPI.list, Empty(), as: OrchestratorAPI.ListReply.self,

@@ -11,23 +11,17 @@ extension WorkflowCommand {
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Recent runs, newest first.")
 
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "Only runs of this workflow.") var name: String?
         @Option(help: "Only runs with this status: pending, running, paused, completed, failed, cancelled.") var status: RunStatus?
         @Option(help: "Only runs with this label, NAME=VALUE (repeatable: all must match).") var tag: [String] = []
-        @Option(help: "Only runs created within this long (e.g. 30m, 2h, 1d).") var since: String?
+        @Option(help: "Only runs created within this long (e.g. 30m, 2h, 1d).", transform: DurationOption.parse) var since: DurationOption?
         @Option(help: "At most this many runs.") var limit: Int = 20
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
-            var sinceDate: Date?
-            if let since {
-                guard let window = parseDuration(since) else {
-                    throw ValidationError("--since '\(since)' is not a duration such as 30m, 2h or 1d")
-                }
-                sinceDate = Date().addingTimeInterval(-window.seconds)
-            }
+            let sinceDate = since.map { Date().addingTimeInterval(-$0.duration.seconds) }
             let reply = try await askOrchestrator(OrchestratorAPI.history,
                                                   OrchestratorAPI.HistoryRequest(workflow: name, status: status, since: sinceDate, limit: limit,
                                                                                  tags: tag.isEmpty ? nil : try parsedTags(tag)),
@@ -49,10 +43,10 @@ extension WorkflowCommand {
     struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Runs of a workflow: outcomes, success rate, durations, common failures.")
 
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The workflow's name.") var name: String
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
             let stats = try await askOrchestrator(OrchestratorAPI.stats, OrchestratorAPI.StatsRequest(workflow: name),
@@ -77,11 +71,11 @@ extension WorkflowCommand {
 
     /// What `cancel`, `pause` and `resume` take: a run and why; they print the run afterwards.
     struct RunChange: ParsableArguments {
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The run's id.") var run: String
         @Option(help: "Why (recorded with the run; a cancel's reason also goes to agents).") var reason: String?
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         /// Asks the orchestrator for the change and prints the run as it is afterwards.
         func send(_ capability: String) async throws {
@@ -104,7 +98,7 @@ extension WorkflowCommand {
     struct Pause: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Pause a run: nothing new is dispatched (attempts in flight finish, retry timers hold) until it is resumed.",
-            discussion: "Timeouts keep counting while a run is paused. Exit 2 when the run is not running."
+            discussion: "Timeouts keep counting while a run is paused. Exit 1 when the run is not running."
         )
         @OptionGroup var change: RunChange
 
@@ -115,7 +109,7 @@ extension WorkflowCommand {
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Resume a paused run: what the pause held back goes out now.",
-            discussion: "Exit 2 when the run is not paused."
+            discussion: "Exit 1 when the run is not paused."
         )
         @OptionGroup var change: RunChange
 

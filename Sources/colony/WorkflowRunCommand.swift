@@ -14,8 +14,6 @@ extension WorkflowCommand {
             discussion: "Exit codes: 0 started (or completed with --wait), 1 the run failed or was cancelled, 2 unknown workflow or bad input, 3 no orchestrator."
         )
 
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The workflow's name.") var name: String
         @Option(help: "The run's input as a JSON object.") var input: String?
         @Option(help: "Queue priority (higher first).") var priority: Int?
@@ -23,8 +21,10 @@ extension WorkflowCommand {
         var id: String?
         @Option(help: "A label to find the run by, NAME=VALUE (repeatable): colony workflow history --tag NAME=VALUE.") var tag: [String] = []
         @Flag(help: "Wait for the run to end, printing each step transition.") var wait = false
-        @Option(help: "With --wait: give up waiting after this many seconds (the run goes on).") var timeout: Seconds?
+        @Option(help: "With --wait: give up waiting after this long, e.g. 10m (the run goes on).", transform: DurationOption.parse) var timeout: DurationOption?
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         func validate() throws {
             _ = try parsedTags(tag)
@@ -55,7 +55,7 @@ extension WorkflowCommand {
             } else {
                 Console.line(summary(final))
             }
-            if final.status != .completed { throw ExitCode(final.status.isFinal ? ExitStatus.agentError : ExitStatus.timeout) }
+            if final.status != .completed { throw ExitCode(final.status.isFinal ? ExitStatus.failed : ExitStatus.timeout) }
         }
 
         /// Prints transitions as they happen until the run ends (or --timeout passes).
@@ -71,7 +71,7 @@ extension WorkflowCommand {
                 }
                 if reply.run.status.isFinal { return reply.run }
                 if let giveUp, Date() >= giveUp {
-                    Console.error("still \(reply.run.status.rawValue) after \(timeout!)s; follow it with `colony workflow show \(id)`")
+                    Console.error("still \(reply.run.status.rawValue) after \(timeout!); follow it with `colony workflow show \(id)`")
                     return reply.run
                 }
             }

@@ -9,11 +9,11 @@ extension WorkflowCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A run's steps, attempts, timings, errors and outputs.")
 
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The run's id.") var run: String
         @Flag(help: "Also print every transition.") var transitions = false
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         /// Instances of fanned-out steps (`ID[0]`, `ID[1]` …) grouped under their step, in order.
         static func fannedOut(_ steps: [StepRecord]) -> [(String, [StepRecord])] {

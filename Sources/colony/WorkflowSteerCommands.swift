@@ -11,17 +11,17 @@ extension WorkflowCommand {
         static let configuration = CommandConfiguration(
             abstract: "Send a signal to a run: the step waiting for it (wait_for) succeeds with the data as its output.",
             discussion: """
-            A signal sent before its step is reached is kept for it. Refused (exit 2) when no step of the \
-            run's workflow waits for that name, when every step waiting for it is done, or when the run has ended.
+            A signal sent before its step is reached is kept for it. Refused with exit 2 when no step of the \
+            run's workflow waits for that name; with exit 1 when every step waiting for it is done or the run has ended.
             """
         )
 
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The run's id.") var run: String
         @Argument(help: "The signal's name, as in the step's wait_for.") var name: String
         @Option(help: "The signal's data as JSON (the waiting step's output), e.g. '{\"ok\": true}'.") var data: String?
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
             var value: JSONValue?
@@ -49,17 +49,17 @@ extension WorkflowCommand {
             discussion: """
             Without --from, the steps that did not succeed run again, with everything downstream of them. \
             The new run uses the old run's workflow version unless --latest, and the old input unless --input. Exit 2 when \
-            the run has not ended, a --from step does not exist, or nothing would run again.
+            a --from step does not exist; exit 1 when the run has not ended or nothing would run again.
             """
         )
 
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var connection: ConnectionOptions
         @Argument(help: "The run's id.") var run: String
         @Option(help: "A step to run again, with everything downstream of it (repeatable).") var from: [String] = []
         @Option(help: "A new input as a JSON object, replacing the old run's.") var input: String?
         @Flag(help: "Run the workflow's latest version instead of the old run's.") var latest = false
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
             var value: JSONValue?

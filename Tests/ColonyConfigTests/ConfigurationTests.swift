@@ -49,9 +49,10 @@ import Testing
         #expect(parseDuration("2.5s") == .milliseconds(2500))
         #expect(parseDuration("5m") == .seconds(300))
         #expect(parseDuration("1h") == .seconds(3600))
-        #expect(parseDuration("3") == .seconds(3))
-        #expect(parseDuration("-1s") == nil)
-        #expect(parseDuration("fast") == nil)
+        #expect(parseDuration("0") == .zero)
+        for refused in ["3", "1.5", "s", "-1s", "infs", "nans", "1e300s", "5 parsecs", "", "fast"] {
+            #expect(parseDuration(refused) == nil, "a duration needs a unit: \(refused)")
+        }
     }
 
     @Test func theShippedConfigurationIsValid() throws {

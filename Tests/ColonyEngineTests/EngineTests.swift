@@ -49,6 +49,11 @@ import Testing
         #expect(snapshot.run.errorCode == "fatal")
         #expect(fixture.dispatcher.orders.map(\.step) == ["work"])
         #expect(fixture.clock.now == EngineFixture.start)
+        let refusal = await #expect(throws: EngineError.self, "a failed run is not cancelled after the fact") {
+            try await fixture.engine.cancel(run: run.id, reason: "too late")
+        }
+        #expect(refusal?.description == "run \(run.id) already failed")
+        #expect(try await fixture.store.snapshot(run: run.id).run.status == .failed)
     }
 
     @Test func anAttemptThatNeverAnswersTimesOutAtItsDeadline() async throws {

@@ -257,3 +257,20 @@ import Testing
         #expect(catalog.workflows.map(\.name).contains("simple_test"))
     }
 }
+
+@Suite struct DurationUnitTests {
+    func check(_ text: String) -> (workflows: [WorkflowDefinition], problems: [ConfigError]) { WorkflowValidationTests().check(text) }
+
+    @Test func aBareNumberIsRefusedWithTheUnitsToChooseFrom() throws {
+        let (_, problems) = check("""
+        name: bare
+        steps:
+          - {id: fetch, capability: web.fetch, retry: {max_attempts: 3, initial_interval: 200}}
+          - {id: slow, capability: work, timeout: 0s}
+          - {id: fine, capability: work, timeout: 0.5s, retry: {max_attempts: 2, initial_interval: 0s}}
+        """)
+        #expect(problems.contains { $0.message.contains("'initial_interval' needs a unit: 200s, 200ms, 200m or 200h") && $0.line == 3 }, "\(problems)")
+        #expect(problems.contains { $0.message.contains("'timeout' must be more than 0, not '0s'") && $0.line == 4 }, "\(problems)")
+        #expect(problems.count == 2, "\(problems)")
+    }
+}

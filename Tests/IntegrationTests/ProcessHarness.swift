@@ -202,7 +202,7 @@ final class TestBus {
     }
 
     static func brokerArguments(expiryMs: Int, liveness: Int) -> [String] {
-        ["--heartbeat-ms", "100", "--liveness", "\(liveness)", "--request-expiry-ms", "\(expiryMs)", "--log-level", "debug"]
+        ["--heartbeat", "100ms", "--liveness", "\(liveness)", "--request-expiry", "\(expiryMs)ms", "--log-level", "debug"]
     }
 
     /// Restarts the broker on the ports it had (they were its own until it stopped).
@@ -215,7 +215,7 @@ final class TestBus {
     /// Starts `colony agent run NAME` against the broker.
     @discardableResult
     func startAgent(_ name: String) throws -> Process {
-        try harness.colony(["agent", "run", name] + endpoints.flags + ["--heartbeat-ms", "100"], name: name)
+        try harness.colony(["agent", "run", name] + endpoints.flags + ["--heartbeat", "100ms"], name: name)
     }
 
     func stop() { harness.stopAll() }

@@ -50,7 +50,7 @@ import Testing
 
         @discardableResult
         func startAgent(_ name: String, environment: [String: String] = [:]) throws -> Process {
-            try bus.harness.colony(["agent", "run", name] + bus.endpoints.flags + ["--heartbeat-ms", "100"], name: name,
+            try bus.harness.colony(["agent", "run", name] + bus.endpoints.flags + ["--heartbeat", "100ms"], name: name,
                                    environment: environment.merging(["COLONY_EXECUTION_JOURNAL": journal.path]) { $1 })
         }
 

@@ -26,7 +26,7 @@ def start_broker(binary, directory):
     endpoints_file = os.path.join(directory, "endpoints.json")
     broker = subprocess.Popen(
         [binary, "broker", "--insecure", "--endpoint", "tcp://127.0.0.1:0", "--endpoints-file", endpoints_file,
-         "--request-expiry-ms", "600000", "--log-level", "error"],
+         "--request-expiry", "600s", "--log-level", "error"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(500):
         if os.path.exists(endpoints_file):

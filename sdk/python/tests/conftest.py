@@ -30,7 +30,7 @@ def broker():
     endpoints_file = os.path.join(directory, "endpoints.json")
     process = subprocess.Popen(
         [colony_binary(), "broker", "--insecure", "--endpoint", "tcp://127.0.0.1:0", "--endpoints-file", endpoints_file,
-         "--heartbeat-ms", "200", "--log-level", "warning"],
+         "--heartbeat", "200ms", "--log-level", "warning"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "COLONY_EXIT_WITH_PARENT": "1"},
     )
     try:
@@ -48,7 +48,7 @@ def broker():
 def start_broker(endpoint: str, log=subprocess.DEVNULL) -> subprocess.Popen:
     """`colony broker` on `endpoint` (ipc:// paths keep their address across restarts)."""
     return subprocess.Popen(
-        [colony_binary(), "broker", "--insecure", "--endpoint", endpoint, "--heartbeat-ms", "200", "--log-level", "warning"],
+        [colony_binary(), "broker", "--insecure", "--endpoint", endpoint, "--heartbeat", "200ms", "--log-level", "warning"],
         stdout=log, stderr=log, env={**os.environ, "COLONY_EXIT_WITH_PARENT": "1"},
     )
 

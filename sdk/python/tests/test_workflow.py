@@ -71,7 +71,7 @@ agents:
         time.sleep(0.1)
     while not any(l["event"] == "skipped" and l.get("run") == run for l in journal_lines(journal)):
         assert time.monotonic() < deadline, f"no skip of {run}: {journal_lines(journal)}"
-        published = up.cli("publish", "orders.late", '{"item": "gadget"}', "--correlation-id", run, "--connect-wait-ms", "100")
+        published = up.cli("publish", "orders.late", '{"item": "gadget"}', "--correlation-id", run, "--connect-wait", "100ms")
         assert published.returncode == 0, published.stderr
         time.sleep(0.2)
     lines = journal_lines(journal)
