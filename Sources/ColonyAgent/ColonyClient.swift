@@ -43,13 +43,18 @@ public actor ColonyClient {
     /// The CURVE credentials it connects with; nil for a broker that does not require them.
     public nonisolated let credentials: Credentials?
 
+    /// What its requests for a capability no agent has offered do: wait for one (MDP's way),
+    /// or fail at once with the nearest offered name (people at a shell, the orchestrator).
+    public nonisolated let unoffered: UnofferedCapabilities
+
     /// A client of the broker at `endpoints`, authenticated with `credentials` (by default the
     /// environment's `COLONY_CURVE_*`).
     public init(endpoints: BrokerEndpoints, credentials: Credentials? = .ambient, connectTimeout: Duration = .seconds(2),
-                loop: IOLoop = ColonyIO.loop) {
+                unoffered: UnofferedCapabilities = .wait, loop: IOLoop = ColonyIO.loop) {
         self.endpoints = endpoints
         self.credentials = credentials
         self.connectTimeout = connectTimeout
+        self.unoffered = unoffered
         self.loop = loop
     }
 
@@ -166,6 +171,7 @@ public actor ColonyClient {
         header.targetInstance = instance
         header.preferredInstance = preferredInstance
         header.wantsDispatchNotice = dispatched != nil
+        header.failIfUnoffered = unoffered == .fail
         if let leadership {
             header.groups = [leadership.group.rawValue]
             header.term = leadership.term

@@ -25,8 +25,16 @@ extension Broker {
             answerManagement(name, client: client, dialect: dialect, header: header, body: frames[bodyStart...])
             return
         }
-        let service = service(named: name)
         let now = MonotonicTime.now()
+        if header?.failIfUnoffered == true, header?.targetInstance == nil, let refusal = unofferedCapability(name, now: now) {
+            statistics.requestsForUnofferedCapabilities += 1
+            statistics.errorsByCode[refusal.code.rawValue, default: 0] += 1
+            let failure = header.map { ColonyHeader.failure(refusal, requestID: $0.requestID) }
+            sendDirectReply(to: client, dialect: dialect, service: Array(name.utf8), header: failure, body: refusal.jsonBody)
+            logger.debug("request for a capability never offered", metadata: ["capability": "\(name)", "error": "\(refusal.message)"])
+            return
+        }
+        let service = service(named: name)
         let clientDeadline = header?.deadlineMilliseconds.map { monotonicDeadline(wallMilliseconds: $0, now: now) }
         let expiry = now + configuration.requestExpiry
         let pending = PendingRequest(
@@ -54,6 +62,17 @@ extension Broker {
         } else {
             dispatch(pending)
         }
+    }
+
+    /// The answer for a request no agent will come for: its capability was never offered since
+    /// the broker started, and the start was long enough ago for agents to have reconnected.
+    func unofferedCapability(_ name: String, now: MonotonicTime) -> WireError? {
+        guard !offeredCapabilities.contains(name), offeredCapabilities.count < Self.maxOfferedCapabilities,
+              now.since(startedAt) >= configuration.unofferedCapabilityGrace else { return nil }
+        let offered = services.values.filter { !$0.workers.isEmpty }.map(\.name)
+        var message = "no agent offers \(name) (none has since the broker started \(now.since(startedAt).readable) ago)"
+        if let near = closestMatch(to: name, in: offered) { message += "; did you mean \(near)?" }
+        return WireError(.noAgent, message)
     }
 
     func service(named name: String) -> Service {

@@ -99,6 +99,7 @@ extension Broker {
         for name in names {
             let service = service(named: name)
             service.workers.append(worker)
+            if offeredCapabilities.count < Self.maxOfferedCapabilities { offeredCapabilities.insert(name) }
             worker.services.append(service)
         }
         statistics.agentsJoined += 1

@@ -28,6 +28,11 @@ public final class Broker {
     let stopFlag = StopFlag()
 
     var services: [String: Service] = [:]
+    /// Every capability an agent has offered since the broker started (at most
+    /// `maxOfferedCapabilities`): a request for one that is not here fails fast.
+    var offeredCapabilities = Set<String>()
+    /// Beyond this many names offered, requests for unknown ones wait as they always did.
+    static let maxOfferedCapabilities = 100_000
     var workers: [PeerID: Worker] = [:]
     /// Workers by instance id, for requests addressed to one agent.
     var workersByInstance: [String: Worker] = [:]

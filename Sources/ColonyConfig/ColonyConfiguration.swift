@@ -22,6 +22,9 @@ public struct ColonyConfiguration: Sendable {
     public var logLevel: String
     /// The file it came from, if any.
     public var source: String?
+    /// The project folder when the file was found above the working directory (its relative
+    /// paths, already resolved, count from there).
+    public var projectRoot: String?
 
     public init(broker: BrokerConfiguration = BrokerConfiguration(), logFormat: String = "text", logLevel: String = "info", source: String? = nil) {
         self.broker = broker
@@ -34,13 +37,20 @@ public struct ColonyConfiguration: Sendable {
     public static let defaultPath = "configs/colony.yaml"
 
     /// Loads the configuration: `explicitPath` if given (it must exist), else `$COLONY_CONFIG`,
-    /// else `configs/colony.yaml` if present, else the built-in defaults.
+    /// else `configs/colony.yaml` here or in the nearest folder above that has one (its
+    /// relative paths then count from that folder), else the built-in defaults.
     public static func load(explicitPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigError) -> ColonyConfiguration {
         if let path = explicitPath ?? environment["COLONY_CONFIG"] {
             return try load(path: path)
         }
         if FileManager.default.fileExists(atPath: defaultPath) {
             return try load(path: defaultPath)
+        }
+        if let found = projectFile() {
+            let root = URL(fileURLWithPath: found).deletingLastPathComponent().deletingLastPathComponent().path
+            var configuration = try load(path: found).resolvingPaths(against: root)
+            configuration.projectRoot = root
+            return configuration
         }
         return ColonyConfiguration()
     }
@@ -111,7 +121,7 @@ public struct ColonyConfiguration: Sendable {
             if let capacity = try broker.integer(BrokerKeys.maxAgentCapacity, in: 1...10_000) {
                 configuration.broker.maxAgentCapacity = capacity
             }
-            if let recovery = try broker.duration(BrokerKeys.gateRecovery) {
+            if let recovery = try broker.duration(BrokerKeys.gateRecovery, allowsZero: true) {
                 configuration.broker.gateRecovery = recovery
             }
             if let location = try broker.string(BrokerKeys.eventJournal) {

@@ -54,6 +54,19 @@ public actor WorkflowRegistry {
         }
     }
 
+    /// Refuses a name that is neither in the workflow files nor in the stored history (a typo in
+    /// `history NAME` or `stats NAME`), with the nearest known name.
+    public func requireKnown(_ name: String) async throws(RegistryError) {
+        let catalog = catalog()
+        guard !catalog.workflows.contains(where: { $0.name == name }) else { return }
+        do {
+            guard try await store.versions(of: name, limit: 1).isEmpty else { return }
+        } catch {
+            throw .store(error)
+        }
+        throw .neverKnown(name, known: catalog.workflows.map(\.name))
+    }
+
     /// Every runnable workflow with its stored version.
     public func summaries() async throws(RegistryError) -> WorkflowList {
         let catalog = catalog()
@@ -79,6 +92,8 @@ public actor WorkflowRegistry {
 /// Why a workflow cannot be started.
 public enum RegistryError: Error, Sendable, CustomStringConvertible {
     case unknown(String, known: [String], problems: [String])
+    /// Neither the workflow files nor the stored history know the name.
+    case neverKnown(String, known: [String])
     case store(StoreError)
 
     public var description: String {
@@ -88,6 +103,10 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible {
             if let suggestion = closestMatch(to: name, in: known) { text += " (did you mean '\(suggestion)'?)" }
             if !known.isEmpty { text += "; known: \(known.joined(separator: ", "))" }
             if !problems.isEmpty { text += "; problems in the workflow files: \(problems.joined(separator: " | "))" }
+            return text
+        case .neverKnown(let name, let known):
+            var text = "no workflow '\(name)' in the workflow files or the history"
+            if let suggestion = closestMatch(to: name, in: known) { text += " (did you mean '\(suggestion)'?)" }
             return text
         case .store(let error): return "\(error)"
         }

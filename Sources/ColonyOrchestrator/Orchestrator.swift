@@ -107,6 +107,9 @@ public struct Orchestrator: Sendable {
             }
         }
         agent.capability(OrchestratorAPI.history) { (request: OrchestratorAPI.HistoryRequest, _) in
+            if let workflow = request.workflow {
+                try await Self.mapped { () async throws(RegistryError) in try await registry.requireKnown(workflow) }
+            }
             let before = request.beforeRun.flatMap { run in request.beforeCreatedAt.map { (createdAt: $0, id: run) } }
             if let tags = request.tags, let problem = RunTags.problem(in: tags) {
                 throw WireError(ErrorCode(OrchestratorAPI.Codes.invalidInput), problem)
@@ -128,7 +131,8 @@ public struct Orchestrator: Sendable {
             }
         }
         agent.capability(OrchestratorAPI.stats) { (request: OrchestratorAPI.StatsRequest, _) in
-            try await Self.mapped { () async throws(StoreError) in try await store.statistics(workflow: request.workflow) }
+            try await Self.mapped { () async throws(RegistryError) in try await registry.requireKnown(request.workflow) }
+            return try await Self.mapped { () async throws(StoreError) in try await store.statistics(workflow: request.workflow) }
         }
         // Agents report each handler their gate skipped; kept for `colony workflow show`.
         agent.on(Topics.workflowSkipped, includingFinishedRuns: true) { (report: SkipReport, _) in
@@ -252,7 +256,7 @@ public struct Orchestrator: Sendable {
             return try await body()
         } catch let error as RegistryError {
             switch error {
-            case .unknown: throw WireError(ErrorCode(OrchestratorAPI.Codes.unknownWorkflow), error.description)
+            case .unknown, .neverKnown: throw WireError(ErrorCode(OrchestratorAPI.Codes.unknownWorkflow), error.description)
             case .store(let inner): throw wire(inner)
             }
         } catch let error as EngineError {

@@ -97,8 +97,9 @@ public struct OrchestratorService: Service {
     /// in flight finish), the gate announcer, the coordinator (leaders stay renewed while
     /// coordinated attempts drain). Cancellation (the lease was lost) stops it all at once.
     func serve(term: Int64) async {
-        // Attempts wait for a broker that is not up yet rather than failing at once.
-        let client = ColonyClient(endpoints: endpoints, credentials: credentials, connectTimeout: .seconds(30))
+        // Attempts wait for a broker that is not up yet rather than failing at once; a step
+        // naming a capability no agent has offered fails at once, with the nearest name.
+        let client = ColonyClient(endpoints: endpoints, credentials: credentials, connectTimeout: .seconds(30), unoffered: .fail)
         // Connected now: a PUB socket drops what it sends before its connection is up.
         let publisher = Publisher(endpoints: endpoints, source: "orchestrator", credentials: credentials)
         do {

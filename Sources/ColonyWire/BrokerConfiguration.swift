@@ -54,4 +54,10 @@ public struct BrokerConfiguration: Sendable {
 
     /// The silence after which an agent is dropped.
     public var agentExpiry: Duration { heartbeatInterval * liveness }
+
+    /// How long after the broker starts a request for a capability no agent has offered yet
+    /// still waits (agents reconnect after a broker restart within an agent expiry; twice that
+    /// to be sure); afterwards such a request is answered `no_agent` at once, with the nearest
+    /// offered name, instead of waiting out its expiry for an agent that is not coming.
+    public var unofferedCapabilityGrace: Duration { agentExpiry * 2 }
 }

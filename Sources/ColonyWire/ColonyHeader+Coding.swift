@@ -50,6 +50,7 @@ extension ColonyHeader {
         if let preferredInstance { put(.preferredInstance, preferredInstance.utf8) }
         if wantsDispatchNotice { put(.dispatchNotice, number: 1) }
         if let descriptions { put(.descriptions, descriptions.utf8) }
+        if failIfUnoffered { put(.failIfUnoffered, number: 1) }
         return out
     }
 
@@ -119,6 +120,7 @@ extension ColonyHeader {
             case .preferredInstance: preferredInstance = try text()
             case .dispatchNotice: wantsDispatchNotice = try number() != 0
             case .descriptions: descriptions = try text()
+            case .failIfUnoffered: failIfUnoffered = try number() != 0
             }
         }
     }

@@ -71,6 +71,10 @@ public struct ColonyHeader: Sendable, Hashable {
     /// Requests: the client wants a PARTIAL notice, before the agent runs it, naming the
     /// instance the broker gave the request to (`dispatchedTo`).
     public var wantsDispatchNotice = false
+    /// Requests: answer `no_agent` at once (with the nearest offered name) when no agent has
+    /// offered the capability since the broker started, instead of queueing the request for an
+    /// agent that may come; plain MDP clients, without it, keep MDP's queueing.
+    public var failIfUnoffered = false
     /// Broker → client PARTIAL notice: the instance the request was given to.
     public var dispatchedTo: String?
     /// READY: what the agent's capabilities take and do, as a JSON object
@@ -153,4 +157,5 @@ enum HeaderTag: UInt8 {
     case preferredInstance = 25
     case dispatchNotice = 26
     case descriptions = 27
+    case failIfUnoffered = 28
 }

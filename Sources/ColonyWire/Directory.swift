@@ -102,6 +102,9 @@ public struct BrokerStatistics: Codable, Sendable, Hashable {
     public var partialsDropped = 0
     public var requestsQueued = 0
     public var requestsExpired = 0
+    /// Requests answered `no_agent` at once: no agent had offered their capability since the
+    /// broker started (past its first `unofferedCapabilityGrace`).
+    public var requestsForUnofferedCapabilities = 0
     public var requestsRedispatched = 0
     public var requestsFailedAgentLost = 0
     public var requestsTimedOut = 0

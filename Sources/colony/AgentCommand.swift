@@ -17,9 +17,13 @@ struct AgentCommand: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List connected agents.")
+        static let configuration = CommandConfiguration(
+            abstract: "List agents: one row each, what the bus sees and, under `colony up`, what the supervisor sees.",
+            discussion: "Colony's own services (the orchestrator and its colony.* capabilities) are left out unless --all."
+        )
 
         @Flag(help: "Print JSON for scripts.") var json = false
+        @Flag(help: "Also list Colony's own services and colony.* capabilities.") var all = false
         @Option(help: "How long to wait for the broker, e.g. 5s.", transform: DurationOption.parse) var timeout: DurationOption = .seconds(5)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var connection: ConnectionOptions
@@ -30,28 +34,34 @@ struct AgentCommand: AsyncParsableCommand {
                 Console.line(prettyJSON(view))
                 return
             }
-            guard !view.agents.isEmpty || !view.supervised.isEmpty else {
+            let table = rows(view)
+            guard !table.rows.isEmpty else {
                 Console.line("no agents connected")
                 return
             }
-            if !view.supervised.isEmpty {
-                var table = Table("AGENT", "REPLICA", "PID", "STATE", "UPTIME", "RESTARTS", "LAST EXIT")
-                for status in view.supervised {
-                    table.add(status.name, "\(status.replica)", status.pid.map(String.init) ?? "-", status.state.rawValue,
-                              uptime(status.startedAtMilliseconds), "\(status.restarts)", status.lastExit?.description ?? "-")
-                }
-                Console.line(table.rendered)
-                Console.line("")
-            }
-            var table = Table("AGENT", "PID", "STATE", "BUSY", "SERVED", "FAILED", "LAST SEEN", "CAPABILITIES")
-            for agent in view.agents {
-                table.add(
-                    agent.name, agent.pid.map(String.init) ?? "-", agent.state, "\(agent.busy)/\(agent.capacity)",
-                    "\(agent.served)", "\(agent.failed)", ago(agent.lastSeenMilliseconds),
-                    agent.capabilities.joined(separator: ",")
-                )
-            }
             Console.line(table.rendered)
+        }
+
+        /// One row per connected agent (joined with its supervised replica by pid), then one
+        /// per supervised replica that is not connected (starting, restarting, failed).
+        func rows(_ view: AgentView) -> Table {
+            var table = Table("AGENT", "PID", "STATE", "BUSY", "SERVED", "FAILED", "UPTIME", "RESTARTS", "CAPABILITIES")
+            var shown = Set<Int32>()
+            for agent in view.agents {
+                let capabilities = all ? agent.capabilities : agent.capabilities.filter { !$0.hasPrefix("colony.") }
+                guard all || !capabilities.isEmpty else { continue }
+                let replica = view.supervised.first { status in status.pid.map(Int.init) == agent.pid && agent.pid != nil }
+                if let pid = replica?.pid { shown.insert(pid) }
+                table.add(agent.name, agent.pid.map(String.init) ?? "-", agent.state, "\(agent.busy)/\(agent.capacity)", "\(agent.served)",
+                          "\(agent.failed)", uptime(agent.joinedAtMilliseconds), replica.map { "\($0.restarts)" } ?? "-",
+                          capabilities.joined(separator: ","))
+            }
+            for status in view.supervised where !(status.pid.map(shown.contains) ?? false) {
+                let state = status.lastExit.map { "\(status.state.rawValue) (\($0))" } ?? status.state.rawValue
+                table.add("\(status.name)[\(status.replica)]", status.pid.map(String.init) ?? "-", state, "-", "-", "-",
+                          uptime(status.startedAtMilliseconds), "\(status.restarts)", "-")
+            }
+            return table
         }
     }
 
@@ -94,8 +104,8 @@ struct AgentCommand: AsyncParsableCommand {
                 state:         \(agent.state) (\(agent.busy) of \(agent.capacity) slots busy)
                 served:        \(agent.served) (\(agent.failed) failed)
                 gate skipped:  \(agent.skipped.isEmpty ? "0" : agent.skipped.sorted { $0.key < $1.key }.map { "\($0.value) for \($0.key) runs" }.joined(separator: ", "))
-                joined:        \(formatTimestamp(agent.joinedAtMilliseconds))
-                last seen:     \(formatTimestamp(agent.lastSeenMilliseconds)) (\(ago(agent.lastSeenMilliseconds)))
+                joined:        \(timestamp(milliseconds: agent.joinedAtMilliseconds))
+                last seen:     \(timestamp(milliseconds: agent.lastSeenMilliseconds)) (\(ago(agent.lastSeenMilliseconds)))
                 capabilities:  \(agent.capabilities.joined(separator: ", "))
                 """)
                 for capability in agent.capabilities {

@@ -31,7 +31,7 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "Missed heartbeats before an agent is dropped (default 3).")
     var liveness: Int?
 
-    @Option(help: "How long a request may wait for an agent, e.g. 30s (default from the configuration; 0 waits forever).", transform: DurationOption.parse)
+    @Option(help: "How long a request may wait for an agent, e.g. 30s (default from the configuration; 0s answers at once when no agent is free).", transform: DurationOption.parse)
     var requestExpiry: DurationOption?
 
     @Option(help: ArgumentHelp("Request expiry in milliseconds (use --request-expiry).", visibility: .hidden))

@@ -31,19 +31,7 @@ func validatedJSON(_ text: String, what: String) throws -> [UInt8] {
     return bytes
 }
 
-/// Milliseconds since the epoch as a local-free ISO 8601 string.
-func formatTimestamp(_ milliseconds: UInt64?) -> String {
-    guard let milliseconds else { return "-" }
-    let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: date)
-}
-
 /// A value encoded as pretty JSON text.
 func prettyJSON(_ value: some Encodable) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
-    return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+    (try? String(decoding: jsonEncoder().encode(value), as: UTF8.self)) ?? "{}"
 }

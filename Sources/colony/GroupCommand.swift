@@ -97,7 +97,7 @@ struct GroupCommand: AsyncParsableCommand {
             if !decisions.isEmpty {
                 Console.line("")
                 var recent = Table("ROUND", "KIND", "DECISION", "OPENED")
-                for decision in decisions { recent.add(decision.round, decision.kind, decision.decision ?? "open", clockTime(decision.openedAt)) }
+                for decision in decisions { recent.add(decision.round, decision.kind, decision.decision ?? "open", timestamp(decision.openedAt)) }
                 Console.line(recent.rendered)
             }
         }

@@ -41,6 +41,13 @@ struct RequestCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var connection: ConnectionOptions
 
+    func validate() throws {
+        guard !capability.isEmpty else { throw ValidationError("the capability is empty; name one, e.g. math.add (`colony agent list` shows them)") }
+        guard capability.utf8.count <= 255, !capability.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } == true }) else {
+            throw ValidationError("'\(capability)' is not a capability name: at most 255 bytes, without spaces or control characters")
+        }
+    }
+
     func run() async throws {
         let configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration, defaultLevel: .warning)
@@ -50,7 +57,7 @@ struct RequestCommand: AsyncParsableCommand {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         }
         let payload = raw ? Array(text.utf8) : try validatedJSON(text, what: "the request body")
-        let client = ColonyClient(endpoints: connection.clientEndpoints(configuration), credentials: try connection.credentials(configuration))
+        let client = ColonyClient(endpoints: connection.clientEndpoints(configuration), credentials: try connection.credentials(configuration), unoffered: .fail)
         let metadata = RequestMetadata(correlationID: correlationID)
         let started = ContinuousClock.now
         do {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ColonyAgent
+import ColonyConfig
 import ColonyWire
 import Foundation
 
@@ -23,6 +24,8 @@ struct SystemCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
 
         struct Report: Encodable {
+            /// The configuration file used (`built-in defaults` when none was found).
+            var config: String
             var broker: String
             var reachable: Bool
             var uptimeSeconds: Double?
@@ -42,11 +45,11 @@ struct SystemCommand: AsyncParsableCommand {
                 let statistics = try await client.statistics(timeout: timeout.duration)
                 let directory = try await client.directory(timeout: timeout.duration)
                 report = Report(
-                    broker: endpoints.requests, reachable: true, uptimeSeconds: statistics.uptimeSeconds,
+                    config: Self.describe(configuration), broker: endpoints.requests, reachable: true, uptimeSeconds: statistics.uptimeSeconds,
                     agents: directory.agents.count, capabilities: directory.capabilities, statistics: statistics
                 )
             } catch {
-                report = Report(broker: endpoints.requests, reachable: false, agents: 0, capabilities: [], error: "\(error)")
+                report = Report(config: Self.describe(configuration), broker: endpoints.requests, reachable: false, agents: 0, capabilities: [], error: "\(error)")
             }
             if json {
                 Console.line(prettyJSON(report))
@@ -56,7 +59,15 @@ struct SystemCommand: AsyncParsableCommand {
             if !report.reachable { throw ExitCode(ExitStatus.unreachable) }
         }
 
+        /// Which configuration file the command read: an absolute path, so "which colony is
+        /// this?" has one answer wherever the command ran.
+        static func describe(_ configuration: ColonyConfiguration) -> String {
+            guard let source = configuration.source else { return "built-in defaults (no configs/colony.yaml here or above)" }
+            return URL(fileURLWithPath: source).standardizedFileURL.path
+        }
+
         private func print(_ report: Report) {
+            Console.line("config  \(report.config)")
             guard report.reachable, let statistics = report.statistics else {
                 Console.line("broker  \(report.broker)  UNREACHABLE (\(report.error ?? "no answer"))")
                 return

@@ -38,6 +38,18 @@ struct UpCommand: AsyncParsableCommand {
         ParentWatch.startIfRequested()
         var configuration = try global.loadConfiguration()
         global.bootstrapLogging(configuration)
+        var agents = agents, runDirectory = runDirectory
+        if let root = configuration.projectRoot {
+            // Started from a folder inside the project: run from its root, as the agents'
+            // commands and working directories in agents.yaml are relative to it.
+            let here = FileManager.default.currentDirectoryPath
+            func absolute(_ path: String, given: Bool) -> String {
+                path.hasPrefix("/") ? path : URL(fileURLWithPath: given ? here : root).appendingPathComponent(path).standardizedFileURL.path
+            }
+            agents = absolute(agents, given: agents != AgentsConfiguration.defaultPath)
+            runDirectory = absolute(runDirectory, given: runDirectory != ".colony/run")
+            FileManager.default.changeCurrentDirectoryPath(root)
+        }
         if insecure { configuration.security.mode = .none }
         // Before anything records a metric: /metrics renders this registry.
         if configuration.http.enabled { _ = ColonyMetrics.registry }

@@ -57,7 +57,7 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     private func textLine(_ event: Event) -> String {
-        var line = "\(formatTimestamp(event.header?.timestampMilliseconds)) \(event.topic) \(event.text)"
+        var line = "\(timestamp(milliseconds: event.header?.timestampMilliseconds)) \(event.topic) \(event.text)"
         if let correlation = event.header?.correlationID { line += " correlation_id=\(correlation)" }
         if let source = event.header?.agent { line += " from=\(source)" }
         return line
@@ -66,7 +66,7 @@ struct WatchCommand: AsyncParsableCommand {
     private func jsonLine(_ event: Event) -> String {
         let payload = (try? JSONSerialization.jsonObject(with: Data(event.payload), options: [.fragmentsAllowed])) ?? event.text
         var object: [String: Any] = ["topic": event.topic, "payload": payload]
-        if let timestamp = event.header?.timestampMilliseconds { object["ts"] = formatTimestamp(timestamp) }
+        if let milliseconds = event.header?.timestampMilliseconds { object["ts"] = timestamp(milliseconds: milliseconds) }
         if let correlation = event.header?.correlationID { object["correlation_id"] = correlation }
         if let source = event.header?.agent { object["from"] = source }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()

@@ -104,13 +104,5 @@ func describe(_ transition: TransitionRecord) -> String {
     let subject = transition.stepID.map { "step \($0)" } ?? "run"
     let move = transition.from.map { "\($0) → \(transition.to)" } ?? transition.to
     let detail = transition.detail.map { "  (\($0))" } ?? ""
-    return "\(clockTime(transition.at))  \(subject.padding(toLength: 20, withPad: " ", startingAt: 0)) \(move)\(detail)"
-}
-
-/// `HH:mm:ss.SSS` in UTC.
-func clockTime(_ date: Date) -> String {
-    let formatter = DateFormatter()
-    formatter.dateFormat = "HH:mm:ss.SSS"
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    return formatter.string(from: date)
+    return "\(timestamp(transition.at))  \(subject.padding(toLength: 20, withPad: " ", startingAt: 0)) \(move)\(detail)"
 }

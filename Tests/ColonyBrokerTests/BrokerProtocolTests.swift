@@ -314,3 +314,32 @@ import ZeroMQ
         #expect(statistics.malformedMessages > 100)
     }
 }
+
+/// A request that asks to fail fast (`failIfUnoffered`) for a capability no agent has offered is
+/// answered at once with the nearest offered name; without the flag it waits as MDP says.
+@Suite struct UnofferedCapabilityTests {
+    @Test func aTypoIsAnsweredAtOnceWithTheNearestName() throws {
+        // An hour's expiry: only the fail-fast answer can come back within the test.
+        let broker = try RunningBroker(heartbeat: .milliseconds(100), liveness: 3, expiry: .seconds(3600))
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker01, [0x01], bytes("math.add")])
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        // Within the broker's first 600 ms a request still waits, and the worker's READY may be
+        // on its way: ask again until the answer names math.add (each ask is answered at once
+        // once both are past; a waiting one would take the hour).
+        var answer: WireError?
+        for id in 1...150 where answer?.message.contains("did you mean") != true {
+            try worker.send([[], MDP.worker01, [0x04]])
+            var header = ColonyHeader(requestID: UInt64(id))
+            header.failIfUnoffered = true
+            try client.send([[], MDP.client02, [0x01], bytes("math.ad"), header.encoded(), bytes("{}")])
+            if let reply = try client.receive(timeout: .milliseconds(200)) { answer = try ColonyHeader(decoding: reply[4]).error }
+        }
+        #expect(answer?.code == .noAgent)
+        #expect(answer?.message.contains("no agent offers math.ad") == true && answer?.message.contains("did you mean math.add?") == true, "\(String(describing: answer))")
+
+        let waiting = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try waiting.send([[], MDP.client02, [0x01], bytes("math.ad"), ColonyHeader(requestID: 2).encoded(), bytes("{}")])
+        #expect(try waiting.receive(timeout: .milliseconds(300)) == nil, "without the flag the request waits for an agent")
+    }
+}

@@ -212,6 +212,14 @@ import Testing
         }
         let noAgent = try bus.harness.run(["request", "nobody", "{}"] + bus.endpoints.flags)
         #expect(noAgent.status == 3, "\(noAgent.output)")
+        // A typo is answered at once (the broker's first agent expiries aside), with the name meant.
+        var typo = try bus.harness.run(["request", "math.ad", "{}", "--timeout", "1h"] + bus.endpoints.flags)
+        for _ in 0..<20 where !typo.output.contains("did you mean") {
+            typo = try bus.harness.run(["request", "math.ad", "{}", "--timeout", "1h"] + bus.endpoints.flags)
+        }
+        #expect(typo.status == 3 && typo.output.contains("no agent offers math.ad") && typo.output.contains("did you mean math.add?"), "\(typo.output)")
+        let empty = try bus.harness.run(["request", ""] + bus.endpoints.flags)
+        #expect(empty.status == 2 && empty.output.contains("the capability is empty"), "\(empty.output)")
         let unreachable = try bus.harness.run(["request", "math.add", "{}", "--endpoint", bus.harness.privateEndpoints("nobody").requests, "--timeout", "1s"])
         #expect(unreachable.status == 5, "\(unreachable.output)")
         let published = try bus.harness.run(["publish", "cli.test", "{}", "--connect-wait-ms", "0"] + bus.endpoints.flags)

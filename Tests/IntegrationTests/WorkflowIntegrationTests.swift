@@ -160,6 +160,14 @@ import Testing
         #expect(failed.status == 1 && failed.output.contains("division_by_zero"), "\(failed.output)")
         let stats = try deployment.bus.harness.run(["workflow", "stats", "failing_division", "--json", "--config", deployment.configFile.path])
         #expect(stats.output.contains("\"failed\" : 2"), "\(stats.output)")
+
+        // Nothing silently succeeds: an ended run is not cancelled, unknown names are errors.
+        let lateCancel = try deployment.bus.harness.run(["workflow", "cancel", failing.id.rawValue, "--config", deployment.configFile.path])
+        #expect(lateCancel.status == 1 && lateCancel.output.contains("already failed"), "\(lateCancel.output)")
+        for command in ["stats", "history"] {
+            let typo = try deployment.bus.harness.run(["workflow", command, "failing_divison", "--config", deployment.configFile.path])
+            #expect(typo.status == 2 && typo.output.contains("did you mean 'failing_division'"), "\(command): \(typo.output)")
+        }
     }
 
     static let timing = """
