@@ -13,4 +13,4 @@ agent.capability("calc.add") { (input: Operands, context) in
 agent.on("market.tick") { (tick: [String: Double], context) in
     context.logger.info("tick")
 }
-try await agent.run(options: AgentOptions(endpoints: .defaults))
+try await agent.run()

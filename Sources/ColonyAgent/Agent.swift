@@ -20,7 +20,7 @@ import ServiceLifecycle
 /// agent.on("market.tick") { (tick: [String: Double], context) in
 ///     context.logger.info("tick")
 /// }
-/// try await agent.run(options: AgentOptions(endpoints: .defaults))
+/// try await agent.run()   // the broker of `COLONY_ENDPOINT` (as `colony up` sets it), else tcp://127.0.0.1:5555
 /// ```
 public struct Agent: Sendable {
     /// The agent's name, shown in the broker's directory and in logs.
@@ -132,7 +132,7 @@ public struct Agent: Sendable {
     /// task is cancelled: registers with the broker, serves requests and events, reconnects
     /// after broker restarts, and shuts down gracefully (in-flight work finishes first).
     /// To run it next to other services, put an `AgentService` in your `ServiceGroup` instead.
-    public func run(options: AgentOptions) async throws {
+    public func run(options: AgentOptions = AgentOptions()) async throws {
         let service = AgentService(self, options: options)
         guard options.handlesSignals else { return try await service.run() }
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: options.logger)

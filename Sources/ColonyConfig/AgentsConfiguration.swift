@@ -66,20 +66,27 @@ public struct AgentsConfiguration: Sendable {
         var specs: [AgentSpec] = []
         var seen: [String: Int] = [:]
         var offers: [String: [String]] = [:]
+        var problems: [ConfigError] = []
+        // Every entry is checked, so one pass reports every problem of the file.
         for entry in try root.mappings("agents") ?? [] {
-            let spec = try agent(entry, context: context)
-            if let patterns = try entry.strings("offers") {
-                guard !patterns.contains(where: { $0.hasPrefix("colony.") || $0.hasPrefix("mmi.") }) else {
-                    throw ConfigError(file: file, line: entry.line(of: "offers"), message: "agent '\(spec.name)' may not offer colony.* or mmi.* capabilities")
+            do throws(ConfigError) {
+                let spec = try agent(entry, context: context)
+                if let patterns = try entry.strings("offers") {
+                    guard !patterns.contains(where: { $0.hasPrefix("colony.") || $0.hasPrefix("mmi.") }) else {
+                        throw ConfigError(file: file, line: entry.line(of: "offers"), message: "agent '\(spec.name)' may not offer colony.* or mmi.* capabilities")
+                    }
+                    offers[spec.name] = patterns
                 }
-                offers[spec.name] = patterns
+                if let earlier = seen[spec.name] {
+                    throw ConfigError(file: file, line: entry.line(of: "name"), message: "agent '\(spec.name)' is declared twice", hint: "first at line \(earlier)")
+                }
+                seen[spec.name] = entry.line(of: "name") ?? 0
+                specs.append(spec)
+            } catch {
+                problems.append(contentsOf: error.all)
             }
-            if let earlier = seen[spec.name] {
-                throw ConfigError(file: file, line: entry.line(of: "name"), message: "agent '\(spec.name)' is declared twice", hint: "first at line \(earlier)")
-            }
-            seen[spec.name] = entry.line(of: "name") ?? 0
-            specs.append(spec)
         }
+        if let problem = ConfigError(all: problems) { throw problem }
         var configuration = AgentsConfiguration(agents: specs, source: file)
         configuration.offers = offers
         return configuration

@@ -24,4 +24,6 @@ extension ErrorCode {
     public static let brokerUnreachable = ErrorCode("broker_unreachable")
     /// An agent's answer could not be read.
     public static let invalidReply = ErrorCode("invalid_reply")
+    /// A step's params name a path its upstream step's output does not have.
+    public static let missingValue = ErrorCode("missing_value")
 }

@@ -402,9 +402,29 @@ struct RunState: Sendable {
     private mutating func dispatch(_ step: StepDefinition, attempt: Int, from: StepStatus, now: Date) -> Plan {
         var state = steps[step.id] ?? StepState(status: from)
         let element = instances[step.id].flatMap { fanOuts[$0.parent]?.elements[$0.index] }
+        var missing: [String] = []
         let input = step.params.rendered { reference in
             if case .item(let path) = reference { return element.map { path.isEmpty ? $0 : $0.value(at: path) } ?? nil }
-            return resolve(reference)
+            let value = resolve(reference)
+            if value == nil, let problem = missingPath(reference) { missing.append(problem) }
+            return value
+        }
+        if !missing.isEmpty {
+            // A typo in a path would otherwise reach the agent as null: fail the step, naming it.
+            // Recorded as an attempt that was never sent, with the input as it would have gone.
+            let error = StepError(code: .missingValue, message: missing.joined(separator: "; "))
+            var failed = state
+            failed.status = .failed
+            failed.error = error
+            failed.attempt = attempt
+            setState(failed, of: step.id, closing: true)
+            markFailing(step, error: error)
+            var record = AttemptRecord(runID: id, stepID: step.id, attempt: attempt, input: input, startedAt: now)
+            record.status = .failed
+            record.errorCode = error.code
+            record.errorMessage = error.message
+            record.finishedAt = now
+            return Plan(changes: [.step(StepTransition(run: id, step: step.id, from: from, to: .failed, attempt: record, detail: error.message))])
         }
         state.status = .dispatched
         state.attempt = attempt
@@ -480,6 +500,18 @@ struct RunState: Sendable {
     static let neverRetried: Set<ErrorCode> = [.workflowFailed, .cancelled, .badRequest]
 
     // MARK: References
+
+    /// Why `reference` has no value when that is a mistake rather than a value not there yet:
+    /// a path into the output of a step that succeeded, which that output does not have.
+    func missingPath(_ reference: Reference) -> String? {
+        guard case .stepOutput(let step, let path) = reference, !path.isEmpty,
+              let upstream = steps[step], upstream.status == .succeeded, let output = upstream.output else { return nil }
+        var known = ""
+        if case .object(let fields) = output.value(at: Array(path.dropLast())) ?? .null {
+            known = fields.isEmpty ? " (it has no fields)" : " (it has: \(fields.keys.sorted().joined(separator: ", ")))"
+        }
+        return "${\(reference)}: the output of step '\(step)' has no '\(path.joined(separator: "."))'\(known)"
+    }
 
     /// The value of a `${…}` reference in this run.
     func resolve(_ reference: Reference) -> JSONValue? {

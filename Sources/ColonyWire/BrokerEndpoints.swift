@@ -14,6 +14,8 @@ public struct BrokerEndpoints: Sendable, Hashable, Codable {
     }
 
     /// The defaults: tcp ports 5555 (requests), 5556 (publish), 5557 (subscribe) on loopback.
+    /// Agents and clients should use `.ambient` (ColonyAgent), which honours `COLONY_ENDPOINT`
+    /// and falls back to these.
     public static let defaults = BrokerEndpoints(requests: "tcp://127.0.0.1:5555")
 
     /// Endpoints whose event sides derive from `requests`: for `tcp://host:P` they are

@@ -32,6 +32,18 @@ public enum WorkflowValidator {
                 report(step.line, "step '\(step.id)' depends on unknown step '\(dependency)'", hint: hint)
             }
         }
+        for step in workflow.steps {
+            var listed = Set<StepID>()
+            for dependency in step.dependsOn where !listed.insert(dependency).inserted {
+                report(step.line, "step '\(step.id)' lists '\(dependency)' twice in depends_on", hint: "keep one")
+            }
+        }
+        for step in workflow.steps + workflow.handlers {
+            for text in step.params.strings where text.contains("{{") && text.contains("}}") {
+                report(step.line, "step '\(step.id)' has '\(text)' in its params, which Colony passes on as it is",
+                       hint: "Colony's references are written ${…}, e.g. ${input.name} or ${steps.ID.output.field}")
+            }
+        }
         let graph = StepGraph(workflow.steps)
         if let cycle = graph.cycle {
             let line = workflow.step(cycle[0])?.line ?? workflow.line

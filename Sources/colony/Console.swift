@@ -7,11 +7,16 @@ enum Console {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
-    /// A line on standard error; a leading `error:` is red on a terminal.
+    /// A message on standard error. An `error: ` message of several lines (every problem of a
+    /// file) becomes one `error: ` line each; `error:` is red on a terminal.
     static func error(_ text: String) {
-        var shown = text
-        if errorIsColored, text.hasPrefix("error:") { shown = Paint.red.wrap("error:") + text.dropFirst("error:".count) }
-        FileHandle.standardError.write(Data((shown + "\n").utf8))
+        let prefix = "error: "
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if text.hasPrefix(prefix) {
+            lines = lines.enumerated().map { index, line in index == 0 || line.hasPrefix(prefix) ? line : prefix + line }
+            if errorIsColored { lines = lines.map { Paint.red.wrap("error:") + $0.dropFirst("error:".count) } }
+        }
+        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     }
 
     /// Whether standard output gets colour.

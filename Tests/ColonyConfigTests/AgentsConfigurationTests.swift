@@ -93,6 +93,24 @@ import Testing
         #expect(backoff?.message.contains("longer than 'max'") == true)
     }
 
+    @Test func everyMistakeOfTheFileIsReportedInOnePass() throws {
+        let problems = try #require(error("""
+        agents:
+          - name: a
+            run: mathh
+          - name: b
+            run: echo
+            replica: 2
+          - name: c
+            run: echo
+            grace_period: 10
+          - name: d
+            run: echo
+        """)).all
+        #expect(problems.map(\.line) == [3, 6, 9], "\(problems)")
+        #expect(problems.last?.message.contains("'grace_period' needs a unit: 10s, 10ms") == true, "\(problems)")
+    }
+
     @Test func theShippedAgentsFileIsValid() throws {
         let configuration = try AgentsConfiguration.load(path: "configs/agents.yaml", context: context)
         #expect(configuration.agents.map(\.name) == ["echo", "math", "flaky", "voter", "bidder_cheap", "bidder_mid", "bidder_dear", "warehouse", "greeter"])

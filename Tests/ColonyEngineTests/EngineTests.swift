@@ -35,6 +35,23 @@ import Testing
         #expect(fixture.dispatcher.ended.map(\.status) == [.completed])
     }
 
+    @Test func aPathTheUpstreamOutputDoesNotHaveFailsTheStepInsteadOfSendingNull() async throws {
+        let fixture = try EngineFixture { _ in .ok(.object(["result": .number(42)])) }
+        defer { fixture.remove() }
+        let run = try await fixture.start("""
+        name: typo
+        steps:
+          - {id: add, capability: math.add}
+          - {id: show, capability: echo, depends_on: [add], params: {value: "${steps.add.output.reslt}"}}
+        """)
+        let snapshot = try await fixture.finished(run.id)
+        #expect(snapshot.run.status == .failed)
+        let show = try #require(snapshot.steps.first { $0.stepID == "show" })
+        #expect(show.status == .failed && show.errorCode == "missing_value")
+        #expect(show.errorMessage == "${steps.add.output.reslt}: the output of step 'add' has no 'reslt' (it has: result)", "\(show)")
+        #expect(fixture.dispatcher.orders.map(\.step) == ["add"], "nothing was sent with a null in place of the value")
+    }
+
     @Test func aNonRetryableErrorFailsTheRunAtOnceWithoutWaiting() async throws {
         let fixture = try EngineFixture { _ in .error("fatal") }
         defer { fixture.remove() }

@@ -86,7 +86,7 @@ import Testing
         let gate = Gate()
         let fixture = try EngineFixture { order in
             if order.step == "fetch" { await gate.wait() }
-            return .ok()
+            return .ok(order.input)
         }
         defer { fixture.remove() }
         let running = try await fixture.start(Self.workflow)

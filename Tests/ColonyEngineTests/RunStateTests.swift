@@ -68,9 +68,9 @@ import Testing
         _ = run.record(.succeeded(output: .object(["result": .number(2)]), agent: nil), step: "a", attempt: 1, now: now)
         let duplicate = run.record(.succeeded(output: .object(["result": .number(2)]), agent: nil), step: "a", attempt: 1, now: now)
         #expect(duplicate.changes.isEmpty && duplicate.effects.isEmpty, "a step is never dispatched twice because completions race")
-        _ = run.record(.succeeded(output: .null, agent: nil), step: "b", attempt: 1, now: now)
-        let join = run.record(.succeeded(output: .null, agent: nil), step: "c", attempt: 1, now: now)
-        let again = run.record(.succeeded(output: .null, agent: nil), step: "c", attempt: 1, now: now)
+        _ = run.record(.succeeded(output: .object(["result": .number(4)]), agent: nil), step: "b", attempt: 1, now: now)
+        let join = run.record(.succeeded(output: .object(["result": .number(6)]), agent: nil), step: "c", attempt: 1, now: now)
+        let again = run.record(.succeeded(output: .object(["result": .number(6)]), agent: nil), step: "c", attempt: 1, now: now)
         #expect(dispatched(join) == ["d"] && dispatched(again).isEmpty)
     }
 

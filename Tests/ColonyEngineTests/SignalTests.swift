@@ -90,7 +90,7 @@ import Testing
             guard case EngineError.unknownSignal(_, "aprove", let known) = error else { return false }
             return known == ["approve"] && "\(error)".contains("waits for 'approve'")
         }
-        _ = try await fixture.engine.signal(run: run.id, name: "approve", data: .object(["ok": .bool(true)]))
+        _ = try await fixture.engine.signal(run: run.id, name: "approve", data: .object(["ok": .bool(true), "by": .string("ana")]))
         let finished = try await fixture.finished(run.id)
         #expect(finished.run.status == .completed)
         await #expect {

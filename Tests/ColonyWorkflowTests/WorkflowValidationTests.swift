@@ -274,3 +274,16 @@ import Testing
         #expect(problems.count == 2, "\(problems)")
     }
 }
+
+@Suite struct FootgunTests {
+    @Test func duplicateDependenciesAndForeignTemplatesAreReported() {
+        let (_, problems) = WorkflowValidationTests().check("""
+        name: guns
+        steps:
+          - {id: a, capability: work}
+          - {id: b, capability: work, depends_on: [a, a], params: {who: "{{ input.name }}"}}
+        """)
+        #expect(problems.contains { $0.message.contains("lists 'a' twice in depends_on") && $0.line == 4 }, "\(problems)")
+        #expect(problems.contains { $0.message.contains("'{{ input.name }}'") && $0.hint?.contains("${input.name}") == true }, "\(problems)")
+    }
+}
