@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "ColonyOrchestrator",
             dependencies: ["ColonyEngine", "ColonyAgent", "ColonyWorkflow", "ColonyStore", "ColonyPostgres", "ColonySchedule", "ColonyWire", "ColonyCore",
-                           .product(name: "Logging", package: "swift-log"),
+                           "ColonyLogging", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
@@ -110,7 +110,7 @@ let package = Package(
             name: "ColonyNode",
             dependencies: [
                 "ColonyBroker", "ColonySupervisor", "ColonyOrchestrator", "ColonyConfig", "ColonyYAML", "ColonyAgent", "ColonyWorkflow", "ColonyWire", "ColonyCore",
-                "ColonyControlPlane", "ColonyStore",
+                "ColonyControlPlane", "ColonyStore", "ColonyLogging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -143,7 +143,7 @@ let package = Package(
         .target(
             name: "ColonyControlPlane",
             dependencies: ["ColonyAgent", "ColonyOrchestrator", "ColonyEngine", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore",
-                           .product(name: "Hummingbird", package: "hummingbird"),
+                           "ColonyLogging", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "Metrics", package: "swift-metrics"),
                            .product(name: "Logging", package: "swift-log"),

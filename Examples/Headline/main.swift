@@ -13,4 +13,4 @@ agent.capability("calc.add") { (input: Operands, context) in
 agent.on("market.tick") { (tick: [String: Double], context) in
     context.logger.info("tick")
 }
-try await agent.run()
+try await agent.run()   // the broker of COLONY_ENDPOINT (colony up sets it), else tcp://127.0.0.1:5555

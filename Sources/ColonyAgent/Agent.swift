@@ -20,7 +20,7 @@ import ServiceLifecycle
 /// agent.on("market.tick") { (tick: [String: Double], context) in
 ///     context.logger.info("tick")
 /// }
-/// try await agent.run()   // the broker of `COLONY_ENDPOINT` (as `colony up` sets it), else tcp://127.0.0.1:5555
+/// try await agent.run()   // the broker of COLONY_ENDPOINT (colony up sets it), else tcp://127.0.0.1:5555
 /// ```
 public struct Agent: Sendable {
     /// The agent's name, shown in the broker's directory and in logs.

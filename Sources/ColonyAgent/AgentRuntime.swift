@@ -99,7 +99,7 @@ actor AgentRuntime {
         for ended in runs.compactMap(\.bounded) where failedRuns.record(ended, now: .now()) {
             journal?.record(.learned, agent: agent.name, handler: "gate", metadata: RequestMetadata(correlationID: ended.run), detail: ended.status.rawValue)
             guard ended.stopsWork else { continue }
-            logger.info("run \(ended.status); its handlers will be skipped", metadata: [
+            logger.debug("run \(ended.status); its handlers will be skipped", metadata: [
                 "correlation_id": "\(ended.run)", "reason": "\(ended.reason)",
             ])
             for handler in agent.runFailedHandlers { track { await handler(ended) } }

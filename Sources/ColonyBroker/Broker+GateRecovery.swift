@@ -21,7 +21,7 @@ extension Broker {
     func endGateRecovery(reason: String) {
         guard let held = heldForGateRecovery else { return }
         heldForGateRecovery = nil
-        logger.info("failure gate in sync", metadata: ["reason": "\(reason)", "released": "\(held.count)", "known_runs": "\(failedRuns.stoppedCount)"])
+        logger.debug("failure gate in sync", metadata: ["reason": "\(reason)", "released": "\(held.count)", "known_runs": "\(failedRuns.stoppedCount)"])
         let now = MonotonicTime.now()
         for pending in held { admit(pending, now: now) }
     }

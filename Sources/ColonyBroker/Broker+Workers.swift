@@ -104,7 +104,7 @@ extension Broker {
         }
         statistics.agentsJoined += 1
         instanceConnected(instance)
-        logger.info("agent joined", metadata: [
+        logger.debug("agent joined", metadata: [
             "agent": "\(worker.name)", "capabilities": "\(names.joined(separator: ","))",
             "capacity": "\(worker.capacity)", "dialect": "\(dialect)", "peer": "\(peer.hex)",
         ])
@@ -120,7 +120,7 @@ extension Broker {
     /// A Colony agent announced a new capacity (0 while it drains before shutting down).
     private func updateCapacity(of worker: Worker, to capacity: Int) {
         guard capacity != worker.capacity else { return }
-        logger.info(capacity == 0 ? "agent draining" : "agent capacity changed", metadata: [
+        logger.debug(capacity == 0 ? "agent draining" : "agent capacity changed", metadata: [
             "agent": "\(worker.name)", "capacity": "\(capacity)", "held": "\(worker.held.count)",
         ])
         worker.capacity = capacity
@@ -215,7 +215,10 @@ extension Broker {
             service.workers.removeAll { $0 === worker }
         }
         statistics.agentsLost += 1
-        logger.warning("agent lost", metadata: [
+        // An agent that announced it was draining and left holding nothing stopped as asked:
+        // nothing for a person to do. Any other loss is.
+        let expected = worker.capacity == 0 && worker.held.isEmpty
+        logger.log(level: expected ? .debug : .warning, expected ? "agent left" : "agent lost", metadata: [
             "agent": "\(worker.name)", "reason": "\(reason)", "held": "\(worker.held.count)", "peer": "\(worker.id.hex)",
         ])
         publishSystemEvent(Topics.agentLost, agent: worker, reason: reason)

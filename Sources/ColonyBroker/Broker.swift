@@ -109,7 +109,7 @@ public final class Broker {
         if guardian == nil {
             logger.warning("security is off: anyone who can reach these endpoints may offer, ask, publish and read anything (security.mode: none)")
         }
-        logger.info("broker listening", metadata: [
+        logger.debug("broker listening", metadata: [
             "security": "\(guardian == nil ? "none" : "curve")",
             "requests": "\(boundEndpoints.requests)",
             "publish": "\(boundEndpoints.publish)",

@@ -1,4 +1,5 @@
 import ColonyAgent
+import ColonyLogging
 import ColonyStore
 import Foundation
 import Hummingbird
@@ -75,10 +76,10 @@ public struct ControlPlane: Service {
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "colony"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? requested
-                logger.info("http listening", metadata: ["port": "\(port)"])
+                logger.debug("http listening", metadata: ["port": "\(port)"])
                 await onListening(port)
             },
-            logger: logger
+            logger: logger.quieter(than: .notice)
         )
         let events = self.events
         let subscriber = self.subscriber

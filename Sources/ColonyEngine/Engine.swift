@@ -119,7 +119,7 @@ public actor Engine {
         }
         let state = RunState(id: record.id, definition: definition, input: resolved, defaultAttemptTimeout: options.defaultAttemptTimeout,
                              priority: priority, createdAt: record.createdAt)
-        logger.info("run queued", metadata: ["correlation": "\(record.id)", "workflow": "\(definition.name)", "priority": "\(priority)"])
+        logger.debug("run queued", metadata: ["correlation": "\(record.id)", "workflow": "\(definition.name)", "priority": "\(priority)"])
         if parent != nil {
             admit(state)
         } else {
@@ -193,7 +193,7 @@ public actor Engine {
             throw .store(error)
         }
         let state = RunState(snapshot: created, definition: version.definition, defaultAttemptTimeout: options.defaultAttemptTimeout)
-        logger.info("run queued", metadata: ["correlation": "\(id)", "workflow": "\(version.definition.name)", "retry_of": "\(old)",
+        logger.debug("run queued", metadata: ["correlation": "\(id)", "workflow": "\(version.definition.name)", "retry_of": "\(old)",
                                              "kept": "\(plan.kept.map(\.stepID.rawValue).joined(separator: ","))"])
         enqueue(state)
         return record
@@ -280,7 +280,8 @@ public actor Engine {
             runs[id]?.queueReason = nil
             admittedCount += 1
         }
-        commit(update(id) { $0.cancel(reason: reason) })
+        let now = clock.now
+        commit(update(id) { $0.cancel(reason: reason, now: now) })
     }
 
     /// Picks up every unfinished run from the store: attempts that were in flight are sent
@@ -710,7 +711,7 @@ public actor Engine {
             defer { admitFromQueue() }
             var metadata: Logger.Metadata = ["correlation": "\(run)", "status": "\(status.rawValue)"]
             if let error { metadata["error"] = "\(error)" }
-            logger.log(level: status == .completed ? .info : .notice, "run finished", metadata: metadata)
+            logger.log(level: status == .completed ? .debug : .notice, "run finished", metadata: metadata)
             tellRunEnded(run, status: status, error: error)
             for observer in runObservers { observer(run, status) }
         }
@@ -818,7 +819,7 @@ public actor Engine {
         if inFlight > 0 {
             logger.notice("shutdown grace over; attempts still in flight will be sent again on restart", metadata: ["in_flight": "\(inFlight)"])
         } else {
-            logger.info("engine drained: no attempt in flight")
+            logger.debug("engine drained: no attempt in flight")
         }
         shutDown()
     }

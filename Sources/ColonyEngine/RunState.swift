@@ -244,14 +244,14 @@ struct RunState: Sendable {
     }
 
     /// Cancels the run: nothing more is dispatched, attempts in flight are abandoned.
-    mutating func cancel(reason: String) -> Plan {
+    mutating func cancel(reason: String, now: Date) -> Plan {
         guard !status.isFinal else { return Plan() }
         var plan = Plan()
         if status == .pending {
             plan.changes.append(.run(RunTransition(run: id, from: .pending, to: .running, detail: "cancelled before starting")))
             status = .running
         }
-        plan.append(cancelOpenSteps(reason: "run cancelled: \(reason)", includingHandlers: true))
+        plan.append(cancelOpenSteps(reason: "run cancelled: \(reason)", includingHandlers: true, now: now))
         plan.append(finish(.cancelled, error: StepError(code: .cancelled, message: reason)))
         return plan
     }
@@ -293,7 +293,7 @@ struct RunState: Sendable {
     // MARK: Failing
 
     private mutating func advanceFailing(now: Date) -> Plan {
-        var plan = cancelOpenSteps(reason: "run failing: \(failure!.error)", includingHandlers: false)
+        var plan = cancelOpenSteps(reason: "run failing: \(failure!.error)", includingHandlers: false, now: now)
         var chain: [StepID] = []
         if let compensation = failure?.compensation { chain.append(compensation) }
         if let handler = definition.onError { chain.append(handler) }
@@ -313,16 +313,26 @@ struct RunState: Sendable {
     }
 
     /// Cancels every step not yet final (and invoked handlers too when `includingHandlers`).
-    private mutating func cancelOpenSteps(reason: String, includingHandlers: Bool) -> Plan {
+    /// Cancels every step not done yet; an attempt in flight is closed as cancelled too, so
+    /// `workflow show` never lists one as still dispatched in a run that ended.
+    private mutating func cancelOpenSteps(reason: String, includingHandlers: Bool, now: Date) -> Plan {
         var plan = Plan()
         let fannedOut = fanOuts.keys.sorted().flatMap { fanOuts[$0]!.instances }.compactMap(stepDefinition)
         for step in fannedOut + definition.steps + (includingHandlers ? definition.handlers : []) {
             guard let state = steps[step.id], !state.status.isFinal else { continue }
             if state.status == .dispatched { plan.effects.append(.abandon(run: id, step: step.id)) }
             if !step.resources.isEmpty { plan.effects.append(.release(run: id, step: step.id)) }
+            var closed: AttemptRecord?
+            if state.status == .dispatched, var record = attemptRecord(step.id, state, now: now) {
+                record.status = .cancelled
+                record.errorCode = .cancelled
+                record.errorMessage = reason
+                record.finishedAt = now
+                closed = record
+            }
             steps[step.id]?.status = .cancelled
             if counts(step.id) { openSteps -= 1 }
-            plan.changes.append(.step(StepTransition(run: id, step: step.id, from: state.status, to: .cancelled, detail: reason)))
+            plan.changes.append(.step(StepTransition(run: id, step: step.id, from: state.status, to: .cancelled, attempt: closed, detail: reason)))
         }
         return plan
     }

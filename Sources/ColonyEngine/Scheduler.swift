@@ -249,7 +249,7 @@ public actor Scheduler {
             // The run exists (it carries the tick as its identity); only the tick's log line is missing.
             logger.error("cannot record a started tick", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "error": "\(error)"])
         }
-        logger.info("tick started a run", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "correlation": "\(run.id)"])
+        logger.debug("tick started a run", metadata: ["schedule": "\(schedule.name)", "tick": "\(tick)", "correlation": "\(run.id)"])
         EngineMetrics.tickStarted(schedule: schedule.name, lateness: run.createdAt.timeIntervalSince(tick))
         return run
     }
@@ -475,6 +475,6 @@ extension Scheduler: Service {
     /// starting).
     public func run() async {
         await cancelWhenGracefulShutdown { await self.runLoop() }
-        logger.info("scheduler stopped")
+        logger.debug("scheduler stopped")
     }
 }

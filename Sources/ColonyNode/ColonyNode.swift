@@ -4,12 +4,13 @@ import ColonyBroker
 import ColonyConfig
 import ColonyControlPlane
 import ColonyCore
-import ColonyStore
+import ColonyLogging
 import ColonyOrchestrator
-import ColonyYAML
+import ColonyStore
 import ColonySupervisor
 import ColonyWire
 import ColonyWorkflow
+import ColonyYAML
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -214,7 +215,7 @@ public struct ColonyNode: Sendable {
         await supervisor.start(agents.agents)
         var controlOptions = AgentOptions(endpoints: plan.clientEndpoints, heartbeatInterval: plan.configuration.broker.heartbeatInterval,
                                           handlesSignals: false)
-        controlOptions.logger = Logger(label: "supervisor")
+        controlOptions.logger = Logger(label: "supervisor").quieter(than: .notice)
         controlOptions.credentials = credentials
         // The supervisor's events (and, once its stream ends, "agents stopped") are told by one
         // task, in order; the other parts say they stopped when their service returns.

@@ -1,6 +1,7 @@
 import ColonyAgent
 import ColonyCore
 import ColonyEngine
+import ColonyLogging
 import ColonyStore
 import ColonyWire
 import ColonyWorkflow
@@ -147,7 +148,7 @@ public struct OrchestratorService: Service {
             resumed = 0
         }
         var agentOptions = AgentOptions(endpoints: endpoints, heartbeatInterval: heartbeatInterval, handlesSignals: false)
-        agentOptions.logger = logger
+        agentOptions.logger = logger.quieter(than: .notice)
         agentOptions.credentials = credentials
         let api = AgentService(Orchestrator(engine: engine, registry: registry, store: store, scheduler: scheduler, coordinator: coordinator,
                                             triggers: store).agent(),
@@ -163,6 +164,6 @@ public struct OrchestratorService: Service {
             logger.error("the active orchestrator stopped on an error", metadata: ["error": "\(error)"])
         }
         await publisher.close(linger: .milliseconds(200))
-        logger.info("orchestrator stopped", metadata: ["term": "\(term)"])
+        logger.debug("orchestrator stopped", metadata: ["term": "\(term)"])
     }
 }

@@ -83,7 +83,7 @@ public struct TriggerService: Service {
     /// event, until the workflow files change what is armed (or the task ends).
     func listen(_ armed: [Armed], client: ColonyClient) async {
         let topics = Array(Set(armed.map(\.trigger.subscription))).sorted()
-        logger.info("triggers armed", metadata: ["workflows": "\(armed.map(\.definition.name).joined(separator: ","))"])
+        logger.debug("triggers armed", metadata: ["workflows": "\(armed.map(\.definition.name).joined(separator: ","))"])
         var reader = JournalReader(store: store, client: client, topics: topics, logger: logger)
         var nextReload = ContinuousClock.now + Self.reloadInterval
         while !Task.isCancelled {

@@ -104,6 +104,7 @@ extension WorkflowCommand.Validate: Exemplified {
     static let examples = [
         Example("colony workflow validate", "every workflow file of configs/colony.yaml; each problem with file and line"),
         Example("colony workflow validate flows/billing.yaml --json", "one file, problems as JSON"),
+        Example("colony workflow validate --live", "also: is every step's capability offered by a connected agent?"),
     ]
 }
 

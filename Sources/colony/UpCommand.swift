@@ -76,21 +76,11 @@ struct UpCommand: AsyncParsableCommand {
             : "  security    NONE: anyone who can reach the broker may offer, ask, publish and read anything")
         Console.line("  database    \(node.orchestrator.database)")
         Console.line("  workflows   \(node.orchestrator.workflows.joined(separator: ", "))")
-        try await node.run(started: {
-            printTable(await node.supervisor.status())
-        }, report: { event in
+        // After the banner, one line per lifecycle event (`colony agent list` has the table).
+        try await node.run(report: { event in
             Console.line("\(Timestamp.iso8601()) \(event)")
         })
         Logger(label: "up").info("colony stopped")
-    }
-
-    private func printTable(_ statuses: [AgentStatus]) {
-        var table = Table("AGENT", "REPLICA", "PID", "STATE", "COMMAND")
-        for status in statuses {
-            table.add(status.name, "\(status.replica)", status.pid.map(String.init) ?? "-", status.state.rawValue,
-                      status.command.joined(separator: " "))
-        }
-        Console.line(table.rendered)
     }
 
     /// This executable, to run built-in agents as `colony agent run NAME`.

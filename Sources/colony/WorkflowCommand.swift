@@ -41,13 +41,20 @@ struct WorkflowCommand: AsyncParsableCommand {
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check workflow files: structure, types, the DAG and every reference.",
-            discussion: "Exit codes: 0 valid, 2 problems found (each printed as file:line: message)."
+            discussion: """
+            Every problem of every file is printed in one pass, each as file:line: message. Exit 2 when \
+            there are problems, or when there is nothing to check. With --live, capabilities no agent on \
+            the bus offers are problems too.
+            """
         )
 
-        @Argument(help: "Files or directories (default: configs/workflows.yaml and configs/workflows/).")
+        @Argument(help: "Files or directories (default: the workflows of configs/colony.yaml).")
         var paths: [String] = []
 
+        @Flag(help: "Also check each step's capability against the agents connected to the broker.") var live = false
         @Flag(help: "Print the result as JSON.") var json = false
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var connection: ConnectionOptions
 
         struct Report: Encodable {
             var valid: Bool
@@ -56,23 +63,46 @@ struct WorkflowCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let requested = paths.isEmpty ? WorkflowCatalog.defaultPaths : paths
+            let configuration = try global.loadConfiguration()
+            global.bootstrapLogging(configuration, defaultLevel: .warning)
+            let requested = paths.isEmpty ? configuration.orchestrator.workflows : paths
             for path in paths where !FileManager.default.fileExists(atPath: path) {
                 Console.error("error: \(path): no such file or directory")
                 throw ExitCode(ExitStatus.usage)
             }
             let catalog = WorkflowCatalog.load(requested)
+            var problems = catalog.problems.map(\.description)
+            if catalog.workflows.isEmpty, catalog.problems.isEmpty {
+                Console.error("error: no workflows found in \(requested.joined(separator: ", ")); give files or directories to check")
+                throw ExitCode(ExitStatus.usage)
+            }
+            if live {
+                let directory = try await fetchDirectory(global: global, connection: connection, timeout: .seconds(5))
+                problems += Self.unoffered(catalog.workflows, offered: directory.capabilities.filter { $0.agents > 0 }.map(\.name))
+            }
             if json {
-                Console.line(prettyJSON(Report(valid: catalog.problems.isEmpty, workflows: catalog.workflows.map(\.name), problems: catalog.problems.map(\.description))))
+                Console.line(prettyJSON(Report(valid: problems.isEmpty, workflows: catalog.workflows.map(\.name), problems: problems)))
             } else {
-                for problem in catalog.problems { Console.line(problem.description) }
-                if catalog.problems.isEmpty {
-                    Console.line("ok: \(catalog.workflows.count) workflows valid (\(catalog.workflows.map(\.name).joined(separator: ", ")))")
+                for problem in problems { Console.line(problem) }
+                if problems.isEmpty {
+                    Console.line("ok: \(catalog.workflows.count) workflow\(catalog.workflows.count == 1 ? "" : "s") valid (\(catalog.workflows.map(\.name).joined(separator: ", ")))")
                 } else {
-                    Console.line("\(catalog.problems.count) problem\(catalog.problems.count == 1 ? "" : "s") found")
+                    Console.line("\(problems.count) problem\(problems.count == 1 ? "" : "s") found")
                 }
             }
-            if !catalog.problems.isEmpty { throw ExitCode(ExitStatus.usage) }
+            if !problems.isEmpty { throw ExitCode(ExitStatus.usage) }
+        }
+
+        /// Steps whose capability no connected agent offers, with the nearest offered name.
+        static func unoffered(_ workflows: [WorkflowDefinition], offered: [String]) -> [String] {
+            let known = Set(offered)
+            return workflows.flatMap { workflow in
+                (workflow.steps + workflow.handlers).compactMap { step -> String? in
+                    guard step.waitFor == nil, step.childWorkflow == nil, !step.capability.hasPrefix("colony."), !known.contains(step.capability) else { return nil }
+                    let hint = closestMatch(to: step.capability, in: offered).map { " (did you mean '\($0)'?)" } ?? ""
+                    return "\(workflow.file):\(step.line): workflow '\(workflow.name)': step '\(step.id)' asks for '\(step.capability)', which no connected agent offers\(hint)"
+                }
+            }
         }
     }
 }

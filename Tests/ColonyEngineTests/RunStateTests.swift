@@ -195,9 +195,14 @@ import Testing
     @Test func cancellingAbandonsWorkInFlight() {
         var run = newRun(diamond, input: .object(["n": .number(1)]))
         _ = run.advance(now: now)
-        let plan = run.cancel(reason: "operator")
+        let plan = run.cancel(reason: "operator", now: now)
         #expect(plan.effects.contains(.abandon(run: "run", step: "a")))
         #expect(finished(plan) == .cancelled)
+        let closed = plan.changes.compactMap { change -> AttemptRecord? in
+            if case .step(let transition) = change, transition.step == "a" { return transition.attempt }
+            return nil
+        }
+        #expect(closed.map(\.status) == [.cancelled] && closed.first?.finishedAt == now, "the attempt in flight is closed, not left dispatched")
         #expect(run.advance(now: now).changes.isEmpty, "a cancelled run does nothing more")
     }
 

@@ -18,7 +18,7 @@ import Testing
     static let longRunning: Set<String> = ["up", "broker", "orchestrator", "agent run"]
 
     /// Arguments a command needs beyond placeholders before it reaches the broker.
-    static let extra: [String: [String]] = ["schedule add": ["--every", "30s"]]
+    static let extra: [String: [String]] = ["schedule add": ["--every", "30s"], "workflow validate": ["--live"]]
 
     /// Values for required options that take one of a few words.
     static let placeholderValues = ["role": "agent"]

@@ -50,8 +50,9 @@ import Testing
 
         @discardableResult
         func start() throws -> Process {
+            // Debug: the shutdown-order test reads the orchestrator's own steps from the log.
             try harness.colony(["up", "--config", configFile.path, "--agents", agentsFile.path,
-                                "--run-directory", harness.directory.appendingPathComponent("run").path], name: "up")
+                                "--run-directory", harness.directory.appendingPathComponent("run").path, "--log-level", "debug"], name: "up")
         }
 
         func supervised() async throws -> [Supervised.Replica] {

@@ -270,7 +270,7 @@ class Agent:
         if self.journal:
             self.journal.record("learned", self.name, "gate", run=run, detail=status)
         if status in ("failed", "cancelled"):
-            self.logger.info(f"run {status}; its handlers will be skipped", extra={"run_id": run, "reason": reason})
+            self.logger.debug(f"run {status}; its handlers will be skipped", extra={"run_id": run, "reason": reason})
             for handler in self._run_failed_handlers:
                 self._track(handler(run, status, reason))
 
