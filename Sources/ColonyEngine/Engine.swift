@@ -880,7 +880,7 @@ public actor Engine {
         let state = entry.state
         var reasons: [String] = []
         if state.status == .paused {
-            let since = state.pausedSince.map { " since \(ISO8601DateFormatter().string(from: $0))" } ?? ""
+            let since = state.pausedSince.map { " since \($0.timestamp)" } ?? ""
             reasons.append("the run is paused\(since)\(state.pauseReason.map { " (\($0))" } ?? ""): nothing new is dispatched until it is resumed")
         }
         for (id, step) in state.steps.sorted(by: { $0.key < $1.key }) {
@@ -896,9 +896,9 @@ public actor Engine {
             case .retrying:
                 reasons.append("step '\(id)' waits for its retry timer (attempt \(step.attempt + 1) next)")
             case .waiting:
-                let since = step.attemptStartedAt.map { " since \(ISO8601DateFormatter().string(from: $0))" } ?? ""
+                let since = step.attemptStartedAt.map { " since \($0.timestamp)" } ?? ""
                 let limit = definition.waitFor?.timeout.flatMap { timeout in
-                    step.attemptStartedAt.map { " (times out at \(ISO8601DateFormatter().string(from: $0.addingTimeInterval(timeout.seconds))))" }
+                    step.attemptStartedAt.map { " (times out at \($0.addingTimeInterval(timeout.seconds).timestamp))" }
                 } ?? ""
                 reasons.append("step '\(id)' waits for signal '\(definition.waitFor?.signal ?? "?")'\(since)\(limit)")
             case .ready:

@@ -1,3 +1,4 @@
+import ColonyCore
 import CProcessSpawn
 import Foundation
 
@@ -21,7 +22,7 @@ enum ProcessLauncher {
             return .failure(LaunchError(description: "cannot open log \(logFile.path): \(String(cString: strerror(errno)))"))
         }
         defer { close(logFD) }
-        let marker = "--- \(ISO8601DateFormatter().string(from: Date())) starting: \(spec.command.joined(separator: " "))\n"
+        let marker = "--- \(Date().timestamp) starting: \(spec.command.joined(separator: " "))\n"
         _ = marker.withCString { write(logFD, $0, strlen($0)) }
         var outputFD = logFD
         var pipeFDs: [Int32] = [-1, -1]

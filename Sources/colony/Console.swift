@@ -1,3 +1,4 @@
+import ColonyYAML
 import Foundation
 
 /// Unbuffered writes to standard output and error, so pipes see each line at once; colour
@@ -7,16 +8,16 @@ enum Console {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
-    /// A message on standard error. An `error: ` message of several lines (every problem of a
-    /// file) becomes one `error: ` line each; `error:` is red on a terminal.
+    /// A message on standard error; a leading `error:` is red on a terminal.
     static func error(_ text: String) {
-        let prefix = "error: "
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if text.hasPrefix(prefix) {
-            lines = lines.enumerated().map { index, line in index == 0 || line.hasPrefix(prefix) ? line : prefix + line }
-            if errorIsColored { lines = lines.map { Paint.red.wrap("error:") + $0.dropFirst("error:".count) } }
-        }
-        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        var shown = text
+        if errorIsColored, text.hasPrefix("error:") { shown = Paint.red.wrap("error:") + text.dropFirst("error:".count) }
+        FileHandle.standardError.write(Data((shown + "\n").utf8))
+    }
+
+    /// Every problem of a file, one `error: ` line each.
+    static func problems(_ error: ConfigError) {
+        for problem in error.all { Console.error("error: \(problem)") }
     }
 
     /// Whether standard output gets colour.

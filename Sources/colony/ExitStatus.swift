@@ -69,9 +69,14 @@ extension Colony {
             }
             let message: String
             switch error {
+            case CLIError.configuration(let configuration), let configuration as ConfigError:
+                Console.problems(configuration)
+                message = ""
             case let known as CLIError: message = known.description
-            case let configuration as ConfigError: message = "error: \(configuration)"
-            default: message = fullMessage(for: error)
+            default:
+                // argument-parser writes "Error: …"; every message of the CLI starts "error: ".
+                let full = fullMessage(for: error)
+                message = full.hasPrefix("Error: ") ? "error: " + full.dropFirst("Error: ".count) : full
             }
             if !message.isEmpty { Console.error(message) }
             Foundation.exit(code)

@@ -1,12 +1,9 @@
+import ColonyCore
 import Foundation
 
 /// Every time the CLI shows, in text and in JSON: ISO 8601 in UTC with milliseconds and its
 /// zone (`2026-11-29T01:00:00.000Z`), so a nightly schedule's next tick says which night.
-func timestamp(_ date: Date) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: date)
-}
+func timestamp(_ date: Date) -> String { date.timestamp }
 
 /// Milliseconds since the epoch (a peer's header) as `timestamp` shows them; `-` for none.
 func timestamp(milliseconds: UInt64?) -> String {

@@ -61,7 +61,7 @@ struct UpCommand: AsyncParsableCommand {
                 executable: Self.executablePath, builtInAgents: ExampleAgents.names
             ))
         } catch {
-            Console.error("error: \(error)")
+            if case .agents(let problems) = error { Console.problems(problems) } else { Console.error("error: \(error)") }
             if case .broker = error { throw ExitCode(ExitStatus.unreachable) }
             throw ExitCode(ExitStatus.usage)
         }
