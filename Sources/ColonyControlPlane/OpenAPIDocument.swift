@@ -53,7 +53,7 @@ enum OpenAPIDocument {
         },
         "/api/v1/runs": {
           "get": {"summary": "Runs, newest first", "parameters": [
-                    {"name": "workflow", "in": "query", "schema": {"type": "string"}},
+                    {"name": "workflow", "in": "query", "description": "A workflow the files or the history know (404 otherwise, with the nearest name)", "schema": {"type": "string"}},
                     {"name": "status", "in": "query", "schema": {"$ref": "#/components/schemas/RunStatus"}},
                     {"name": "since", "in": "query", "description": "ISO 8601 time, or a duration back from now (30m, 2h, 7d)", "schema": {"type": "string"}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}},
@@ -61,7 +61,8 @@ enum OpenAPIDocument {
                     {"name": "tag", "in": "query", "description": "NAME=VALUE; repeat for several (all must match)", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true}],
                   "responses": {
                     "200": {"description": "A page of runs", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RunPage"}}}},
-                    "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"}}}
+                    "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+                    "404": {"$ref": "#/components/responses/NotFound"}}}
         },
         "/api/v1/runs/{id}": {
           "get": {"summary": "A run with its steps, attempts, transitions, children and gate skips", "parameters": [{"$ref": "#/components/parameters/RunID"}], "responses": {

@@ -97,9 +97,29 @@ public enum Timestamp {
 
 /// Sets up swift-log for a Colony process once, at start.
 public enum ColonyLogging {
+    /// Sets up logging; later calls (a command whose helpers each make sure logging is set up)
+    /// keep the first setup instead of trapping as swift-log's second bootstrap would.
     public static func bootstrap(format: LogFormat, level: Logger.Level) {
+        guard bootstrapped.claim() else { return }
         LoggingSystem.bootstrap { label in
             ColonyLogHandler(label: label, format: format, level: level)
         }
+    }
+
+    private static let bootstrapped = Once()
+}
+
+/// True for the first caller of `claim()` only.
+// @unchecked Sendable: `claimed` is read and written only while `lock` is held.
+private final class Once: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claimed = false
+
+    func claim() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !claimed else { return false }
+        claimed = true
+        return true
     }
 }

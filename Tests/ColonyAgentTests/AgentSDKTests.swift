@@ -108,26 +108,29 @@ import Testing
         let broker = try startTestBroker()
         defer { broker.stop() }
         let endpoints = broker.endpoints
+        // Handlers wait for the test to let them go: all eight must be held at once, however
+        // slowly the machine gets them there.
+        let gate = HandlerGate()
         var agent = Agent(name: "slow", concurrency: 8)
         agent.capability("slow.wait") { (_: Empty, _) in
-            try await Task.sleep(for: .milliseconds(300))
+            await gate.wait()
             return Empty()
         }
         let running = Task { [agent, options = testAgentOptions(endpoints)] in try await agent.run(options: options) }
         defer { running.cancel() }
         let client = ColonyClient(endpoints: endpoints)
-        _ = try await client.request("slow.wait", Empty(), as: Empty.self, timeout: .seconds(10))
         let held = Task {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<8 { group.addTask { _ = try await client.request("slow.wait", Empty(), as: Empty.self, timeout: .seconds(10)) } }
+                for _ in 0..<8 { group.addTask { _ = try await client.request("slow.wait", Empty(), as: Empty.self, timeout: .seconds(120)) } }
                 try await group.waitForAll()
             }
         }
         var busy = 0
-        for _ in 0..<100 where busy < 8 {
-            busy = try await client.directory().agents.first?.busy ?? 0
+        for _ in 0..<6000 where busy < 8 {
+            busy = (try? await client.directory().agents.first?.busy) ?? 0
             try await Task.sleep(for: .milliseconds(10))
         }
+        await gate.open()
         #expect(busy == 8, "all eight requests are held at once by the one agent")
         try await held.value
     }
@@ -161,5 +164,22 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         let after = openDescriptors()
         #expect(after - before < 20, "\(after - before) descriptors leaked by 40 clients and subscribers")
+    }
+}
+
+/// Holds handlers until the test opens it.
+actor HandlerGate {
+    private var isOpen = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func wait() async {
+        guard !isOpen else { return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func open() {
+        isOpen = true
+        for waiter in waiters { waiter.resume() }
+        waiters = []
     }
 }

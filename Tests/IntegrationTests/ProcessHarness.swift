@@ -67,8 +67,26 @@ final class ProcessHarness {
         process.standardError = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (Self.exitStatus(of: process), String(decoding: data, as: UTF8.self))
+    }
+
+    /// The exit status of a process that is ending, without `Process.waitUntilExit()`:
+    /// corelibs Foundation sometimes never notices a child's exit (seen on a loaded machine:
+    /// the child a zombie, `waitUntilExit` blocked for good, and with it the test process), so
+    /// after a grace period the child is reaped here. -1 if it is still running after `limit`.
+    static func exitStatus(of process: Process, limit: Duration = .seconds(600)) -> Int32 {
+        let deadline = ContinuousClock.now + limit
+        let pid = process.processIdentifier
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { return process.terminationStatus }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                let signal = status & 0x7f
+                return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+            }
+            usleep(10_000)
+        }
+        return -1
     }
 
     /// Runs a program to completion and returns its exit code and output (stdout and stderr).
@@ -85,16 +103,11 @@ final class ProcessHarness {
         defer { try? handle.close() }
         process.standardOutput = handle
         process.standardError = handle
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
+        try process.run()
+        while process.isRunning, !Self.hasExited(process) {
+            try? await Task.sleep(for: .milliseconds(10))
         }
-        return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+        return (Self.exitStatus(of: process, limit: .seconds(5)), (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 
     /// Sends `signal` to `process`.
@@ -116,15 +129,24 @@ final class ProcessHarness {
         processes.filter { $0.name == name }.map { (try? String(contentsOf: $0.log, encoding: .utf8)) ?? "" }.joined(separator: "\n---\n")
     }
 
-    /// SIGTERM every process still running, then SIGKILL whatever remains.
+    /// SIGTERM every process still running, then SIGKILL whatever remains; bounded (see
+    /// `exitStatus(of:)`: Foundation may miss an exit, so leftovers are reaped here).
     func stopAll() {
         for entry in processes where entry.process.isRunning { kill(entry.process.processIdentifier, SIGTERM) }
         let deadline = Date().addingTimeInterval(3)
-        while processes.contains(where: { $0.process.isRunning }), Date() < deadline { usleep(20_000) }
+        while processes.contains(where: { $0.process.isRunning && !Self.hasExited($0.process) }), Date() < deadline { usleep(20_000) }
         for entry in processes where entry.process.isRunning {
             kill(entry.process.processIdentifier, SIGKILL)
-            entry.process.waitUntilExit()
+            _ = Self.exitStatus(of: entry.process, limit: .seconds(10))
         }
+    }
+
+    /// Whether the child has ended, zombie included (Foundation may not have noticed yet).
+    static func hasExited(_ process: Process) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8) else { return true }
+        // The state follows the command name in parentheses, which may itself contain spaces.
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 }
 

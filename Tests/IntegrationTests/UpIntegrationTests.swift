@@ -86,12 +86,13 @@ import Testing
         #expect(try await waitForAgents(up.client, capability: "echo.sleep", count: 2), "\(up.harness.log(of: "up"))")
         let victim = try #require(try await up.supervised().first { $0.replica == 1 }?.pid)
         let client = up.client
-        // 32 slow requests (1 s each): both replicas hold 8 at a time, so the victim dies holding work.
+        // 32 slow requests (3 s each): both replicas hold 8 at a time, so the victim dies holding
+        // work (3 s between seeing both busy and the kill, on however loaded a machine).
         let load = Task {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 for index in 0..<32 {
                     group.addTask {
-                        try await client.request("echo.sleep", Sleep(ms: 1000 + index), as: Sleep.self, timeout: .seconds(30)).ms == 1000 + index
+                        try await client.request("echo.sleep", Sleep(ms: 3000 + index), as: Sleep.self, timeout: .seconds(60)).ms == 3000 + index
                     }
                 }
                 var correct = 0
