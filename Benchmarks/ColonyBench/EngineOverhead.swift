@@ -80,7 +80,7 @@ enum EngineOverhead {
         var options = Engine.Options()
         options.maxConcurrentRuns = 10_000
         let engine = Engine(store: store, dispatcher: BusDispatcher(client: harness.client, logger: logger), options: options, logger: logger)
-        let id = try await store.register(workflow)
+        let id = try await store.register(workflow).id
         var background: [Task<Void, Never>] = []
         var subscriber: Subscriber?
         if controlPlane {

@@ -217,7 +217,7 @@ enum OpenAPIDocument {
           "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["code", "message"],
                     "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
           "RunStatus": {"type": "string", "enum": ["pending", "running", "paused", "completed", "failed", "cancelled"]},
-          "Run": {"type": "object", "required": ["id", "workflow", "version", "status", "input", "priority", "createdAt"], "properties": {
+          "Run": {"type": "object", "required": ["id", "workflow", "status", "input", "priority", "createdAt"], "properties": {
             "id": {"type": "string"}, "workflow": {"type": "string"}, "version": {"type": "integer"},
             "status": {"$ref": "#/components/schemas/RunStatus"}, "input": {}, "output": {},
             "error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},

@@ -10,7 +10,8 @@ struct RunResource: Encodable, Sendable {
 
     var id: String
     var workflow: String
-    var version: Int64
+    /// The definition's number among the workflow's versions.
+    var version: Int64?
     var status: RunStatus
     var input: JSONValue
     var output: JSONValue?
@@ -30,7 +31,7 @@ struct RunResource: Encodable, Sendable {
     init(_ run: RunRecord) {
         id = run.id.rawValue
         workflow = run.workflow
-        version = run.definitionID
+        version = run.version.map(Int64.init)
         status = run.status
         input = run.input
         output = run.output

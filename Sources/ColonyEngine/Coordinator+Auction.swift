@@ -29,6 +29,8 @@ extension Coordinator {
         }
         var excluded = Set(state.rounds.compactMap { $0.taskFailure == nil ? nil : $0.winner })
         while true {
+            // The run was cancelled (or the orchestrator stops): no new round, nothing to store.
+            if Task.isCancelled { return .failed(StepError(code: .cancelled, message: "the auction's attempt was abandoned"), agent: nil) }
             var round: AuctionRound
             if let last = state.rounds.last, last.winner != nil, last.taskFailure == nil {
                 round = last
@@ -67,6 +69,7 @@ extension Coordinator {
                 await save(record)
                 return .succeeded(output: auctionOutput(state, winner: winner, result: result), agent: reply.agent)
             } catch {
+                if Task.isCancelled { return .failed(StepError(code: .cancelled, message: "the auction's attempt was abandoned"), agent: nil) }
                 state.rounds[state.rounds.count - 1].taskFailure = "\(error)"
                 excluded.insert(winner)
                 update(&record, state, decision: nil)

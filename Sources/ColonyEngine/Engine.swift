@@ -109,7 +109,7 @@ public actor Engine {
         case .failure(let error): throw .invalidInput(error)
         }
         guard parent != nil || queue.count < options.maxQueuedRuns else { throw .queueFull(limit: options.maxQueuedRuns) }
-        let record = RunRecord(id: id ?? Self.newRunID(), workflow: definition.name, definitionID: definitionID, input: resolved,
+        let record = RunRecord(id: id ?? Self.newRunID(), workflow: definition.name, definitionID: definitionID, version: definition.storedVersion, input: resolved,
                                priority: priority, scheduleID: schedule?.id, scheduledAt: schedule?.at, createdAt: clock.now,
                                parentRunID: parent?.run, parentStepID: parent?.step, tags: tags?.isEmpty == false ? tags : nil)
         do {
@@ -183,7 +183,8 @@ public actor Engine {
         case .failure(.unknownStep(let step, let known)): throw .unknownStep(step, workflow: version.definition.name, known: known)
         case .failure(.nothingToRetry): throw .nothingToRetry(old)
         }
-        let record = RunRecord(id: id, workflow: version.definition.name, definitionID: version.id, input: resolved, priority: snapshot.run.priority,
+        let record = RunRecord(id: id, workflow: version.definition.name, definitionID: version.id, version: version.definition.storedVersion,
+                               input: resolved, priority: snapshot.run.priority,
                                createdAt: now, retryOf: old)
         let created: RunSnapshot
         do {
@@ -809,6 +810,7 @@ public actor Engine {
         for id in queue { runs.removeValue(forKey: id) }
         queue.removeAll()
         let deadline = clock.now.addingTimeInterval(grace.seconds)
+        if attemptsInFlight > 0 { await tellWhatTheDrainWaitsFor(grace: grace) }
         while !isIdle, clock.now < deadline {
             let ticket = UUID()
             idleWaiters.insert(ticket)
@@ -822,6 +824,21 @@ public actor Engine {
             logger.debug("engine drained: no attempt in flight")
         }
         shutDown()
+    }
+
+    /// Says what a shutdown waits for, so a person at Ctrl-C is not left guessing through the
+    /// grace period: each attempt in flight (up to five), and whether any agent offers it.
+    private func tellWhatTheDrainWaitsFor(grace: Duration) async {
+        var waiting: [String] = []
+        for (run, entry) in runs.sorted(by: { $0.key < $1.key }) {
+            for step in entry.inFlight.keys.sorted() {
+                guard let capability = entry.state.stepDefinition(step)?.capability else { continue }
+                let nobody = await dispatcher.isOffered(capability) == false ? ", which no agent offers" : ""
+                waiting.append("\(run) step '\(step)' (\(capability)\(nobody))")
+            }
+        }
+        let shown = waiting.prefix(5).joined(separator: "; ") + (waiting.count > 5 ? "; and \(waiting.count - 5) more" : "")
+        logger.notice("shutting down: waiting up to \(grace.readable) for \(waiting.count) attempt(s) in flight: \(shown)")
     }
 
     /// Attempts in flight across every run.

@@ -12,8 +12,8 @@ import Foundation
 public actor WorkflowRegistry {
     let paths: [String]
     let store: any WorkflowStore
-    /// Version ids of definitions already stored, by name and fingerprint.
-    private var versions: [String: Int64] = [:]
+    /// Definitions already stored, by name and fingerprint.
+    private var versions: [String: StoredVersion] = [:]
     /// The last catalog read, with the files' content hashes it was read from.
     private var loaded: (stamp: [String: UInt64], catalog: WorkflowCatalog)?
 
@@ -33,11 +33,16 @@ public actor WorkflowRegistry {
 
     /// Stores `definition` (once per content) and returns its version id.
     public func version(of definition: WorkflowDefinition) async throws(StoreError) -> Int64 {
+        try await stored(definition).id
+    }
+
+    /// Stores `definition` (once per content): its id and its number among the workflow's versions.
+    public func stored(_ definition: WorkflowDefinition) async throws(StoreError) -> StoredVersion {
         let key = "\(definition.name)@\(definition.fingerprint)"
         if let known = versions[key] { return known }
-        let id = try await store.register(definition)
-        versions[key] = id
-        return id
+        let stored = try await store.register(definition)
+        versions[key] = stored
+        return stored
     }
 
     /// The current version of `name`, stored; `catalog` when the files were just read.
@@ -48,7 +53,10 @@ public actor WorkflowRegistry {
             throw .unknown(name, known: catalog.workflows.map(\.name), problems: (related.isEmpty ? catalog.problems : related).map(\.description))
         }
         do {
-            return (try await version(of: definition), definition)
+            let stored = try await stored(definition)
+            var numbered = definition
+            numbered.storedVersion = stored.number
+            return (stored.id, numbered)
         } catch {
             throw .store(error)
         }
@@ -72,14 +80,14 @@ public actor WorkflowRegistry {
         let catalog = catalog()
         var workflows: [WorkflowSummary] = []
         for definition in catalog.workflows {
-            let id: Int64
+            let stored: StoredVersion
             do {
-                id = try await version(of: definition)
+                stored = try await self.stored(definition)
             } catch {
                 throw .store(error)
             }
             workflows.append(WorkflowSummary(
-                name: definition.name, description: definition.description, version: id, fingerprint: definition.fingerprint,
+                name: definition.name, description: definition.description, version: Int64(stored.number), fingerprint: definition.fingerprint,
                 enabled: definition.enabled, steps: definition.steps.map(\.id), inputs: definition.inputs.map(\.name),
                 file: definition.file, line: definition.line,
                 graph: definition.steps.map { WorkflowSummary.StepNode($0, handler: false) } + definition.handlers.map { WorkflowSummary.StepNode($0, handler: true) }

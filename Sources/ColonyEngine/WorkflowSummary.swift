@@ -6,7 +6,7 @@ import Foundation
 public struct WorkflowSummary: Codable, Sendable, Hashable {
     public var name: String
     public var description: String?
-    /// The store's id of the current version.
+    /// The current content's number among the workflow's stored versions (1, 2, …).
     public var version: Int64
     public var fingerprint: String
     public var enabled: Bool

@@ -9,7 +9,9 @@ extension FailedRun {
     /// How the gate hears of a run that ended with `status`: the reason is the error that ended
     /// it (`code: message`), or the status itself.
     init(run: RunID, status: RunEnd, error: StepError?, at date: Date) {
-        self.init(run: run.rawValue, status: status, reason: error?.description ?? status.rawValue,
+        // "run X cancelled: wrong input", not "cancelled: cancelled: wrong input".
+        let reason = error.map { $0.code.rawValue == status.rawValue && !$0.message.isEmpty ? $0.message : $0.description }
+        self.init(run: run.rawValue, status: status, reason: reason ?? status.rawValue,
                   atMilliseconds: UInt64(clamping: Int64(max(0, min(Double(Int64.max), date.timeIntervalSince1970 * 1000)))))
     }
 

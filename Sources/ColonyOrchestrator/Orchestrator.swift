@@ -127,7 +127,7 @@ public struct Orchestrator: Sendable {
                 try await store.versions(of: request.workflow, limit: min(max(request.limit ?? 20, 1), 1_000))
             }
             return records.compactMap { record in
-                record.id.map { OrchestratorAPI.Version(version: $0, fingerprint: record.fingerprint, createdAt: record.createdAt, source: record.source) }
+                record.id.map { _ in OrchestratorAPI.Version(version: Int64(record.version), fingerprint: record.fingerprint, createdAt: record.createdAt, source: record.source) }
             }
         }
         agent.capability(OrchestratorAPI.stats) { (request: OrchestratorAPI.StatsRequest, _) in

@@ -1,7 +1,7 @@
 /// The PostgreSQL schema as numbered migrations, applied in order under an advisory lock (so
 /// orchestrators starting together migrate once) and recorded in `colony_schema`. A migration
 /// that ran is never changed: add a new one. Same tables, columns and constraints as the SQLite
-/// store's migrations (their v1…v12), with PostgreSQL's types: JSON columns are JSONB, times
+/// store's migrations (their v1…v13), with PostgreSQL's types: JSON columns are JSONB, times
 /// TIMESTAMPTZ. Column names are the records' camelCase keys, so they are quoted.
 enum PostgresMigrations {
     static let all: [(version: Int, name: String, sql: [String])] = [
@@ -86,6 +86,17 @@ enum PostgresMigrations {
             """,
             #"CREATE INDEX firings_by_workflow ON trigger_firings ("workflow", "id")"#,
             #"CREATE TABLE trigger_cursor ("id" BIGINT PRIMARY KEY, "journal" TEXT NOT NULL, "seq" BIGINT NOT NULL)"#,
+        ]),
+        (2, "versions numbered per workflow (SQLite store v13)", [
+            #"ALTER TABLE workflow_definitions ADD COLUMN "version" INTEGER NOT NULL DEFAULT 0"#,
+            """
+            UPDATE workflow_definitions AS d SET "version" = numbered.n FROM (
+                SELECT "id", ROW_NUMBER() OVER (PARTITION BY "name" ORDER BY "id") AS n FROM workflow_definitions) AS numbered
+            WHERE d."id" = numbered."id"
+            """,
+            #"CREATE UNIQUE INDEX definitions_by_name_and_version ON workflow_definitions ("name", "version")"#,
+            #"ALTER TABLE runs ADD COLUMN "version" INTEGER"#,
+            #"UPDATE runs SET "version" = d."version" FROM workflow_definitions AS d WHERE d."id" = runs."definitionID""#,
         ]),
     ]
 }

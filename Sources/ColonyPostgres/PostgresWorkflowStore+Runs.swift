@@ -7,16 +7,27 @@ import PostgresNIO
 extension PostgresWorkflowStore: WorkflowStore {
     // MARK: Definitions
 
-    public func register(_ definition: WorkflowDefinition) async throws(StoreError) -> Int64 {
+    public func register(_ definition: WorkflowDefinition) async throws(StoreError) -> StoredVersion {
         let name = definition.name, fingerprint = definition.fingerprint, source = definition.canonicalSource
-        return try await transaction { connection in
-            let rows = try await connection.query(#"""
-                INSERT INTO workflow_definitions ("name", "fingerprint", "source", "createdAt") VALUES (\#(name), \#(fingerprint), \#(source), now())
-                ON CONFLICT ("name", "fingerprint") DO UPDATE SET "name" = EXCLUDED."name" RETURNING "id"
-                """#, logger: self.logger)
-            for try await id in rows.decode(Int64.self) { return id }
-            throw StoreError.database("no id for workflow definition \(name)")
+        // Two orchestrators storing two new contents of one workflow at once would pick the same
+        // number: the unique (name, version) index refuses the second, which tries again.
+        for attempt in 1...3 {
+            do {
+                return try await transaction { connection in
+                    let rows = try await connection.query(#"""
+                        INSERT INTO workflow_definitions ("name", "fingerprint", "source", "createdAt", "version")
+                        VALUES (\#(name), \#(fingerprint), \#(source), now(),
+                                (SELECT COALESCE(MAX("version"), 0) + 1 FROM workflow_definitions WHERE "name" = \#(name)))
+                        ON CONFLICT ("name", "fingerprint") DO UPDATE SET "name" = EXCLUDED."name" RETURNING "id", "version"
+                        """#, logger: self.logger)
+                    for try await (id, number) in rows.decode((Int64, Int).self) { return StoredVersion(id: id, number: number) }
+                    throw StoreError.database("no id for workflow definition \(name)")
+                }
+            } catch .duplicateKey where attempt < 3 {
+                continue
+            }
         }
+        throw .database("cannot number a new version of workflow \(name)")
     }
 
     public func definition(id: Int64) async throws(StoreError) -> WorkflowDefinition {
@@ -25,9 +36,10 @@ extension PostgresWorkflowStore: WorkflowStore {
         }
         guard let record = records.first else { throw .definitionNotFound(id) }
         var parser = WorkflowParser()
-        guard let definition = parser.parse(record.source, file: "store:\(record.name)@\(record.fingerprint)").first else {
+        guard var definition = parser.parse(record.source, file: "store:\(record.name)@\(record.fingerprint)").first else {
             throw .database("stored definition \(id) does not parse: \(parser.errors)")
         }
+        definition.storedVersion = record.version
         return definition
     }
 

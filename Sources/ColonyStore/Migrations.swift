@@ -191,6 +191,21 @@ enum Migrations {
                 table.column("seq", .integer).notNull()
             }
         }
+        migrator.registerMigration("v13: versions numbered per workflow") { db in
+            try db.alter(table: "workflow_definitions") { table in
+                table.add(column: "version", .integer).notNull().defaults(to: 0)
+            }
+            try db.execute(sql: """
+                UPDATE workflow_definitions SET version = (
+                    SELECT COUNT(*) FROM workflow_definitions AS earlier
+                    WHERE earlier.name = workflow_definitions.name AND earlier.id <= workflow_definitions.id)
+                """)
+            try db.create(index: "definitions_by_name_and_version", on: "workflow_definitions", columns: ["name", "version"], unique: true)
+            try db.alter(table: "runs") { table in
+                table.add(column: "version", .integer)
+            }
+            try db.execute(sql: "UPDATE runs SET version = (SELECT version FROM workflow_definitions WHERE id = runs.definitionID)")
+        }
         return migrator
     }
 }

@@ -11,8 +11,22 @@ public struct DefinitionRecord: Codable, Sendable, Hashable, FetchableRecord, Mu
     public var fingerprint: String
     public var source: String
     public var createdAt: Date
+    /// Its number among the workflow's versions: 1 for the first content stored under the
+    /// name, then 2, 3… (`id` counts across every workflow).
+    public var version: Int
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// A definition as the store keeps it: its row and its number among the workflow's versions.
+public struct StoredVersion: Sendable, Hashable {
+    public var id: Int64
+    public var number: Int
+
+    public init(id: Int64, number: Int) {
+        self.id = id
+        self.number = number
+    }
 }
 
 /// A workflow run.
@@ -21,6 +35,8 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
     public var id: RunID
     public var workflow: String
     public var definitionID: Int64
+    /// The definition's number among the workflow's versions (what people see as "version").
+    public var version: Int?
     public var status: RunStatus
     public var input: JSONValue
     public var output: JSONValue?
@@ -42,7 +58,7 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
     public var tags: [String: String]?
 
     public init(
-        id: RunID, workflow: String, definitionID: Int64, status: RunStatus = .pending, input: JSONValue,
+        id: RunID, workflow: String, definitionID: Int64, version: Int? = nil, status: RunStatus = .pending, input: JSONValue,
         priority: Int = 0, scheduleID: String? = nil, scheduledAt: Date? = nil, createdAt: Date = Date(),
         parentRunID: RunID? = nil, parentStepID: StepID? = nil, retryOf: RunID? = nil, tags: [String: String]? = nil
     ) {
@@ -53,6 +69,7 @@ public struct RunRecord: Codable, Sendable, Hashable, FetchableRecord, Persistab
         self.id = id
         self.workflow = workflow
         self.definitionID = definitionID
+        self.version = version
         self.status = status
         self.input = input
         self.priority = priority

@@ -33,7 +33,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     // MARK: Definitions
 
-    public func register(_ definition: WorkflowDefinition) async throws(StoreError) -> Int64 {
+    public func register(_ definition: WorkflowDefinition) async throws(StoreError) -> StoredVersion {
         let name = definition.name
         let fingerprint = definition.fingerprint
         let source = definition.canonicalSource
@@ -41,10 +41,11 @@ public final class SQLiteWorkflowStore: WorkflowStore {
             let existing = try DefinitionRecord
                 .filter(DefinitionRecord.Columns.name == name && DefinitionRecord.Columns.fingerprint == fingerprint)
                 .fetchOne(db)
-            if let id = existing?.id { return id }
-            var record = DefinitionRecord(id: nil, name: name, fingerprint: fingerprint, source: source, createdAt: Date())
+            if let existing, let id = existing.id { return StoredVersion(id: id, number: existing.version) }
+            let latest = try Int.fetchOne(db, sql: "SELECT MAX(version) FROM workflow_definitions WHERE name = ?", arguments: [name]) ?? 0
+            var record = DefinitionRecord(id: nil, name: name, fingerprint: fingerprint, source: source, createdAt: Date(), version: latest + 1)
             try record.insert(db)
-            return record.id!
+            return StoredVersion(id: record.id!, number: record.version)
         }
     }
 
@@ -52,9 +53,10 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         let record = try await read { db in try DefinitionRecord.fetchOne(db, key: id) }
         guard let record else { throw .definitionNotFound(id) }
         var parser = WorkflowParser()
-        guard let definition = parser.parse(record.source, file: "store:\(record.name)@\(record.fingerprint)").first else {
+        guard var definition = parser.parse(record.source, file: "store:\(record.name)@\(record.fingerprint)").first else {
             throw .database("stored definition \(id) does not parse: \(parser.errors)")
         }
+        definition.storedVersion = record.version
         return definition
     }
 

@@ -158,7 +158,7 @@ extension WorkflowStore {
 /// SQLite is the embedded implementation; PostgreSQL can implement the same protocol.
 public protocol WorkflowStore: Sendable {
     /// Stores a definition version (idempotent by name and fingerprint) and returns its id.
-    func register(_ definition: WorkflowDefinition) async throws(StoreError) -> Int64
+    func register(_ definition: WorkflowDefinition) async throws(StoreError) -> StoredVersion
     /// The definition a run started with.
     func definition(id: Int64) async throws(StoreError) -> WorkflowDefinition
     /// The stored versions of workflow `name`, newest first (at most `limit`).

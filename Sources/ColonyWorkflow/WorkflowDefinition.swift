@@ -7,6 +7,9 @@ public struct WorkflowDefinition: Sendable, Hashable {
     public var description: String?
     /// The author's version number; the store also fingerprints the definition's content.
     public var version: Int?
+    /// The store's number for this content among the workflow's versions (1, 2, …), set when it
+    /// was registered in or read from the store; not part of the content or its fingerprint.
+    public var storedVersion: Int?
     public var enabled: Bool
     public var inputs: [InputDefinition]
     public var steps: [StepDefinition]

@@ -16,7 +16,8 @@ func ask<Input: Encodable & Sendable, Output: Decodable & Sendable>(
     global: GlobalOptions, connection: some BrokerConnection, timeout: Duration = .seconds(10)
 ) async throws -> Output {
     let configuration = try global.loadConfiguration()
-    let client = ColonyClient(endpoints: connection.clientEndpoints(configuration), credentials: try connection.credentials(configuration))
+    // Nothing offering the service answers at once (after the broker's first agent expiries), not after a timeout.
+    let client = ColonyClient(endpoints: connection.clientEndpoints(configuration), credentials: try connection.credentials(configuration), unoffered: .fail)
     do {
         return try await client.request(capability, input, as: Output.self, timeout: timeout)
     } catch .noAgent {

@@ -43,10 +43,10 @@ extension WorkflowCommand {
             let run = started.run
             guard wait else {
                 let existing = started.existing ? " (submitted before: this is the run it started)" : ""
-                Console.line(json ? prettyJSON(started) : "\(run.id)  \(run.workflow) (version \(run.definitionID)) \(run.status.rawValue)\(existing)")
+                Console.line(json ? prettyJSON(started) : "\(run.id)  \(run.workflow) (version \(run.version.map(String.init) ?? "-")) \(run.status.rawValue)\(existing)")
                 return
             }
-            if !json { Console.line("run \(run.id)  \(run.workflow) (version \(run.definitionID))") }
+            if !json { Console.line("run \(run.id)  \(run.workflow) (version \(run.version.map(String.init) ?? "-"))") }
             let final = try await follow(run.id, printing: !json)
             if json {
                 let detail = try await askOrchestrator(OrchestratorAPI.show, OrchestratorAPI.RunReference(run: run.id),

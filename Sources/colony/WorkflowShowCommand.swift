@@ -31,7 +31,7 @@ extension WorkflowCommand {
             }
             let record = detail.run
             Console.line("run       \(record.id)")
-            Console.line("workflow  \(record.workflow) (version \(record.definitionID))")
+            Console.line("workflow  \(record.workflow) (version \(record.version.map(String.init) ?? "-"))")
             if let parent = record.parentRunID { Console.line("parent    \(parent) (step \(record.parentStepID ?? "-"))") }
             if let retried = record.retryOf { Console.line("retry of  \(retried)") }
             for retry in detail.retries ?? [] { Console.line("retried   as \(retry.id) (\(retry.status.rawValue))") }

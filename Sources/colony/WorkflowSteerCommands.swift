@@ -68,7 +68,7 @@ extension WorkflowCommand {
             }
             let request = OrchestratorAPI.RetryRequest(run: RunID(run), from: from.isEmpty ? nil : from.map { StepID($0) }, input: value, latest: latest)
             let record = try await askOrchestrator(OrchestratorAPI.retry, request, as: RunRecord.self, global: global, connection: connection)
-            Console.line(json ? prettyJSON(record) : "\(record.id) retries \(run) (\(record.workflow), version \(record.definitionID))")
+            Console.line(json ? prettyJSON(record) : "\(record.id) retries \(run) (\(record.workflow), version \(record.version.map(String.init) ?? "-"))")
         }
     }
 }

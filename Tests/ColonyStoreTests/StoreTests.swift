@@ -29,12 +29,20 @@ import Testing
     @Test(arguments: StoreKind.available) func definitionsAreVersionedByContentAndReadBackWhole(_ kind: StoreKind) async throws {
         let store = try await kind.make().store
         let first = definition()
-        let id = try await store.register(first)
-        #expect(try await store.register(first) == id, "the same content is the same version")
+        let stored = try await store.register(first)
+        let id = stored.id
+        #expect(stored.number == 1, "numbered per workflow, from 1")
+        #expect(try await store.register(first) == stored, "the same content is the same version")
+        var other = first
+        other.name = "other"
+        #expect(try await store.register(other).number == 1, "another workflow counts its own versions")
         var changed = first
         changed.steps[0].capability = "echo.stream"
-        #expect(try await store.register(changed) != id, "a changed definition is a new version")
+        let second = try await store.register(changed)
+        #expect(second.id != id && second.number == 2, "a changed definition is the workflow's next version")
+        #expect(try await store.versions(of: first.name, limit: 10).map(\.version) == [2, 1])
         let restored = try await store.definition(id: id)
+        #expect(restored.storedVersion == 1)
         #expect(restored.fingerprint == first.fingerprint)
         #expect(restored.steps.map(\.id) == ["one", "two"])
         #expect(restored.step("two")?.retry.initialInterval == .milliseconds(250))
@@ -43,7 +51,7 @@ import Testing
 
     @Test(arguments: StoreKind.available) func everyTransitionIsLoggedAndStaleOnesAreRefused(_ kind: StoreKind) async throws {
         let store = try await kind.make().store
-        let definitionID = try await store.register(definition())
+        let definitionID = try await store.register(definition()).id
         try await store.createRun(RunRecord(id: "run-1", workflow: "demo", definitionID: definitionID, input: .object(["a": .number(1)])), steps: ["one", "two"])
         try await store.transitionRun("run-1", from: .pending, to: .running, output: nil, error: nil, detail: nil)
         var attempt = AttemptRecord(runID: "run-1", stepID: "one", attempt: 1, input: .object([:]))
@@ -68,7 +76,7 @@ import Testing
 
     @Test(arguments: StoreKind.available) func aScheduleTickStartsAtMostOneRun(_ kind: StoreKind) async throws {
         let store = try await kind.make().store
-        let definitionID = try await store.register(definition())
+        let definitionID = try await store.register(definition()).id
         let tick = Date(timeIntervalSince1970: 1_800_000_000)
         try await store.createRun(RunRecord(id: "a", workflow: "demo", definitionID: definitionID, input: .null, scheduleID: "every-5m", scheduledAt: tick), steps: [])
         await #expect(throws: StoreError.duplicateScheduledRun(schedule: "every-5m", at: tick)) {
@@ -79,7 +87,7 @@ import Testing
     @Test(arguments: StoreKind.available) func stateSurvivesReopeningTheStore(_ kind: StoreKind) async throws {
         let (store, reopen) = try await kind.make()
         do {
-            let definitionID = try await store.register(definition())
+            let definitionID = try await store.register(definition()).id
             try await store.createRun(RunRecord(id: "survivor", workflow: "demo", definitionID: definitionID, input: .null), steps: ["one", "two"])
             try await store.transitionRun("survivor", from: .pending, to: .running, output: nil, error: nil, detail: nil)
         }
@@ -91,7 +99,7 @@ import Testing
 
     @Test(arguments: StoreKind.available) func historyAndStatistics(_ kind: StoreKind) async throws {
         let store = try await kind.make().store
-        let definitionID = try await store.register(definition())
+        let definitionID = try await store.register(definition()).id
         for index in 0..<6 {
             let id = RunID("r\(index)")
             try await store.createRun(RunRecord(id: id, workflow: "demo", definitionID: definitionID, input: .null), steps: [])
@@ -119,7 +127,7 @@ import Testing
         #expect(try await b.acquireLease(name, holder: "b", duration: .seconds(30), now: Date()) == nil, "held by a")
         let fence = LeaseFence(lease: name, holder: "a", term: 1)
         a.fence(fence)
-        let definitionID = try await a.register(definition())
+        let definitionID = try await a.register(definition()).id
         try await a.releaseLease(name, holder: "a")
         #expect(try await b.acquireLease(name, holder: "b", duration: .seconds(30), now: Date()) == 2)
         await #expect(throws: StoreError.superseded(lease: name, term: 1, by: "b (term 2)")) {
@@ -183,7 +191,7 @@ import Testing
 
     @Test(arguments: StoreKind.available) func signalsSkipsChildrenRetriesAndTags(_ kind: StoreKind) async throws {
         let store = try await kind.make().store
-        let definitionID = try await store.register(definition())
+        let definitionID = try await store.register(definition()).id
         try await store.createRun(RunRecord(id: "parent", workflow: "demo", definitionID: definitionID, input: .null, tags: ["env": "prod"]), steps: ["one"])
         try await store.createRun(RunRecord(id: "parent.one", workflow: "demo", definitionID: definitionID, input: .null, parentRunID: "parent",
                                             parentStepID: "one"), steps: [])

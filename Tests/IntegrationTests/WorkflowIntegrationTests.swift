@@ -152,6 +152,7 @@ import Testing
         // The same through the CLI, as a user would.
         let cli = try deployment.bus.harness.run(["workflow", "run", "simple_test", "--wait", "--config", deployment.configFile.path])
         #expect(cli.status == 0 && cli.output.contains("step add") && cli.output.contains("\"result\":42"), "\(cli.output)")
+        #expect(cli.output.contains("simple_test (version 1)"), "versions are numbered per workflow, from 1: \(cli.output)")
         let refused = try deployment.bus.harness.run(["workflow", "run", "simple_tset", "--config", deployment.configFile.path])
         #expect(refused.status == 2 && refused.output.contains("did you mean 'simple_test'"), "\(refused.output)")
         let badInput = try deployment.bus.harness.run(["workflow", "run", "simple_test", "--input", #"{"a":"ten"}"#, "--config", deployment.configFile.path])

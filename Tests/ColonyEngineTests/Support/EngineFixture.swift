@@ -48,9 +48,10 @@ struct EngineFixture {
         var parser = WorkflowParser()
         let parsed = parser.parse(yaml, file: "test.yaml")
         #expect(parser.errors.isEmpty, "\(parser.errors)")
-        let definition = try #require(parsed.first)
-        let id = try await store.register(definition)
-        return (id, definition)
+        var definition = try #require(parsed.first)
+        let stored = try await store.register(definition)
+        definition.storedVersion = stored.number
+        return (stored.id, definition)
     }
 
     /// Starts a run of `yaml`'s workflow.

@@ -24,7 +24,7 @@ final class FaultyStore: WorkflowStore {
         return try await base.snapshot(run: id)
     }
 
-    func register(_ definition: WorkflowDefinition) async throws(StoreError) -> Int64 { try await base.register(definition) }
+    func register(_ definition: WorkflowDefinition) async throws(StoreError) -> StoredVersion { try await base.register(definition) }
     func definition(id: Int64) async throws(StoreError) -> WorkflowDefinition { try await base.definition(id: id) }
     func versions(of name: String, limit: Int) async throws(StoreError) -> [DefinitionRecord] { try await base.versions(of: name, limit: limit) }
     func createRun(_ run: RunRecord, steps: [StepID], kept: [AttemptRecord]) async throws(StoreError) {
