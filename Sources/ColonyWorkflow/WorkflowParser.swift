@@ -8,6 +8,10 @@ import Foundation
 /// for files under `configs/workflows/`).
 public struct WorkflowParser {
     public private(set) var errors: [ConfigError] = []
+    /// Workflows with problems, as far as they could be read (a step with a problem kept as far
+    /// as it could be read too): never runnable, but checked further, so one validation pass
+    /// reports the problems of the whole file rather than stopping at the first in a workflow.
+    public private(set) var incomplete: [WorkflowDefinition] = []
 
     static let workflowKeys = ["name", "description", "version", "enabled", "inputs", "steps", "handlers",
                                "timeout", "on_error", "context", "schedule", "max_concurrent_runs", "trigger"]
@@ -99,7 +103,11 @@ public struct WorkflowParser {
         if steps?.isEmpty ?? true { fail(mapping, steps == nil ? nil : "steps", "workflow '\(name)' has no steps") }
         definition.steps = (steps ?? []).compactMap { step($0) }
         definition.handlers = (value({ () throws(ConfigError) in try mapping.mappings("handlers") }) ?? []).compactMap { step($0) }
-        return errors.count == errorCount ? definition : nil
+        guard errors.count == errorCount else {
+            incomplete.append(definition)
+            return nil
+        }
+        return definition
     }
 
     private mutating func input(_ name: String, in inputs: YAMLMapping) -> InputDefinition? {
@@ -230,7 +238,9 @@ public struct WorkflowParser {
                 return result
             } ?? nil
         }
-        return errors.count == errorCount ? step : nil
+        // With a problem the step is still returned, as far as it was read: its workflow is then
+        // incomplete (never runnable), and the rest is checked against it.
+        return step
     }
 
     /// `for_each: "${…}"` with `as`, `max_parallel` and `on_element_failure`.

@@ -125,20 +125,28 @@ public struct WorkflowCatalog: Sendable {
                 problems.append(error)
                 continue
             }
-            for workflow in parser.parse(text, file: file) {
+            let before = parser.errors.count
+            let parsed = parser.parse(text, file: file)
+            var found = Array(parser.errors[before...])
+            // Workflows with problems are checked too, so one pass reports the whole file.
+            for draft in parser.incomplete where draft.file == file {
+                found += WorkflowValidator.problems(in: draft)
+            }
+            for workflow in parsed {
                 if let earlier = declared[workflow.name] {
-                    problems.append(ConfigError(file: file, line: workflow.line, message: "workflow '\(workflow.name)' is declared twice",
-                                                hint: "first in \(earlier.file):\(earlier.line)"))
+                    found.append(ConfigError(file: file, line: workflow.line, message: "workflow '\(workflow.name)' is declared twice",
+                                             hint: "first in \(earlier.file):\(earlier.line)"))
                     continue
                 }
                 declared[workflow.name] = workflow
-                let found = WorkflowValidator.problems(in: workflow)
-                problems += found
-                if found.isEmpty { workflows.append(workflow) }
+                let checked = WorkflowValidator.problems(in: workflow)
+                found += checked
+                if checked.isEmpty { workflows.append(workflow) }
             }
+            problems += found.enumerated().sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }.map(\.element)
         }
         problems += childProblems(workflows)
-        return WorkflowCatalog(workflows: workflows, problems: parser.errors + problems)
+        return WorkflowCatalog(workflows: workflows, problems: problems)
     }
 
     /// Child workflows that do not exist, and workflows that would run themselves.

@@ -287,3 +287,28 @@ import Testing
         #expect(problems.contains { $0.message.contains("'{{ input.name }}'") && $0.hint?.contains("${input.name}") == true }, "\(problems)")
     }
 }
+
+@Suite struct OnePassValidationTests {
+    /// A workflow with a problem the parser finds is still checked for the rest: fixing the
+    /// first batch never reveals a second.
+    @Test func everyProblemOfEveryWorkflowIsFoundInOnePass() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("one-pass-\(UUID().uuidString).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try """
+        workflows:
+          - name: one
+            steps:
+              - {id: a, capability: echo, retyr: {max_attempts: 2}}
+              - {id: b, capability: echo, depends_on: [x]}
+              - {id: c, capability: echo, timeout: 5}
+          - name: two
+            inputs: {n: number}
+            steps:
+              - {id: a, capability: echo, params: {v: "${input.m}"}}
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let catalog = WorkflowCatalog.load([file.path])
+        #expect(catalog.problems.map(\.line) == [4, 5, 6, 10], "\(catalog.problems)")
+        #expect(catalog.problems[1].message.contains("depends on unknown step 'x'"))
+        #expect(catalog.workflows.isEmpty, "neither is runnable")
+    }
+}
