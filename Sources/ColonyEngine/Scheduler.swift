@@ -296,8 +296,9 @@ public actor Scheduler {
     /// Starts a run of schedule `name` now, outside its ticks (identity: the schedule and now).
     public func trigger(_ name: String) async throws(SchedulerError) -> RunRecord {
         let now = clock.now
-        guard let entry = await scheduledWorkflows(now: now, reload: true).first(where: { $0.schedule.name == name }) else {
-            throw .unknownSchedule(name)
+        let entries = await scheduledWorkflows(now: now, reload: true)
+        guard let entry = entries.first(where: { $0.schedule.name == name }) else {
+            throw .unknownSchedule(name, known: entries.map(\.schedule.name))
         }
         do {
             return try await launch(entry, tick: now, now: now, reason: "triggered by hand")
@@ -355,14 +356,15 @@ public actor Scheduler {
 
 /// Why the scheduler refused a request.
 public enum SchedulerError: Error, Sendable, CustomStringConvertible {
-    case unknownSchedule(String)
+    case unknownSchedule(String, known: [String] = [])
     case invalid(String)
     case engine(EngineError)
     case store(StoreError)
 
     public var description: String {
         switch self {
-        case .unknownSchedule(let name): return "no schedule '\(name)'"
+        case .unknownSchedule(let name, let known):
+            return "no schedule '\(name)'" + (closestMatch(to: name, in: known).map { " (did you mean '\($0)'?)" } ?? "")
         case .invalid(let message): return message
         case .engine(let error): return "\(error)"
         case .store(let error): return "\(error)"
@@ -409,8 +411,9 @@ extension Scheduler {
     /// a resumed schedule goes on from its next tick.
     public func setPaused(_ name: String, paused: Bool, reason: String?) async throws(SchedulerError) {
         let now = clock.now
-        guard await scheduledWorkflows(now: now, reload: true).contains(where: { $0.schedule.name == name }) else {
-            throw .unknownSchedule(name)
+        let entries = await scheduledWorkflows(now: now, reload: true)
+        guard entries.contains(where: { $0.schedule.name == name }) else {
+            throw .unknownSchedule(name, known: entries.map(\.schedule.name))
         }
         do {
             try await store.setPaused(name, paused: paused, reason: reason ?? (paused ? "paused by hand" : nil))
@@ -457,7 +460,7 @@ extension Scheduler {
     /// Removes a schedule added at run time.
     public func remove(_ name: String) async throws(SchedulerError) {
         let entries = await scheduledWorkflows(now: clock.now, reload: true)
-        guard let entry = entries.first(where: { $0.schedule.name == name }) else { throw .unknownSchedule(name) }
+        guard let entry = entries.first(where: { $0.schedule.name == name }) else { throw .unknownSchedule(name, known: entries.map(\.schedule.name)) }
         guard entry.origin == .added else {
             throw .invalid("schedule '\(name)' is declared in \(entry.definition.file):\(entry.definition.line); remove it there")
         }

@@ -10,6 +10,13 @@ public enum SupervisorControl {
     public static let spawn = "colony.supervisor.spawn"
     public static let stop = "colony.supervisor.stop"
     public static let restart = "colony.supervisor.restart"
+    /// The error codes its refusals carry.
+    public enum Codes {
+        /// No agent of that name in agents.yaml (a usage error: exit 2).
+        public static let unknownAgent = "unknown_agent"
+        /// Anything else it refuses (a replica count out of range).
+        public static let refused = "supervisor_refused"
+    }
 
     /// Which agent, and for spawn how many replicas.
     public struct Target: Codable, Sendable {
@@ -50,8 +57,10 @@ public enum SupervisorControl {
     private static func mapped(_ body: () async throws(SupervisorError) -> Void) async throws {
         do {
             try await body()
+        } catch .unknownAgent(let name, let known) {
+            throw WireError(ErrorCode(Codes.unknownAgent), SupervisorError.unknownAgent(name, known: known).description)
         } catch {
-            throw WireError(ErrorCode("supervisor_refused"), error.description)
+            throw WireError(ErrorCode(Codes.refused), error.description)
         }
     }
 }

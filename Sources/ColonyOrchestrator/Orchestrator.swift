@@ -167,7 +167,13 @@ public struct Orchestrator: Sendable {
             return Empty()
         }
         agent.capability(ScheduleAPI.ticks) { (request: ScheduleAPI.TicksRequest, _) in
-            ScheduleAPI.TicksReply(ticks: try await Self.mapped { () async throws(StoreError) in
+            if let name = request.schedule {
+                let names = try await Self.mapped { () async throws(StoreError) in try await store.schedules().map(\.name) }
+                guard names.contains(name) else {
+                    throw WireError(ErrorCode(ScheduleAPI.Codes.unknownSchedule), SchedulerError.unknownSchedule(name, known: names).description)
+                }
+            }
+            return ScheduleAPI.TicksReply(ticks: try await Self.mapped { () async throws(StoreError) in
                 try await store.ticks(schedule: request.schedule, outcome: nil, limit: min(max(request.limit ?? 50, 1), 1000))
             })
         }
@@ -236,7 +242,15 @@ public struct Orchestrator: Sendable {
                 })
             }
             agent.capability(TriggerAPI.log) { (request: TriggerAPI.LogRequest, _) in
-                TriggerAPI.LogReply(firings: try await Self.mapped { () async throws(StoreError) in
+                if let workflow = request.workflow {
+                    let triggered = await registry.catalog().workflows.filter { $0.triggered != nil }.map(\.name)
+                    let fired = try await Self.mapped { () async throws(StoreError) in try await triggers.firingSummaries().map(\.workflow) }
+                    guard triggered.contains(workflow) || fired.contains(workflow) else {
+                        let near = closestMatch(to: workflow, in: triggered).map { " (did you mean '\($0)'?)" } ?? ""
+                        throw WireError(ErrorCode(OrchestratorAPI.Codes.unknownWorkflow), "no workflow '\(workflow)' has a trigger\(near)")
+                    }
+                }
+                return TriggerAPI.LogReply(firings: try await Self.mapped { () async throws(StoreError) in
                     try await triggers.firings(workflow: request.workflow, limit: min(max(request.limit ?? 50, 1), 1000))
                 })
             }

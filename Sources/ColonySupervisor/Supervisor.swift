@@ -11,7 +11,8 @@ public enum SupervisorError: Error, Equatable, Sendable, CustomStringConvertible
     public var description: String {
         switch self {
         case .unknownAgent(let name, let known):
-            return "no agent named '\(name)' in the configuration" + (known.isEmpty ? "" : " (known: \(known.joined(separator: ", ")))")
+            let near = closestMatch(to: name, in: known).map { "did you mean '\($0)'? " } ?? ""
+            return "no agent named '\(name)' in the configuration" + (known.isEmpty ? "" : " (\(near)known: \(known.joined(separator: ", ")))")
         case .invalidReplicas(let count): return "replicas must be from 1 to \(Supervisor.maxReplicas), not \(count)"
         }
     }

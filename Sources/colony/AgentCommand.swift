@@ -80,8 +80,9 @@ struct AgentCommand: AsyncParsableCommand {
             let supervised = view.supervised.filter { $0.name == name }
             guard !matches.isEmpty || !supervised.isEmpty else {
                 let known = Set(view.agents.map(\.name) + view.supervised.map(\.name)).sorted()
-                Console.error("error: no agent named '\(name)' is connected" + (known.isEmpty ? "" : " (connected: \(known.joined(separator: ", ")))"))
-                throw ExitCode(ExitStatus.noAgent)
+                let near = closestMatch(to: name, in: known).map { "did you mean '\($0)'? " } ?? ""
+                Console.error("error: no agent named '\(name)' is connected" + (known.isEmpty ? "" : " (\(near)connected: \(known.joined(separator: ", ")))"))
+                throw ExitCode(ExitStatus.usage)
             }
             if json {
                 Console.line(prettyJSON(AgentView(agents: matches, supervised: supervised)))
@@ -196,8 +197,14 @@ struct AgentCommand: AsyncParsableCommand {
             let view = try await fetchView(global: target.global, connection: target.connection, timeout: .seconds(5))
             let files = view.supervised.filter { $0.name == target.name }.map(\.logFile)
             guard !files.isEmpty else {
-                Console.error("error: no supervised agent named '\(target.name)' (is `colony up` running?)")
-                throw ExitCode(ExitStatus.noAgent)
+                guard !view.supervised.isEmpty else {
+                    Console.error("error: no `colony up` supervises agents on this bus, so there are no logs to show")
+                    throw ExitCode(ExitStatus.noAgent)
+                }
+                let known = Set(view.supervised.map(\.name)).sorted()
+                let near = closestMatch(to: target.name, in: known).map { "did you mean '\($0)'? " } ?? ""
+                Console.error("error: no supervised agent named '\(target.name)' (\(near)known: \(known.joined(separator: ", ")))")
+                throw ExitCode(ExitStatus.usage)
             }
             try await LogFollower(paths: files, prefix: files.count > 1, tail: tail).run(follow: follow)
         }
@@ -214,7 +221,8 @@ struct SupervisedAgent: ParsableArguments {
     func steer(_ capability: String, replicas: Int? = nil) async throws {
         global.bootstrapLogging(try global.loadConfiguration(), defaultLevel: .warning)
         let answer = try await ask(capability, SupervisorControl.Target(name: name, replicas: replicas), as: SupervisorControl.Answer.self,
-                                   service: "`colony up`", global: global, connection: connection, timeout: .seconds(60))
+                                   service: "`colony up`", usageCodes: [SupervisorControl.Codes.unknownAgent, SupervisorControl.Codes.refused],
+                                   global: global, connection: connection, timeout: .seconds(60))
         var table = Table("AGENT", "REPLICA", "PID", "STATE")
         for status in answer.agents {
             table.add(status.name, "\(status.replica)", status.pid.map(String.init) ?? "-", status.state.rawValue)

@@ -85,7 +85,14 @@ struct GroupCommand: AsyncParsableCommand {
                 Console.line("leader  \(leadership.leader ?? "none")  (term \(leadership.term))")
             }
             guard !members.members.isEmpty else {
-                Console.error("no agent is a member of '\(name)'")
+                let directory = try? await client.directory()
+                let known = Set((directory?.capabilities.map(\.name) ?? []) + (directory?.agents.flatMap { $0.groups ?? [] } ?? [])).sorted()
+                guard known.contains(name) else {
+                    let near = closestMatch(to: name, in: known).map { " (did you mean '\($0)'?)" } ?? ""
+                    Console.error("error: no group or capability named '\(name)'\(near)")
+                    throw ExitCode(ExitStatus.usage)
+                }
+                Console.error("error: no agent is a member of '\(name)' now")
                 throw ExitCode(ExitStatus.noAgent)
             }
             var table = Table("INSTANCE", "AGENT", "PID", "STATE", "BUSY", "GROUPS")

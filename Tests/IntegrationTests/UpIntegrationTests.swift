@@ -150,6 +150,12 @@ import Testing
         }
         #expect(logs?.status == 0)
         #expect(!up.harness.log(of: "up").contains("quiet[1] | "), "only agents with output: echo are echoed")
+        // A typo in an agent's name is a usage error naming the agent meant, whatever the command.
+        for command in [["agent", "logs", "quite"], ["agent", "spawn", "quite"], ["agent", "restart", "quite"]] {
+            let typo = try up.harness.run(command + up.endpoints.flags)
+            #expect(typo.status == 2 && typo.output.contains("did you mean 'quiet'?") && !typo.output.contains("supervisor_refused"),
+                    "\(command): \(typo.output)")
+        }
     }
 
     @Test func sigtermStopsEverythingAndExitsZero() async throws {
