@@ -34,18 +34,21 @@ struct RecordColumns {
     /// The values as bindings `$1…$n`, in column order.
     func bindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: values.count)
-        for value in values {
-            switch value {
-            case .null: bindings.appendNull()
-            case .text(let text): bindings.append(text)
-            case .integer(let number): bindings.append(number)
-            case .double(let number): bindings.append(number)
-            case .boolean(let flag): bindings.append(flag)
-            case .date(let date): bindings.append(date)
-            case .json(let text): try bindings.append(JSONBText(text))
-            }
-        }
+        for value in values { try Self.append(value, to: &bindings) }
         return bindings
+    }
+
+    /// Appends one value as the next binding.
+    static func append(_ value: Value, to bindings: inout PostgresBindings) throws {
+        switch value {
+        case .null: bindings.appendNull()
+        case .text(let text): bindings.append(text)
+        case .integer(let number): bindings.append(number)
+        case .double(let number): bindings.append(number)
+        case .boolean(let flag): bindings.append(flag)
+        case .date(let date): bindings.append(date)
+        case .json(let text): try bindings.append(JSONBText(text))
+        }
     }
 
     /// `"a", "b"` — column names quoted (they are the records' camelCase keys).
