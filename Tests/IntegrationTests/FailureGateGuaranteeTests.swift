@@ -17,15 +17,15 @@ import Testing
     static let workflow = """
     workflows:
       - name: guarded
-        description: Three branches over several agent processes; branch c fails.
+        description: Three branches over several agent processes; branch c fails (at ~120 ms, long before a2 and b3 end, however loaded the machine).
         steps:
           - {id: a1, capability: echo.announce, params: {branch: a, audit: {delay_ms: 30}}}
-          - {id: a2, capability: echo.sleep, depends_on: [a1], params: {ms: 150}}
+          - {id: a2, capability: echo.sleep, depends_on: [a1], params: {ms: 3000}}
           - {id: a3, capability: echo.announce, depends_on: [a2], params: {branch: a, audit: {delay_ms: 30}}}
           - {id: a4, capability: echo.sleep, depends_on: [a3], params: {ms: 150}}
           - {id: b1, capability: echo.sleep, params: {ms: 80}}
           - {id: b2, capability: echo.announce, depends_on: [b1], params: {branch: b, audit: {delay_ms: 200}}}
-          - {id: b3, capability: echo.sleep, depends_on: [b2], params: {ms: 300}}
+          - {id: b3, capability: echo.sleep, depends_on: [b2], params: {ms: 3000}}
           - {id: c1, capability: echo.sleep, params: {ms: 120}}
           - {id: c2, capability: math.div, depends_on: [c1], params: {a: 1, b: 0}}
     """
