@@ -803,12 +803,19 @@ public actor Engine {
         }
     }
 
-    /// Shuts down gracefully: nothing new is admitted or sent, attempts in flight get up to
-    /// `grace` to finish (their results are recorded), then whatever remains is left resumable.
-    func drain(grace: Duration) async {
+    /// The first step of a shutdown, as soon as it begins (before the services stopped ahead of
+    /// the engine are down): nothing new is admitted or sent from now on. What was decided but
+    /// not sent is stored as dispatched and goes out on the next start, with its key.
+    public func stopDispatching() {
         draining = true
         for id in queue { runs.removeValue(forKey: id) }
         queue.removeAll()
+    }
+
+    /// Shuts down gracefully: nothing new is admitted or sent, attempts in flight get up to
+    /// `grace` to finish (their results are recorded), then whatever remains is left resumable.
+    func drain(grace: Duration) async {
+        stopDispatching()
         let deadline = clock.now.addingTimeInterval(grace.seconds)
         if attemptsInFlight > 0 { await tellWhatTheDrainWaitsFor(grace: grace) }
         while !isIdle, clock.now < deadline {

@@ -159,7 +159,13 @@ public struct OrchestratorService: Service {
         EngineMetrics.lease(active: true, term: term, holder: holder)
         defer { EngineMetrics.lease(active: false, term: term, holder: holder) }
         do {
-            try await group.run()
+            // The group stops its services one after the other (the bus API first); the engine
+            // stops sending at once, so no step starts while the others wind down.
+            try await withGracefulShutdownHandler {
+                try await group.run()
+            } onGracefulShutdown: {
+                Task { await engine.stopDispatching() }
+            }
         } catch {
             logger.error("the active orchestrator stopped on an error", metadata: ["error": "\(error)"])
         }

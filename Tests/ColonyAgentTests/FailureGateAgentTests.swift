@@ -23,14 +23,18 @@ import Testing
     }
 
     @Test func eventHandlersOfAFailedRunAreSkipped() async throws {
-        let broker = try startTestBroker()
+        // Nothing here is about losing the agent: 10 s of silence tolerated, so a loaded machine
+        // does not make it reconnect (and start its skip counts over) mid-test.
+        let broker = try startTestBroker(liveness: 100)
         defer { broker.stop() }
         let journal = Journal()
         var agent = Agent(name: "signals")
         agent.rawCapability("signals.ping") { body, _ in body }  // registers it, so it reports its skips
         agent.on("market.tick") { (_: Tick, context) in await journal.handle(context.metadata.correlationID) }
         agent.onRunFailed { failed in await journal.fail(failed.run) }
-        let running = Task { [agent, options = testAgentOptions(broker.endpoints)] in try await agent.run(options: options) }
+        var options = testAgentOptions(broker.endpoints)
+        options.liveness = 100
+        let running = Task { [agent, options] in try await agent.run(options: options) }
         defer { running.cancel() }
         let client = ColonyClient(endpoints: broker.endpoints)
         let publisher = Publisher(endpoints: broker.endpoints, source: "test")
