@@ -72,9 +72,8 @@ final class NetworkNamespaces {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let output = String(decoding: ProcessHarness.readToEnd(pipe.fileHandleForReading), as: UTF8.self)
+        guard ProcessHarness.exitStatus(of: process) == 0 else {
             throw NamespaceError(description: "ip \(arguments.joined(separator: " ")): \(output)")
         }
         return output

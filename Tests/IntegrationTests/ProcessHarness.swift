@@ -66,8 +66,23 @@ final class ProcessHarness {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        let data = Self.readToEnd(pipe.fileHandleForReading)
         return (Self.exitStatus(of: process), String(decoding: data, as: UTF8.self))
+    }
+
+    /// Everything until end of file, retrying reads a signal interrupts (corelibs Foundation's
+    /// `readDataToEndOfFile` traps on EINTR, which a child's SIGCHLD can cause).
+    static func readToEnd(_ handle: FileHandle) -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                data.append(contentsOf: buffer[0..<count])
+            } else if count == 0 || errno != EINTR {
+                return data
+            }
+        }
     }
 
     /// The exit status of a process that is ending, without `Process.waitUntilExit()`:
