@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "ColonyWire", dependencies: ["ColonyCore", .product(name: "DequeModule", package: "swift-collections")]),
         .target(
             name: "ColonyLogging",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: ["ColonyCore", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "ColonyBroker",
@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(name: "ColonyEngineTests", dependencies: ["ColonyEngine", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore"]),
         .testTarget(name: "ColonyScheduleTests", dependencies: ["ColonySchedule", "ColonyWire"]),
         .testTarget(name: "ColonySupervisorTests", dependencies: ["ColonySupervisor"]),
-        .testTarget(name: "ColonyLoggingTests", dependencies: ["ColonyLogging", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ColonyLoggingTests", dependencies: ["ColonyLogging", "ColonyCore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "ColonyAgentTests",
             dependencies: ["ColonyAgent", "ColonyBroker", "ColonyWire", "ColonyCore", .product(name: "Logging", package: "swift-log")]

@@ -112,7 +112,7 @@ public struct AgentsConfiguration: Sendable {
             guard context.builtInAgents.contains(builtIn) else {
                 throw ConfigError(
                     file: file, line: entry.line(of: "run"), message: "'\(builtIn)' is not a built-in agent",
-                    hint: closestMatch(to: builtIn, in: context.builtInAgents).map { "did you mean '\($0)'?" }
+                    hint: didYouMean(builtIn, in: context.builtInAgents)
                         ?? "built-in agents: \(context.builtInAgents.joined(separator: ", "))"
                 )
             }

@@ -836,16 +836,16 @@ public actor Engine {
     /// Says what a shutdown waits for, so a person at Ctrl-C is not left guessing through the
     /// grace period: each attempt in flight (up to five), and whether any agent offers it.
     private func tellWhatTheDrainWaitsFor(grace: Duration) async {
-        var waiting: [String] = []
-        for (run, entry) in runs.sorted(by: { $0.key < $1.key }) {
-            for step in entry.inFlight.keys.sorted() {
-                guard let capability = entry.state.stepDefinition(step)?.capability else { continue }
-                let nobody = await dispatcher.isOffered(capability) == false ? ", which no agent offers" : ""
-                waiting.append("\(run) step '\(step)' (\(capability)\(nobody))")
-            }
+        let waiting = runs.sorted { $0.key < $1.key }.flatMap { run, entry in
+            entry.inFlight.keys.sorted().map { (run: run, step: $0, capability: entry.state.stepDefinition($0)?.capability ?? "?") }
         }
-        let shown = waiting.prefix(5).joined(separator: "; ") + (waiting.count > 5 ? "; and \(waiting.count - 5) more" : "")
-        logger.notice("shutting down: waiting up to \(grace.readable) for \(waiting.count) attempt(s) in flight: \(shown)")
+        // The broker is asked once per capability named, and only for the few shown.
+        let shown = waiting.prefix(5)
+        var offered: [String: Bool] = [:]
+        for capability in Set(shown.map(\.capability)) { offered[capability] = await dispatcher.isOffered(capability) != false }
+        let lines = shown.map { "\($0.run) step '\($0.step)' (\($0.capability)\(offered[$0.capability] == false ? ", which no agent offers" : ""))" }
+        let more = waiting.count > shown.count ? "; and \(waiting.count - shown.count) more" : ""
+        logger.notice("shutting down: waiting up to \(grace.readable) for \(waiting.count) attempt(s) in flight: \(lines.joined(separator: "; "))\(more)")
     }
 
     /// Attempts in flight across every run.

@@ -364,7 +364,7 @@ public enum SchedulerError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownSchedule(let name, let known):
-            return "no schedule '\(name)'" + (closestMatch(to: name, in: known).map { " (did you mean '\($0)'?)" } ?? "")
+            return "no schedule '\(name)'" + (didYouMean(name, in: known).map { " (\($0))" } ?? "")
         case .invalid(let message): return message
         case .engine(let error): return "\(error)"
         case .store(let error): return "\(error)"

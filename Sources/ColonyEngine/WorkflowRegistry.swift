@@ -108,13 +108,13 @@ public enum RegistryError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .unknown(let name, let known, let problems):
             var text = "no runnable workflow '\(name)'"
-            if let suggestion = closestMatch(to: name, in: known) { text += " (did you mean '\(suggestion)'?)" }
+            if let hint = didYouMean(name, in: known) { text += " (\(hint))" }
             if !known.isEmpty { text += "; known: \(known.joined(separator: ", "))" }
             if !problems.isEmpty { text += "; problems in the workflow files: \(problems.joined(separator: " | "))" }
             return text
         case .neverKnown(let name, let known):
             var text = "no workflow '\(name)' in the workflow files or the history"
-            if let suggestion = closestMatch(to: name, in: known) { text += " (did you mean '\(suggestion)'?)" }
+            if let hint = didYouMean(name, in: known) { text += " (\(hint))" }
             return text
         case .store(let error): return "\(error)"
         }

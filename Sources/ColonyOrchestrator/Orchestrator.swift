@@ -246,7 +246,7 @@ public struct Orchestrator: Sendable {
                     let triggered = await registry.catalog().workflows.filter { $0.triggered != nil }.map(\.name)
                     let fired = try await Self.mapped { () async throws(StoreError) in try await triggers.firingSummaries().map(\.workflow) }
                     guard triggered.contains(workflow) || fired.contains(workflow) else {
-                        let near = closestMatch(to: workflow, in: triggered).map { " (did you mean '\($0)'?)" } ?? ""
+                        let near = didYouMean(workflow, in: triggered).map { " (\($0))" } ?? ""
                         throw WireError(ErrorCode(OrchestratorAPI.Codes.unknownWorkflow), "no workflow '\(workflow)' has a trigger\(near)")
                     }
                 }

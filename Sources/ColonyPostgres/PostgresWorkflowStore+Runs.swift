@@ -9,25 +9,21 @@ extension PostgresWorkflowStore: WorkflowStore {
 
     public func register(_ definition: WorkflowDefinition) async throws(StoreError) -> StoredVersion {
         let name = definition.name, fingerprint = definition.fingerprint, source = definition.canonicalSource
-        // Two orchestrators storing two new contents of one workflow at once would pick the same
-        // number: the unique (name, version) index refuses the second, which tries again.
-        for attempt in 1...3 {
-            do {
-                return try await transaction { connection in
-                    let rows = try await connection.query(#"""
-                        INSERT INTO workflow_definitions ("name", "fingerprint", "source", "createdAt", "version")
-                        VALUES (\#(name), \#(fingerprint), \#(source), now(),
-                                (SELECT COALESCE(MAX("version"), 0) + 1 FROM workflow_definitions WHERE "name" = \#(name)))
-                        ON CONFLICT ("name", "fingerprint") DO UPDATE SET "name" = EXCLUDED."name" RETURNING "id", "version"
-                        """#, logger: self.logger)
-                    for try await (id, number) in rows.decode((Int64, Int).self) { return StoredVersion(id: id, number: number) }
-                    throw StoreError.database("no id for workflow definition \(name)")
-                }
-            } catch .duplicateKey where attempt < 3 {
-                continue
-            }
+        let lock = "colony.definitions." + name
+        return try await transaction { connection in
+            // Orchestrators storing new contents of one workflow at once take their numbers one
+            // after the other: the lock lasts until this transaction ends, and each insert then
+            // sees the numbers committed before it.
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lock)))", logger: self.logger)
+            let rows = try await connection.query(#"""
+                INSERT INTO workflow_definitions ("name", "fingerprint", "source", "createdAt", "version")
+                VALUES (\#(name), \#(fingerprint), \#(source), now(),
+                        (SELECT COALESCE(MAX("version"), 0) + 1 FROM workflow_definitions WHERE "name" = \#(name)))
+                ON CONFLICT ("name", "fingerprint") DO UPDATE SET "name" = EXCLUDED."name" RETURNING "id", "version"
+                """#, logger: self.logger)
+            for try await (id, number) in rows.decode((Int64, Int).self) { return StoredVersion(id: id, number: number) }
+            throw StoreError.database("no id for workflow definition \(name)")
         }
-        throw .database("cannot number a new version of workflow \(name)")
     }
 
     public func definition(id: Int64) async throws(StoreError) -> WorkflowDefinition {
@@ -35,12 +31,7 @@ extension PostgresWorkflowStore: WorkflowStore {
             try await Self.records(DefinitionRecord.self, #"SELECT * FROM workflow_definitions WHERE "id" = \#(id)"#, connection, logger: self.logger)
         }
         guard let record = records.first else { throw .definitionNotFound(id) }
-        var parser = WorkflowParser()
-        guard var definition = parser.parse(record.source, file: "store:\(record.name)@\(record.fingerprint)").first else {
-            throw .database("stored definition \(id) does not parse: \(parser.errors)")
-        }
-        definition.storedVersion = record.version
-        return definition
+        return try record.definition()
     }
 
     public func versions(of name: String, limit: Int) async throws(StoreError) -> [DefinitionRecord] {

@@ -3,14 +3,6 @@ import GRDB
 
 // The columns queries name, each spelled once, next to the records they belong to.
 
-extension DefinitionRecord {
-    /// Columns the numbering of versions reads.
-    public enum VersionColumns {
-        public static let name = Column("name")
-        public static let version = Column("version")
-    }
-}
-
 extension RunRecord {
     public enum Columns {
         public static let id = Column("id")

@@ -16,6 +16,17 @@ public struct DefinitionRecord: Codable, Sendable, Hashable, FetchableRecord, Mu
     public var version: Int
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// The definition its source holds, numbered with its version: what every store returns
+    /// for a stored version.
+    public func definition() throws(StoreError) -> WorkflowDefinition {
+        var parser = WorkflowParser()
+        guard var definition = parser.parse(source, file: "store:\(name)@\(fingerprint)").first else {
+            throw .database("stored definition \(id.map(String.init) ?? "-") does not parse: \(parser.errors)")
+        }
+        definition.storedVersion = version
+        return definition
+    }
 }
 
 /// A definition as the store keeps it: its row and its number among the workflow's versions.

@@ -52,12 +52,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     public func definition(id: Int64) async throws(StoreError) -> WorkflowDefinition {
         let record = try await read { db in try DefinitionRecord.fetchOne(db, key: id) }
         guard let record else { throw .definitionNotFound(id) }
-        var parser = WorkflowParser()
-        guard var definition = parser.parse(record.source, file: "store:\(record.name)@\(record.fingerprint)").first else {
-            throw .database("stored definition \(id) does not parse: \(parser.errors)")
-        }
-        definition.storedVersion = record.version
-        return definition
+        return try record.definition()
     }
 
     public func versions(of name: String, limit: Int) async throws(StoreError) -> [DefinitionRecord] {

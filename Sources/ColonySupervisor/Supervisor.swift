@@ -11,7 +11,7 @@ public enum SupervisorError: Error, Equatable, Sendable, CustomStringConvertible
     public var description: String {
         switch self {
         case .unknownAgent(let name, let known):
-            let near = closestMatch(to: name, in: known).map { "did you mean '\($0)'? " } ?? ""
+            let near = didYouMean(name, in: known).map { "\($0) " } ?? ""
             return "no agent named '\(name)' in the configuration" + (known.isEmpty ? "" : " (\(near)known: \(known.joined(separator: ", ")))")
         case .invalidReplicas(let count): return "replicas must be from 1 to \(Supervisor.maxReplicas), not \(count)"
         }

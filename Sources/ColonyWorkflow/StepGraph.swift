@@ -95,3 +95,8 @@ struct StepGraph {
 func closestMatch<Kind>(to word: Identifier<Kind>, in candidates: [Identifier<Kind>]) -> Identifier<Kind>? {
     closestMatch(to: word.rawValue, in: candidates.map(\.rawValue)).map { Identifier(rawValue: $0) }
 }
+
+/// "did you mean 'x'?" for identifiers.
+func didYouMean<Kind>(_ word: Identifier<Kind>, in candidates: [Identifier<Kind>]) -> String? {
+    didYouMean(word.rawValue, in: candidates.map(\.rawValue))
+}

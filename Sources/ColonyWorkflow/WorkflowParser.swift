@@ -117,7 +117,7 @@ public struct WorkflowParser {
         if case .scalar(let scalar) = node {
             guard let type = ValueType(rawValue: scalar.string) else {
                 errors.append(ConfigError(file: inputs.file, line: line, message: "input '\(name)' has unknown type '\(scalar.string)'",
-                                          hint: closestMatch(to: scalar.string, in: ValueType.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" }))
+                                          hint: didYouMean(scalar.string, in: ValueType.allCases.map(\.rawValue))))
                 return nil
             }
             return InputDefinition(name: name, type: type, required: true, defaultValue: nil, description: nil, line: line)
@@ -140,7 +140,6 @@ public struct WorkflowParser {
     }
 
     private mutating func step(_ mapping: YAMLMapping) -> StepDefinition? {
-        let errorCount = errors.count
         _ = collect { () throws(ConfigError) in try mapping.rejectUnknownKeys(Self.stepKeys, in: "a step") }
         guard let id = value({ () throws(ConfigError) in try mapping.string("id") }), !id.isEmpty else {
             fail(mapping, nil, "every step needs an 'id'", hint: mapping.keys.contains("name") ? "'name' is a display name; add 'id' too" : nil)

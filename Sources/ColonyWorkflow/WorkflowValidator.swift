@@ -28,7 +28,7 @@ public enum WorkflowValidator {
         for step in workflow.steps {
             for dependency in step.dependsOn where !stepSet.contains(dependency) {
                 let hint = handlerSet.contains(dependency) ? "'\(dependency)' is a handler; steps cannot depend on handlers"
-                    : closestMatch(to: dependency, in: stepIDs).map { "did you mean '\($0)'?" }
+                    : didYouMean(dependency, in: stepIDs)
                 report(step.line, "step '\(step.id)' depends on unknown step '\(dependency)'", hint: hint)
             }
         }
@@ -59,7 +59,7 @@ public enum WorkflowValidator {
                 switch reference {
                 case .input(let path) where !inputSet.contains(path[0]):
                     report(step.line, "step '\(step.id)' references undeclared input '\(path[0])'",
-                           hint: closestMatch(to: path[0], in: inputNames).map { "did you mean '\($0)'?" } ?? "declare it under 'inputs'")
+                           hint: didYouMean(path[0], in: inputNames) ?? "declare it under 'inputs'")
                 case .failure where !isHandler:
                     report(step.line, "step '\(step.id)' references '\(reference)', which only handlers can see")
                 case .item where step.forEach == nil:
@@ -73,7 +73,7 @@ public enum WorkflowValidator {
                 guard let target = reference.step else { continue }
                 if !stepSet.contains(target) && !handlerSet.contains(target) {
                     report(step.line, "step '\(step.id)' references unknown step '\(target)'",
-                           hint: closestMatch(to: target, in: stepIDs).map { "did you mean '\($0)'?" })
+                           hint: didYouMean(target, in: stepIDs))
                 } else if handlerSet.contains(target) {
                     report(step.line, "step '\(step.id)' references handler '\(target)'; handlers have no outputs others can use")
                 } else if !isHandler, target == step.id {
@@ -89,12 +89,12 @@ public enum WorkflowValidator {
         for step in workflow.steps {
             if case .compensate(let handler) = step.onFailure, !handlerSet.contains(handler) {
                 report(step.line, "step '\(step.id)' compensates with unknown handler '\(handler)'",
-                       hint: closestMatch(to: handler, in: handlerIDs).map { "did you mean '\($0)'?" } ?? "declare it under 'handlers'")
+                       hint: didYouMean(handler, in: handlerIDs) ?? "declare it under 'handlers'")
             }
         }
         if let onError = workflow.onError, !handlerSet.contains(onError) {
             report(workflow.line, "'on_error' names unknown handler '\(onError)'",
-                   hint: closestMatch(to: onError, in: handlerIDs).map { "did you mean '\($0)'?" } ?? "declare it under 'handlers'")
+                   hint: didYouMean(onError, in: handlerIDs) ?? "declare it under 'handlers'")
         }
         for input in workflow.inputs where input.required && input.defaultValue != nil {
             report(input.line, "input '\(input.name)' is required and has a default; drop one")
@@ -159,7 +159,7 @@ public struct WorkflowCatalog: Sendable {
                 if byName[child] == nil {
                     problems.append(ConfigError(file: workflow.file, line: step.line,
                                                 message: "workflow '\(workflow.name)': step '\(step.id)' runs unknown workflow '\(child)'",
-                                                hint: closestMatch(to: child, in: Array(byName.keys)).map { "did you mean '\($0)'?" }))
+                                                hint: didYouMean(child, in: Array(byName.keys))))
                 }
             }
             // A workflow reachable from itself through child steps would never end. A

@@ -163,7 +163,7 @@ public struct YAMLMapping {
         guard let text = try string(key) else { return nil }
         guard choices.contains(text) else {
             throw ConfigError(file: file, line: line(of: key), message: "'\(key)' must be one of \(choices.joined(separator: ", ")), not '\(text)'",
-                              hint: closestMatch(to: text, in: choices).map { "did you mean '\($0)'?" })
+                              hint: didYouMean(text, in: choices))
         }
         return text
     }

@@ -80,7 +80,7 @@ struct AgentCommand: AsyncParsableCommand {
             let supervised = view.supervised.filter { $0.name == name }
             guard !matches.isEmpty || !supervised.isEmpty else {
                 let known = Set(view.agents.map(\.name) + view.supervised.map(\.name)).sorted()
-                let near = closestMatch(to: name, in: known).map { "did you mean '\($0)'? " } ?? ""
+                let near = didYouMean(name, in: known).map { "\($0) " } ?? ""
                 Console.error("error: no agent named '\(name)' is connected" + (known.isEmpty ? "" : " (\(near)connected: \(known.joined(separator: ", ")))"))
                 throw ExitCode(ExitStatus.usage)
             }
@@ -202,7 +202,7 @@ struct AgentCommand: AsyncParsableCommand {
                     throw ExitCode(ExitStatus.noAgent)
                 }
                 let known = Set(view.supervised.map(\.name)).sorted()
-                let near = closestMatch(to: target.name, in: known).map { "did you mean '\($0)'? " } ?? ""
+                let near = didYouMean(target.name, in: known).map { "\($0) " } ?? ""
                 Console.error("error: no supervised agent named '\(target.name)' (\(near)known: \(known.joined(separator: ", ")))")
                 throw ExitCode(ExitStatus.usage)
             }

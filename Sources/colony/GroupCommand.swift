@@ -88,7 +88,7 @@ struct GroupCommand: AsyncParsableCommand {
                 let directory = try? await client.directory()
                 let known = Set((directory?.capabilities.map(\.name) ?? []) + (directory?.agents.flatMap { $0.groups ?? [] } ?? [])).sorted()
                 guard known.contains(name) else {
-                    let near = closestMatch(to: name, in: known).map { " (did you mean '\($0)'?)" } ?? ""
+                    let near = didYouMean(name, in: known).map { " (\($0))" } ?? ""
                     Console.error("error: no group or capability named '\(name)'\(near)")
                     throw ExitCode(ExitStatus.usage)
                 }
@@ -104,7 +104,7 @@ struct GroupCommand: AsyncParsableCommand {
             if !decisions.isEmpty {
                 Console.line("")
                 var recent = Table("ROUND", "KIND", "DECISION", "OPENED")
-                for decision in decisions { recent.add(decision.round, decision.kind, decision.decision ?? "open", timestamp(decision.openedAt)) }
+                for decision in decisions { recent.add(decision.round, decision.kind, decision.decision ?? "open", decision.openedAt.timestamp) }
                 Console.line(recent.rendered)
             }
         }

@@ -24,7 +24,7 @@ struct QueueCommand: AsyncParsableCommand {
         var sections: [String] = []
         if !reply.runs.isEmpty {
             var table = Table("RUN", "WORKFLOW", "PRIORITY", "QUEUED", "WHY IT WAITS")
-            for run in reply.runs { table.add(run.run.rawValue, run.workflow, "\(run.priority)", timestamp(run.createdAt), run.reason) }
+            for run in reply.runs { table.add(run.run.rawValue, run.workflow, "\(run.priority)", run.createdAt.timestamp, run.reason) }
             sections.append(table.rendered)
         }
         if !reply.steps.isEmpty {
@@ -36,7 +36,7 @@ struct QueueCommand: AsyncParsableCommand {
         }
         if let paused = reply.paused, !paused.isEmpty {
             var table = Table("PAUSED RUN", "WORKFLOW", "SINCE", "WHY")
-            for run in paused { table.add(run.run.rawValue, run.workflow, run.since.map(timestamp) ?? "", run.reason ?? "") }
+            for run in paused { table.add(run.run.rawValue, run.workflow, run.since.map(\.timestamp) ?? "", run.reason ?? "") }
             sections.append(table.rendered)
         }
         if sections.isEmpty { sections.append("nothing waits") }

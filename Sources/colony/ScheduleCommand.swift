@@ -52,7 +52,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             var table = Table("SCHEDULE", "WORKFLOW", "TRIGGER", "NEXT", "LAST RUN", "RESULT", "MISSED", "SKIPPED", "STATE")
             for schedule in reply.schedules {
                 let state = schedule.paused ? "paused\(schedule.pausedReason.map { " (\($0))" } ?? "")" : "active"
-                table.add(schedule.name, schedule.workflow, schedule.trigger, schedule.nextFire.map(timestamp) ?? "-",
+                table.add(schedule.name, schedule.workflow, schedule.trigger, schedule.nextFire.map(\.timestamp) ?? "-",
                           schedule.lastRun?.rawValue ?? "-", schedule.lastRunStatus ?? "-", "\(schedule.missed)", "\(schedule.skipped)", state)
             }
             Console.line(table.rendered)
@@ -152,7 +152,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             var table = Table("SCHEDULE", "TICK", "OUTCOME", "LATE", "RUN", "REASON")
             for tick in reply.ticks {
                 let late = tick.startedAt.map { String(format: "%.1fms", $0.timeIntervalSince(tick.scheduledAt) * 1000) } ?? "-"
-                table.add(tick.schedule, timestamp(tick.scheduledAt), tick.outcome.rawValue, late, tick.runID?.rawValue ?? "-", tick.reason ?? "")
+                table.add(tick.schedule, tick.scheduledAt.timestamp, tick.outcome.rawValue, late, tick.runID?.rawValue ?? "-", tick.reason ?? "")
             }
             Console.line(table.rendered)
         }

@@ -34,7 +34,7 @@ struct TriggerCommand: AsyncParsableCommand {
                 let count = { (outcome: FiringOutcome) in "\(trigger.counts[outcome.rawValue] ?? 0)" }
                 table.add(trigger.workflow + (trigger.enabled ? "" : " (disabled)"), trigger.event, trigger.when ?? "-", trigger.dedupe ?? "-",
                           count(.started), count(.filtered), count(.duplicate), count(.refused),
-                          trigger.last.map { "\(timestamp($0.at)) \($0.outcome.rawValue)" } ?? "-")
+                          trigger.last.map { "\($0.at.timestamp) \($0.outcome.rawValue)" } ?? "-")
             }
             Console.line(table.rendered)
         }
@@ -65,7 +65,7 @@ struct TriggerCommand: AsyncParsableCommand {
             }
             var table = Table("AT", "WORKFLOW", "TOPIC", "OUTCOME", "RUN", "WHY")
             for firing in reply.firings {
-                table.add(timestamp(firing.at), firing.workflow, firing.topic, firing.outcome.rawValue, firing.runID?.rawValue ?? "-", firing.reason ?? "")
+                table.add(firing.at.timestamp, firing.workflow, firing.topic, firing.outcome.rawValue, firing.runID?.rawValue ?? "-", firing.reason ?? "")
             }
             Console.line(table.rendered)
         }

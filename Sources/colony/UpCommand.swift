@@ -1,5 +1,6 @@
 import ArgumentParser
 import ColonyConfig
+import ColonyCore
 import ColonyControlPlane
 import ColonyLogging
 import ColonyNode

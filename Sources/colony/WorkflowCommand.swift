@@ -99,7 +99,7 @@ struct WorkflowCommand: AsyncParsableCommand {
             return workflows.flatMap { workflow in
                 (workflow.steps + workflow.handlers).compactMap { step -> String? in
                     guard step.waitFor == nil, step.childWorkflow == nil, !step.capability.hasPrefix("colony."), !known.contains(step.capability) else { return nil }
-                    let hint = closestMatch(to: step.capability, in: offered).map { " (did you mean '\($0)'?)" } ?? ""
+                    let hint = didYouMean(step.capability, in: offered).map { " (\($0))" } ?? ""
                     return "\(workflow.file):\(step.line): workflow '\(workflow.name)': step '\(step.id)' asks for '\(step.capability)', which no connected agent offers\(hint)"
                 }
             }

@@ -32,7 +32,7 @@ extension WorkflowCommand {
             }
             var table = Table("RUN", "WORKFLOW", "STATUS", "CREATED", "TOOK", "ERROR")
             for run in reply.runs {
-                table.add(run.id.rawValue, run.workflow, run.status.rawValue, timestamp(run.createdAt),
+                table.add(run.id.rawValue, run.workflow, run.status.rawValue, run.createdAt.timestamp,
                           run.duration.map { String(format: "%.3fs", $0) } ?? "-",
                           run.errorCode.map { "\($0): \(run.errorMessage ?? "")" } ?? "")
             }

@@ -104,5 +104,5 @@ func describe(_ transition: TransitionRecord) -> String {
     let subject = transition.stepID.map { "step \($0)" } ?? "run"
     let move = transition.from.map { "\($0) → \(transition.to)" } ?? transition.to
     let detail = transition.detail.map { "  (\($0))" } ?? ""
-    return "\(timestamp(transition.at))  \(subject.padding(toLength: 20, withPad: " ", startingAt: 0)) \(move)\(detail)"
+    return "\(transition.at.timestamp)  \(subject.padding(toLength: 20, withPad: " ", startingAt: 0)) \(move)\(detail)"
 }

@@ -37,9 +37,9 @@ extension WorkflowCommand {
             for retry in detail.retries ?? [] { Console.line("retried   as \(retry.id) (\(retry.status.rawValue))") }
             Console.line("status    \(record.status.rawValue)\(record.errorCode.map { " — \($0): \(record.errorMessage ?? "")" } ?? "")")
             Console.line("input     \(record.input.jsonText)")
-            Console.line("created   \(timestamp(record.createdAt))")
-            if let started = record.startedAt { Console.line("started   \(timestamp(started))") }
-            if let finished = record.finishedAt { Console.line("finished  \(timestamp(finished))\(record.duration.map { String(format: " (%.3fs)", $0) } ?? "")") }
+            Console.line("created   \(record.createdAt.timestamp)")
+            if let started = record.startedAt { Console.line("started   \(started.timestamp)") }
+            if let finished = record.finishedAt { Console.line("finished  \(finished.timestamp)\(record.duration.map { String(format: " (%.3fs)", $0) } ?? "")") }
             if let output = record.output { Console.line("output    \(output.jsonText)") }
             Console.line("")
             var table = Table("STEP", "STATUS", "ATTEMPT", "AGENT", "TOOK", "OUTPUT / ERROR")
@@ -70,7 +70,7 @@ extension WorkflowCommand {
                 Console.line("skipped by agents' failure gates (\(detail.skipped.count)):")
                 var skips = Table("AT", "AGENT", "HANDLER", "RUN WAS", "REASON")
                 for skip in detail.skipped {
-                    skips.add(timestamp(skip.at), skip.agent, skip.handler, skip.status.rawValue, skip.reason)
+                    skips.add(skip.at.timestamp, skip.agent, skip.handler, skip.status.rawValue, skip.reason)
                 }
                 Console.line(skips.rendered)
             }
