@@ -342,4 +342,22 @@ import ZeroMQ
         try waiting.send([[], MDP.client02, [0x01], bytes("math.ad"), ColonyHeader(requestID: 2).encoded(), bytes("{}")])
         #expect(try waiting.receive(timeout: .milliseconds(300)) == nil, "without the flag the request waits for an agent")
     }
+
+    /// Right after a (re)start, agents are still reconnecting: within twice an agent expiry a
+    /// request that asks to fail fast waits for its agent like any other, and is served.
+    @Test func aFreshBrokerWaitsForAgentsThatAreStillReconnecting() throws {
+        // Grace: 2 × 1 s × 3 = 6 s, far longer than this test takes to send and register.
+        let broker = try RunningBroker(heartbeat: .seconds(1), liveness: 3, expiry: .seconds(3600))
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        var header = ColonyHeader(requestID: 1)
+        header.failIfUnoffered = true
+        try client.send([[], MDP.client02, [0x01], bytes("late.cap"), header.encoded(), bytes("{}")])
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker01, [0x01], bytes("late.cap")])
+        let request = try #require(try worker.receiveSkippingHeartbeats(timeout: .seconds(30)), "the request waited for the agent and reached it")
+        #expect(text(request.last ?? []) == "{}")
+        try worker.send([[], MDP.worker01, [0x03], request[3], [], bytes("{}")])
+        let reply = try #require(try client.receive(timeout: .seconds(30)))
+        #expect(try ColonyHeader(decoding: reply[4]).error == nil, "served, not refused")
+    }
 }

@@ -118,6 +118,27 @@ import Testing
         #expect(statistics.p50DurationSeconds != nil)
         #expect(statistics.topFailures == [.init(code: "timeout", count: 2)])
     }
+    /// Two orchestrators on one database storing new contents of one workflow at the same time
+    /// still number them 1, 2, 3… without a gap or a repeat (the unique (name, version) index
+    /// and a retry on PostgreSQL; the write lock on SQLite).
+    @Test(arguments: StoreKind.available) func versionsStoredAtOnceFromTwoStoresAreNumberedOnce(_ kind: StoreKind) async throws {
+        let (a, reopen) = try await kind.make()
+        let b = try await reopen()
+        let contents = (0..<12).map { index in
+            var changed = definition()
+            changed.steps[0].capability = "echo.\(index)"
+            return changed
+        }
+        let numbers = try await withThrowingTaskGroup(of: Int.self) { group in
+            for (index, content) in contents.enumerated() {
+                let store = index.isMultiple(of: 2) ? a : b
+                group.addTask { try await store.register(content).number }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(numbers.sorted() == Array(1...12), "\(numbers)")
+    }
+
     @Test(arguments: StoreKind.available) func theLeaseChangesHandsByTermAndFencesTheOldHoldersWrites(_ kind: StoreKind) async throws {
         let (a, reopen) = try await kind.make()
         let b = try await reopen()
