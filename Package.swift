@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "ColonyWorkflow", dependencies: ["ColonyYAML", "ColonySchedule", "ColonyCore", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "ColonyStore",
-            dependencies: ["ColonyWorkflow", "ColonyCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["ColonyWorkflow", "ColonyCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift")]
         ),
         .target(
             name: "ColonyPostgres",

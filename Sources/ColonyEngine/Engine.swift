@@ -51,6 +51,8 @@ public actor Engine {
     private var resourcePool: ResourcePool
     private var pending = Plan()
     private var flushing = false
+    /// Which instance got which attempt, written with the next batch.
+    private let dispatchRecords = DispatchRecords(delay: Engine.dispatchRecordDelay)
     /// Plans committed so far, and how many of them are written: a caller that must answer only
     /// once its decision is durable (a signal, a pause) waits for its own number.
     private var committedPlans: UInt64 = 0
@@ -58,6 +60,8 @@ public actor Engine {
     private var generation: UInt64 = 0
     /// Everyone suspended in `waitForChange` or `drain`, by ticket.
     private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    /// Callers of `waitUntilFinished`, by run.
+    private var finishWaiters: [RunID: [CheckedContinuation<Void, Never>]] = [:]
     /// Tickets of `drain` waiting for the last attempt in flight.
     private var idleWaiters: Set<UUID> = []
     /// Run-end notices on their way to the bus.
@@ -206,8 +210,8 @@ public actor Engine {
     /// waits for, and when every step waiting for the name is done.
     public func signal(run id: RunID, name: String, data: JSONValue?) async throws(EngineError) -> SignalReceipt {
         if let supersession { throw .store(supersession) }
-        guard let entry = runs[id] else { throw await absent(id) }
-        guard !entry.state.status.isFinal else { throw .ended(id, entry.state.status) }
+        guard let status = runs[id]?.state.status else { throw await absent(id) }
+        guard !status.isFinal else { throw .ended(id, status) }
         if let data, data.jsonText.utf8.count > Self.maximumSignalBytes {
             throw .signalRefused(run: id, reason: "its data is larger than \(Self.maximumSignalBytes) bytes")
         }
@@ -239,10 +243,10 @@ public actor Engine {
     /// finish and are recorded; timeouts keep counting. Stored before this returns.
     public func pause(run id: RunID, reason: String) async throws(EngineError) {
         if let supersession { throw .store(supersession) }
-        guard let entry = runs[id] else { throw await absent(id) }
+        guard let admitted = runs[id]?.admitted else { throw await absent(id) }
         let now = clock.now
-        guard entry.admitted, let plan = runs[id]!.state.pause(reason: reason, now: now) else {
-            throw .notPausable(id, entry.state.status, failing: entry.state.failure != nil)
+        guard admitted, let plan = runs[id]!.state.pause(reason: reason, now: now) else {
+            throw .notPausable(id, runs[id]!.state.status, failing: runs[id]!.state.failure != nil)
         }
         let written = commit(plan)
         logger.notice("run paused", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
@@ -252,9 +256,9 @@ public actor Engine {
     /// Resumes a paused run: what its pause held back goes out now. Stored before this returns.
     public func unpause(run id: RunID, reason: String) async throws(EngineError) {
         if let supersession { throw .store(supersession) }
-        guard let entry = runs[id] else { throw await absent(id) }
+        guard runs[id] != nil else { throw await absent(id) }
         let now = clock.now
-        guard let plan = runs[id]!.state.unpause(reason: reason, now: now) else { throw .notPaused(id, entry.state.status) }
+        guard let plan = runs[id]!.state.unpause(reason: reason, now: now) else { throw .notPaused(id, runs[id]!.state.status) }
         let written = commit(plan)
         logger.notice("run resumed", metadata: ["correlation": "\(id)", "reason": "\(reason)"])
         try await waitUntilWritten(written, run: id)
@@ -274,8 +278,8 @@ public actor Engine {
     /// Cancels a run held here: a queued one is cancelled like an admitted one, without
     /// starting first.
     private func cancelHeld(_ id: RunID, reason: String) {
-        guard let entry = runs[id] else { return }
-        if !entry.admitted {
+        guard let admitted = runs[id]?.admitted else { return }
+        if !admitted {
             queue.removeAll { $0 == id }
             runs[id]?.admitted = true
             runs[id]?.queueReason = nil
@@ -319,11 +323,16 @@ public actor Engine {
     /// Whether `run` is queued or in progress in this engine.
     public func isActive(_ run: RunID) -> Bool { runs[run] != nil }
 
-    /// Returns when `run` is no longer queued or in progress here.
+    /// Returns when `run` is no longer queued or in progress here (or another orchestrator
+    /// took the lease). Woken once, at the end: not at every change.
     public func waitUntilFinished(_ run: RunID) async {
-        while isActive(run) {
-            await waitForChange(run: run, after: generation, timeout: .longest)
-        }
+        guard supersession == nil, runs[run] != nil else { return }
+        await withCheckedContinuation { finishWaiters[run, default: []].append($0) }
+    }
+
+    /// Resumes whoever waits for `run` to finish here.
+    private func releaseFinishWaiters(of run: RunID) {
+        for waiter in finishWaiters.removeValue(forKey: run) ?? [] { waiter.resume() }
     }
 
     /// Tells the engine where to find the workflows that steps run as children.
@@ -396,7 +405,9 @@ public actor Engine {
     /// Returns once `run` changed after `generation` (at once if it did already, or if the run
     /// is not active here), or after `timeout`.
     public func waitForChange(run: RunID, after generation: UInt64, timeout: Duration) async {
-        guard supersession == nil, let entry = runs[run], entry.changedAt <= generation else { return }
+        // Reads one field: a copy of the run's entry held across the suspension would make the
+        // next change to its step table copy the whole table.
+        guard supersession == nil, let changedAt = runs[run]?.changedAt, changedAt <= generation else { return }
         let ticket = UUID()
         runs[run]?.watchers.insert(ticket)
         await suspend(ticket, until: clock.now.addingTimeInterval(timeout.seconds))
@@ -601,7 +612,7 @@ public actor Engine {
     }
 
     private func startFlushing() {
-        guard !flushing else { return }
+        guard !flushing, supersession == nil else { return }
         flushing = true
         Task { await self.flush() }
     }
@@ -609,9 +620,14 @@ public actor Engine {
     /// Writes what was decided, then does what the decisions call for; decisions made while
     /// a write is in progress go into the next one.
     private func flush() async {
-        while !(pending.changes.isEmpty && pending.effects.isEmpty) {
-            let batch = pending, through = committedPlans
+        while true {
+            var batch = pending
+            let through = committedPlans
             pending = Plan()
+            // A notice can come after its run ended here (a request that waited in the broker's
+            // queue): nothing to record then, nothing left behind for a forgotten run.
+            batch.changes += dispatchRecords.take().filter { runs[$0.run] != nil }
+            guard !(batch.changes.isEmpty && batch.effects.isEmpty) else { break }
             do {
                 try await store.apply(batch.changes, at: clock.now)
                 writtenPlans = through
@@ -662,6 +678,7 @@ public actor Engine {
         }
         // Whoever waits for a change or a write learns now that none will come.
         for ticket in Array(waiters.keys) { wake(ticket) }
+        for run in Array(finishWaiters.keys) { releaseFinishWaiters(of: run) }
         wakeDrainIfIdle()
     }
 
@@ -674,7 +691,10 @@ public actor Engine {
             let dispatcher = self.dispatcher
             runs[order.run]?.inFlight[order.step] = Task {
                 let result = order.childWorkflow == nil
-                    ? await dispatcher.dispatch(order) { [weak self] instance in Task { await self?.recordDispatch(order, to: instance) } }
+                    ? await dispatcher.dispatch(order) { [dispatchRecords, weak self] instance in
+                        guard dispatchRecords.add(run: order.run, step: order.step, attempt: order.attempt, instance: instance) else { return }
+                        Task { await self?.writeDispatchRecordsWhenDue() }
+                    }
                     : await self.runChild(order)
                 self.completed(order, result)
             }
@@ -733,13 +753,24 @@ public actor Engine {
         wakeDrainIfIdle()
     }
 
-    /// Records which agent instance got an attempt, so that a re-send after a restart goes back
-    /// to it (written with the next batch; nothing waits for it).
-    private func recordDispatch(_ order: DispatchOrder, to instance: InstanceID) {
-        // A notice can come after the run ended (a request that waited in the broker's queue):
-        // nothing to record then, and nothing may be left behind for a forgotten run.
-        guard runs[order.run] != nil else { return }
-        commit(Plan(changes: [.attemptDispatched(run: order.run, step: order.step, attempt: order.attempt, instance: instance)]))
+    /// At most this long after the broker gave an attempt to an instance, the store knows
+    /// which instance (sooner when anything else is written first): a re-send after a restart
+    /// goes back to that instance.
+    static let dispatchRecordDelay = Duration.milliseconds(10)
+
+    /// Writes the dispatch records no other batch took once the oldest waited its delay.
+    private nonisolated func writeDispatchRecordsWhenDue() async {
+        var wait = dispatchRecords.delay
+        while true {
+            try? await Task.sleep(for: wait)
+            switch dispatchRecords.next() {
+            case .nothing: return
+            case .wait(let more): wait = more
+            case .writeNow:
+                await startFlushing()
+                return
+            }
+        }
     }
 
     /// Hands free resources to waiting steps, which then go out.
@@ -768,6 +799,7 @@ public actor Engine {
     /// watchers (they return) and resource requests.
     private func forget(_ run: RunID) {
         guard let entry = runs.removeValue(forKey: run) else { return }
+        releaseFinishWaiters(of: run)
         if entry.admitted { admittedCount -= 1 } else { queue.removeAll { $0 == run } }
         for key in resourcePool.waiting.map(\.key) where key.run == run { resourcePool.release(key) }
         for timer in entry.timers { timer.cancel() }
@@ -808,7 +840,10 @@ public actor Engine {
     /// not sent is stored as dispatched and goes out on the next start, with its key.
     public func stopDispatching() {
         draining = true
-        for id in queue { runs.removeValue(forKey: id) }
+        for id in queue {
+            runs.removeValue(forKey: id)
+            releaseFinishWaiters(of: id)
+        }
         queue.removeAll()
     }
 
@@ -873,6 +908,7 @@ public actor Engine {
         }
         // Whoever waits on a run or on the drain returns: nothing here will change any more.
         for ticket in Array(waiters.keys) { wake(ticket) }
+        for run in Array(finishWaiters.keys) { releaseFinishWaiters(of: run) }
         idleWaiters.removeAll()
         resourcePool = ResourcePool(capacities: options.resources)
     }

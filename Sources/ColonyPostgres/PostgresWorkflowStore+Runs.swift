@@ -57,7 +57,7 @@ extension PostgresWorkflowStore: WorkflowStore {
         }
     }
 
-    public func apply(_ changes: [StoreChange], at now: Date) async throws(StoreError) {
+    nonisolated(nonsending) public func apply(_ changes: [StoreChange], at now: Date) async throws(StoreError) {
         guard !changes.isEmpty else { return }
         try await transaction { connection in
             for change in changes {

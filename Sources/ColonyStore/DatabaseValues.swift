@@ -23,3 +23,12 @@ extension StepStatus: DatabaseValueConvertible {}
 
 /// Identifiers are stored as their text.
 extension Identifier: DatabaseValueConvertible {}
+
+extension Date {
+    /// The text GRDB stores for this date (`2026-11-21 19:45:08.123`, UTC), made without ICU:
+    /// the engine's per-transition statements bind it instead of the `Date`. Rounded to the
+    /// nearest millisecond, as GRDB's formatter does.
+    var databaseText: String {
+        Timestamp.sql(milliseconds: UInt64(min(max(0, (timeIntervalSince1970 * 1000).rounded()), 1e15)))
+    }
+}

@@ -171,8 +171,9 @@ public protocol WorkflowStore: Sendable {
     func retries(of run: RunID) async throws(StoreError) -> [RunRecord]
     /// Applies `changes` in one transaction, in order: all of them or none. A change that does
     /// not start from the state the store holds fails the batch with `staleTransition`. The
-    /// transitions are stamped `now` (the engine's clock).
-    func apply(_ changes: [StoreChange], at now: Date) async throws(StoreError)
+    /// transitions are stamped `now` (the engine's clock). Runs on the caller's executor (the
+    /// engine's): a store that can write without waiting on I/O (SQLite) does it there, no hops.
+    nonisolated(nonsending) func apply(_ changes: [StoreChange], at now: Date) async throws(StoreError)
 
     /// Records that an agent's gate skipped a handler of a run.
     func recordSkip(_ skip: SkipRecord) async throws(StoreError)
