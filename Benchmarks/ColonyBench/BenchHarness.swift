@@ -30,6 +30,9 @@ struct BenchHarness {
         while (try? await client.management(ManagementService.service, argument: "noop").text) != "200" {
             try await Task.sleep(for: .milliseconds(20))
         }
+        // As an orchestrator does once it re-announced the runs that ended: else the broker holds
+        // requests of runs for its gate recovery (3 s after it started).
+        _ = try await client.management(ManagementService.gateSynced, timeout: .seconds(5))
         return BenchHarness(endpoints: endpoints, broker: broker, client: client, agent: agent)
     }
 
@@ -48,6 +51,16 @@ func definition(_ yaml: String) -> WorkflowDefinition {
 }
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+/// `label min … p50 … p90 … p99 … max …` (scripts/bench-all reads these lines).
+func distribution(_ label: String, _ values: [Double]) -> String {
+    label + String(format: " min %.3f  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f", values.min() ?? 0, percentile(values, 0.5),
+                   percentile(values, 0.9), percentile(values, 0.99), values.max() ?? 0)
+}
+
+extension Duration {
+    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}
 
 /// The value below which `fraction` of `values` lie.
 func percentile(_ values: [Double], _ fraction: Double) -> Double {

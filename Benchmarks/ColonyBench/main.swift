@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 
-// Colony's benchmarks (not tests): `ColonyBench engine [repetitions]`,
-// `ColonyBench scheduler [ticks]` and `ColonyBench curve [seconds] [rounds]`. See
-// scripts/bench-engine, scripts/bench-scheduler, scripts/bench-curve and docs/PERFORMANCE.md.
+// Colony's benchmarks (not tests): `ColonyBench engine [repetitions]`, `ColonyBench gate
+// [rounds]`, `ColonyBench scheduler [ticks]` and `ColonyBench curve [seconds] [rounds]`. See
+// scripts/bench-all, scripts/bench-engine, scripts/bench-scheduler, scripts/bench-curve and
+// docs/PERFORMANCE.md.
 
 LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -16,9 +17,11 @@ switch arguments.first {
 case "engine":
     try await EngineOverhead.run(harness, repetitions: Int(arguments.dropFirst().first ?? "") ?? 3,
                                  controlPlane: arguments.dropFirst(2).first == "control-plane")
+case "gate":
+    try await GateLatency.run(harness, rounds: Int(arguments.dropFirst().first ?? "") ?? 200)
 case "scheduler":
     try await SchedulerLateness.run(harness, ticks: Int(arguments.dropFirst().first ?? "") ?? 300)
 default:
-    print("usage: ColonyBench engine [repetitions] | scheduler [ticks] | curve [seconds] [rounds]")
+    print("usage: ColonyBench engine [repetitions] | gate [rounds] | scheduler [ticks] | curve [seconds] [rounds]")
 }
 harness.stop()
