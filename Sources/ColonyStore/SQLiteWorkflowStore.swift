@@ -11,6 +11,8 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     public let path: String
     /// The lease every write is checked against, once one is set.
     private let currentFence = Mutex<LeaseFence?>(nil)
+    /// Checkpoints the log off the engine's thread.
+    private let checkpointer: WALCheckpointer
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws(StoreError) {
@@ -22,10 +24,15 @@ public final class SQLiteWorkflowStore: WorkflowStore {
             configuration.busyMode = .timeout(5)
             // WAL with synchronous=NORMAL: a commit survives the process being killed (-9
             // included); only a power loss can drop the last commits. One fsync per
-            // checkpoint instead of one per transition is what keeps step overhead low.
-            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            // checkpoint instead of one per transition is what keeps step overhead low, and the
+            // checkpoints run on a connection of their own (WALCheckpointer).
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
+            }
             pool = try DatabasePool(path: path, configuration: configuration)
             try Migrations.migrator.migrate(pool)
+            checkpointer = try WALCheckpointer(path: path)
         } catch {
             throw .database("cannot open \(path): \(error)")
         }
@@ -195,7 +202,9 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     func writeOnThisThread<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) throws(StoreError) -> T {
         let fence = currentFence.withLock { $0 }
         do {
-            return try pool.writeWithoutTransaction { db in try Self.transaction(db, fence: fence, body) }
+            let result = try pool.writeWithoutTransaction { db in try Self.transaction(db, fence: fence, body) }
+            checkpointer.committed()
+            return result
         } catch {
             throw Self.refusal(error, fence: fence)
         }
