@@ -19,7 +19,7 @@ extension Broker {
             return true
         }
         if preferred != nil, pending.awaitingInstanceUntil == nil, awaitingInstance.count < configuration.maxQueuedPerCapability {
-            pending.awaitingInstanceUntil = MonotonicTime.now() + configuration.agentExpiry
+            pending.awaitingInstanceUntil = MonotonicTime.now() + agentExpiry
             pending.detachBody()
             statistics.requestsQueued += 1
             awaitingInstance.append(pending)

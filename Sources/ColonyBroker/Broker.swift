@@ -16,6 +16,9 @@ import ZeroMQ
 /// Use `Broker.start(_:logger:)` to run one on a thread of its own, or `run()` on the current one.
 public final class Broker {
     let configuration: BrokerConfiguration
+    /// `configuration.agentExpiry`, worked out once (it is added to the clock at every
+    /// message an agent sends).
+    let agentExpiry: Duration
     var logger: Logger
     let router: Socket
     let systemEvents: Socket
@@ -79,6 +82,7 @@ public final class Broker {
     public init(_ configuration: BrokerConfiguration, guard guardian: BrokerGuard? = nil, journal: EventJournal? = nil,
                 logger: Logger) throws(ZMQError) {
         self.configuration = configuration
+        self.agentExpiry = configuration.agentExpiry
         self.journal = journal ?? EventJournal.inMemory(configuration.eventJournal)
         self.guardian = guardian
         self.logger = logger

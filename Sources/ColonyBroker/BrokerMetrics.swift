@@ -21,13 +21,13 @@ struct ServiceMetrics {
     /// An answer an agent gave, `since` the request arrived.
     func answered(failed isError: Bool, since arrival: MonotonicTime) {
         (isError ? failed : ok).increment()
-        duration.recordNanoseconds(Int64(clamping: MonotonicTime.now().since(arrival).nanosecondsClamped))
+        duration.recordNanoseconds(Int64(clamping: MonotonicTime.now().nanoseconds(since: arrival)))
     }
 
     /// An answer the broker gave itself (no_agent, timeout, overloaded, workflow_failed…).
     func refused(_ code: ErrorCode, since arrival: MonotonicTime) {
         Counter(label: "colony_broker_requests_total", dimensions: [("capability", capability), ("outcome", code.rawValue)]).increment()
-        duration.recordNanoseconds(Int64(clamping: MonotonicTime.now().since(arrival).nanosecondsClamped))
+        duration.recordNanoseconds(Int64(clamping: MonotonicTime.now().nanoseconds(since: arrival)))
     }
 }
 

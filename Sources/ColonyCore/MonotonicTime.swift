@@ -36,6 +36,12 @@ public struct MonotonicTime: Comparable, Hashable, Sendable {
 
     public static func + (lhs: MonotonicTime, rhs: Duration) -> MonotonicTime { lhs.advanced(by: rhs) }
 
+    /// Nanoseconds from `earlier` to this one (zero if `earlier` is later), without `Duration`'s
+    /// 128-bit arithmetic.
+    public func nanoseconds(since earlier: MonotonicTime) -> UInt64 {
+        nanoseconds >= earlier.nanoseconds ? nanoseconds - earlier.nanoseconds : 0
+    }
+
     /// The time from `earlier` to this one (zero if `earlier` is later).
     public func since(_ earlier: MonotonicTime) -> Duration {
         nanoseconds >= earlier.nanoseconds ? .nanoseconds(Int64(clamping: nanoseconds - earlier.nanoseconds)) : .zero

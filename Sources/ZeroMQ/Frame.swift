@@ -74,7 +74,11 @@ public final class Frame {
 
     /// The frame's bytes as a UTF-8 string, or nil if they are not valid UTF-8.
     public var string: String? {
-        String(validating: rawBytes, as: UTF8.self)
+        let bytes = rawBytes
+        // ASCII (capability names, almost always) is valid UTF-8 as it is: no validation pass,
+        // which for a generic decode costs more than the copy.
+        if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+        return String(validating: bytes, as: UTF8.self)
     }
 
     /// A frame with its own copy of this one's bytes. A received frame may point into
