@@ -35,7 +35,7 @@ public struct AccessEntry: Sendable, Hashable {
 public enum NamePattern {
     public static func matches(_ name: String, _ pattern: String) -> Bool {
         if pattern == "*" { return true }
-        if pattern.hasSuffix(".*") { return name.hasPrefix(String(pattern.dropLast())) }
+        if pattern.hasSuffix(".*") { return name.hasPrefix(pattern.dropLast()) }
         return name == pattern
     }
 

@@ -14,7 +14,7 @@ extension Broker {
             refuse(frames, dialect: dialect, serviceIndex: serviceIndex, "this key is no longer allowed on the bus")
             return false
         }
-        guard AccessPolicy.mayRequest(name, sender) else {
+        guard mayRequest(name, sender) else {
             guardian.count(.request)
             logger.warning("request refused", metadata: ["key": "\(sender.name)", "role": "\(sender.role.rawValue)", "capability": "\(name)"])
             refuse(frames, dialect: dialect, serviceIndex: serviceIndex, "\(sender.name) (\(sender.role.rawValue)) may not ask '\(name)'")
@@ -22,6 +22,23 @@ extension Broker {
         }
         return true
     }
+
+    /// `AccessPolicy.mayRequest`, remembered per key and capability until the access list
+    /// changes: the policy's pattern matching runs once, not at every request.
+    private func mayRequest(_ capability: String, _ sender: AccessEntry) -> Bool {
+        if let verdict = requestVerdicts[sender.name]?[capability] { return verdict }
+        let verdict = AccessPolicy.mayRequest(capability, sender)
+        if requestVerdictCount >= Self.maximumRequestVerdicts {
+            requestVerdicts.removeAll()
+            requestVerdictCount = 0
+        }
+        requestVerdicts[sender.name, default: [:]][capability] = verdict
+        requestVerdictCount += 1
+        return verdict
+    }
+
+    /// Verdicts kept at most (then forgotten all at once and learnt again).
+    static let maximumRequestVerdicts = 10_000
 
     private func refuse(_ frames: [Frame], dialect: Dialect, serviceIndex: Int, _ message: String) {
         let error = WireError(.forbidden, message)
@@ -80,6 +97,8 @@ extension Broker {
     /// disconnected at once.
     func applyAccessListChanges() {
         guard let guardian, let list = guardian.reloadIfChanged() else { return }
+        requestVerdicts.removeAll()
+        requestVerdictCount = 0
         let allowed = Set(list.entries.filter { !$0.revoked }.map(\.name))
         for worker in Array(workers.values) {
             guard let owner = instanceOwners[worker.instance], !allowed.contains(owner) else { continue }

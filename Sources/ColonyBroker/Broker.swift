@@ -31,6 +31,9 @@ public final class Broker {
     let stopFlag = StopFlag()
 
     var services: [String: Service] = [:]
+    /// Whether a key may ask a capability, by key name and capability (Broker+Security).
+    var requestVerdicts: [String: [String: Bool]] = [:]
+    var requestVerdictCount = 0
     /// Every capability an agent has offered since the broker started (at most
     /// `maxOfferedCapabilities`): a request for one that is not here fails fast.
     var offeredCapabilities = Set<String>()

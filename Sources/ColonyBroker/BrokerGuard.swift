@@ -31,7 +31,19 @@ public final class BrokerGuard: Sendable {
     let secretKey: String
     /// The ZAP domain of this broker's sockets.
     let domain: String
-    private let state: Mutex<(list: AccessList, stamp: String?)>
+    private let state: Mutex<Snapshot>
+    /// The list, its file's stamp, and its allowed entries by name (the per-message lookup).
+    private struct Snapshot {
+        var list: AccessList
+        var stamp: String?
+        var allowed: [String: AccessEntry]
+
+        init(_ list: AccessList, stamp: String?) {
+            self.list = list
+            self.stamp = stamp
+            allowed = Dictionary(list.entries.filter { !$0.revoked }.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
     private let counts = Mutex<[Refusal: Int]>([:])
     let logger: Logger
 
@@ -42,7 +54,7 @@ public final class BrokerGuard: Sendable {
         self.session = session
         self.logger = logger
         secretKey = try keys.brokerKeys().secretKey
-        state = Mutex((Self.merged(try keys.accessList(), session), keys.accessListStamp))
+        state = Mutex(Snapshot(Self.merged(try keys.accessList(), session), stamp: keys.accessListStamp))
         domain = "colony-broker-\(UUID().uuidString)"
     }
 
@@ -96,7 +108,7 @@ public final class BrokerGuard: Sendable {
     /// The allowed entry that sent a message (nil when its key is no longer allowed).
     func sender(of frame: Frame) -> AccessEntry? {
         guard let name = frame.userID else { return nil }
-        return list.entry(named: name).flatMap { $0.revoked ? nil : $0 }
+        return state.withLock { $0.allowed[name] }
     }
 
     func count(_ refusal: Refusal, times: Int = 1) {
@@ -123,7 +135,7 @@ public final class BrokerGuard: Sendable {
         guard stamp != state.withLock({ $0.stamp }) else { return nil }
         do {
             let fresh = Self.merged(try keys.accessList(), session)
-            state.withLock { $0 = (fresh, stamp) }
+            state.withLock { $0 = Snapshot(fresh, stamp: stamp) }
             logger.notice("access list reloaded", metadata: ["keys": "\(fresh.entries.count)"])
             return fresh
         } catch {
