@@ -4,7 +4,7 @@ import ZeroMQ
 
 extension Broker {
     func handleClientRequest(_ frames: [Frame], dialect: Dialect, serviceIndex: Int) {
-        let client = PeerID(bytes: frames[0].bytes)
+        let client = PeerID(frame: frames[0])
         guard let name = frames[serviceIndex].string, !name.isEmpty else {
             countMalformed(.badArguments, frames: frames)
             return
@@ -36,7 +36,7 @@ extension Broker {
         }
         let service = service(named: name)
         let clientDeadline = header?.deadlineMilliseconds.map { monotonicDeadline(wallMilliseconds: $0, now: now) }
-        let expiry = now + configuration.requestExpiry
+        let expiry = now + requestExpiry
         let pending = PendingRequest(
             token: takeToken(), client: client, clientDialect: dialect, clientHeader: header,
             body: Array(frames[bodyStart...]), service: service, arrivedAt: now,

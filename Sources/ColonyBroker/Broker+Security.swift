@@ -46,7 +46,7 @@ extension Broker {
         let requestID = serviceIndex + 1 < frames.count && ColonyHeader.isHeader(frames[serviceIndex + 1])
             ? (try? ColonyHeader(decoding: frames[serviceIndex + 1]))?.requestID : nil
         let header = requestID.map { ColonyHeader.failure(error, requestID: $0) }
-        sendDirectReply(to: PeerID(bytes: frames[0].bytes), dialect: dialect, service: frames[serviceIndex].bytes, header: header,
+        sendDirectReply(to: PeerID(frame: frames[0]), dialect: dialect, service: frames[serviceIndex].bytes, header: header,
                         body: error.jsonBody)
     }
 
@@ -55,7 +55,7 @@ extension Broker {
     /// DISCONNECT and changes nothing. Always true without security.
     func admitsWorkerCommand(_ frames: [Frame], dialect: Dialect, command: WorkerCommand, arguments: Int) -> Bool {
         guard let guardian else { return true }
-        let peer = PeerID(bytes: frames[0].bytes)
+        let peer = PeerID(frame: frames[0])
         guard let sender = guardian.sender(of: frames[0]) else {
             guardian.count(.revokedKey)
             sendCommand(.disconnect, to: peer, dialect: dialect)

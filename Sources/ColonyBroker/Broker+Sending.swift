@@ -16,7 +16,7 @@ extension Broker {
     /// Starts a message to `peer`; false if the peer is gone (ROUTER_MANDATORY) or blocked.
     func beginMessage(to peer: PeerID) -> Bool {
         do {
-            return try router.send(peer.bytes, more: true)
+            return try peer.withUnsafeBytes { bytes throws(ZMQError) in try router.send(bytes: bytes, more: true) }
         } catch .hostUnreachable {
             return false
         } catch {

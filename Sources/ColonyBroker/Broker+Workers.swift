@@ -4,7 +4,7 @@ import ZeroMQ
 
 extension Broker {
     func handleWorkerCommand(_ frames: [Frame], dialect: Dialect, command: WorkerCommand, arguments: Int) {
-        let peer = PeerID(bytes: frames[0].bytes)
+        let peer = PeerID(frame: frames[0])
         let worker = workers[peer]
         if let worker {
             // Any traffic from a worker counts as a heartbeat (RFC 7).

@@ -16,9 +16,10 @@ import ZeroMQ
 /// Use `Broker.start(_:logger:)` to run one on a thread of its own, or `run()` on the current one.
 public final class Broker {
     let configuration: BrokerConfiguration
-    /// `configuration.agentExpiry`, worked out once (it is added to the clock at every
-    /// message an agent sends).
-    let agentExpiry: Duration
+    /// `configuration.agentExpiry` and `.requestExpiry`, worked out once (they are added to the
+    /// clock at every message an agent sends and at every request).
+    let agentExpiry: MonotonicTime.Offset
+    let requestExpiry: MonotonicTime.Offset
     var logger: Logger
     let router: Socket
     let systemEvents: Socket
@@ -85,7 +86,8 @@ public final class Broker {
     public init(_ configuration: BrokerConfiguration, guard guardian: BrokerGuard? = nil, journal: EventJournal? = nil,
                 logger: Logger) throws(ZMQError) {
         self.configuration = configuration
-        self.agentExpiry = configuration.agentExpiry
+        self.agentExpiry = MonotonicTime.Offset(configuration.agentExpiry)
+        self.requestExpiry = MonotonicTime.Offset(configuration.requestExpiry)
         self.journal = journal ?? EventJournal.inMemory(configuration.eventJournal)
         self.guardian = guardian
         self.logger = logger
@@ -195,7 +197,7 @@ public final class Broker {
         statistics.malformedByReason[reason.rawValue, default: 0] += 1
         logger.debug("malformed message dropped", metadata: [
             "reason": "\(reason.rawValue)", "frames": "\(frames.count)",
-            "peer": "\(frames.first.map { PeerID(bytes: $0.bytes).hex } ?? "-")",
+            "peer": "\(frames.first.map { PeerID(frame: $0).hex } ?? "-")",
         ])
     }
 

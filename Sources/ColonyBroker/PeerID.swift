@@ -1,6 +1,57 @@
-/// A ROUTER routing id: the bytes ZeroMQ prepends to every message from a peer.
+import ZeroMQ
+
+/// A ROUTER routing id: the bytes ZeroMQ prepends to every message from a peer. Ids of up to
+/// 16 bytes (libzmq makes 5-byte ones) are held inline: reading one from a message allocates
+/// nothing and hashing it is two words, on the routing thread's every message. Longer ids (a
+/// peer may choose up to 255 bytes) keep their bytes in an array.
 struct PeerID: Hashable {
-    let bytes: [UInt8]
+    private var head: UInt64 = 0
+    private var tail: UInt64 = 0
+    private var length: UInt8 = 0
+    private var long: [UInt8]?
+
+    init(_ raw: UnsafeRawBufferPointer) {
+        guard raw.count <= 16 else {
+            long = Array(raw)
+            length = UInt8(clamping: raw.count)
+            return
+        }
+        length = UInt8(raw.count)
+        withUnsafeMutableBytes(of: &head) { target in
+            target.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix(8)))
+        }
+        if raw.count > 8 {
+            withUnsafeMutableBytes(of: &tail) { target in
+                target.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.dropFirst(8)))
+            }
+        }
+    }
+
+    init(bytes: [UInt8]) {
+        self = bytes.withUnsafeBytes { PeerID($0) }
+    }
+
+    /// The routing id of the peer that sent the message `frame` opens.
+    init(frame: Frame) {
+        self = frame.withUnsafeBytes { PeerID($0) }
+    }
+
+    /// The id's bytes, without copying them (to send a message to the peer).
+    func withUnsafeBytes<Value, Failure: Error>(_ body: (UnsafeRawBufferPointer) throws(Failure) -> Value) throws(Failure) -> Value {
+        let result: Result<Value, Failure>
+        if let long {
+            result = long.withUnsafeBytes { raw in Result { () throws(Failure) -> Value in try body(raw) } }
+        } else {
+            var words = (head, tail)
+            let count = Int(length)
+            result = Swift.withUnsafeBytes(of: &words) { raw in
+                Result { () throws(Failure) -> Value in try body(UnsafeRawBufferPointer(rebasing: raw.prefix(count))) }
+            }
+        }
+        return try result.get()
+    }
+
+    var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 
     /// Hex form for logs and the directory.
     var hex: String {

@@ -36,6 +36,22 @@ public struct MonotonicTime: Comparable, Hashable, Sendable {
 
     public static func + (lhs: MonotonicTime, rhs: Duration) -> MonotonicTime { lhs.advanced(by: rhs) }
 
+    /// A non-negative duration converted to nanoseconds once: adding it is one saturating
+    /// 64-bit add, where adding a `Duration` takes 128-bit arithmetic (the broker adds its
+    /// expiries at every message).
+    public struct Offset: Sendable {
+        public let nanoseconds: UInt64
+
+        public init(_ duration: Duration) {
+            nanoseconds = UInt64(max(0, duration.nanosecondsClamped))
+        }
+    }
+
+    public static func + (lhs: MonotonicTime, rhs: Offset) -> MonotonicTime {
+        let (sum, overflow) = lhs.nanoseconds.addingReportingOverflow(rhs.nanoseconds)
+        return overflow ? .distantFuture : MonotonicTime(nanoseconds: sum)
+    }
+
     /// Nanoseconds from `earlier` to this one (zero if `earlier` is later), without `Duration`'s
     /// 128-bit arithmetic.
     public func nanoseconds(since earlier: MonotonicTime) -> UInt64 {
