@@ -58,10 +58,6 @@ func distribution(_ label: String, _ values: [Double]) -> String {
                    percentile(values, 0.9), percentile(values, 0.99), values.max() ?? 0)
 }
 
-extension Duration {
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
-}
-
 /// The value below which `fraction` of `values` lie.
 func percentile(_ values: [Double], _ fraction: Double) -> Double {
     let sorted = values.sorted()

@@ -41,5 +41,4 @@ enum GateLatency {
         print(distribution("plain event ms:", plain))
         print(distribution("gate ms:", gate))
     }
-
 }

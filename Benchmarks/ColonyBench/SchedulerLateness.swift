@@ -1,11 +1,11 @@
+import ColonyCore
 import ColonyEngine
 import ColonyOrchestrator
 import ColonyStore
 import Foundation
 import Logging
-import Synchronization
-import ColonyCore
 import ColonyWorkflow
+import Synchronization
 
 /// How late scheduled runs start: a one-step workflow fired every 100 ms by the real scheduler
 /// (durable state, the engine, the bus); lateness = when the run started running (stored,

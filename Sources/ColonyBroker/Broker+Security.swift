@@ -96,12 +96,11 @@ extension Broker {
     /// Re-reads the access list when it changed; agents whose key was revoked (or removed) are
     /// disconnected at once.
     func applyAccessListChanges() {
-        guard let guardian, let list = guardian.reloadIfChanged() else { return }
+        guard let guardian, guardian.reloadIfChanged() else { return }
         requestVerdicts.removeAll()
         requestVerdictCount = 0
-        let allowed = Set(list.entries.filter { !$0.revoked }.map(\.name))
         for worker in Array(workers.values) {
-            guard let owner = instanceOwners[worker.instance], !allowed.contains(owner) else { continue }
+            guard let owner = instanceOwners[worker.instance], !guardian.allows(owner) else { continue }
             logger.notice("disconnecting an agent whose key is no longer allowed", metadata: ["agent": "\(worker.name)", "key": "\(owner)"])
             sendCommand(.disconnect, to: worker)
             removeWorker(worker, reason: "its key was revoked")

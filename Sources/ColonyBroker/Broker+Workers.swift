@@ -168,7 +168,7 @@ extension Broker {
         var header = clientHeader(for: pending, workerHeader: replyHeader, decoded: decodedReply)
         // A plain MDP worker reports an error as a JSON body {"error":{"code","message"}}:
         // Colony clients get it as an error status, like any agent's.
-        if replyHeader == nil, !worker.readsHeaders, frames.count == bodyStart + 1, Self.mayBeJSONObject(frames[bodyStart]),
+        if replyHeader == nil, !worker.readsHeaders, frames.count == bodyStart + 1,
            let error = WireError(errorBody: frames[bodyStart]) {
             worker.failed += 1
             failed = true
@@ -179,12 +179,6 @@ extension Broker {
         }
         pending.answered = true
         pending.service.metrics.answered(failed: failed, since: pending.arrivedAt)
-    }
-
-    /// Whether a body starts like a JSON object (`{` or white space): the cheap test before
-    /// looking for a plain worker's error in it.
-    private static func mayBeJSONObject(_ body: Frame) -> Bool {
-        body.withUnsafeBytes { bytes in bytes.first.map { $0 == UInt8(ascii: "{") || $0 <= 0x20 } ?? false }
     }
 
     private func deliverPartial(_ pending: PendingRequest, header: Frame?, body: ArraySlice<Frame>) {

@@ -111,6 +111,11 @@ public final class BrokerGuard: Sendable {
         return state.withLock { $0.allowed[name] }
     }
 
+    /// Whether the key named `name` is on the list and not revoked.
+    func allows(_ name: String) -> Bool {
+        state.withLock { $0.allowed[name] != nil }
+    }
+
     func count(_ refusal: Refusal, times: Int = 1) {
         guard times > 0 else { return }
         counts.withLock { $0[refusal, default: 0] += times }
@@ -128,20 +133,20 @@ public final class BrokerGuard: Sendable {
         Dictionary(uniqueKeysWithValues: counts.withLock { $0 }.map { ($0.key.rawValue, $0.value) })
     }
 
-    /// Re-reads the access list if its file changed; returns the new list then. A file that does
-    /// not parse is logged and the current list kept.
-    func reloadIfChanged() -> AccessList? {
+    /// Re-reads the access list if its file changed; true when a new list is in force. A file
+    /// that does not parse is logged and the current list kept.
+    func reloadIfChanged() -> Bool {
         let stamp = keys.accessListStamp
-        guard stamp != state.withLock({ $0.stamp }) else { return nil }
+        guard stamp != state.withLock({ $0.stamp }) else { return false }
         do {
             let fresh = Self.merged(try keys.accessList(), session)
             state.withLock { $0 = Snapshot(fresh, stamp: stamp) }
             logger.notice("access list reloaded", metadata: ["keys": "\(fresh.entries.count)"])
-            return fresh
+            return true
         } catch {
             state.withLock { $0.stamp = stamp }
             logger.error("the access list does not read; keeping the previous one", metadata: ["error": "\(error)"])
-            return nil
+            return false
         }
     }
 }

@@ -27,10 +27,7 @@ public struct MonotonicTime: Comparable, Hashable, Sendable {
     /// origin and sums past the end of the clock at `distantFuture`.
     public func advanced(by duration: Duration) -> MonotonicTime {
         let delta = duration.nanosecondsClamped
-        if delta >= 0 {
-            let (sum, overflow) = nanoseconds.addingReportingOverflow(UInt64(delta))
-            return overflow ? .distantFuture : MonotonicTime(nanoseconds: sum)
-        }
+        if delta >= 0 { return self + Offset(nanoseconds: UInt64(delta)) }
         return MonotonicTime(nanoseconds: nanoseconds - min(nanoseconds, delta.magnitude))
     }
 
@@ -44,6 +41,10 @@ public struct MonotonicTime: Comparable, Hashable, Sendable {
 
         public init(_ duration: Duration) {
             nanoseconds = UInt64(max(0, duration.nanosecondsClamped))
+        }
+
+        init(nanoseconds: UInt64) {
+            self.nanoseconds = nanoseconds
         }
     }
 

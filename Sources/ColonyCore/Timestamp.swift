@@ -3,19 +3,13 @@ import Foundation
 /// UTC timestamps with milliseconds, e.g. 2026-11-21T19:45:08.123Z.
 public enum Timestamp {
     public static func iso8601(milliseconds: UInt64? = nil) -> String {
-        text(milliseconds: milliseconds ?? now(), between: "T", after: "Z")
+        text(milliseconds: milliseconds ?? WallClock.nowMilliseconds(), between: "T", after: "Z")
     }
 
     /// `2026-11-21 19:45:08.123`: how SQLite stores dates (GRDB's format, UTC), made without a
     /// DateFormatter (ICU) on the store's hot path.
     public static func sql(milliseconds: UInt64) -> String {
         text(milliseconds: milliseconds, between: " ", after: "")
-    }
-
-    private static func now() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return UInt64(spec.tv_sec) * 1000 + UInt64(spec.tv_nsec / 1_000_000)
     }
 
     private static func text(milliseconds: UInt64, between: String, after: String) -> String {
@@ -38,7 +32,10 @@ extension Date {
     }
 
     /// Whole milliseconds since 1970, rounded down, clamped to 0…10^15.
-    public var millisecondsSince1970: UInt64 {
-        UInt64(min(max(0, (timeIntervalSince1970 * 1000).rounded(.down)), 1e15))
+    public var millisecondsSince1970: UInt64 { millisecondsSince1970(rounded: .down) }
+
+    /// Whole milliseconds since 1970, rounded by `rule`, clamped to 0…10^15.
+    public func millisecondsSince1970(rounded rule: FloatingPointRoundingRule) -> UInt64 {
+        UInt64(min(max(0, (timeIntervalSince1970 * 1000).rounded(rule)), 1e15))
     }
 }

@@ -29,6 +29,6 @@ extension Date {
     /// the engine's per-transition statements bind it instead of the `Date`. Rounded to the
     /// nearest millisecond, as GRDB's formatter does.
     var databaseText: String {
-        Timestamp.sql(milliseconds: UInt64(min(max(0, (timeIntervalSince1970 * 1000).rounded()), 1e15)))
+        Timestamp.sql(milliseconds: millisecondsSince1970(rounded: .toNearestOrAwayFromZero))
     }
 }

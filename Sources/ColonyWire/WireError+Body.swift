@@ -12,8 +12,10 @@ extension WireError {
     /// bodies over `maximumErrorBodySize`, and for codes that are empty or over 128 bytes.
     public init?(errorBody body: some WireFrame) {
         let found: WireError? = body.withUnsafeBytes { bytes in
-            guard bytes.count <= WireError.maximumErrorBodySize,
-                  let first = bytes.firstIndex(where: { !" \t\r\n".utf8.contains($0) }), bytes[first] == UInt8(ascii: "{"),
+            // Most bodies are results, not errors: the first byte rules them out without a scan.
+            guard let lead = bytes.first, lead == UInt8(ascii: "{") || WireError.isJSONSpace(lead),
+                  bytes.count <= WireError.maximumErrorBodySize,
+                  let first = bytes.firstIndex(where: { !WireError.isJSONSpace($0) }), bytes[first] == UInt8(ascii: "{"),
                   WireError.mentionsError(bytes),
                   let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
                   let error = object["error"] as? [String: Any],
@@ -25,10 +27,17 @@ extension WireError {
         self = found
     }
 
+    private static let errorKey = Array("\"error\"".utf8)
+
+    /// JSON's white space: space, tab, line feed, carriage return.
+    private static func isJSONSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
     /// Whether `bytes` contain `"error"`: a scan without allocation, so results (which do not)
     /// are not parsed on the broker's hot path.
     static func mentionsError(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let needle = Array("\"error\"".utf8)
+        let needle = errorKey
         guard bytes.count >= needle.count else { return false }
         var index = 0
         while index <= bytes.count - needle.count {

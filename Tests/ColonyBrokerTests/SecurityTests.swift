@@ -171,6 +171,33 @@ import ZeroMQ
         #expect(try await bus.statistics().securityRefusals["topic_not_allowed"] == 1)
     }
 
+    /// The broker remembers what each key may ask; a changed access list takes effect on the next
+    /// request all the same, for names the key asked before in both directions.
+    @Test func aClientKeysChangedRequestsApplyToNamesItAlreadyAsked() async throws {
+        let bus = try SecureBus(entries: [("dashboard", .client, [])])
+        let dashboard = bus.client("dashboard")
+        func refused(_ capability: String) async -> Bool {
+            do {
+                _ = try await dashboard.request(capability, body: [[]], timeout: .milliseconds(200))
+            } catch RequestError.failed(let error) {
+                return error.code == .forbidden
+            } catch {}
+            return false  // served, or nobody offers it: allowed either way
+        }
+        #expect(await !refused("report.daily"), "a client key with no request patterns may ask anything")
+        #expect(await !refused("billing.monthly"))
+        var list = try bus.keys.accessList()
+        try list.add(AccessEntry(name: "dashboard", publicKey: bus.named["dashboard"]!.publicKey, role: .client, requests: ["billing.*"]))
+        try bus.keys.save(list)
+        // The broker reads the changed file within a tick.
+        var narrowed = false
+        for _ in 0..<100 where !narrowed {
+            narrowed = await refused("report.daily")
+        }
+        #expect(narrowed, "a name it asked before is refused once the list narrows its requests")
+        #expect(await !refused("billing.monthly"), "what the new list allows still goes through")
+    }
+
     @Test func aRevokedKeyIsRefusedAndItsAgentDisconnected() async throws {
         let bus = try SecureBus(entries: [("worker", .agent, [])])
         let worker = try bus.peer(.dealer, "worker")
