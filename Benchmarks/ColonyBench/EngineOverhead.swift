@@ -81,7 +81,10 @@ enum EngineOverhead {
         }
         var options = Engine.Options()
         options.maxConcurrentRuns = 10_000
-        let engine = Engine(store: store, dispatcher: BusDispatcher(client: harness.client, logger: logger), options: options, logger: logger)
+        // As the orchestrator does: the engine and its dispatcher's socket share a thread.
+        options.executor = ColonyIO.engineLoop
+        let client = ColonyClient(endpoints: harness.endpoints, credentials: nil, loop: ColonyIO.engineLoop)
+        let engine = Engine(store: store, dispatcher: BusDispatcher(client: client, logger: logger), options: options, logger: logger)
         let id = try await store.register(workflow).id
         var background: [Task<Void, Never>] = []
         var subscriber: Subscriber?

@@ -36,7 +36,7 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
     public init(body bytes: [UInt8]) {
         if bytes.isEmpty {
             self = .null
-        } else if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
+        } else if let value = JSONValue(parsing: bytes) {
             self = value
         } else {
             self = .string(String(decoding: bytes, as: UTF8.self))
@@ -80,7 +80,7 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         case .number(let value): return value.rounded() == value && abs(value) < 1e15 ? "\(Int64(value))" : "\(value)"
         case .string(let value): return value
         case .array(let items): return "[" + items.map(\.jsonText).joined(separator: ",") + "]"
-        case .object(let fields): return "{" + fields.keys.sorted().map { "\"\($0)\":\(fields[$0]!.jsonText)" }.joined(separator: ",") + "}"
+        case .object(let fields): return "{" + fields.keys.sorted().map { "\(JSONText.quote($0)):\(fields[$0]!.jsonText)" }.joined(separator: ",") + "}"
         }
     }
 

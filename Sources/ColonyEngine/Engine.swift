@@ -28,6 +28,11 @@ public actor Engine {
         public var resources: [String: Int] = [:]
         /// At a graceful shutdown, how long attempts in flight may take to finish.
         public var shutdownGrace: Duration = .seconds(10)
+        /// Where the engine's own tasks run (writing, then dispatching). Give it the executor
+        /// that owns the dispatcher's socket (its client's `IOLoop`) and a step's reply, its
+        /// record and the next request happen on one thread, with no hop between threads.
+        /// Nil: Swift's global executor.
+        public var executor: (any TaskExecutor)?
 
         public init() {}
     }
@@ -578,12 +583,18 @@ public actor Engine {
         return change(&runs[run]!.state)
     }
 
-    private func completed(_ order: DispatchOrder, _ result: StepResult) {
+    /// Records an attempt's result and, unless a write is already in progress, writes it and
+    /// acts on it in the calling task: the next step goes out without waiting for another task
+    /// to be scheduled.
+    private func completed(_ order: DispatchOrder, _ result: StepResult) async {
         runs[order.run]?.inFlight.removeValue(forKey: order.step)
         runs[order.run]?.children.removeValue(forKey: order.step)
         defer { wakeDrainIfIdle() }
         let now = clock.now, jitter = jitter()
-        commit(update(order.run) { $0.record(result, step: order.step, attempt: order.attempt, now: now, jitter: jitter) })
+        guard queueForWriting(update(order.run) { $0.record(result, step: order.step, attempt: order.attempt, now: now, jitter: jitter) }),
+              !flushing else { return }
+        flushing = true
+        await flush()
     }
 
     private func retryDue(_ run: RunID, _ step: StepID) {
@@ -602,19 +613,27 @@ public actor Engine {
 
     // MARK: Writing, then acting
 
+    /// Queues `plan` for writing and starts a write in a task of its own; returns the plan's
+    /// number (for `waitUntilWritten`).
     @discardableResult
     private func commit(_ plan: Plan) -> UInt64 {
-        guard supersession == nil, !plan.changes.isEmpty || !plan.effects.isEmpty else { return writtenPlans }
-        committedPlans += 1
-        defer { startFlushing() }
-        pending.append(plan)
+        guard queueForWriting(plan) else { return writtenPlans }
+        startFlushing()
         return committedPlans
+    }
+
+    /// Adds `plan` to the next write; false when it holds nothing or this engine no longer acts.
+    private func queueForWriting(_ plan: Plan) -> Bool {
+        guard supersession == nil, !plan.changes.isEmpty || !plan.effects.isEmpty else { return false }
+        committedPlans += 1
+        pending.append(plan)
+        return true
     }
 
     private func startFlushing() {
         guard !flushing, supersession == nil else { return }
         flushing = true
-        Task { await self.flush() }
+        Task(executorPreference: options.executor) { await self.flush() }
     }
 
     /// Writes what was decided, then does what the decisions call for; decisions made while
@@ -688,15 +707,15 @@ public actor Engine {
             guard !draining, runs[order.run] != nil else { return }
             runs[order.run]?.inFlight[order.step]?.cancel()
             if order.childWorkflow != nil { runs[order.run]?.children[order.step] = Self.childRunID(order) }
-            let dispatcher = self.dispatcher
-            runs[order.run]?.inFlight[order.step] = Task {
+            let dispatcher = self.dispatcher, dispatchRecords = self.dispatchRecords
+            runs[order.run]?.inFlight[order.step] = Task(executorPreference: options.executor) { [self] in
                 let result = order.childWorkflow == nil
                     ? await dispatcher.dispatch(order) { [dispatchRecords, weak self] instance in
                         guard dispatchRecords.add(run: order.run, step: order.step, attempt: order.attempt, instance: instance) else { return }
                         Task { await self?.writeDispatchRecordsWhenDue() }
                     }
                     : await self.runChild(order)
-                self.completed(order, result)
+                await self.completed(order, result)
             }
         case .abandon(let run, let step):
             runs[run]?.inFlight.removeValue(forKey: step)?.cancel()

@@ -100,7 +100,8 @@ public struct OrchestratorService: Service {
     func serve(term: Int64) async {
         // Attempts wait for a broker that is not up yet rather than failing at once; a step
         // naming a capability no agent has offered fails at once, with the nearest name.
-        let client = ColonyClient(endpoints: endpoints, credentials: credentials, connectTimeout: .seconds(30), unoffered: .fail)
+        let client = ColonyClient(endpoints: endpoints, credentials: credentials, connectTimeout: .seconds(30), unoffered: .fail,
+                                  loop: ColonyIO.engineLoop)
         // Connected now: a PUB socket drops what it sends before its connection is up.
         let publisher = Publisher(endpoints: endpoints, source: "orchestrator", credentials: credentials)
         do {
@@ -116,6 +117,7 @@ public struct OrchestratorService: Service {
         options.maxQueuedRuns = settings.maxQueuedRuns
         options.resources = settings.resources
         options.shutdownGrace = settings.shutdownGrace
+        options.executor = ColonyIO.engineLoop
         let engine = Engine(store: store, dispatcher: BusDispatcher(client: client, logger: logger, coordinator: coordinator),
                             options: options, logger: logger)
         let registry = WorkflowRegistry(paths: settings.workflows, store: store)
