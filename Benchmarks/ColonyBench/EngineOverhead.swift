@@ -82,8 +82,10 @@ enum EngineOverhead {
         var options = Engine.Options()
         options.maxConcurrentRuns = 10_000
         // As the orchestrator does: the engine and its dispatcher's socket share a thread.
-        options.executor = ColonyIO.engineLoop
-        let client = ColonyClient(endpoints: harness.endpoints, credentials: nil, loop: ColonyIO.engineLoop)
+        // NO_ENGINE_LOOP=1: the engine on Swift's global executor instead (for comparison).
+        let own = ProcessInfo.processInfo.environment["NO_ENGINE_LOOP"] == nil
+        options.executor = own ? ColonyIO.engineLoop : nil
+        let client = own ? ColonyClient(endpoints: harness.endpoints, credentials: nil, loop: ColonyIO.engineLoop) : harness.client
         let engine = Engine(store: store, dispatcher: BusDispatcher(client: client, logger: logger), options: options, logger: logger)
         let id = try await store.register(workflow).id
         var background: [Task<Void, Never>] = []

@@ -583,18 +583,12 @@ public actor Engine {
         return change(&runs[run]!.state)
     }
 
-    /// Records an attempt's result and, unless a write is already in progress, writes it and
-    /// acts on it in the calling task: the next step goes out without waiting for another task
-    /// to be scheduled.
-    private func completed(_ order: DispatchOrder, _ result: StepResult) async {
+    private func completed(_ order: DispatchOrder, _ result: StepResult) {
         runs[order.run]?.inFlight.removeValue(forKey: order.step)
         runs[order.run]?.children.removeValue(forKey: order.step)
         defer { wakeDrainIfIdle() }
         let now = clock.now, jitter = jitter()
-        guard queueForWriting(update(order.run) { $0.record(result, step: order.step, attempt: order.attempt, now: now, jitter: jitter) }),
-              !flushing else { return }
-        flushing = true
-        await flush()
+        commit(update(order.run) { $0.record(result, step: order.step, attempt: order.attempt, now: now, jitter: jitter) })
     }
 
     private func retryDue(_ run: RunID, _ step: StepID) {
@@ -613,21 +607,13 @@ public actor Engine {
 
     // MARK: Writing, then acting
 
-    /// Queues `plan` for writing and starts a write in a task of its own; returns the plan's
-    /// number (for `waitUntilWritten`).
     @discardableResult
     private func commit(_ plan: Plan) -> UInt64 {
-        guard queueForWriting(plan) else { return writtenPlans }
-        startFlushing()
-        return committedPlans
-    }
-
-    /// Adds `plan` to the next write; false when it holds nothing or this engine no longer acts.
-    private func queueForWriting(_ plan: Plan) -> Bool {
-        guard supersession == nil, !plan.changes.isEmpty || !plan.effects.isEmpty else { return false }
+        guard supersession == nil, !plan.changes.isEmpty || !plan.effects.isEmpty else { return writtenPlans }
         committedPlans += 1
+        defer { startFlushing() }
         pending.append(plan)
-        return true
+        return committedPlans
     }
 
     private func startFlushing() {
