@@ -206,6 +206,48 @@ enum Migrations {
             }
             try db.execute(sql: "UPDATE runs SET version = (SELECT version FROM workflow_definitions WHERE id = runs.definitionID)")
         }
+        // Every step transition writes a row of each: keyed by their primary key alone, a commit
+        // dirties one B-tree per table instead of two (three for attempts, whose idempotency key
+        // had an index of its own although it is made of that key).
+        migrator.registerMigration("v14: steps and attempts without rowid") { db in
+            try db.execute(sql: """
+                CREATE TABLE steps_v14 (
+                    runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    stepID TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    output TEXT,
+                    errorCode TEXT,
+                    errorMessage TEXT,
+                    updatedAt DATETIME NOT NULL,
+                    PRIMARY KEY (runID, stepID)
+                ) WITHOUT ROWID;
+                INSERT INTO steps_v14 SELECT runID, stepID, status, attempts, output, errorCode, errorMessage, updatedAt FROM steps;
+                DROP TABLE steps;
+                ALTER TABLE steps_v14 RENAME TO steps;
+                CREATE TABLE step_attempts_v14 (
+                    runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    stepID TEXT NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    idempotencyKey TEXT NOT NULL,
+                    agent TEXT,
+                    input TEXT NOT NULL,
+                    output TEXT,
+                    status TEXT NOT NULL,
+                    errorCode TEXT,
+                    errorMessage TEXT,
+                    startedAt DATETIME NOT NULL,
+                    finishedAt DATETIME,
+                    instance TEXT,
+                    PRIMARY KEY (runID, stepID, attempt)
+                ) WITHOUT ROWID;
+                INSERT INTO step_attempts_v14
+                    SELECT runID, stepID, attempt, idempotencyKey, agent, input, output, status, errorCode, errorMessage, startedAt, finishedAt, instance
+                    FROM step_attempts;
+                DROP TABLE step_attempts;
+                ALTER TABLE step_attempts_v14 RENAME TO step_attempts;
+                """)
+        }
         return migrator
     }
 }

@@ -46,3 +46,42 @@ import ColonyWorkflow
         #expect(grown, "\(before) bytes before, \(fileSize()) after \(WALCheckpointer.interval * 2) commits")
     }
 }
+
+/// v14 rebuilds the step tables without rowid: a database written before it keeps every row.
+@Suite struct StepTablesMigrationTests {
+    @Test func aVersion13DatabaseKeepsItsStepsAndAttempts() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("colony-v14-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("store.sqlite").path
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try Migrations.migrator.migrate(queue, upTo: "v13: versions numbered per workflow")
+            try await queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO workflow_definitions (id, name, fingerprint, source, createdAt, version) VALUES (1, 'old', 'f', 'name: old', '2026-11-01 00:00:00.000', 1);
+                    INSERT INTO runs (id, workflow, definitionID, status, input, createdAt, version)
+                        VALUES ('run-1', 'old', 1, 'running', '{}', '2026-11-01 00:00:00.000', 1);
+                    INSERT INTO steps (runID, stepID, status, attempts, output, updatedAt)
+                        VALUES ('run-1', 'a', 'succeeded', 1, '{"n":1}', '2026-11-01 00:00:01.000'),
+                               ('run-1', 'b', 'dispatched', 2, NULL, '2026-11-01 00:00:02.000');
+                    INSERT INTO step_attempts (runID, stepID, attempt, idempotencyKey, agent, input, output, status, startedAt, finishedAt, instance)
+                        VALUES ('run-1', 'a', 1, 'run-1/a/1', 'math', '{}', '{"n":1}', 'succeeded', '2026-11-01 00:00:00.500', '2026-11-01 00:00:01.000', NULL),
+                               ('run-1', 'b', 1, 'run-1/b/1', 'math', '{}', NULL, 'failed', '2026-11-01 00:00:01.000', '2026-11-01 00:00:01.500', NULL),
+                               ('run-1', 'b', 2, 'run-1/b/2', NULL, '{}', NULL, 'running', '2026-11-01 00:00:02.000', NULL, 'i-7');
+                    """)
+            }
+        }
+        let store = try SQLiteWorkflowStore(path: path)
+        let snapshot = try await store.snapshot(run: RunID("run-1"))
+        #expect(snapshot.steps.map(\.stepID.rawValue) == ["a", "b"])
+        #expect(snapshot.steps.map(\.status) == [.succeeded, .dispatched])
+        #expect(snapshot.attempts.map { "\($0.stepID)/\($0.attempt)" } == ["a/1", "b/1", "b/2"])
+        #expect(snapshot.attempts.last?.instance == "i-7")
+        #expect(snapshot.attempts.first?.output == .object(["n": .number(1)]))
+        let withoutRowID = try await DatabaseQueue(path: path).read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%' ORDER BY name")
+        }
+        #expect(withoutRowID == ["step_attempts", "steps"])
+    }
+}
