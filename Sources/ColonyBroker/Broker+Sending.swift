@@ -82,7 +82,7 @@ extension Broker {
         sendPart(Broker.empty, more: worker.readsHeaders || last >= 0)
         if worker.readsHeaders { sendPart(pending.agentHeader, more: last >= 0) }
         for (index, frame) in pending.body.enumerated() {
-            sendPart(frame.copy(), more: index < last)
+            _ = try? router.send(copyOf: frame, more: index < last, wait: true)
         }
         worker.lastSent = .now()
         return true

@@ -157,6 +157,30 @@ public final class Socket {
         }
     }
 
+    /// Sends a second reference to `frame`'s content (libzmq counts references to large
+    /// bodies; small ones are copied), leaving `frame` as it was: what a request kept for a
+    /// retry sends each time. No `Frame` is allocated for it. Returns false if it would block.
+    @discardableResult
+    public func send(copyOf frame: Frame, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
+        let flags = (more ? ZMQ_SNDMORE : 0) | (wait ? 0 : ZMQ_DONTWAIT)
+        touched = true
+        // The zmq_msg_t lives only inside this call, at one address: never moved while live.
+        return try withUnsafeTemporaryAllocation(of: zmq_msg_t.self, capacity: 1) { storage throws(ZMQError) -> Bool in
+            let message = storage.baseAddress!
+            zmq_msg_init(message)
+            defer { zmq_msg_close(message) }
+            zmq_msg_copy(message, frame.message)
+            while true {
+                if zmq_msg_send(message, handle, flags) >= 0 { return true }
+                switch zmq_errno() {
+                case EINTR: continue
+                case EAGAIN: return false
+                default: throw ZMQError.current("zmq_msg_send")
+                }
+            }
+        }
+    }
+
     /// Sends a copy of `bytes` as one frame. Returns false if the send would block.
     @discardableResult
     public func send(bytes: UnsafeRawBufferPointer, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
