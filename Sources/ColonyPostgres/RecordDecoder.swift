@@ -60,7 +60,14 @@ private struct RowDecoder: Decoder {
             let cell = try cell(key)
             if T.self == Date.self { return try cell.decode(Date.self) as! T }
             if cell.dataType == .jsonb || cell.dataType == .json {
-                return try JSONDecoder().decode(T.self, from: Data(try cell.decode(String.self).utf8))
+                let text = try cell.decode(String.self)
+                if T.self == JSONValue.self {
+                    guard let value = JSONValue(parsing: text.utf8) else {
+                        throw DecodingError.dataCorrupted(.init(codingPath: codingPath + [key], debugDescription: "not JSON"))
+                    }
+                    return value as! T
+                }
+                return try JSONDecoder().decode(T.self, from: Data(text.utf8))
             }
             return try T(from: CellDecoder(cell: cell, codingPath: codingPath + [key]))
         }

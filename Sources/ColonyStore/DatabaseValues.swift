@@ -10,7 +10,7 @@ extension JSONValue: DatabaseValueConvertible {
 
     public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> JSONValue? {
         guard let text = String.fromDatabaseValue(dbValue) else { return nil }
-        return try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        return JSONValue(parsing: text.utf8)
     }
 }
 
