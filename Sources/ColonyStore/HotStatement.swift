@@ -36,9 +36,15 @@ struct HotStatement {
             let index = Int32(offset + 1)
             let code: Int32
             switch value {
-            case .text(let text):
-                code = text.utf8CString.withUnsafeBufferPointer { buffer in
-                    sqlite3_bind_text(handle, index, buffer.baseAddress, Int32(buffer.count - 1), Self.transient)
+            case .text(var text):
+                // The string's own UTF-8, not a NUL-terminated copy: SQLite copies what it is given.
+                code = text.withUTF8 { bytes in
+                    guard bytes.count <= Int(Int32.max) else { return SQLITE_TOOBIG }
+                    // A nil pointer would bind NULL instead of ''.
+                    guard let base = bytes.baseAddress else { return sqlite3_bind_text(handle, index, "", 0, Self.transient) }
+                    return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { chars in
+                        sqlite3_bind_text(handle, index, chars, Int32(bytes.count), Self.transient)
+                    }
                 }
             case .integer(let number): code = sqlite3_bind_int64(handle, index, number)
             case .null: code = sqlite3_bind_null(handle, index)
@@ -58,4 +64,5 @@ struct HotStatement {
 
     /// SQLite copies the bytes before `bind` returns.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
 }

@@ -85,3 +85,29 @@ import ColonyWorkflow
         #expect(withoutRowID == ["step_attempts", "steps"])
     }
 }
+
+/// HotStatement binds a string's own UTF-8: every text comes back as it went in, the empty
+/// string as '' (not NULL), text with NUL bytes and non-ASCII whole.
+@Suite struct HotStatementTests {
+    @Test func textComesBackAsItWentIn() throws {
+        let queue = try DatabaseQueue()
+        let samples = ["", "a", "héllo ✓ 😀", "nul\u{0}inside", String(repeating: "long text ", count: 200)]
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY, value TEXT)")
+            for (index, sample) in samples.enumerated() {
+                try HotStatement("INSERT INTO t (n, value) VALUES (?, ?)", db).execute(.integer(Int64(index)), .text(sample))
+            }
+            try HotStatement("INSERT INTO t (n, value) VALUES (?, ?)", db).execute(.integer(99), .text(nil))
+        }
+        try queue.read { db in
+            for (index, sample) in samples.enumerated() {
+                let stored = try Row.fetchOne(db, sql: "SELECT value, value IS NULL AS missing, length(CAST(value AS BLOB)) AS size FROM t WHERE n = ?",
+                                              arguments: [index])!
+                #expect(stored["missing"] == false, "\(index)")
+                #expect(stored["size"] == sample.utf8.count, "\(index)")
+                #expect(String.fromDatabaseValue(stored["value"]) == sample || sample.contains("\u{0}"), "\(index)")
+            }
+            #expect(try Bool.fetchOne(db, sql: "SELECT value IS NULL FROM t WHERE n = 99") == true)
+        }
+    }
+}
