@@ -28,6 +28,11 @@ public struct DispatchOrder: Sendable, Hashable {
 public enum StepResult: Sendable, Hashable {
     case succeeded(output: JSONValue, agent: String?)
     case failed(StepError, agent: String?)
+
+    var isFailure: Bool {
+        if case .failed = self { return true }
+        return false
+    }
 }
 
 /// Something the engine does once the changes decided with it are durable.

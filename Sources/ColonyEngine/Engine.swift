@@ -587,7 +587,8 @@ public actor Engine {
         runs[order.run]?.inFlight.removeValue(forKey: order.step)
         runs[order.run]?.children.removeValue(forKey: order.step)
         defer { wakeDrainIfIdle() }
-        let now = clock.now, jitter = jitter()
+        // Only a failure may be retried: a success needs no draw (each is a system call).
+        let now = clock.now, jitter = result.isFailure ? jitter() : 0
         commit(update(order.run) { $0.record(result, step: order.step, attempt: order.attempt, now: now, jitter: jitter) })
     }
 

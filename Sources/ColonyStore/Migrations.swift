@@ -208,8 +208,9 @@ enum Migrations {
         }
         // Every step transition writes a row of each: keyed by their primary key alone, a commit
         // dirties one B-tree per table instead of two (three for attempts, whose idempotency key
-        // had an index of its own although it is made of that key).
-        migrator.registerMigration("v14: steps and attempts without rowid") { db in
+        // had an index of its own although it is made of that key); transitions number their rows
+        // without AUTOINCREMENT's extra table (rows are never deleted, so numbers still only grow).
+        migrator.registerMigration("v14: step tables without rowid or sequence table") { db in
             try db.execute(sql: """
                 CREATE TABLE steps_v14 (
                     runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -246,6 +247,20 @@ enum Migrations {
                     FROM step_attempts;
                 DROP TABLE step_attempts;
                 ALTER TABLE step_attempts_v14 RENAME TO step_attempts;
+                CREATE TABLE transitions_v14 (
+                    sequence INTEGER PRIMARY KEY,
+                    runID TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    stepID TEXT,
+                    "from" TEXT,
+                    "to" TEXT NOT NULL,
+                    detail TEXT,
+                    at DATETIME NOT NULL
+                );
+                INSERT INTO transitions_v14 SELECT sequence, runID, stepID, "from", "to", detail, at FROM transitions;
+                DROP TABLE transitions;
+                ALTER TABLE transitions_v14 RENAME TO transitions;
+                CREATE INDEX transitions_by_run ON transitions (runID, sequence);
+                DELETE FROM sqlite_sequence WHERE name = 'transitions';
                 """)
         }
         return migrator

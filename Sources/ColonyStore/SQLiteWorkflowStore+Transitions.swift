@@ -73,15 +73,16 @@ extension SQLiteWorkflowStore {
 
     private static func save(_ attempt: AttemptRecord, _ db: Database) throws {
         try HotStatement("""
-            INSERT INTO step_attempts (runID, stepID, attempt, idempotencyKey, agent, input, output, status, errorCode, errorMessage, startedAt, finishedAt)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO step_attempts (runID, stepID, attempt, idempotencyKey, agent, input, output, status, errorCode, errorMessage, startedAt, finishedAt, instance)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (runID, stepID, attempt) DO UPDATE SET agent = excluded.agent, output = excluded.output,
                 status = excluded.status, errorCode = excluded.errorCode, errorMessage = excluded.errorMessage,
-                finishedAt = excluded.finishedAt
+                finishedAt = excluded.finishedAt, instance = COALESCE(excluded.instance, instance)
             """, db).execute(
             .text(attempt.runID.rawValue), .text(attempt.stepID.rawValue), .integer(Int64(attempt.attempt)), .text(attempt.idempotencyKey),
             .text(attempt.agent), .text(attempt.input.jsonText), .text(attempt.output?.jsonText), .text(attempt.status.rawValue),
-            .text(attempt.errorCode?.rawValue), .text(attempt.errorMessage), .text(attempt.startedAt.databaseText), .text(attempt.finishedAt?.databaseText)
+            .text(attempt.errorCode?.rawValue), .text(attempt.errorMessage), .text(attempt.startedAt.databaseText), .text(attempt.finishedAt?.databaseText),
+            .text(attempt.instance?.rawValue)
         )
     }
 

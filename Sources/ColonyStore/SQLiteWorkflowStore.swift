@@ -96,6 +96,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     nonisolated(nonsending) public func apply(_ changes: [StoreChange], at now: Date) async throws(StoreError) {
         guard !changes.isEmpty else { return }
+        let changes = changes.foldingDispatchRecords()
         try writeOnThisThread { db in
             for change in changes {
                 switch change {

@@ -56,3 +56,35 @@ public struct StepTransition: Sendable, Hashable {
         self.detail = detail
     }
 }
+
+extension Array where Element == StoreChange {
+    /// The same changes, with each dispatch record whose attempt this batch also saves folded
+    /// into that save (its `instance`): one statement less per step of a chain, where the
+    /// broker's notice for a step is written with the batch that records the step's result.
+    func foldingDispatchRecords() -> [StoreChange] {
+        guard contains(where: { if case .attemptDispatched = $0 { true } else { false } }) else { return self }
+        var saved: [AttemptKey: Int] = [:]
+        for (position, change) in enumerated() {
+            if case .step(let transition) = change, let attempt = transition.attempt {
+                saved[AttemptKey(run: attempt.runID, step: attempt.stepID, attempt: attempt.attempt)] = position
+            }
+        }
+        var folded = self
+        var dropped = IndexSet()
+        for (position, change) in enumerated() {
+            guard case .attemptDispatched(let run, let step, let attempt, let instance) = change,
+                  let target = saved[AttemptKey(run: run, step: step, attempt: attempt)], target < position,
+                  case .step(var transition) = folded[target] else { continue }
+            transition.attempt?.instance = instance
+            folded[target] = .step(transition)
+            dropped.insert(position)
+        }
+        return folded.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
+    }
+}
+
+private struct AttemptKey: Hashable {
+    let run: RunID
+    let step: StepID
+    let attempt: Int
+}

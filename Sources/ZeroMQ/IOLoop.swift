@@ -119,9 +119,17 @@ public final class IOLoop: @unchecked Sendable {
         onStart()
         var descriptors: [pollfd] = []
         var polled: [Watch] = []
+        var passesWithoutCheck = 0
         while !stopRequested.load(ordering: .relaxed) {
             var busy = drainInbox()
             fireDueTimers()
+            // A readability check costs libzmq two system calls: while more work is queued it
+            // waits (at most `checkEvery` passes), and always runs before the loop blocks.
+            if inboxIsNonEmpty && passesWithoutCheck < Self.checkEvery {
+                passesWithoutCheck += 1
+                continue
+            }
+            passesWithoutCheck = 0
             for watch in watches where watch.socket.touched && watch.socket.isReadable {
                 if isWatched(watch.id) { watch.handler() }
                 busy = true
@@ -153,6 +161,9 @@ public final class IOLoop: @unchecked Sendable {
         watches.removeAll()
         timerActions.removeAll()
     }
+
+    /// Passes of queued work the loop may make before it checks its sockets again.
+    static let checkEvery = 8
 
     private func isWatched(_ id: Int) -> Bool {
         watches.contains { $0.id == id }

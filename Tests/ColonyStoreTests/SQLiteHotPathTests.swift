@@ -69,6 +69,8 @@ import ColonyWorkflow
                         VALUES ('run-1', 'a', 1, 'run-1/a/1', 'math', '{}', '{"n":1}', 'succeeded', '2026-11-01 00:00:00.500', '2026-11-01 00:00:01.000', NULL),
                                ('run-1', 'b', 1, 'run-1/b/1', 'math', '{}', NULL, 'failed', '2026-11-01 00:00:01.000', '2026-11-01 00:00:01.500', NULL),
                                ('run-1', 'b', 2, 'run-1/b/2', NULL, '{}', NULL, 'running', '2026-11-01 00:00:02.000', NULL, 'i-7');
+                    INSERT INTO transitions (runID, stepID, "from", "to", at) VALUES
+                        ('run-1', NULL, NULL, 'pending', '2026-11-01 00:00:00.000'), ('run-1', 'a', 'pending', 'succeeded', '2026-11-01 00:00:01.000');
                     """)
             }
         }
@@ -79,10 +81,14 @@ import ColonyWorkflow
         #expect(snapshot.attempts.map { "\($0.stepID)/\($0.attempt)" } == ["a/1", "b/1", "b/2"])
         #expect(snapshot.attempts.last?.instance == "i-7")
         #expect(snapshot.attempts.first?.output == .object(["n": .number(1)]))
-        let withoutRowID = try await DatabaseQueue(path: path).read { db in
+        #expect(snapshot.transitions.map(\.sequence) == [1, 2])
+        try await store.apply([.run(RunTransition(run: RunID("run-1"), from: .running, to: .completed))], at: Date())
+        #expect(try await store.snapshot(run: RunID("run-1")).transitions.map(\.sequence) == [1, 2, 3])
+        let schema = try await DatabaseQueue(path: path).read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%' ORDER BY name")
+                + String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name = 'transitions' AND sql LIKE '%AUTOINCREMENT%'")
         }
-        #expect(withoutRowID == ["step_attempts", "steps"])
+        #expect(schema == ["step_attempts", "steps"])
     }
 }
 

@@ -49,6 +49,32 @@ import Testing
         #expect(restored.step("two")?.conditionText == "steps.one.status == 'succeeded'")
     }
 
+    /// The broker's dispatch notice is stored whether it comes alone or in the batch that also
+    /// records the attempt's result (where the SQLite store folds it into that attempt's row).
+    @Test(arguments: StoreKind.available) func dispatchRecordsLandAloneOrWithTheAttemptsResult(_ kind: StoreKind) async throws {
+        let store = try await kind.make().store
+        let definitionID = try await store.register(definition()).id
+        try await store.createRun(RunRecord(id: "run-1", workflow: "demo", definitionID: definitionID, input: .null), steps: ["one", "two"])
+        try await store.transitionRun("run-1", from: .pending, to: .running, output: nil, error: nil, detail: nil)
+        var one = AttemptRecord(runID: "run-1", stepID: "one", attempt: 1, input: .object([:]))
+        let two = AttemptRecord(runID: "run-1", stepID: "two", attempt: 1, input: .object([:]))
+        try await store.apply([
+            .step(StepTransition(run: "run-1", step: "one", from: .pending, to: .dispatched, attempt: one)),
+            .step(StepTransition(run: "run-1", step: "two", from: .pending, to: .dispatched, attempt: two)),
+        ], at: Date())
+        one.status = .succeeded
+        one.output = .object(["n": .number(1)])
+        one.finishedAt = Date()
+        try await store.apply([
+            .step(StepTransition(run: "run-1", step: "one", from: .dispatched, to: .succeeded, attempt: one)),
+            .attemptDispatched(run: "run-1", step: "one", attempt: 1, instance: "i-1"),
+            .attemptDispatched(run: "run-1", step: "two", attempt: 1, instance: "i-2"),
+        ], at: Date())
+        let attempts = try await store.snapshot(run: "run-1").attempts
+        #expect(attempts.map { "\($0.stepID)=\($0.instance?.rawValue ?? "-")" }.sorted() == ["one=i-1", "two=i-2"])
+        #expect(attempts.first { $0.stepID == "one" }?.output == .object(["n": .number(1)]))
+    }
+
     @Test(arguments: StoreKind.available) func everyTransitionIsLoggedAndStaleOnesAreRefused(_ kind: StoreKind) async throws {
         let store = try await kind.make().store
         let definitionID = try await store.register(definition()).id
