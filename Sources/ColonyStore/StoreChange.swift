@@ -57,34 +57,31 @@ public struct StepTransition: Sendable, Hashable {
     }
 }
 
+/// How far back from a dispatch record `foldingDispatchRecords` looks for its attempt's save.
+private let foldingWindow = 64
+
 extension Array where Element == StoreChange {
-    /// The same changes, with each dispatch record whose attempt this batch also saves folded
-    /// into that save (its `instance`): one statement less per step of a chain, where the
-    /// broker's notice for a step is written with the batch that records the step's result.
+    /// The same changes, with each dispatch record whose attempt this batch also saves (earlier
+    /// in it) folded into that save (its `instance`): one statement less per step of a chain,
+    /// where the broker's notice for a step is written with the batch that records its result.
+    /// A scan back of at most `foldingWindow` changes from each record (a record left as it is
+    /// is written by its own statement), so a batch of many runs costs no more than linear.
     func foldingDispatchRecords() -> [StoreChange] {
-        guard contains(where: { if case .attemptDispatched = $0 { true } else { false } }) else { return self }
-        var saved: [AttemptKey: Int] = [:]
-        for (position, change) in enumerated() {
-            if case .step(let transition) = change, let attempt = transition.attempt {
-                saved[AttemptKey(run: attempt.runID, step: attempt.stepID, attempt: attempt.attempt)] = position
+        var folded = self
+        var position = folded.count - 1
+        while position > 0 {
+            defer { position -= 1 }
+            guard case .attemptDispatched(let run, let step, let attempt, let instance) = folded[position] else { continue }
+            for target in stride(from: position - 1, through: Swift.max(0, position - foldingWindow), by: -1) {
+                guard case .step(var transition) = folded[target], var saved = transition.attempt,
+                      saved.attempt == attempt, saved.stepID == step, saved.runID == run else { continue }
+                saved.instance = instance
+                transition.attempt = saved
+                folded[target] = .step(transition)
+                folded.remove(at: position)
+                break
             }
         }
-        var folded = self
-        var dropped = IndexSet()
-        for (position, change) in enumerated() {
-            guard case .attemptDispatched(let run, let step, let attempt, let instance) = change,
-                  let target = saved[AttemptKey(run: run, step: step, attempt: attempt)], target < position,
-                  case .step(var transition) = folded[target] else { continue }
-            transition.attempt?.instance = instance
-            folded[target] = .step(transition)
-            dropped.insert(position)
-        }
-        return folded.enumerated().filter { !dropped.contains($0.offset) }.map(\.element)
+        return folded
     }
-}
-
-private struct AttemptKey: Hashable {
-    let run: RunID
-    let step: StepID
-    let attempt: Int
 }
