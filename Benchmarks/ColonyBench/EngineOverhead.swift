@@ -50,9 +50,9 @@ enum EngineOverhead {
         let database = ProcessInfo.processInfo.environment["COLONY_BENCH_POSTGRES"] == nil ? "SQLite" : "PostgreSQL"
         print("engine benchmark on \(database)\(controlPlane ? " with the control plane's load" : ""): \(repetitions) repetitions, medians; per step = wall time / steps")
         print("scenario                          steps  engine ms/step  bus-only ms/step  overhead ms/step  steps/s")
-        // ONLY=chain (a part of a scenario's name) runs just the scenarios it names.
-        let only = ProcessInfo.processInfo.environment["ONLY"]
-        for scenario in scenarios where only.map(scenario.name.contains) ?? true {
+        // ONLY=chain (parts of scenarios' names, separated by |) runs just the scenarios it names.
+        let only = ProcessInfo.processInfo.environment["ONLY"]?.split(separator: "|")
+        for scenario in scenarios where only.map({ $0.contains { scenario.name.contains($0) } }) ?? true {
             let steps = scenario.workflow.steps.count * scenario.runs
             var engineTimes: [Double] = []
             var busTimes: [Double] = []
