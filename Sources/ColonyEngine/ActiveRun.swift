@@ -3,8 +3,9 @@ import ColonyStore
 import Foundation
 
 /// Everything the engine holds for one run, queued or admitted: forgetting the run drops it all
-/// at once, so nothing is left behind for a run that ended.
-struct ActiveRun {
+/// at once, so nothing is left behind for a run that ended. A class: the engine reads a field of
+/// it at every step, and a read through the runs table must not copy the whole run.
+final class ActiveRun {
     var state: RunState
     /// Whether the run left the queue (it counts against the limits until it ends).
     var admitted = false

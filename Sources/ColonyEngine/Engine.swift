@@ -564,7 +564,7 @@ public actor Engine {
 
     private func admit(_ state: RunState) {
         let id = state.id, now = clock.now
-        var entry = runs[id] ?? ActiveRun(state, at: now)
+        let entry = runs[id] ?? ActiveRun(state, at: now)
         entry.admitted = true
         entry.queueReason = nil
         entry.lastProgress = now
