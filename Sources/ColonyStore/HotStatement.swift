@@ -28,6 +28,12 @@ struct HotStatement {
     /// Runs the statement with `values` bound in order; returns how many rows it changed.
     @discardableResult
     func execute(_ values: Value...) throws -> Int {
+        try execute(values)
+    }
+
+    /// Runs the statement with `values` bound in order; returns how many rows it changed.
+    @discardableResult
+    func execute(_ values: [Value]) throws -> Int {
         defer {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)

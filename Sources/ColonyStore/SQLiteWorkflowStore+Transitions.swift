@@ -7,7 +7,7 @@ import GRDB
 // expected state, so a stale transition changes no row), prepared once, bound through SQLite's
 // C API (HotStatement), dates as text made without ICU (`Date.databaseText`).
 extension SQLiteWorkflowStore {
-    static func apply(_ change: RunTransition, at now: Date, _ db: Database) throws {
+    static func apply(_ change: RunTransition, at now: Date, _ db: Database, log: inout TransitionLog) throws {
         let stamp = now.databaseText
         let changed = try HotStatement("""
             UPDATE runs SET status = ?,
@@ -25,10 +25,10 @@ extension SQLiteWorkflowStore {
             guard let actual else { throw StoreError.runNotFound(change.run) }
             throw StoreError.staleTransition(run: change.run, step: nil, expected: change.from.rawValue, actual: actual)
         }
-        try log(change.run, step: nil, from: change.from.rawValue, to: change.to.rawValue, detail: change.detail ?? change.errorMessage, at: stamp, db)
+        log.append(change.run, step: nil, from: change.from.rawValue, to: change.to.rawValue, detail: change.detail ?? change.errorMessage, at: stamp)
     }
 
-    static func apply(_ change: StepTransition, at now: Date, _ db: Database) throws {
+    static func apply(_ change: StepTransition, at now: Date, _ db: Database, log: inout TransitionLog) throws {
         let stamp = now.databaseText
         if let attempt = change.attempt { try save(attempt, db) }
         if let from = change.from {
@@ -62,7 +62,7 @@ extension SQLiteWorkflowStore {
                 .text(change.attempt?.output?.jsonText), .text(change.attempt?.errorCode?.rawValue), .text(change.attempt?.errorMessage), .text(stamp)
             )
         }
-        try log(change.run, step: change.step, from: change.from?.rawValue, to: change.to.rawValue, detail: change.detail, at: stamp, db)
+        log.append(change.run, step: change.step, from: change.from?.rawValue, to: change.to.rawValue, detail: change.detail, at: stamp)
     }
 
     /// Which agent instance the broker gave an attempt to.
@@ -85,9 +85,34 @@ extension SQLiteWorkflowStore {
             .text(attempt.instance?.rawValue)
         )
     }
+}
 
-    private static func log(_ run: RunID, step: StepID?, from: String?, to: String, detail: String?, at stamp: String, _ db: Database) throws {
-        try HotStatement("INSERT INTO transitions (runID, stepID, \"from\", \"to\", detail, at) VALUES (?, ?, ?, ?, ?, ?)", db)
-            .execute(.text(run.rawValue), .text(step?.rawValue), .text(from), .text(to), .text(detail), .text(stamp))
+/// A batch's rows for the transition log, written together at its end: several rows to a
+/// statement instead of one statement each (a chain step logs two, a wide batch dozens).
+/// Their order, and so their sequence numbers, is the order they were appended in.
+struct TransitionLog {
+    /// Six values a row, rows one after the other.
+    private var values: [HotStatement.Value] = []
+    private static let columns = 6
+
+    mutating func append(_ run: RunID, step: StepID?, from: String?, to: String, detail: String?, at stamp: String) {
+        values += [.text(run.rawValue), .text(step?.rawValue), .text(from), .text(to), .text(detail), .text(stamp)]
+    }
+
+    /// Rows per statement at most: the statements for 1…8 rows are prepared once each.
+    static let rowsPerStatement = 8
+
+    func write(_ db: Database) throws {
+        var start = 0
+        while start < values.count {
+            let end = min(start + Self.rowsPerStatement * Self.columns, values.count)
+            try HotStatement(Self.inserts[(end - start) / Self.columns - 1], db).execute(Array(values[start..<end]))
+            start = end
+        }
+    }
+
+    private static let inserts: [String] = (1...rowsPerStatement).map { count in
+        "INSERT INTO transitions (runID, stepID, \"from\", \"to\", detail, at) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
     }
 }

@@ -98,16 +98,18 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         guard !changes.isEmpty else { return }
         let changes = changes.foldingDispatchRecords()
         try writeOnThisThread { db in
+            var log = TransitionLog()
             for change in changes {
                 switch change {
-                case .run(let transition): try Self.apply(transition, at: now, db)
-                case .step(let transition): try Self.apply(transition, at: now, db)
+                case .run(let transition): try Self.apply(transition, at: now, db, log: &log)
+                case .step(let transition): try Self.apply(transition, at: now, db, log: &log)
                 case .attemptDispatched(let run, let step, let attempt, let instance):
                     try Self.recordInstance(instance, run: run, step: step, attempt: attempt, db)
                 case .signal(let signal):
                     try signal.upsert(db)
                 }
             }
+            try log.write(db)
         }
     }
 

@@ -49,6 +49,25 @@ import Testing
         #expect(restored.step("two")?.conditionText == "steps.one.status == 'succeeded'")
     }
 
+    /// A batch logs its transitions in the order it holds them (SQLite writes them several rows to
+    /// a statement: 20 rows cross its chunks of 8).
+    @Test(arguments: StoreKind.available) func aBatchLogsItsTransitionsInOrder(_ kind: StoreKind) async throws {
+        let store = try await kind.make().store
+        let definitionID = try await store.register(definition()).id
+        let steps = (0..<20).map { StepID("s\($0)") }
+        try await store.createRun(RunRecord(id: "run-1", workflow: "demo", definitionID: definitionID, input: .null), steps: steps)
+        try await store.apply([.run(RunTransition(run: "run-1", from: .pending, to: .running))] + steps.map { step in
+            .step(StepTransition(run: "run-1", step: step, from: .pending, to: .dispatched,
+                                 attempt: AttemptRecord(runID: "run-1", stepID: step, attempt: 1, input: .null), detail: "go \(step)"))
+        }, at: Date())
+        let logged = try await store.snapshot(run: "run-1").transitions
+        #expect(logged.map(\.to) == ["pending", "running"] + Array(repeating: "dispatched", count: 20))
+        #expect(logged.compactMap(\.stepID) == steps)
+        #expect(logged.dropFirst().compactMap(\.detail) == steps.map { "go \($0)" })
+        let sequences = logged.compactMap(\.sequence)
+        #expect(sequences.count == 22 && sequences == sequences.sorted() && Set(sequences).count == 22)
+    }
+
     /// The broker's dispatch notice is stored whether it comes alone or in the batch that also
     /// records the attempt's result (where the SQLite store folds it into that attempt's row).
     @Test(arguments: StoreKind.available) func dispatchRecordsLandAloneOrWithTheAttemptsResult(_ kind: StoreKind) async throws {
