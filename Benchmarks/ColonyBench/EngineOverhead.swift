@@ -125,14 +125,19 @@ enum EngineOverhead {
     }
 
     /// Times `count` bare no-op requests, `concurrency` at a time (the bus alone).
+    /// BUS_ON_LOOP=1: the requests are made the way the engine makes them, from tasks on the
+    /// thread that owns their client's socket (no hop to the global executor and back).
     static func timeBus(_ harness: BenchHarness, requests count: Int, concurrency: Int) async throws -> Duration {
+        let onLoop = ProcessInfo.processInfo.environment["BUS_ON_LOOP"] != nil
+        let client = onLoop ? ColonyClient(endpoints: harness.endpoints, credentials: nil, loop: ColonyIO.engineLoop) : harness.client
+        let executor: (any TaskExecutor)? = onLoop ? ColonyIO.engineLoop : nil
         let clock = ContinuousClock()
         let started = clock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<concurrency {
-                group.addTask {
+                group.addTask(executorPreference: executor) {
                     for _ in stride(from: worker, to: count, by: concurrency) {
-                        _ = try await harness.client.request("noop", body: [Array("{}".utf8)], timeout: .seconds(30))
+                        _ = try await client.request("noop", body: [Array("{}".utf8)], timeout: .seconds(30))
                     }
                 }
             }
