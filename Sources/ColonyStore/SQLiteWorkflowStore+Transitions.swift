@@ -72,6 +72,19 @@ extension SQLiteWorkflowStore {
     }
 
     private static func save(_ attempt: AttemptRecord, _ db: Database) throws {
+        // An attempt that ended was stored when it started: an UPDATE, cheaper than the upsert.
+        if attempt.finishedAt != nil {
+            let updated = try HotStatement("""
+                UPDATE step_attempts SET agent = ?, output = ?, status = ?, errorCode = ?, errorMessage = ?, finishedAt = ?,
+                    instance = COALESCE(?, instance)
+                WHERE runID = ? AND stepID = ? AND attempt = ?
+                """, db).execute(
+                .text(attempt.agent), .text(attempt.output?.jsonText), .text(attempt.status.rawValue), .text(attempt.errorCode?.rawValue),
+                .text(attempt.errorMessage), .text(attempt.finishedAt?.databaseText), .text(attempt.instance?.rawValue),
+                .text(attempt.runID.rawValue), .text(attempt.stepID.rawValue), .integer(Int64(attempt.attempt))
+            )
+            if updated == 1 { return }
+        }
         try HotStatement("""
             INSERT INTO step_attempts (runID, stepID, attempt, idempotencyKey, agent, input, output, status, errorCode, errorMessage, startedAt, finishedAt, instance)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
