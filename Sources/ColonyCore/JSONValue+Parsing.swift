@@ -10,21 +10,14 @@ extension JSONValue {
     /// it is not exactly one JSON value: malformed, invalid UTF-8, a number beyond `Double`, or
     /// nested deeper than `maximumNesting`.
     public init?(parsing bytes: some Collection<UInt8>) {
-        let parsed: JSONValue?? = bytes.withContiguousStorageIfAvailable { buffer in
-            var reader = JSONReader(UnsafeRawBufferPointer(buffer))
+        let read = { (buffer: UnsafeRawBufferPointer) -> JSONValue? in
+            var reader = JSONReader(buffer)
             return reader.document()
         }
-        if let parsed {
-            guard let value = parsed else { return nil }
-            self = value
-        } else {
-            let copy = Array(bytes)
-            guard let value = copy.withUnsafeBytes({ buffer -> JSONValue? in
-                var reader = JSONReader(buffer)
-                return reader.document()
-            }) else { return nil }
-            self = value
-        }
+        // Bytes in one piece are read in place; any other collection is copied once first.
+        let parsed = bytes.withContiguousStorageIfAvailable { read(UnsafeRawBufferPointer($0)) } ?? Array(bytes).withUnsafeBytes(read)
+        guard let parsed else { return nil }
+        self = parsed
     }
 }
 
@@ -79,56 +72,53 @@ private struct JSONReader {
     }
 
     private mutating func object() -> JSONValue? {
-        guard depth < JSONValue.maximumNesting else { return nil }
-        depth += 1
-        defer { depth -= 1 }
-        offset += 1
         var fields: [String: JSONValue] = [:]
-        while true {
-            skipWhitespace()
-            if current == UInt8(ascii: "}") {
-                offset += 1
-                return .object(fields)
-            }
-            guard current == UInt8(ascii: "\""), let key = string() else { return nil }
-            skipWhitespace()
-            guard current == UInt8(ascii: ":") else { return nil }
-            offset += 1
-            guard let value = value() else { return nil }
+        let complete = elements(closing: UInt8(ascii: "}")) { reader in
+            guard reader.current == UInt8(ascii: "\""), let key = reader.string() else { return false }
+            reader.skipWhitespace()
+            guard reader.current == UInt8(ascii: ":") else { return false }
+            reader.offset += 1
+            guard let value = reader.value() else { return false }
             fields[key] = value
-            skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","): offset += 1
-            case UInt8(ascii: "}"):
-                offset += 1
-                return .object(fields)
-            default: return nil
-            }
+            return true
         }
+        guard complete else { return nil }  // not a ternary: `: nil` could read as `.null`
+        return .object(fields)
     }
 
     private mutating func array() -> JSONValue? {
-        guard depth < JSONValue.maximumNesting else { return nil }
+        var items: [JSONValue] = []
+        let complete = elements(closing: UInt8(ascii: "]")) { reader in
+            guard let item = reader.value() else { return false }
+            items.append(item)
+            return true
+        }
+        guard complete else { return nil }
+        return .array(items)
+    }
+
+    /// From an array's or object's opening bracket to `closing`: each element read by `element`,
+    /// separated by commas (a trailing one let pass); false when one fails, a separator is
+    /// missing, or the nesting would pass `maximumNesting`.
+    private mutating func elements(closing: UInt8, _ element: (inout JSONReader) -> Bool) -> Bool {
+        guard depth < JSONValue.maximumNesting else { return false }
         depth += 1
         defer { depth -= 1 }
         offset += 1
-        var items: [JSONValue] = []
         while true {
             skipWhitespace()
-            if current == UInt8(ascii: "]") {
+            if current == closing {
                 offset += 1
-                return .array(items)
+                return true
             }
-            guard let item = value() else { return nil }
-            items.append(item)
+            guard element(&self) else { return false }
             skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","): offset += 1
-            case UInt8(ascii: "]"):
+            guard current == UInt8(ascii: ",") else {
+                guard current == closing else { return false }
                 offset += 1
-                return .array(items)
-            default: return nil
+                return true
             }
+            offset += 1
         }
     }
 

@@ -61,6 +61,6 @@ public struct MonotonicTime: Comparable, Hashable, Sendable {
 
     /// The time from `earlier` to this one (zero if `earlier` is later).
     public func since(_ earlier: MonotonicTime) -> Duration {
-        nanoseconds >= earlier.nanoseconds ? .nanoseconds(Int64(clamping: nanoseconds - earlier.nanoseconds)) : .zero
+        .nanoseconds(Int64(clamping: nanoseconds(since: earlier)))
     }
 }

@@ -70,5 +70,4 @@ struct HotStatement {
 
     /// SQLite copies the bytes before `bind` returns.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-
 }

@@ -54,15 +54,24 @@ extension SQLiteWorkflowStore {
         } else {
             let existing = try String.fetchOne(db, sql: "SELECT status FROM steps WHERE runID = ? AND stepID = ?", arguments: [change.run, change.step])
             if let existing { throw StoreError.staleTransition(run: change.run, step: change.step, expected: nil, actual: existing) }
-            try HotStatement("""
-                INSERT INTO steps (runID, stepID, status, attempts, output, errorCode, errorMessage, updatedAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """, db).execute(
-                .text(change.run.rawValue), .text(change.step.rawValue), .text(change.to.rawValue), .integer(Int64(change.attempt?.attempt ?? 0)),
-                .text(change.attempt?.output?.jsonText), .text(change.attempt?.errorCode?.rawValue), .text(change.attempt?.errorMessage), .text(stamp)
-            )
+            var row = StepRecord(runID: change.run, stepID: change.step, status: change.to, attempts: change.attempt?.attempt ?? 0, updatedAt: now)
+            row.output = change.attempt?.output
+            row.errorCode = change.attempt?.errorCode
+            row.errorMessage = change.attempt?.errorMessage
+            try insert(row, updatedAt: stamp, db)
         }
         log.append(change.run, step: change.step, from: change.from?.rawValue, to: change.to.rawValue, detail: change.detail, at: stamp)
+    }
+
+    /// A step's row, bound directly (a new run inserts one per step; `updatedAt` as database text).
+    static func insert(_ step: StepRecord, updatedAt stamp: String, _ db: Database) throws {
+        try HotStatement("""
+            INSERT INTO steps (runID, stepID, status, attempts, output, errorCode, errorMessage, updatedAt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, db).execute(
+            .text(step.runID.rawValue), .text(step.stepID.rawValue), .text(step.status.rawValue), .integer(Int64(step.attempts)),
+            .text(step.output?.jsonText), .text(step.errorCode?.rawValue), .text(step.errorMessage), .text(stamp)
+        )
     }
 
     /// Which agent instance the broker gave an attempt to.

@@ -75,17 +75,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
             let rows = NewRunRows(run: run, steps: steps, kept: kept)
             try await write { db in
                 try run.insert(db)
-                // A run of many steps inserts a row each: bound directly, as the hot path does.
-                let insertStep = try HotStatement("""
-                    INSERT INTO steps (runID, stepID, status, attempts, output, errorCode, errorMessage, updatedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, db)
-                for step in rows.steps {
-                    try insertStep.execute(
-                        .text(step.runID.rawValue), .text(step.stepID.rawValue), .text(step.status.rawValue), .integer(Int64(step.attempts)),
-                        .text(step.output?.jsonText), .text(step.errorCode?.rawValue), .text(step.errorMessage), .text(step.updatedAt.databaseText)
-                    )
-                }
+                for step in rows.steps { try Self.insert(step, updatedAt: step.updatedAt.databaseText, db) }
                 for attempt in rows.attempts { try attempt.insert(db) }
                 for var transition in rows.transitions { try transition.insert(db) }
             }

@@ -68,20 +68,20 @@ extension Array where Element == StoreChange {
     /// is written by its own statement), so a batch of many runs costs no more than linear.
     func foldingDispatchRecords() -> [StoreChange] {
         var folded = self
-        var position = folded.count - 1
-        while position > 0 {
-            defer { position -= 1 }
-            guard case .attemptDispatched(let run, let step, let attempt, let instance) = folded[position] else { continue }
+        var absorbed = Set<Int>()
+        for position in indices {
+            guard case .attemptDispatched(let run, let step, let attempt, let instance) = self[position] else { continue }
             for target in stride(from: position - 1, through: Swift.max(0, position - foldingWindow), by: -1) {
                 guard case .step(var transition) = folded[target], var saved = transition.attempt,
                       saved.attempt == attempt, saved.stepID == step, saved.runID == run else { continue }
                 saved.instance = instance
                 transition.attempt = saved
                 folded[target] = .step(transition)
-                folded.remove(at: position)
+                absorbed.insert(position)
                 break
             }
         }
-        return folded
+        guard !absorbed.isEmpty else { return self }
+        return folded.indices.filter { !absorbed.contains($0) }.map { folded[$0] }
     }
 }

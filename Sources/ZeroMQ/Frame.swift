@@ -87,13 +87,6 @@ public final class Frame {
     public func detached() -> Frame {
         Frame(bytes: rawBytes)
     }
-
-    /// A second frame sharing this one's content (reference counted by libzmq for large bodies).
-    public func copy() -> Frame {
-        let frame = Frame()
-        zmq_msg_copy(frame.message, message)
-        return frame
-    }
 }
 
 extension Frame: CustomStringConvertible {

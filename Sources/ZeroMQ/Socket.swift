@@ -145,16 +145,7 @@ public final class Socket {
     /// (high-water mark reached); the frame is then left untouched.
     @discardableResult
     public func send(_ frame: Frame, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
-        let flags = (more ? ZMQ_SNDMORE : 0) | (wait ? 0 : ZMQ_DONTWAIT)
-        touched = true
-        while true {
-            if zmq_msg_send(frame.message, handle, flags) >= 0 { return true }
-            switch zmq_errno() {
-            case EINTR: continue
-            case EAGAIN: return false
-            default: throw ZMQError.current("zmq_msg_send")
-            }
-        }
+        try sendMessage(frame.message, more: more, wait: wait)
     }
 
     /// Sends a second reference to `frame`'s content (libzmq counts references to large
@@ -162,21 +153,26 @@ public final class Socket {
     /// retry sends each time. No `Frame` is allocated for it. Returns false if it would block.
     @discardableResult
     public func send(copyOf frame: Frame, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
-        let flags = (more ? ZMQ_SNDMORE : 0) | (wait ? 0 : ZMQ_DONTWAIT)
-        touched = true
         // The zmq_msg_t lives only inside this call, at one address: never moved while live.
-        return try withUnsafeTemporaryAllocation(of: zmq_msg_t.self, capacity: 1) { storage throws(ZMQError) -> Bool in
+        try withUnsafeTemporaryAllocation(of: zmq_msg_t.self, capacity: 1) { storage throws(ZMQError) -> Bool in
             let message = storage.baseAddress!
             zmq_msg_init(message)
             defer { zmq_msg_close(message) }
             zmq_msg_copy(message, frame.message)
-            while true {
-                if zmq_msg_send(message, handle, flags) >= 0 { return true }
-                switch zmq_errno() {
-                case EINTR: continue
-                case EAGAIN: return false
-                default: throw ZMQError.current("zmq_msg_send")
-                }
+            return try sendMessage(message, more: more, wait: wait)
+        }
+    }
+
+    /// Hands `message` to libzmq (which empties it on success), retrying when interrupted.
+    private func sendMessage(_ message: UnsafeMutablePointer<zmq_msg_t>, more: Bool, wait: Bool) throws(ZMQError) -> Bool {
+        let flags = (more ? ZMQ_SNDMORE : 0) | (wait ? 0 : ZMQ_DONTWAIT)
+        touched = true
+        while true {
+            if zmq_msg_send(message, handle, flags) >= 0 { return true }
+            switch zmq_errno() {
+            case EINTR: continue
+            case EAGAIN: return false
+            default: throw ZMQError.current("zmq_msg_send")
             }
         }
     }

@@ -40,11 +40,23 @@ import Testing
         #expect(throws: ZMQError.self) { try socket.bind("nonsense://x") }
     }
 
-    @Test func framesCopyAndCompare() {
-        let frame = Frame(Array(repeating: UInt8(7), count: 100))
-        let copy = frame.copy()
-        #expect(copy.bytes == frame.bytes)
-        #expect(frame.bytes == Array(repeating: 7, count: 100))
+    /// `send(copyOf:)` leaves the frame whole (a kept request body is sent again on a retry);
+    /// small bodies are copied, large ones shared by reference: both arrive intact, every time.
+    @Test func aFrameSentAsACopyStaysWholeAndArrivesEachTime() throws {
+        let endpoint = "inproc://copies-\(UUID().uuidString)"
+        let receiver = try Socket(.pull)
+        try receiver.bind(endpoint)
+        let sender = try Socket(.push)
+        try sender.connect(endpoint)
+        for size in [5, 100, 100_000] {
+            let frame = Frame(Array(repeating: UInt8(size % 251), count: size))
+            for _ in 0..<3 { #expect(try sender.send(copyOf: frame, wait: true)) }
+            #expect(frame.bytes == Array(repeating: UInt8(size % 251), count: size))
+            for _ in 0..<3 {
+                let received = try #require(try receiver.receiveMessage(wait: true))
+                #expect(received.map(\.bytes) == [frame.bytes], "size \(size)")
+            }
+        }
         #expect(Frame([5]).bytes == [5])
     }
 }
