@@ -7,7 +7,7 @@ import Glibc
 #endif
 import Foundation
 
-/// One thread that owns ZeroMQ sockets: it runs `zmq_poll` over them, fires timers, and
+/// One thread that owns ZeroMQ sockets: it polls their signal descriptors, fires timers, and
 /// is the serial (and task) executor of the actors that use those sockets.
 ///
 /// Socket callbacks and timers run on the loop thread; actors whose `unownedExecutor` is
@@ -16,7 +16,7 @@ import Foundation
 /// (Swift jobs) or `execute` (closures), which wake the poll through an eventfd.
 ///
 /// Safety of `@unchecked Sendable`: the cross-thread state is `inbox` (a `Mutex`), the
-/// atomics and the immutable eventfd. Everything else (`watches`, `timers`, `pollItems`)
+/// atomics and the immutable eventfd. Everything else (`watches`, `timers`, `descriptors`)
 /// is touched only on the loop thread, which every entry point checks with `preconditionOnLoop()`.
 public final class IOLoop: @unchecked Sendable {
     private enum Work {
@@ -53,8 +53,11 @@ public final class IOLoop: @unchecked Sendable {
 
     // Loop-thread state.
     private var watches: [Watch] = []
-    private var pollItems: [zmq_pollitem_t] = []
     private var watchesChanged = false
+    /// What `poll` waits on (the wake-up descriptor, then each watched socket's), and the
+    /// watches they were made from; rebuilt when the watches change.
+    private var descriptors: [pollfd] = []
+    private var polled: [Watch] = []
     private var timerHeap = Heap<TimerEntry>()
     private var timerActions: [Int: () -> Void] = [:]
     private var nextID = 1
@@ -117,15 +120,14 @@ public final class IOLoop: @unchecked Sendable {
     public func run(onStart: () -> Void = {}) {
         claimCurrentThread()
         onStart()
-        var descriptors: [pollfd] = []
-        var polled: [Watch] = []
         var passesWithoutCheck = 0
         while !stopRequested.load(ordering: .relaxed) {
             var busy = drainInbox()
             fireDueTimers()
             // A readability check costs libzmq two system calls: while more work is queued it
             // waits (at most `checkEvery` passes), and always runs before the loop blocks.
-            if inboxIsNonEmpty && passesWithoutCheck < Self.checkEvery {
+            let queued = inboxIsNonEmpty
+            if queued && passesWithoutCheck < Self.checkEvery {
                 passesWithoutCheck += 1
                 continue
             }
@@ -135,31 +137,43 @@ public final class IOLoop: @unchecked Sendable {
                 busy = true
             }
             if stopRequested.load(ordering: .relaxed) { break }
+            // Work that keeps coming must not starve the sockets nobody touched: their signals
+            // arrive only through poll, so one is taken without waiting.
+            if queued {
+                pollSockets(timeout: 0)
+                continue
+            }
             if busy || inboxIsNonEmpty { continue }
-            if watchesChanged || descriptors.count != watches.count + 1 {
-                descriptors = [pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
-                descriptors += watches.map { pollfd(fd: $0.socket.signalDescriptor, events: Int16(POLLIN), revents: 0) }
-                polled = watches
-                watchesChanged = false
-            }
-            let count = descriptors.count
-            let ready = descriptors.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t(count), Int32(pollTimeout())) }
-            if ready < 0 {
-                if errno == EINTR { continue }
-                fatalError("\(name): poll failed: errno \(errno)")
-            }
-            if ready == 0 { continue }
-            if descriptors[0].revents != 0 {
-                var counter: UInt64 = 0
-                _ = read(wakeFD, &counter, 8)
-            }
-            for index in 1..<count where descriptors[index].revents != 0 {
-                let watch = polled[index - 1]
-                if isWatched(watch.id) { watch.handler() }
-            }
+            pollSockets(timeout: pollTimeout())
         }
         watches.removeAll()
         timerActions.removeAll()
+    }
+
+    /// Waits up to `timeout` ms (-1: for ever) for a socket's signal or a wake-up, and calls
+    /// the handlers of the sockets that signalled.
+    private func pollSockets(timeout: Int) {
+        if watchesChanged || descriptors.count != watches.count + 1 {
+            descriptors = [pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+            descriptors += watches.map { pollfd(fd: $0.socket.signalDescriptor, events: Int16(POLLIN), revents: 0) }
+            polled = watches
+            watchesChanged = false
+        }
+        let count = descriptors.count
+        let ready = descriptors.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t(count), Int32(timeout)) }
+        if ready < 0 {
+            if errno == EINTR { return }
+            fatalError("\(name): poll failed: errno \(errno)")
+        }
+        if ready == 0 { return }
+        if descriptors[0].revents != 0 {
+            var counter: UInt64 = 0
+            _ = read(wakeFD, &counter, 8)
+        }
+        for index in 1..<count where descriptors[index].revents != 0 {
+            let watch = polled[index - 1]
+            if isWatched(watch.id) { watch.handler() }
+        }
     }
 
     /// Passes of queued work the loop may make before it checks its sockets again.

@@ -125,4 +125,30 @@ actor LoopBound {
         }
         #expect(await bound.ticks == 3)
     }
+
+    /// Queued work never starves a socket: a job that queues itself again for as long as the
+    /// loop runs still lets it read a message that arrives meanwhile (it looks at its sockets at
+    /// least every `checkEvery` passes). Without that look the test never ends: the time limit.
+    @Test(.timeLimit(.minutes(1))) func aSocketIsReadWhileWorkKeepsComing() async throws {
+        let loop = IOLoop.start(name: "test-busy")
+        defer { loop.stop() }
+        let endpoint = "inproc://busy-\(UUID().uuidString)"
+        let sender = try Socket(.push)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let isBound = DispatchSemaphore(value: 0)
+            loop.execute {
+                guard let receiver = try? Socket(.pull), (try? receiver.bind(endpoint)) != nil else { return }
+                @Sendable func spin() { loop.execute { spin() } }
+                spin()
+                _ = loop.watch(receiver) {
+                    guard (try? receiver.receiveMessage()) != nil else { return }
+                    continuation.resume()
+                }
+                isBound.signal()
+            }
+            isBound.wait()
+            try? sender.connect(endpoint)
+            _ = try? sender.send("while busy", wait: true)
+        }
+    }
 }
