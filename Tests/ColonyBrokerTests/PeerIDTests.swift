@@ -3,11 +3,12 @@ import Testing
 @testable import ColonyBroker
 
 /// Routing ids held inline (up to 16 bytes) or in an array (longer): the same bytes are the
-/// same peer, any other bytes another one, and the bytes come back as they went in.
+/// same peer, any other bytes another one, and the bytes come back as they went in — up to
+/// 255 bytes (the most ZeroMQ allows) and beyond.
 @Suite struct PeerIDTests {
     @Test func idsOfEveryLengthRoundTripAndDifferFromEachOther() {
         var seen: [PeerID: [UInt8]] = [:]
-        for length in 0...40 {
+        for length in Array(0...40) + [254, 255, 300] {
             for fill: UInt8 in length == 0 ? [0] : [0, 0x5A, 0xFF] {
                 let bytes = [UInt8](repeating: fill, count: length)
                 let id = PeerID(bytes: bytes)
