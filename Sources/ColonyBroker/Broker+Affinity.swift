@@ -20,7 +20,7 @@ extension Broker {
         }
         if preferred != nil, pending.awaitingInstanceUntil == nil, awaitingInstance.count < configuration.maxQueuedPerCapability {
             pending.awaitingInstanceUntil = MonotonicTime.now() + agentExpiry
-            pending.detachBody()
+            pending.prepareToWait(receiveBuffers)
             statistics.requestsQueued += 1
             awaitingInstance.append(pending)
             return true

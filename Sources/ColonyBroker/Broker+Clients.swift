@@ -39,7 +39,7 @@ extension Broker {
         let expiry = now + requestExpiry
         let pending = PendingRequest(
             token: takeToken(), client: client, clientDialect: dialect, clientHeader: header,
-            body: Array(frames[bodyStart...]), service: service, arrivedAt: now,
+            body: MessageParts.taking(frames[bodyStart...]), service: service, arrivedAt: now,
             queueDeadline: clientDeadline.map { min($0, expiry) } ?? expiry, clientDeadline: clientDeadline
         )
         if header?.correlationID != nil, heldForGateRecovery != nil {
@@ -110,7 +110,7 @@ extension Broker {
             return
         }
         statistics.requestsQueued += 1
-        pending.detachBody()
+        pending.prepareToWait(receiveBuffers)
         if front { service.queue.prepend(pending) } else { service.queue.append(pending) }
         service.earliestExpiry = min(service.earliestExpiry, pending.queueDeadline)
     }
@@ -142,7 +142,7 @@ extension Broker {
             return
         }
         statistics.requestsQueued += 1
-        pending.detachBody()
+        pending.prepareToWait(receiveBuffers)
         worker.targeted.append(pending)
     }
 

@@ -13,7 +13,7 @@ extension Broker {
             return
         }
         statistics.requestsQueued += 1
-        pending.detachBody()
+        pending.prepareToWait(receiveBuffers)
         heldForGateRecovery?.append(pending)
     }
 

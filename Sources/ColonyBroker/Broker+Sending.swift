@@ -81,8 +81,8 @@ extension Broker {
         let last = pending.body.count - 1
         sendPart(Broker.empty, more: worker.readsHeaders || last >= 0)
         if worker.readsHeaders { sendPart(pending.agentHeader, more: last >= 0) }
-        for (index, frame) in pending.body.enumerated() {
-            _ = try? router.send(copyOf: frame, more: index < last, wait: true)
+        for index in 0..<pending.body.count {
+            _ = try? router.send(copyOfPart: index, of: pending.body, more: index < last, wait: true)
         }
         worker.lastSent = .now()
         return true

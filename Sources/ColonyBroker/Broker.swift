@@ -44,6 +44,8 @@ public final class Broker {
     /// Workers by instance id, for requests addressed to one agent.
     var workersByInstance: [String: Worker] = [:]
     var inFlight: [UInt64: PendingRequest] = [:]
+    /// Waiting requests whose bodies may stay in libzmq's receive buffers.
+    let receiveBuffers: ReceiveBufferBudget
     /// Client deadlines of held requests, soonest first (entries of answered requests linger
     /// until popped).
     var heldDeadlines = Heap<HeldDeadline>()
@@ -91,6 +93,7 @@ public final class Broker {
         self.journal = journal ?? EventJournal.inMemory(configuration.eventJournal)
         self.guardian = guardian
         self.logger = logger
+        receiveBuffers = ReceiveBufferBudget(limit: configuration.receiveBuffersForWaitingRequests)
         try guardian?.register()
         failedRuns = EndedRunTables(capacity: configuration.failedRunCapacity, timeToLive: configuration.failedRunTimeToLive)
         router = try Socket(.router)

@@ -28,8 +28,8 @@ final class PendingRequest {
     var redeliveredAfterLossOf: String? {
         didSet { cachedAgentHeader = nil }
     }
-    /// Body frames (without the header); copies go to workers so a retry can resend them.
-    private(set) var body: [Frame]
+    /// Body parts (without the header); copies go to workers so a retry can resend them.
+    let body: MessageParts
     /// The body's size in bytes: what the capability's queue is bounded by.
     let size: Int
     let service: Service
@@ -45,7 +45,7 @@ final class PendingRequest {
 
     init(
         token: UInt64, client: PeerID, clientDialect: Dialect, clientHeader: ColonyHeader?,
-        body: [Frame], service: Service, arrivedAt: MonotonicTime, queueDeadline: MonotonicTime,
+        body: MessageParts, service: Service, arrivedAt: MonotonicTime, queueDeadline: MonotonicTime,
         clientDeadline: MonotonicTime?
     ) {
         self.token = token
@@ -53,20 +53,29 @@ final class PendingRequest {
         self.clientDialect = clientDialect
         self.clientHeader = clientHeader
         self.body = body
-        self.size = body.reduce(0) { $0 + $1.count }
+        self.size = body.byteCount
         self.service = service
         self.arrivedAt = arrivedAt
         self.queueDeadline = queueDeadline
         self.clientDeadline = clientDeadline
     }
 
-    /// Gives the body frames their own memory before the request waits in a queue (frames up
-    /// to 64 KiB; larger ones already have theirs), so a queued request no longer pins a
-    /// receive buffer of libzmq's.
-    func detachBody() {
-        guard !bodyDetached else { return }
-        body = body.map { $0.count <= 65_536 ? $0.detached() : $0 }
-        bodyDetached = true
+    /// Called before the request waits (in a queue, for its instance, for the gate to recover):
+    /// its body keeps the receive buffers it points into while `budget` allows; otherwise its
+    /// parts of up to 64 KiB get memory of their own (larger ones already have theirs).
+    func prepareToWait(_ budget: ReceiveBufferBudget) {
+        guard !bodyDetached, heldBudget == nil else { return }
+        if budget.take() {
+            heldBudget = budget
+        } else {
+            body.detach(upTo: 65_536)
+            bodyDetached = true
+        }
     }
     private var bodyDetached = false
+    private var heldBudget: ReceiveBufferBudget?
+
+    deinit {
+        heldBudget?.release()
+    }
 }

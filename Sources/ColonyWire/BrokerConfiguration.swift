@@ -18,6 +18,9 @@ public struct BrokerConfiguration: Sendable {
     public var eventHighWaterMark: Int32 = 100_000
     /// The most body bytes one capability may queue; further requests are refused as `overloaded`.
     public var maxQueuedBytesPerCapability = 128 * 1024 * 1024
+    /// How many waiting requests may keep their bodies in libzmq's 8 KiB receive buffers (no
+    /// copy) before further ones get copies of their own: at most this × 8 KiB pinned.
+    public var receiveBuffersForWaitingRequests = 1_024
     /// The largest message accepted on any socket (all frames); a peer that sends a larger
     /// one is disconnected by libzmq.
     public var maxMessageSize = MessageLimits.defaultMaximumSize

@@ -148,18 +148,20 @@ public final class Socket {
         try sendMessage(frame.message, more: more, wait: wait)
     }
 
-    /// Sends a second reference to `frame`'s content (libzmq counts references to large
-    /// bodies; small ones are copied), leaving `frame` as it was: what a request kept for a
-    /// retry sends each time. No `Frame` is allocated for it. Returns false if it would block.
+    /// Sends a second reference to part `index` of `parts` (libzmq counts references to large
+    /// bodies; small ones are copied), leaving the part as it was: what a request kept for a
+    /// retry sends each time. Nothing is allocated for it. Returns false if it would block.
     @discardableResult
-    public func send(copyOf frame: Frame, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
-        // The zmq_msg_t lives only inside this call, at one address: never moved while live.
-        try withUnsafeTemporaryAllocation(of: zmq_msg_t.self, capacity: 1) { storage throws(ZMQError) -> Bool in
-            let message = storage.baseAddress!
-            zmq_msg_init(message)
-            defer { zmq_msg_close(message) }
-            zmq_msg_copy(message, frame.message)
-            return try sendMessage(message, more: more, wait: wait)
+    public func send(copyOfPart index: Int, of parts: MessageParts, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
+        try parts.withMessage(index) { original throws(ZMQError) -> Bool in
+            // The zmq_msg_t lives only inside this call, at one address: never moved while live.
+            try withUnsafeTemporaryAllocation(of: zmq_msg_t.self, capacity: 1) { storage throws(ZMQError) -> Bool in
+                let message = storage.baseAddress!
+                zmq_msg_init(message)
+                defer { zmq_msg_close(message) }
+                zmq_msg_copy(message, original)
+                return try sendMessage(message, more: more, wait: wait)
+            }
         }
     }
 

@@ -40,24 +40,38 @@ import Testing
         #expect(throws: ZMQError.self) { try socket.bind("nonsense://x") }
     }
 
-    /// `send(copyOf:)` leaves the frame whole (a kept request body is sent again on a retry);
-    /// small bodies are copied, large ones shared by reference: both arrive intact, every time.
-    @Test func aFrameSentAsACopyStaysWholeAndArrivesEachTime() throws {
+    /// Parts taken from received frames leave the frames empty (free to be received into again);
+    /// `send(copyOfPart:of:)` leaves the part whole (a kept request body is sent again on a
+    /// retry); small bodies are copied, large ones shared by reference: all arrive intact, every
+    /// time, before and after the parts are detached from the receive buffer.
+    @Test func partsSentAsCopiesStayWholeAndArriveEachTime() throws {
         let endpoint = "inproc://copies-\(UUID().uuidString)"
         let receiver = try Socket(.pull)
         try receiver.bind(endpoint)
         let sender = try Socket(.push)
         try sender.connect(endpoint)
-        for size in [5, 100, 100_000] {
-            let frame = Frame(Array(repeating: UInt8(size % 251), count: size))
-            for _ in 0..<3 { #expect(try sender.send(copyOf: frame, wait: true)) }
-            #expect(frame.bytes == Array(repeating: UInt8(size % 251), count: size))
+        let sizes = [0, 5, 100, 100_000]
+        let contents = sizes.map { Array(repeating: UInt8($0 % 251), count: $0) }
+        #expect(try sender.send(message: contents.map(Frame.init), wait: true))
+        let received = try #require(try receiver.receiveMessage(wait: true))
+        let parts = MessageParts.taking(received)
+        #expect(received.allSatisfy { $0.isEmpty })
+        #expect(parts.count == sizes.count && parts.byteCount == sizes.reduce(0, +))
+        for detached in [false, true] {
+            if detached { parts.detach(upTo: 65_536) }
             for _ in 0..<3 {
-                let received = try #require(try receiver.receiveMessage(wait: true))
-                #expect(received.map(\.bytes) == [frame.bytes], "size \(size)")
+                for index in 0..<parts.count {
+                    #expect(try sender.send(copyOfPart: index, of: parts, more: index < parts.count - 1, wait: true))
+                }
+            }
+            for index in 0..<parts.count {
+                #expect(parts.withBytes(ofPart: index) { Array($0) } == contents[index], "part \(index), detached: \(detached)")
+            }
+            for _ in 0..<3 {
+                let copy = try #require(try receiver.receiveMessage(wait: true))
+                #expect(copy.map(\.bytes) == contents, "detached: \(detached)")
             }
         }
-        #expect(Frame([5]).bytes == [5])
     }
 }
 

@@ -1,0 +1,37 @@
+import ColonyCore
+import ColonyWire
+import Testing
+import ZeroMQ
+
+@testable import ColonyBroker
+
+/// Waiting requests keep their bodies in libzmq's receive buffers only up to the budget; the
+/// rest get copies. A request gives its place back when it goes, however it goes.
+@Suite struct ReceiveBufferBudgetTests {
+    func request(_ token: UInt64, body: [UInt8]) -> PendingRequest {
+        PendingRequest(
+            token: token, client: PeerID(bytes: [1]), clientDialect: Dialect(version: .v02, delimited: false), clientHeader: nil,
+            body: MessageParts.taking([Frame(body)]), service: Service(name: "s"), arrivedAt: .now(),
+            queueDeadline: .now(), clientDeadline: nil
+        )
+    }
+
+    @Test func placesAreTakenUpToTheLimitAndGivenBackWhenRequestsGo() {
+        let budget = ReceiveBufferBudget(limit: 2)
+        var waiting = (1...3).map { request($0, body: Array(repeating: UInt8($0), count: 100)) }
+        for pending in waiting { pending.prepareToWait(budget) }
+        #expect(budget.inUse == 2, "the third request got a copy instead")
+        waiting[0].prepareToWait(budget)
+        #expect(budget.inUse == 2, "a request waiting again takes no second place")
+        for (index, pending) in waiting.enumerated() {
+            #expect(pending.body.withBytes(ofPart: 0) { Array($0) } == Array(repeating: UInt8(index + 1), count: 100))
+        }
+        waiting.removeFirst()
+        #expect(budget.inUse == 1)
+        waiting.removeAll()
+        #expect(budget.inUse == 0)
+        let next = request(4, body: [4])
+        next.prepareToWait(budget)
+        #expect(budget.inUse == 1, "freed places are taken again")
+    }
+}
