@@ -51,21 +51,30 @@ import Testing
 
     /// A batch logs its transitions in the order it holds them (SQLite writes them several rows to
     /// a statement: 20 rows cross its chunks of 8).
+    /// Rows of two runs, interleaved in one batch (several statements' worth): each run's log
+    /// comes back in the order it was written, numbered in increasing order.
     @Test(arguments: StoreKind.available) func aBatchLogsItsTransitionsInOrder(_ kind: StoreKind) async throws {
         let store = try await kind.make().store
         let definitionID = try await store.register(definition()).id
         let steps = (0..<20).map { StepID("s\($0)") }
-        try await store.createRun(RunRecord(id: "run-1", workflow: "demo", definitionID: definitionID, input: .null), steps: steps)
-        try await store.apply([.run(RunTransition(run: "run-1", from: .pending, to: .running))] + steps.map { step in
-            .step(StepTransition(run: "run-1", step: step, from: .pending, to: .dispatched,
-                                 attempt: AttemptRecord(runID: "run-1", stepID: step, attempt: 1, input: .null), detail: "go \(step)"))
+        let runs: [RunID] = ["run-1", "run-2"]
+        for run in runs {
+            try await store.createRun(RunRecord(id: run, workflow: "demo", definitionID: definitionID, input: .null), steps: steps)
+        }
+        try await store.apply(runs.map { .run(RunTransition(run: $0, from: .pending, to: .running)) } + steps.flatMap { step in
+            runs.map { run in
+                .step(StepTransition(run: run, step: step, from: .pending, to: .dispatched,
+                                     attempt: AttemptRecord(runID: run, stepID: step, attempt: 1, input: .null), detail: "go \(run) \(step)"))
+            }
         }, at: Date())
-        let logged = try await store.snapshot(run: "run-1").transitions
-        #expect(logged.map(\.to) == ["pending", "running"] + Array(repeating: "dispatched", count: 20))
-        #expect(logged.compactMap(\.stepID) == steps)
-        #expect(logged.dropFirst().compactMap(\.detail) == steps.map { "go \($0)" })
-        let sequences = logged.compactMap(\.sequence)
-        #expect(sequences.count == 22 && sequences == sequences.sorted() && Set(sequences).count == 22)
+        for run in runs {
+            let logged = try await store.snapshot(run: run).transitions
+            #expect(logged.map(\.to) == ["pending", "running"] + Array(repeating: "dispatched", count: 20))
+            #expect(logged.compactMap(\.stepID) == steps)
+            #expect(logged.dropFirst().compactMap(\.detail) == steps.map { "go \(run) \($0)" })
+            let sequences = logged.compactMap(\.sequence)
+            #expect(sequences.count == 22 && sequences == sequences.sorted() && Set(sequences).count == 22, "\(run): \(sequences)")
+        }
     }
 
     /// The broker's dispatch notice is stored whether it comes alone or in the batch that also
