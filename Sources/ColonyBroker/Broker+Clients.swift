@@ -9,6 +9,7 @@ extension Broker {
             countMalformed(.badArguments, frames: frames)
             return
         }
+
         var bodyStart = serviceIndex + 1
         var header: ColonyHeader?
         if bodyStart < frames.count, ColonyHeader.isHeader(frames[bodyStart]) {
@@ -47,6 +48,17 @@ extension Broker {
             return
         }
         admit(pending, now: now)
+    }
+
+    /// Answers a request the broker will not route with `error`: with the header's request id
+    /// when it has one (Colony clients), and as a JSON error body for everyone.
+    func refuseRequest(_ error: WireError, _ frames: [Frame], dialect: Dialect, serviceIndex: Int) {
+        statistics.errorsByCode[error.code.rawValue, default: 0] += 1
+        let requestID = serviceIndex + 1 < frames.count && ColonyHeader.isHeader(frames[serviceIndex + 1])
+            ? (try? ColonyHeader(decoding: frames[serviceIndex + 1]))?.requestID : nil
+        let header = requestID.map { ColonyHeader.failure(error, requestID: $0) }
+        sendDirectReply(to: PeerID(frame: frames[0]), dialect: dialect, service: frames[serviceIndex].bytes, header: header,
+                        body: error.jsonBody)
     }
 
     /// Dispatches a request that has waited outside the queues (just arrived, held for gate

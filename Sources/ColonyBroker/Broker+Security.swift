@@ -11,43 +11,22 @@ extension Broker {
         let name = frames[serviceIndex].string ?? ""
         guard let sender = guardian.sender(of: frames[0]) else {
             guardian.count(.revokedKey)
-            refuse(frames, dialect: dialect, serviceIndex: serviceIndex, "this key is no longer allowed on the bus")
+            refuseRequest(WireError(.forbidden, "this key is no longer allowed on the bus"), frames, dialect: dialect, serviceIndex: serviceIndex)
             return false
         }
         guard mayRequest(name, sender) else {
             guardian.count(.request)
             logger.warning("request refused", metadata: ["key": "\(sender.name)", "role": "\(sender.role.rawValue)", "capability": "\(name)"])
-            refuse(frames, dialect: dialect, serviceIndex: serviceIndex, "\(sender.name) (\(sender.role.rawValue)) may not ask '\(name)'")
+            refuseRequest(WireError(.forbidden, "\(sender.name) (\(sender.role.rawValue)) may not ask '\(name)'"), frames, dialect: dialect,
+                          serviceIndex: serviceIndex)
             return false
         }
         return true
     }
 
-    /// `AccessPolicy.mayRequest`, remembered per key and capability until the access list
-    /// changes: the policy's pattern matching runs once, not at every request.
+    /// `AccessPolicy.mayRequest`, remembered per key and capability until the access list changes.
     private func mayRequest(_ capability: String, _ sender: AccessEntry) -> Bool {
-        if let verdict = requestVerdicts[sender.name]?[capability] { return verdict }
-        let verdict = AccessPolicy.mayRequest(capability, sender)
-        if requestVerdictCount >= Self.maximumRequestVerdicts {
-            requestVerdicts.removeAll()
-            requestVerdictCount = 0
-        }
-        requestVerdicts[sender.name, default: [:]][capability] = verdict
-        requestVerdictCount += 1
-        return verdict
-    }
-
-    /// Verdicts kept at most (then forgotten all at once and learnt again).
-    static let maximumRequestVerdicts = 10_000
-
-    private func refuse(_ frames: [Frame], dialect: Dialect, serviceIndex: Int, _ message: String) {
-        let error = WireError(.forbidden, message)
-        statistics.errorsByCode[error.code.rawValue, default: 0] += 1
-        let requestID = serviceIndex + 1 < frames.count && ColonyHeader.isHeader(frames[serviceIndex + 1])
-            ? (try? ColonyHeader(decoding: frames[serviceIndex + 1]))?.requestID : nil
-        let header = requestID.map { ColonyHeader.failure(error, requestID: $0) }
-        sendDirectReply(to: PeerID(frame: frames[0]), dialect: dialect, service: frames[serviceIndex].bytes, header: header,
-                        body: error.jsonBody)
+        requestVerdicts.verdict(key: sender.name, capability: capability) { AccessPolicy.mayRequest(capability, sender) }
     }
 
     /// Whether a worker command may go on: a revoked key is disconnected; a READY must offer only
@@ -98,7 +77,6 @@ extension Broker {
     func applyAccessListChanges() {
         guard let guardian, guardian.reloadIfChanged() else { return }
         requestVerdicts.removeAll()
-        requestVerdictCount = 0
         for worker in Array(workers.values) {
             guard let owner = instanceOwners[worker.instance], !guardian.allows(owner) else { continue }
             logger.notice("disconnecting an agent whose key is no longer allowed", metadata: ["agent": "\(worker.name)", "key": "\(owner)"])

@@ -53,7 +53,7 @@ extension Broker {
 
     private func registerWorker(_ peer: PeerID, dialect: Dialect, frames: [Frame], arguments: Int) {
         guard arguments < frames.count, let first = frames[arguments].string, !first.isEmpty,
-              !first.hasPrefix(ManagementService.prefix)
+              !first.hasPrefix(ManagementService.prefix), first.utf8.count <= MessageLimits.maximumCapabilityBytes
         else {
             countMalformed(.badArguments, frames: frames)
             sendCommand(.disconnect, to: peer, dialect: dialect)
@@ -69,6 +69,14 @@ extension Broker {
                 return
             }
             header = decoded
+        }
+        if let overlong = header?.capabilities.first(where: { $0.utf8.count > MessageLimits.maximumCapabilityBytes }) {
+            logger.warning("agent refused: capability name too long", metadata: [
+                "agent": "\(header?.agent ?? "-")", "bytes": "\(overlong.utf8.count)", "limit": "\(MessageLimits.maximumCapabilityBytes)",
+            ])
+            countMalformed(.badArguments, frames: frames)
+            sendCommand(.disconnect, to: peer, dialect: dialect)
+            return
         }
         var names = [first]
         for capability in header?.capabilities ?? [] where !capability.isEmpty && !names.contains(capability)

@@ -33,8 +33,7 @@ public final class Broker {
 
     var services: [String: Service] = [:]
     /// Whether a key may ask a capability, by key name and capability (Broker+Security).
-    var requestVerdicts: [String: [String: Bool]] = [:]
-    var requestVerdictCount = 0
+    var requestVerdicts = RequestVerdicts(capacity: 10_000)
     /// Every capability an agent has offered since the broker started (at most
     /// `maxOfferedCapabilities`): a request for one that is not here fails fast.
     var offeredCapabilities = Set<String>()
@@ -185,6 +184,13 @@ public final class Broker {
     func handle(_ frames: [Frame]) {
         switch Envelope.parse(frames) {
         case .clientRequest(let dialect, let serviceIndex):
+            // Checked first: every table keyed by capability (verdicts included) holds short names only.
+            guard frames[serviceIndex].count <= MessageLimits.maximumCapabilityBytes else {
+                let bytes = frames[serviceIndex].count
+                refuseRequest(WireError(.badRequest, "a capability name is at most \(MessageLimits.maximumCapabilityBytes) bytes; this one has \(bytes)"),
+                              frames, dialect: dialect, serviceIndex: serviceIndex)
+                return
+            }
             guard admitsRequest(frames, dialect: dialect, serviceIndex: serviceIndex) else { return }
             handleClientRequest(frames, dialect: dialect, serviceIndex: serviceIndex)
         case .worker(let dialect, let command, let arguments):

@@ -169,6 +169,36 @@ import ZeroMQ
         #expect(runs[0].reason.utf8.count <= MessageLimits.maximumReasonBytes && runs[0].reason.hasSuffix("…"))
     }
 
+    /// Capability names are at most 255 bytes: a longer one in a request is answered
+    /// `bad_request` (nothing queued, nothing kept for it), and an agent offering one is
+    /// disconnected; a name of exactly 255 bytes works end to end.
+    @Test func capabilityNamesLongerThanTheLimitAreRefused() throws {
+        let broker = try RunningBroker()
+        let longest = String(repeating: "c", count: MessageLimits.maximumCapabilityBytes)
+        let overlong = longest + "c"
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try client.send([MDP.client02, [0x01], bytes(overlong), ColonyHeader(requestID: 7).encoded(), bytes("{}")])
+        let refusal = try #require(try client.receive())
+        let header = try ColonyHeader(decoding: refusal[3])
+        #expect(header.requestID == 7 && header.error?.code == .badRequest, "\(header)")
+        #expect(text(refusal.last!).contains("at most 255 bytes; this one has 256"))
+
+        let greedy = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        var announcement = ColonyHeader(agent: "greedy", capabilities: ["fine", overlong], capacity: 1)
+        announcement.instance = "greedy-1"
+        try greedy.send([[], MDP.worker02, [0x01], bytes("fine"), announcement.encoded()])
+        let answer = try #require(try greedy.receiveSkippingHeartbeats())
+        #expect(answer.suffix(2) == [MDP.worker02, [0x06]], "DISCONNECT for a READY offering an overlong name")
+
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker02, [0x01], bytes(longest)])
+        try client.send([MDP.client02, [0x01], bytes(longest), bytes("ping")])
+        let request = try #require(try worker.receiveSkippingHeartbeats())
+        #expect(request.last == bytes("ping"))
+        try worker.send([[], MDP.worker02, [0x04], request[3], [], bytes("pong")])
+        #expect(try client.receive()?.last == bytes("pong"))
+    }
+
     @Test func aMessageOverTheSizeLimitIsNotTaken() throws {
         let broker = try RunningBroker { $0.maxMessageSize = 64 * 1024 }
         let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)

@@ -180,8 +180,8 @@ class Agent:
         fails with `bad_request` naming the field) and described: its JSON Schema, or
         `input_schema` given by hand, and the one-line `summary` (default: the handler's
         docstring's first line) are announced to the broker, so `colony agent info` shows them."""
-        if not name or name.startswith("mmi."):
-            raise ValueError(f"invalid capability name {name!r}")
+        if not name or name.startswith("mmi.") or len(name.encode()) > 255:
+            raise ValueError(f"invalid capability name {name!r} (1 to 255 bytes, not mmi.*)")
 
         def register(handler: Handler) -> Handler:
             typed = schema.input_type(handler)

@@ -48,6 +48,14 @@ def test_dataclass_inputs_are_built_and_bad_ones_name_the_field():
     assert described["properties"]["note"] == {"anyOf": [{"type": "string"}, {"type": "null"}]}
 
 
+def test_capability_names_the_broker_would_refuse_are_refused_at_once():
+    agent = Agent("names", endpoint="tcp://127.0.0.1:1")
+    agent.capability("c" * 255)(lambda params, ctx: params)
+    for bad in ("", "mmi.stats", "c" * 256, "é" * 128):
+        with pytest.raises(ValueError, match="invalid capability name"):
+            agent.capability(bad)
+
+
 def test_pydantic_models_validate_and_describe_themselves():
     pydantic = pytest.importorskip("pydantic")
 
