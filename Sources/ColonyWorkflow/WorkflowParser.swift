@@ -162,6 +162,9 @@ public struct WorkflowParser {
             }
             return nil
         }
+        if child == nil, wait == nil, capability.utf8.count > CapabilityName.maximumBytes {
+            fail(mapping, "capability", "step '\(id)' asks a capability of \(capability.utf8.count) bytes; a name is at most \(CapabilityName.maximumBytes)")
+        }
         var step = StepDefinition(
             id: StepID(id), name: nil, capability: capability, agent: nil, params: .object([:]), dependsOn: [],
             condition: nil, conditionText: nil, retry: RetryPolicy(), timeout: nil, overallTimeout: nil, onFailure: .fail, line: mapping.line(of: "id") ?? 0

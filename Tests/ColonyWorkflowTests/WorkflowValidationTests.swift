@@ -98,9 +98,13 @@ import Testing
             on_failure: sometimes
           - name: three
             capability: echo
+          - id: four
+            capability: \(String(repeating: "x", count: 256))
         """)
         let lines = Set(problems.compactMap(\.line))
-        #expect(problems.count >= 5, "\(problems)")
+        #expect(problems.count >= 6, "\(problems)")
+        #expect(problems.contains { $0.message.contains("step 'four' asks a capability of 256 bytes; a name is at most 255") && $0.line == 15 },
+                "\(problems)")
         #expect(problems.contains { $0.hint == "did you mean 'retry'?" })
         #expect(problems.contains { $0.message.contains("default of input 'n' is a string, not a number") })
         #expect(problems.contains { $0.message.contains("needs an 'id'") && $0.hint?.contains("display name") == true })
