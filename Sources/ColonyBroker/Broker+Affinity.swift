@@ -56,6 +56,6 @@ extension Broker {
         guard pending.clientDialect.version == .v02, !pending.answered else { return }
         var notice = ColonyHeader(requestID: pending.clientHeader?.requestID)
         notice.dispatchedTo = worker.instance
-        sendReply(to: pending, partial: true, header: .encoded(notice.encoded()), body: [Frame]())
+        sendReply(to: pending, partial: true, header: .encoded(notice.encoded()), body: .none)
     }
 }

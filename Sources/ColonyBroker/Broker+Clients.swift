@@ -3,8 +3,8 @@ import ColonyCore
 import ZeroMQ
 
 extension Broker {
-    func handleClientRequest(_ frames: [Frame], dialect: Dialect, serviceIndex: Int) {
-        let client = PeerID(frame: frames[0])
+    func handleClientRequest(_ frames: ReceivedParts, dialect: Dialect, serviceIndex: Int) {
+        let client = PeerID(part: frames[0])
         guard let name = frames[serviceIndex].string, !name.isEmpty else {
             countMalformed(.badArguments, frames: frames)
             return
@@ -52,12 +52,12 @@ extension Broker {
 
     /// Answers a request the broker will not route with `error`: with the header's request id
     /// when it has one (Colony clients), and as a JSON error body for everyone.
-    func refuseRequest(_ error: WireError, _ frames: [Frame], dialect: Dialect, serviceIndex: Int) {
+    func refuseRequest(_ error: WireError, _ frames: ReceivedParts, dialect: Dialect, serviceIndex: Int) {
         statistics.errorsByCode[error.code.rawValue, default: 0] += 1
         let requestID = serviceIndex + 1 < frames.count && ColonyHeader.isHeader(frames[serviceIndex + 1])
             ? (try? ColonyHeader(decoding: frames[serviceIndex + 1]))?.requestID : nil
         let header = requestID.map { ColonyHeader.failure(error, requestID: $0) }
-        sendDirectReply(to: PeerID(frame: frames[0]), dialect: dialect, service: frames[serviceIndex].bytes, header: header,
+        sendDirectReply(to: PeerID(part: frames[0]), dialect: dialect, service: frames[serviceIndex].bytes, header: header,
                         body: error.jsonBody)
     }
 

@@ -18,7 +18,7 @@ extension Broker {
 
     /// Answers `mmi.events.read`: at once when wanted events (or only unwanted ones) follow the
     /// reader's cursor or it would not wait, otherwise when one comes or its wait ends.
-    func readJournal(client: PeerID, dialect: Dialect, header: ColonyHeader?, body: ArraySlice<Frame>) {
+    func readJournal(client: PeerID, dialect: Dialect, header: ColonyHeader?, body: Slice<ReceivedParts>) {
         let replyHeader = header.map { ColonyHeader(requestID: $0.requestID) }
         guard let request = try? JSONDecoder().decode(JournalRead.self, from: Data(body.map(\.bytes).joined())),
               let read = request.bounded else {

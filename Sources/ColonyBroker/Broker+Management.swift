@@ -6,7 +6,7 @@ import ZeroMQ
 
 extension Broker {
     /// Answers `mmi.*` services: RFC 8's `mmi.service`, and Colony's directory and stats.
-    func answerManagement(_ name: String, client: PeerID, dialect: Dialect, header: ColonyHeader?, body: ArraySlice<Frame>) {
+    func answerManagement(_ name: String, client: PeerID, dialect: Dialect, header: ColonyHeader?, body: Slice<ReceivedParts>) {
         statistics.managementQueries += 1
         let replyHeader = header.map { ColonyHeader(requestID: $0.requestID) }
         let answer: [UInt8]

@@ -6,7 +6,7 @@ import ZeroMQ
 extension Broker {
     /// Whether the sender's role may ask this capability (or mmi service); a refusal is answered
     /// `forbidden` and counted. Always true without security.
-    func admitsRequest(_ frames: [Frame], dialect: Dialect, serviceIndex: Int) -> Bool {
+    func admitsRequest(_ frames: ReceivedParts, dialect: Dialect, serviceIndex: Int) -> Bool {
         guard let guardian else { return true }
         let name = frames[serviceIndex].string ?? ""
         guard let sender = guardian.sender(of: frames[0]) else {
@@ -32,9 +32,9 @@ extension Broker {
     /// Whether a worker command may go on: a revoked key is disconnected; a READY must offer only
     /// what the sender's role allows and claim no instance id of another key. A refused READY gets
     /// DISCONNECT and changes nothing. Always true without security.
-    func admitsWorkerCommand(_ frames: [Frame], dialect: Dialect, command: WorkerCommand, arguments: Int) -> Bool {
+    func admitsWorkerCommand(_ frames: ReceivedParts, dialect: Dialect, command: WorkerCommand, arguments: Int) -> Bool {
         guard let guardian else { return true }
-        let peer = PeerID(frame: frames[0])
+        let peer = PeerID(part: frames[0])
         guard let sender = guardian.sender(of: frames[0]) else {
             guardian.count(.revokedKey)
             sendCommand(.disconnect, to: peer, dialect: dialect)

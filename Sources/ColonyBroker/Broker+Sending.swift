@@ -6,10 +6,28 @@ import ZeroMQ
 enum ReplyHeader {
     /// No header frame (plain MDP clients).
     case none
-    /// Forward this frame as it is (a Colony agent's reply header, already carrying the request id).
-    case forward(Frame)
+    /// Forward this part as it is (a Colony agent's reply header, already carrying the request id).
+    case forward(MessagePart)
     /// Send these encoded bytes.
     case encoded([UInt8])
+}
+
+/// What a reply carries after its header.
+enum ReplyBody {
+    /// Nothing (a dispatch notice).
+    case none
+    /// One frame of these bytes (an error body made here).
+    case bytes([UInt8])
+    /// An agent's reply parts, forwarded as they are.
+    case parts(Slice<ReceivedParts>)
+
+    var isEmpty: Bool {
+        switch self {
+        case .none: true
+        case .bytes: false
+        case .parts(let parts): parts.isEmpty
+        }
+    }
 }
 
 extension Broker {
@@ -31,8 +49,9 @@ extension Broker {
         _ = try? router.send(bytes, more: more, wait: true)
     }
 
-    func sendPart(_ frame: Frame, more: Bool = true) {
-        _ = try? router.send(frame, more: more, wait: true)
+    /// Forwards a received part (its content moves to libzmq).
+    func sendPart(_ part: MessagePart, more: Bool = true) {
+        _ = try? router.send(part, more: more, wait: true)
     }
 
     /// Sends the protocol header frames for a message to a worker.
@@ -91,9 +110,7 @@ extension Broker {
     /// Sends a reply (or a partial) to the client of `pending`, in the client's dialect.
     /// Returns false if the client is gone.
     @discardableResult
-    func sendReply<Body: Collection<Frame>>(
-        to pending: PendingRequest, partial: Bool = false, header: ReplyHeader, body: Body
-    ) -> Bool {
+    func sendReply(to pending: PendingRequest, partial: Bool = false, header: ReplyHeader, body: ReplyBody) -> Bool {
         guard beginMessage(to: pending.client) else {
             statistics.repliesToVanishedClients += 1
             return false
@@ -103,17 +120,24 @@ extension Broker {
         switch header {
         case .none:
             sendPart(pending.service.nameBytes, more: hasBody)
-        case .forward(let frame):
+        case .forward(let part):
             sendPart(pending.service.nameBytes)
-            sendPart(frame, more: hasBody)
+            sendPart(part, more: hasBody)
         case .encoded(let bytes):
             sendPart(pending.service.nameBytes)
             sendPart(bytes, more: hasBody)
         }
-        var remaining = body.count
-        for frame in body {
-            remaining -= 1
-            sendPart(frame, more: remaining > 0)
+        switch body {
+        case .none:
+            break
+        case .bytes(let bytes):
+            sendPart(bytes, more: false)
+        case .parts(let parts):
+            var remaining = parts.count
+            for part in parts {
+                remaining -= 1
+                sendPart(part, more: remaining > 0)
+            }
         }
         return true
     }
@@ -125,7 +149,7 @@ extension Broker {
         let header: ReplyHeader = pending.clientHeader.map {
             .encoded(ColonyHeader.failure(error, requestID: $0.requestID).encoded())
         } ?? .none
-        sendReply(to: pending, header: header, body: [Frame(error.jsonBody)])
+        sendReply(to: pending, header: header, body: .bytes(error.jsonBody))
         pending.answered = true
         pending.service.metrics.refused(error.code, since: pending.arrivedAt)
         logger.info("request failed", metadata: [

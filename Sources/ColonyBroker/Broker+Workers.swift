@@ -3,8 +3,8 @@ import ColonyCore
 import ZeroMQ
 
 extension Broker {
-    func handleWorkerCommand(_ frames: [Frame], dialect: Dialect, command: WorkerCommand, arguments: Int) {
-        let peer = PeerID(frame: frames[0])
+    func handleWorkerCommand(_ frames: ReceivedParts, dialect: Dialect, command: WorkerCommand, arguments: Int) {
+        let peer = PeerID(part: frames[0])
         let worker = workers[peer]
         if let worker {
             // Any traffic from a worker counts as a heartbeat (RFC 7).
@@ -51,7 +51,7 @@ extension Broker {
         if let worker { removeWorker(worker, reason: why) }
     }
 
-    private func registerWorker(_ peer: PeerID, dialect: Dialect, frames: [Frame], arguments: Int) {
+    private func registerWorker(_ peer: PeerID, dialect: Dialect, frames: ReceivedParts, arguments: Int) {
         guard arguments < frames.count, let first = frames[arguments].string, !first.isEmpty,
               !first.hasPrefix(ManagementService.prefix), first.utf8.count <= MessageLimits.maximumCapabilityBytes
         else {
@@ -135,7 +135,7 @@ extension Broker {
         serveQueues(with: worker)
     }
 
-    private func handleReply(_ frames: [Frame], from worker: Worker, arguments: Int, final: Bool) {
+    private func handleReply(_ frames: ReceivedParts, from worker: Worker, arguments: Int, final: Bool) {
         // arguments: client address (our token), empty delimiter, body...
         guard arguments + 1 < frames.count, frames[arguments].count == 8, frames[arguments + 1].isEmpty else {
             countMalformed(.badArguments, frames: frames)
@@ -148,7 +148,7 @@ extension Broker {
             return
         }
         var bodyStart = arguments + 2
-        var replyHeader: Frame?
+        var replyHeader: MessagePart?
         if bodyStart < frames.count, ColonyHeader.isHeader(frames[bodyStart]) {
             replyHeader = frames[bodyStart]
             bodyStart += 1
@@ -182,20 +182,20 @@ extension Broker {
             failed = true
             header = pending.clientHeader.map { .encoded(ColonyHeader.failure(error, requestID: $0.requestID).encoded()) } ?? .none
         }
-        if sendReply(to: pending, header: header, body: frames[bodyStart...]) {
+        if sendReply(to: pending, header: header, body: .parts(frames[bodyStart...])) {
             statistics.repliesDelivered += 1
         }
         pending.answered = true
         pending.service.metrics.answered(failed: failed, since: pending.arrivedAt)
     }
 
-    private func deliverPartial(_ pending: PendingRequest, header: Frame?, body: ArraySlice<Frame>) {
+    private func deliverPartial(_ pending: PendingRequest, header: MessagePart?, body: Slice<ReceivedParts>) {
         guard !pending.answered, pending.clientDialect.version == .v02 else {
             statistics.partialsDropped += 1
             return
         }
         let decoded = header.flatMap { try? ColonyHeader(decoding: $0) }
-        if sendReply(to: pending, partial: true, header: clientHeader(for: pending, workerHeader: header, decoded: decoded), body: body) {
+        if sendReply(to: pending, partial: true, header: clientHeader(for: pending, workerHeader: header, decoded: decoded), body: .parts(body)) {
             statistics.partialsDelivered += 1
         }
     }
@@ -203,7 +203,7 @@ extension Broker {
     /// The header a client gets with a worker's reply: none for plain clients; the agent's
     /// own header when it carries the client's request id; otherwise one made here.
     /// `decoded` is `workerHeader` already decoded by the caller (headers are decoded once).
-    private func clientHeader(for pending: PendingRequest, workerHeader: Frame?, decoded: ColonyHeader?) -> ReplyHeader {
+    private func clientHeader(for pending: PendingRequest, workerHeader: MessagePart?, decoded: ColonyHeader?) -> ReplyHeader {
         guard let clientHeader = pending.clientHeader else { return .none }
         if let workerHeader, let decoded {
             if decoded.requestID == clientHeader.requestID { return .forward(workerHeader) }

@@ -126,15 +126,18 @@ public final class Broker {
             "publish": "\(boundEndpoints.publish)",
             "subscribe": "\(boundEndpoints.subscribe)",
         ])
-        var frames: [Frame] = []
-        frames.reserveCapacity(8)
+        let message = ReceivedMessage()
         var nextExpiry = MonotonicTime.now() + Broker.tick
         var nextHeartbeat = MonotonicTime.now() + configuration.heartbeatInterval
         var memory = MemoryReturn()
         while !stopFlag.isSet {
             do {
-                if try router.receiveMessage(into: &frames, wait: true) {
-                    handle(frames)
+                if try router.receiveMessage(into: message, wait: true) {
+                    if message.overflowed {
+                        countMalformed(.tooManyFrames, frames: message.parts)
+                    } else {
+                        handle(message.parts)
+                    }
                     memory.messagesSinceTrim += 1
                 }
             } catch .terminated {
@@ -181,7 +184,7 @@ public final class Broker {
 
     // MARK: Router input
 
-    func handle(_ frames: [Frame]) {
+    func handle(_ frames: ReceivedParts) {
         switch Envelope.parse(frames) {
         case .clientRequest(let dialect, let serviceIndex):
             // Checked first: every table keyed by capability (verdicts included) holds short names only.
@@ -201,12 +204,12 @@ public final class Broker {
         }
     }
 
-    func countMalformed(_ reason: MalformedReason, frames: [Frame]) {
+    func countMalformed(_ reason: MalformedReason, frames: ReceivedParts) {
         statistics.malformedMessages += 1
         statistics.malformedByReason[reason.rawValue, default: 0] += 1
         logger.debug("malformed message dropped", metadata: [
             "reason": "\(reason.rawValue)", "frames": "\(frames.count)",
-            "peer": "\(frames.first.map { PeerID(frame: $0).hex } ?? "-")",
+            "peer": "\(frames.first.map { PeerID(part: $0).hex } ?? "-")",
         ])
     }
 

@@ -106,8 +106,8 @@ public final class BrokerGuard: Sendable {
     }
 
     /// The allowed entry that sent a message (nil when its key is no longer allowed).
-    func sender(of frame: Frame) -> AccessEntry? {
-        guard let name = frame.userID else { return nil }
+    func sender(of part: MessagePart) -> AccessEntry? {
+        guard let name = part.userID else { return nil }
         return state.withLock { $0.allowed[name] }
     }
 

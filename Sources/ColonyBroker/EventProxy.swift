@@ -128,7 +128,7 @@ final class EventProxy {
     /// frame); a refused one is counted. Without security every event goes through.
     private func mayPublish(_ frames: [Frame]) -> Bool {
         guard let guardian else { return true }
-        guard let first = frames.first, let sender = guardian.sender(of: first) else {
+        guard let first = frames.first, let sender = guardian.sender(of: first.part) else {
             guardian.count(.revokedKey)
             return false
         }

@@ -31,9 +31,9 @@ struct PeerID: Hashable {
         self = bytes.withUnsafeBytes { PeerID($0) }
     }
 
-    /// The routing id of the peer that sent the message `frame` opens.
-    init(frame: Frame) {
-        self = frame.withUnsafeBytes { PeerID($0) }
+    /// The routing id of the peer that sent the message `part` opens.
+    init(part: MessagePart) {
+        self = part.withUnsafeBytes { PeerID($0) }
     }
 
     /// The id's bytes, without copying them (to send a message to the peer).

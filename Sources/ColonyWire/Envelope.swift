@@ -65,4 +65,6 @@ public enum MalformedReason: String, Sendable, CaseIterable {
     case unexpectedCommand = "unexpected_command"
     case badArguments = "bad_arguments"
     case badHeader = "bad_header"
+    /// More parts than a broker keeps of one message (1,024).
+    case tooManyFrames = "too_many_frames"
 }

@@ -69,8 +69,7 @@ extension Frame {
     /// A property libzmq attached to the message this frame came in (after a ZAP handler
     /// accepted the peer, "User-Id" is what the handler said); nil when absent.
     public func metadata(_ property: String) -> String? {
-        guard let value = zmq_msg_gets(message, property) else { return nil }
-        return String(cString: value)
+        withExtendedLifetime(self) { part.metadata(property) }
     }
 
     /// The identity the ZAP handler gave the peer that sent this frame.

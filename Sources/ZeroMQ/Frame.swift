@@ -49,6 +49,9 @@ public final class Frame {
         }
     }
 
+    /// The frame read in place (valid while the frame lives and is not sent).
+    public var part: MessagePart { MessagePart(message) }
+
     /// The number of bytes in the frame.
     public var count: Int { zmq_msg_size(message) }
 
@@ -59,34 +62,15 @@ public final class Frame {
     public var hasMore: Bool { zmq_msg_more(message) != 0 }
 
     /// Calls `body` with the frame's bytes; the pointer is valid only inside `body`.
-    @inlinable
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try body(rawBytes)
-    }
-
-    @usableFromInline
-    var rawBytes: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: zmq_msg_data(message), count: zmq_msg_size(message))
+        try withExtendedLifetime(self) { try part.withUnsafeBytes(body) }
     }
 
     /// A copy of the frame's bytes.
-    public var bytes: [UInt8] { Array(rawBytes) }
+    public var bytes: [UInt8] { withExtendedLifetime(self) { part.bytes } }
 
     /// The frame's bytes as a UTF-8 string, or nil if they are not valid UTF-8.
-    public var string: String? {
-        let bytes = rawBytes
-        // ASCII (capability names, almost always) is valid UTF-8 as it is: no validation pass,
-        // which for a generic decode costs more than the copy.
-        if !bytes.contains(where: { $0 >= 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    /// A frame with its own copy of this one's bytes. A received frame may point into
-    /// libzmq's shared receive buffer (8 KiB) and keep all of it alive; a request that waits in
-    /// a queue holds a detached copy instead, so it costs its own size.
-    public func detached() -> Frame {
-        Frame(bytes: rawBytes)
-    }
+    public var string: String? { withExtendedLifetime(self) { part.string } }
 }
 
 extension Frame: CustomStringConvertible {
@@ -94,7 +78,7 @@ extension Frame: CustomStringConvertible {
         if let text = string, text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7F }) {
             return "\"\(text)\""
         }
-        return rawBytes.prefix(32).map { byte in
+        return bytes.prefix(32).map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined() + (count > 32 ? "…(\(count) bytes)" : "")

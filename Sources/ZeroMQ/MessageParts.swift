@@ -1,8 +1,7 @@
 import CZeroMQ
 
 /// Parts of a received message kept past the next receive, in one allocation: their content is
-/// moved out of the frames (no copy), so the frames stay free to be received into again and
-/// a kept request costs one object, not an object and a `zmq_msg_t` per part.
+/// moved out of the `ReceivedMessage` (no copy), which is then free to be received into again.
 ///
 /// Each part is a `zmq_msg_t` at a fixed address in this buffer, never moved while live.
 public final class MessageParts: ManagedBuffer<MessageParts.Totals, zmq_msg_t> {
@@ -12,14 +11,14 @@ public final class MessageParts: ManagedBuffer<MessageParts.Totals, zmq_msg_t> {
         var bytes: Int
     }
 
-    /// Takes the content of `frames` (each left empty) into a new `MessageParts`.
-    public static func taking<Frames: Collection<Frame>>(_ frames: Frames) -> MessageParts {
-        let parts = unsafeDowncast(create(minimumCapacity: frames.count) { _ in Totals(count: 0, bytes: 0) }, to: MessageParts.self)
+    /// Takes the content of `received` (each part left empty) into a new `MessageParts`.
+    public static func taking(_ received: Slice<ReceivedParts>) -> MessageParts {
+        let parts = unsafeDowncast(create(minimumCapacity: received.count) { _ in Totals(count: 0, bytes: 0) }, to: MessageParts.self)
         parts.withUnsafeMutablePointers { totals, messages in
-            for frame in frames {
+            for part in received {
                 let message = messages + totals.pointee.count
                 zmq_msg_init(message)
-                zmq_msg_move(message, frame.message)
+                zmq_msg_move(message, part.message)
                 totals.pointee.count += 1
                 totals.pointee.bytes += zmq_msg_size(message)
             }

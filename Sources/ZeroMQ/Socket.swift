@@ -148,6 +148,13 @@ public final class Socket {
         try sendMessage(frame.message, more: more, wait: wait)
     }
 
+    /// Sends `part` (consuming its content: a received part is empty afterwards). Returns false
+    /// if the send would block (high-water mark reached); the part is then left untouched.
+    @discardableResult
+    public func send(_ part: MessagePart, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
+        try sendMessage(part.message, more: more, wait: wait)
+    }
+
     /// Sends a second reference to part `index` of `parts` (libzmq counts references to large
     /// bodies; small ones are copied), leaving the part as it was: what a request kept for a
     /// retry sends each time. Nothing is allocated for it. Returns false if it would block.
@@ -239,29 +246,54 @@ public final class Socket {
     /// reallocated (`zmq_msg_recv` releases their old content): a loop that keeps passing the
     /// same array allocates only for frames it kept.
     public func receiveMessage(into parts: inout [Frame], wait: Bool = false) throws(ZMQError) -> Bool {
+        guard let count = try receiveParts(wait: wait, into: { index in reusableFrame(in: &parts, at: index).message }) else {
+            parts.removeAll(keepingCapacity: true)
+            return false
+        }
+        parts.removeLast(parts.count - count)
+        return true
+    }
+
+    /// Receives one whole multipart message into `message`, replacing the last one (whose parts
+    /// must no longer be in use). Returns false if none is waiting.
+    public func receiveMessage(into message: ReceivedMessage, wait: Bool = false) throws(ZMQError) -> Bool {
+        message.begin()
+        // Parts beyond the message's maximum are received into this one and dropped.
+        return try withUnsafeTemporaryAllocation(of: zmq_msg_t.self, capacity: 1) { spare throws(ZMQError) -> Bool in
+            let dropped = spare.baseAddress!
+            zmq_msg_init(dropped)
+            defer { zmq_msg_close(dropped) }
+            guard let count = try receiveParts(wait: wait, into: { index in message.slot(index) ?? dropped }) else { return false }
+            message.finish(count: count)
+            return true
+        }
+    }
+
+    /// Receives the parts of one message, each into the `zmq_msg_t` that `slot` gives for its
+    /// index (`zmq_msg_recv` releases what was there). Returns how many, or nil if none waited.
+    private func receiveParts(wait: Bool, into slot: (Int) -> UnsafeMutablePointer<zmq_msg_t>) throws(ZMQError) -> Int? {
         touched = true
         var index = 0
         var more = true
         while more {
-            let frame = reusableFrame(in: &parts, at: index)
+            let message = slot(index)
             let flags = index == 0 && !wait ? ZMQ_DONTWAIT : 0
-            while zmq_msg_recv(frame.message, handle, flags) < 0 {
+            while zmq_msg_recv(message, handle, flags) < 0 {
                 let code = zmq_errno()
                 if index == 0 {
                     switch code {
-                    case EINTR: if wait { parts.removeAll(keepingCapacity: true); return false } else { continue }
-                    case EAGAIN: parts.removeAll(keepingCapacity: true); return false
+                    case EINTR: if wait { return nil } else { continue }
+                    case EAGAIN: return nil
                     default: throw ZMQError.classify(code, operation: "zmq_msg_recv")
                     }
                 }
                 // The rest of a multipart message has already arrived: libzmq delivers whole messages.
                 if code != EINTR { throw ZMQError.classify(code, operation: "zmq_msg_recv") }
             }
-            more = frame.hasMore
+            more = zmq_msg_more(message) != 0
             index += 1
         }
-        parts.removeLast(parts.count - index)
-        return true
+        return index
     }
 
     private func reusableFrame(in parts: inout [Frame], at index: Int) -> Frame {

@@ -169,6 +169,22 @@ import ZeroMQ
         #expect(runs[0].reason.utf8.count <= MessageLimits.maximumReasonBytes && runs[0].reason.hasSuffix("…"))
     }
 
+    /// A message of more frames than the broker keeps (1,024) is received whole, dropped and
+    /// counted as `too_many_frames`; the peer's next request is served as usual.
+    @Test func aMessageOfTooManyFramesIsDroppedAndCounted() throws {
+        let broker = try RunningBroker()
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker02, [0x01], bytes("echo")])
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try client.send([MDP.client02, [0x01], bytes("echo")] + Array(repeating: [UInt8](), count: 5_000))
+        try client.send([MDP.client02, [0x01], bytes("echo"), bytes("after")])
+        let request = try #require(try worker.receiveSkippingHeartbeats())
+        #expect(request.last == bytes("after"), "the oversized message never reached the worker")
+        try worker.send([[], MDP.worker02, [0x04], request[3], [], bytes("done")])
+        #expect(try client.receive()?.last == bytes("done"))
+        #expect(try statistics(client).malformedByReason["too_many_frames"] == 1)
+    }
+
     /// Capability names are at most 255 bytes: a longer one in a request is answered
     /// `bad_request` (nothing queued, nothing kept for it), and an agent offering one is
     /// disconnected; a name of exactly 255 bytes works end to end.

@@ -3,6 +3,16 @@ import Testing
 @testable import ZeroMQ
 
 @Suite struct SocketTests {
+    /// A PUSH socket connected to a PULL socket over a fresh inproc endpoint.
+    func pushPull() throws -> (sender: Socket, receiver: Socket) {
+        let endpoint = "inproc://pair-\(UUID().uuidString)"
+        let receiver = try Socket(.pull)
+        try receiver.bind(endpoint)
+        let sender = try Socket(.push)
+        try sender.connect(endpoint)
+        return (sender, receiver)
+    }
+
     @Test func multipartMessagesArriveWhole() throws {
         let server = try Socket(.router)
         try server.bind("tcp://127.0.0.1:0")
@@ -40,22 +50,35 @@ import Testing
         #expect(throws: ZMQError.self) { try socket.bind("nonsense://x") }
     }
 
-    /// Parts taken from received frames leave the frames empty (free to be received into again);
+    /// A received message is read in place and its storage reused: a longer message grows it
+    /// (and it shrinks back after), and past `maximumParts` the rest of a message is received
+    /// and dropped, marked `overflowed`, without disturbing the next message.
+    @Test func receivedMessagesGrowShrinkAndStopAtTheirMaximum() throws {
+        let (sender, receiver) = try pushPull()
+        let message = ReceivedMessage(maximumParts: 100)
+        for count in [3, 20, 100, 250, 2, 101, 1] {
+            let sent = (0..<count).map { Array("part \($0) of \(count)".utf8) }
+            #expect(try sender.send(message: sent.map(Frame.init), wait: true))
+            #expect(try receiver.receiveMessage(into: message, wait: true))
+            #expect(message.overflowed == (count > 100), "\(count) parts")
+            #expect(message.parts.map(\.bytes) == Array(sent.prefix(100)), "\(count) parts")
+        }
+        #expect(try receiver.receiveMessage(into: message) == false)
+    }
+
+    /// Parts taken from a received message leave it empty (free to be received into again);
     /// `send(copyOfPart:of:)` leaves the part whole (a kept request body is sent again on a
     /// retry); small bodies are copied, large ones shared by reference: all arrive intact, every
     /// time, before and after the parts are detached from the receive buffer.
     @Test func partsSentAsCopiesStayWholeAndArriveEachTime() throws {
-        let endpoint = "inproc://copies-\(UUID().uuidString)"
-        let receiver = try Socket(.pull)
-        try receiver.bind(endpoint)
-        let sender = try Socket(.push)
-        try sender.connect(endpoint)
+        let (sender, receiver) = try pushPull()
         let sizes = [0, 5, 100, 100_000]
         let contents = sizes.map { Array(repeating: UInt8($0 % 251), count: $0) }
         #expect(try sender.send(message: contents.map(Frame.init), wait: true))
-        let received = try #require(try receiver.receiveMessage(wait: true))
-        let parts = MessageParts.taking(received)
-        #expect(received.allSatisfy { $0.isEmpty })
+        let received = ReceivedMessage()
+        #expect(try receiver.receiveMessage(into: received, wait: true))
+        let parts = MessageParts.taking(received.parts[...])
+        #expect(received.parts.allSatisfy { $0.isEmpty })
         #expect(parts.count == sizes.count && parts.byteCount == sizes.reduce(0, +))
         for detached in [false, true] {
             if detached { parts.detach(upTo: 65_536) }
