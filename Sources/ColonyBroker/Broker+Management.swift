@@ -112,6 +112,8 @@ extension Broker {
         snapshot.security = guardian == nil ? "none" : "curve"
         snapshot.securityRefusals = guardian?.refusals ?? [:]
         snapshot.subscriptionsForwarded = eventCounters.subscriptionsForwarded.load(ordering: .relaxed)
+        let oversizedEvents = eventCounters.tooManyFrames.load(ordering: .relaxed)
+        if oversizedEvents > 0 { snapshot.malformedByReason[MalformedReason.tooManyFrames.rawValue, default: 0] += oversizedEvents }
         snapshot.eventsJournaled = journal.journaled.load(ordering: .relaxed)
         snapshot.eventJournalWriteFailures = journal.writeFailures.load(ordering: .relaxed)
         snapshot.eventJournal = journal.id

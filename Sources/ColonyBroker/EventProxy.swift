@@ -10,6 +10,8 @@ final class EventCounters: Sendable {
     let eventsForwarded = Atomic<Int>(0)
     let eventsDropped = Atomic<Int>(0)
     let subscriptionsForwarded = Atomic<Int>(0)
+    /// Messages of more than `ReceivedMessage`'s 1,024 frames, dropped (malformed `too_many_frames`).
+    let tooManyFrames = Atomic<Int>(0)
 }
 
 /// The event side of the broker, on a thread of its own so event traffic never delays
@@ -24,6 +26,8 @@ final class EventProxy {
     private let journal: EventJournal
     private let guardian: BrokerGuard?
     private let handshakes: [HandshakeMonitor]
+    /// Where each message is received (on the proxy's thread only), at most 1,024 frames kept.
+    private let received = ReceivedMessage()
 
     private init(loop: IOLoop, configuration: BrokerConfiguration, guard guardian: BrokerGuard?, systemEndpoint: String,
                  counters: EventCounters, journal: EventJournal) throws(ZMQError) {
@@ -99,12 +103,10 @@ final class EventProxy {
     /// Moves whole messages from `source` through `send`, zero copy, in bounded batches;
     /// returns how many were sent.
     private func forward(from source: Socket, with send: ([Frame]) -> Bool) -> Int {
-        var frames: [Frame] = []
         var moved = 0
         for _ in 0..<512 {
-            // false: nothing more waits; a throw means the socket is closing. Either ends the batch.
-            guard (try? source.receiveMessage(into: &frames)) == true else { break }
-            if send(frames) { moved += 1 }
+            guard let frames = receive(from: source) else { break }
+            if !frames.isEmpty, send(frames) { moved += 1 }
         }
         return moved
     }
@@ -114,14 +116,24 @@ final class EventProxy {
     /// were sent.
     private func journalAndPublish(from source: Socket, admit: ([Frame]) -> Bool) -> Int {
         var batch: [[Frame]] = []
-        var frames: [Frame] = []
         for _ in 0..<512 {
-            // false: nothing more waits; a throw means the socket is closing. Either ends the batch.
-            guard (try? source.receiveMessage(into: &frames)) == true else { break }
-            if admit(frames) { batch.append(frames) }
+            guard let frames = receive(from: source) else { break }
+            if !frames.isEmpty, admit(frames) { batch.append(frames) }
         }
         _ = journal.append(batch)
         return batch.reduce(0) { $0 + (publish($1) ? 1 : 0) }
+    }
+
+    /// The next message's frames (their content moved, not copied); empty for a message of more
+    /// frames than the proxy keeps (dropped and counted); nil when nothing more waits or the
+    /// socket is closing.
+    private func receive(from source: Socket) -> [Frame]? {
+        guard (try? source.receiveMessage(into: received)) == true else { return nil }
+        guard !received.overflowed else {
+            counters.tooManyFrames.add(1, ordering: .relaxed)
+            return []
+        }
+        return received.parts.map(Frame.init(taking:))
     }
 
     /// Whether an event from a peer may go out: its key may publish on the topic (the first

@@ -23,6 +23,12 @@ public final class Frame {
         }
     }
 
+    /// A frame holding `part`'s content, moved (not copied): the part is left empty.
+    public convenience init(taking part: MessagePart) {
+        self.init()
+        zmq_msg_move(message, part.message)
+    }
+
     /// A frame holding a copy of `bytes`.
     public convenience init(_ bytes: [UInt8]) {
         self.init()

@@ -108,6 +108,31 @@ import ZeroMQ
         withExtendedLifetime(stalled) {}
     }
 
+    /// An event of more frames than the proxy keeps (1,024) is dropped and counted as
+    /// `too_many_frames`; the events around it reach the subscriber.
+    @Test func anEventOfTooManyFramesIsDroppedAndCounted() throws {
+        let broker = try RunningBroker()
+        let subscriber = try Peer(.subscriber, connectTo: broker.endpoints.subscribe)
+        try subscriber.socket.subscribe("t.")
+        let publisher = try Peer(.publisher, connectTo: broker.endpoints.publish)
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        // Publish probes until the subscription has reached the proxy and one comes back.
+        var first: [[UInt8]]?
+        for _ in 0..<500 where first == nil {
+            try publisher.send("t.probe", "{}")
+            first = try subscriber.receive(timeout: .milliseconds(10))
+        }
+        #expect(first?.first == bytes("t.probe"))
+        try publisher.send([bytes("t.huge")] + Array(repeating: [UInt8](), count: 2_000))
+        try publisher.send("t.after", "{}")
+        var next = try subscriber.receive()
+        while next?.first == bytes("t.probe") { next = try subscriber.receive() }
+        #expect(next?.first == bytes("t.after"), "the 2,001-frame event never went out")
+        try client.send([MDP.client02, [0x01], bytes("mmi.stats")])
+        let statistics = try JSONDecoder().decode(BrokerStatistics.self, from: Data(try #require(try client.receive()).last!))
+        #expect(statistics.malformedByReason["too_many_frames"] == 1)
+    }
+
     @Test func mdp02ClientsGetFinalInTheirOwnDialect() throws {
         let broker = try RunningBroker()
         let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
