@@ -1,5 +1,6 @@
 @testable import ColonyAccess
 import Foundation
+import Synchronization
 import Testing
 
 /// Who may do what, and the files that say so.
@@ -92,5 +93,25 @@ import Testing
         #expect(try directory.accessList().entry(named: "operator")?.publicKey == operatorKeys.publicKey)
         #expect(try directory.accessList().entry(forKey: operatorKeys.publicKey)?.role == .operator)
         #expect(try directory.brokerKeys().publicKey != operatorKeys.publicKey)
+    }
+
+    /// Processes that start together all find no HTTP token: one creates it, and every one of
+    /// them gets that token (before, one could read the file while another had created it empty,
+    /// and fail; or two could each write their own and serve different tokens).
+    @Test func callersRacingForTheHTTPTokenAllGetTheOneInTheFile() throws {
+        for round in 0..<20 {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString.prefix(8))").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let directory = KeyDirectory(path: path)
+            let tokens = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 16) { _ in
+                let token = (try? directory.httpToken()) ?? "failed"
+                tokens.withLock { $0.append(token) }
+            }
+            let inFile = try String(contentsOfFile: directory.httpTokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(tokens.withLock { $0 } == Array(repeating: inFile, count: 16), "round \(round)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: path) == ["http-token"], "no drafts left behind")
+            #expect((try FileManager.default.attributesOfItem(atPath: directory.httpTokenFile)[.posixPermissions] as? Int) == 0o600)
+        }
     }
 }
