@@ -24,7 +24,9 @@ public struct KeyDirectory: Sendable {
     public var isInitialized: Bool { FileManager.default.fileExists(atPath: file(Self.broker, secret: true)) }
 
     /// Creates the broker's and the operator's key pairs and an access list that allows the
-    /// operator, unless they exist; returns what it created.
+    /// operator, unless they exist; returns what it created. Processes that initialize one
+    /// directory at once (`colony up` beside `colony broker`) do it one after the other, under a
+    /// lock on its `.lock` file: the second finds the first's keys whole and keeps them.
     @discardableResult
     public func initialize(generate: () throws -> KeyPair) throws(AccessError) -> [String] {
         do {
@@ -33,27 +35,42 @@ public struct KeyDirectory: Sendable {
         } catch {
             throw .keyFile("cannot create \(path): \(error)")
         }
-        var created: [String] = []
-        for name in [Self.broker, Self.operatorName] where !FileManager.default.fileExists(atPath: file(name, secret: true)) {
-            let pair: KeyPair
-            do {
-                pair = try generate()
-            } catch {
-                throw .keyFile("cannot generate a key pair: \(error)")
+        return try exclusively { () throws(AccessError) -> [String] in
+            var created: [String] = []
+            for name in [Self.broker, Self.operatorName] where !FileManager.default.fileExists(atPath: file(name, secret: true)) {
+                let pair: KeyPair
+                do {
+                    pair = try generate()
+                } catch {
+                    throw .keyFile("cannot generate a key pair: \(error)")
+                }
+                try write(pair, name: name)
+                created.append(name)
             }
-            try write(pair, name: name)
-            created.append(name)
-        }
-        var list = try accessList()
-        if list.entry(named: Self.operatorName) == nil {
-            do {
-                try list.add(AccessEntry(name: Self.operatorName, publicKey: try keyPair(Self.operatorName).publicKey, role: .operator))
-            } catch {
-                throw .keyFile("\(error)")
+            var list = try accessList()
+            if list.entry(named: Self.operatorName) == nil {
+                do {
+                    try list.add(AccessEntry(name: Self.operatorName, publicKey: try keyPair(Self.operatorName).publicKey, role: .operator))
+                } catch {
+                    throw .keyFile("\(error)")
+                }
+                try save(list)
             }
-            try save(list)
+            return created
         }
-        return created
+    }
+
+    /// Runs `body` holding an exclusive lock on the directory's `.lock` file (released when the
+    /// file is closed, also if the process dies).
+    private func exclusively<Value>(_ body: () throws(AccessError) -> Value) throws(AccessError) -> Value {
+        let lockFile = (path as NSString).appendingPathComponent(".lock")
+        let descriptor = open(lockFile, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .keyFile("cannot open \(lockFile): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw .keyFile("cannot lock \(lockFile): \(String(cString: strerror(errno)))") }
+        }
+        return try body()
     }
 
     /// The key pair saved as `name`.

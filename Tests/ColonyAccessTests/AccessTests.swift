@@ -114,4 +114,29 @@ import Testing
             #expect((try FileManager.default.attributesOfItem(atPath: directory.httpTokenFile)[.posixPermissions] as? Int) == 0o600)
         }
     }
+
+    /// Processes initializing one key directory at once: one generates each pair, every one
+    /// of them reads the same whole keys afterwards, and the operator is listed once.
+    @Test func initializingOneDirectoryAtOnceMakesOneSetOfKeys() throws {
+        for round in 0..<10 {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString.prefix(8))").path
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let directory = KeyDirectory(path: path)
+            let generated = Atomic<Int>(0)
+            let seen = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                let keys = try? { () throws -> String in
+                    try directory.initialize {
+                        let n = generated.add(1, ordering: .relaxed).newValue
+                        return (String(repeating: "p", count: 39) + "\(n % 10)", String(repeating: "s", count: 39) + "\(n % 10)")
+                    }
+                    return try directory.brokerKeys().secretKey + "/" + directory.operatorKeys().secretKey
+                }()
+                seen.withLock { $0.append(keys ?? "failed") }
+            }
+            #expect(generated.load(ordering: .relaxed) == 2, "round \(round): one broker pair and one operator pair")
+            #expect(Set(seen.withLock { $0 }).count == 1 && !seen.withLock { $0 }.contains("failed"), "round \(round): \(seen.withLock { $0 })")
+            #expect(try directory.accessList().entries.filter { $0.name == "operator" }.count == 1)
+        }
+    }
 }
