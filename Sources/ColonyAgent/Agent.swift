@@ -74,8 +74,8 @@ public struct Agent: Sendable {
     }
 
     private mutating func register(_ name: String, _ run: @escaping CapabilityHandler.Body) {
-        precondition(!name.isEmpty && !name.hasPrefix(ManagementService.prefix) && name.utf8.count <= MessageLimits.maximumCapabilityBytes,
-                     "invalid capability name '\(name)' (1 to \(MessageLimits.maximumCapabilityBytes) bytes, not mmi.*)")
+        precondition(!name.isEmpty && !name.hasPrefix(ManagementService.prefix) && name.utf8.count <= CapabilityName.maximumBytes,
+                     "invalid capability name '\(name)' (1 to \(CapabilityName.maximumBytes) bytes, not mmi.*)")
         if capabilities[name] == nil { capabilityOrder.append(name) }
         capabilities[name] = CapabilityHandler(name: name, run: run)
     }

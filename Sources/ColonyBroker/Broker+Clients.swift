@@ -9,7 +9,6 @@ extension Broker {
             countMalformed(.badArguments, frames: frames)
             return
         }
-
         var bodyStart = serviceIndex + 1
         var header: ColonyHeader?
         if bodyStart < frames.count, ColonyHeader.isHeader(frames[bodyStart]) {

@@ -113,7 +113,10 @@ extension Broker {
         snapshot.securityRefusals = guardian?.refusals ?? [:]
         snapshot.subscriptionsForwarded = eventCounters.subscriptionsForwarded.load(ordering: .relaxed)
         let oversizedEvents = eventCounters.tooManyFrames.load(ordering: .relaxed)
-        if oversizedEvents > 0 { snapshot.malformedByReason[MalformedReason.tooManyFrames.rawValue, default: 0] += oversizedEvents }
+        if oversizedEvents > 0 {
+            snapshot.malformedMessages += oversizedEvents
+            snapshot.malformedByReason[MalformedReason.tooManyFrames.rawValue, default: 0] += oversizedEvents
+        }
         snapshot.eventsJournaled = journal.journaled.load(ordering: .relaxed)
         snapshot.eventJournalWriteFailures = journal.writeFailures.load(ordering: .relaxed)
         snapshot.eventJournal = journal.id

@@ -53,7 +53,7 @@ extension Broker {
 
     private func registerWorker(_ peer: PeerID, dialect: Dialect, frames: ReceivedParts, arguments: Int) {
         guard arguments < frames.count, let first = frames[arguments].string, !first.isEmpty,
-              !first.hasPrefix(ManagementService.prefix), first.utf8.count <= MessageLimits.maximumCapabilityBytes
+              !first.hasPrefix(ManagementService.prefix), first.utf8.count <= CapabilityName.maximumBytes
         else {
             countMalformed(.badArguments, frames: frames)
             sendCommand(.disconnect, to: peer, dialect: dialect)
@@ -70,9 +70,9 @@ extension Broker {
             }
             header = decoded
         }
-        if let overlong = header?.capabilities.first(where: { $0.utf8.count > MessageLimits.maximumCapabilityBytes }) {
+        if let overlong = header?.capabilities.first(where: { $0.utf8.count > CapabilityName.maximumBytes }) {
             logger.warning("agent refused: capability name too long", metadata: [
-                "agent": "\(header?.agent ?? "-")", "bytes": "\(overlong.utf8.count)", "limit": "\(MessageLimits.maximumCapabilityBytes)",
+                "agent": "\(header?.agent ?? "-")", "bytes": "\(overlong.utf8.count)", "limit": "\(CapabilityName.maximumBytes)",
             ])
             countMalformed(.badArguments, frames: frames)
             sendCommand(.disconnect, to: peer, dialect: dialect)

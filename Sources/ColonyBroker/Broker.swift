@@ -188,9 +188,9 @@ public final class Broker {
         switch Envelope.parse(frames) {
         case .clientRequest(let dialect, let serviceIndex):
             // Checked first: every table keyed by capability (verdicts included) holds short names only.
-            guard frames[serviceIndex].count <= MessageLimits.maximumCapabilityBytes else {
+            guard frames[serviceIndex].count <= CapabilityName.maximumBytes else {
                 let bytes = frames[serviceIndex].count
-                refuseRequest(WireError(.badRequest, "a capability name is at most \(MessageLimits.maximumCapabilityBytes) bytes; this one has \(bytes)"),
+                refuseRequest(WireError(.badRequest, "a capability name is at most \(CapabilityName.maximumBytes) bytes; this one has \(bytes)"),
                               frames, dialect: dialect, serviceIndex: serviceIndex)
                 return
             }

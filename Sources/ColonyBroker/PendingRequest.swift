@@ -64,18 +64,25 @@ final class PendingRequest {
     /// its body keeps the receive buffers it points into while `budget` allows; otherwise its
     /// parts of up to 64 KiB get memory of their own (larger ones already have theirs).
     func prepareToWait(_ budget: ReceiveBufferBudget) {
-        guard !bodyDetached, heldBudget == nil else { return }
+        guard case .asReceived = bodyMemory else { return }
         if budget.take() {
-            heldBudget = budget
+            bodyMemory = .pinned(budget)
         } else {
             body.detach(upTo: 65_536)
-            bodyDetached = true
+            bodyMemory = .copied
         }
     }
-    private var bodyDetached = false
-    private var heldBudget: ReceiveBufferBudget?
+
+    /// Where the body's bytes live: as received, in receive buffers counted against a budget
+    /// (given back when the request goes), or in copies of its own.
+    private enum BodyMemory {
+        case asReceived
+        case pinned(ReceiveBufferBudget)
+        case copied
+    }
+    private var bodyMemory = BodyMemory.asReceived
 
     deinit {
-        heldBudget?.release()
+        if case .pinned(let budget) = bodyMemory { budget.release() }
     }
 }

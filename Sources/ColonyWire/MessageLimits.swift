@@ -1,12 +1,7 @@
-import ColonyCore
-
 /// Sizes every Colony socket and table agrees on, so no peer can make a process hold more.
 public enum MessageLimits {
     /// The largest message (all frames) a socket accepts unless configured otherwise: 16 MiB.
     public static let defaultMaximumSize: Int64 = 16 * 1024 * 1024
-    /// The longest capability name a broker takes (in a request or a READY): every table keyed
-    /// by capability (queues, metrics, verdicts) costs at most this per name.
-    public static let maximumCapabilityBytes = CapabilityName.maximumBytes
     /// The longest run id a gate records.
     public static let maximumRunIDBytes = 256
     /// The longest failure reason a gate keeps; longer ones are cut (at a character boundary).

@@ -11,6 +11,8 @@ public final class ReceivedMessage {
     public let maximumParts: Int
     private var storage: UnsafeMutablePointer<zmq_msg_t>
     private var capacity: Int
+    /// Where the parts past `maximumParts` are received, each dropping the one before.
+    private let dropped = ReceivedMessage.allocate(1)
     /// How many parts the last message kept.
     public private(set) var count = 0
     /// Whether the last message had more than `maximumParts` parts (the rest were dropped).
@@ -24,6 +26,7 @@ public final class ReceivedMessage {
 
     deinit {
         Self.release(storage, capacity)
+        Self.release(dropped, 1)
     }
 
     /// The parts of the message last received: valid until the next receive into this message.
@@ -40,11 +43,11 @@ public final class ReceivedMessage {
         }
     }
 
-    /// Where part `index` goes, or nil once `maximumParts` are kept (the part is then dropped).
-    func slot(_ index: Int) -> UnsafeMutablePointer<zmq_msg_t>? {
+    /// Where part `index` goes: past `maximumParts`, a slot whose content the next part replaces.
+    func slot(_ index: Int) -> UnsafeMutablePointer<zmq_msg_t> {
         guard index < maximumParts else {
             overflowed = true
-            return nil
+            return dropped
         }
         if index == capacity { grow() }
         return storage + index

@@ -258,15 +258,9 @@ public final class Socket {
     /// must no longer be in use). Returns false if none is waiting.
     public func receiveMessage(into message: ReceivedMessage, wait: Bool = false) throws(ZMQError) -> Bool {
         message.begin()
-        // Parts beyond the message's maximum are received into this one and dropped.
-        return try withUnsafeTemporaryAllocation(of: zmq_msg_t.self, capacity: 1) { spare throws(ZMQError) -> Bool in
-            let dropped = spare.baseAddress!
-            zmq_msg_init(dropped)
-            defer { zmq_msg_close(dropped) }
-            guard let count = try receiveParts(wait: wait, into: { index in message.slot(index) ?? dropped }) else { return false }
-            message.finish(count: count)
-            return true
-        }
+        guard let count = try receiveParts(wait: wait, into: message.slot) else { return false }
+        message.finish(count: count)
+        return true
     }
 
     /// Receives the parts of one message, each into the `zmq_msg_t` that `slot` gives for its

@@ -139,4 +139,38 @@ import Testing
             #expect(try directory.accessList().entries.filter { $0.name == "operator" }.count == 1)
         }
     }
+
+    /// The initialization lock dies with its holder: a process killed (-9) while it holds the
+    /// lock leaves nothing that stops the next initialization, which waited for it until then.
+    @Test func aHolderKilledMidInitializationDoesNotBlockTheNext() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let lockFile = (path as NSString).appendingPathComponent(".lock")
+        // One process holding the lock: the shell locks descriptor 9 and becomes `sleep`, which keeps it.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/bin/sh")
+        holder.arguments = ["-c", #"exec 9>>"$0"; flock 9; exec sleep 60"#, lockFile]
+        try holder.run()
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+        func isLockedElsewhere() -> Bool {
+            let descriptor = open(lockFile, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+            defer { close(descriptor) }
+            return flock(descriptor, LOCK_EX | LOCK_NB) != 0
+        }
+        for _ in 0..<1_000 where !isLockedElsewhere() { usleep(10_000) }
+        #expect(isLockedElsewhere(), "the holder took the lock")
+
+        let done = DispatchSemaphore(value: 0)
+        let created = Mutex<[String]?>(nil)
+        DispatchQueue.global().async {
+            let names = try? KeyDirectory(path: path).initialize { (String(repeating: "p", count: 40), String(repeating: "s", count: 40)) }
+            created.withLock { $0 = names }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 0.2) == .timedOut, "initialization waits while the lock is held")
+        kill(holder.processIdentifier, SIGKILL)
+        #expect(done.wait(timeout: .now() + 60) == .success, "the lock went with the killed holder")
+        #expect(created.withLock { $0 } == ["broker", "operator"])
+    }
 }

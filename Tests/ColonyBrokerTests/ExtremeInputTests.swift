@@ -190,7 +190,7 @@ import ZeroMQ
     /// disconnected; a name of exactly 255 bytes works end to end.
     @Test func capabilityNamesLongerThanTheLimitAreRefused() throws {
         let broker = try RunningBroker()
-        let longest = String(repeating: "c", count: MessageLimits.maximumCapabilityBytes)
+        let longest = String(repeating: "c", count: CapabilityName.maximumBytes)
         let overlong = longest + "c"
         let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
         try client.send([MDP.client02, [0x01], bytes(overlong), ColonyHeader(requestID: 7).encoded(), bytes("{}")])

@@ -109,6 +109,22 @@ actor LoopBound {
 }
 
 @Suite struct IOLoopTests {
+    /// A PULL socket made and bound on `loop`'s thread (which owns it from then on) and handed to
+    /// `setUp` there, and a PUSH socket connected to it, for the test to send from.
+    func pullOnLoop(_ loop: IOLoop, setUp: @escaping @Sendable (Socket) -> Void) throws -> Socket {
+        let endpoint = "inproc://loop-\(UUID().uuidString)"
+        let isBound = DispatchSemaphore(value: 0)
+        loop.execute {
+            guard let receiver = try? Socket(.pull), (try? receiver.bind(endpoint)) != nil else { return }
+            setUp(receiver)
+            isBound.signal()
+        }
+        isBound.wait()
+        let sender = try Socket(.push)
+        try sender.connect(endpoint)
+        return sender
+    }
+
     @Test func actorsRunOnTheLoopThread() async {
         let loop = IOLoop.start(name: "test-loop")
         defer { loop.stop() }
@@ -137,14 +153,9 @@ actor LoopBound {
         let loop = IOLoop.start(name: "test-watch")
         defer { loop.stop() }
         let bound = LoopBound(loop: loop)
-        let endpoint = "inproc://watch-\(UUID().uuidString)"
-        let sender = try Socket(.push)
+        var sender: Socket?
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let isBound = DispatchSemaphore(value: 0)
-            loop.execute {
-                // The receiving socket is born on the loop thread, which owns it from then on.
-                guard let receiver = try? Socket(.pull), (try? receiver.bind(endpoint)) != nil else { return }
-                isBound.signal()
+            sender = try? pullOnLoop(loop) { receiver in
                 nonisolated(unsafe) var resumed = false
                 _ = loop.watch(receiver) {
                     while (try? receiver.receiveMessage()) != nil {
@@ -156,10 +167,9 @@ actor LoopBound {
                     }
                 }
             }
-            isBound.wait()
-            try? sender.connect(endpoint)
-            for index in 0..<3 { _ = try? sender.send("m\(index)", wait: true) }
+            for index in 0..<3 { _ = try? sender?.send("m\(index)", wait: true) }
         }
+        withExtendedLifetime(sender) {}
         #expect(await bound.ticks == 3)
     }
 
@@ -169,23 +179,18 @@ actor LoopBound {
     @Test(.timeLimit(.minutes(1))) func aSocketIsReadWhileWorkKeepsComing() async throws {
         let loop = IOLoop.start(name: "test-busy")
         defer { loop.stop() }
-        let endpoint = "inproc://busy-\(UUID().uuidString)"
-        let sender = try Socket(.push)
+        var sender: Socket?
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let isBound = DispatchSemaphore(value: 0)
-            loop.execute {
-                guard let receiver = try? Socket(.pull), (try? receiver.bind(endpoint)) != nil else { return }
+            sender = try? pullOnLoop(loop) { receiver in
                 @Sendable func spin() { loop.execute { spin() } }
                 spin()
                 _ = loop.watch(receiver) {
                     guard (try? receiver.receiveMessage()) != nil else { return }
                     continuation.resume()
                 }
-                isBound.signal()
             }
-            isBound.wait()
-            try? sender.connect(endpoint)
-            _ = try? sender.send("while busy", wait: true)
+            _ = try? sender?.send("while busy", wait: true)
         }
+        withExtendedLifetime(sender) {}
     }
 }
