@@ -11,7 +11,7 @@ import ZeroMQ
 extension Broker {
     /// True if `pending` was routed (or parked) for the instance that had it.
     func routeToItsInstance(_ pending: PendingRequest) -> Bool {
-        guard pending.redeliveredAfterLossOf == nil, let header = pending.clientHeader else { return false }
+        guard pending.redeliveredAfterLossOf == nil, let header = pending.clientHeader?.fields else { return false }
         let preferred = header.preferredInstance
         guard let owner = preferred ?? header.idempotencyKey.flatMap({ affinity.owner(of: $0) }) else { return false }
         if let holder = workersByInstance[owner], holder.services.contains(where: { $0 === pending.service }) {
@@ -35,7 +35,7 @@ extension Broker {
 
     /// An instance connected: the requests waiting for it go to it.
     func instanceConnected(_ instance: String) {
-        releaseAwaiting(now: .now()) { $0.clientHeader?.preferredInstance == instance }
+        releaseAwaiting(now: .now()) { $0.clientHeader?.fields.preferredInstance == instance }
     }
 
     /// Requests whose instance did not come back in time go to another agent (or time out).
@@ -54,7 +54,7 @@ extension Broker {
     /// Tells a client that asked which instance got its request (a PARTIAL with no body).
     func sendDispatchNotice(_ pending: PendingRequest, to worker: Worker) {
         guard pending.clientDialect.version == .v02, !pending.answered else { return }
-        var notice = ColonyHeader(requestID: pending.clientHeader?.requestID)
+        var notice = ColonyHeader(requestID: pending.clientHeader?.fields.requestID)
         notice.dispatchedTo = worker.instance
         sendReply(to: pending, partial: true, header: .encoded(notice.encoded()), body: .none)
     }

@@ -64,7 +64,7 @@ extension Broker {
     /// recovery, or waiting for its instance) unless its run ended meanwhile (the failure gate)
     /// or its deadline passed: those are answered.
     func admit(_ pending: PendingRequest, now: MonotonicTime) {
-        if let run = pending.clientHeader?.correlationID, let failure = failedRuns.ending(of: run), failure.stopsWork {
+        if let run = pending.clientHeader?.fields.correlationID, let failure = failedRuns.ending(of: run), failure.stopsWork {
             statistics.requestsRefusedForFailedRuns += 1
             sendError(WireError(.workflowFailed, "run \(run) \(failure.status): \(failure.reason)"), to: pending)
         } else if let deadline = pending.clientDeadline, deadline <= now {
@@ -104,7 +104,7 @@ extension Broker {
     /// Gives `pending` to the best free worker of its service, or queues it.
     /// `front` puts a re-dispatched request ahead of newer ones.
     func dispatch(_ pending: PendingRequest, front: Bool = false) {
-        if let target = pending.clientHeader?.targetInstance {
+        if let target = pending.clientHeader?.fields.targetInstance {
             dispatch(pending, toInstance: target)
             return
         }
@@ -160,8 +160,8 @@ extension Broker {
     /// Sends `pending` to `worker` and records the hold. False if the worker is unreachable.
     func assign(_ pending: PendingRequest, to worker: Worker) -> Bool {
         guard sendRequest(pending, to: worker) else { return false }
-        if let key = pending.clientHeader?.idempotencyKey { affinity.record(key, owner: worker.instance) }
-        if pending.clientHeader?.wantsDispatchNotice == true { sendDispatchNotice(pending, to: worker) }
+        if let key = pending.clientHeader?.fields.idempotencyKey { affinity.record(key, owner: worker.instance) }
+        if pending.clientHeader?.fields.wantsDispatchNotice == true { sendDispatchNotice(pending, to: worker) }
         pending.dispatches += 1
         pending.worker = worker
         worker.held.insert(pending.token)
@@ -177,7 +177,7 @@ extension Broker {
     /// broker has seen for its group; otherwise notes its term. The table is bounded: past
     /// `maxQueuedPerCapability` groups it starts again (agents fence terms themselves too).
     func supersededTerm(of pending: PendingRequest) -> WireError? {
-        guard let header = pending.clientHeader, let term = header.term, let group = header.groups.first else { return nil }
+        guard let header = pending.clientHeader?.fields, let term = header.term, let group = header.groups.first else { return nil }
         let latest = latestTerms[group] ?? 0
         if term < latest { return WireError(.staleTerm, "term \(term) of group \(group) was superseded by term \(latest)") }
         if latestTerms.count >= configuration.maxQueuedPerCapability, latestTerms[group] == nil { latestTerms.removeAll() }

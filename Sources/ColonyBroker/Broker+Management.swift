@@ -66,8 +66,8 @@ extension Broker {
         guard !stopped.isEmpty else { return Array("{\"ok\":true,\"queuedAnswered\":0}".utf8) }
         var answered = 0
         for service in services.values where !service.queue.isEmpty {
-            for pending in service.queue.removeAll(where: { stopped[$0.clientHeader?.correlationID ?? ""] != nil }) {
-                let failed = stopped[pending.clientHeader?.correlationID ?? ""]!
+            for pending in service.queue.removeAll(where: { stopped[$0.clientHeader?.fields.correlationID ?? ""] != nil }) {
+                let failed = stopped[pending.clientHeader?.fields.correlationID ?? ""]!
                 statistics.requestsRefusedForFailedRuns += 1
                 sendError(WireError(.workflowFailed, "run \(failed.run) \(failed.status): \(failed.reason)"), to: pending)
                 answered += 1

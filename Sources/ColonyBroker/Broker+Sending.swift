@@ -147,14 +147,14 @@ extension Broker {
     func sendError(_ error: WireError, to pending: PendingRequest) {
         statistics.errorsByCode[error.code.rawValue, default: 0] += 1
         let header: ReplyHeader = pending.clientHeader.map {
-            .encoded(ColonyHeader.failure(error, requestID: $0.requestID).encoded())
+            .encoded(ColonyHeader.failure(error, requestID: $0.fields.requestID).encoded())
         } ?? .none
         sendReply(to: pending, header: header, body: .bytes(error.jsonBody))
         pending.answered = true
         pending.service.metrics.refused(error.code, since: pending.arrivedAt)
         logger.info("request failed", metadata: [
             "capability": "\(pending.service.name)", "code": "\(error.code)", "error": "\(error.message)",
-            "correlation_id": "\(pending.clientHeader?.correlationID ?? "-")",
+            "correlation_id": "\(pending.clientHeader?.fields.correlationID ?? "-")",
         ])
     }
 

@@ -180,7 +180,7 @@ extension Broker {
            let error = WireError(errorBody: frames[bodyStart]) {
             worker.failed += 1
             failed = true
-            header = pending.clientHeader.map { .encoded(ColonyHeader.failure(error, requestID: $0.requestID).encoded()) } ?? .none
+            header = pending.clientHeader.map { .encoded(ColonyHeader.failure(error, requestID: $0.fields.requestID).encoded()) } ?? .none
         }
         if sendReply(to: pending, header: header, body: .parts(frames[bodyStart...])) {
             statistics.repliesDelivered += 1
@@ -204,7 +204,7 @@ extension Broker {
     /// own header when it carries the client's request id; otherwise one made here.
     /// `decoded` is `workerHeader` already decoded by the caller (headers are decoded once).
     private func clientHeader(for pending: PendingRequest, workerHeader: MessagePart?, decoded: ColonyHeader?) -> ReplyHeader {
-        guard let clientHeader = pending.clientHeader else { return .none }
+        guard let clientHeader = pending.clientHeader?.fields else { return .none }
         if let workerHeader, let decoded {
             if decoded.requestID == clientHeader.requestID { return .forward(workerHeader) }
             var patched = decoded
@@ -233,7 +233,7 @@ extension Broker {
         let orphans = worker.held.compactMap { inFlight.removeValue(forKey: $0) }.sorted { $0.arrivedAt > $1.arrivedAt }
         worker.held.removeAll()
         while let waiting = worker.targeted.popFirst() {
-            guard waiting.clientHeader?.targetInstance != nil else {
+            guard waiting.clientHeader?.fields.targetInstance != nil else {
                 // Waiting for the instance that had it before (not addressed to it alone): it is gone.
                 dispatch(waiting)
                 continue
@@ -241,7 +241,7 @@ extension Broker {
             sendError(WireError(.noAgent, "agent instance \(worker.instance) left (\(reason)) before serving the request"), to: waiting)
         }
         for pending in orphans where !pending.answered {
-            if pending.dispatches <= configuration.redispatchLimit, pending.clientHeader?.targetInstance == nil {
+            if pending.dispatches <= configuration.redispatchLimit, pending.clientHeader?.fields.targetInstance == nil {
                 statistics.requestsRedispatched += 1
                 logger.info("re-dispatching request of lost agent", metadata: [
                     "capability": "\(pending.service.name)", "agent": "\(worker.name)",

@@ -8,13 +8,13 @@ final class PendingRequest {
     let client: PeerID
     let clientDialect: Dialect
     /// The client's Colony header; nil for plain MDP clients, which get no header back.
-    let clientHeader: ColonyHeader?
+    let clientHeader: ClientHeader?
     /// The header Colony agents get: the client's, plus the capability asked for (and, for a
     /// request sent again after its agent was lost, which agent that was). Built on first use:
     /// plain MDP workers never need it.
     var agentHeader: [UInt8] {
         if let cachedAgentHeader { return cachedAgentHeader }
-        var forAgents = clientHeader ?? ColonyHeader()
+        var forAgents = clientHeader?.fields ?? ColonyHeader()
         forAgents.capability = service.name
         forAgents.redeliveredAfterLossOf = redeliveredAfterLossOf
         let encoded = forAgents.encoded()
@@ -51,7 +51,7 @@ final class PendingRequest {
         self.token = token
         self.client = client
         self.clientDialect = clientDialect
-        self.clientHeader = clientHeader
+        self.clientHeader = clientHeader.map(ClientHeader.init)
         self.body = body
         self.size = body.byteCount
         self.service = service
@@ -85,4 +85,12 @@ final class PendingRequest {
     deinit {
         if case .pinned(let budget) = bodyMemory { budget.release() }
     }
+}
+
+/// A request's client header, held by reference: a decoded `ColonyHeader` is 368 bytes, most of
+/// a waiting request's fixed size, and plain MDP clients, who send none, then pay 8 for it.
+final class ClientHeader {
+    let fields: ColonyHeader
+
+    init(_ fields: ColonyHeader) { self.fields = fields }
 }

@@ -49,7 +49,10 @@ struct UpCommand: AsyncParsableCommand {
             }
             agents = absolute(agents, given: agents != AgentsConfiguration.defaultPath)
             runDirectory = absolute(runDirectory, given: runDirectory != ".colony/run")
-            FileManager.default.changeCurrentDirectoryPath(root)
+            guard FileManager.default.changeCurrentDirectoryPath(root) else {
+                Console.error("error: cannot enter the project root \(root)")
+                throw ExitCode(ExitStatus.usage)
+            }
         }
         if insecure { configuration.security.mode = .none }
         // Before anything records a metric: /metrics renders this registry.
