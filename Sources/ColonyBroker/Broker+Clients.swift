@@ -26,12 +26,14 @@ extension Broker {
             return
         }
         let now = MonotonicTime.now()
-        if header?.failIfUnoffered == true, header?.targetInstance == nil, let refusal = unofferedCapability(name, now: now) {
-            statistics.requestsForUnofferedCapabilities += 1
+        let refusal = header?.failIfUnoffered == true && header?.targetInstance == nil
+            ? unofferedCapability(name, now: now) : nil
+        if let refusal = refusal ?? refusalOfNewUnofferedCapability(name) {
+            if refusal.code == .noAgent { statistics.requestsForUnofferedCapabilities += 1 }
             statistics.errorsByCode[refusal.code.rawValue, default: 0] += 1
             let failure = header.map { ColonyHeader.failure(refusal, requestID: $0.requestID) }
             sendDirectReply(to: client, dialect: dialect, service: Array(name.utf8), header: failure, body: refusal.jsonBody)
-            logger.debug("request for a capability never offered", metadata: ["capability": "\(name)", "error": "\(refusal.message)"])
+            logger.debug("request refused: its capability is not offered", metadata: ["capability": "\(name)", "error": "\(refusal.message)"])
             return
         }
         let service = service(named: name)
@@ -86,11 +88,22 @@ extension Broker {
         return WireError(.noAgent, message)
     }
 
+    /// The capability `name`, made on first use.
     func service(named name: String) -> Service {
         if let existing = services[name] { return existing }
-        let created = Service(name: name)
+        let label = capabilityLabels.label(for: name, offered: offeredCapabilities.contains(name))
+        let created = Service(name: name, metricsLabel: label, totals: queueTotals)
         services[name] = created
         return created
+    }
+
+    /// Why a request for `name` may not make a queue of its own: no agent offers that name and
+    /// `maxUnofferedCapabilities` names nobody offers already have one. Nil when it may.
+    func refusalOfNewUnofferedCapability(_ name: String) -> WireError? {
+        guard services[name] == nil, services.count >= configuration.maxUnofferedCapabilities else { return nil }
+        let unoffered = services.values.lazy.filter { $0.workers.isEmpty }.count
+        guard unoffered >= configuration.maxUnofferedCapabilities else { return nil }
+        return WireError(.overloaded, "requests already wait for \(unoffered) capabilities that no agent offers (max_unoffered_capabilities); '\(name)' is not offered either")
     }
 
     /// Converts a wall-clock deadline from a peer to the monotonic clock. Any value is
@@ -118,6 +131,10 @@ extension Broker {
               service.queue.bytes + pending.size <= configuration.maxQueuedBytesPerCapability
         else {
             sendError(WireError(.overloaded, "queue for \(service.name) is full (\(service.queue.count) requests, \(service.queue.bytes) bytes)"), to: pending)
+            return
+        }
+        guard queueTotals.count < configuration.maxQueuedTotal, queueTotals.bytes + pending.size <= configuration.maxQueuedBytesTotal else {
+            sendError(WireError(.overloaded, "the broker's queues are full (\(queueTotals.count) requests, \(queueTotals.bytes) bytes waiting in all)"), to: pending)
             return
         }
         statistics.requestsQueued += 1

@@ -24,7 +24,9 @@ extension Broker {
         for worker in workers.values {
             agents[worker.held.isEmpty ? "idle" : worker.freeSlots <= 0 ? "busy" : "working", default: 0] += 1
         }
-        metricsSampler.sample(currentStatistics(), queues: services.mapValues(\.queue.count), agents: agents)
+        var depths: [String: Int] = [:]
+        for service in services.values { depths[service.metrics.capability, default: 0] += service.queue.count }
+        metricsSampler.sample(currentStatistics(), queues: depths, agents: agents)
     }
 
     /// Answers queued requests whose time ran out, and held requests past the client's deadline.

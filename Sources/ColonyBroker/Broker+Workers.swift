@@ -108,6 +108,7 @@ extension Broker {
             let service = service(named: name)
             service.workers.append(worker)
             if offeredCapabilities.count < Self.maxOfferedCapabilities { offeredCapabilities.insert(name) }
+            if service.metrics.capability != name { service.metrics = ServiceMetrics(capability: name) }
             worker.services.append(service)
         }
         statistics.agentsJoined += 1

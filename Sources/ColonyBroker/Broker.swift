@@ -55,6 +55,10 @@ public final class Broker {
     var statistics = BrokerStatistics()
     /// Turns the statistics into metrics every heartbeat tick.
     var metricsSampler = BrokerMetricsSampler()
+    /// The labels of capabilities' metrics (a bounded number of names no agent offered).
+    var capabilityLabels: CapabilityLabels
+    /// What all capability queues hold together (`maxQueuedTotal`, `maxQueuedBytesTotal`).
+    let queueTotals = QueueTotals()
     /// CURVE and the access list; nil when the broker runs without security.
     let guardian: BrokerGuard?
     /// Which key (by name) each agent instance id belongs to: another key may not claim it.
@@ -93,6 +97,7 @@ public final class Broker {
         self.guardian = guardian
         self.logger = logger
         receiveBuffers = ReceiveBufferBudget(limit: configuration.receiveBuffersForWaitingRequests)
+        capabilityLabels = CapabilityLabels(limit: configuration.maxUnofferedCapabilities)
         try guardian?.register()
         failedRuns = EndedRunTables(capacity: configuration.failedRunCapacity, timeToLive: configuration.failedRunTimeToLive)
         router = try Socket(.router)

@@ -6,12 +6,16 @@ import ZeroMQ
 /// with thousands of pipelined requests cannot starve another with one. Within a client,
 /// order is first in, first out.
 struct FairQueue {
+    /// What every capability's queue holds together (shared by all of the broker's queues).
+    let totals: QueueTotals
     private var byClient: [PeerID: Deque<PendingRequest>] = [:]
     /// Clients with waiting requests, in the order they will next be served.
     private var rotation: Deque<PeerID> = []
     private(set) var count = 0
     /// The body bytes of every waiting request.
     private(set) var bytes = 0
+
+    init(totals: QueueTotals) { self.totals = totals }
 
     var isEmpty: Bool { count == 0 }
 
@@ -24,8 +28,7 @@ struct FairQueue {
     mutating func append(_ request: PendingRequest) {
         if byClient[request.client, default: []].isEmpty { rotation.append(request.client) }
         byClient[request.client, default: []].append(request)
-        count += 1
-        bytes += request.size
+        didAdd(request.size)
     }
 
     /// Puts a request back at the very front (a retry after its agent died).
@@ -37,8 +40,7 @@ struct FairQueue {
             rotation.prepend(request.client)
         }
         byClient[request.client, default: []].prepend(request)
-        count += 1
-        bytes += request.size
+        didAdd(request.size)
     }
 
     /// The next request: the first of the client whose turn it is; that client then goes
@@ -51,8 +53,7 @@ struct FairQueue {
             byClient[client] = requests
             rotation.append(client)
         }
-        count -= 1
-        bytes -= request.size
+        didRemove(count: 1, bytes: request.size)
         return request
     }
 
@@ -67,14 +68,34 @@ struct FairQueue {
         }
         if !removed.isEmpty {
             rotation.removeAll { byClient[$0] == nil }
-            count -= removed.count
-            bytes -= removed.reduce(0) { $0 + $1.size }
+            didRemove(count: removed.count, bytes: removed.reduce(0) { $0 + $1.size })
         }
         return removed
+    }
+
+    private mutating func didAdd(_ size: Int) {
+        count += 1
+        bytes += size
+        totals.count += 1
+        totals.bytes += size
+    }
+
+    private mutating func didRemove(count gone: Int, bytes goneBytes: Int) {
+        count -= gone
+        bytes -= goneBytes
+        totals.count -= gone
+        totals.bytes -= goneBytes
     }
 
     /// The soonest deadline of any waiting request.
     var earliestDeadline: MonotonicTime? {
         byClient.values.lazy.flatMap { $0 }.map(\.queueDeadline).min()
     }
+}
+
+/// The requests and body bytes waiting in all of a broker's capability queues together,
+/// kept by the queues themselves as they change (the broker's routing thread owns them all).
+final class QueueTotals {
+    var count = 0
+    var bytes = 0
 }

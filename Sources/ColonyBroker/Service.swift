@@ -9,16 +9,19 @@ final class Service {
     /// Live agent connections offering it, in registration order.
     var workers: [Worker] = []
     /// Requests waiting for a free agent, round-robin across clients.
-    var queue = FairQueue()
+    var queue: FairQueue
     /// No queued request expires before this: expiry scans the queue only once it has passed.
     var earliestExpiry = MonotonicTime(nanoseconds: .max)
     var served = 0
-    let metrics: ServiceMetrics
+    /// Its metrics, labelled by its name or, for one of too many names no agent offered, by
+    /// `CapabilityLabels.other` (replaced once an agent offers it).
+    var metrics: ServiceMetrics
 
-    init(name: String) {
+    init(name: String, metricsLabel: String, totals: QueueTotals) {
         self.name = name
         self.nameBytes = Array(name.utf8)
-        self.metrics = ServiceMetrics(capability: name)
+        self.metrics = ServiceMetrics(capability: metricsLabel)
+        self.queue = FairQueue(totals: totals)
     }
 
     /// The worker with the most free slots; among equals, the one idle longest (LRU).

@@ -115,6 +115,15 @@ public struct ColonyConfiguration: Sendable {
             if let bytes = try broker.integer(BrokerKeys.maxQueuedBytes, in: 1024...(64 << 30)) {
                 configuration.broker.maxQueuedBytesPerCapability = bytes
             }
+            if let queued = try broker.integer(BrokerKeys.maxQueuedTotal, in: 1...100_000_000) {
+                configuration.broker.maxQueuedTotal = queued
+            }
+            if let bytes = try broker.integer(BrokerKeys.maxQueuedBytesTotal, in: 1024...(1 << 40)) {
+                configuration.broker.maxQueuedBytesTotal = bytes
+            }
+            if let names = try broker.integer(BrokerKeys.maxUnofferedCapabilities, in: 1...1_000_000) {
+                configuration.broker.maxUnofferedCapabilities = names
+            }
             if let bytes = try broker.integer(BrokerKeys.maxMessageSize, in: 1024...(1 << 30)) {
                 configuration.broker.maxMessageSize = Int64(bytes)
             }
@@ -200,6 +209,9 @@ public struct ColonyConfiguration: Sendable {
         static let failedRunTTL = "failed_run_ttl"
         static let eventHighWaterMark = "event_high_water_mark"
         static let maxQueuedBytes = "max_queued_bytes_per_capability"
+        static let maxQueuedTotal = "max_queued_total"
+        static let maxQueuedBytesTotal = "max_queued_bytes_total"
+        static let maxUnofferedCapabilities = "max_unoffered_capabilities"
         static let maxMessageSize = "max_message_size"
         static let gateRecovery = "gate_recovery"
         static let maxAgentCapacity = "max_agent_capacity"
@@ -208,7 +220,7 @@ public struct ColonyConfiguration: Sendable {
         static let eventJournalMaxBytes = "event_journal_max_bytes"
         static let all = [endpoint, publishEndpoint, subscribeEndpoint, heartbeatInterval, heartbeatLiveness,
                           requestExpiry, redispatchLimit, maxQueued, failedRunCapacity, failedRunTTL, eventHighWaterMark,
-                          maxQueuedBytes, maxMessageSize, gateRecovery, maxAgentCapacity, eventJournal, eventJournalMaxEvents,
+                          maxQueuedBytes, maxQueuedTotal, maxQueuedBytesTotal, maxUnofferedCapabilities, maxMessageSize, gateRecovery, maxAgentCapacity, eventJournal, eventJournalMaxEvents,
                           eventJournalMaxBytes]
     }
 }

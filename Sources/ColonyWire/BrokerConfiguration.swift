@@ -18,6 +18,13 @@ public struct BrokerConfiguration: Sendable {
     public var eventHighWaterMark: Int32 = 100_000
     /// The most body bytes one capability may queue; further requests are refused as `overloaded`.
     public var maxQueuedBytesPerCapability = 128 * 1024 * 1024
+    /// The most requests all capabilities together may queue, and their body bytes: the per-
+    /// capability bounds keep one capability from crowding out another, these bound the broker.
+    public var maxQueuedTotal = 1_000_000
+    public var maxQueuedBytesTotal = 1 << 30
+    /// The most capabilities no agent offers that requests may wait for at once (each name
+    /// keeps a queue and its own metrics); a request for another such name gets `overloaded`.
+    public var maxUnofferedCapabilities = 1_000
     /// How many waiting requests may keep their bodies in libzmq's 8 KiB receive buffers (no
     /// copy) before further ones get copies of their own: at most this × 8 KiB pinned.
     public var receiveBuffersForWaitingRequests = 1_024

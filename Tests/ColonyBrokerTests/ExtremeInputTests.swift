@@ -215,6 +215,57 @@ import ZeroMQ
         #expect(try client.receive()?.last == bytes("pong"))
     }
 
+    /// Requests may wait for at most `maxUnofferedCapabilities` names that no agent offers: a
+    /// request for one more such name is refused at once; once an agent offers one of them,
+    /// there is room for another.
+    @Test func requestsWaitForABoundedNumberOfNamesNobodyOffers() throws {
+        let broker = try RunningBroker { $0.maxUnofferedCapabilities = 3 }
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        func ask(_ name: String, _ id: UInt64) throws {
+            try client.send([MDP.client02, [0x01], bytes(name), ColonyHeader(requestID: id).encoded(), bytes("{}")])
+        }
+        func nextAnswer() throws -> ColonyHeader { try ColonyHeader(decoding: try #require(try client.receive())[3]) }
+        for (id, name) in ["a1", "a2", "a3"].enumerated() { try ask(name, UInt64(id + 1)) }
+        try ask("a4", 4)
+        let refused = try nextAnswer()
+        #expect(refused.requestID == 4 && refused.error?.code == .overloaded, "\(refused)")
+        #expect(refused.error?.message.contains("max_unoffered_capabilities") == true)
+
+        let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try worker.send([[], MDP.worker02, [0x01], bytes("a1")])
+        let request = try #require(try worker.receiveSkippingHeartbeats())
+        try worker.send([[], MDP.worker02, [0x04], request[3], [], bytes("done")])
+        #expect(try nextAnswer().requestID == 1)
+        try ask("a5", 5)
+        try ask("a6", 6)
+        let second = try nextAnswer()
+        #expect(second.requestID == 6 && second.error?.code == .overloaded, "a5 took the place a1 left; a6 found none: \(second)")
+    }
+
+    /// All capability queues together hold at most `maxQueuedTotal` requests and
+    /// `maxQueuedBytesTotal` body bytes, whatever each capability's own bounds allow.
+    @Test func allQueuesTogetherAreBounded() throws {
+        let broker = try RunningBroker {
+            $0.maxQueuedTotal = 4
+            $0.maxQueuedBytesTotal = 100_000
+        }
+        let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        for (id, name) in ["x", "x", "y", "y", "z"].enumerated() {
+            try client.send([MDP.client02, [0x01], bytes(name), ColonyHeader(requestID: UInt64(id + 1)).encoded(), bytes("{}")])
+        }
+        let refused = try ColonyHeader(decoding: try #require(try client.receive())[3])
+        #expect(refused.requestID == 5 && refused.error?.code == .overloaded, "\(refused)")
+
+        let bytesBound = try RunningBroker { $0.maxQueuedBytesTotal = 2_500 }
+        let other = try Peer(.dealer, connectTo: bytesBound.endpoints.requests)
+        let body = Array(repeating: UInt8(ascii: "x"), count: 1000)
+        for (id, name) in ["p", "q", "r"].enumerated() {
+            try other.send([MDP.client02, [0x01], bytes(name), ColonyHeader(requestID: UInt64(id + 1)).encoded(), body])
+        }
+        let full = try ColonyHeader(decoding: try #require(try other.receive())[3])
+        #expect(full.requestID == 3 && full.error?.code == .overloaded, "two 1000-byte bodies fit in 2,500 bytes, a third does not: \(full)")
+    }
+
     @Test func aMessageOverTheSizeLimitIsNotTaken() throws {
         let broker = try RunningBroker { $0.maxMessageSize = 64 * 1024 }
         let worker = try Peer(.dealer, connectTo: broker.endpoints.requests)

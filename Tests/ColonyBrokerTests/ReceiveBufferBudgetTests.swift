@@ -21,7 +21,7 @@ import ZeroMQ
         _ = try receiver.receiveMessage(into: received, wait: true)
         return PendingRequest(
             token: token, client: PeerID(bytes: [1]), clientDialect: Dialect(version: .v02, delimited: false), clientHeader: nil,
-            body: MessageParts.taking(received.parts[...]), service: Service(name: "s"), arrivedAt: .now(),
+            body: MessageParts.taking(received.parts[...]), service: Service(name: "s", metricsLabel: "s", totals: QueueTotals()), arrivedAt: .now(),
             queueDeadline: .now(), clientDeadline: nil
         )
     }
