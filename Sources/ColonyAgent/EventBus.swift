@@ -149,8 +149,11 @@ public actor Subscriber {
     }
 
     /// Subscribes to topics starting with any of `prefixes` (`""` = all; `a.*` means `a.`)
-    /// and returns the events as they arrive. One stream per subscriber.
+    /// and returns the events as they arrive. One stream per subscriber. A prefix is at most
+    /// `Topics.maximumSubscriptionPrefixBytes` (the broker disconnects a subscriber sending more).
     public func subscribe(_ prefixes: [String]) throws(ZMQError) -> AsyncStream<Event> {
+        precondition(prefixes.allSatisfy { Topics.subscriptionPrefix(for: $0).utf8.count <= Topics.maximumSubscriptionPrefixBytes },
+                     "a topic prefix is at most \(Topics.maximumSubscriptionPrefixBytes) bytes")
         let socket = try Socket(.subscriber)
         try socket.setMaximumMessageSize(MessageLimits.defaultMaximumSize)
         try socket.setReceiveHighWaterMark(100_000)

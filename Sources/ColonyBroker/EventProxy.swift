@@ -46,7 +46,10 @@ final class EventProxy {
         try eventsIn.send(message: [Frame([1])])
         try eventsIn.bind(configuration.endpoints.publish)
         eventsOut = try Socket(.xPublisher)
-        try eventsOut.setMaximumMessageSize(configuration.maxMessageSize)
+        // Subscribers send only subscriptions: one of a longer prefix (a 1 MB prefix costs
+        // libzmq's trie ~32 MB) disconnects its sender. ZMTP 3.1 frames a subscription as a
+        // command, 10 bytes of name before the prefix (ZMTP 3.0's message: 1 byte).
+        try eventsOut.setMaximumMessageSize(Int64(Topics.maximumSubscriptionPrefixBytes + 10))
         try eventsOut.setSendHighWaterMark(configuration.eventHighWaterMark)
         try eventsOut.setXPublisherNoDrop(true)
         try guardian?.secure(eventsOut)

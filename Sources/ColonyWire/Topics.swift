@@ -44,6 +44,10 @@ public enum Topics {
         }
     }
 
+    /// The longest subscription prefix the broker takes: libzmq keeps a subscription as a trie
+    /// node per byte (~32 bytes each), so a subscriber sending a longer one is disconnected.
+    public static let maximumSubscriptionPrefixBytes = 1_024
+
     /// The subscription prefix for a user's watch pattern: `workflow.*` and `workflow.`
     /// both mean "every topic under workflow.", and `*` or an empty pattern means everything.
     public static func subscriptionPrefix(for pattern: String) -> String {

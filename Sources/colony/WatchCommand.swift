@@ -11,7 +11,6 @@ struct WatchCommand: AsyncParsableCommand {
         abstract: "Print events as they arrive, one line each, until interrupted."
     )
 
-
     @Argument(help: "Topic prefixes such as 'workflow.*' or 'agent.' (none = everything).")
     var prefixes: [String] = []
 
@@ -25,6 +24,13 @@ struct WatchCommand: AsyncParsableCommand {
     var renewals = false
     @OptionGroup var global: GlobalOptions
     @OptionGroup var connection: EventConnectionOptions
+
+    func validate() throws {
+        if let long = prefixes.first(where: { Topics.subscriptionPrefix(for: $0).utf8.count > Topics.maximumSubscriptionPrefixBytes }) {
+            throw ValidationError("a topic prefix is at most \(Topics.maximumSubscriptionPrefixBytes) bytes; '\(long.prefix(40))…' has \(long.utf8.count)")
+        }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1, not \(count)") }
+    }
 
     func run() async throws {
         let configuration = try global.loadConfiguration()

@@ -218,6 +218,8 @@ import Testing
             typo = try bus.harness.run(["request", "math.ad", "{}", "--timeout", "1h"] + bus.endpoints.flags)
         }
         #expect(typo.status == 3 && typo.output.contains("no agent offers math.ad") && typo.output.contains("did you mean math.add?"), "\(typo.output)")
+        let overlong = try bus.harness.run(["watch", String(repeating: "t", count: Topics.maximumSubscriptionPrefixBytes + 1)] + bus.endpoints.flags)
+        #expect(overlong.status == 2 && overlong.output.contains("at most 1024 bytes"), "\(overlong.output)")
         let empty = try bus.harness.run(["request", ""] + bus.endpoints.flags)
         #expect(empty.status == 2 && empty.output.contains("the capability is empty"), "\(empty.output)")
         let unreachable = try bus.harness.run(["request", "math.add", "{}", "--endpoint", bus.harness.privateEndpoints("nobody").requests, "--timeout", "1s"])

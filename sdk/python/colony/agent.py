@@ -240,7 +240,7 @@ class Agent:
         """Declares an event handler for topics starting with `topic` (`market.*` and `market.`
         alike): `async def handler(event, ctx)`. Events of ended runs are skipped (of completed
         ones too, unless `including_finished_runs`)."""
-        prefix = topic[:-1] if topic.endswith("*") else topic
+        prefix = mdp.subscription_prefix(topic).decode()
 
         def register(handler: Handler) -> Handler:
             self._event_handlers.append(_EventHandler(prefix, handler, including_finished_runs, f"{self.name}.on({topic})"))

@@ -84,10 +84,11 @@ class Client:
 
     async def subscribe(self, prefix: str = ""):
         """Yields events (topic, value, header) whose topic starts with `prefix`."""
+        topic = mdp.subscription_prefix(prefix)
         subscriber = zmq.asyncio.Context.instance().socket(zmq.SUB)
         subscriber.setsockopt(zmq.LINGER, 0)
         mdp.secure(subscriber)
-        subscriber.setsockopt(zmq.SUBSCRIBE, (prefix[:-1] if prefix.endswith("*") else prefix).encode())
+        subscriber.setsockopt(zmq.SUBSCRIBE, topic)
         subscriber.connect(mdp.endpoints(self.endpoint)[2] if self._subscribe_endpoint is None else self._subscribe_endpoint)
         try:
             while True:

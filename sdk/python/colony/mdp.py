@@ -5,6 +5,18 @@ CLIENT = b"MDPC02"
 WORKER = b"MDPW02"
 REQUEST, PARTIAL, FINAL = b"\x01", b"\x02", b"\x03"
 W_READY, W_REQUEST, W_PARTIAL, W_FINAL, W_HEARTBEAT, W_DISCONNECT = b"\x01", b"\x02", b"\x03", b"\x04", b"\x05", b"\x06"
+#: The longest topic prefix the broker takes in a subscription (it disconnects a subscriber
+#: that sends a longer one).
+MAX_SUBSCRIPTION_PREFIX_BYTES = 1024
+
+
+def subscription_prefix(topic: str) -> bytes:
+    """The prefix a topic pattern subscribes to (`a.*` and `a.` alike); ValueError when it is
+    longer than the broker takes."""
+    prefix = (topic[:-1] if topic.endswith("*") else topic).encode()
+    if len(prefix) > MAX_SUBSCRIPTION_PREFIX_BYTES:
+        raise ValueError(f"a topic prefix is at most {MAX_SUBSCRIPTION_PREFIX_BYTES} bytes; this one has {len(prefix)}")
+    return prefix
 
 
 def endpoints(requests=None, publish=None, subscribe=None):
