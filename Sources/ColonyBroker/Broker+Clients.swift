@@ -28,7 +28,8 @@ extension Broker {
         let now = MonotonicTime.now()
         let refusal = header?.failIfUnoffered == true && header?.targetInstance == nil
             ? unofferedCapability(name, now: now) : nil
-        if let refusal = refusal ?? refusalOfNewUnofferedCapability(name) {
+        let known = services[name]
+        if let refusal = refusal ?? (known == nil ? refusalOfNewUnofferedCapability(name) : nil) {
             if refusal.code == .noAgent { statistics.requestsForUnofferedCapabilities += 1 }
             statistics.errorsByCode[refusal.code.rawValue, default: 0] += 1
             let failure = header.map { ColonyHeader.failure(refusal, requestID: $0.requestID) }
@@ -36,7 +37,7 @@ extension Broker {
             logger.debug("request refused: its capability is not offered", metadata: ["capability": "\(name)", "error": "\(refusal.message)"])
             return
         }
-        let service = service(named: name)
+        let service = known ?? service(named: name)
         let clientDeadline = header?.deadlineMilliseconds.map { monotonicDeadline(wallMilliseconds: $0, now: now) }
         let expiry = now + requestExpiry
         let pending = PendingRequest(
@@ -97,10 +98,10 @@ extension Broker {
         return created
     }
 
-    /// Why a request for `name` may not make a queue of its own: no agent offers that name and
-    /// `maxUnofferedCapabilities` names nobody offers already have one. Nil when it may.
+    /// Why a request for `name`, which has no queue yet, may not make one: no agent offers that
+    /// name and `maxUnofferedCapabilities` names nobody offers already have one. Nil when it may.
     func refusalOfNewUnofferedCapability(_ name: String) -> WireError? {
-        guard services[name] == nil, services.count >= configuration.maxUnofferedCapabilities else { return nil }
+        guard services.count >= configuration.maxUnofferedCapabilities else { return nil }
         let unoffered = services.values.lazy.filter { $0.workers.isEmpty }.count
         guard unoffered >= configuration.maxUnofferedCapabilities else { return nil }
         return WireError(.overloaded, "requests already wait for \(unoffered) capabilities that no agent offers (max_unoffered_capabilities); '\(name)' is not offered either")
