@@ -104,7 +104,7 @@ extension Broker {
         guard services.count >= configuration.maxUnofferedCapabilities else { return nil }
         let unoffered = services.values.lazy.filter { $0.workers.isEmpty }.count
         guard unoffered >= configuration.maxUnofferedCapabilities else { return nil }
-        return WireError(.overloaded, "requests already wait for \(unoffered) capabilities that no agent offers (max_unoffered_capabilities); '\(name)' is not offered either")
+        return WireError(.overloaded, "the broker already keeps \(unoffered) capabilities that no agent offers (max_unoffered_capabilities); '\(name)' is not offered either")
     }
 
     /// Converts a wall-clock deadline from a peer to the monotonic clock. Any value is
