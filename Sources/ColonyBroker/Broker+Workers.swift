@@ -108,7 +108,10 @@ extension Broker {
             let service = service(named: name)
             service.workers.append(worker)
             if offeredCapabilities.count < Self.maxOfferedCapabilities { offeredCapabilities.insert(name) }
-            if service.metrics.capability != name { service.metrics = ServiceMetrics(capability: name) }
+            if service.metrics.capability != name {
+                let label = capabilityLabels.label(for: name, offered: true)
+                if label != service.metrics.capability { service.metrics = ServiceMetrics(capability: label) }
+            }
             worker.services.append(service)
         }
         statistics.agentsJoined += 1

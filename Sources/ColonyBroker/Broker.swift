@@ -97,7 +97,7 @@ public final class Broker {
         self.guardian = guardian
         self.logger = logger
         receiveBuffers = ReceiveBufferBudget(limit: configuration.receiveBuffersForWaitingRequests)
-        capabilityLabels = CapabilityLabels(limit: configuration.maxUnofferedCapabilities)
+        capabilityLabels = CapabilityLabels(unofferedLimit: configuration.maxUnofferedCapabilities)
         try guardian?.register()
         failedRuns = EndedRunTables(capacity: configuration.failedRunCapacity, timeToLive: configuration.failedRunTimeToLive)
         router = try Socket(.router)
