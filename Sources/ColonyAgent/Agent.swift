@@ -103,9 +103,8 @@ public struct Agent: Sendable {
     public mutating func on<Event: Decodable & Sendable>(
         _ topic: String, includingFinishedRuns: Bool = false, _ handler: @escaping @Sendable (Event, EventContext) async throws -> Void
     ) {
+        precondition(Topics.fitsSubscription(topic), "topic '\(topic.prefix(40))…': a prefix is at most \(Topics.maximumSubscriptionPrefixBytes) bytes")
         let prefix = Topics.subscriptionPrefix(for: topic)
-        precondition(prefix.utf8.count <= Topics.maximumSubscriptionPrefixBytes,
-                     "topic prefix of \(prefix.utf8.count) bytes; the broker takes at most \(Topics.maximumSubscriptionPrefixBytes)")
         eventHandlers.append(EventHandler(prefix: prefix, name: "\(name).on(\(topic))", includesFinishedRuns: includingFinishedRuns) { payload, context in
             try await handler(try JSONCoding.decode(Event.self, from: payload), context)
         })

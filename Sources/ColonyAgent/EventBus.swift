@@ -152,8 +152,7 @@ public actor Subscriber {
     /// and returns the events as they arrive. One stream per subscriber. A prefix is at most
     /// `Topics.maximumSubscriptionPrefixBytes` (the broker disconnects a subscriber sending more).
     public func subscribe(_ prefixes: [String]) throws(ZMQError) -> AsyncStream<Event> {
-        precondition(prefixes.allSatisfy { Topics.subscriptionPrefix(for: $0).utf8.count <= Topics.maximumSubscriptionPrefixBytes },
-                     "a topic prefix is at most \(Topics.maximumSubscriptionPrefixBytes) bytes")
+        precondition(prefixes.allSatisfy(Topics.fitsSubscription), "a topic prefix is at most \(Topics.maximumSubscriptionPrefixBytes) bytes")
         let socket = try Socket(.subscriber)
         try socket.setMaximumMessageSize(MessageLimits.defaultMaximumSize)
         try socket.setReceiveHighWaterMark(100_000)

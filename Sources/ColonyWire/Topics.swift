@@ -48,6 +48,11 @@ public enum Topics {
     /// node per byte (~32 bytes each), so a subscriber sending a longer one is disconnected.
     public static let maximumSubscriptionPrefixBytes = 1_024
 
+    /// Whether `pattern`'s subscription prefix is short enough for the broker to take.
+    public static func fitsSubscription(_ pattern: String) -> Bool {
+        subscriptionPrefix(for: pattern).utf8.count <= maximumSubscriptionPrefixBytes
+    }
+
     /// The subscription prefix for a user's watch pattern: `workflow.*` and `workflow.`
     /// both mean "every topic under workflow.", and `*` or an empty pattern means everything.
     public static func subscriptionPrefix(for pattern: String) -> String {

@@ -26,7 +26,7 @@ struct WatchCommand: AsyncParsableCommand {
     @OptionGroup var connection: EventConnectionOptions
 
     func validate() throws {
-        if let long = prefixes.first(where: { Topics.subscriptionPrefix(for: $0).utf8.count > Topics.maximumSubscriptionPrefixBytes }) {
+        if let long = prefixes.first(where: { !Topics.fitsSubscription($0) }) {
             throw ValidationError("a topic prefix is at most \(Topics.maximumSubscriptionPrefixBytes) bytes; '\(long.prefix(40))…' has \(long.utf8.count)")
         }
         if let count, count < 1 { throw ValidationError("--count must be at least 1, not \(count)") }
