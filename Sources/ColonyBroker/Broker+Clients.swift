@@ -37,7 +37,7 @@ extension Broker {
             logger.debug("request refused: its capability is not offered", metadata: ["capability": "\(name)", "error": "\(refusal.message)"])
             return
         }
-        let service = known ?? service(named: name)
+        let service = known ?? service(named: name, offered: false)
         let clientDeadline = header?.deadlineMilliseconds.map { monotonicDeadline(wallMilliseconds: $0, now: now) }
         let expiry = now + requestExpiry
         let pending = PendingRequest(
@@ -89,10 +89,17 @@ extension Broker {
         return WireError(.noAgent, message)
     }
 
-    /// The capability `name`, made on first use.
-    func service(named name: String) -> Service {
-        if let existing = services[name] { return existing }
-        let label = capabilityLabels.label(for: name, offered: offeredCapabilities.contains(name))
+    /// The capability `name`, made on first use. `offered` when an agent offers it: its metrics
+    /// then carry its name, also when requests made it earlier under `CapabilityLabels.other`.
+    func service(named name: String, offered: Bool) -> Service {
+        if let existing = services[name] {
+            if offered, existing.metrics.capability == CapabilityLabels.other {
+                let label = capabilityLabels.label(for: name, offered: true)
+                if label != CapabilityLabels.other { existing.metrics = ServiceMetrics(capability: label) }
+            }
+            return existing
+        }
+        let label = capabilityLabels.label(for: name, offered: offered || offeredCapabilities.contains(name))
         let created = Service(name: name, metricsLabel: label, totals: queueTotals)
         services[name] = created
         return created

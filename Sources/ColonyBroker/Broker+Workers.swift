@@ -105,13 +105,9 @@ extension Broker {
         workers[peer] = worker
         workersByInstance[instance] = worker
         for name in names {
-            let service = service(named: name)
+            let service = service(named: name, offered: true)
             service.workers.append(worker)
             if offeredCapabilities.count < Self.maxOfferedCapabilities { offeredCapabilities.insert(name) }
-            if service.metrics.capability != name {
-                let label = capabilityLabels.label(for: name, offered: true)
-                if label != service.metrics.capability { service.metrics = ServiceMetrics(capability: label) }
-            }
             worker.services.append(service)
         }
         statistics.agentsJoined += 1
