@@ -20,18 +20,8 @@ extension KeyDirectory {
         }
         var generator = SystemRandomNumberGenerator()
         let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        let draft = httpTokenFile + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max, using: &generator))"
-        defer { unlink(draft) }
-        let descriptor = open(draft, O_CREAT | O_EXCL | O_WRONLY, 0o600)
-        guard descriptor >= 0 else { throw .keyFile("cannot create \(draft): \(String(cString: strerror(errno)))") }
-        let bytes = Array((token + "\n").utf8)
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        close(descriptor)
-        guard written == bytes.count else { throw .keyFile("cannot write \(draft)") }
-        if link(draft, httpTokenFile) == 0 { return token }
-        guard errno == EEXIST, let winner = try readHTTPToken() else {
-            throw .keyFile("cannot create \(httpTokenFile): \(String(cString: strerror(errno)))")
-        }
+        if try writePrivately(token + "\n", to: httpTokenFile, .unlessPresent) { return token }
+        guard let winner = try readHTTPToken() else { throw .keyFile("cannot read \(httpTokenFile), which another process made") }
         return winner
     }
 

@@ -125,14 +125,8 @@ public struct KeyDirectory: Sendable {
     }
 
     private func write(_ pair: KeyPair, name: String) throws(AccessError) {
-        let secret = file(name, secret: true)
-        // Created with 0600 before the secret is written: it is never readable by others.
-        guard FileManager.default.createFile(atPath: secret, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let handle = FileHandle(forWritingAtPath: secret)
-        else { throw .keyFile("cannot create \(secret)") }
+        try writePrivately(pair.secretKey + "\n", to: file(name, secret: true), .replacing)
         do {
-            try handle.write(contentsOf: Data((pair.secretKey + "\n").utf8))
-            try handle.close()
             try (pair.publicKey + "\n").write(toFile: file(name, secret: false), atomically: true, encoding: .utf8)
         } catch {
             throw .keyFile("cannot write the keys of \(name): \(error)")
