@@ -102,16 +102,16 @@ extension Broker {
         let label = capabilityLabels.label(for: name, offered: offered || offeredCapabilities.contains(name))
         let created = Service(name: name, metricsLabel: label, totals: queueTotals)
         services[name] = created
+        unofferedServiceCount += 1
         return created
     }
 
     /// Why a request for `name`, which has no queue yet, may not make one: no agent offers that
     /// name and `maxUnofferedCapabilities` names nobody offers already have one. Nil when it may.
     func refusalOfNewUnofferedCapability(_ name: String) -> WireError? {
-        guard services.count >= configuration.maxUnofferedCapabilities else { return nil }
-        let unoffered = services.values.lazy.filter { $0.workers.isEmpty }.count
-        guard unoffered >= configuration.maxUnofferedCapabilities else { return nil }
-        return WireError(.overloaded, "the broker already keeps \(unoffered) capabilities that no agent offers (max_unoffered_capabilities); '\(name)' is not offered either")
+        assert(unofferedServiceCount == services.values.lazy.filter { $0.workers.isEmpty }.count)
+        guard unofferedServiceCount >= configuration.maxUnofferedCapabilities else { return nil }
+        return WireError(.overloaded, "the broker already keeps \(unofferedServiceCount) capabilities that no agent offers (max_unoffered_capabilities); '\(name)' is not offered either")
     }
 
     /// Converts a wall-clock deadline from a peer to the monotonic clock. Any value is

@@ -106,7 +106,7 @@ extension Broker {
         workersByInstance[instance] = worker
         for name in names {
             let service = service(named: name, offered: true)
-            service.workers.append(worker)
+            if service.add(worker) { unofferedServiceCount -= 1 }
             if offeredCapabilities.count < Self.maxOfferedCapabilities { offeredCapabilities.insert(name) }
             worker.services.append(service)
         }
@@ -220,7 +220,7 @@ extension Broker {
         workers[worker.id] = nil
         if workersByInstance[worker.instance] === worker { workersByInstance[worker.instance] = nil }
         for service in worker.services {
-            service.workers.removeAll { $0 === worker }
+            if service.remove(worker) { unofferedServiceCount += 1 }
         }
         statistics.agentsLost += 1
         // An agent that announced it was draining and left holding nothing stopped as asked:

@@ -32,6 +32,9 @@ public final class Broker {
     let stopFlag = StopFlag()
 
     var services: [String: Service] = [:]
+    /// How many of `services` no agent offers (kept where agents come and go), for the
+    /// `maxUnofferedCapabilities` bound without a scan.
+    var unofferedServiceCount = 0
     /// Whether a key may ask a capability, by key name and capability (Broker+Security).
     var requestVerdicts = RequestVerdicts(capacity: 10_000)
     /// Every capability an agent has offered since the broker started (at most

@@ -7,7 +7,7 @@ final class Service {
     let name: String
     let nameBytes: [UInt8]
     /// Live agent connections offering it, in registration order.
-    var workers: [Worker] = []
+    private(set) var workers: [Worker] = []
     /// Requests waiting for a free agent, round-robin across clients.
     var queue: FairQueue
     /// No queued request expires before this: expiry scans the queue only once it has passed.
@@ -22,6 +22,19 @@ final class Service {
         self.nameBytes = Array(name.utf8)
         self.metrics = ServiceMetrics(capability: metricsLabel)
         self.queue = FairQueue(totals: totals)
+    }
+
+    /// Adds an agent offering it; true when it was offered by none before.
+    func add(_ worker: Worker) -> Bool {
+        workers.append(worker)
+        return workers.count == 1
+    }
+
+    /// Removes an agent; true when none offers it any more.
+    func remove(_ worker: Worker) -> Bool {
+        let before = workers.count
+        workers.removeAll { $0 === worker }
+        return before > 0 && workers.isEmpty
     }
 
     /// The worker with the most free slots; among equals, the one idle longest (LRU).
