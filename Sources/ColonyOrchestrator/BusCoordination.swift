@@ -29,14 +29,12 @@ public struct BusCoordination: CoordinationBus {
     public func ask(_ request: MemberRequest) async throws(StepError) -> MemberReply {
         let metadata = RequestMetadata(correlationID: request.run.rawValue, step: request.step?.rawValue, attempt: request.attempt.map(UInt32.init(clamping:)),
                                        idempotencyKey: request.idempotencyKey)
-        do {
+        do throws(RequestError) {
             let reply = try await client.request(request.capability, body: [Array(request.body.jsonText.utf8)], timeout: request.timeout,
                                                  metadata: metadata, instance: request.instance.rawValue)
             return MemberReply(body: JSONValue(body: reply.bytes), agent: reply.header?.agent)
-        } catch let error as RequestError {
-            throw StepError(error)
         } catch {
-            throw StepError(code: .internal, message: "\(error)")
+            throw StepError(error)
         }
     }
 

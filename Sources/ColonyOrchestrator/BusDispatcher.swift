@@ -64,16 +64,14 @@ public struct BusDispatcher: StepDispatcher {
             case .failure(let error): return .failed(error, agent: nil)
             }
         }
-        do {
+        do throws(RequestError) {
             let reply = try await client.request(order.capability, body: [Array(order.input.jsonText.utf8)], timeout: order.timeout,
                                                  metadata: metadata, instance: instance?.rawValue, leadership: leadership,
                                                  preferredInstance: order.preferredInstance?.rawValue,
                                                  dispatched: { dispatched(InstanceID($0)) })
             return .succeeded(output: JSONValue(body: reply.bytes), agent: Self.describe(reply.header))
-        } catch let error as RequestError {
-            return .failed(StepError(error), agent: nil)
         } catch {
-            return .failed(StepError(code: .internal, message: "\(error)"), agent: nil)
+            return .failed(StepError(error), agent: nil)
         }
     }
 

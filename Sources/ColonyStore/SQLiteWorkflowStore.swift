@@ -223,7 +223,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
             try HotStatement("COMMIT", db).execute()
             return result
         } catch {
-            try? HotStatement("ROLLBACK", db).execute()
+            _ = try? HotStatement("ROLLBACK", db).execute()
             throw error
         }
     }

@@ -77,7 +77,8 @@ public enum YAMLLimits {
                 continue
             }
             switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "'") where valueStarts.contains(previous): quote = byte
+            case UInt8(ascii: "\"") where valueStarts.contains(previous), UInt8(ascii: "'") where valueStarts.contains(previous):
+                quote = byte
             case UInt8(ascii: "#") where previous == UInt8(ascii: " ") || previous == UInt8(ascii: "\n") || previous == UInt8(ascii: "\t"):
                 comment = true
             case UInt8(ascii: "["), UInt8(ascii: "{"):

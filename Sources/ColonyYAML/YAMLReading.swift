@@ -8,7 +8,7 @@ import Foundation
 /// that matters.
 public enum YAMLReading {
     /// Recursive: a reader may read another document while it holds it.
-    nonisolated(unsafe) private static let lock = NSRecursiveLock()  // NSRecursiveLock is thread-safe by design
+    private static let lock = NSRecursiveLock()
 
     /// Runs `body` while no other thread reads YAML.
     public static func serialized<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {

@@ -33,6 +33,10 @@ import Testing
         let quoted = "name: q\ndescription: \"" + String(repeating: "[", count: 1000) + "\" # " + String(repeating: "{", count: 1000)
             + "\nsteps:\n  - id: one\n    capability: echo\n    params:\n      note: it's [fine\n"
         #expect(problems(quoted).isEmpty, "\(problems(quoted))")
+        // A double quote inside a word opens nothing either, so the brackets after it count.
+        let word = "name: w\ndescription: it\"s\ncontext: {x: " + String(repeating: "[", count: 300) + String(repeating: "]", count: 300) + "}\nsteps: []\n"
+        let counted = problems(word)
+        #expect(counted.count == 1 && counted[0].message.contains("nest deeper") && counted[0].line == 3, "\(counted)")
     }
 
     @Test func invalidUTF8IsRefusedWithItsOffset() throws {
