@@ -35,8 +35,9 @@ import ZeroMQ
             serverKey = try keys.brokerKeys().publicKey
             var logger = Logger(label: "guard")
             logger.logLevel = .critical
-            // Raw test peers send no heartbeats: a long expiry keeps them registered on a busy machine.
-            broker = try RunningBroker(heartbeat: .seconds(1), liveness: 60, guard: try BrokerGuard(keys: keys, logger: logger))
+            // Raw test peers send no heartbeats: a long expiry (10 minutes) keeps them registered
+            // on a busy machine, where one of these tests has been seen to take 90 s.
+            broker = try RunningBroker(heartbeat: .seconds(1), liveness: 600, guard: try BrokerGuard(keys: keys, logger: logger))
         }
 
         func credentials(_ name: String) -> Credentials {

@@ -113,7 +113,7 @@ import Testing
         let first = try #require(bus.harness.processes.first { $0.name == "broker" }?.process)
         bus.harness.signal(first, SIGTERM)
         #expect(await bus.harness.waitForExit(first))
-        #expect(first.terminationStatus == 0)
+        #expect(ProcessHarness.exitStatus(of: first, limit: .seconds(5)) == 0)
         try bus.startBroker()
         #expect(try await waitForAgents(client, capability: "math.add"), "\(bus.harness.log(of: "math"))")
         #expect(try await client.request("math.add", Operands(a: 2, b: 2), as: Sum.self).result == 4)
@@ -130,7 +130,7 @@ import Testing
         bus.harness.signal(agent, SIGTERM)
         #expect(try await pending.value.ms == 800)
         #expect(await bus.harness.waitForExit(agent))
-        #expect(agent.terminationStatus == 0, "\(bus.harness.log(of: "echo"))")
+        #expect(ProcessHarness.exitStatus(of: agent, limit: .seconds(5)) == 0, "\(bus.harness.log(of: "echo"))")
         let statistics = try await client.statistics()
         #expect(statistics.requestsRedispatched == 0)
     }
@@ -183,7 +183,7 @@ import Testing
         let reply = try await client.request("py.greet", ["name": "Ada"], as: Greeting.self)
         #expect(reply.greeting == "Hello, Ada!")
         // Its errors are errors (docs/PROTOCOL.md: a JSON body with a top-level error object).
-        let failed = try bus.harness.run(["request", "py.greet", "[1]"] + bus.endpoints.flags)
+        let failed = try await bus.harness.run(["request", "py.greet", "[1]"] + bus.endpoints.flags)
         #expect(failed.status == 1 && failed.output.contains("bad_request"), "\(failed.output)")
     }
 
@@ -193,44 +193,44 @@ import Testing
         _ = try bus.startAgent("math")
         let client = bus.client
         #expect(try await waitForAgents(client, capability: "math.add"))
-        let ok = try bus.harness.run(["request", "math.add", #"{"a":10,"b":32}"#] + bus.endpoints.flags)
+        let ok = try await bus.harness.run(["request", "math.add", #"{"a":10,"b":32}"#] + bus.endpoints.flags)
         #expect(ok.status == 0 && ok.output.contains(#"{"result":42}"#), "\(ok.output)")
-        let agentError = try bus.harness.run(["request", "math.div", #"{"a":1,"b":0}"#] + bus.endpoints.flags)
+        let agentError = try await bus.harness.run(["request", "math.div", #"{"a":1,"b":0}"#] + bus.endpoints.flags)
         #expect(agentError.status == 1 && agentError.output.contains("division_by_zero"), "\(agentError.output)")
         // A bad input is answered with what the capability expects, as its agent described it.
-        let badInput = try bus.harness.run(["request", "math.add", #"{"a":1}"#] + bus.endpoints.flags)
+        let badInput = try await bus.harness.run(["request", "math.add", #"{"a":1}"#] + bus.endpoints.flags)
         #expect(badInput.status == 1, "\(badInput.output)")
         #expect(badInput.output.contains("bad input: missing field 'b'") && !badInput.output.contains("Operands"), "\(badInput.output)")
         #expect(badInput.output.contains("math.add: Adds b to a") && badInput.output.contains("math.add expects {a: number, b: number}"), "\(badInput.output)")
-        let info = try bus.harness.run(["agent", "info", "math"] + bus.endpoints.flags)
+        let info = try await bus.harness.run(["agent", "info", "math"] + bus.endpoints.flags)
         #expect(info.output.contains("Divides a by b") && info.output.contains("input: {a: number, b: number}"), "\(info.output)")
-        let usage = try bus.harness.run(["request", "math.add", "{not json"] + bus.endpoints.flags)
+        let usage = try await bus.harness.run(["request", "math.add", "{not json"] + bus.endpoints.flags)
         #expect(usage.status == 2, "\(usage.output)")
         for timeout in ["inf", "1e300", "nan", "-1", "0", "200", "1e300s", "-1s"] {
-            let refused = try bus.harness.run(["request", "math.add", "{}", "--timeout", timeout] + bus.endpoints.flags)
+            let refused = try await bus.harness.run(["request", "math.add", "{}", "--timeout", timeout] + bus.endpoints.flags)
             #expect(refused.status == 2 && refused.output.contains("--timeout"), "\(timeout): \(refused.output)")
         }
-        let noAgent = try bus.harness.run(["request", "nobody", "{}"] + bus.endpoints.flags)
+        let noAgent = try await bus.harness.run(["request", "nobody", "{}"] + bus.endpoints.flags)
         #expect(noAgent.status == 3, "\(noAgent.output)")
         // A typo is answered at once (the broker's first agent expiries aside), with the name meant.
-        var typo = try bus.harness.run(["request", "math.ad", "{}", "--timeout", "1h"] + bus.endpoints.flags)
+        var typo = try await bus.harness.run(["request", "math.ad", "{}", "--timeout", "1h"] + bus.endpoints.flags)
         for _ in 0..<20 where !typo.output.contains("did you mean") {
-            typo = try bus.harness.run(["request", "math.ad", "{}", "--timeout", "1h"] + bus.endpoints.flags)
+            typo = try await bus.harness.run(["request", "math.ad", "{}", "--timeout", "1h"] + bus.endpoints.flags)
         }
         #expect(typo.status == 3 && typo.output.contains("no agent offers math.ad") && typo.output.contains("did you mean math.add?"), "\(typo.output)")
-        let overlong = try bus.harness.run(["watch", String(repeating: "t", count: Topics.maximumSubscriptionPrefixBytes + 1)] + bus.endpoints.flags)
+        let overlong = try await bus.harness.run(["watch", String(repeating: "t", count: Topics.maximumSubscriptionPrefixBytes + 1)] + bus.endpoints.flags)
         #expect(overlong.status == 2 && overlong.output.contains("at most 1024 bytes"), "\(overlong.output)")
-        let empty = try bus.harness.run(["request", ""] + bus.endpoints.flags)
+        let empty = try await bus.harness.run(["request", ""] + bus.endpoints.flags)
         #expect(empty.status == 2 && empty.output.contains("the capability is empty"), "\(empty.output)")
-        let unreachable = try bus.harness.run(["request", "math.add", "{}", "--endpoint", bus.harness.privateEndpoints("nobody").requests, "--timeout", "1s"])
+        let unreachable = try await bus.harness.run(["request", "math.add", "{}", "--endpoint", bus.harness.privateEndpoints("nobody").requests, "--timeout", "1s"])
         #expect(unreachable.status == 5, "\(unreachable.output)")
-        let published = try bus.harness.run(["publish", "cli.test", "{}", "--connect-wait-ms", "0"] + bus.endpoints.flags)
+        let published = try await bus.harness.run(["publish", "cli.test", "{}", "--connect-wait-ms", "0"] + bus.endpoints.flags)
         #expect(published.status == 0, "\(published.output)")
-        let lost = try bus.harness.run(["publish", "cli.test", "{}", "--endpoint", bus.harness.privateEndpoints("nobody").requests, "--connect-timeout", "500ms"])
+        let lost = try await bus.harness.run(["publish", "cli.test", "{}", "--endpoint", bus.harness.privateEndpoints("nobody").requests, "--connect-timeout", "500ms"])
         #expect(lost.status == 5 && lost.output.contains("broker unreachable"), "\(lost.output)")
-        let list = try bus.harness.run(["agent", "list", "--json"] + bus.endpoints.flags)
+        let list = try await bus.harness.run(["agent", "list", "--json"] + bus.endpoints.flags)
         #expect(list.status == 0 && list.output.contains("math.mul"), "\(list.output)")
-        let health = try bus.harness.run(["system", "health"] + bus.endpoints.flags)
+        let health = try await bus.harness.run(["system", "health"] + bus.endpoints.flags)
         #expect(health.status == 0 && health.output.contains("math.add"), "\(health.output)")
     }
 }

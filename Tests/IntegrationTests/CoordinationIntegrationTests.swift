@@ -372,7 +372,7 @@ import Testing
         let running = try #require(try await eventually {
             try await deployment.show(slow.id).children.first.flatMap { $0.status == .running ? $0 : nil }
         })
-        let cancel = try deployment.bus.harness.run(["workflow", "cancel", slow.id.rawValue, "--config", deployment.configFile.path])
+        let cancel = try await deployment.bus.harness.run(["workflow", "cancel", slow.id.rawValue, "--config", deployment.configFile.path])
         #expect(cancel.status == 0, "\(cancel.output)")
         let childDone = try #require(try await deployment.finished(running.id))
         #expect(childDone.run.status == .cancelled, "cancelling the parent cancels the child")

@@ -54,20 +54,11 @@ final class ProcessHarness {
         return process
     }
 
-    /// Runs `colony ARGS…` to completion and returns its exit code and output.
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = Self.colonyBinary
-        process.arguments = arguments
+    /// Runs `colony ARGS…` to completion and returns its exit code and output (see `runTool`).
+    func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
         var environment = ProcessInfo.processInfo.environment
         if environment["COLONY_CONFIG"] == nil { environment["COLONY_CONFIG"] = insecureConfiguration.path }
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = Self.readToEnd(pipe.fileHandleForReading)
-        return (Self.exitStatus(of: process), String(decoding: data, as: UTF8.self))
+        return try await runTool(Self.colonyBinary.path, arguments, environment: environment)
     }
 
     /// Everything until end of file, retrying reads a signal interrupts (corelibs Foundation's
@@ -105,13 +96,15 @@ final class ProcessHarness {
     }
 
     /// Runs a program to completion and returns its exit code and output (stdout and stderr).
-    /// The output goes through a file, not a pipe, and the exit is awaited through the
-    /// termination handler: a daemon the program starts (a database server) may keep inherited
-    /// descriptors open long after the program exited.
-    func runTool(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+    /// The output goes through a file, not a pipe, and the exit is awaited by polling between
+    /// sleeps: a daemon the program starts (a database server) may keep inherited descriptors
+    /// open long after the program exited, and a test blocked in `read` or `waitpid` would hold
+    /// one of the few threads every test shares.
+    func runTool(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let output = directory.appendingPathComponent("run-\(UUID().uuidString.prefix(8)).out")
         FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
@@ -130,13 +123,14 @@ final class ProcessHarness {
         kill(process.processIdentifier, number)
     }
 
-    /// Waits (bounded) for `process` to exit; returns whether it did.
+    /// Waits (bounded) for `process` to exit; returns whether it did. A zombie counts as
+    /// exited: Foundation's `isRunning` may lag a SIGKILL by many seconds on a loaded machine.
     func waitForExit(_ process: Process, timeout: Duration = .seconds(15)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline {
+        while process.isRunning, !Self.hasExited(process), ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        return !process.isRunning
+        return !process.isRunning || Self.hasExited(process)
     }
 
     /// The log of the named process, for failure messages.
@@ -197,14 +191,17 @@ extension BrokerEndpoints {
     }
 }
 
-/// Retries `body` until it returns a value or `timeout` passes.
+/// Retries `body` until it returns a value or `timeout` passes, and tries once more after that:
+/// on a machine busy enough to hold this task past its deadline, what it waits for has often
+/// happened meanwhile.
 func eventually<T>(timeout: Duration = .seconds(15), _ body: () async throws -> T?) async throws -> T? {
     let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
+    while true {
+        let last = ContinuousClock.now >= deadline
         if let value = try? await body() { return value }
+        if last { return nil }
         try await Task.sleep(for: .milliseconds(50))
     }
-    return nil
 }
 
 /// Waits until the broker's directory lists `count` agents offering `capability`.

@@ -55,7 +55,7 @@ import Testing
         // What waits says why, in `colony workflow show` and `colony queue`.
         let waiting = try await deployment.show(low[3].id)
         #expect(waiting.run.status != .pending || waiting.waiting.contains { $0.contains("global limit of 2") }, "\(waiting.waiting)")
-        let queue = try deployment.bus.harness.run(["queue", "--config", deployment.configFile.path])
+        let queue = try await deployment.bus.harness.run(["queue", "--config", deployment.configFile.path])
         #expect(queue.status == 0, "\(queue.output)")
 
         var finished: [RunRecord] = []
@@ -90,7 +90,7 @@ import Testing
         let queue = try await deployment.bus.client.request(ScheduleAPI.queue, Empty(), as: ScheduleAPI.QueueReply.self, timeout: .seconds(5))
         let gpu = try #require(queue.resources?.first { $0.resource == "gpu-1" }, "\(queue)")
         #expect(gpu.capacity == 1 && gpu.holders.count <= 1 && gpu.holders.allSatisfy { holder in runs.contains { $0.id == holder.run } })
-        let listed = try deployment.bus.harness.run(["queue", "--config", deployment.configFile.path])
+        let listed = try await deployment.bus.harness.run(["queue", "--config", deployment.configFile.path])
         #expect(listed.status == 0 && listed.output.contains("gpu-1") && listed.output.contains("HELD BY"), "\(listed.output)")
         var spans: [(Date, Date)] = []
         for run in runs {

@@ -52,7 +52,7 @@ import Testing
             try await Self.ticks(deployment, "slow_skip").count >= 6 ? true : nil
         }
         for policy in ["every_second", "slow_skip", "slow_buffer_one", "slow_buffer_all", "slow_cancel_other", "slow_allow_all"] {
-            let result = try deployment.bus.harness.run(["schedule", "pause", policy, "--config", deployment.configFile.path])
+            let result = try await deployment.bus.harness.run(["schedule", "pause", policy, "--config", deployment.configFile.path])
             #expect(result.status == 0, "\(result.output)")
         }
 
@@ -81,7 +81,7 @@ import Testing
 
         // Paused schedules fire no more ticks.
         let pausedAt = try await Self.ticks(deployment, "every_second").count
-        let list = try deployment.bus.harness.run(["schedule", "list", "--json", "--config", deployment.configFile.path])
+        let list = try await deployment.bus.harness.run(["schedule", "list", "--json", "--config", deployment.configFile.path])
         #expect(list.output.contains("\"paused\" : true"), "\(list.output)")
         let later = try await Self.ticks(deployment, "every_second").count
         #expect(later <= pausedAt + 1, "at most the tick in flight when pausing")
@@ -97,7 +97,7 @@ import Testing
         try deployment.startAgent("math")
         try await deployment.startOrchestrator()
         #expect(try await waitForAgents(deployment.bus.client, capability: "math.div"))
-        let add = try deployment.bus.harness.run(["schedule", "add", "doomed", "--workflow", "divide", "--every", "1s",
+        let add = try await deployment.bus.harness.run(["schedule", "add", "doomed", "--workflow", "divide", "--every", "1s",
                                                   "--pause-after-failures", "2", "--json", "--config", deployment.configFile.path])
         #expect(add.status == 0 && add.output.contains("\"added\""), "\(add.output)")
         let paused = try await eventually(timeout: .seconds(30)) {
@@ -107,7 +107,7 @@ import Testing
         #expect(paused?.pausedReason?.contains("2 consecutive failed runs") == true, "\(String(describing: paused))")
         let failedRuns = try await Self.runs(deployment, "doomed").filter { $0.status == .failed }
         #expect(failedRuns.count >= 2)
-        let removed = try deployment.bus.harness.run(["schedule", "remove", "doomed", "--config", deployment.configFile.path])
+        let removed = try await deployment.bus.harness.run(["schedule", "remove", "doomed", "--config", deployment.configFile.path])
         #expect(removed.status == 0, "\(removed.output)")
     }
 

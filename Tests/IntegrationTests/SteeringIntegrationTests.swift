@@ -29,8 +29,8 @@ import Testing
           - {id: ship, capability: echo, depends_on: [approve], condition: "${steps.approve.output.ok} == true", params: {x: 1}}
     """
 
-    func signal(_ deployment: Deployment, _ run: RunID, _ name: String, data: String? = nil) throws -> (status: Int32, output: String) {
-        try deployment.bus.harness.run(["workflow", "signal", run.rawValue, name, "--config", deployment.configFile.path]
+    func signal(_ deployment: Deployment, _ run: RunID, _ name: String, data: String? = nil) async throws -> (status: Int32, output: String) {
+        try await deployment.bus.harness.run(["workflow", "signal", run.rawValue, name, "--config", deployment.configFile.path]
                                        + (data.map { ["--data", $0] } ?? []))
     }
 
@@ -43,7 +43,7 @@ import Testing
         let run = try await deployment.start("approval")
         let waiting = try await eventually { try await deployment.show(run.id).waiting.first { $0.contains("waits for signal 'approve' since") } }
         #expect(waiting?.contains("times out at") == true)
-        let shown = try deployment.bus.harness.run(["workflow", "show", run.id.rawValue, "--config", deployment.configFile.path])
+        let shown = try await deployment.bus.harness.run(["workflow", "show", run.id.rawValue, "--config", deployment.configFile.path])
         #expect(shown.output.contains("waits for signal 'approve'"), "\(shown.output)")
 
         deployment.bus.harness.signal(orchestrator, SIGKILL)
@@ -52,14 +52,14 @@ import Testing
         // The new orchestrator serves once the killed one's lease has lapsed.
         _ = try await eventually(timeout: .seconds(60)) { try? await deployment.show(run.id) }
 
-        let typo = try signal(deployment, run.id, "aprove")
+        let typo = try await signal(deployment, run.id, "aprove")
         #expect(typo.status == 2 && typo.output.contains("waits for 'approve'"), "\(typo.output)")
-        let sent = try signal(deployment, run.id, "approve", data: #"{"ok": true, "by": "ana"}"#)
+        let sent = try await signal(deployment, run.id, "approve", data: #"{"ok": true, "by": "ana"}"#)
         #expect(sent.status == 0 && sent.output.contains("taken by step 'approve'"), "\(sent.output)")
         let done = try #require(try await deployment.finished(run.id))
         #expect(done.run.status == .completed)
         #expect(done.steps.first { $0.stepID == "ship" }?.output == .object(["by": .string("ana")]))
-        let late = try signal(deployment, run.id, "approve")
+        let late = try await signal(deployment, run.id, "approve")
         #expect(late.status == 1 && late.output.contains("already completed"), "\(late.output)")
         let ships = try deployment.entries().filter { $0.run == run.id && $0.step == "ship" && $0.event == "succeeded" }
         #expect(ships.count == 1, "ship ran once")
@@ -73,7 +73,7 @@ import Testing
         #expect(try await waitForAgents(deployment.bus.client, capability: "echo.sleep"))
         // `approve` comes after `ready`, which waits for its own signal: this one is early.
         let run = try await deployment.start("gated_approval")
-        let sent = try signal(deployment, run.id, "approve", data: #"{"ok": false}"#)
+        let sent = try await signal(deployment, run.id, "approve", data: #"{"ok": false}"#)
         #expect(sent.status == 0 && sent.output.contains("kept until a step waiting for it is reached"), "\(sent.output)")
 
         // Acknowledged means stored: a kill -9 right after loses nothing.
@@ -81,7 +81,7 @@ import Testing
         #expect(await deployment.bus.harness.waitForExit(orchestrator))
         try await deployment.startOrchestrator()
         _ = try await eventually(timeout: .seconds(60)) { try? await deployment.show(run.id) }
-        let ready = try signal(deployment, run.id, "ready")
+        let ready = try await signal(deployment, run.id, "ready")
         #expect(ready.status == 0 && ready.output.contains("taken by step 'ready'"), "\(ready.output)")
         let done = try #require(try await deployment.finished(run.id))
         #expect(done.run.status == .completed)
@@ -113,10 +113,10 @@ import Testing
         let config = ["--config", deployment.configFile.path]
         // The first step waits for a signal, so the run is running, with nothing after it started.
         _ = try await eventually { try await deployment.show(run.id).waiting.first { $0.contains("waits for signal 'go'") } }
-        let paused = try deployment.bus.harness.run(["workflow", "pause", run.id.rawValue, "--reason", "checking"] + config)
+        let paused = try await deployment.bus.harness.run(["workflow", "pause", run.id.rawValue, "--reason", "checking"] + config)
         #expect(paused.status == 0 && paused.output.contains("paused"), "\(paused.output)")
         // The waiting step finishes while paused (signals are taken); nothing after it starts.
-        let go = try deployment.bus.harness.run(["workflow", "signal", run.id.rawValue, "go"] + config)
+        let go = try await deployment.bus.harness.run(["workflow", "signal", run.id.rawValue, "go"] + config)
         #expect(go.status == 0, "\(go.output)")
         let held = try await deployment.show(run.id)
         #expect(held.steps.first { $0.stepID == "prepare" }?.status == .succeeded)
@@ -128,14 +128,14 @@ import Testing
         try await deployment.startOrchestrator()
         let after = try #require(try await eventually(timeout: .seconds(60)) { try? await deployment.show(run.id) })
         #expect(after.run.status == .paused && after.steps.first { $0.stepID == "next" }?.status == .pending)
-        let history = try deployment.bus.harness.run(["workflow", "history", "--status", "paused"] + config)
+        let history = try await deployment.bus.harness.run(["workflow", "history", "--status", "paused"] + config)
         #expect(history.output.contains(run.id.rawValue), "\(history.output)")
-        let queue = try deployment.bus.harness.run(["queue"] + config)
+        let queue = try await deployment.bus.harness.run(["queue"] + config)
         #expect(queue.output.contains("PAUSED RUN") && queue.output.contains("checking"), "\(queue.output)")
-        let again = try deployment.bus.harness.run(["workflow", "pause", run.id.rawValue] + config)
+        let again = try await deployment.bus.harness.run(["workflow", "pause", run.id.rawValue] + config)
         #expect(again.status == 1 && again.output.contains("only a running run can be paused"), "\(again.output)")
 
-        let resumed = try deployment.bus.harness.run(["workflow", "resume", run.id.rawValue] + config)
+        let resumed = try await deployment.bus.harness.run(["workflow", "resume", run.id.rawValue] + config)
         #expect(resumed.status == 0, "\(resumed.output)")
         let done = try #require(try await deployment.finished(run.id))
         #expect(done.run.status == .completed)
@@ -169,9 +169,9 @@ import Testing
         let old = try await deployment.start("divide", input: .object(["b": .number(0)]))
         #expect(try #require(try await deployment.finished(old.id)).run.status == .failed)
 
-        let notYet = try deployment.bus.harness.run(["workflow", "retry", old.id.rawValue, "--from", "quotinet"] + config)
+        let notYet = try await deployment.bus.harness.run(["workflow", "retry", old.id.rawValue, "--from", "quotinet"] + config)
         #expect(notYet.status == 2 && notYet.output.contains("has no step 'quotinet'"), "\(notYet.output)")
-        let retried = try deployment.bus.harness.run(["workflow", "retry", old.id.rawValue, "--input", #"{"b": 2}"#, "--json"] + config)
+        let retried = try await deployment.bus.harness.run(["workflow", "retry", old.id.rawValue, "--input", #"{"b": 2}"#, "--json"] + config)
         #expect(retried.status == 0, "\(retried.output)")
         guard case .string(let newID) = try JSONDecoder().decode(JSONValue.self, from: Data(retried.output.utf8)).value(at: ["id"]) ?? .null else {
             Issue.record("no run id: \(retried.output)")
@@ -184,9 +184,9 @@ import Testing
         let numerators = try deployment.entries().filter { $0.step == "numerator" && $0.event == "succeeded" }
         #expect(numerators.count == 1, "numerator ran once, for the first run only")
 
-        let shown = try deployment.bus.harness.run(["workflow", "show", old.id.rawValue] + config)
+        let shown = try await deployment.bus.harness.run(["workflow", "show", old.id.rawValue] + config)
         #expect(shown.output.contains("retried   as \(record.id) (completed)"), "\(shown.output)")
-        let shownNew = try deployment.bus.harness.run(["workflow", "show", record.id.rawValue] + config)
+        let shownNew = try await deployment.bus.harness.run(["workflow", "show", record.id.rawValue] + config)
         #expect(shownNew.output.contains("retry of  \(old.id)") && shownNew.output.contains("kept from \(old.id)"), "\(shownNew.output)")
     }
 }
@@ -212,24 +212,24 @@ import Testing
         #expect(try await waitForAgents(deployment.bus.client, capability: "math.add"))
         let config = ["--config", deployment.configFile.path]
 
-        let first = try deployment.bus.harness.run(["workflow", "run", "add", "--id", "order-17", "--tag", "env=prod", "--tag", "team=ops"] + config)
+        let first = try await deployment.bus.harness.run(["workflow", "run", "add", "--id", "order-17", "--tag", "env=prod", "--tag", "team=ops"] + config)
         #expect(first.status == 0 && first.output.hasPrefix("order-17 "), "\(first.output)")
-        let again = try deployment.bus.harness.run(["workflow", "run", "add", "--id", "order-17"] + config)
+        let again = try await deployment.bus.harness.run(["workflow", "run", "add", "--id", "order-17"] + config)
         #expect(again.status == 0 && again.output.contains("submitted before"), "\(again.output)")
-        let clash = try deployment.bus.harness.run(["workflow", "run", "other", "--id", "order-17"] + config)
+        let clash = try await deployment.bus.harness.run(["workflow", "run", "other", "--id", "order-17"] + config)
         #expect(clash.status == 1 && clash.output.contains("taken by a run of workflow 'add'"), "\(clash.output)")
-        let invalid = try deployment.bus.harness.run(["workflow", "run", "add", "--id", "a.b"] + config)
+        let invalid = try await deployment.bus.harness.run(["workflow", "run", "add", "--id", "a.b"] + config)
         #expect(invalid.status != 0 && invalid.output.contains("a run id must be"), "\(invalid.output)")
-        let badTag = try deployment.bus.harness.run(["workflow", "run", "add", "--tag", "env"] + config)
+        let badTag = try await deployment.bus.harness.run(["workflow", "run", "add", "--tag", "env"] + config)
         #expect(badTag.status != 0 && badTag.output.contains("NAME=VALUE"), "\(badTag.output)")
-        _ = try deployment.bus.harness.run(["workflow", "run", "add", "--tag", "env=dev"] + config)
+        _ = try await deployment.bus.harness.run(["workflow", "run", "add", "--tag", "env=dev"] + config)
         #expect(try #require(try await deployment.finished(RunID("order-17"))).run.status == .completed)
 
-        let prod = try deployment.bus.harness.run(["workflow", "history", "--tag", "env=prod", "--json"] + config)
+        let prod = try await deployment.bus.harness.run(["workflow", "history", "--tag", "env=prod", "--json"] + config)
         let runs = try JSONDecoder().decode(JSONValue.self, from: Data(prod.output.utf8))
         #expect(runs.value(at: ["0", "id"]) == .string("order-17") && runs.value(at: ["1"]) == nil, "\(prod.output)")
         #expect(runs.value(at: ["0", "tags"]) == .object(["env": .string("prod"), "team": .string("ops")]), "\(prod.output)")
-        let both = try deployment.bus.harness.run(["workflow", "history", "--tag", "env=prod", "--tag", "team=dev", "--json"] + config)
+        let both = try await deployment.bus.harness.run(["workflow", "history", "--tag", "env=prod", "--tag", "team=dev", "--json"] + config)
         #expect(try JSONDecoder().decode(JSONValue.self, from: Data(both.output.utf8)) == .array([]), "every tag must match: \(both.output)")
         let all = try await deployment.bus.client.request(OrchestratorAPI.history, OrchestratorAPI.HistoryRequest(workflow: "add", status: nil, since: nil, limit: 10),
                                                           as: OrchestratorAPI.HistoryReply.self, timeout: .seconds(5))
@@ -256,19 +256,19 @@ import Testing
           - {id: note, capability: echo, params: {item: "${input.item}", qty: "${input.qty}"}}
     """
 
-    func publish(_ deployment: Deployment, _ payload: String) throws {
-        let sent = try deployment.bus.harness.run(["publish", "demo.order", payload, "--connect-wait", "100ms"] + deployment.bus.endpoints.flags)
+    func publish(_ deployment: Deployment, _ payload: String) async throws {
+        let sent = try await deployment.bus.harness.run(["publish", "demo.order", payload, "--connect-wait", "100ms"] + deployment.bus.endpoints.flags)
         #expect(sent.status == 0, "\(sent.output)")
     }
 
-    func log(_ deployment: Deployment) throws -> [JSONValue] {
-        let shown = try deployment.bus.harness.run(["trigger", "log", "on_order", "--json", "--limit", "100", "--config", deployment.configFile.path])
+    func log(_ deployment: Deployment) async throws -> [JSONValue] {
+        let shown = try await deployment.bus.harness.run(["trigger", "log", "on_order", "--json", "--limit", "100", "--config", deployment.configFile.path])
         guard case .array(let firings) = (try? JSONDecoder().decode(JSONValue.self, from: Data(shown.output.utf8))) ?? .null else { return [] }
         return firings
     }
 
-    func outcomes(_ deployment: Deployment, key: String) throws -> [String] {
-        try log(deployment).filter { $0.value(at: ["dedupeKey"]) == .string(key) }.compactMap {
+    func outcomes(_ deployment: Deployment, key: String) async throws -> [String] {
+        try await log(deployment).filter { $0.value(at: ["dedupeKey"]) == .string(key) }.compactMap {
             if case .string(let outcome) = $0.value(at: ["outcome"]) ?? .null { outcome } else { nil }
         }
     }
@@ -283,17 +283,17 @@ import Testing
         // The subscription reaches the broker a moment after the orchestrator starts: repeat the
         // event until it is heard (its dedupe key makes the repeats harmless).
         let started = try await eventually(timeout: .seconds(30)) { () async throws -> [String]? in
-            try publish(deployment, #"{"id": "o-1", "item": "widget", "qty": 5}"#)
-            let seen = try outcomes(deployment, key: "o-1")
+            try await publish(deployment, #"{"id": "o-1", "item": "widget", "qty": 5}"#)
+            let seen = try await outcomes(deployment, key: "o-1")
             return seen.contains("started") ? seen : nil
         }
         #expect(started?.filter { $0 == "started" }.count == 1, "\(started ?? [])")
         // A filtered and a refused event (sent again until heard: a publisher's first events
         // can leave before its connection is up; repeats only add firings of the same kind).
         let firings = try await eventually(timeout: .seconds(30)) { () async throws -> [JSONValue]? in
-            try publish(deployment, #"{"id": "o-2", "item": "widget", "qty": 1}"#)
-            try publish(deployment, #"{"item": "widget", "qty": 3}"#)
-            let firings = try log(deployment)
+            try await publish(deployment, #"{"id": "o-2", "item": "widget", "qty": 1}"#)
+            try await publish(deployment, #"{"item": "widget", "qty": 3}"#)
+            let firings = try await log(deployment)
             let outcomes = Set(firings.compactMap { if case .string(let outcome) = $0.value(at: ["outcome"]) ?? .null { outcome } else { nil } })
             return outcomes.isSuperset(of: ["filtered", "refused"]) ? firings : nil
         } ?? []
@@ -312,13 +312,13 @@ import Testing
         #expect(await deployment.bus.harness.waitForExit(orchestrator))
         try await deployment.startOrchestrator()
         _ = try await eventually(timeout: .seconds(60)) { () async throws -> Bool? in
-            try publish(deployment, #"{"id": "o-1", "item": "widget", "qty": 5}"#)
-            return try outcomes(deployment, key: "o-1").contains("duplicate") ? true : nil
+            try await publish(deployment, #"{"id": "o-1", "item": "widget", "qty": 5}"#)
+            return try await outcomes(deployment, key: "o-1").contains("duplicate") ? true : nil
         }
         let runs = try await deployment.bus.client.request(OrchestratorAPI.history, OrchestratorAPI.HistoryRequest(workflow: "on_order", status: nil, since: nil, limit: 10),
                                                            as: OrchestratorAPI.HistoryReply.self, timeout: .seconds(5)).runs
         #expect(runs.map(\.id.rawValue) == [run], "one run for o-1, ever")
-        let listed = try deployment.bus.harness.run(["trigger", "list", "--config", deployment.configFile.path])
+        let listed = try await deployment.bus.harness.run(["trigger", "list", "--config", deployment.configFile.path])
         #expect(listed.output.contains("demo.order") && listed.output.contains("on_order"), "\(listed.output)")
     }
 }
@@ -427,7 +427,7 @@ import Testing
             successes[entry.step?.rawValue ?? "?", default: 0] += 1
         }
         #expect(successes.count == 8 && successes.values.allSatisfy { $0 == 1 }, "each element ran exactly once: \(successes)")
-        let shown = try deployment.bus.harness.run(["workflow", "show", run.id.rawValue, "--config", deployment.configFile.path])
+        let shown = try await deployment.bus.harness.run(["workflow", "show", run.id.rawValue, "--config", deployment.configFile.path])
         #expect(shown.output.contains("each[7]"), "\(shown.output)")
     }
 }
