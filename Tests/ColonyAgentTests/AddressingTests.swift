@@ -20,13 +20,13 @@ import Testing
     }
 
     @Test func aRequestAddressedToAnInstanceReachesOnlyThatInstance() async throws {
-        let broker = try startTestBroker(liveness: 100)
+        let broker = try startTestBroker(liveness: 600)
         defer { broker.stop() }
         var tasks: [Task<Void, any Error>] = []
         defer { for task in tasks { task.cancel() } }
         for (instance, groups) in [("m1", ["voters"]), ("m2", ["voters", "leaders"]), ("m3", [])] {
             var options = testAgentOptions(broker.endpoints)
-            options.liveness = 100  // nothing here is about losing agents: never lose one to a loaded machine (10 s of silence)
+            options.liveness = 600  // nothing here is about losing agents: never lose one to a loaded machine (60 s of silence)
             options.instance = instance
             options.groups = groups
             let agent = member(concurrency: 1)

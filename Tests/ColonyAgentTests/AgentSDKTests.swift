@@ -105,9 +105,12 @@ import Testing
     }
 
     @Test func concurrencyLetsOneAgentHoldManyRequests() async throws {
-        let broker = try startTestBroker()
+        // Nothing here is about losing agents: never lose one to a loaded machine (60 s of silence).
+        let broker = try startTestBroker(liveness: 600)
         defer { broker.stop() }
         let endpoints = broker.endpoints
+        var options = testAgentOptions(endpoints)
+        options.liveness = 600
         // Handlers wait for the test to let them go: all eight must be held at once, however
         // slowly the machine gets them there.
         let gate = HandlerGate()
@@ -116,7 +119,7 @@ import Testing
             await gate.wait()
             return Empty()
         }
-        let running = Task { [agent, options = testAgentOptions(endpoints)] in try await agent.run(options: options) }
+        let running = Task { [agent, options] in try await agent.run(options: options) }
         defer { running.cancel() }
         let client = ColonyClient(endpoints: endpoints)
         let held = Task {
