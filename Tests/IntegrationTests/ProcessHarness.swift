@@ -204,9 +204,10 @@ func eventually<T>(timeout: Duration = .seconds(15), _ body: () async throws -> 
     }
 }
 
-/// Waits until the broker's directory lists `count` agents offering `capability`.
+/// Waits until the broker's directory lists `count` agents offering `capability`: up to a
+/// minute, since a debug build's processes start slowly on a loaded two-core machine.
 func waitForAgents(_ client: ColonyClient, capability: String, count: Int = 1) async throws -> Bool {
-    try await eventually {
+    try await eventually(timeout: .seconds(60)) {
         let directory = try await client.directory(timeout: .seconds(2))
         let offering = directory.agents.filter { $0.capabilities.contains(capability) }.count
         return offering >= count ? true : nil
