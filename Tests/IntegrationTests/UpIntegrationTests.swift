@@ -36,6 +36,7 @@ import Testing
               publish_endpoint: \(endpoints.publish)
               subscribe_endpoint: \(endpoints.subscribe)
               heartbeat_interval: 100ms
+              heartbeat_liveness: 20         # 2 s of silence: a loaded machine must not drop live agents
               request_expiry: 10s
             security: {\(security ?? "mode: none, keys: \(harness.directory.appendingPathComponent("keys").path)")}
             http: \(http)
