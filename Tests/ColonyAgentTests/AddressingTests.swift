@@ -25,8 +25,8 @@ import Testing
         var tasks: [Task<Void, any Error>] = []
         defer { for task in tasks { task.cancel() } }
         for (instance, groups) in [("m1", ["voters"]), ("m2", ["voters", "leaders"]), ("m3", [])] {
-            var options = testAgentOptions(broker.endpoints)
-            options.liveness = 600  // nothing here is about losing agents: never lose one to a loaded machine (60 s of silence)
+            // Nothing here is about losing agents: never lose one to a loaded machine (60 s of silence).
+            var options = testAgentOptions(broker.endpoints, liveness: 600)
             options.instance = instance
             options.groups = groups
             let agent = member(concurrency: 1)

@@ -109,8 +109,7 @@ import Testing
         let broker = try startTestBroker(liveness: 600)
         defer { broker.stop() }
         let endpoints = broker.endpoints
-        var options = testAgentOptions(endpoints)
-        options.liveness = 600
+        let options = testAgentOptions(endpoints, liveness: 600)
         // Handlers wait for the test to let them go: all eight must be held at once, however
         // slowly the machine gets them there.
         let gate = HandlerGate()

@@ -32,8 +32,7 @@ import Testing
         agent.rawCapability("signals.ping") { body, _ in body }  // registers it, so it reports its skips
         agent.on("market.tick") { (_: Tick, context) in await journal.handle(context.metadata.correlationID) }
         agent.onRunFailed { failed in await journal.fail(failed.run) }
-        var options = testAgentOptions(broker.endpoints)
-        options.liveness = 100
+        let options = testAgentOptions(broker.endpoints, liveness: 100)
         let running = Task { [agent, options] in try await agent.run(options: options) }
         defer { running.cancel() }
         let client = ColonyClient(endpoints: broker.endpoints)
@@ -149,8 +148,7 @@ import Testing
             }
             return Outcome(result: "ran to the end")
         }
-        var options = testAgentOptions(broker.endpoints)
-        options.liveness = 100
+        let options = testAgentOptions(broker.endpoints, liveness: 100)
         let running = Task { [agent, options] in try await agent.run(options: options) }
         defer { running.cancel() }
         let client = ColonyClient(endpoints: broker.endpoints)

@@ -18,10 +18,12 @@ func startTestBroker(liveness: Int = MDP.defaultLiveness) throws -> BrokerHandle
 }
 
 /// Options for an in-process agent of a test: quiet, fast heartbeats, no signal handling.
-func testAgentOptions(_ endpoints: BrokerEndpoints) -> AgentOptions {
+/// `liveness`: missed 100 ms heartbeats before the agent gives the broker up and reconnects.
+func testAgentOptions(_ endpoints: BrokerEndpoints, liveness: Int = MDP.defaultLiveness) -> AgentOptions {
     var logger = Logger(label: "agent")
     logger.logLevel = .critical
-    return AgentOptions(endpoints: endpoints, heartbeatInterval: .milliseconds(100), shutdownGrace: .milliseconds(500), handlesSignals: false, logger: logger)
+    return AgentOptions(endpoints: endpoints, heartbeatInterval: .milliseconds(100), liveness: liveness, shutdownGrace: .milliseconds(500),
+                        handlesSignals: false, logger: logger)
 }
 
 /// Polls `condition` until it holds (true) or twenty seconds pass (false): a bound for a

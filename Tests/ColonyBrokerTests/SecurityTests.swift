@@ -53,8 +53,15 @@ import ZeroMQ
             try Peer(type, connectTo: broker.endpoints[keyPath: endpoint], curve: .client(serverKey: serverKey, keys: named[name]!))
         }
 
+        /// How long the operator waits for the broker's answers: generous, for a loaded machine.
+        static let answerTimeout = Duration.seconds(30)
+
         func statistics() async throws -> BrokerStatistics {
-            try await client("operator").statistics(timeout: .seconds(30))
+            try await client("operator").statistics(timeout: Self.answerTimeout)
+        }
+
+        func directory(of client: ColonyClient? = nil) async throws -> Directory {
+            try await (client ?? self.client("operator")).directory(timeout: Self.answerTimeout)
         }
 
         deinit {
@@ -89,7 +96,7 @@ import ZeroMQ
         }
         #expect(stats.securityRefusals["handshake_failed"] ?? 0 >= 2, "\(stats.securityRefusals)")
         #expect(stats.securityRefusals["unknown_key"] ?? 0 >= 1, "\(stats.securityRefusals)")
-        #expect(try await bus.client("operator").directory(timeout: .seconds(30)).agents.isEmpty)
+        #expect(try await bus.directory().agents.isEmpty)
         #expect(stats.agentsJoined == 0)
     }
 
@@ -122,7 +129,7 @@ import ZeroMQ
         #expect(stats.failedRunsKnown == 0)
         #expect(stats.securityRefusals["capability_not_allowed"] == 1)
         #expect(stats.securityRefusals["request_not_allowed"] == 1)
-        let directory = try await bus.client("operator").directory(timeout: .seconds(30))
+        let directory = try await bus.directory()
         #expect(directory.capabilities.allSatisfy { $0.name != "colony.workflow.run" })
     }
 
@@ -131,14 +138,14 @@ import ZeroMQ
         let alice = try bus.peer(.dealer, "alice")
         try alice.send(Self.ready(["work"], instance: "alice-1"))
         let operatorClient = bus.client("operator")
-        for _ in 0..<500 where try await operatorClient.directory(timeout: .seconds(30)).agents.isEmpty {
+        for _ in 0..<500 where try await bus.directory(of: operatorClient).agents.isEmpty {
             try await Task.sleep(for: .milliseconds(10))
         }
         let mallory = try bus.peer(.dealer, "mallory")
         try mallory.send(Self.ready(["work"], instance: "alice-1"))
         let answer = try #require(try mallory.receiveSkippingHeartbeats())
         #expect(answer.count == 3 && answer[2] == [0x06], "DISCONNECT")
-        let agents = try await operatorClient.directory(timeout: .seconds(30)).agents
+        let agents = try await bus.directory(of: operatorClient).agents
         #expect(agents.count == 1 && agents.first?.instance == "alice-1", "alice keeps her registration")
         #expect(try await bus.statistics().securityRefusals["instance_of_another_key"] == 1)
     }
@@ -148,7 +155,7 @@ import ZeroMQ
         let subscriber = Subscriber(endpoints: bus.broker.endpoints, credentials: bus.credentials("operator"))
         let events = try await subscriber.subscribe([""])
         let publisher = Publisher(endpoints: bus.broker.endpoints, source: "mallory", credentials: bus.credentials("mallory"))
-        #expect(try await publisher.waitUntilConnected(timeout: .seconds(30)))
+        #expect(try await publisher.waitUntilConnected(timeout: SecureBus.answerTimeout))
         // Until the subscription has reached the publisher, events are lost: publish the
         // allowed topic until one arrives, then the forged one, then the allowed one again.
         let received = Task { () -> [String] in
@@ -204,7 +211,7 @@ import ZeroMQ
         let worker = try bus.peer(.dealer, "worker")
         try worker.send(Self.ready(["work"], instance: "worker-1"))
         let operatorClient = bus.client("operator")
-        for _ in 0..<500 where try await operatorClient.directory(timeout: .seconds(30)).agents.isEmpty {
+        for _ in 0..<500 where try await bus.directory(of: operatorClient).agents.isEmpty {
             try await Task.sleep(for: .milliseconds(10))
         }
         var list = try bus.keys.accessList()
@@ -213,7 +220,7 @@ import ZeroMQ
         // The broker notices the file within a tick: the agent is told to go, and removed.
         let answer = try #require(try worker.receiveSkippingHeartbeats())
         #expect(answer.count == 3 && answer[2] == [0x06], "DISCONNECT")
-        #expect(try await operatorClient.directory(timeout: .seconds(30)).agents.isEmpty)
+        #expect(try await bus.directory(of: operatorClient).agents.isEmpty)
         // Its next connection is refused by the handshake itself.
         let again = bus.client("worker")
         await #expect(throws: RequestError.self) { _ = try await again.statistics(timeout: .milliseconds(500)) }

@@ -95,6 +95,12 @@ final class ProcessHarness {
         return -1
     }
 
+    /// The exit code of a process already seen ending (`waitForExit`), read through `waitpid`
+    /// when Foundation has not noticed the exit yet; -1 if it is somehow still running after 5 s.
+    static func exitCode(ofEnded process: Process) -> Int32 {
+        exitStatus(of: process, limit: .seconds(5))
+    }
+
     /// Runs a program to completion and returns its exit code and output (stdout and stderr).
     /// The output goes through a file, not a pipe, and the exit is awaited by polling between
     /// sleeps: a daemon the program starts (a database server) may keep inherited descriptors
@@ -115,7 +121,7 @@ final class ProcessHarness {
         while process.isRunning, !Self.hasExited(process) {
             try? await Task.sleep(for: .milliseconds(10))
         }
-        return (Self.exitStatus(of: process, limit: .seconds(5)), (try? String(contentsOf: output, encoding: .utf8)) ?? "")
+        return (Self.exitCode(ofEnded: process), (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 
     /// Sends `signal` to `process`.

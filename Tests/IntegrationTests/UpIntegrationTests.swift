@@ -168,7 +168,7 @@ import Testing
         #expect(pids.count == 2)
         kill(process.processIdentifier, SIGTERM)
         #expect(await up.harness.waitForExit(process))
-        #expect(ProcessHarness.exitStatus(of: process, limit: .seconds(5)) == 0, "\(up.harness.log(of: "up"))")
+        #expect(ProcessHarness.exitCode(ofEnded: process) == 0, "\(up.harness.log(of: "up"))")
         #expect(pids.allSatisfy { !isAlive($0) })
     }
 
@@ -208,7 +208,7 @@ import Testing
         kill(process.processIdentifier, SIGTERM)
         #expect(await up.harness.waitForExit(process, timeout: .seconds(30)))
         let log = up.harness.log(of: "up")
-        #expect(ProcessHarness.exitStatus(of: process, limit: .seconds(5)) == 0, "\(log)")
+        #expect(ProcessHarness.exitCode(ofEnded: process) == 0, "\(log)")
 
         // The order: the orchestrator (its attempt finished), the agents, the broker last.
         func position(_ line: String) -> String.Index? { log.range(of: line)?.lowerBound }

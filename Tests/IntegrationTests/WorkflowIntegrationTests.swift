@@ -264,7 +264,7 @@ import Testing
         _ = try await eventually { try deployment.entries().contains { $0.run == run.id && $0.step == "s1" && $0.event == "started" } ? true : nil }
         deployment.bus.harness.signal(orchestrator, SIGTERM)
         #expect(await deployment.bus.harness.waitForExit(orchestrator))
-        #expect(ProcessHarness.exitStatus(of: orchestrator, limit: .seconds(5)) == 0)
+        #expect(ProcessHarness.exitCode(ofEnded: orchestrator) == 0)
         let store = try SQLiteWorkflowStore(path: deployment.database.path)
         let stopped = try await store.snapshot(run: run.id)
         #expect(stopped.steps.first { $0.stepID == "s1" }?.status == .succeeded, "the attempt in flight finished within the grace period")
