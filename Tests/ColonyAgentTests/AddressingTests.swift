@@ -33,7 +33,7 @@ import Testing
             tasks.append(Task { [options] in try await agent.run(options: options) })
         }
         let client = ColonyClient(endpoints: broker.endpoints)
-        #expect(try await until { (try? await client.directory().agents.count) == 3 })
+        #expect(try await until { (try? await client.directory(timeout: .generous).agents.count) == 3 })
 
         for _ in 0..<10 {
             #expect(try await client.request("whoami", Nap(ms: 0), as: Who.self, instance: "m2").instance == "m2")
@@ -49,9 +49,9 @@ import Testing
             return message.contains("nobody is not connected")
         }
 
-        let voters = try await client.management(ManagementService.group, argument: "voters").decode(GroupMembers.self)
+        let voters = try await client.management(ManagementService.group, argument: "voters", timeout: .generous).decode(GroupMembers.self)
         #expect(voters.members.compactMap(\.instance) == ["m1", "m2"])
-        let everyone = try await client.management(ManagementService.group, argument: "whoami").decode(GroupMembers.self)
+        let everyone = try await client.management(ManagementService.group, argument: "whoami", timeout: .generous).decode(GroupMembers.self)
         #expect(everyone.members.compactMap(\.instance) == ["m1", "m2", "m3"], "a capability is a group too")
     }
 }

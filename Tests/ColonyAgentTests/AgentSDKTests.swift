@@ -129,7 +129,7 @@ import Testing
         }
         var busy = 0
         for _ in 0..<6000 where busy < 8 {
-            busy = (try? await client.directory().agents.first?.busy) ?? 0
+            busy = (try? await client.directory(timeout: .generous).agents.first?.busy) ?? 0
             try await Task.sleep(for: .milliseconds(10))
         }
         await gate.open()
@@ -154,7 +154,7 @@ import Testing
         func useClients(_ count: Int) async throws {
             for _ in 0..<count {
                 let client = ColonyClient(endpoints: broker.endpoints)
-                _ = try await client.statistics()
+                _ = try await client.statistics(timeout: .generous)
                 let subscriber = Subscriber(endpoints: broker.endpoints)
                 _ = try await subscriber.subscribe(["x."])
             }

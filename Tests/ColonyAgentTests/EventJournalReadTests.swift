@@ -52,7 +52,7 @@ import Testing
         #expect(orders.allSatisfy { $0.event.topic == "orders.new" })
         let later = try await client.readJournal(JournalRead(journal: first.batch.journal, after: 1, topics: [""]))
         #expect(later.events.map(\.seq) == [2, 3])
-        let statistics = try await client.statistics()
+        let statistics = try await client.statistics(timeout: .generous)
         #expect(statistics.eventsJournaled == 3 && statistics.eventJournalDirectory == "memory" && statistics.eventJournal == first.batch.journal, "\(statistics)")
     }
 

@@ -19,7 +19,7 @@ import Testing
 
     func fail(_ run: String, _ client: ColonyClient) async throws {
         let body = try JSONEncoder().encode(FailedRun(run: run, reason: "cash balance negative"))
-        _ = try await client.request(ManagementService.failRun, body: [Array(body)], timeout: .seconds(5))
+        _ = try await client.request(ManagementService.failRun, body: [Array(body)], timeout: .generous)
     }
 
     @Test func eventHandlersOfAFailedRunAreSkipped() async throws {
@@ -48,7 +48,7 @@ import Testing
         try await publisher.publish("market.tick", Tick(n: 2), metadata: RequestMetadata(correlationID: "run-2"))
         #expect(try await until { await journal.handled.contains("run-2") })
         #expect(await !journal.handled.contains("run-1"), "no handler started for the failed run")
-        #expect(try await until { (try? await client.directory().agents.first?.skipped["failed"]) == 1 }, "the skip is counted and reported")
+        #expect(try await until { (try? await client.directory(timeout: .generous).agents.first?.skipped["failed"]) == 1 }, "the skip is counted and reported")
     }
 
     @Test func aLateAgentLearnsTheFailuresItMissed() async throws {
@@ -152,11 +152,11 @@ import Testing
         let running = Task { [agent, options] in try await agent.run(options: options) }
         defer { running.cancel() }
         let client = ColonyClient(endpoints: broker.endpoints)
-        #expect(try await until { (try? await client.directory().agents.count) == 1 })
+        #expect(try await until { (try? await client.directory(timeout: .generous).agents.count) == 1 })
         let call = Task {
             try await client.request("long.task", Empty(), as: Outcome.self, timeout: .seconds(20), metadata: RequestMetadata(correlationID: "run-5"))
         }
-        #expect(try await until { (try? await client.directory().agents.first?.busy) == 1 })
+        #expect(try await until { (try? await client.directory(timeout: .generous).agents.first?.busy) == 1 })
         try await fail("run-5", client)
         // The handler stopped early, and what it returned after the failure is not passed off
         // as a success of the run.

@@ -35,3 +35,9 @@ func until(_ condition: () async -> Bool) async throws -> Bool {
     }
     return false
 }
+
+extension Duration {
+    /// How long a test waits for an answer it expects (the broker's statistics or directory):
+    /// a bound for a failing test on a loaded machine, not a speed the test asserts.
+    static let generous = Duration.seconds(60)
+}

@@ -6,11 +6,16 @@ import ColonyCore
 import ZeroMQ
 
 /// A broker on its own thread, bound to free loopback ports, stopped by `stop()`.
+/// `liveness`: missed heartbeats before it drops a worker. Hand-written workers send none
+/// unless a test makes them, so by default they are kept 10 s: a test held up by a loaded
+/// machine must not lose its worker between READY and the request. Tests about losing
+/// workers set a small one. `expiry`: how long a request waits for a worker, by default a
+/// minute for the same reason; tests about expiring requests set a short one.
 final class RunningBroker {
     let handle: BrokerHandle
     var endpoints: BrokerEndpoints { handle.endpoints }
 
-    init(heartbeat: Duration = .milliseconds(100), liveness: Int = 3, expiry: Duration = .seconds(5), guard guardian: BrokerGuard? = nil,
+    init(heartbeat: Duration = .milliseconds(100), liveness: Int = 100, expiry: Duration = .seconds(60), guard guardian: BrokerGuard? = nil,
          adjust: (inout BrokerConfiguration) -> Void = { _ in }) throws {
         var logger = Logger(label: "test-broker")
         logger.logLevel = .critical
@@ -45,24 +50,38 @@ final class Peer {
         try send(parts.map { Array($0.utf8) })
     }
 
-    /// The next message, or nil after `timeout`.
-    func receive(timeout: Duration = .seconds(5)) throws -> [[UInt8]]? {
+    /// The next message, or nil after `timeout` (by default a bound for a failing test on a
+    /// loaded machine, not a speed). Waits between polls without holding a thread: tests share
+    /// the few threads of Swift's concurrency pool.
+    func receive(timeout: Duration = .seconds(30)) async throws -> [[UInt8]]? {
+        let deadline = MonotonicTime.now() + timeout
+        while true {
+            if let frames = try socket.receiveMessage() { return frames.map(\.bytes) }
+            guard MonotonicTime.now() < deadline else { return nil }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
+    /// The next message that is not a HEARTBEAT, or nil after `timeout`.
+    func receiveSkippingHeartbeats(timeout: Duration = .seconds(30)) async throws -> [[UInt8]]? {
         let deadline = MonotonicTime.now() + timeout
         while MonotonicTime.now() < deadline {
-            if let frames = try socket.receiveMessage() { return frames.map(\.bytes) }
-            usleep(500)
+            guard let frames = try await receive(timeout: deadline.since(.now())) else { return nil }
+            if !Peer.isHeartbeat(frames) { return frames }
         }
         return nil
     }
 
-    /// The next message that is not a HEARTBEAT, or nil after `timeout`.
-    func receiveSkippingHeartbeats(timeout: Duration = .seconds(5)) throws -> [[UInt8]]? {
-        let deadline = MonotonicTime.now() + timeout
+    /// Asks the broker, as an MDP/0.2 client on a DEALER, until it lists an agent offering
+    /// `capability` (`mmi.service` answers 200); false if none does within a minute.
+    func waitUntilOffered(_ capability: String) async throws -> Bool {
+        let deadline = MonotonicTime.now() + .seconds(60)
         while MonotonicTime.now() < deadline {
-            guard let frames = try receive(timeout: deadline.since(.now())) else { return nil }
-            if !Peer.isHeartbeat(frames) { return frames }
+            try send([MDP.client02, [0x01], bytes("mmi.service"), bytes(capability)])
+            if try await receive()?.last == bytes("200") { return true }
+            try await Task.sleep(for: .milliseconds(10))
         }
-        return nil
+        return false
     }
 
     static func isHeartbeat(_ frames: [[UInt8]]) -> Bool {
@@ -74,3 +93,14 @@ final class Peer {
 
 func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
 func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+/// Polls `condition` every 10 ms until it holds (true) or a minute passes (false): a bound for
+/// a failing test on a loaded machine, not a speed the test asserts.
+func until(_ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = MonotonicTime.now() + .seconds(60)
+    while MonotonicTime.now() < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return false
+}

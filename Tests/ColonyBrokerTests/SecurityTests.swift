@@ -117,7 +117,7 @@ import ZeroMQ
         // Registering as the orchestrator's capability: DISCONNECT, nothing registered.
         let worker = try bus.peer(.dealer, "mallory")
         try worker.send(Self.ready(["colony.workflow.run"], instance: "mallory-1"))
-        let answer = try #require(try worker.receiveSkippingHeartbeats())
+        let answer = try #require(try await worker.receiveSkippingHeartbeats())
         #expect(answer.count == 3 && answer[2] == [0x06], "DISCONNECT")
         // Telling the gate that a run failed: forbidden, the gate unchanged.
         let mallory = bus.client("mallory")
@@ -143,7 +143,7 @@ import ZeroMQ
         }
         let mallory = try bus.peer(.dealer, "mallory")
         try mallory.send(Self.ready(["work"], instance: "alice-1"))
-        let answer = try #require(try mallory.receiveSkippingHeartbeats())
+        let answer = try #require(try await mallory.receiveSkippingHeartbeats())
         #expect(answer.count == 3 && answer[2] == [0x06], "DISCONNECT")
         let agents = try await bus.directory(of: operatorClient).agents
         #expect(agents.count == 1 && agents.first?.instance == "alice-1", "alice keeps her registration")
@@ -218,7 +218,7 @@ import ZeroMQ
         try list.revoke("worker")
         try bus.keys.save(list)
         // The broker notices the file within a tick: the agent is told to go, and removed.
-        let answer = try #require(try worker.receiveSkippingHeartbeats())
+        let answer = try #require(try await worker.receiveSkippingHeartbeats())
         #expect(answer.count == 3 && answer[2] == [0x06], "DISCONNECT")
         #expect(try await bus.directory(of: operatorClient).agents.isEmpty)
         // Its next connection is refused by the handshake itself.

@@ -90,7 +90,7 @@ import Testing
         // Long enough that the first agent cannot finish before it is killed, however slow the machine.
         let pending = Task { try await client.request("echo.sleep", Sleep(ms: 5000), as: Sleep.self, timeout: .seconds(60)) }
         let held = try await eventually {
-            try await client.directory().agents.first { $0.busy > 0 }.map { _ in true }
+            try await client.directory(timeout: .generous).agents.first { $0.busy > 0 }.map { _ in true }
         }
         #expect(held == true, "the first agent holds the request")
         _ = try bus.startAgent("echo")
@@ -98,7 +98,7 @@ import Testing
         bus.harness.signal(doomed, SIGKILL)
         let reply = try await pending.value
         #expect(reply.ms == 5000)
-        let statistics = try await client.statistics()
+        let statistics = try await client.statistics(timeout: .generous)
         #expect(statistics.requestsRedispatched == 1, "\(bus.harness.log(of: "broker"))")
     }
 
@@ -126,12 +126,12 @@ import Testing
         let client = bus.client
         #expect(try await waitForAgents(client, capability: "echo.sleep"))
         let pending = Task { try await client.request("echo.sleep", Sleep(ms: 800), as: Sleep.self, timeout: .seconds(20)) }
-        #expect(try await eventually { try await client.directory().agents.first { $0.busy > 0 }.map { _ in true } } == true)
+        #expect(try await eventually { try await client.directory(timeout: .generous).agents.first { $0.busy > 0 }.map { _ in true } } == true)
         bus.harness.signal(agent, SIGTERM)
         #expect(try await pending.value.ms == 800)
         #expect(await bus.harness.waitForExit(agent))
         #expect(ProcessHarness.exitCode(ofEnded: agent) == 0, "\(bus.harness.log(of: "echo"))")
-        let statistics = try await client.statistics()
+        let statistics = try await client.statistics(timeout: .generous)
         #expect(statistics.requestsRedispatched == 0)
     }
 
@@ -139,7 +139,7 @@ import Testing
         let bus = try await TestBus()
         defer { bus.stop() }
         let client = bus.client
-        _ = try await eventually { try await client.statistics() }
+        _ = try await eventually { try await client.statistics(timeout: .generous) }
         let subscriber = Subscriber(endpoints: bus.endpoints)
         let events = try await subscriber.subscribe(["market.", "agent."])
         let publisher = Publisher(endpoints: bus.endpoints, source: "test")
@@ -158,7 +158,7 @@ import Testing
             try await publisher.publish("market.tick", payload: Array("{\"n\":\(attempt)}".utf8), metadata: RequestMetadata(correlationID: "run-7"))
             try await publisher.publish("ignored.topic", payload: Array("{}".utf8))
             try await Task.sleep(for: .milliseconds(30))
-            marked = try await client.statistics().eventsForwarded > 0
+            marked = try await client.statistics(timeout: .generous).eventsForwarded > 0
         }
         _ = try bus.startAgent("math")
         let seen = await received.value

@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func everyCommandsHelpEndsWithExamplesOfItself() async throws {
-        let harness = try ProcessHarness()
+        let harness = try await ProcessHarness()
         defer { harness.stopAll() }
         let commands = try await Self.commands(harness)
         #expect(commands.count > 40, "\(commands)")
@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test func everyCommandExitsTwoOnAnUnknownFlagAndNamesIt() async throws {
-        let harness = try ProcessHarness()
+        let harness = try await ProcessHarness()
         defer { harness.stopAll() }
         for command in try await Self.commands(harness) {
             let result = try await harness.runTool(ProcessHarness.colonyBinary.path, Self.filled(command) + ["--no-such-flag"])
@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test func everyCommandThatReadsTheConfigurationExitsTwoNamingAMissingFile() async throws {
-        let harness = try ProcessHarness()
+        let harness = try await ProcessHarness()
         defer { harness.stopAll() }
         let missing = harness.directory.appendingPathComponent("nowhere/colony.yaml").path
         for command in try await Self.commands(harness) where command.options.contains("config") {
@@ -86,7 +86,7 @@ import Testing
     }
 
     @Test func everyCommandThatTalksToTheBrokerExitsFiveWhenItIsNotThere() async throws {
-        let harness = try ProcessHarness()
+        let harness = try await ProcessHarness()
         defer { harness.stopAll() }
         let nobody = harness.privateEndpoints("nobody").requests
         let clients = try await Self.commands(harness).filter {

@@ -76,7 +76,7 @@ import FoundationNetworking
     }
 
     @Test func everyRouteAnswersWithItsStatusAndTheTokenGuardsAllButHealth() async throws {
-        let up = try UpIntegrationTests.Up(agents: """
+        let up = try await UpIntegrationTests.Up(agents: """
         agents:
           - name: math
             run: math

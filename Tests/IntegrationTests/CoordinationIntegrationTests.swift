@@ -27,7 +27,7 @@ import Testing
 
     func leadership(_ deployment: Deployment) async throws -> Leadership? {
         try await deployment.bus.client.request(CoordinationAPI.status, CoordinationAPI.GroupRequest(group: "math.add"),
-                                                as: [Leadership].self, timeout: .seconds(5)).first
+                                                as: [Leadership].self, timeout: .generous).first
     }
 
     /// The pid in an instance id (NAME-HOST-PID).
@@ -194,7 +194,7 @@ import Testing
         #expect(try await waitForAgents(deployment.bus.client, capability: "approve.vote", count: 5))
         for voter in voters.prefix(3) { deployment.bus.harness.signal(voter, SIGKILL) }
         let dropped = try await eventually {
-            try await deployment.bus.client.directory().agents.filter { $0.capabilities.contains("approve.vote") }.count == 2 ? true : nil
+            try await deployment.bus.client.directory(timeout: .generous).agents.filter { $0.capabilities.contains("approve.vote") }.count == 2 ? true : nil
         }
         #expect(dropped == true, "the broker dropped the killed voters")
         func decide(_ workflow: String) async throws -> OrchestratorAPI.RunDetail {
@@ -319,7 +319,7 @@ import Testing
         for process in bidders.values { deployment.bus.harness.signal(process, SIGKILL) }
         try deployment.startAgent("bidder", environment: ["BIDDER_REFUSE": "1"])
         _ = try await eventually(timeout: .seconds(30)) {
-            let members = try await deployment.bus.client.management(ManagementService.group, argument: "render.bid").decode(GroupMembers.self)
+            let members = try await deployment.bus.client.management(ManagementService.group, argument: "render.bid", timeout: .generous).decode(GroupMembers.self)
             return members.members.count == 1 ? true : nil
         }
         let none = try #require(try await deployment.finished(try await deployment.start("render_job").id))

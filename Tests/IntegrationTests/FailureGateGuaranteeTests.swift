@@ -65,7 +65,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(100))
             try await straggler.publish(EchoAnnounced.topic, EchoAnnounced(branch: "late"), metadata: RequestMetadata(correlationID: run.id.rawValue))
             await #expect {
-                _ = try await client.request("echo", body: [Array("{}".utf8)], timeout: .seconds(5), metadata: RequestMetadata(correlationID: run.id.rawValue))
+                _ = try await client.request("echo", body: [Array("{}".utf8)], timeout: .generous, metadata: RequestMetadata(correlationID: run.id.rawValue))
             } throws: { error in
                 guard case .failed(let wire) = error as? RequestError else { return false }
                 return wire.code == .workflowFailed

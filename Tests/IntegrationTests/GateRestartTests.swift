@@ -27,7 +27,7 @@ import Testing
         let run = try await deployment.start("divide")
         let failed = try #require(try await deployment.finished(run.id))
         #expect(failed.run.status == .failed)
-        let before = try await client.management(ManagementService.boot).text
+        let before = try await client.management(ManagementService.boot, timeout: .generous).text
 
         // kill -9 the broker and start a new one on the same endpoints, with a fresh agent.
         deployment.bus.harness.signal(deployment.bus.broker, SIGKILL)
@@ -35,7 +35,7 @@ import Testing
         try deployment.bus.startBroker()
         try deployment.startAgent("echo")
         #expect(try await waitForAgents(client, capability: "echo"))
-        #expect(try await client.management(ManagementService.boot).text != before, "a new broker instance")
+        #expect(try await client.management(ManagementService.boot, timeout: .generous).text != before, "a new broker instance")
 
         // Work of the failed run is refused by the new broker (before the fix it went through).
         await #expect {
@@ -44,7 +44,7 @@ import Testing
             guard case .failed(let wire) = error as? RequestError else { return false }
             return wire.code == .workflowFailed
         }
-        let known = try await client.management(ManagementService.failedRuns).decode([FailedRun].self)
+        let known = try await client.management(ManagementService.failedRuns, timeout: .generous).decode([FailedRun].self)
         #expect(known.contains { $0.run == run.id.rawValue && $0.status == .failed })
         // Work of other runs goes through.
         let other = try await client.request("echo", body: [Array("{}".utf8)], timeout: .seconds(10), metadata: RequestMetadata(correlationID: "another-run"))

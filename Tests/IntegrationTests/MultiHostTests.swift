@@ -44,7 +44,7 @@ struct MultiHostTests {
         let net = try NetworkNamespaces()
         defer { net.remove() }
         for host in ["db", "broker", "agents", "a", "b"] { try net.add(host) }
-        let harness = try ProcessHarness()
+        let harness = try await ProcessHarness()
         defer { harness.stopAll() }
         let cluster = harness.directory.appendingPathComponent("pg").path
         let script = Self.root.appendingPathComponent("scripts/lib/postgres-cluster").path

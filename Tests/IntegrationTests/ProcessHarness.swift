@@ -5,12 +5,15 @@ import Testing
 
 /// Starts `colony` (and other) processes for a test and kills every one of them at the end,
 /// even when the test fails. Children also get COLONY_EXIT_WITH_PARENT=1, so they exit if
-/// the test runner itself dies.
+/// the test runner itself dies. A harness holds one of the run's `ProcessSlots` from when it
+/// is made until it stops its processes.
 final class ProcessHarness {
     private(set) var processes: [(name: String, process: Process, log: URL)] = []
     let directory: URL
+    private var holdsSlot = true
 
-    init() throws {
+    init() async throws {
+        await ProcessSlots.shared.take()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("colony-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try "security:\n  mode: none\n".write(to: insecureConfiguration, atomically: true, encoding: .utf8)
@@ -112,7 +115,7 @@ final class ProcessHarness {
         process.arguments = arguments
         if let environment { process.environment = environment }
         let output = directory.appendingPathComponent("run-\(UUID().uuidString.prefix(8)).out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         defer { try? handle.close() }
         process.standardOutput = handle
@@ -147,6 +150,10 @@ final class ProcessHarness {
     /// SIGTERM every process still running, then SIGKILL whatever remains; bounded (see
     /// `exitStatus(of:)`: Foundation may miss an exit, so leftovers are reaped here).
     func stopAll() {
+        defer {
+            if holdsSlot { ProcessSlots.shared.give() }
+            holdsSlot = false
+        }
         for entry in processes where entry.process.isRunning { kill(entry.process.processIdentifier, SIGTERM) }
         let deadline = Date().addingTimeInterval(3)
         while processes.contains(where: { $0.process.isRunning && !Self.hasExited($0.process) }), Date() < deadline { usleep(20_000) }
@@ -197,6 +204,12 @@ extension BrokerEndpoints {
     }
 }
 
+extension Duration {
+    /// How long a test waits for an answer it expects (a broker's statistics, a run's record):
+    /// a bound for a failing test on a loaded machine, not a speed the test asserts.
+    static let generous = Duration.seconds(60)
+}
+
 /// Retries `body` until it returns a value or `timeout` passes, and tries once more after that:
 /// on a machine busy enough to hold this task past its deadline, what it waits for has often
 /// happened meanwhile.
@@ -237,7 +250,7 @@ final class TestBus {
     init(expiryMs: Int = 2000, liveness: Int = 10) async throws {
         self.liveness = liveness
         self.expiryMs = expiryMs
-        harness = try ProcessHarness()
+        harness = try await ProcessHarness()
         (broker, endpoints) = try await harness.brokerOnFreePorts(Self.brokerArguments(expiryMs: expiryMs, liveness: liveness))
         client = ColonyClient(endpoints: endpoints)
     }

@@ -43,11 +43,11 @@ import Testing
         var low: [RunRecord] = []
         for _ in 0..<4 { low.append(try await deployment.start("slow")) }
         let urgent = try await deployment.bus.client.request(
-            OrchestratorAPI.run, OrchestratorAPI.RunRequest(workflow: "slow", input: nil, priority: 10), as: RunRecord.self, timeout: .seconds(5)
+            OrchestratorAPI.run, OrchestratorAPI.RunRequest(workflow: "slow", input: nil, priority: 10), as: RunRecord.self, timeout: .generous
         )
         // Whatever is still queued now waits behind the urgent run (the queue is ordered by
         // priority, then age): read it from the engine itself, so no timing is assumed.
-        let queued = try await deployment.bus.client.request(ScheduleAPI.queue, Empty(), as: ScheduleAPI.QueueReply.self, timeout: .seconds(5)).runs
+        let queued = try await deployment.bus.client.request(ScheduleAPI.queue, Empty(), as: ScheduleAPI.QueueReply.self, timeout: .generous).runs
         let lowStillQueued = Set(queued.map(\.run)).subtracting([urgent.id])
         if let position = queued.firstIndex(where: { $0.run == urgent.id }) {
             #expect(position == 0, "the urgent run heads the queue: \(queued.map(\.run))")
@@ -87,7 +87,7 @@ import Testing
         }
         #expect(reason?.contains("capacity 1, held by") == true, "\(reason ?? "no reason")")
         // The queue names the holder: one step of one of these runs, and gpu-1's capacity.
-        let queue = try await deployment.bus.client.request(ScheduleAPI.queue, Empty(), as: ScheduleAPI.QueueReply.self, timeout: .seconds(5))
+        let queue = try await deployment.bus.client.request(ScheduleAPI.queue, Empty(), as: ScheduleAPI.QueueReply.self, timeout: .generous)
         let gpu = try #require(queue.resources?.first { $0.resource == "gpu-1" }, "\(queue)")
         #expect(gpu.capacity == 1 && gpu.holders.count <= 1 && gpu.holders.allSatisfy { holder in runs.contains { $0.id == holder.run } })
         let listed = try await deployment.bus.harness.run(["queue", "--config", deployment.configFile.path])

@@ -101,7 +101,7 @@ import Testing
                                                   "--pause-after-failures", "2", "--json", "--config", deployment.configFile.path])
         #expect(add.status == 0 && add.output.contains("\"added\""), "\(add.output)")
         let paused = try await eventually(timeout: .seconds(30)) {
-            let list = try await deployment.bus.client.request(ScheduleAPI.list, Empty(), as: ScheduleAPI.ListReply.self, timeout: .seconds(5))
+            let list = try await deployment.bus.client.request(ScheduleAPI.list, Empty(), as: ScheduleAPI.ListReply.self, timeout: .generous)
             return list.schedules.first { $0.name == "doomed" && $0.paused }
         }
         #expect(paused?.pausedReason?.contains("2 consecutive failed runs") == true, "\(String(describing: paused))")

@@ -232,7 +232,7 @@ import Testing
         let both = try await deployment.bus.harness.run(["workflow", "history", "--tag", "env=prod", "--tag", "team=dev", "--json"] + config)
         #expect(try JSONDecoder().decode(JSONValue.self, from: Data(both.output.utf8)) == .array([]), "every tag must match: \(both.output)")
         let all = try await deployment.bus.client.request(OrchestratorAPI.history, OrchestratorAPI.HistoryRequest(workflow: "add", status: nil, since: nil, limit: 10),
-                                                          as: OrchestratorAPI.HistoryReply.self, timeout: .seconds(5))
+                                                          as: OrchestratorAPI.HistoryReply.self, timeout: .generous)
         #expect(all.runs.count == 2, "one run for order-17, one tagged dev")
     }
 }
@@ -316,7 +316,7 @@ import Testing
             return try await outcomes(deployment, key: "o-1").contains("duplicate") ? true : nil
         }
         let runs = try await deployment.bus.client.request(OrchestratorAPI.history, OrchestratorAPI.HistoryRequest(workflow: "on_order", status: nil, since: nil, limit: 10),
-                                                           as: OrchestratorAPI.HistoryReply.self, timeout: .seconds(5)).runs
+                                                           as: OrchestratorAPI.HistoryReply.self, timeout: .generous).runs
         #expect(runs.map(\.id.rawValue) == [run], "one run for o-1, ever")
         let listed = try await deployment.bus.harness.run(["trigger", "list", "--config", deployment.configFile.path])
         #expect(listed.output.contains("demo.order") && listed.output.contains("on_order"), "\(listed.output)")

@@ -71,7 +71,7 @@ import Testing
 
         func show(_ run: RunID) async throws -> OrchestratorAPI.RunDetail {
             try await bus.client.request(OrchestratorAPI.show, OrchestratorAPI.RunReference(run: run), as: OrchestratorAPI.RunDetail.self,
-                                         timeout: .seconds(5))
+                                         timeout: .generous)
         }
 
         /// Waits until the run is final and returns it.
@@ -221,7 +221,7 @@ import Testing
         #expect(longDone.run.status == .cancelled)
         #expect(longDone.steps.allSatisfy { $0.status == .cancelled })
         // Agents learn it: the broker's failure gate refuses new requests of the run.
-        let gate = try await deployment.bus.client.management(ManagementService.failedRuns).decode([FailedRun].self)
+        let gate = try await deployment.bus.client.management(ManagementService.failedRuns, timeout: .generous).decode([FailedRun].self)
         #expect(gate.contains { $0.run == long.id.rawValue && $0.status == .cancelled && $0.reason.contains("operator said so") })
     }
 
