@@ -141,7 +141,11 @@ struct MultiHostTests {
             return logger
         }())
         defer { store.close() }
-        let beats = try await store.runs(schedule: "beat", statuses: RunStatus.allCases, latest: nil)
+        // The scenario may be over in seconds: wait for ticks past the second takeover too.
+        let beats = try await eventually(timeout: .seconds(60)) { () -> [RunRecord]? in
+            let beats = try await store.runs(schedule: "beat", statuses: RunStatus.allCases, latest: nil)
+            return beats.count > 5 ? beats : nil
+        } ?? []
         #expect(Set(beats.compactMap(\.scheduledAt)).count == beats.count && beats.count > 5, "\(beats.count) beat runs")
         #expect(try await store.lease(OrchestratorLease.name)?.term == 3)
     }
