@@ -7,15 +7,16 @@ import ZeroMQ
 
 /// A broker on its own thread, bound to free loopback ports, stopped by `stop()`.
 /// `liveness`: missed heartbeats before it drops a worker. Hand-written workers send none
-/// unless a test makes them, so by default they are kept 10 s: a test held up by a loaded
-/// machine must not lose its worker between READY and the request. Tests about losing
-/// workers set a small one. `expiry`: how long a request waits for a worker, by default a
+/// unless a test makes them, so by default they are kept 10 minutes: a test held up by a
+/// loaded machine (seen: more than 10 s) must not lose its worker between READY and its last
+/// request. Tests about losing workers, and those whose waits derive from the agent expiry
+/// (a preferred instance, the grace for unoffered capabilities), set their own. `expiry`: how long a request waits for a worker, by default a
 /// minute for the same reason; tests about expiring requests set a short one.
 final class RunningBroker {
     let handle: BrokerHandle
     var endpoints: BrokerEndpoints { handle.endpoints }
 
-    init(heartbeat: Duration = .milliseconds(100), liveness: Int = 100, expiry: Duration = .seconds(60), guard guardian: BrokerGuard? = nil,
+    init(heartbeat: Duration = .milliseconds(100), liveness: Int = 6000, expiry: Duration = .seconds(60), guard guardian: BrokerGuard? = nil,
          adjust: (inout BrokerConfiguration) -> Void = { _ in }) throws {
         var logger = Logger(label: "test-broker")
         logger.logLevel = .critical
