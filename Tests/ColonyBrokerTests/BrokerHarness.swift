@@ -10,8 +10,9 @@ import ZeroMQ
 /// unless a test makes them, so by default they are kept 10 minutes: a test held up by a
 /// loaded machine (seen: more than 10 s) must not lose its worker between READY and its last
 /// request. Tests about losing workers, and those whose waits derive from the agent expiry
-/// (a preferred instance, the grace for unoffered capabilities), set their own. `expiry`: how long a request waits for a worker, by default a
-/// minute for the same reason; tests about expiring requests set a short one.
+/// (a preferred instance, the grace for unoffered capabilities), set their own.
+/// `expiry`: how long a request waits for a worker, by default a minute for the same reason;
+/// tests about expiring requests set a short one.
 final class RunningBroker {
     let handle: BrokerHandle
     var endpoints: BrokerEndpoints { handle.endpoints }
