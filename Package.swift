@@ -153,6 +153,7 @@ let package = Package(
         // tested here so the template cannot rot (ColonyScaffoldTests keeps them identical).
         .target(name: "ShopFrontAgent", dependencies: ["ColonyAgent"], path: "Examples/ScaffoldedAgent/Sources/ShopFrontAgent"),
         .executableTarget(name: "shop_front", dependencies: ["ShopFrontAgent", "ColonyAgent"], path: "Examples/ScaffoldedAgent/Sources/shop_front"),
+        .target(name: "ColonyTestSupport", path: "Tests/ColonyTestSupport"),
         .testTarget(name: "ShopFrontAgentTests", dependencies: ["ShopFrontAgent", "ColonyAgent"], path: "Examples/ScaffoldedAgent/Tests/ShopFrontAgentTests"),
         .testTarget(name: "ColonyScaffoldTests", dependencies: ["ColonyScaffold"]),
         .testTarget(name: "ColonyControlPlaneTests", dependencies: ["ColonyControlPlane", "ColonyAgent", "ColonyStore", "ColonyCore"]),
@@ -168,16 +169,17 @@ let package = Package(
         .testTarget(name: "ColonyLoggingTests", dependencies: ["ColonyLogging", "ColonyCore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "ColonyAgentTests",
-            dependencies: ["ColonyAgent", "ColonyBroker", "ColonyWire", "ColonyCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ColonyAgent", "ColonyBroker", "ColonyWire", "ColonyCore", "ColonyTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "ColonyBrokerTests",
-            dependencies: ["ColonyBroker", "ColonyCore", "ZeroMQ", "ColonyWire", "ColonyAccess", "ColonyAgent", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ColonyBroker", "ColonyCore", "ZeroMQ", "ColonyWire", "ColonyAccess", "ColonyAgent", "ColonyTestSupport",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["ColonyAgent", "ColonyWire", "ColonyCore", "ZeroMQ", "ColonyEngine", "ColonyOrchestrator", "ColonyStore", "ColonyWorkflow",
-                           "ColonyAccess", "ColonyPostgres", .product(name: "Logging", package: "swift-log")]
+                           "ColonyAccess", "ColonyPostgres", "ColonyTestSupport", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

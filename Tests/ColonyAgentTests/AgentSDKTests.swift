@@ -1,5 +1,6 @@
 import ColonyCore
 import ColonyBroker
+import ColonyTestSupport
 import ColonyWire
 import Foundation
 import Logging

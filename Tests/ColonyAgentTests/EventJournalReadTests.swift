@@ -1,4 +1,5 @@
 import ColonyBroker
+import ColonyTestSupport
 import ColonyWire
 import Foundation
 import Logging

@@ -1,4 +1,5 @@
 import ColonyBroker
+import ColonyTestSupport
 import ColonyWire
 import Logging
 @testable import ColonyAgent
@@ -24,20 +25,4 @@ func testAgentOptions(_ endpoints: BrokerEndpoints, liveness: Int = MDP.defaultL
     logger.logLevel = .critical
     return AgentOptions(endpoints: endpoints, heartbeatInterval: .milliseconds(100), liveness: liveness, shutdownGrace: .milliseconds(500),
                         handlesSignals: false, logger: logger)
-}
-
-/// Polls `condition` until it holds (true) or twenty seconds pass (false): a bound for a
-/// failing test on a loaded machine, not a speed the test asserts.
-func until(_ condition: () async -> Bool) async throws -> Bool {
-    for _ in 0..<2000 {
-        if await condition() { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return false
-}
-
-extension Duration {
-    /// How long a test waits for an answer it expects (the broker's statistics or directory):
-    /// a bound for a failing test on a loaded machine, not a speed the test asserts.
-    static let generous = Duration.seconds(60)
 }

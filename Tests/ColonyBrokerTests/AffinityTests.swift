@@ -25,17 +25,6 @@ import ZeroMQ
         try worker.send([[], MDP.worker02, [0x01], bytes("work"), announce.encoded()])
     }
 
-    /// Waits until the broker has registered a worker for "work" (its READY and a client's
-    /// request travel on different connections, so either may arrive first).
-    func waitUntilServed(_ client: Peer) async throws -> Bool {
-        for _ in 0..<500 {
-            try client.send([MDP.client02, [0x01], bytes("mmi.service"), bytes("work")])
-            if try await client.receive()?.last == bytes("200") { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return false
-    }
-
     /// The next request a worker gets, answering the broker's heartbeats with its own so it
     /// stays alive however long that takes; nil if something else comes (a DISCONNECT from a
     /// broker that dropped it) or nothing does.
@@ -59,7 +48,7 @@ import ZeroMQ
         let leader = try Peer(.dealer, connectTo: broker.endpoints.requests)
         try await ready(leader, instance: "lead")
         let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
-        #expect(try await waitUntilServed(client))
+        #expect(try await client.waitUntilOffered("work"))
         try client.send([MDP.client02, [0x01], bytes("work"), header(1, target: "lead", term: 1), bytes("1")])
         let first = try #require(try await nextRequest(leader))
         try client.send([MDP.client02, [0x01], bytes("work"), header(2, target: "lead", term: 1), bytes("2")])
@@ -91,7 +80,7 @@ import ZeroMQ
         let other = try Peer(.dealer, connectTo: broker.endpoints.requests)
         try await ready(other, instance: "b", capacity: 2)
         let client = try Peer(.dealer, connectTo: broker.endpoints.requests)
-        #expect(try await waitUntilServed(client))
+        #expect(try await client.waitUntilOffered("work"))
         // "c" connects while its request waits: it gets it.
         try client.send([MDP.client02, [0x01], bytes("work"), header(1, preferred: "c"), bytes("for c")])
         let late = try Peer(.dealer, connectTo: broker.endpoints.requests)

@@ -3,6 +3,7 @@ import ColonyWire
 import Foundation
 import Logging
 import ColonyCore
+import ColonyTestSupport
 import ZeroMQ
 
 /// A broker on its own thread, bound to free loopback ports, stopped by `stop()`.
@@ -55,7 +56,7 @@ final class Peer {
     /// The next message, or nil after `timeout` (by default a bound for a failing test on a
     /// loaded machine, not a speed). Waits between polls without holding a thread: tests share
     /// the few threads of Swift's concurrency pool.
-    func receive(timeout: Duration = .seconds(30)) async throws -> [[UInt8]]? {
+    func receive(timeout: Duration = .generous) async throws -> [[UInt8]]? {
         let deadline = MonotonicTime.now() + timeout
         while true {
             if let frames = try socket.receiveMessage() { return frames.map(\.bytes) }
@@ -65,7 +66,7 @@ final class Peer {
     }
 
     /// The next message that is not a HEARTBEAT, or nil after `timeout`.
-    func receiveSkippingHeartbeats(timeout: Duration = .seconds(30)) async throws -> [[UInt8]]? {
+    func receiveSkippingHeartbeats(timeout: Duration = .generous) async throws -> [[UInt8]]? {
         let deadline = MonotonicTime.now() + timeout
         while MonotonicTime.now() < deadline {
             guard let frames = try await receive(timeout: deadline.since(.now())) else { return nil }
@@ -75,15 +76,12 @@ final class Peer {
     }
 
     /// Asks the broker, as an MDP/0.2 client on a DEALER, until it lists an agent offering
-    /// `capability` (`mmi.service` answers 200); false if none does within a minute.
+    /// `capability` (`mmi.service` answers 200); false if none does within `Duration.generous`.
     func waitUntilOffered(_ capability: String) async throws -> Bool {
-        let deadline = MonotonicTime.now() + .seconds(60)
-        while MonotonicTime.now() < deadline {
+        try await until {
             try send([MDP.client02, [0x01], bytes("mmi.service"), bytes(capability)])
-            if try await receive()?.last == bytes("200") { return true }
-            try await Task.sleep(for: .milliseconds(10))
+            return try await receive()?.last == bytes("200")
         }
-        return false
     }
 
     static func isHeartbeat(_ frames: [[UInt8]]) -> Bool {
@@ -95,14 +93,3 @@ final class Peer {
 
 func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
 func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
-
-/// Polls `condition` every 10 ms until it holds (true) or a minute passes (false): a bound for
-/// a failing test on a loaded machine, not a speed the test asserts.
-func until(_ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = MonotonicTime.now() + .seconds(60)
-    while MonotonicTime.now() < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return false
-}

@@ -1,3 +1,4 @@
+import ColonyTestSupport
 import ColonyWire
 import Foundation
 import Testing

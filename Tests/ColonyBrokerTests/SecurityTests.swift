@@ -3,6 +3,7 @@ import ColonyAgent
 @testable import ColonyBroker
 import ColonyCore
 import ColonyWire
+import ColonyTestSupport
 import Foundation
 import Logging
 import Testing
@@ -53,15 +54,12 @@ import ZeroMQ
             try Peer(type, connectTo: broker.endpoints[keyPath: endpoint], curve: .client(serverKey: serverKey, keys: named[name]!))
         }
 
-        /// How long the operator waits for the broker's answers: generous, for a loaded machine.
-        static let answerTimeout = Duration.seconds(30)
-
         func statistics() async throws -> BrokerStatistics {
-            try await client("operator").statistics(timeout: Self.answerTimeout)
+            try await client("operator").statistics(timeout: .generous)
         }
 
         func directory(of client: ColonyClient? = nil) async throws -> Directory {
-            try await (client ?? self.client("operator")).directory(timeout: Self.answerTimeout)
+            try await (client ?? self.client("operator")).directory(timeout: .generous)
         }
 
         deinit {
@@ -155,7 +153,7 @@ import ZeroMQ
         let subscriber = Subscriber(endpoints: bus.broker.endpoints, credentials: bus.credentials("operator"))
         let events = try await subscriber.subscribe([""])
         let publisher = Publisher(endpoints: bus.broker.endpoints, source: "mallory", credentials: bus.credentials("mallory"))
-        #expect(try await publisher.waitUntilConnected(timeout: SecureBus.answerTimeout))
+        #expect(try await publisher.waitUntilConnected(timeout: .generous))
         // Until the subscription has reached the publisher, events are lost: publish the
         // allowed topic until one arrives, then the forged one, then the allowed one again.
         let received = Task { () -> [String] in

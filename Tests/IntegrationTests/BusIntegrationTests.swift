@@ -1,5 +1,6 @@
 import ColonyCore
 import ColonyAgent
+import ColonyTestSupport
 import ColonyWire
 import Foundation
 import Testing

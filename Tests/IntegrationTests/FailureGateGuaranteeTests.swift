@@ -2,6 +2,7 @@ import ColonyAgent
 import ColonyEngine
 import ColonyOrchestrator
 import ColonyStore
+import ColonyTestSupport
 import ColonyWire
 import Foundation
 import Testing

@@ -1,6 +1,7 @@
 import ColonyAgent
 import ColonyEngine
 import ColonyOrchestrator
+import ColonyTestSupport
 import ColonyWire
 import Foundation
 import Testing

@@ -204,12 +204,6 @@ extension BrokerEndpoints {
     }
 }
 
-extension Duration {
-    /// How long a test waits for an answer it expects (a broker's statistics, a run's record):
-    /// a bound for a failing test on a loaded machine, not a speed the test asserts.
-    static let generous = Duration.seconds(60)
-}
-
 /// Retries `body` until it returns a value or `timeout` passes, and tries once more after that:
 /// on a machine busy enough to hold this task past its deadline, what it waits for has often
 /// happened meanwhile.

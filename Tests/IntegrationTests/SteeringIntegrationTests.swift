@@ -1,6 +1,7 @@
 import ColonyAgent
 import ColonyCore
 import ColonyOrchestrator
+import ColonyTestSupport
 import Foundation
 import Testing
 

@@ -2,6 +2,7 @@ import ColonyAccess
 import ColonyAgent
 import ColonyOrchestrator
 import ColonyStore
+import ColonyTestSupport
 import ColonyWire
 import Foundation
 import Testing
