@@ -21,13 +21,12 @@ import Testing
     }
 
     @Test func aRequestAddressedToAnInstanceReachesOnlyThatInstance() async throws {
-        let broker = try startTestBroker(liveness: 600)
+        let broker = try startTestBroker()
         defer { broker.stop() }
         var tasks: [Task<Void, any Error>] = []
         defer { for task in tasks { task.cancel() } }
         for (instance, groups) in [("m1", ["voters"]), ("m2", ["voters", "leaders"]), ("m3", [])] {
-            // Nothing here is about losing agents: never lose one to a loaded machine (60 s of silence).
-            var options = testAgentOptions(broker.endpoints, liveness: 600)
+            var options = testAgentOptions(broker.endpoints)
             options.instance = instance
             options.groups = groups
             let agent = member(concurrency: 1)

@@ -24,16 +24,14 @@ import Testing
     }
 
     @Test func eventHandlersOfAFailedRunAreSkipped() async throws {
-        // Nothing here is about losing the agent: 10 s of silence tolerated, so a loaded machine
-        // does not make it reconnect (and start its skip counts over) mid-test.
-        let broker = try startTestBroker(liveness: 100)
+        let broker = try startTestBroker()
         defer { broker.stop() }
         let journal = Journal()
         var agent = Agent(name: "signals")
         agent.rawCapability("signals.ping") { body, _ in body }  // registers it, so it reports its skips
         agent.on("market.tick") { (_: Tick, context) in await journal.handle(context.metadata.correlationID) }
         agent.onRunFailed { failed in await journal.fail(failed.run) }
-        let options = testAgentOptions(broker.endpoints, liveness: 100)
+        let options = testAgentOptions(broker.endpoints)
         let running = Task { [agent, options] in try await agent.run(options: options) }
         defer { running.cancel() }
         let client = ColonyClient(endpoints: broker.endpoints)
@@ -135,7 +133,7 @@ import Testing
     @Test func aRunningHandlerCanSeeItsRunFailAndStop() async throws {
         // Nothing here is about losing the agent: on a loaded machine a lost and re-sent request
         // is refused by the broker's gate instead of answered by the handler that saw the failure.
-        let broker = try startTestBroker(liveness: 100)
+        let broker = try startTestBroker()
         defer { broker.stop() }
         let journal = Journal()
         var agent = Agent(name: "long")
@@ -149,7 +147,7 @@ import Testing
             }
             return Outcome(result: "ran to the end")
         }
-        let options = testAgentOptions(broker.endpoints, liveness: 100)
+        let options = testAgentOptions(broker.endpoints)
         let running = Task { [agent, options] in try await agent.run(options: options) }
         defer { running.cancel() }
         let client = ColonyClient(endpoints: broker.endpoints)
