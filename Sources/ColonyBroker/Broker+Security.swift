@@ -72,10 +72,13 @@ extension Broker {
         return true
     }
 
-    /// Re-reads the access list when it changed; agents whose key was revoked (or removed) are
-    /// disconnected at once.
+    /// Puts a list the guard's watcher read since the last tick in force here: verdicts are
+    /// forgotten, and agents whose key was revoked (or removed) are disconnected at once.
     func applyAccessListChanges() {
-        guard let guardian, guardian.reloadIfChanged() else { return }
+        guard let guardian else { return }
+        let generation = guardian.listGeneration
+        guard generation != appliedAccessListGeneration else { return }
+        appliedAccessListGeneration = generation
         requestVerdicts.removeAll()
         for worker in Array(workers.values) {
             guard let owner = instanceOwners[worker.instance], !guardian.allows(owner) else { continue }

@@ -64,6 +64,8 @@ public final class Broker {
     let queueTotals = QueueTotals()
     /// CURVE and the access list; nil when the broker runs without security.
     let guardian: BrokerGuard?
+    /// The guard's `listGeneration` this thread last acted on (`applyAccessListChanges`).
+    var appliedAccessListGeneration: UInt64 = 0
     /// Which key (by name) each agent instance id belongs to: another key may not claim it.
     var instanceOwners: [String: String] = [:]
     /// Failed handshakes on the request socket (peers without a key of this colony).
@@ -134,6 +136,7 @@ public final class Broker {
             "publish": "\(boundEndpoints.publish)",
             "subscribe": "\(boundEndpoints.subscribe)",
         ])
+        guardian?.startWatching(every: Broker.tick)
         let message = ReceivedMessage()
         var nextExpiry = MonotonicTime.now() + Broker.tick
         var nextHeartbeat = MonotonicTime.now() + configuration.heartbeatInterval
@@ -183,6 +186,7 @@ public final class Broker {
         answerParkedReads(now: MonotonicTime(nanoseconds: .max))
         for worker in workers.values { sendCommand(.disconnect, to: worker) }
         events.loop.stop()
+        guardian?.stopWatching()
         guardian?.unregister()
         logger.info("broker stopped", metadata: [
             "requests": "\(statistics.requestsReceived)", "replies": "\(statistics.repliesDelivered)",

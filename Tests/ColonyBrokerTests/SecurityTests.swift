@@ -4,6 +4,7 @@ import ColonyAgent
 import ColonyCore
 import ColonyWire
 import ColonyTestSupport
+import ColonyYAML
 import Foundation
 import Logging
 import Testing
@@ -223,5 +224,49 @@ import ZeroMQ
         let again = bus.client("worker")
         await #expect(throws: RequestError.self) { _ = try await again.statistics(timeout: .milliseconds(500)) }
         #expect(try await bus.statistics().securityRefusals["revoked_key"] ?? 0 >= 1)
+    }
+
+    /// Reading YAML waits for every other reading in the process (`YAMLReading`): in `colony up`
+    /// the orchestrator may be reading a large workflow file when access.yaml changes. The
+    /// broker routes on meanwhile, and puts the new list in force once it has been read.
+    @Test func anAccessListEditWhileOtherYAMLIsReadNeverStallsRouting() async throws {
+        let bus = try SecureBus(entries: [("worker", .agent, [])])
+        let worker = try bus.peer(.dealer, "worker")
+        try worker.send(Self.ready(["work"], instance: "worker-1"))
+        #expect(try await bus.peer(.dealer, "operator").waitUntilOffered("work"))
+        var list = try bus.keys.accessList()
+        try list.revoke("worker")
+        let (revoked, keys, endpoint, curve) = (list, bus.keys, bus.broker.endpoints.requests,
+                                                 CurveRole.client(serverKey: bus.serverKey, keys: bus.named["operator"]!))
+        let answers = try await whileYAMLIsRead { () throws -> [Bool] in
+            try keys.save(revoked)
+            // The broker ticks every 20 ms: within half a second of the edit every tick has found
+            // the file changed. Each answer shows the routing thread is not waiting to read it.
+            let probe = try Socket(.dealer)
+            try probe.useCurve(curve)
+            try probe.setReceiveTimeout(milliseconds: Int32(Duration.generous.milliseconds))
+            try probe.connect(endpoint)
+            let saved = ContinuousClock.now
+            var answers: [Bool] = []
+            // It stops at the first unanswered probe: every other YAML reading waits meanwhile.
+            while ContinuousClock.now - saved < .milliseconds(500) || answers.count < 5, !answers.contains(false) {
+                try probe.send(message: [MDP.client02, [0x01], bytes("mmi.service"), bytes("work")].map { Frame($0) }, wait: true)
+                answers.append(try probe.receiveMessage(wait: true)?.last?.bytes == bytes("200"))
+            }
+            return answers
+        }
+        #expect(answers.count >= 5 && !answers.contains(false), "answered, and the agent kept until the new list is read")
+        let answer = try #require(try await worker.receiveSkippingHeartbeats())
+        #expect(answer.count == 3 && answer[2] == [0x06], "DISCONNECT once the new list is read")
+    }
+}
+
+/// Runs `body` on a thread of its own while it holds the process's YAML lock, as a long reading
+/// of YAML would: nothing else in the process reads YAML meanwhile.
+private func whileYAMLIsRead<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread {
+            continuation.resume(with: Result { try YAMLReading.serialized { () throws -> T in try body() } })
+        }.start()
     }
 }
