@@ -173,7 +173,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ColonyBrokerTests",
-            dependencies: ["ColonyBroker", "ColonyCore", "ZeroMQ", "ColonyWire", "ColonyAccess", "ColonyAgent", "ColonyYAML", "ColonyTestSupport",
+            dependencies: ["ColonyBroker", "ColonyCore", "ZeroMQ", "ColonyWire", "ColonyAccess", "ColonyAgent", "ColonyTestSupport",
                            .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(

@@ -44,10 +44,6 @@ public struct AccessList: Sendable, Hashable {
 
     /// Reads an access file; problems name the file and line.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> AccessList {
-        try YAMLReading.serialized { () throws(ConfigError) in try parseDocument(text, file: file) }
-    }
-
-    private static func parseDocument(_ text: String, file: String) throws(ConfigError) -> AccessList {
         let root = try YAMLMapping.parse(text, file: file)
         try root.rejectUnknownKeys(["keys"], in: "the access file")
         var list = AccessList()

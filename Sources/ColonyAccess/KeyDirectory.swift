@@ -1,3 +1,4 @@
+import ColonyYAML
 import Foundation
 
 /// A colony's keys on disk (`.colony/keys/` by default): the broker's and the operator's key
@@ -84,13 +85,11 @@ public struct KeyDirectory: Sendable {
     /// The operator's key pair.
     public func operatorKeys() throws(AccessError) -> KeyPair { try keyPair(Self.operatorName) }
 
-    /// The access list (empty when the file does not exist yet).
+    /// The access list (empty when the file does not exist yet), read within `YAMLLimits`.
     public func accessList() throws(AccessError) -> AccessList {
         guard FileManager.default.fileExists(atPath: accessFile) else { return AccessList() }
         do {
-            return try AccessList.parse(try String(contentsOfFile: accessFile, encoding: .utf8), file: accessFile)
-        } catch let error as AccessError {
-            throw error
+            return try AccessList.parse(try YAMLLimits.readText(path: accessFile, what: "access list"), file: accessFile)
         } catch {
             throw .keyFile("\(error)")
         }

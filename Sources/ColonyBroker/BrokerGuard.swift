@@ -11,8 +11,7 @@ import ZeroMQ
 ///
 /// The ZAP thread, the event thread and the routing thread all read the list and count
 /// refusals: both live in a `Mutex`. The file is read on a thread of the guard's own
-/// (`startWatching`): reading YAML may wait for another reading in the process, and the routing
-/// thread must never wait for one.
+/// (`startWatching`): the routing thread never waits for a file.
 public final class BrokerGuard: Sendable {
     /// Why something was refused, as counted in `mmi.stats`.
     public enum Refusal: String, Sendable, CaseIterable {
@@ -145,9 +144,9 @@ public final class BrokerGuard: Sendable {
     var listGeneration: UInt64 { generation.load(ordering: .acquiring) }
 
     /// Re-reads the access list if its file changed; true when a new list is in force. A file
-    /// that does not parse is logged and the current list kept. It reads YAML, which waits for
-    /// every other YAML reading in the process (`YAMLReading`), so the broker calls it from its
-    /// watcher thread (`startWatching`), never from the routing thread.
+    /// that does not parse is logged and the current list kept. It reads a file, which may be
+    /// slow, so the broker calls it from its watcher thread (`startWatching`), never from the
+    /// routing thread.
     @discardableResult
     func reloadIfChanged() -> Bool {
         let stamp = keys.accessListStamp

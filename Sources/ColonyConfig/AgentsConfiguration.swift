@@ -57,10 +57,6 @@ public struct AgentsConfiguration: Sendable {
 
     /// Parses and validates agents configuration text.
     public static func parse(_ text: String, file: String, context: Context) throws(ConfigError) -> AgentsConfiguration {
-        try YAMLReading.serialized { () throws(ConfigError) in try parseDocument(text, file: file, context: context) }
-    }
-
-    private static func parseDocument(_ text: String, file: String, context: Context) throws(ConfigError) -> AgentsConfiguration {
         let root = try YAMLMapping.parse(text, file: file)
         try root.rejectUnknownKeys(["agents"], in: "the agents file")
         var specs: [AgentSpec] = []

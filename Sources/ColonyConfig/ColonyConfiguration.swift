@@ -62,10 +62,6 @@ public struct ColonyConfiguration: Sendable {
 
     /// Parses configuration text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws(ConfigError) -> ColonyConfiguration {
-        try YAMLReading.serialized { () throws(ConfigError) in try parseDocument(text, file: file) }
-    }
-
-    private static func parseDocument(_ text: String, file: String) throws(ConfigError) -> ColonyConfiguration {
         let root = try YAMLMapping.parse(text, file: file)
         try root.rejectUnknownKeys(["broker", "orchestrator", "security", "http", "log"], in: "the configuration")
         var configuration = ColonyConfiguration(source: file)

@@ -1,4 +1,5 @@
 import ColonyCore
+import ColonyYAML
 import Foundation
 import Yams
 
@@ -8,7 +9,7 @@ extension JSONValue {
         switch node {
         case .scalar(let scalar):
             if scalar.style == .plain {
-                if let bool = Bool.construct(from: scalar) { self = .bool(bool); return }
+                if let bool = YAMLMapping.boolean(scalar.string) { self = .bool(bool); return }
                 if let int = Int.construct(from: scalar) { self = .number(Double(int)); return }
                 if let double = Double.construct(from: scalar) { self = .number(double); return }
                 if NSNull.construct(from: scalar) != nil { self = .null; return }

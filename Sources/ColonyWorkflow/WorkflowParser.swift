@@ -25,10 +25,6 @@ public struct WorkflowParser {
 
     /// Parses one file's text; problems go to `errors`, the well-formed workflows are returned.
     public mutating func parse(_ text: String, file: String) -> [WorkflowDefinition] {
-        YAMLReading.serialized { parseDocument(text, file: file) }
-    }
-
-    private mutating func parseDocument(_ text: String, file: String) -> [WorkflowDefinition] {
         let root: YAMLMapping
         do {
             root = try YAMLMapping.parse(text, file: file)

@@ -12,13 +12,31 @@ public enum YAMLLimits {
     /// The deepest nesting of flow collections (`[`, `{`).
     public static let maximumFlowDepth = 256
 
-    /// Reads `path` as UTF-8 text: refused when missing, larger than `maximumFileSize`, or
-    /// not valid UTF-8 (with the line and byte offset of the first bad byte).
+    /// Reads `path` as UTF-8 text: refused when missing, larger than `maximumFileSize` (no more
+    /// than that is ever read into memory), or not valid UTF-8 (with the line and byte offset of
+    /// the first bad byte). Whatever the file is (a pipe too), it is read until its end.
     public static func readText(path: String, what: String) throws(ConfigError) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, message: "cannot read the \(what)")
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw ConfigError(file: path, message: "cannot read the \(what): \(String(cString: strerror(errno)))")
         }
-        return try text(of: Array(data), file: path)
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while bytes.count <= maximumFileSize {
+            let wanted = min(chunk.count, maximumFileSize + 1 - bytes.count)
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, wanted) }
+            if count == 0 { break }
+            guard count > 0 else {
+                if errno == EINTR { continue }
+                throw ConfigError(file: path, message: "cannot read the \(what): \(String(cString: strerror(errno)))")
+            }
+            bytes += chunk[..<count]
+        }
+        guard bytes.count <= maximumFileSize else {
+            throw ConfigError(file: path, message: "the file has more than \(maximumFileSize) bytes; at most that many are read")
+        }
+        return try text(of: bytes, file: path)
     }
 
     /// `bytes` as text, refused like `readText` refuses a file.

@@ -14,7 +14,7 @@ public struct YAMLMapping {
         try YAMLLimits.checkFlowDepth(text, file: file)
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text)
+            node = try Yams.compose(yaml: text, YAMLMapping.resolver)
         } catch let error as YamlError {
             throw ConfigError(file: file, line: error.line, column: error.column, message: "invalid YAML: \(error.summary)")
         } catch {
@@ -22,6 +22,23 @@ public struct YAMLMapping {
         }
         if let node { try YAMLLimits.checkExpandedSize(node, file: file) }
         return try YAMLMapping(node ?? Node.mapping(Node.Mapping([])), file: file, what: "the document")
+    }
+
+    /// Scalars are read as the text they are (every value is typed by the reader that asks for
+    /// it): Yams' default resolver tags each scalar with NSRegularExpression, which
+    /// swift-corelibs-foundation does not make safe on several threads at once ("No foreign
+    /// strings"), and documents are read on several (the scheduler's and the trigger service's
+    /// reloads, the broker's access list). Without it, reading YAML needs no lock.
+    static let resolver = Resolver.basic
+
+    /// A plain scalar YAML 1.1 reads as a boolean (`true`, `yes`, `on`, `false`, `no`, `off`, each
+    /// in lower case, capitalized or upper case: the default resolver's set); nil for anything else.
+    public static func boolean(_ text: String) -> Bool? {
+        switch text {
+        case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON": true
+        case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF": false
+        default: nil
+        }
     }
 
     /// Reads `node` (found in `file`) as a mapping; `what` names it in errors.

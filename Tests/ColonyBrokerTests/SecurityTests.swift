@@ -4,7 +4,6 @@ import ColonyAgent
 import ColonyCore
 import ColonyWire
 import ColonyTestSupport
-import ColonyYAML
 import Foundation
 import Logging
 import Testing
@@ -226,47 +225,62 @@ import ZeroMQ
         #expect(try await bus.statistics().securityRefusals["revoked_key"] ?? 0 >= 1)
     }
 
-    /// Reading YAML waits for every other reading in the process (`YAMLReading`): in `colony up`
-    /// the orchestrator may be reading a large workflow file when access.yaml changes. The
-    /// broker routes on meanwhile, and puts the new list in force once it has been read.
-    @Test func anAccessListEditWhileOtherYAMLIsReadNeverStallsRouting() async throws {
+    /// The routing thread never reads the access list itself. While a changed file's read is
+    /// stalled (here a named pipe put in its place, which nobody writes yet, as a hung file
+    /// system would stall it), the broker routes on with the list it has, and puts the new one
+    /// in force once it has been read.
+    @Test func aStalledReadOfTheAccessListNeverStallsRouting() async throws {
         let bus = try SecureBus(entries: [("worker", .agent, [])])
         let worker = try bus.peer(.dealer, "worker")
         try worker.send(Self.ready(["work"], instance: "worker-1"))
-        #expect(try await bus.peer(.dealer, "operator").waitUntilOffered("work"))
+        let probe = try bus.peer(.dealer, "operator")
+        #expect(try await probe.waitUntilOffered("work"))
         var list = try bus.keys.accessList()
         try list.revoke("worker")
-        let (revoked, keys, endpoint, curve) = (list, bus.keys, bus.broker.endpoints.requests,
-                                                 CurveRole.client(serverKey: bus.serverKey, keys: bus.named["operator"]!))
-        let answers = try await whileYAMLIsRead { () throws -> [Bool] in
-            try keys.save(revoked)
-            // The broker ticks every 20 ms: within half a second of the edit every tick has found
-            // the file changed. Each answer shows the routing thread is not waiting to read it.
-            let probe = try Socket(.dealer)
-            try probe.useCurve(curve)
-            try probe.setReceiveTimeout(milliseconds: Int32(Duration.generous.milliseconds))
-            try probe.connect(endpoint)
-            let saved = ContinuousClock.now
-            var answers: [Bool] = []
-            // It stops at the first unanswered probe: every other YAML reading waits meanwhile.
-            while ContinuousClock.now - saved < .milliseconds(500) || answers.count < 5, !answers.contains(false) {
-                try probe.send(message: [MDP.client02, [0x01], bytes("mmi.service"), bytes("work")].map { Frame($0) }, wait: true)
-                answers.append(try probe.receiveMessage(wait: true)?.last?.bytes == bytes("200"))
-            }
-            return answers
+        let pipe = StalledFile(replacing: bus.directory.appendingPathComponent("access.yaml").path)
+        defer { pipe.release() }
+        try pipe.stall()
+        // The broker ticks every 20 ms: within half a second every tick has found the file changed.
+        // Each answer shows the routing thread is not waiting for the read; it stops at the first
+        // probe that is not answered "offered".
+        let stalled = ContinuousClock.now
+        var answers: [Bool] = []
+        while ContinuousClock.now - stalled < .milliseconds(500) || answers.count < 5, !answers.contains(false) {
+            try probe.send([MDP.client02, [0x01], bytes("mmi.service"), bytes("work")])
+            answers.append(try await probe.receive()?.last == bytes("200"))
         }
         #expect(answers.count >= 5 && !answers.contains(false), "answered, and the agent kept until the new list is read")
+        #expect(try await until { pipe.feed(list.yaml) }, "the broker reads the changed file")
         let answer = try #require(try await worker.receiveSkippingHeartbeats())
         #expect(answer.count == 3 && answer[2] == [0x06], "DISCONNECT once the new list is read")
     }
 }
 
-/// Runs `body` on a thread of its own while it holds the process's YAML lock, as a long reading
-/// of YAML would: nothing else in the process reads YAML meanwhile.
-private func whileYAMLIsRead<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread {
-            continuation.resume(with: Result { try YAMLReading.serialized { () throws -> T in try body() } })
-        }.start()
+/// A named pipe put in a file's place: whoever reads the file waits until `feed` writes it.
+private final class StalledFile: Sendable {
+    let path: String
+
+    init(replacing path: String) {
+        self.path = path
     }
+
+    /// Puts an empty named pipe in the file's place (atomically, as `colony keys` saves files).
+    func stall() throws {
+        let fifo = path + ".fifo"
+        guard mkfifo(fifo, 0o600) == 0, rename(fifo, path) == 0 else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+    }
+
+    /// Writes `text` and ends the file, if a reader is waiting for it; false if none is yet.
+    func feed(_ text: String) -> Bool {
+        let descriptor = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == bytes.count
+    }
+
+    /// Ends a read still waiting (so no thread stays blocked after a failed test).
+    func release() { _ = feed("") }
 }

@@ -1,0 +1,68 @@
+import ColonyCore
+import ColonyWorkflow
+import Foundation
+import Testing
+
+/// YAML is read with Yams' basic resolver (no regular expressions, so no lock): plain scalars
+/// keep the types YAML 1.1 gives them, and files are read on several threads at once.
+@Suite struct YAMLReadingTests {
+    static let document = """
+        name: typed
+        steps:
+          - id: one
+            capability: echo
+            params:
+              yes_word: yes
+              true_word: True
+              on_word: ON
+              no_word: no
+              mixed_case: yEs
+              quoted_true: "true"
+              whole: 42
+              hex: 0x1F
+              negative: -7
+              fraction: 2.5
+              exponent: 1e3
+              quoted_number: '42'
+              tilde: ~
+              null_word: null
+              text: hello
+              time: 12:30
+        """
+
+    @Test func plainScalarsKeepTheirYAMLTypes() throws {
+        var parser = WorkflowParser()
+        let workflows = parser.parse(Self.document, file: "typed.yaml")
+        #expect(parser.errors.isEmpty, "\(parser.errors)")
+        let params = try #require(workflows.first?.steps.first?.params)
+        let expected: [String: JSONValue] = [
+            "yes_word": .bool(true), "true_word": .bool(true), "on_word": .bool(true), "no_word": .bool(false),
+            "mixed_case": .string("yEs"), "quoted_true": .string("true"),
+            "whole": .number(42), "hex": .number(31), "negative": .number(-7), "fraction": .number(2.5), "exponent": .number(1000),
+            "quoted_number": .string("42"), "tilde": .null, "null_word": .null, "text": .string("hello"),
+            "time": .number(750),  // YAML 1.1 reads 12:30 as base 60
+        ]
+        for (key, value) in expected {
+            #expect(params.value(at: [key]) == value, "\(key)")
+        }
+    }
+
+    @Test func documentsReadOnSeveralThreadsAtOnceReadAlike() async throws {
+        var alone = WorkflowParser()
+        let reference = alone.parse(Self.document, file: "typed.yaml").map(\.canonicalSource)
+        let readings = await withTaskGroup(of: [[String]].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    await onThreadOfItsOwn {
+                        (0..<50).map { _ in
+                            var parser = WorkflowParser()
+                            return parser.parse(Self.document, file: "typed.yaml").map(\.canonicalSource)
+                        }
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(readings.count == 400 && readings.allSatisfy { $0 == reference })
+    }
+}
