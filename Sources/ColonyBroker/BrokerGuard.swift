@@ -33,9 +33,9 @@ public final class BrokerGuard: Sendable {
     let secretKey: String
     /// The ZAP domain of this broker's sockets.
     let domain: String
-    private let state: Mutex<Snapshot>
+    let state: Mutex<Snapshot>
     /// The list, its file's stamp, and its allowed entries by name (the per-message lookup).
-    private struct Snapshot {
+    struct Snapshot {
         var list: AccessList
         var stamp: String?
         var allowed: [String: AccessEntry]
@@ -48,9 +48,9 @@ public final class BrokerGuard: Sendable {
     }
     private let counts = Mutex<[Refusal: Int]>([:])
     /// Lists put in force by `reloadIfChanged` (see `listGeneration`).
-    private let generation = Atomic<UInt64>(0)
+    let generation = Atomic<UInt64>(0)
     /// The running watcher, if any (`startWatching`).
-    private let watching = Mutex<AccessListWatch?>(nil)
+    let watching = Mutex<AccessListWatch?>(nil)
     let logger: Logger
 
     /// Reads the broker's secret key and the access list from `keys`; `session` adds keys that
@@ -138,74 +138,4 @@ public final class BrokerGuard: Sendable {
     var refusals: [String: Int] {
         Dictionary(uniqueKeysWithValues: counts.withLock { $0 }.map { ($0.key.rawValue, $0.value) })
     }
-
-    /// Counts the lists put in force since the guard was made: the routing thread compares it at
-    /// each tick and, when it moved, forgets its verdicts and disconnects revoked keys' agents.
-    var listGeneration: UInt64 { generation.load(ordering: .acquiring) }
-
-    /// Re-reads the access list if its file changed; true when a new list is in force. A file
-    /// that does not parse is logged and the current list kept. It reads a file, which may be
-    /// slow, so the broker calls it from its watcher thread (`startWatching`), never from the
-    /// routing thread.
-    @discardableResult
-    func reloadIfChanged() -> Bool {
-        let stamp = keys.accessListStamp
-        guard stamp != state.withLock({ $0.stamp }) else { return false }
-        do {
-            let fresh = Self.merged(try keys.accessList(), session)
-            state.withLock { $0 = Snapshot(fresh, stamp: stamp) }
-            generation.add(1, ordering: .releasing)
-            logger.notice("access list reloaded", metadata: ["keys": "\(fresh.entries.count)"])
-            return true
-        } catch {
-            state.withLock { $0.stamp = stamp }
-            logger.error("the access list does not read; keeping the previous one", metadata: ["error": "\(error)"])
-            return false
-        }
-    }
-
-    /// Starts a thread of the guard's own that re-reads the access list within `interval` of its
-    /// file changing, until `stopWatching()`. Calling it again while it watches does nothing.
-    func startWatching(every interval: Duration) {
-        let watch = AccessListWatch(interval: interval)
-        guard watching.withLock({ current in
-            guard current == nil else { return false }
-            current = watch
-            return true
-        }) else { return }
-        let thread = Thread { [self] in
-            nameCurrentThread("colony-access")
-            watch.run { reloadIfChanged() }
-        }
-        thread.name = "colony-access"
-        thread.start()
-    }
-
-    /// Stops the watcher thread (it ends within moments; a reading under way finishes first).
-    func stopWatching() {
-        watching.withLock { current in
-            current?.stop()
-            current = nil
-        }
-    }
-}
-
-/// One watcher thread's pace and its stop signal.
-private final class AccessListWatch: Sendable {
-    let interval: Duration
-    private let stopped = DispatchSemaphore(value: 0)
-
-    init(interval: Duration) {
-        self.interval = interval
-    }
-
-    /// Calls `check` every `interval` until `stop()`.
-    func run(_ check: () -> Void) {
-        let nanoseconds = Int(clamping: interval.nanosecondsClamped)
-        while stopped.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .timedOut {
-            check()
-        }
-    }
-
-    func stop() { stopped.signal() }
 }
