@@ -9,24 +9,21 @@ extension BrokerGuard {
     /// each tick and, when it moved, forgets its verdicts and disconnects revoked keys' agents.
     var listGeneration: UInt64 { generation.load(ordering: .acquiring) }
 
-    /// Re-reads the access list if its file changed; true when a new list is in force. A file
-    /// that does not parse is logged and the current list kept. It reads a file, which may be
-    /// slow, so the broker calls it from its watcher thread (`startWatching`), never from the
+    /// Re-reads the access list if its file changed, and counts a new list in force in
+    /// `listGeneration`. A file that does not read is logged and the current list kept. It reads a
+    /// file, which may be slow, so only the watcher thread (`startWatching`) calls it, never the
     /// routing thread.
-    @discardableResult
-    func reloadIfChanged() -> Bool {
+    func reloadIfChanged() {
         let stamp = keys.accessListStamp
-        guard stamp != state.withLock({ $0.stamp }) else { return false }
+        guard stamp != state.withLock({ $0.stamp }) else { return }
         do {
             let fresh = Self.merged(try keys.accessList(), session)
             state.withLock { $0 = Snapshot(fresh, stamp: stamp) }
             generation.add(1, ordering: .releasing)
             logger.notice("access list reloaded", metadata: ["keys": "\(fresh.entries.count)"])
-            return true
         } catch {
             state.withLock { $0.stamp = stamp }
             logger.error("the access list does not read; keeping the previous one", metadata: ["error": "\(error)"])
-            return false
         }
     }
 
@@ -55,7 +52,6 @@ extension BrokerGuard {
         }
     }
 }
-
 
 /// One watcher thread's pace and its stop signal.
 final class AccessListWatch: Sendable {

@@ -131,8 +131,6 @@ import Testing
     }
 
     @Test func aRunningHandlerCanSeeItsRunFailAndStop() async throws {
-        // Nothing here is about losing the agent: on a loaded machine a lost and re-sent request
-        // is refused by the broker's gate instead of answered by the handler that saw the failure.
         let broker = try startTestBroker()
         defer { broker.stop() }
         let journal = Journal()

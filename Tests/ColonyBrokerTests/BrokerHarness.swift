@@ -75,13 +75,16 @@ final class Peer {
         return nil
     }
 
-    /// Asks the broker, as an MDP/0.2 client on a DEALER, until it lists an agent offering
-    /// `capability` (`mmi.service` answers 200); false if none does within `Duration.generous`.
+    /// Asks the broker once, as an MDP/0.2 client on a DEALER, whether an agent offers
+    /// `capability` (`mmi.service` answers 200).
+    func isOffered(_ capability: String) async throws -> Bool {
+        try send([MDP.client02, [0x01], bytes("mmi.service"), bytes(capability)])
+        return try await receive()?.last == bytes("200")
+    }
+
+    /// Asks until an agent offers `capability`; false if none does within `Duration.generous`.
     func waitUntilOffered(_ capability: String) async throws -> Bool {
-        try await until {
-            try send([MDP.client02, [0x01], bytes("mmi.service"), bytes(capability)])
-            return try await receive()?.last == bytes("200")
-        }
+        try await until { try await isOffered(capability) }
     }
 
     static func isHeartbeat(_ frames: [[UInt8]]) -> Bool {

@@ -246,8 +246,7 @@ import ZeroMQ
         let stalled = ContinuousClock.now
         var answers: [Bool] = []
         while ContinuousClock.now - stalled < .milliseconds(500) || answers.count < 5, !answers.contains(false) {
-            try probe.send([MDP.client02, [0x01], bytes("mmi.service"), bytes("work")])
-            answers.append(try await probe.receive()?.last == bytes("200"))
+            answers.append(try await probe.isOffered("work"))
         }
         #expect(answers.count >= 5 && !answers.contains(false), "answered, and the agent kept until the new list is read")
         #expect(try await until { pipe.feed(list.yaml) }, "the broker reads the changed file")

@@ -1,10 +1,12 @@
 import ColonyCore
 import ColonyWorkflow
+import ColonyYAML
 import Foundation
 import Testing
 
 /// YAML is read with Yams' basic resolver (no regular expressions, so no lock): plain scalars
-/// keep the types YAML 1.1 gives them, and files are read on several threads at once.
+/// keep the types YAML 1.1 gives them, and files are read on several threads at once, each no
+/// further than `YAMLLimits.maximumFileSize`.
 @Suite struct YAMLReadingTests {
     static let document = """
         name: typed
@@ -64,5 +66,19 @@ import Testing
             return await group.reduce(into: []) { $0 += $1 }
         }
         #expect(readings.count == 400 && readings.allSatisfy { $0 == reference })
+    }
+
+    /// A file of a gigabyte (sparse: it costs no disk) is refused after its first 16 MiB + 1
+    /// byte, never read whole into memory.
+    @Test func aFileOverTheBoundIsRefusedWithoutReadingItAll() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("colony-huge-\(UUID().uuidString.prefix(8)).yaml").path
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(truncate(path, 1 << 30) == 0)
+        #expect {
+            _ = try YAMLLimits.readText(path: path, what: "workflows file")
+        } throws: { error in
+            (error as? ConfigError)?.message == "the file has more than \(YAMLLimits.maximumFileSize) bytes; at most that many are read"
+        }
     }
 }
