@@ -154,8 +154,9 @@ import ZeroMQ
         let events = try await subscriber.subscribe([""])
         let publisher = Publisher(endpoints: bus.broker.endpoints, source: "mallory", credentials: bus.credentials("mallory"))
         #expect(try await publisher.waitUntilConnected(timeout: .generous))
-        // Until the subscription has reached the publisher, events are lost: publish the
-        // allowed topic until one arrives, then the forged one, then the allowed one again.
+        // Until the subscription has reached the broker, events are lost: publish the allowed
+        // topic until the broker has both (an event counts as forwarded with no subscriber yet),
+        // then the forged one, then the allowed one again.
         let received = Task { () -> [String] in
             var topics: [String] = []
             for await event in events {
@@ -167,7 +168,8 @@ import ZeroMQ
         for _ in 0..<200 {
             try await publisher.publish("market.tick", ["price": 1.0])
             try await Task.sleep(for: .milliseconds(10))
-            if try await bus.statistics().eventsForwarded > 0 { break }
+            let statistics = try await bus.statistics()
+            if statistics.eventsForwarded > 0, statistics.subscriptionsForwarded > 0 { break }
         }
         try await publisher.publish("workflow.failed", FailedRun(run: "r-1", reason: "forged"))
         try await publisher.publish("market.close", ["price": 2.0])

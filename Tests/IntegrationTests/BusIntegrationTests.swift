@@ -145,29 +145,39 @@ import Testing
         let events = try await subscriber.subscribe(["market.", "agent."])
         let publisher = Publisher(endpoints: bus.endpoints, source: "test")
         try await publisher.connect()
-        // Slow joiners: publish until the subscription has propagated, then one marked event.
-        let received = Task { () -> [Event] in
-            var seen: [Event] = []
-            for await event in events {
-                seen.append(event)
-                if event.topic == "agent.joined" { break }
+        // Slow joiners: publish until a tick arrives, which proves the subscription has reached the
+        // broker (its event count says only that the broker got the events). After 100 tries the
+        // stream is closed, and so is it after a minute in all, so a lost event fails, never hangs.
+        let publishing = Task {
+            for attempt in 0..<100 {
+                try await publisher.publish("market.tick", payload: Array("{\"n\":\(attempt)}".utf8), metadata: RequestMetadata(correlationID: "run-7"))
+                try await publisher.publish("ignored.topic", payload: Array("{}".utf8))
+                try await Task.sleep(for: .milliseconds(30))
             }
-            return seen
+            await subscriber.close()
         }
-        var marked = false
-        for attempt in 0..<100 where !marked {
-            try await publisher.publish("market.tick", payload: Array("{\"n\":\(attempt)}".utf8), metadata: RequestMetadata(correlationID: "run-7"))
-            try await publisher.publish("ignored.topic", payload: Array("{}".utf8))
-            try await Task.sleep(for: .milliseconds(30))
-            marked = try await client.statistics(timeout: .generous).eventsForwarded > 0
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(60))
+            await subscriber.close()
         }
+        defer { watchdog.cancel() }
+        var arrivals = events.makeAsyncIterator()
+        var seen: [Event] = []
+        while let event = await arrivals.next() {
+            seen.append(event)
+            if event.topic == "market.tick" { break }
+        }
+        publishing.cancel()
         _ = try bus.startAgent("math")
-        let seen = await received.value
+        while let event = await arrivals.next() {
+            seen.append(event)
+            if event.topic == "agent.joined" { break }
+        }
         let tick = try #require(seen.first { $0.topic == "market.tick" })
         #expect(tick.header?.correlationID == "run-7")
         #expect(tick.header?.agent == "test")
         #expect(!seen.contains { $0.topic == "ignored.topic" })
-        let joined = try JSONDecoder().decode(AgentEvent.self, from: Data(try #require(seen.last).payload))
+        let joined = try JSONDecoder().decode(AgentEvent.self, from: Data(try #require(seen.last { $0.topic == "agent.joined" }).payload))
         #expect(joined.agent == "math" && joined.capabilities.contains("math.div"))
         await subscriber.close()
     }
