@@ -2,7 +2,6 @@ import ColonyAgent
 import ColonyControlPlane
 import ColonyEngine
 import ColonyOrchestrator
-import ColonyPostgres
 import ColonyStore
 import ColonyWorkflow
 import Foundation
@@ -20,6 +19,8 @@ enum EngineOverhead {
         var runs: Int
         /// Requests in flight at once in the bare-bus comparison.
         var busConcurrency: Int
+        /// Whether its store's transactions are timed alone too (`timeStoreAlone`).
+        var timesStoreAlone = false
     }
 
     static var scenarios: [Scenario] {
@@ -30,7 +31,7 @@ enum EngineOverhead {
         } }.joined(separator: "\n"))
         return [
             Scenario(name: "1000-step DAG (20 layers x 50)", workflow: wide, runs: 1, busConcurrency: 50),
-            Scenario(name: "1000-step chain", workflow: chain(1000), runs: 1, busConcurrency: 1),
+            Scenario(name: "1000-step chain", workflow: chain(1000), runs: 1, busConcurrency: 1, timesStoreAlone: true),
             Scenario(name: "100 concurrent 10-step runs", workflow: chain(10), runs: 100, busConcurrency: 100),
         ]
     }
@@ -56,14 +57,21 @@ enum EngineOverhead {
             let steps = scenario.workflow.steps.count * scenario.runs
             var engineTimes: [Double] = []
             var busTimes: [Double] = []
+            var storeTimes: [Double] = []
             for _ in 0..<repetitions {
                 engineTimes.append(try await timeRuns(harness, scenario.workflow, runs: scenario.runs, controlPlane: controlPlane).seconds)
                 busTimes.append(try await timeBus(harness, requests: steps, concurrency: scenario.busConcurrency).seconds)
+                if scenario.timesStoreAlone { storeTimes.append(try await timeStoreAlone(steps: steps).seconds) }
             }
             let engine = median(engineTimes) * 1000 / Double(steps)
             let bus = median(busTimes) * 1000 / Double(steps)
             print(scenario.name.padding(toLength: 32, withPad: " ", startingAt: 0)
                 + String(format: "  %5d  %14.3f  %16.3f  %16.3f  %7.0f", steps, engine, bus, engine - bus, Double(steps) / median(engineTimes)))
+            if !storeTimes.isEmpty {
+                let store = median(storeTimes) * 1000 / Double(steps)
+                print(String(format: "%@: store alone ms/step %.3f, the engine's own %.3f (overhead minus the store)",
+                             scenario.name, store, engine - bus - store))
+            }
         }
     }
 
@@ -72,13 +80,7 @@ enum EngineOverhead {
         let directory = temporaryDirectory("colony-engine-bench")
         defer { try? FileManager.default.removeItem(at: directory) }
         let logger = Logger(label: "bench")
-        let store: any OrchestratorStore
-        if let server = ProcessInfo.processInfo.environment["COLONY_BENCH_POSTGRES"] {
-            let name = "colony_bench_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "_")
-            store = try await OrchestratorStores.open(try await PostgresLocation(server).creatingDatabase(name).description, logger: logger)
-        } else {
-            store = try SQLiteWorkflowStore(path: directory.appendingPathComponent("bench.sqlite").path)
-        }
+        let store = try await openStore(in: directory)
         var options = Engine.Options()
         options.maxConcurrentRuns = 10_000
         // As the orchestrator does: the engine and its dispatcher's socket share a thread.
