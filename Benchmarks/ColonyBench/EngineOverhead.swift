@@ -69,8 +69,8 @@ enum EngineOverhead {
                 + String(format: "  %5d  %14.3f  %16.3f  %16.3f  %7.0f", steps, engine, bus, engine - bus, Double(steps) / median(engineTimes)))
             if !storeTimes.isEmpty {
                 let store = median(storeTimes) * 1000 / Double(steps)
-                print(String(format: "%@: store alone ms/step %.3f, the engine's own %.3f (overhead minus the store)",
-                             scenario.name, store, engine - bus - store))
+                print("\(scenario.name): " + String(format: "store alone ms/step %.3f, the engine's own %.3f (overhead minus the store)",
+                                                     store, engine - bus - store))
             }
         }
     }
