@@ -198,8 +198,9 @@ public struct WorkflowCatalog: Sendable {
 
     /// What the files at `paths` hold now, one content hash per file: an equal stamp means
     /// `load` would read the same catalog (reading and hashing is far cheaper than parsing).
+    /// Each file is read as far as `load` reads it, never more: a larger one is refused anyway.
     public static func stamp(_ paths: [String]) -> [String: UInt64] {
-        Dictionary(expand(paths).map { path in (path, FileManager.default.contents(atPath: path).map { FNV1a.hash($0) } ?? 0) },
+        Dictionary(expand(paths).map { path in (path, (try? YAMLLimits.readBounded(path: path, what: "workflows file")).map { FNV1a.hash($0) } ?? 0) },
                    uniquingKeysWith: { first, _ in first })
     }
 

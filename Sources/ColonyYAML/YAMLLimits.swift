@@ -16,6 +16,17 @@ public enum YAMLLimits {
     /// than that is ever read into memory), or not valid UTF-8 (with the line and byte offset of
     /// the first bad byte). Whatever the file is (a pipe too), it is read until its end.
     public static func readText(path: String, what: String) throws(ConfigError) -> String {
+        let bytes = try readBounded(path: path, what: what)
+        guard bytes.count <= maximumFileSize else {
+            throw ConfigError(file: path, message: "the file has more than \(maximumFileSize) bytes; at most that many are read")
+        }
+        return try text(of: bytes, file: path)
+    }
+
+    /// At most `maximumFileSize + 1` bytes of `path`: all of a file that may be read, and one
+    /// byte more of one that is too large, so the caller can tell. A file within the bound (a
+    /// pipe too) is read until its end; a larger one only that far.
+    public static func readBounded(path: String, what: String) throws(ConfigError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw ConfigError(file: path, message: "cannot read the \(what): \(String(cString: strerror(errno)))")
@@ -33,10 +44,7 @@ public enum YAMLLimits {
             }
             bytes += chunk[..<count]
         }
-        guard bytes.count <= maximumFileSize else {
-            throw ConfigError(file: path, message: "the file has more than \(maximumFileSize) bytes; at most that many are read")
-        }
-        return try text(of: bytes, file: path)
+        return bytes
     }
 
     /// `bytes` as text, refused like `readText` refuses a file.
