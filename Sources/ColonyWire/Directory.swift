@@ -117,6 +117,9 @@ public struct BrokerStatistics: Codable, Sendable, Hashable {
     public var agentsJoined = 0
     public var agentsLost = 0
     public var agentsConnected = 0
+    /// Events the proxy published, counted whether or not anyone had subscribed to them: the
+    /// count says the broker got them, not that a subscriber did (`subscriptionsForwarded` says
+    /// whether anyone has subscribed).
     public var eventsForwarded = 0
     /// Events that at least one subscriber missed because its queue was full (its high-water
     /// mark reached: a subscriber reading slower than events arrive). The others still got them.

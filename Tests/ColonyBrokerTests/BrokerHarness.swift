@@ -96,3 +96,9 @@ final class Peer {
 
 func bytes(_ string: String) -> [UInt8] { Array(string.utf8) }
 func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+extension BrokerStatistics {
+    /// Whether events now reach a subscriber: a publisher's events and a subscription have both
+    /// reached the broker (an event counts as forwarded with nobody subscribed yet).
+    var eventsReachASubscriber: Bool { eventsForwarded > 0 && subscriptionsForwarded > 0 }
+}

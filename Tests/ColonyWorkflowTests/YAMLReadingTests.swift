@@ -2,7 +2,6 @@ import ColonyCore
 import ColonyWorkflow
 import ColonyYAML
 import Foundation
-import Synchronization
 import Testing
 
 /// YAML is read with Yams' basic resolver (no regular expressions, so no lock): plain scalars
@@ -85,15 +84,18 @@ import Testing
 
     /// The orchestrator hashes the workflow files at every request to see whether they changed:
     /// no further than `load` reads them. A pipe in the workflows directory that sends 16 MiB + 1
-    /// byte and never ends is hashed all the same (reading it to its end would wait forever, and
-    /// a large file would be read whole into memory at every request).
+    /// byte and does not end is hashed all the same (reading it to its end would wait, and a
+    /// large file would be read whole into memory at every request).
     @Test func aWorkflowFileOverTheBoundIsHashedNoFurtherThanTheBound() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("colony-stamp-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let pipe = directory.appendingPathComponent("endless.yaml").path
         #expect(mkfifo(pipe, 0o600) == 0)
-        let endOfFile = DispatchSemaphore(value: 0)
+        // The writer sends 16 MiB + 1 byte, then waits for `ending` before it sends one byte more
+        // and closes: a reader that waits for the end gets it after the minute's watchdog, and
+        // reads a byte too many, so it fails the test instead of stalling it.
+        let ending = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             // A reader that stops early makes a write fail with EPIPE; SIGPIPE, blocked on this
             // thread, stays pending instead of ending the test process.
@@ -103,33 +105,27 @@ import Testing
             pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
             let descriptor = open(pipe, O_WRONLY | O_CLOEXEC)  // waits for the reader
             guard descriptor >= 0 else { return }
+            defer { close(descriptor) }
             let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 64 * 1024)
             var remaining = YAMLLimits.maximumFileSize + 1
             while remaining > 0 {
                 let written = chunk.withUnsafeBytes { write(descriptor, $0.baseAddress, min($0.count, remaining)) }
-                guard written > 0 else { break }
+                guard written > 0 else { return }
                 remaining -= written
             }
-            endOfFile.wait()
-            close(descriptor)
+            ending.wait()
+            _ = chunk.withUnsafeBytes { write(descriptor, $0.baseAddress, 1) }
         }
-        let stamped = Stamped()
-        Thread.detachNewThread {  // hashing 16 MiB takes a debug build a while: off the pool
-            let expected = FNV1a.hash(repeatElement(UInt8(ascii: "a"), count: YAMLLimits.maximumFileSize + 1))
-            stamped.set((WorkflowCatalog.stamp([directory.path]), expected))
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(60))
+            ending.signal()
         }
-        let deadline = ContinuousClock.now + .seconds(60)
-        while stamped.value == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        let outcome = stamped.value
-        endOfFile.signal()  // a reader still waiting gets its end of file, so no thread stays blocked
-        let (stamp, expected) = try #require(outcome, "the stamp read the pipe past the bound, waiting for its end")
+        // Hashing 16 MiB takes a debug build a while: off the pool, with the stamp.
+        let (stamp, expected) = await onThreadOfItsOwn {
+            (WorkflowCatalog.stamp([directory.path]), FNV1a.hash(repeatElement(UInt8(ascii: "a"), count: YAMLLimits.maximumFileSize + 1)))
+        }
+        watchdog.cancel()
+        ending.signal()
         #expect(stamp[pipe] == expected)
     }
-}
-
-/// What a thread's `WorkflowCatalog.stamp` returned, and the hash of the bytes it should have read.
-private final class Stamped: Sendable {
-    private let outcome = Mutex<(stamp: [String: UInt64], expected: UInt64)?>(nil)
-    var value: (stamp: [String: UInt64], expected: UInt64)? { outcome.withLock { $0 } }
-    func set(_ value: (stamp: [String: UInt64], expected: UInt64)) { outcome.withLock { $0 = value } }
 }
