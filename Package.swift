@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "ColonyBroker",
             dependencies: [
-                "ColonyCore", "ZeroMQ", "ColonyWire", "CMemory", "ColonyAccess",
+                "ColonyCore", "ZeroMQ", "ColonyWire", "CMemory", "ColonyAccess", "ColonyYAML",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -73,7 +73,7 @@ let package = Package(
         ),
         .target(
             name: "ColonyPostgres",
-            dependencies: ["ColonyStore", "ColonyWorkflow", "ColonyCore",
+            dependencies: ["ColonyStore", "ColonyWorkflow", "ColonyYAML", "ColonyCore",
                            .product(name: "PostgresNIO", package: "postgres-nio"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),

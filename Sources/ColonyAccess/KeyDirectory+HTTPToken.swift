@@ -1,3 +1,4 @@
+import ColonyYAML
 import Foundation
 
 extension KeyDirectory {
@@ -27,7 +28,13 @@ extension KeyDirectory {
 
     /// The token in `http-token`; nil when there is no such file.
     private func readHTTPToken() throws(AccessError) -> String? {
-        guard let text = try? String(contentsOfFile: httpTokenFile, encoding: .utf8) else { return nil }
+        guard FileManager.default.fileExists(atPath: httpTokenFile) else { return nil }
+        let text: String
+        do {
+            text = try BoundedRead.text(of: httpTokenFile, what: "HTTP token")
+        } catch {
+            throw .keyFile("cannot read \(httpTokenFile): \(error.message) (delete it to make a new one)")
+        }
         let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard token.utf8.count >= 16 else { throw .keyFile("\(httpTokenFile) holds no token (delete it to make a new one)") }
         return token

@@ -104,12 +104,10 @@ public struct KeyDirectory: Sendable {
         }
     }
 
-    /// What identifies the access list's current contents on disk (modification time, size and
-    /// inode: saving replaces the file): the broker re-reads it when this changes.
-    public var accessListStamp: String? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: accessFile) else { return nil }
-        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        return "\(modified)/\(attributes[.size] ?? 0)/\(attributes[.systemFileNumber] ?? 0)"
+    /// What the access list's file holds now (`previous` from the last look spares a read while
+    /// the file has settled): the broker re-reads the list when its content hash changes.
+    public func accessListStamp(after previous: FileStamp?) -> FileStamp {
+        FileStamp.of(accessFile, after: previous)
     }
 
     // MARK: Files
@@ -134,9 +132,9 @@ public struct KeyDirectory: Sendable {
 
     private func read(_ file: String) throws(AccessError) -> String {
         do {
-            return try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            return try BoundedRead.text(of: file, what: "key file").trimmingCharacters(in: .whitespacesAndNewlines)
         } catch {
-            throw .keyFile("cannot read \(file) (run `colony keys init`): \(error)")
+            throw .keyFile("cannot read \(file) (run `colony keys init`): \(error.message)")
         }
     }
 }

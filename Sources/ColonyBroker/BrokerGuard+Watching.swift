@@ -1,4 +1,5 @@
 import ColonyCore
+import ColonyYAML
 import Foundation
 import Logging
 import Synchronization
@@ -9,13 +10,17 @@ extension BrokerGuard {
     /// each tick and, when it moved, forgets its verdicts and disconnects revoked keys' agents.
     var listGeneration: UInt64 { generation.load(ordering: .acquiring) }
 
-    /// Re-reads the access list if its file changed, and counts a new list in force in
+    /// Re-reads the access list if its file reads differently, and counts a new list in force in
     /// `listGeneration`. A file that does not read is logged and the current list kept. It reads a
     /// file, which may be slow, so only the watcher thread (`startWatching`) calls it, never the
     /// routing thread.
     func reloadIfChanged() {
-        let stamp = keys.accessListStamp
-        guard stamp != state.withLock({ $0.stamp }) else { return }
+        let previous = state.withLock { $0.stamp }
+        let stamp = keys.accessListStamp(after: previous)
+        guard stamp.contentHash != previous.contentHash else {
+            state.withLock { $0.stamp = stamp }
+            return
+        }
         do {
             let fresh = Self.merged(try keys.accessList(), session)
             state.withLock { $0 = Snapshot(fresh, stamp: stamp) }

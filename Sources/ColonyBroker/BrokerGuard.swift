@@ -1,5 +1,6 @@
 import ColonyAccess
 import ColonyCore
+import ColonyYAML
 import Foundation
 import Logging
 import Synchronization
@@ -37,10 +38,10 @@ public final class BrokerGuard: Sendable {
     /// The list, its file's stamp, and its allowed entries by name (the per-message lookup).
     struct Snapshot {
         var list: AccessList
-        var stamp: String?
+        var stamp: FileStamp
         var allowed: [String: AccessEntry]
 
-        init(_ list: AccessList, stamp: String?) {
+        init(_ list: AccessList, stamp: FileStamp) {
             self.list = list
             self.stamp = stamp
             allowed = Dictionary(list.entries.filter { !$0.revoked }.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -60,7 +61,9 @@ public final class BrokerGuard: Sendable {
         self.session = session
         self.logger = logger
         secretKey = try keys.brokerKeys().secretKey
-        state = Mutex(Snapshot(Self.merged(try keys.accessList(), session), stamp: keys.accessListStamp))
+        // Stamped before it is read: a change in between is then seen at the next look.
+        let stamp = keys.accessListStamp(after: nil)
+        state = Mutex(Snapshot(Self.merged(try keys.accessList(), session), stamp: stamp))
         domain = "colony-broker-\(UUID().uuidString)"
     }
 

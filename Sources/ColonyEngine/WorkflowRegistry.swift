@@ -6,16 +6,19 @@ import Foundation
 
 /// The workflows the orchestrator can start: read from the workflow files on every request
 /// (so an edited file takes effect without a restart and makes a new version), each stored
-/// by content before a run uses it. A workflow whose file has problems cannot start. The files
-/// are hashed each time and parsed again only when one changed: the run API, the scheduler and
-/// the trigger service all ask, often.
+/// by content before a run uses it. A workflow whose file has problems cannot start. The run API,
+/// the scheduler and the trigger service all ask, often: each time the files are looked at
+/// (`FileStamps`: a `stat` each while they are settled, a read and a hash in the seconds after a
+/// change) and parsed again only when one reads differently.
 public actor WorkflowRegistry {
     let paths: [String]
     let store: any WorkflowStore
     /// Definitions already stored, by name and fingerprint.
     private var versions: [String: StoredVersion] = [:]
-    /// The last catalog read, with the files' content hashes it was read from.
-    private var loaded: (stamp: [String: UInt64], catalog: WorkflowCatalog)?
+    /// The workflow files as last looked at.
+    private var files = FileStamps()
+    /// The catalog last read, from the files as `files` saw them (or newer).
+    private var loaded: WorkflowCatalog?
 
     public init(paths: [String], store: any WorkflowStore) {
         self.paths = paths
@@ -24,10 +27,10 @@ public actor WorkflowRegistry {
 
     /// The files as they are now.
     public func catalog() -> WorkflowCatalog {
-        let stamp = WorkflowCatalog.stamp(paths)
-        if let loaded, loaded.stamp == stamp { return loaded.catalog }
+        let changed = files.refresh(WorkflowCatalog.files(paths))
+        if !changed, let loaded { return loaded }
         let catalog = WorkflowCatalog.load(paths)
-        loaded = (stamp, catalog)
+        loaded = catalog
         return catalog
     }
 

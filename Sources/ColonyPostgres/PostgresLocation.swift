@@ -1,3 +1,4 @@
+import ColonyYAML
 import Foundation
 
 /// Where a PostgreSQL store lives, from `orchestrator.database: postgres://USER@HOST:PORT/DB`.
@@ -59,10 +60,11 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         if let password = environment["COLONY_DATABASE_PASSWORD"] {
             self.password = password
         } else if let file = environment["COLONY_DATABASE_PASSWORD_FILE"] {
-            guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw PostgresLocationError("cannot read the database password file \(file) (COLONY_DATABASE_PASSWORD_FILE)")
+            do {
+                password = try BoundedRead.text(of: file, what: "database password file").trimmingCharacters(in: .newlines)
+            } catch {
+                throw PostgresLocationError("cannot read the database password file \(file) (COLONY_DATABASE_PASSWORD_FILE): \(error.message)")
             }
-            password = contents.trimmingCharacters(in: .newlines)
         } else {
             password = environment["PGPASSWORD"]
         }

@@ -117,7 +117,7 @@ public struct WorkflowCatalog: Sendable {
         var workflows: [WorkflowDefinition] = []
         var problems: [ConfigError] = []
         var declared: [String: WorkflowDefinition] = [:]
-        for file in expand(paths) {
+        for file in files(paths) {
             let text: String
             do {
                 text = try YAMLLimits.readText(path: file, what: "workflows file")
@@ -196,15 +196,9 @@ public struct WorkflowCatalog: Sendable {
         return problems
     }
 
-    /// What the files at `paths` hold now, one content hash per file: an equal stamp means
-    /// `load` would read the same catalog (reading and hashing is far cheaper than parsing).
-    /// Each file is read as far as `load` reads it, never more: a larger one is refused anyway.
-    public static func stamp(_ paths: [String]) -> [String: UInt64] {
-        Dictionary(expand(paths).map { path in (path, (try? YAMLLimits.readBounded(path: path, what: "workflows file")).map { FNV1a.hash($0) } ?? 0) },
-                   uniquingKeysWith: { first, _ in first })
-    }
-
-    static func expand(_ paths: [String]) -> [String] {
+    /// The workflow files `paths` name: each file itself, and each directory's `.yaml` and `.yml`
+    /// files in name order (what `load` reads, and what the orchestrator watches for changes).
+    public static func files(_ paths: [String]) -> [String] {
         paths.flatMap { path -> [String] in
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return [] }

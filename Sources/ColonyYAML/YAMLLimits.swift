@@ -23,28 +23,10 @@ public enum YAMLLimits {
         return try text(of: bytes, file: path)
     }
 
-    /// At most `maximumFileSize + 1` bytes of `path`: all of a file that may be read, and one
-    /// byte more of one that is too large, so the caller can tell. A file within the bound (a
-    /// pipe too) is read until its end; a larger one only that far.
+    /// At most `maximumFileSize + 1` bytes of `path` (`BoundedRead.bytes`): all of a file that
+    /// may be read, and one byte more of one that is too large, so the caller can tell.
     public static func readBounded(path: String, what: String) throws(ConfigError) -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw ConfigError(file: path, message: "cannot read the \(what): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while bytes.count <= maximumFileSize {
-            let wanted = min(chunk.count, maximumFileSize + 1 - bytes.count)
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, wanted) }
-            if count == 0 { break }
-            guard count > 0 else {
-                if errno == EINTR { continue }
-                throw ConfigError(file: path, message: "cannot read the \(what): \(String(cString: strerror(errno)))")
-            }
-            bytes += chunk[..<count]
-        }
-        return bytes
+        try BoundedRead.bytes(of: path, limit: maximumFileSize, what: what)
     }
 
     /// `bytes` as text, refused like `readText` refuses a file.

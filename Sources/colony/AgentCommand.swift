@@ -193,6 +193,10 @@ struct AgentCommand: AsyncParsableCommand {
         @Flag(name: .shortAndLong, help: "Keep printing new output until interrupted.") var follow = false
         @Option(help: "Print only the last N lines of each log first.") var tail: Int?
 
+        func validate() throws {
+            if let tail, tail < 0 { throw ValidationError("--tail takes a number of lines, 0 or more; got \(tail)") }
+        }
+
         func run() async throws {
             let view = try await fetchView(global: target.global, connection: target.connection, timeout: .seconds(5))
             let files = view.supervised.filter { $0.name == target.name }.map(\.logFile)

@@ -1,46 +1,142 @@
 import Foundation
 
-/// Prints log files, optionally only their last lines, and with `follow` keeps printing
-/// what is appended until interrupted.
+/// Prints log files, optionally only their last lines, and with `follow` keeps printing what is
+/// appended until interrupted. Files are read in chunks of `chunkSize`, never whole: an agent's
+/// log can be as large as its disk, and `--tail` reads back from the end only as far as its
+/// lines go.
 struct LogFollower {
     let paths: [String]
     let prefix: Bool
     let tail: Int?
+    static let chunkSize = 64 * 1024
+    /// The longest line kept whole for its name prefix; a longer one is printed in pieces.
+    static let longestLine = 64 * 1024
 
     func run(follow: Bool) async throws {
-        var offsets: [String: UInt64] = [:]
-        for path in paths {
-            let data = FileManager.default.contents(atPath: path) ?? Data()
-            var text = String(decoding: data, as: UTF8.self)
-            if let tail {
-                text = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(tail + 1).joined(separator: "\n")
-            }
-            emit(text, from: path)
-            offsets[path] = UInt64(data.count)
+        var logs = paths.map { OpenLog(path: $0) }
+        for index in logs.indices {
+            if let tail { logs[index].skipToLast(tail) }
+            copyNew(&logs[index])
         }
-        guard follow else { return }
+        defer { for index in logs.indices { logs[index].close() } }
+        guard follow else {
+            for index in logs.indices { flush(&logs[index]) }
+            return
+        }
         while !Task.isCancelled {
             try await Task.sleep(for: .milliseconds(250))
-            for path in paths {
-                guard let handle = FileHandle(forReadingAtPath: path) else { continue }
-                defer { try? handle.close() }
-                let size = (try? handle.seekToEnd()) ?? 0
-                let start = offsets[path] ?? 0
-                guard size != start else { continue }
-                try handle.seek(toOffset: size < start ? 0 : start)
-                emit(String(decoding: handle.readDataToEndOfFile(), as: UTF8.self), from: path)
-                offsets[path] = size
-            }
+            for index in logs.indices { copyNew(&logs[index]) }
         }
     }
 
-    private func emit(_ text: String, from path: String) {
-        guard !text.isEmpty else { return }
-        guard prefix else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+    /// Prints what was appended to `log` since the last look (all of it from a file cut shorter).
+    private func copyNew(_ log: inout OpenLog) {
+        log.reopenIfReplaced()
+        while let chunk = log.readChunk(Self.chunkSize) {
+            guard prefix else {
+                FileHandle.standardOutput.write(Data(chunk))
+                continue
+            }
+            log.pending += chunk
+            var start = log.pending.startIndex
+            while let newline = log.pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                printLine(log.pending[start..<newline], of: log)
+                start = newline + 1
+            }
+            log.pending.removeSubrange(..<start)
+            if log.pending.count > Self.longestLine { flush(&log) }
+        }
+    }
+
+    /// Prints a line still waiting for its end.
+    private func flush(_ log: inout OpenLog) {
+        guard prefix, !log.pending.isEmpty else { return }
+        printLine(log.pending[...], of: log)
+        log.pending.removeAll()
+    }
+
+    private func printLine(_ bytes: ArraySlice<UInt8>, of log: OpenLog) {
+        Console.line("\(log.name) | \(String(decoding: bytes, as: UTF8.self))")
+    }
+}
+
+/// One log file being printed: where the next read starts, and a line not yet ended.
+struct OpenLog {
+    let path: String
+    let name: String
+    private var descriptor: Int32
+    private var identity: (device: UInt64, inode: UInt64)?
+    private(set) var offset: Int64 = 0
+    var pending: [UInt8] = []
+
+    init(path: String) {
+        self.path = path
+        name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        descriptor = -1
+        reopenIfReplaced()
+    }
+
+    /// Opens the file if it was not open, or was replaced since (then from its start).
+    mutating func reopenIfReplaced() {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return }
+        let current = (UInt64(info.st_dev), UInt64(info.st_ino))
+        if descriptor >= 0, let identity, identity == current { return }
+        let fresh = open(path, O_RDONLY | O_CLOEXEC)
+        guard fresh >= 0 else { return }
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = fresh
+        identity = current
+        offset = 0
+    }
+
+    mutating func close() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
+
+    /// The next bytes from `offset`, at most `limit`; nil at the end. A file cut shorter than
+    /// what was printed is printed again from its start.
+    mutating func readChunk(_ limit: Int) -> [UInt8]? {
+        guard descriptor >= 0 else { return nil }
+        var info = stat()
+        if fstat(descriptor, &info) == 0, Int64(info.st_size) < offset { offset = 0 }
+        var chunk = [UInt8](repeating: 0, count: limit)
+        let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, limit, off_t(offset)) }
+        guard count > 0 else { return nil }
+        offset += Int64(count)
+        return Array(chunk[..<count])
+    }
+
+    /// Moves `offset` to the start of the last `lines` lines (a last line without its newline
+    /// counts), reading back from the end one chunk at a time.
+    mutating func skipToLast(_ lines: Int) {
+        guard descriptor >= 0 else { return }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return }
+        let size = Int64(info.st_size)
+        guard lines > 0 else {
+            offset = size
             return
         }
-        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        for line in text.split(separator: "\n") { Console.line("\(name) | \(line)") }
+        // The newline that ends the file ends the last line: it does not start one.
+        var end = size
+        var newlines = 0
+        var chunk = [UInt8](repeating: 0, count: LogFollower.chunkSize)
+        while end > 0 {
+            let start = max(0, end - Int64(chunk.count))
+            let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, Int(end - start), off_t(start)) }
+            guard count > 0 else { break }
+            for index in stride(from: count - 1, through: 0, by: -1) where chunk[index] == UInt8(ascii: "\n") {
+                if start + Int64(index) == size - 1 { continue }
+                newlines += 1
+                if newlines == lines {
+                    offset = start + Int64(index) + 1
+                    return
+                }
+            }
+            end = start
+        }
+        offset = 0
     }
 }

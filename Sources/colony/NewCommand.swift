@@ -1,6 +1,7 @@
 import ArgumentParser
 import ColonyConfig
 import ColonyScaffold
+import ColonyYAML
 import Foundation
 
 extension AgentLanguage: ExpressibleByArgument {}
@@ -85,7 +86,7 @@ struct NewAgent: ParsableCommand {
     /// there is no such file.
     private func register(_ scaffold: AgentScaffold) throws -> Bool {
         guard FileManager.default.fileExists(atPath: agents) else { return false }
-        let text = try String(contentsOfFile: agents, encoding: .utf8)
+        let text = try YAMLLimits.readText(path: agents, what: "agents file")
         // By text: the file may name executables that do not exist yet (a .venv not made).
         let taken = text.split(separator: "\n").contains { line in
             line.trimmingCharacters(in: .whitespaces).replacing(" ", with: "") == "-name:\(name)"

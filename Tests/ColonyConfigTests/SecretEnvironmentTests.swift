@@ -27,4 +27,15 @@ import Testing
             try AgentsConfiguration.resolveSecrets(["KEY": "${file:/nonexistent/secret}"], file: "agents.yaml", line: 8, processEnvironment: [:])
         }
     }
+
+    /// A value's file is read no further than 64 KiB: one that never ends (`/dev/zero`) is
+    /// refused, where reading it whole would take the process's memory.
+    @Test func aFileThatNeverEndsIsRefusedAfterItsBound() {
+        do {
+            _ = try AgentsConfiguration.resolveSecrets(["KEY": "${file:/dev/zero}"], file: "agents.yaml", line: 9, processEnvironment: [:])
+            Issue.record("an endless file was accepted")
+        } catch {
+            #expect("\(error)".contains("agents.yaml:9") && "\(error)".contains("more than \(BoundedRead.smallFileLimit) bytes"), "\(error)")
+        }
+    }
 }

@@ -82,50 +82,23 @@ import Testing
         }
     }
 
-    /// The orchestrator hashes the workflow files at every request to see whether they changed:
-    /// no further than `load` reads them. A pipe in the workflows directory that sends 16 MiB + 1
-    /// byte and does not end is hashed all the same (reading it to its end would wait, and a
-    /// large file would be read whole into memory at every request).
+    /// The orchestrator looks at the workflow files at every request to see whether they
+    /// changed, and hashes one that changed lately: no further than `load` reads it. A 64 GiB
+    /// file (sparse: it takes no disk) just written to the workflows directory is hashed all the
+    /// same; read to its end it would take the process's memory.
     @Test func aWorkflowFileOverTheBoundIsHashedNoFurtherThanTheBound() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("colony-stamp-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let pipe = directory.appendingPathComponent("endless.yaml").path
-        #expect(mkfifo(pipe, 0o600) == 0)
-        // The writer sends 16 MiB + 1 byte, then waits for `ending` before it sends one byte more
-        // and closes: a reader that waits for the end gets it after the minute's watchdog, and
-        // reads a byte too many, so it fails the test instead of stalling it.
-        let ending = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            // A reader that stops early makes a write fail with EPIPE; SIGPIPE, blocked on this
-            // thread, stays pending instead of ending the test process.
-            var pipeSignal = sigset_t()
-            sigemptyset(&pipeSignal)
-            sigaddset(&pipeSignal, SIGPIPE)
-            pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
-            let descriptor = open(pipe, O_WRONLY | O_CLOEXEC)  // waits for the reader
-            guard descriptor >= 0 else { return }
-            defer { close(descriptor) }
-            let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 64 * 1024)
-            var remaining = YAMLLimits.maximumFileSize + 1
-            while remaining > 0 {
-                let written = chunk.withUnsafeBytes { write(descriptor, $0.baseAddress, min($0.count, remaining)) }
-                guard written > 0 else { return }
-                remaining -= written
-            }
-            ending.wait()
-            _ = chunk.withUnsafeBytes { write(descriptor, $0.baseAddress, 1) }
-        }
-        let watchdog = Task {
-            try await Task.sleep(for: .seconds(60))
-            ending.signal()
-        }
+        let huge = directory.appendingPathComponent("huge.yaml").path
+        #expect(FileManager.default.createFile(atPath: huge, contents: nil))
+        #expect(truncate(huge, 64 << 30) == 0)
         // Hashing 16 MiB takes a debug build a while: off the pool, with the stamp.
         let (stamp, expected) = await onThreadOfItsOwn {
-            (WorkflowCatalog.stamp([directory.path]), FNV1a.hash(repeatElement(UInt8(ascii: "a"), count: YAMLLimits.maximumFileSize + 1)))
+            var files = FileStamps()
+            _ = files.refresh(WorkflowCatalog.files([directory.path]))
+            return (files.contentHashes, FNV1a.hash(repeatElement(UInt8(0), count: YAMLLimits.maximumFileSize + 1)))
         }
-        watchdog.cancel()
-        ending.signal()
-        #expect(stamp[pipe] == expected)
+        #expect(stamp[huge] == expected)
     }
 }

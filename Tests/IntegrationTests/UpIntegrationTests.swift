@@ -141,7 +141,7 @@ import Testing
             command: [sh, -c, "echo hello from $COLONY_AGENT $COLONY_REPLICA; exec sleep 60"]
             output: echo
           - name: quiet
-            command: [sh, -c, "echo only in the log; exec sleep 60"]
+            command: [sh, -c, "echo only in the log; seq 1 20000 | sed 's/^/line /'; exec sleep 60"]
         """)
         defer { up.stop() }
         try up.start()
@@ -149,9 +149,14 @@ import Testing
         #expect(echoed == true, "\(up.harness.log(of: "up"))")
         let logs = try await eventually {
             let result = try await up.harness.run(["agent", "logs", "quiet"] + up.endpoints.flags)
-            return result.output.contains("only in the log") ? result : nil
+            return result.output.contains("only in the log") && result.output.contains("line 20000\n") ? result : nil
         }
         #expect(logs?.status == 0)
+        // The last lines, read back from the end across several 64 KiB chunks; a negative count is a usage error.
+        let tail = try await up.harness.run(["agent", "logs", "quiet", "--tail", "3"] + up.endpoints.flags)
+        #expect(tail.status == 0 && tail.output == "line 19998\nline 19999\nline 20000\n", "\(tail.output.suffix(200))")
+        let negative = try await up.harness.run(["agent", "logs", "quiet", "--tail", "-1"] + up.endpoints.flags)
+        #expect(negative.status == 2 && negative.output.contains("--tail"), "\(negative.output)")
         #expect(!up.harness.log(of: "up").contains("quiet[1] | "), "only agents with output: echo are echoed")
         // A typo in an agent's name is a usage error naming the agent meant, whatever the command.
         for command in [["agent", "logs", "quite"], ["agent", "spawn", "quite"], ["agent", "restart", "quite"]] {
