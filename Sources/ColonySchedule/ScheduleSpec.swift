@@ -68,6 +68,9 @@ public struct ScheduleSpec: Codable, Sendable, Hashable {
             guard let value = Schedule.CatchUpMode(rawValue: mode) else { throw Invalid(description: "unknown catch-up mode '\(mode)' (all, latest)") }
             schedule.catchUpMode = value
         }
+        if let pauseAfterFailures, !(1...1_000_000).contains(pauseAfterFailures) {
+            throw Invalid(description: "pause after failures must be from 1 to 1000000 runs, not \(pauseAfterFailures)")
+        }
         schedule.pauseAfterFailures = pauseAfterFailures
         return schedule
     }

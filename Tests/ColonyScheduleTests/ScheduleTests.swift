@@ -101,6 +101,12 @@ import Testing
         var spec = ScheduleSpec(name: "s", workflow: "w", everySeconds: 10)
         spec.catchUpWindowSeconds = .infinity
         #expect(throws: ScheduleSpec.Invalid.self) { try spec.schedule() }
+        // Through the API as in a workflow file: a pause after 0 or fewer failures would pause at once.
+        for failures in [0, -5, 1_000_001] {
+            var paused = ScheduleSpec(name: "s", workflow: "w", everySeconds: 10)
+            paused.pauseAfterFailures = failures
+            #expect(throws: ScheduleSpec.Invalid.self) { try paused.schedule() }
+        }
     }
 
     @Test func overlapPolicies() {
