@@ -47,7 +47,7 @@ public struct AgentsConfiguration: Sendable {
 
     static let agentKeys = [
         "name", "run", "command", "args", "working_directory", "environment", "replicas", "concurrency",
-        "restart", "backoff", "crash_loop", "grace_period", "output", "groups", "offers",
+        "restart", "backoff", "crash_loop", "grace_period", "output", "log_max_bytes", "groups", "offers",
     ]
 
     /// Loads and validates a file; every problem names the file and line.
@@ -150,6 +150,7 @@ public struct AgentsConfiguration: Sendable {
         if let output = try entry.choice("output", from: AgentSpec.Output.allCases.map(\.rawValue)) {
             spec.output = AgentSpec.Output(rawValue: output)!
         }
+        if let bytes = try entry.integer("log_max_bytes", in: Int(AgentSpec.smallestLogMaximum)...(1 << 40)) { spec.logMaximumBytes = Int64(bytes) }
         if let grace = try entry.duration("grace_period", allowsZero: true) { spec.gracePeriod = grace }
         if let backoff = try entry.mapping("backoff") {
             try backoff.rejectUnknownKeys(["initial", "max", "multiplier"], in: "'backoff'")

@@ -63,6 +63,11 @@ public struct AgentSpec: Sendable, Hashable {
     /// How long a stopping agent may take between SIGTERM and SIGKILL.
     public var gracePeriod: Duration
     public var output: Output
+    /// The most a replica's log file holds before it is moved aside to `NAME-N.log.1` (replacing
+    /// the one before) and a new one begins: at most twice this on disk per replica.
+    public var logMaximumBytes: Int64 = 64 << 20
+    /// The smallest bound a log may have (a pipe's read fits several times over).
+    public static let smallestLogMaximum: Int64 = 1 << 20
 
     public init(
         name: String, command: [String], workingDirectory: String? = nil, environment: [String: String] = [:],

@@ -7,31 +7,16 @@ public struct LaunchError: Error, Sendable, CustomStringConvertible {
     public var description: String
 }
 
-/// A started process.
-struct LaunchedProcess {
-    let pid: Int32
-    let echo: OutputEcho?
-}
-
 /// Turns an `AgentSpec` into a running process through `colony_spawn`.
 enum ProcessLauncher {
-    static func launch(_ spec: AgentSpec, replica: Int, environment extra: [String: String], logFile: URL) -> Result<LaunchedProcess, LaunchError> {
-        let echo = spec.output == .echo
-        let logFD = open(logFile.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard logFD >= 0 else {
-            return .failure(LaunchError(description: "cannot open log \(logFile.path): \(String(cString: strerror(errno)))"))
-        }
-        defer { close(logFD) }
-        let marker = "--- \(Date().timestamp) starting: \(spec.command.joined(separator: " "))\n"
-        _ = marker.withCString { write(logFD, $0, strlen($0)) }
-        var outputFD = logFD
+    /// Starts one replica of `spec`, its standard output and error on a pipe that `log` (and
+    /// the console, with `output: echo`) receives; its pid.
+    static func launch(_ spec: AgentSpec, replica: Int, environment extra: [String: String], log: AgentLog) -> Result<Int32, LaunchError> {
         var pipeFDs: [Int32] = [-1, -1]
-        if echo {
-            guard colony_pipe_cloexec(&pipeFDs) == 0 else {
-                return .failure(LaunchError(description: "cannot create output pipe: \(String(cString: strerror(errno)))"))
-            }
-            outputFD = pipeFDs[1]
+        guard colony_pipe_cloexec(&pipeFDs) == 0 else {
+            return .failure(LaunchError(description: "cannot create output pipe: \(String(cString: strerror(errno)))"))
         }
+        log.append("--- \(Date().timestamp) starting: \(spec.command.joined(separator: " "))\n")
         var environment = ProcessInfo.processInfo.environment
         environment.merge(extra) { _, new in new }
         environment.merge(spec.environment) { _, new in new }
@@ -39,16 +24,16 @@ enum ProcessLauncher {
         environment["COLONY_REPLICA"] = "\(replica)"
         let pid = withCStrings(spec.command) { argv in
             withCStrings(environment.map { "\($0.key)=\($0.value)" }) { envp in
-                colony_spawn(spec.command[0], argv, envp, spec.workingDirectory, outputFD, outputFD)
+                colony_spawn(spec.command[0], argv, envp, spec.workingDirectory, pipeFDs[1], pipeFDs[1])
             }
         }
-        if echo { close(pipeFDs[1]) }
+        close(pipeFDs[1])
         guard pid > 0 else {
-            if echo { close(pipeFDs[0]) }
+            close(pipeFDs[0])
             return .failure(LaunchError(description: "\(spec.command[0]): \(String(cString: strerror(-pid)))"))
         }
-        let output = echo ? OutputEcho(readFD: pipeFDs[0], logFile: logFile, prefix: "\(spec.name)[\(replica)] | ") : nil
-        return .success(LaunchedProcess(pid: pid, echo: output))
+        AgentOutput.start(readFD: pipeFDs[0], log: log, echoPrefix: spec.output == .echo ? "\(spec.name)[\(replica)] | " : nil)
+        return .success(pid)
     }
 
     /// Calls `body` with a NULL-terminated C array of `strings`.
@@ -59,47 +44,86 @@ enum ProcessLauncher {
     }
 }
 
-/// Copies an agent's output from a pipe into its log file and, line by line with a name
-/// prefix, onto the supervisor's standard output.
-// Safety of @unchecked Sendable: `pending` is touched only inside the readability handler,
-// which Foundation calls serially for one FileHandle; the handles are immutable.
-final class OutputEcho: @unchecked Sendable {
-    private let reader: FileHandle
-    private let log: FileHandle?
-    private let prefix: String
-    private var pending = Data()
+/// Copies an agent's output from its pipe into its log and, with `output: echo`, line by line
+/// with a name prefix onto the supervisor's standard output. It reads until every holder of the
+/// pipe's other end has closed it (the agent, and any process it started that kept it), so an
+/// agent's last words before it died reach the log; then it closes its end. A line waiting for
+/// its end is held up to `longestLine` bytes, then echoed in pieces. Every agent's output is
+/// copied on one serial queue, at most `chunksPerTurn` chunks of `chunkSize` at a time, so one
+/// agent that prints without pause delays the others by 1 MiB of copying at most.
+// Safety of @unchecked Sendable: `pending` and `buffer` are touched only by the read source's
+// handlers, which run one at a time on `AgentOutput.queue`; the other properties are immutable.
+final class AgentOutput: @unchecked Sendable {
+    private let source: any DispatchSourceRead
+    private let descriptor: Int32
+    private let log: AgentLog
+    private let echoPrefix: String?
+    private var pending: [UInt8] = []
+    private var buffer = [UInt8](repeating: 0, count: chunkSize)
+    static let chunkSize = 64 * 1024
+    static let longestLine = 64 * 1024
+    static let chunksPerTurn = 16
+    static let queue = DispatchQueue(label: "colony-agent-output")
 
-    init(readFD: Int32, logFile: URL, prefix: String) {
-        reader = FileHandle(fileDescriptor: readFD, closeOnDealloc: true)
-        do {
-            let file = try FileHandle(forWritingTo: logFile)
-            try file.seekToEnd()
-            log = file
-        } catch {
-            // The launcher created the file just before; if it cannot be written now, say so once
-            // on the console, where the output still goes.
-            FileHandle.standardError.write(Data("\(prefix) cannot write its log \(logFile.path): \(error)\n".utf8))
-            log = nil
-        }
-        self.prefix = prefix
-        reader.readabilityHandler = { [self] handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                return
-            }
-            log?.write(data)
-            pending.append(data)
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = pending[pending.startIndex...newline]
-                FileHandle.standardOutput.write(Data(prefix.utf8) + line)
-                pending.removeSubrange(pending.startIndex...newline)
-            }
-        }
+    /// Copies from `readFD` until the pipe ends, then closes it. The read source holds this copier
+    /// (through its handlers) until it is cancelled at the pipe's end.
+    static func start(readFD: Int32, log: AgentLog, echoPrefix: String?) {
+        let output = AgentOutput(readFD: readFD, log: log, echoPrefix: echoPrefix)
+        output.source.setEventHandler { output.readAvailable() }
+        output.source.setCancelHandler { output.finish() }
+        output.source.resume()
     }
 
-    /// Stops echoing (the process has exited).
-    func finish() {
-        reader.readabilityHandler = nil
+    private init(readFD: Int32, log: AgentLog, echoPrefix: String?) {
+        descriptor = readFD
+        _ = fcntl(readFD, F_SETFL, fcntl(readFD, F_GETFL) | O_NONBLOCK)
+        source = DispatchSource.makeReadSource(fileDescriptor: readFD, queue: Self.queue)
+        self.log = log
+        self.echoPrefix = echoPrefix
+    }
+
+    /// Reads until the pipe has nothing more for now, at most `chunksPerTurn` chunks before it
+    /// lets the queue serve other agents (and comes back); at the pipe's end, or on a read error,
+    /// cancels the source. Reading until then matters: the source may be told of readiness only
+    /// when it changes, and the end of a pipe written and closed before the source started is
+    /// seen only by reading past what was written.
+    private func readAvailable() {
+        for _ in 0..<Self.chunksPerTurn {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            if count < 0, errno == EAGAIN { return }
+            guard count > 0 else {
+                source.cancel()
+                return
+            }
+            copy(count)
+        }
+        Self.queue.async { self.readAvailable() }
+    }
+
+    /// Hands the buffer's first `count` bytes to the log and, with `output: echo`, the console.
+    private func copy(_ count: Int) {
+        buffer.withUnsafeBytes { log.append(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+        guard let echoPrefix else { return }
+        pending += buffer[..<count]
+        var start = 0
+        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            FileHandle.standardOutput.write(Data(echoPrefix.utf8) + pending[start...newline])
+            start = newline + 1
+        }
+        pending.removeFirst(start)
+        if pending.count > Self.longestLine { echoPending() }
+    }
+
+    /// Echoes what is left and closes the pipe.
+    private func finish() {
+        echoPending()
+        close(descriptor)
+    }
+
+    private func echoPending() {
+        guard let echoPrefix, !pending.isEmpty else { return }
+        FileHandle.standardOutput.write(Data(echoPrefix.utf8) + pending + Data("\n".utf8))
+        pending.removeAll()
     }
 }

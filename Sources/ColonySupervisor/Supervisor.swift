@@ -120,7 +120,8 @@ public actor Supervisor {
         guard let spec = specs[name] else { return }
         var list = replicas[name] ?? []
         while list.count < count {
-            list.append(Replica(name: name, index: list.count + 1, logFile: logDirectory.appendingPathComponent("\(name)-\(list.count + 1).log")))
+            let log = AgentLog(file: logDirectory.appendingPathComponent("\(name)-\(list.count + 1).log"), maximumBytes: spec.logMaximumBytes)
+            list.append(Replica(name: name, index: list.count + 1, log: log))
         }
         replicas[name] = list
         for replica in list.prefix(count) where replica.pid == nil && replica.state != .restarting {
@@ -134,15 +135,14 @@ public actor Supervisor {
         guard !shuttingDown else { return }
         replica.state = .starting
         replica.stopping = false
-        let result = ProcessLauncher.launch(spec, replica: replica.index, environment: environment, logFile: replica.logFile)
+        let result = ProcessLauncher.launch(spec, replica: replica.index, environment: environment, log: replica.log)
         switch result {
-        case .success(let launched):
-            replica.pid = launched.pid
-            replica.echo = launched.echo
+        case .success(let pid):
+            replica.pid = pid
             replica.startedAt = MonotonicTime.now()
             replica.startedAtMilliseconds = UInt64(Date().timeIntervalSince1970 * 1000)
             replica.state = .running
-            emit(replica, .started(pid: launched.pid))
+            emit(replica, .started(pid: pid))
         case .failure(let error):
             replica.state = .failed
             emit(replica, .spawnFailed(reason: error.description))
@@ -167,8 +167,6 @@ public actor Supervisor {
                 let status = ExitStatus(code: code, signal: signal == 0 ? nil : signal)
                 replica.pid = nil
                 replica.lastExit = status
-                replica.echo?.finish()
-                replica.echo = nil
                 emit(replica, .exited(pid: pid, status: status))
                 replica.exitWaiters.forEach { $0.resume() }
                 replica.exitWaiters.removeAll()
@@ -255,7 +253,8 @@ public actor Supervisor {
 final class Replica {
     let name: String
     let index: Int
-    let logFile: URL
+    /// Its output, across restarts.
+    let log: AgentLog
     var pid: Int32?
     var state: AgentState = .stopped
     var startedAt: MonotonicTime?
@@ -265,20 +264,19 @@ final class Replica {
     var restartTimes: [MonotonicTime] = []
     var lastExit: ExitStatus?
     var stopping = false
-    var echo: OutputEcho?
     var exitWaiters: [CheckedContinuation<Void, Never>] = []
 
-    init(name: String, index: Int, logFile: URL) {
+    init(name: String, index: Int, log: AgentLog) {
         self.name = name
         self.index = index
-        self.logFile = logFile
+        self.log = log
     }
 
     func status(spec: AgentSpec) -> AgentStatus {
         AgentStatus(
             name: name, replica: index, pid: pid, state: state,
             startedAtMilliseconds: pid == nil ? nil : startedAtMilliseconds, restarts: restarts,
-            lastExit: lastExit, logFile: logFile.path, command: spec.command
+            lastExit: lastExit, logFile: log.file.path, command: spec.command
         )
     }
 }

@@ -30,6 +30,12 @@ import Testing
         #expect(refused?.line == 4, "\(String(describing: refused))")
     }
 
+    @Test func aLogsBoundIsFromOneMiBToOneTiB() throws {
+        #expect(try parse("agents:\n  - name: math\n    run: math\n    log_max_bytes: 2097152\n").agents.first?.logMaximumBytes == 2_097_152)
+        #expect(try parse("agents:\n  - name: math\n    run: math\n").agents.first?.logMaximumBytes == 64 << 20)
+        #expect(error("agents:\n  - name: math\n    run: math\n    log_max_bytes: 1000\n")?.line == 4)
+    }
+
     @Test func builtInAgentsBecomeColonyCommandLines() throws {
         let spec = try #require(try parse("agents:\n  - name: math\n    run: math\n    replicas: 2\n    concurrency: 4\n").agents.first)
         #expect(spec.command.prefix(4) == ["/usr/bin/colony", "agent", "run", "math"])

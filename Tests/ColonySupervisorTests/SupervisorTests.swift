@@ -95,4 +95,34 @@ import Testing
         #expect(await supervisor.status().first?.state == .failed)
         await supervisor.shutDown()
     }
+
+    /// An agent that prints more than its log may hold: the log is moved aside to `.log.1` and
+    /// a new one begins, so neither passes the bound, and the newest output, the last line
+    /// printed before the agent died included, is in the current file.
+    @Test func aLogIsBoundedAndKeepsTheNewestOutput() async throws {
+        let supervisor = try supervisor()
+        defer { try? FileManager.default.removeItem(at: supervisor.logDirectory) }
+        // 3 MiB of numbered lines, then last words, then a failure.
+        var talker = AgentSpec(name: "talker", command: ["sh", "-c", "seq 1 400000; echo last words; exit 3"], restart: .never)
+        talker.logMaximumBytes = AgentSpec.smallestLogMaximum
+        await supervisor.start([talker])
+        _ = await events(of: supervisor) { if case .exited = $0.kind { return true } else { return false } }
+        let log = supervisor.logDirectory.appendingPathComponent("talker-1.log").path
+        // The pipe drains after the exit: wait (a minute at most) until the last words arrive.
+        var current = ""
+        for _ in 0..<600 {
+            current = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if current.hasSuffix("last words\n") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(current.hasSuffix("400000\nlast words\n"))
+        let sizes = try [log, log + ".1"].map { try #require(FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) }
+        #expect(sizes.allSatisfy { $0 <= Int(AgentSpec.smallestLogMaximum) }, "\(sizes)")
+        #expect(sizes.reduce(0, +) > Int(AgentSpec.smallestLogMaximum), "the file before is kept")
+        // The one before holds the lines just before the current file's first.
+        let previous = try String(contentsOfFile: log + ".1", encoding: .utf8)
+        let firstNow = try #require(current.split(separator: "\n").first.flatMap { Int($0) })
+        #expect(previous.hasSuffix("\n\(firstNow - 1)\n"))
+        await supervisor.shutDown()
+    }
 }
