@@ -36,6 +36,17 @@ public struct ColonyNode: Sendable {
         public var executable: String
         public var builtInAgents: [String]
 
+        /// The endpoints clients use once the broker bound `bound`: the configured ones, but where
+        /// the broker bound a port the system chose (port 0), that port on loopback.
+        func clientEndpoints(reaching bound: BrokerEndpoints) -> BrokerEndpoints {
+            func reaching(_ planned: String, _ configured: String, _ bound: String) -> String {
+                planned == bound ? configured : BrokerEndpoints.connectable(bound)
+            }
+            return BrokerEndpoints(requests: reaching(brokerEndpoints.requests, clientEndpoints.requests, bound.requests),
+                                   publish: reaching(brokerEndpoints.publish, clientEndpoints.publish, bound.publish),
+                                   subscribe: reaching(brokerEndpoints.subscribe, clientEndpoints.subscribe, bound.subscribe))
+        }
+
         public init(configuration: ColonyConfiguration, brokerEndpoints: BrokerEndpoints, clientEndpoints: BrokerEndpoints,
                     agentsFile: String, runDirectory: String, executable: String, builtInAgents: [String]) {
             self.configuration = configuration
@@ -107,27 +118,23 @@ public struct ColonyNode: Sendable {
     let credentials: Credentials?
     /// The HTTP API's bearer token (`.colony/keys/http-token`); nil when `http.enabled` is false.
     public let httpToken: String?
+    /// Where the node's own parts and its agents reach the broker (its bound ports).
+    public let clientEndpoints: BrokerEndpoints
     let plan: Plan
 
     /// Checks agents.yaml and the workflow files, binds the broker and prepares the supervisor
-    /// and the orchestrator; no agent runs yet.
+    /// and the orchestrator; no agent runs yet. The broker binds before the other parts are
+    /// told where it is, so an endpoint on port 0 works: they get the port the system chose.
     public static func prepare(_ plan: Plan) async throws(StartError) -> ColonyNode {
         let broker = plan.configuration.broker
-        var agents: AgentsConfiguration
-        do {
-            agents = try AgentsConfiguration.load(path: plan.agentsFile, context: AgentsConfiguration.Context(
-                colonyExecutable: plan.executable, builtInAgents: plan.builtInAgents,
-                endpoints: plan.clientEndpoints, heartbeatInterval: broker.heartbeatInterval
-            ))
-        } catch {
-            throw .agents(error)
-        }
+        var agents = try loadAgents(plan, endpoints: plan.clientEndpoints)
         // On a secured bus every part gets a key of its own for this run: the orchestrator (its
         // role covers the supervisor's interface too) and each agent entry, whose replicas find
         // theirs in their environment. The broker allows them on top of the access list.
         let security = plan.configuration.security
         var session: [AccessEntry] = []
         var credentials: Credentials?
+        var agentCredentials: [String: Credentials] = [:]
         if security.mode == .curve {
             do {
                 let keys = security.keys
@@ -136,13 +143,10 @@ public struct ColonyNode: Sendable {
                 let own = try Credentials.generateKeyPair()
                 credentials = Credentials(serverKey: serverKey, publicKey: own.publicKey, secretKey: own.secretKey)
                 session.append(AccessEntry(name: "colony-up/orchestrator", publicKey: own.publicKey, role: .orchestrator))
-                for index in agents.agents.indices {
+                for agent in agents.agents {
                     let pair = try Credentials.generateKeyPair()
-                    let name = agents.agents[index].name
-                    session.append(AccessEntry(name: "agent/\(name)", publicKey: pair.publicKey, role: .agent, offers: agents.offers[name] ?? []))
-                    agents.agents[index].environment[Credentials.Variable.serverKey] = serverKey
-                    agents.agents[index].environment[Credentials.Variable.publicKey] = pair.publicKey
-                    agents.agents[index].environment[Credentials.Variable.secretKey] = pair.secretKey
+                    agentCredentials[agent.name] = Credentials(serverKey: serverKey, publicKey: pair.publicKey, secretKey: pair.secretKey)
+                    session.append(AccessEntry(name: "agent/\(agent.name)", publicKey: pair.publicKey, role: .agent, offers: agents.offers[agent.name] ?? []))
                 }
             } catch {
                 throw .keys("\(error)")
@@ -155,29 +159,16 @@ public struct ColonyNode: Sendable {
         } catch {
             throw .orchestrator(error)
         }
-        let orchestrator: OrchestratorService
-        do {
-            orchestrator = try await OrchestratorService(settings, catalog: catalog, endpoints: plan.clientEndpoints,
-                                                   heartbeatInterval: broker.heartbeatInterval, gateTimeToLive: broker.failedRunTimeToLive,
-                                                   credentials: credentials, logger: Logger(label: "orchestrator"))
-        } catch {
-            throw .orchestrator(error)
+        var httpToken: String?
+        if plan.configuration.http.enabled {
+            do {
+                httpToken = try security.keys.httpToken()
+            } catch {
+                throw .keys("\(error)")
+            }
         }
         var brokerConfiguration = broker
         brokerConfiguration.endpoints = plan.brokerEndpoints
-        let logs = URL(fileURLWithPath: plan.runDirectory).appendingPathComponent("logs")
-        let supervisor: Supervisor
-        do {
-            supervisor = try Supervisor(logDirectory: logs, environment: [
-                "COLONY_ENDPOINT": plan.clientEndpoints.requests,
-                "COLONY_PUBLISH_ENDPOINT": plan.clientEndpoints.publish,
-                "COLONY_SUBSCRIBE_ENDPOINT": plan.clientEndpoints.subscribe,
-                "COLONY_HEARTBEAT_MS": "\(Int(broker.heartbeatInterval.milliseconds))",
-                "COLONY_LOG_FORMAT": plan.configuration.logFormat,
-            ])
-        } catch {
-            throw .logs("\(logs.path): \(error)")
-        }
         let guardian: BrokerGuard?
         do {
             guardian = security.mode == .curve ? try BrokerGuard(keys: security.keys, session: session, logger: Logger(label: "broker")) : nil
@@ -196,16 +187,56 @@ public struct ColonyNode: Sendable {
         } catch {
             throw .broker(endpoint: brokerConfiguration.endpoints.requests, reason: "\(error)")
         }
-        var httpToken: String?
-        if plan.configuration.http.enabled {
-            do {
-                httpToken = try security.keys.httpToken()
-            } catch {
-                throw .keys("\(error)")
+        // From here a failure stops the broker before it is thrown.
+        do throws(StartError) {
+            let clientEndpoints = plan.clientEndpoints(reaching: handle.endpoints)
+            if clientEndpoints != plan.clientEndpoints { agents = try loadAgents(plan, endpoints: clientEndpoints) }
+            for index in agents.agents.indices {
+                guard let keys = agentCredentials[agents.agents[index].name] else { continue }
+                agents.agents[index].environment[Credentials.Variable.serverKey] = keys.serverKey
+                agents.agents[index].environment[Credentials.Variable.publicKey] = keys.keys.publicKey
+                agents.agents[index].environment[Credentials.Variable.secretKey] = keys.keys.secretKey
             }
+            let orchestrator: OrchestratorService
+            do {
+                orchestrator = try await OrchestratorService(settings, catalog: catalog, endpoints: clientEndpoints,
+                                                             heartbeatInterval: broker.heartbeatInterval, gateTimeToLive: broker.failedRunTimeToLive,
+                                                             credentials: credentials, logger: Logger(label: "orchestrator"))
+            } catch {
+                throw .orchestrator(error)
+            }
+            let logs = URL(fileURLWithPath: plan.runDirectory).appendingPathComponent("logs")
+            let supervisor: Supervisor
+            do {
+                supervisor = try Supervisor(logDirectory: logs, environment: [
+                    "COLONY_ENDPOINT": clientEndpoints.requests,
+                    "COLONY_PUBLISH_ENDPOINT": clientEndpoints.publish,
+                    "COLONY_SUBSCRIBE_ENDPOINT": clientEndpoints.subscribe,
+                    "COLONY_HEARTBEAT_MS": "\(Int(broker.heartbeatInterval.milliseconds))",
+                    "COLONY_LOG_FORMAT": plan.configuration.logFormat,
+                ])
+            } catch {
+                throw .logs("\(logs.path): \(error)")
+            }
+            return ColonyNode(broker: handle, supervisor: supervisor, orchestrator: orchestrator, agents: agents, logDirectory: logs,
+                              security: security, credentials: credentials, httpToken: httpToken, clientEndpoints: clientEndpoints, plan: plan)
+        } catch {
+            handle.stop()
+            await handle.waitUntilStopped()
+            throw error
         }
-        return ColonyNode(broker: handle, supervisor: supervisor, orchestrator: orchestrator, agents: agents, logDirectory: logs,
-                          security: security, credentials: credentials, httpToken: httpToken, plan: plan)
+    }
+
+    /// The agents file, its commands told the broker's `endpoints`.
+    private static func loadAgents(_ plan: Plan, endpoints: BrokerEndpoints) throws(StartError) -> AgentsConfiguration {
+        do {
+            return try AgentsConfiguration.load(path: plan.agentsFile, context: AgentsConfiguration.Context(
+                colonyExecutable: plan.executable, builtInAgents: plan.builtInAgents,
+                endpoints: endpoints, heartbeatInterval: plan.configuration.broker.heartbeatInterval
+            ))
+        } catch {
+            throw .agents(error)
+        }
     }
 
     /// Starts the agents; then runs every part until SIGTERM or SIGINT and stops them in
@@ -213,7 +244,7 @@ public struct ColonyNode: Sendable {
     /// the agents are launched.
     public func run(started: @Sendable () async -> Void = {}, report: @escaping @Sendable (Event) -> Void) async throws {
         await supervisor.start(agents.agents)
-        var controlOptions = AgentOptions(endpoints: plan.clientEndpoints, heartbeatInterval: plan.configuration.broker.heartbeatInterval,
+        var controlOptions = AgentOptions(endpoints: clientEndpoints, heartbeatInterval: plan.configuration.broker.heartbeatInterval,
                                           handlesSignals: false)
         controlOptions.logger = Logger(label: "supervisor").quieter(than: .notice)
         controlOptions.credentials = credentials
@@ -242,9 +273,9 @@ extension ColonyNode {
         let http = plan.configuration.http
         guard http.enabled, let token = httpToken else { return nil }
         let store = orchestrator.store
-        let client = ColonyClient(endpoints: plan.clientEndpoints, credentials: credentials)
+        let client = ColonyClient(endpoints: clientEndpoints, credentials: credentials)
         let host = http.host.contains(":") ? "[\(http.host)]" : http.host
-        let subscriber = Subscriber(endpoints: plan.clientEndpoints, credentials: credentials)
+        let subscriber = Subscriber(endpoints: clientEndpoints, credentials: credentials)
         return ControlPlane(options: ControlPlane.Options(host: http.host, port: http.port, token: token),
                             client: client, subscriber: subscriber, store: store, holder: orchestrator.holder) { port in
             report(.dashboard(url: "http://\(host):\(port)/?token=\(token)"))

@@ -29,9 +29,15 @@ struct LogFollower {
         }
     }
 
-    /// Prints what was appended to `log` since the last look (all of it from a file cut shorter).
+    /// Prints what was appended to `log` since the last look (all of it from a file cut shorter),
+    /// and when the file was replaced (a full log moved aside), the rest of the old one and then
+    /// the new one from its start.
     private func copyNew(_ log: inout OpenLog) {
-        log.reopenIfReplaced()
+        copyToEnd(&log)
+        if log.reopenIfReplaced() { copyToEnd(&log) }
+    }
+
+    private func copyToEnd(_ log: inout OpenLog) {
         while let chunk = log.readChunk(Self.chunkSize) {
             guard prefix else {
                 FileHandle.standardOutput.write(Data(chunk))
@@ -76,18 +82,21 @@ struct OpenLog {
         reopenIfReplaced()
     }
 
-    /// Opens the file if it was not open, or was replaced since (then from its start).
-    mutating func reopenIfReplaced() {
+    /// Opens the file if it was not open, or was replaced since (then from its start); true
+    /// when it opened one.
+    @discardableResult
+    mutating func reopenIfReplaced() -> Bool {
         var info = stat()
-        guard stat(path, &info) == 0 else { return }
+        guard stat(path, &info) == 0 else { return false }
         let current = (UInt64(info.st_dev), UInt64(info.st_ino))
-        if descriptor >= 0, let identity, identity == current { return }
+        if descriptor >= 0, let identity, identity == current { return false }
         let fresh = open(path, O_RDONLY | O_CLOEXEC)
-        guard fresh >= 0 else { return }
+        guard fresh >= 0 else { return false }
         if descriptor >= 0 { Glibc.close(descriptor) }
         descriptor = fresh
         identity = current
         offset = 0
+        return true
     }
 
     mutating func close() {

@@ -25,9 +25,11 @@ import Testing
         let agentsFile: URL
         let configFile: URL
 
-        init(agents: String, workflows: String = "workflows: []", security: String? = nil, http: String = "{endpoint: 127.0.0.1:0}") async throws {
+        /// `endpoints` default to private ipc ones; given (port 0, say), `client` speaks to them as given.
+        init(agents: String, workflows: String = "workflows: []", security: String? = nil, http: String = "{endpoint: 127.0.0.1:0}",
+             endpoints given: BrokerEndpoints? = nil) async throws {
             harness = try await ProcessHarness()
-            endpoints = harness.privateEndpoints()
+            endpoints = given ?? harness.privateEndpoints()
             client = ColonyClient(endpoints: endpoints)
             configFile = harness.directory.appendingPathComponent("colony.yaml")
             agentsFile = harness.directory.appendingPathComponent("agents.yaml")
@@ -164,6 +166,26 @@ import Testing
             #expect(typo.status == 2 && typo.output.contains("did you mean 'quiet'?") && !typo.output.contains("supervisor_refused"),
                     "\(command): \(typo.output)")
         }
+    }
+
+    /// On port 0 the broker binds ports the system chooses, and every part of the node (the
+    /// supervisor's interface, the orchestrator, the agents) is told those, not port 0.
+    @Test func onPortZeroEveryPartReachesTheBrokerOnThePortsItBound() async throws {
+        let up = try await Up(agents: "agents:\n  - name: echo\n    run: echo\n", endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:0"))
+        defer { up.stop() }
+        try up.start()
+        let banner = try await eventually {
+            up.harness.log(of: "up").split(separator: "\n").first { $0.hasPrefix("  broker ") }
+                .flatMap { $0.split(separator: " ").last.map(String.init) }
+        }
+        let bound = try #require(banner, "\(up.harness.log(of: "up"))")
+        #expect(!bound.hasSuffix(":0"))
+        let client = ColonyClient(endpoints: BrokerEndpoints(requests: bound))
+        #expect(try await waitForAgents(client, capability: "echo.sleep", count: 1), "\(up.harness.log(of: "up"))")
+        #expect(try await client.request("echo.sleep", Sleep(ms: 1), as: Sleep.self).ms == 1)
+        let supervised = try await client.request("colony.supervisor.status", Empty(), as: Supervised.self, timeout: .seconds(10)).agents
+        #expect(supervised.map(\.name) == ["echo"])
+        #expect(!up.harness.log(of: "up").contains("unreachable"), "\(up.harness.log(of: "up"))")
     }
 
     @Test func sigtermStopsEverythingAndExitsZero() async throws {
