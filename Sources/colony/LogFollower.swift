@@ -15,7 +15,10 @@ struct LogFollower {
     func run(follow: Bool) async throws {
         var logs = paths.map { OpenLog(path: $0) }
         for index in logs.indices {
-            if let tail { logs[index].skipToLast(tail) }
+            if let tail {
+                let shown = logs[index].skipToLast(tail)
+                if shown < tail { printLast(tail - shown, ofMovedAside: logs[index]) }
+            }
             copyNew(&logs[index])
         }
         defer { for index in logs.indices { logs[index].close() } }
@@ -54,6 +57,17 @@ struct LogFollower {
         }
     }
 
+    /// Prints the last `lines` lines of the file `log` was moved aside to (`NAME-N.log.1`), if
+    /// there is one: what `--tail` asks for when the current file holds fewer lines.
+    private func printLast(_ lines: Int, ofMovedAside log: OpenLog) {
+        var earlier = OpenLog(path: log.path + ".1", name: log.name)
+        defer { earlier.close() }
+        guard earlier.isOpen else { return }
+        earlier.skipToLast(lines)
+        copyToEnd(&earlier)
+        flush(&earlier)
+    }
+
     /// Prints a line still waiting for its end.
     private func flush(_ log: inout OpenLog) {
         guard prefix, !log.pending.isEmpty else { return }
@@ -75,12 +89,15 @@ struct OpenLog {
     private(set) var offset: Int64 = 0
     var pending: [UInt8] = []
 
-    init(path: String) {
+    /// `path`, named in prefixed output by `name` (its file name without the extension by default).
+    init(path: String, name: String? = nil) {
         self.path = path
-        name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        self.name = name ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         descriptor = -1
         reopenIfReplaced()
     }
+
+    var isOpen: Bool { descriptor >= 0 }
 
     /// Opens the file if it was not open, or was replaced since (then from its start); true
     /// when it opened one.
@@ -118,15 +135,17 @@ struct OpenLog {
     }
 
     /// Moves `offset` to the start of the last `lines` lines (a last line without its newline
-    /// counts), reading back from the end one chunk at a time.
-    mutating func skipToLast(_ lines: Int) {
-        guard descriptor >= 0 else { return }
+    /// counts), reading back from the end one chunk at a time; how many lines that is (fewer
+    /// when the file has fewer).
+    @discardableResult
+    mutating func skipToLast(_ lines: Int) -> Int {
+        guard descriptor >= 0 else { return 0 }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { return }
+        guard fstat(descriptor, &info) == 0 else { return 0 }
         let size = Int64(info.st_size)
         guard lines > 0 else {
             offset = size
-            return
+            return 0
         }
         // The newline that ends the file ends the last line: it does not start one.
         var end = size
@@ -141,11 +160,12 @@ struct OpenLog {
                 newlines += 1
                 if newlines == lines {
                     offset = start + Int64(index) + 1
-                    return
+                    return lines
                 }
             }
             end = start
         }
         offset = 0
+        return size == 0 ? 0 : newlines + 1
     }
 }

@@ -168,6 +168,29 @@ import Testing
         }
     }
 
+    /// A log past its bound is moved aside and a new one begins; `--tail` asks for more lines than
+    /// the new one holds and gets the last ones of the file moved aside first.
+    @Test func aTailLongerThanTheCurrentLogReachesIntoTheOneMovedAside() async throws {
+        let up = try await Up(agents: """
+        agents:
+          - name: talker
+            command: [sh, -c, "seq 1 300000; exec sleep 60"]
+            log_max_bytes: 1048576
+        """)
+        defer { up.stop() }
+        try up.start()
+        let log = up.harness.directory.appendingPathComponent("run/logs/talker-1.log").path
+        let current = try await eventually {
+            (try? String(contentsOfFile: log, encoding: .utf8)).flatMap { $0.hasSuffix("\n300000\n") ? $0 : nil }
+        }
+        let now = try #require(current, "\(up.harness.log(of: "up"))")
+        let before = try String(contentsOfFile: log + ".1", encoding: .utf8)
+        let lines = now.split(separator: "\n").count
+        let expected = before.split(separator: "\n").suffix(2).map { $0 + "\n" }.joined() + now
+        let tail = try await up.harness.run(["agent", "logs", "talker", "--tail", "\(lines + 2)"] + up.endpoints.flags)
+        #expect(tail.status == 0 && tail.output == expected, "\(tail.output.prefix(200))")
+    }
+
     /// On port 0 the broker binds ports the system chooses, and every part of the node (the
     /// supervisor's interface, the orchestrator, the agents) is told those, not port 0.
     @Test func onPortZeroEveryPartReachesTheBrokerOnThePortsItBound() async throws {
