@@ -88,6 +88,9 @@ final class AgentOutput: @unchecked Sendable {
     /// when it changes, and the end of a pipe written and closed before the source started is
     /// seen only by reading past what was written.
     private func readAvailable() {
+        // A turn queued before the pipe ended must not read the descriptor the end closed (its
+        // number may name another file by now).
+        guard !source.isCancelled else { return }
         for _ in 0..<Self.chunksPerTurn {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
