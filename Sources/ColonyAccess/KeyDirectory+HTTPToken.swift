@@ -31,9 +31,9 @@ extension KeyDirectory {
         guard FileManager.default.fileExists(atPath: httpTokenFile) else { return nil }
         let text: String
         do {
-            text = try BoundedRead.text(of: httpTokenFile, what: "HTTP token")
+            text = try BoundedRead.text(of: httpTokenFile, what: "HTTP token file \(httpTokenFile)")
         } catch {
-            throw .keyFile("cannot read \(httpTokenFile): \(error.message) (delete it to make a new one)")
+            throw .keyFile("\(error.message) (delete it to make a new one)")
         }
         let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard token.utf8.count >= 16 else { throw .keyFile("\(httpTokenFile) holds no token (delete it to make a new one)") }

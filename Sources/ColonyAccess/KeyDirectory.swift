@@ -132,9 +132,9 @@ public struct KeyDirectory: Sendable {
 
     private func read(_ file: String) throws(AccessError) -> String {
         do {
-            return try BoundedRead.text(of: file, what: "key file").trimmingCharacters(in: .whitespacesAndNewlines)
+            return try BoundedRead.text(of: file, what: "key file \(file)").trimmingCharacters(in: .whitespacesAndNewlines)
         } catch {
-            throw .keyFile("cannot read \(file) (run `colony keys init`): \(error.message)")
+            throw .keyFile("\(error.message) (run `colony keys init`)")
         }
     }
 }

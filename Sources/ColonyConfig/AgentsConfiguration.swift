@@ -210,11 +210,11 @@ public struct AgentsConfiguration: Sendable {
             } else if reference.hasPrefix("file:") {
                 let path = String(reference.dropFirst(5))
                 do {
-                    var contents = try BoundedRead.text(of: path, what: "file")
+                    var contents = try BoundedRead.text(of: path, what: "file \(path)")
                     if contents.hasSuffix("\n") { contents.removeLast() }
                     resolved[name] = contents
                 } catch {
-                    throw ConfigError(file: file, line: line, message: "environment '\(name)' comes from ${file:\(path)}, which cannot be read: \(error.message)")
+                    throw ConfigError(file: file, line: line, message: "environment '\(name)' comes from ${file:\(path)}: \(error.message)")
                 }
             }
         }

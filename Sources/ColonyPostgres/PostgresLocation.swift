@@ -61,9 +61,10 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
             self.password = password
         } else if let file = environment["COLONY_DATABASE_PASSWORD_FILE"] {
             do {
-                password = try BoundedRead.text(of: file, what: "database password file").trimmingCharacters(in: .newlines)
+                password = try BoundedRead.text(of: file, what: "database password file \(file) (COLONY_DATABASE_PASSWORD_FILE)")
+                    .trimmingCharacters(in: .newlines)
             } catch {
-                throw PostgresLocationError("cannot read the database password file \(file) (COLONY_DATABASE_PASSWORD_FILE): \(error.message)")
+                throw PostgresLocationError(error.message)
             }
         } else {
             password = environment["PGPASSWORD"]

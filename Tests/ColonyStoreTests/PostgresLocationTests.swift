@@ -11,6 +11,16 @@ import Testing
         #expect(try PostgresLocation("postgres://colony@localhost/colony", environment: ["PGPASSWORD": "p"]).tls == .disable)
     }
 
+    /// The password file is read no further than 64 KiB: one that never ends is refused by name.
+    @Test func aPasswordFileThatNeverEndsIsRefused() {
+        do {
+            _ = try PostgresLocation("postgres://colony@db/colony", environment: ["COLONY_DATABASE_PASSWORD_FILE": "/dev/zero"])
+            Issue.record("an endless password file was accepted")
+        } catch {
+            #expect("\(error)".contains("COLONY_DATABASE_PASSWORD_FILE") && "\(error)".contains("more than 65536 bytes"), "\(error)")
+        }
+    }
+
     @Test func socketsAndBadURLs() throws {
         let socket = try PostgresLocation("postgres://colony@/colony?host=/run/postgresql", environment: [:])
         #expect(socket.socketPath == "/run/postgresql/.s.PGSQL.5432")
