@@ -48,11 +48,13 @@ enum ProcessLauncher {
 /// with a name prefix onto the supervisor's standard output. It reads until every holder of the
 /// pipe's other end has closed it (the agent, and any process it started that kept it), so an
 /// agent's last words before it died reach the log; then it closes its end. A line waiting for
-/// its end is held up to `longestLine` bytes, then echoed in pieces. Every agent's output is
-/// copied on one serial queue, at most `chunksPerTurn` chunks of `chunkSize` at a time, so one
-/// agent that prints without pause delays the others by 1 MiB of copying at most.
+/// its end is held up to `longestLine` bytes, then echoed in pieces. Each copier has a serial
+/// queue of its own (on Dispatch's shared threads) and yields it after `chunksPerTurn` chunks
+/// of `chunkSize`: a console that stops reading (`colony up | less`, paused) holds up only the
+/// agents echoed to it, never the others' logs.
 // Safety of @unchecked Sendable: `pending` and `buffer` are touched only by the read source's
-// handlers, which run one at a time on `AgentOutput.queue`; the other properties are immutable.
+// handlers and turns, which run one at a time on the copier's serial `queue`; the other
+// properties are immutable.
 final class AgentOutput: @unchecked Sendable {
     private let source: any DispatchSourceRead
     private let descriptor: Int32
@@ -63,7 +65,7 @@ final class AgentOutput: @unchecked Sendable {
     static let chunkSize = 64 * 1024
     static let longestLine = 64 * 1024
     static let chunksPerTurn = 16
-    static let queue = DispatchQueue(label: "colony-agent-output")
+    private let queue = DispatchQueue(label: "colony-agent-output", target: .global())
 
     /// Copies from `readFD` until the pipe ends, then closes it. The read source holds this copier
     /// (through its handlers) until it is cancelled at the pipe's end.
@@ -77,16 +79,16 @@ final class AgentOutput: @unchecked Sendable {
     private init(readFD: Int32, log: AgentLog, echoPrefix: String?) {
         descriptor = readFD
         _ = fcntl(readFD, F_SETFL, fcntl(readFD, F_GETFL) | O_NONBLOCK)
-        source = DispatchSource.makeReadSource(fileDescriptor: readFD, queue: Self.queue)
+        source = DispatchSource.makeReadSource(fileDescriptor: readFD, queue: queue)
         self.log = log
         self.echoPrefix = echoPrefix
     }
 
     /// Reads until the pipe has nothing more for now, at most `chunksPerTurn` chunks before it
-    /// lets the queue serve other agents (and comes back); at the pipe's end, or on a read error,
-    /// cancels the source. Reading until then matters: the source may be told of readiness only
-    /// when it changes, and the end of a pipe written and closed before the source started is
-    /// seen only by reading past what was written.
+    /// lets Dispatch's threads serve other agents (and comes back); at the pipe's end, or on a
+    /// read error, cancels the source. Reading until then matters: the source may be told of
+    /// readiness only when it changes, and the end of a pipe written and closed before the
+    /// source started is seen only by reading past what was written.
     private func readAvailable() {
         // A turn queued before the pipe ended must not read the descriptor the end closed (its
         // number may name another file by now).
@@ -101,7 +103,7 @@ final class AgentOutput: @unchecked Sendable {
             }
             copy(count)
         }
-        Self.queue.async { self.readAvailable() }
+        queue.async { self.readAvailable() }
     }
 
     /// Hands the buffer's first `count` bytes to the log and, with `output: echo`, the console.
