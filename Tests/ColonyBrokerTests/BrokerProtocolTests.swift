@@ -225,7 +225,9 @@ import ZeroMQ
     }
 
     @Test func aRequestHeldByADeadWorkerGoesToAnother() async throws {
-        let broker = try RunningBroker(heartbeat: .milliseconds(50), liveness: 3)
+        // 2 s of silence make a worker dead: a loaded machine that stalls this test's loop for
+        // 150 ms must not make the survivor look dead too (it failed CI so, with 50 ms × 3).
+        let broker = try RunningBroker(heartbeat: .milliseconds(100), liveness: 20)
         let doomed = try Peer(.dealer, connectTo: broker.endpoints.requests)
         try doomed.send([[], MDP.worker01, [0x01], bytes("job")])
         let client = try Peer(.request, connectTo: broker.endpoints.requests)
