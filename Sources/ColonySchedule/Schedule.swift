@@ -51,6 +51,8 @@ public struct Schedule: Sendable, Hashable {
     public var catchUpMode: CatchUpMode
     /// Pause the schedule after this many consecutive failed runs (nil: never).
     public var pauseAfterFailures: Int?
+    /// The failures a schedule may pause after, from a workflow file or the API.
+    public static let pauseAfterFailuresRange = 1...1_000_000
 
     public init(
         name: String, workflow: String, trigger: Trigger, start: Date? = nil, end: Date? = nil, jitter: Duration = .zero,

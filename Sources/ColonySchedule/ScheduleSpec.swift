@@ -68,8 +68,9 @@ public struct ScheduleSpec: Codable, Sendable, Hashable {
             guard let value = Schedule.CatchUpMode(rawValue: mode) else { throw Invalid(description: "unknown catch-up mode '\(mode)' (all, latest)") }
             schedule.catchUpMode = value
         }
-        if let pauseAfterFailures, !(1...1_000_000).contains(pauseAfterFailures) {
-            throw Invalid(description: "pause after failures must be from 1 to 1000000 runs, not \(pauseAfterFailures)")
+        let range = Schedule.pauseAfterFailuresRange
+        if let pauseAfterFailures, !range.contains(pauseAfterFailures) {
+            throw Invalid(description: "pause after failures must be from \(range.lowerBound) to \(range.upperBound) runs, not \(pauseAfterFailures)")
         }
         schedule.pauseAfterFailures = pauseAfterFailures
         return schedule

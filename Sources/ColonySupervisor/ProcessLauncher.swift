@@ -47,12 +47,12 @@ enum ProcessLauncher {
 /// Copies an agent's output from its pipe into its log and, with `output: echo`, line by line
 /// with a name prefix onto the supervisor's standard output. It reads until every holder of the
 /// pipe's other end has closed it (the agent, and any process it started that kept it), so an
-/// agent's last words before it died reach the log; then it closes its end. A line waiting for
-/// its end is held up to `longestLine` bytes, then echoed in pieces. Each copier has a serial
+/// agent's last words before it died reach the log; then it closes its end. Echoed lines go
+/// through a `LineBuffer` (a line held up to 64 KiB, then echoed in pieces). Each copier has a serial
 /// queue of its own (on Dispatch's shared threads) and yields it after `chunksPerTurn` chunks
 /// of `chunkSize`: a console that stops reading (`colony up | less`, paused) holds up only the
 /// agents echoed to it, never the others' logs.
-// Safety of @unchecked Sendable: `pending` and `buffer` are touched only by the read source's
+// Safety of @unchecked Sendable: `lines` and `buffer` are touched only by the read source's
 // handlers and turns, which run one at a time on the copier's serial `queue`; the other
 // properties are immutable.
 final class AgentOutput: @unchecked Sendable {
@@ -60,10 +60,9 @@ final class AgentOutput: @unchecked Sendable {
     private let descriptor: Int32
     private let log: AgentLog
     private let echoPrefix: String?
-    private var pending: [UInt8] = []
+    private var lines = LineBuffer()
     private var buffer = [UInt8](repeating: 0, count: chunkSize)
     static let chunkSize = 64 * 1024
-    static let longestLine = 64 * 1024
     static let chunksPerTurn = 16
     private let queue = DispatchQueue(label: "colony-agent-output", target: .global())
 
@@ -109,26 +108,18 @@ final class AgentOutput: @unchecked Sendable {
     /// Hands the buffer's first `count` bytes to the log and, with `output: echo`, the console.
     private func copy(_ count: Int) {
         buffer.withUnsafeBytes { log.append(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
-        guard let echoPrefix else { return }
-        pending += buffer[..<count]
-        var start = 0
-        while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-            FileHandle.standardOutput.write(Data(echoPrefix.utf8) + pending[start...newline])
-            start = newline + 1
-        }
-        pending.removeFirst(start)
-        if pending.count > Self.longestLine { echoPending() }
+        guard echoPrefix != nil else { return }
+        lines.add(buffer[..<count], echo)
     }
 
     /// Echoes what is left and closes the pipe.
     private func finish() {
-        echoPending()
+        lines.flush(echo)
         close(descriptor)
     }
 
-    private func echoPending() {
-        guard let echoPrefix, !pending.isEmpty else { return }
-        FileHandle.standardOutput.write(Data(echoPrefix.utf8) + pending + Data("\n".utf8))
-        pending.removeAll()
+    private func echo(_ line: ArraySlice<UInt8>) {
+        guard let echoPrefix else { return }
+        FileHandle.standardOutput.write(Data(echoPrefix.utf8) + line + Data("\n".utf8))
     }
 }

@@ -80,7 +80,7 @@ public enum ScheduleParser {
                 schedule.catchUpMode = Schedule.CatchUpMode(rawValue: mode)!
             }
         }
-        schedule.pauseAfterFailures = try mapping.integer("pause_after_failures", in: 1...1_000_000)
+        schedule.pauseAfterFailures = try mapping.integer("pause_after_failures", in: Schedule.pauseAfterFailuresRange)
         return schedule
     }
 

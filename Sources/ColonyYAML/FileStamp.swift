@@ -57,7 +57,7 @@ public struct FileStamp: Sendable {
     static func wallClockNanoseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec).multipliedReportingOverflow(by: 1_000_000_000).partialValue &+ Int64(now.tv_nsec)
+        return Status.nanoseconds(now)
     }
 }
 

@@ -1,3 +1,4 @@
+import ColonySupervisor
 import Foundation
 
 /// Prints log files, optionally only their last lines, and with `follow` keeps printing what is
@@ -9,8 +10,6 @@ struct LogFollower {
     let prefix: Bool
     let tail: Int?
     static let chunkSize = 64 * 1024
-    /// The longest line kept whole for its name prefix; a longer one is printed in pieces.
-    static let longestLine = 64 * 1024
 
     func run(follow: Bool) async throws {
         var logs = paths.map { OpenLog(path: $0) }
@@ -46,14 +45,8 @@ struct LogFollower {
                 FileHandle.standardOutput.write(Data(chunk))
                 continue
             }
-            log.pending += chunk
-            var start = log.pending.startIndex
-            while let newline = log.pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                printLine(log.pending[start..<newline], of: log)
-                start = newline + 1
-            }
-            log.pending.removeSubrange(..<start)
-            if log.pending.count > Self.longestLine { flush(&log) }
+            let name = log.name
+            log.lines.add(chunk) { printLine($0, of: name) }
         }
     }
 
@@ -70,24 +63,24 @@ struct LogFollower {
 
     /// Prints a line still waiting for its end.
     private func flush(_ log: inout OpenLog) {
-        guard prefix, !log.pending.isEmpty else { return }
-        printLine(log.pending[...], of: log)
-        log.pending.removeAll()
+        let name = log.name
+        log.lines.flush { printLine($0, of: name) }
     }
 
-    private func printLine(_ bytes: ArraySlice<UInt8>, of log: OpenLog) {
-        Console.line("\(log.name) | \(String(decoding: bytes, as: UTF8.self))")
+    private func printLine(_ bytes: ArraySlice<UInt8>, of name: String) {
+        Console.line("\(name) | \(String(decoding: bytes, as: UTF8.self))")
     }
 }
 
-/// One log file being printed: where the next read starts, and a line not yet ended.
+/// One log file being printed: where the next read starts, and a line not yet ended (with names
+/// prefixed).
 struct OpenLog {
     let path: String
     let name: String
     private var descriptor: Int32
     private var identity: (device: UInt64, inode: UInt64)?
     private(set) var offset: Int64 = 0
-    var pending: [UInt8] = []
+    var lines = LineBuffer()
 
     /// `path`, named in prefixed output by `name` (its file name without the extension by default).
     init(path: String, name: String? = nil) {
