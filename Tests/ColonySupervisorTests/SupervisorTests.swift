@@ -125,4 +125,27 @@ import Testing
         #expect(previous.hasSuffix("\n\(firstNow - 1)\n"))
         await supervisor.shutDown()
     }
+
+    /// Hostile output: one 3 MB line with no newline, past a 1 MiB bound. The log is cut where
+    /// it must, so no file passes the bound, and what follows still arrives.
+    @Test func aLineLongerThanTheBoundStillKeepsEveryFileWithinIt() async throws {
+        let supervisor = try supervisor()
+        defer { try? FileManager.default.removeItem(at: supervisor.logDirectory) }
+        var flooder = AgentSpec(name: "flooder", command: ["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' a; echo; echo last words"],
+                                restart: .never)
+        flooder.logMaximumBytes = AgentSpec.smallestLogMaximum
+        await supervisor.start([flooder])
+        _ = await events(of: supervisor) { if case .exited = $0.kind { return true } else { return false } }
+        let log = supervisor.logDirectory.appendingPathComponent("flooder-1.log").path
+        var current = ""
+        for _ in 0..<600 {
+            current = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if current.hasSuffix("last words\n") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(current.hasSuffix("aaa\nlast words\n"))
+        let sizes = try [log, log + ".1"].map { try #require(FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) }
+        #expect(sizes.allSatisfy { $0 <= Int(AgentSpec.smallestLogMaximum) }, "\(sizes)")
+        await supervisor.shutDown()
+    }
 }
