@@ -2,7 +2,8 @@ import ColonyWire
 import ColonyCore
 import ZeroMQ
 
-/// A client request from arrival to answer: queued, then held by a worker.
+/// A client request from arrival to answer: queued, then held by a worker. Its properties skip
+/// run-time exclusivity checks, as `Broker` explains: only the routing thread touches them.
 final class PendingRequest {
     let token: UInt64
     let client: PeerID
@@ -21,9 +22,9 @@ final class PendingRequest {
         cachedAgentHeader = encoded
         return encoded
     }
-    private var cachedAgentHeader: [UInt8]?
+    @exclusivity(unchecked) private var cachedAgentHeader: [UInt8]?
     /// While the request waits for its preferred instance to (re)connect: until when.
-    var awaitingInstanceUntil: MonotonicTime?
+    @exclusivity(unchecked) var awaitingInstanceUntil: MonotonicTime?
     /// Set when this request goes to another agent because the one that had it was lost.
     var redeliveredAfterLossOf: String? {
         didSet { cachedAgentHeader = nil }
@@ -38,10 +39,10 @@ final class PendingRequest {
     let queueDeadline: MonotonicTime
     /// The client's own deadline, enforced while an agent holds the request too.
     let clientDeadline: MonotonicTime?
-    var dispatches = 0
-    weak var worker: Worker?
+    @exclusivity(unchecked) var dispatches = 0
+    @exclusivity(unchecked) weak var worker: Worker?
     /// Set once the client has its final answer (e.g. a timeout) while a worker still holds it.
-    var answered = false
+    @exclusivity(unchecked) var answered = false
 
     init(
         token: UInt64, client: PeerID, clientDialect: Dialect, clientHeader: ColonyHeader?,
@@ -80,7 +81,7 @@ final class PendingRequest {
         case pinned(ReceiveBufferBudget)
         case copied
     }
-    private var bodyMemory = BodyMemory.asReceived
+    @exclusivity(unchecked) private var bodyMemory = BodyMemory.asReceived
 
     deinit {
         if case .pinned(let budget) = bodyMemory { budget.release() }

@@ -4,10 +4,11 @@
 /// every waiting body out costs an allocation and a copy per queued request, on the routing
 /// thread, although a burst of requests shares few buffers; not copying at all lets requests that
 /// arrive one per read pin 8 KiB each. So the first `limit` waiting requests keep theirs (at most
-/// `limit` × 8 KiB pinned, broker-wide) and the rest get their own copies.
+/// `limit` × 8 KiB pinned, broker-wide) and the rest get their own copies. Only the routing
+/// thread uses it, so its count skips run-time exclusivity checks, as `Broker` explains.
 final class ReceiveBufferBudget {
     let limit: Int
-    private(set) var inUse = 0
+    @exclusivity(unchecked) private(set) var inUse = 0
 
     init(limit: Int) {
         self.limit = limit

@@ -2,20 +2,21 @@ import ColonyWire
 import ColonyCore
 import ZeroMQ
 
-/// A capability as the broker sees it: who offers it and what waits for it.
+/// A capability as the broker sees it: who offers it and what waits for it. Its properties skip
+/// run-time exclusivity checks, as `Broker` explains: only the routing thread touches them.
 final class Service {
     let name: String
     let nameBytes: [UInt8]
     /// Live agent connections offering it, in registration order.
-    private(set) var workers: [Worker] = []
+    @exclusivity(unchecked) private(set) var workers: [Worker] = []
     /// Requests waiting for a free agent, round-robin across clients.
-    var queue: FairQueue
+    @exclusivity(unchecked) var queue: FairQueue
     /// No queued request expires before this: expiry scans the queue only once it has passed.
-    var earliestExpiry = MonotonicTime(nanoseconds: .max)
-    var served = 0
+    @exclusivity(unchecked) var earliestExpiry = MonotonicTime(nanoseconds: .max)
+    @exclusivity(unchecked) var served = 0
     /// Its metrics, labelled by its name or, for one of too many names no agent offered, by
     /// `CapabilityLabels.other` (replaced once an agent offers it).
-    var metrics: ServiceMetrics
+    @exclusivity(unchecked) var metrics: ServiceMetrics
 
     init(name: String, metricsLabel: String, totals: QueueTotals) {
         self.name = name

@@ -5,6 +5,8 @@ import ZeroMQ
 
 /// One agent connection (an MDP worker), possibly serving several capabilities with a
 /// capacity above one when it is a Colony agent that announced them in its READY header.
+/// Its properties skip run-time exclusivity checks, as `Broker` explains: only the routing
+/// thread touches them.
 final class Worker {
     let id: PeerID
     let dialect: Dialect
@@ -17,26 +19,26 @@ final class Worker {
     /// Named groups it belongs to.
     let groups: [String]
     /// Requests addressed to this worker alone, waiting for a free slot.
-    var targeted: Deque<PendingRequest> = []
-    var services: [Service] = []
+    @exclusivity(unchecked) var targeted: Deque<PendingRequest> = []
+    @exclusivity(unchecked) var services: [Service] = []
     /// Requests it may hold at once; a Colony agent lowers it to 0 while draining.
-    var capacity: Int
+    @exclusivity(unchecked) var capacity: Int
     /// Tokens of the requests it holds.
-    var held: Set<UInt64> = []
+    @exclusivity(unchecked) var held: Set<UInt64> = []
     /// When it last freed a slot; lower means idle longer.
-    var freedSequence: UInt64
+    @exclusivity(unchecked) var freedSequence: UInt64
     /// Dead unless heard from by then.
-    var expiry: MonotonicTime
+    @exclusivity(unchecked) var expiry: MonotonicTime
     /// When the broker last sent it anything (heartbeats fill silences).
-    var lastSent: MonotonicTime
+    @exclusivity(unchecked) var lastSent: MonotonicTime
     let joinedAtMilliseconds: UInt64
-    var lastSeenMilliseconds: UInt64
-    var served = 0
-    var failed = 0
+    @exclusivity(unchecked) var lastSeenMilliseconds: UInt64
+    @exclusivity(unchecked) var served = 0
+    @exclusivity(unchecked) var failed = 0
     /// Handlers the agent's failure gate skipped, as it last reported.
-    var skipped: [String: Int] = [:]
+    @exclusivity(unchecked) var skipped: [String: Int] = [:]
     /// What its capabilities do and take, as it announced (bounded by `CapabilityDescriptions`).
-    var descriptions: [String: CapabilityDescription] = [:]
+    @exclusivity(unchecked) var descriptions: [String: CapabilityDescription] = [:]
 
     /// Takes the skip counts an agent reported in a header.
     func noteSkips(_ header: ColonyHeader) {

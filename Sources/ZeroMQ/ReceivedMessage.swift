@@ -4,19 +4,23 @@ import CZeroMQ
 /// in place (`parts`), with no object per part, for a loop that handles each message before it
 /// receives the next (the broker's routing thread). Parts are `zmq_msg_t`s at fixed addresses.
 ///
+/// Its stored properties skip Swift's run-time exclusivity checks (`@exclusivity(unchecked)`;
+/// a receive would otherwise pay for several): like its socket it has one owner thread, and no
+/// method accesses one of them across a call that could reach it again.
+///
 /// At most `maximumParts` parts are kept: the rest of a longer message is received and dropped,
 /// and `overflowed` says so (a peer may send a million empty frames; nothing needs that many).
 public final class ReceivedMessage {
     /// The most parts kept of one message.
     public let maximumParts: Int
-    private var storage: UnsafeMutablePointer<zmq_msg_t>
-    private var capacity: Int
+    @exclusivity(unchecked) private var storage: UnsafeMutablePointer<zmq_msg_t>
+    @exclusivity(unchecked) private var capacity: Int
     /// Where the parts past `maximumParts` are received, each dropping the one before.
     private let dropped = ReceivedMessage.allocate(1)
     /// How many parts the last message kept.
-    public private(set) var count = 0
+    @exclusivity(unchecked) public private(set) var count = 0
     /// Whether the last message had more than `maximumParts` parts (the rest were dropped).
-    public private(set) var overflowed = false
+    @exclusivity(unchecked) public private(set) var overflowed = false
 
     public init(maximumParts: Int = 1_024) {
         self.maximumParts = max(1, maximumParts)

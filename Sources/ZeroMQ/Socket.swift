@@ -11,8 +11,9 @@ public final class Socket {
     public let type: SocketType
     /// Set by every send and receive: libzmq's ZMQ_FD is edge triggered and any operation
     /// may consume its signal, so a touched socket must be checked with `isReadable`
-    /// before its owner blocks in `poll`.
-    var touched = true
+    /// before its owner blocks in `poll`. Set at every send and receive, so it skips run-time
+    /// exclusivity checks: the socket has one owner thread, and nothing holds an access to it.
+    @exclusivity(unchecked) var touched = true
 
     /// Opens a socket of `type` in `context`.
     public init(_ type: SocketType, context: Context = .shared) throws(ZMQError) {
