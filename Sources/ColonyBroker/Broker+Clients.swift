@@ -25,7 +25,7 @@ extension Broker {
             answerManagement(name, client: client, dialect: dialect, header: header, body: frames[bodyStart...])
             return
         }
-        let now = MonotonicTime.now()
+        let now = messageTime
         let refusal = header?.failIfUnoffered == true && header?.targetInstance == nil
             ? unofferedCapability(name, now: now) : nil
         let known = services[name]

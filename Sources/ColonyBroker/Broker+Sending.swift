@@ -103,7 +103,7 @@ extension Broker {
         for index in 0..<pending.body.count {
             _ = try? router.send(copyOfPart: index, of: pending.body, more: index < last, wait: true)
         }
-        worker.lastSent = .now()
+        worker.lastSent = messageTime
         return true
     }
 
@@ -151,7 +151,7 @@ extension Broker {
         } ?? .none
         sendReply(to: pending, header: header, body: .bytes(error.jsonBody))
         pending.answered = true
-        pending.service.metrics.refused(error.code, since: pending.arrivedAt)
+        pending.service.metrics.refused(error.code, since: pending.arrivedAt, now: messageTime)
         logger.info("request failed", metadata: [
             "capability": "\(pending.service.name)", "code": "\(error.code)", "error": "\(error.message)",
             "correlation_id": "\(pending.clientHeader?.fields.correlationID ?? "-")",

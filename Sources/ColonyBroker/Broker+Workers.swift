@@ -8,7 +8,7 @@ extension Broker {
         let worker = workers[peer]
         if let worker {
             // Any traffic from a worker counts as a heartbeat (RFC 7).
-            worker.expiry = .now() + agentExpiry
+            worker.expiry = messageTime + agentExpiry
             worker.lastSeenMilliseconds = WallClock.nowMilliseconds()
         }
         switch command {
@@ -186,7 +186,7 @@ extension Broker {
             statistics.repliesDelivered += 1
         }
         pending.answered = true
-        pending.service.metrics.answered(failed: failed, since: pending.arrivedAt)
+        pending.service.metrics.answered(failed: failed, since: pending.arrivedAt, now: messageTime)
     }
 
     private func deliverPartial(_ pending: PendingRequest, header: MessagePart?, body: Slice<ReceivedParts>) {

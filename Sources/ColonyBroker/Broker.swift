@@ -80,6 +80,10 @@ public final class Broker {
     /// Failed handshakes on the request socket (peers without a key of this colony).
     let handshakes: HandshakeMonitor?
     let startedAt = MonotonicTime.now()
+    /// When the routing loop last read the clock: once a message, as it arrives. Handlers take
+    /// it as "now" (arrival, liveness, the time an agent was last sent something) instead of
+    /// reading the clock again; it is behind the clock by the handling of one message.
+    @exclusivity(unchecked) var messageTime = MonotonicTime.now()
     /// This instance's id: a client that sees it change knows the broker restarted.
     let bootID = String(UInt64.random(in: 1...UInt64.max), radix: 16)
     /// Which agent instance got each idempotency key last, so a request sent again (an
@@ -151,21 +155,24 @@ public final class Broker {
         var nextHeartbeat = MonotonicTime.now() + configuration.heartbeatInterval
         var memory = MemoryReturn()
         while !stopFlag.isSet {
+            var received = false
             do {
-                if try router.receiveMessage(into: message, wait: true) {
-                    if message.overflowed {
-                        countMalformed(.tooManyFrames, frames: message.parts)
-                    } else {
-                        handle(message.parts)
-                    }
-                    memory.messagesSinceTrim += 1
-                }
+                received = try router.receiveMessage(into: message, wait: true)
             } catch .terminated {
                 break
             } catch {
                 logger.error("receive failed", metadata: ["error": "\(error)"])
             }
             let now = MonotonicTime.now()
+            messageTime = now
+            if received {
+                if message.overflowed {
+                    countMalformed(.tooManyFrames, frames: message.parts)
+                } else {
+                    handle(message.parts)
+                }
+                memory.messagesSinceTrim += 1
+            }
             if now >= nextExpiry {
                 expireRequests()
                 answerParkedReads(now: now)

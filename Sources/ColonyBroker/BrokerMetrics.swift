@@ -18,16 +18,16 @@ struct ServiceMetrics {
         duration = Metrics.Timer(label: "colony_broker_request_duration_seconds", dimensions: [("capability", capability)], preferredDisplayUnit: .seconds)
     }
 
-    /// An answer an agent gave, `since` the request arrived.
-    func answered(failed isError: Bool, since arrival: MonotonicTime) {
+    /// An answer an agent gave `now`, `since` the request arrived.
+    func answered(failed isError: Bool, since arrival: MonotonicTime, now: MonotonicTime) {
         (isError ? failed : ok).increment()
-        duration.recordNanoseconds(Int64(clamping: MonotonicTime.now().nanoseconds(since: arrival)))
+        duration.recordNanoseconds(Int64(clamping: now.nanoseconds(since: arrival)))
     }
 
-    /// An answer the broker gave itself (no_agent, timeout, overloaded, workflow_failed…).
-    func refused(_ code: ErrorCode, since arrival: MonotonicTime) {
+    /// An answer the broker gave itself `now` (no_agent, timeout, overloaded, workflow_failed…).
+    func refused(_ code: ErrorCode, since arrival: MonotonicTime, now: MonotonicTime) {
         Counter(label: "colony_broker_requests_total", dimensions: [("capability", capability), ("outcome", code.rawValue)]).increment()
-        duration.recordNanoseconds(Int64(clamping: MonotonicTime.now().nanoseconds(since: arrival)))
+        duration.recordNanoseconds(Int64(clamping: now.nanoseconds(since: arrival)))
     }
 }
 

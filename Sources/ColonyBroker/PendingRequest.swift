@@ -40,7 +40,11 @@ final class PendingRequest {
     /// The client's own deadline, enforced while an agent holds the request too.
     let clientDeadline: MonotonicTime?
     @exclusivity(unchecked) var dispatches = 0
-    @exclusivity(unchecked) weak var worker: Worker?
+    /// The agent connection it was last given to. A strong reference (a weak one cost a
+    /// side-table load at every reply). No cycle: a worker keeps only the tokens of requests given
+    /// to it (its `targeted` ones wait, not yet given), and a lost one lives on only as long as
+    /// the requests it was given.
+    @exclusivity(unchecked) var worker: Worker?
     /// Set once the client has its final answer (e.g. a timeout) while a worker still holds it.
     @exclusivity(unchecked) var answered = false
 

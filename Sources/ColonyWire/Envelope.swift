@@ -23,13 +23,13 @@ public enum Envelope: Sendable, Equatable {
         let delimited = frames[header].count == 0
         if delimited { header += 1 }
         guard header < frames.endIndex else { return .malformed(.tooFewFrames) }
-        let protocolFrame = frames[header]
-        guard protocolFrame.count == 6 else { return .malformed(.unknownProtocol) }
-        if protocolFrame.holds(MDP.client01) {
+        guard let protocolFrame = frames[header].withUnsafeBytes({ ProtocolFrame($0) }) else { return .malformed(.unknownProtocol) }
+        let version = protocolFrame.version
+        if !protocolFrame.isWorker, version == .v01 {
             guard header + 1 < frames.endIndex else { return .malformed(.tooFewFrames) }
             return .clientRequest(dialect: Dialect(version: .v01, delimited: delimited), service: header + 1)
         }
-        if protocolFrame.holds(MDP.client02) {
+        if !protocolFrame.isWorker {
             guard header + 2 < frames.endIndex else { return .malformed(.tooFewFrames) }
             // RFC 18's REQUEST is 0x01; 0x02 (a PARTIAL, which no client sends) is REQUEST in
             // the worker-side numbering of clients such as majortomo.
@@ -41,14 +41,6 @@ public enum Envelope: Sendable, Equatable {
             default:
                 return .malformed(.unexpectedCommand)
             }
-        }
-        let version: MDPVersion
-        if protocolFrame.holds(MDP.worker01) {
-            version = .v01
-        } else if protocolFrame.holds(MDP.worker02) {
-            version = .v02
-        } else {
-            return .malformed(.unknownProtocol)
         }
         guard header + 1 < frames.endIndex, let byte = frames[header + 1].onlyByte,
               let command = WorkerCommand(byte: byte, version: version)

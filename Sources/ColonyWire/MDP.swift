@@ -29,6 +29,31 @@ public enum MDPVersion: Sendable, Hashable {
     case v01, v02
 }
 
+/// What an MDP protocol frame ("MDPC01", "MDPW02"…) says: who speaks (a client or a worker)
+/// and which version. Read byte by byte from the frame where it lies, since the broker reads
+/// one for every message (comparing it with each of the four names in turn cost more).
+public struct ProtocolFrame: Sendable, Hashable {
+    public var isWorker: Bool
+    public var version: MDPVersion
+
+    /// The frame `bytes` names, or nil when they are not one of the four MDP protocol frames.
+    @inlinable
+    public init?(_ bytes: UnsafeRawBufferPointer) {
+        // "MDP", then C or W, then "0", then 1 or 2.
+        guard bytes.count == 6, bytes[0] == 0x4D, bytes[1] == 0x44, bytes[2] == 0x50, bytes[4] == 0x30 else { return nil }
+        switch bytes[3] {
+        case 0x43: isWorker = false
+        case 0x57: isWorker = true
+        default: return nil
+        }
+        switch bytes[5] {
+        case 0x31: version = .v01
+        case 0x32: version = .v02
+        default: return nil
+        }
+    }
+}
+
 /// How one peer frames its messages: the protocol version, and whether it puts an empty
 /// delimiter frame before the protocol header. RFC 7 always has the delimiter; RFC 18 has
 /// none, but several published 0.2 implementations keep it. The broker answers every peer

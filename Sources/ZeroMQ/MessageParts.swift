@@ -33,13 +33,17 @@ public final class MessageParts: ManagedBuffer<MessageParts.Totals, zmq_msg_t> {
     }
 
     /// The number of parts.
-    public var count: Int { header.count }
+    public var count: Int { totals.count }
 
     /// The bytes of all parts together.
-    public var byteCount: Int { header.bytes }
+    public var byteCount: Int { totals.bytes }
 
     /// Whether there are no parts.
-    public var isEmpty: Bool { header.count == 0 }
+    public var isEmpty: Bool { totals.count == 0 }
+
+    /// The totals, read through a pointer: `header`, a class property, would cost a run-time
+    /// exclusivity check at every read (a request's count is read at every send).
+    private var totals: Totals { withUnsafeMutablePointerToHeader { $0.pointee } }
 
     /// The bytes of part `index`; the pointer is valid only inside `body`.
     public func withBytes<R>(ofPart index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {

@@ -49,6 +49,31 @@ import Testing
         #expect(Envelope.parse(frames([], MDP.client01)) == .malformed(.tooFewFrames))
     }
 
+    /// The four protocol frames are read as what they name; a frame one byte off any of them,
+    /// at any position, or one byte longer or shorter, names nothing (unless it is another of
+    /// the four: MDPC01 and MDPC02 differ in one byte).
+    @Test func protocolFramesAreRecognizedExactly() {
+        let names = [(MDP.client01, false, MDPVersion.v01), (MDP.client02, false, .v02), (MDP.worker01, true, .v01), (MDP.worker02, true, .v02)]
+        for (name, isWorker, version) in names {
+            let frame = name.withUnsafeBytes { ProtocolFrame($0) }
+            #expect(frame?.isWorker == isWorker && frame?.version == version, "\(name)")
+            for position in name.indices {
+                for delta: UInt8 in [1, 0x20, 0xFF] {
+                    var altered = name
+                    altered[position] &+= delta
+                    let read = altered.withUnsafeBytes { ProtocolFrame($0) }
+                    if let other = names.first(where: { $0.0 == altered }) {
+                        #expect(read?.isWorker == other.1 && read?.version == other.2, "\(altered)")
+                    } else {
+                        #expect(read == nil, "\(altered)")
+                    }
+                }
+            }
+            #expect((name + [0x31]).withUnsafeBytes { ProtocolFrame($0) } == nil)
+            #expect(name.dropLast().withUnsafeBytes { ProtocolFrame($0) } == nil)
+        }
+    }
+
     @Test func randomFramesNeverCrashTheParser() {
         var generator = SplitMix64(seed: 11)
         let vocabulary: [[UInt8]] = [[], MDP.client01, MDP.client02, MDP.worker01, MDP.worker02, [1], [2], [3], [4], [5], [6], text("svc")]
