@@ -41,7 +41,7 @@ extension Broker {
         let clientDeadline = header?.deadlineMilliseconds.map { monotonicDeadline(wallMilliseconds: $0, now: now) }
         let expiry = now + requestExpiry
         let pending = PendingRequest(
-            token: takeToken(), client: client, clientDialect: dialect, clientHeader: header,
+            client: client, clientDialect: dialect, clientHeader: header,
             body: MessageParts.taking(frames[bodyStart...]), service: service, arrivedAt: now,
             queueDeadline: clientDeadline.map { min($0, expiry) } ?? expiry, clientDeadline: clientDeadline
         )
@@ -184,15 +184,18 @@ extension Broker {
 
     /// Sends `pending` to `worker` and records the hold. False if the worker is unreachable.
     func assign(_ pending: PendingRequest, to worker: Worker) -> Bool {
-        guard sendRequest(pending, to: worker) else { return false }
+        pending.holdToken = inFlight.insert(pending)
+        guard sendRequest(pending, to: worker) else {
+            inFlight.remove(pending.holdToken)
+            return false
+        }
         if let key = pending.clientHeader?.fields.idempotencyKey { affinity.record(key, owner: worker.instance) }
         if pending.clientHeader?.fields.wantsDispatchNotice == true { sendDispatchNotice(pending, to: worker) }
         pending.dispatches += 1
         pending.worker = worker
-        worker.held.insert(pending.token)
-        inFlight[pending.token] = pending
-        if pending.dispatches == 1, let deadline = pending.clientDeadline {
-            heldDeadlines.insert(HeldDeadline(deadline: deadline, token: pending.token))
+        worker.hold(pending)
+        if let deadline = pending.clientDeadline {
+            heldDeadlines.insert(HeldDeadline(deadline: deadline, holdToken: pending.holdToken))
         }
         statistics.requestsDispatched += 1
         return true

@@ -95,7 +95,7 @@ extension Broker {
     func sendRequest(_ pending: PendingRequest, to worker: Worker) -> Bool {
         guard beginMessage(to: worker.id) else { return false }
         sendWorkerPrologue(worker.dialect, command: .request)
-        var token = pending.token.littleEndian
+        var token = pending.holdToken.littleEndian
         withUnsafeBytes(of: &token) { _ = try? router.send(bytes: $0, more: true, wait: true) }
         let last = pending.body.count - 1
         sendPart(Broker.empty, more: worker.readsHeaders || last >= 0)

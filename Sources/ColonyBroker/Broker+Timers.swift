@@ -57,7 +57,7 @@ extension Broker {
         }
         while let due = heldDeadlines.min, due.deadline <= now {
             heldDeadlines.removeMin()
-            guard let pending = inFlight[due.token], !pending.answered else { continue }
+            guard let pending = inFlight[due.holdToken], !pending.answered else { continue }
             statistics.requestsTimedOut += 1
             sendError(WireError(.timeout, "agent \(pending.worker?.name ?? "-") did not answer \(pending.service.name) before the deadline"), to: pending)
         }

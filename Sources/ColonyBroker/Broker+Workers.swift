@@ -157,8 +157,8 @@ extension Broker {
             deliverPartial(pending, header: replyHeader, body: frames[bodyStart...])
             return
         }
-        inFlight[token] = nil
-        worker.held.remove(token)
+        inFlight.remove(token)
+        worker.release(pending)
         worker.freedSequence = takeSequence()
         worker.served += 1
         pending.service.served += 1
@@ -230,8 +230,8 @@ extension Broker {
             "agent": "\(worker.name)", "reason": "\(reason)", "held": "\(worker.held.count)", "peer": "\(worker.id.hex)",
         ])
         publishSystemEvent(Topics.agentLost, agent: worker, reason: reason)
-        let orphans = worker.held.compactMap { inFlight.removeValue(forKey: $0) }.sorted { $0.arrivedAt > $1.arrivedAt }
-        worker.held.removeAll()
+        let orphans = worker.held.compactMap { inFlight.remove($0.holdToken) }.sorted { $0.arrivedAt > $1.arrivedAt }
+        worker.releaseHeld()
         while let waiting = worker.targeted.popFirst() {
             guard waiting.clientHeader?.fields.targetInstance != nil else {
                 // Waiting for the instance that had it before (not addressed to it alone): it is gone.

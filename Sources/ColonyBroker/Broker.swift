@@ -54,7 +54,8 @@ public final class Broker {
     @exclusivity(unchecked) var workers: [PeerID: Worker] = [:]
     /// Workers by instance id, for requests addressed to one agent.
     @exclusivity(unchecked) var workersByInstance: [String: Worker] = [:]
-    @exclusivity(unchecked) var inFlight: [UInt64: PendingRequest] = [:]
+    /// Requests agents hold, by the token each was sent with.
+    @exclusivity(unchecked) var inFlight = InFlightTable()
     /// Waiting requests whose bodies may stay in libzmq's receive buffers.
     let receiveBuffers: ReceiveBufferBudget
     /// Client deadlines of held requests, soonest first (entries of answered requests linger
@@ -62,7 +63,6 @@ public final class Broker {
     @exclusivity(unchecked) var heldDeadlines = Heap<HeldDeadline>()
     /// Runs that failed or were cancelled: their requests are refused.
     @exclusivity(unchecked) var failedRuns: EndedRunTables
-    @exclusivity(unchecked) var nextToken: UInt64 = 1
     @exclusivity(unchecked) var sequence: UInt64 = 0
     @exclusivity(unchecked) var statistics = BrokerStatistics()
     /// Turns the statistics into metrics every heartbeat tick.
@@ -197,8 +197,9 @@ public final class Broker {
         for service in services.values {
             while let pending = service.queue.popFirst() { sendError(farewell, to: pending) }
         }
-        for pending in inFlight.values where !pending.answered { sendError(farewell, to: pending) }
+        for pending in inFlight.requests where !pending.answered { sendError(farewell, to: pending) }
         inFlight.removeAll()
+        for worker in workers.values { worker.releaseHeld() }
         answerParkedReads(now: MonotonicTime(nanoseconds: .max))
         for worker in workers.values { sendCommand(.disconnect, to: worker) }
         events.loop.stop()
@@ -241,22 +242,18 @@ public final class Broker {
         ])
     }
 
-    func takeToken() -> UInt64 {
-        defer { nextToken &+= 1 }
-        return nextToken
-    }
-
     func takeSequence() -> UInt64 {
         sequence &+= 1
         return sequence
     }
 }
 
-/// A held request's client deadline.
+/// A held request's client deadline, with the token of that hold (one per time the request
+/// was given to an agent: the token of an earlier one finds nothing).
 struct HeldDeadline: Comparable {
     let deadline: MonotonicTime
-    let token: UInt64
-    static func < (lhs: HeldDeadline, rhs: HeldDeadline) -> Bool { (lhs.deadline, lhs.token) < (rhs.deadline, rhs.token) }
+    let holdToken: UInt64
+    static func < (lhs: HeldDeadline, rhs: HeldDeadline) -> Bool { (lhs.deadline, lhs.holdToken) < (rhs.deadline, rhs.holdToken) }
 }
 
 /// Set once to stop a broker; safe from any thread (and from signal handlers' queues).

@@ -5,7 +5,6 @@ import ZeroMQ
 /// A client request from arrival to answer: queued, then held by a worker. Its properties skip
 /// run-time exclusivity checks, as `Broker` explains: only the routing thread touches them.
 final class PendingRequest {
-    let token: UInt64
     let client: PeerID
     let clientDialect: Dialect
     /// The client's Colony header; nil for plain MDP clients, which get no header back.
@@ -40,20 +39,22 @@ final class PendingRequest {
     /// The client's own deadline, enforced while an agent holds the request too.
     let clientDeadline: MonotonicTime?
     @exclusivity(unchecked) var dispatches = 0
+    /// The token it was last sent to an agent with (`InFlightTable`); 0 before that.
+    @exclusivity(unchecked) var holdToken: UInt64 = 0
+    /// Its place in its worker's `held` while that worker holds it.
+    @exclusivity(unchecked) var heldIndex = 0
     /// The agent connection it was last given to. A strong reference (a weak one cost a
-    /// side-table load at every reply). No cycle: a worker keeps only the tokens of requests given
-    /// to it (its `targeted` ones wait, not yet given), and a lost one lives on only as long as
-    /// the requests it was given.
+    /// side-table load at every reply); while that worker holds it, the worker's `held` refers
+    /// back, until the answer or the worker's loss lets go (`Worker.release`, `releaseHeld`).
     @exclusivity(unchecked) var worker: Worker?
     /// Set once the client has its final answer (e.g. a timeout) while a worker still holds it.
     @exclusivity(unchecked) var answered = false
 
     init(
-        token: UInt64, client: PeerID, clientDialect: Dialect, clientHeader: ColonyHeader?,
+        client: PeerID, clientDialect: Dialect, clientHeader: ColonyHeader?,
         body: MessageParts, service: Service, arrivedAt: MonotonicTime, queueDeadline: MonotonicTime,
         clientDeadline: MonotonicTime?
     ) {
-        self.token = token
         self.client = client
         self.clientDialect = clientDialect
         self.clientHeader = clientHeader.map(ClientHeader.init)

@@ -23,8 +23,10 @@ final class Worker {
     @exclusivity(unchecked) var services: [Service] = []
     /// Requests it may hold at once; a Colony agent lowers it to 0 while draining.
     @exclusivity(unchecked) var capacity: Int
-    /// Tokens of the requests it holds.
-    @exclusivity(unchecked) var held: Set<UInt64> = []
+    /// The requests it holds, each knowing its place here (`heldIndex`) so that letting one go
+    /// is a swap with the last, with no search and no hashing. These references and the
+    /// requests' `worker` form a cycle while held: `release` and `releaseHeld` break it.
+    @exclusivity(unchecked) private(set) var held: [PendingRequest] = []
     /// When it last freed a slot; lower means idle longer.
     @exclusivity(unchecked) var freedSequence: UInt64
     /// Dead unless heard from by then.
@@ -66,4 +68,26 @@ final class Worker {
     }
 
     var freeSlots: Int { capacity - held.count }
+
+    /// Holds `request`, given to this worker.
+    func hold(_ request: PendingRequest) {
+        request.heldIndex = held.count
+        held.append(request)
+    }
+
+    /// Lets go of `request`, which it held (answered).
+    func release(_ request: PendingRequest) {
+        let index = request.heldIndex
+        guard index < held.count, held[index] === request else { return }
+        let last = held.removeLast()
+        if last !== request {
+            held[index] = last
+            last.heldIndex = index
+        }
+    }
+
+    /// Lets go of everything it held (it is gone).
+    func releaseHeld() {
+        held.removeAll()
+    }
 }

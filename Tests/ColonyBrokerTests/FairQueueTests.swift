@@ -11,6 +11,9 @@ import ZeroMQ
 /// the broker-wide totals) follow every change — also when clients' lanes empty and are reused.
 @Suite struct FairQueueTests {
     let service = Service(name: "s", metricsLabel: "s", totals: QueueTotals())
+    /// Each request's number in the test, by identity.
+    final class Numbers { var byRequest: [ObjectIdentifier: UInt64] = [:] }
+    let numbers = Numbers()
     let sender: Socket
     let receiver: Socket
 
@@ -22,15 +25,21 @@ import ZeroMQ
         try sender.connect(endpoint)
     }
 
-    /// Request `token` of `client` with a body of `size` bytes, received through a real socket.
-    func request(_ token: UInt64, of client: UInt8, size: Int = 1, deadline: MonotonicTime = .now()) throws -> PendingRequest {
+    /// Request number `number` of `client` with a body of `size` bytes, received through a real socket.
+    func request(_ number: UInt64, of client: UInt8, size: Int = 1, deadline: MonotonicTime = .now()) throws -> PendingRequest {
         try sender.send(message: [Frame([UInt8](repeating: client, count: size))], wait: true)
         let received = ReceivedMessage()
         _ = try receiver.receiveMessage(into: received, wait: true)
-        return PendingRequest(
-            token: token, client: PeerID(bytes: [client]), clientDialect: Dialect(version: .v02, delimited: false), clientHeader: nil,
+        let request = PendingRequest(
+            client: PeerID(bytes: [client]), clientDialect: Dialect(version: .v02, delimited: false), clientHeader: nil,
             body: MessageParts.taking(received.parts[...]), service: service, arrivedAt: .now(), queueDeadline: deadline, clientDeadline: nil
         )
+        numbers.byRequest[ObjectIdentifier(request)] = number
+        return request
+    }
+
+    func number(of request: PendingRequest) -> UInt64 {
+        numbers.byRequest[ObjectIdentifier(request)] ?? 0
     }
 
     func drain(_ queue: inout FairQueue) -> [UInt64] {
@@ -38,7 +47,7 @@ import ZeroMQ
         while let next = queue.first {
             let popped = queue.popFirst()
             #expect(popped === next, "first is what popFirst returns")
-            tokens.append(next.token)
+            tokens.append(number(of: next))
         }
         #expect(queue.popFirst() == nil)
         return tokens
@@ -104,7 +113,7 @@ import ZeroMQ
         queue.append(try request(5, of: 1, size: 5, deadline: now))
         #expect(queue.earliestDeadline == now)
         let expired = queue.removeAll { $0.queueDeadline <= now }
-        #expect(expired.map(\.token).sorted() == [1, 3, 5])
+        #expect(expired.map(number(of:)).sorted() == [1, 3, 5])
         #expect(queue.count == 2 && queue.bytes == 10 && totals.count == 2 && totals.bytes == 10)
         #expect(queue.earliestDeadline == later)
         // Client 2's lane emptied and left the rotation; a new request of its comes last.

@@ -10,7 +10,7 @@ import ZeroMQ
 /// rest get copies. A request gives its place back when it goes, however it goes.
 @Suite struct ReceiveBufferBudgetTests {
     /// A request whose body came through a real socket, as the broker's do.
-    func request(_ token: UInt64, body: [UInt8]) throws -> PendingRequest {
+    func request(body: [UInt8]) throws -> PendingRequest {
         let endpoint = "inproc://budget-\(UUID().uuidString)"
         let receiver = try Socket(.pull)
         try receiver.bind(endpoint)
@@ -20,7 +20,7 @@ import ZeroMQ
         let received = ReceivedMessage()
         _ = try receiver.receiveMessage(into: received, wait: true)
         return PendingRequest(
-            token: token, client: PeerID(bytes: [1]), clientDialect: Dialect(version: .v02, delimited: false), clientHeader: nil,
+            client: PeerID(bytes: [1]), clientDialect: Dialect(version: .v02, delimited: false), clientHeader: nil,
             body: MessageParts.taking(received.parts[...]), service: Service(name: "s", metricsLabel: "s", totals: QueueTotals()), arrivedAt: .now(),
             queueDeadline: .now(), clientDeadline: nil
         )
@@ -28,7 +28,7 @@ import ZeroMQ
 
     @Test func placesAreTakenUpToTheLimitAndGivenBackWhenRequestsGo() throws {
         let budget = ReceiveBufferBudget(limit: 2)
-        var waiting = try (1...3).map { try request($0, body: Array(repeating: UInt8($0), count: 100)) }
+        var waiting = try (1...3).map { try request(body: Array(repeating: UInt8($0), count: 100)) }
         for pending in waiting { pending.prepareToWait(budget) }
         #expect(budget.inUse == 2, "the third request got a copy instead")
         waiting[0].prepareToWait(budget)
@@ -40,7 +40,7 @@ import ZeroMQ
         #expect(budget.inUse == 1)
         waiting.removeAll()
         #expect(budget.inUse == 0)
-        let next = try request(4, body: [4])
+        let next = try request(body: [4])
         next.prepareToWait(budget)
         #expect(budget.inUse == 1, "freed places are taken again")
     }
