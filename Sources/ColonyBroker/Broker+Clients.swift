@@ -10,10 +10,11 @@ extension Broker {
             return
         }
         var bodyStart = serviceIndex + 1
-        var header: ColonyHeader?
+        // Boxed at once: the request keeps it so, and a decoded header is 368 bytes to copy.
+        var header: ClientHeader?
         if bodyStart < frames.count, ColonyHeader.isHeader(frames[bodyStart]) {
             do {
-                header = try ColonyHeader(decoding: frames[bodyStart])
+                header = ClientHeader(try ColonyHeader(decoding: frames[bodyStart]))
             } catch {
                 countMalformed(.badHeader, frames: frames)
                 return
@@ -22,30 +23,30 @@ extension Broker {
         }
         statistics.requestsReceived += 1
         if name.hasPrefix(ManagementService.prefix) {
-            answerManagement(name, client: client, dialect: dialect, header: header, body: frames[bodyStart...])
+            answerManagement(name, client: client, dialect: dialect, header: header?.fields, body: frames[bodyStart...])
             return
         }
         let now = messageTime
-        let refusal = header?.failIfUnoffered == true && header?.targetInstance == nil
+        let refusal = header?.fields.failIfUnoffered == true && header?.fields.targetInstance == nil
             ? unofferedCapability(name, now: now) : nil
         let known = services[name]
         if let refusal = refusal ?? (known == nil ? refusalOfNewUnofferedCapability(name) : nil) {
             if refusal.code == .noAgent { statistics.requestsForUnofferedCapabilities += 1 }
             statistics.errorsByCode[refusal.code.rawValue, default: 0] += 1
-            let failure = header.map { ColonyHeader.failure(refusal, requestID: $0.requestID) }
+            let failure = header.map { ColonyHeader.failure(refusal, requestID: $0.fields.requestID) }
             sendDirectReply(to: client, dialect: dialect, service: Array(name.utf8), header: failure, body: refusal.jsonBody)
             logger.debug("request refused: its capability is not offered", metadata: ["capability": "\(name)", "error": "\(refusal.message)"])
             return
         }
         let service = known ?? service(named: name, offered: false)
-        let clientDeadline = header?.deadlineMilliseconds.map { monotonicDeadline(wallMilliseconds: $0, now: now) }
+        let clientDeadline = header?.fields.deadlineMilliseconds.map { monotonicDeadline(wallMilliseconds: $0, now: now) }
         let expiry = now + requestExpiry
         let pending = PendingRequest(
             client: client, clientDialect: dialect, clientHeader: header,
             body: MessageParts.taking(frames[bodyStart...]), service: service, arrivedAt: now,
             queueDeadline: clientDeadline.map { min($0, expiry) } ?? expiry, clientDeadline: clientDeadline
         )
-        if header?.correlationID != nil, heldForGateRecovery != nil {
+        if header?.fields.correlationID != nil, heldForGateRecovery != nil {
             holdUntilGateSynced(pending)
             return
         }

@@ -54,17 +54,27 @@ extension Broker {
         _ = try? router.send(part, more: more, wait: true)
     }
 
-    /// Sends the protocol header frames for a message to a worker.
-    private func sendWorkerPrologue(_ dialect: Dialect, command: WorkerCommand) {
-        if dialect.delimited { sendPart(Broker.empty) }
-        let version = dialect.version
-        sendPart(version == .v01 ? MDP.worker01 : MDP.worker02)
-        sendPart(Broker.commandFrames[Int(command.byte(in: version) ?? 0)], more: command != .heartbeat && command != .disconnect)
+    /// Sends a constant frame (a protocol name), a one-byte command frame, or an empty delimiter:
+    /// the frames of every message's prologue, sent with no array behind them.
+    func sendPart(_ text: StaticString, more: Bool = true) {
+        _ = try? router.send(text, more: more, wait: true)
     }
 
-    /// One-byte command frames by value, built once so sending them allocates nothing.
-    static let commandFrames: [[UInt8]] = (0...6).map { [UInt8($0)] }
-    static let empty: [UInt8] = []
+    func sendPart(byte: UInt8, more: Bool = true) {
+        _ = try? router.send(byte: byte, more: more, wait: true)
+    }
+
+    func sendEmptyPart(more: Bool = true) {
+        _ = try? router.sendEmptyFrame(more: more, wait: true)
+    }
+
+    /// Sends the protocol header frames for a message to a worker.
+    private func sendWorkerPrologue(_ dialect: Dialect, command: WorkerCommand) {
+        if dialect.delimited { sendEmptyPart() }
+        let version = dialect.version
+        sendPart(ProtocolFrame(isWorker: true, version: version).text)
+        sendPart(byte: command.byte(in: version) ?? 0, more: command != .heartbeat && command != .disconnect)
+    }
 
     /// Sends a bodiless command (HEARTBEAT, DISCONNECT) to a worker.
     func sendCommand(_ command: WorkerCommand, to worker: Worker) {
@@ -80,14 +90,11 @@ extension Broker {
 
     /// Sends the protocol frames that open a reply to a client of `dialect`.
     private func sendClientPrologue(_ dialect: Dialect, partial: Bool) {
-        if dialect.delimited { sendPart(Broker.empty) }
-        switch dialect.version {
-        case .v01:
-            sendPart(MDP.client01)
-        case .v02:
-            sendPart(MDP.client02)
+        if dialect.delimited { sendEmptyPart() }
+        sendPart(ProtocolFrame(isWorker: false, version: dialect.version).text)
+        if dialect.version == .v02 {
             let command = partial ? MDP.ClientCommand.partial : MDP.ClientCommand.final
-            sendPart(Broker.commandFrames[Int(command.byte(in: dialect))])
+            sendPart(byte: command.byte(in: dialect))
         }
     }
 
@@ -98,7 +105,7 @@ extension Broker {
         var token = pending.holdToken.littleEndian
         withUnsafeBytes(of: &token) { _ = try? router.send(bytes: $0, more: true, wait: true) }
         let last = pending.body.count - 1
-        sendPart(Broker.empty, more: worker.readsHeaders || last >= 0)
+        sendEmptyPart(more: worker.readsHeaders || last >= 0)
         if worker.readsHeaders { sendPart(pending.agentHeader, more: last >= 0) }
         for index in 0..<pending.body.count {
             _ = try? router.send(copyOfPart: index, of: pending.body, more: index < last, wait: true)

@@ -169,19 +169,24 @@ extension Broker {
             statistics.lateRepliesDropped += 1
             return
         }
-        let decodedReply = replyHeader.flatMap { try? ColonyHeader(decoding: $0) }
-        var failed = decodedReply?.status == .error
-        if failed { worker.failed += 1 }
-        if let decodedReply { worker.noteSkips(decodedReply) }
-        var header = clientHeader(for: pending, workerHeader: replyHeader, decoded: decodedReply)
-        // A plain MDP worker reports an error as a JSON body {"error":{"code","message"}}:
-        // Colony clients get it as an error status, like any agent's.
-        if replyHeader == nil, !worker.readsHeaders, frames.count == bodyStart + 1,
-           let error = WireError(errorBody: frames[bodyStart]) {
-            worker.failed += 1
+        var failed = false
+        let header: ReplyHeader
+        if let replyHeader {
+            let decoded = try? ColonyHeader(decoding: replyHeader)
+            if let decoded {
+                failed = decoded.status == .error
+                worker.noteSkips(decoded)
+            }
+            header = clientHeader(for: pending, workerHeader: replyHeader, decoded: decoded)
+        } else if !worker.readsHeaders, frames.count == bodyStart + 1, let error = WireError(errorBody: frames[bodyStart]) {
+            // A plain MDP worker reports an error as a JSON body {"error":{"code","message"}}:
+            // Colony clients get it as an error status, like any agent's.
             failed = true
             header = pending.clientHeader.map { .encoded(ColonyHeader.failure(error, requestID: $0.fields.requestID).encoded()) } ?? .none
+        } else {
+            header = clientHeader(for: pending, workerHeader: nil, decoded: nil)
         }
+        if failed { worker.failed += 1 }
         if sendReply(to: pending, header: header, body: .parts(frames[bodyStart...])) {
             statistics.repliesDelivered += 1
         }

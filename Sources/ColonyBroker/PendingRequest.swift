@@ -51,13 +51,13 @@ final class PendingRequest {
     @exclusivity(unchecked) var answered = false
 
     init(
-        client: PeerID, clientDialect: Dialect, clientHeader: ColonyHeader?,
+        client: PeerID, clientDialect: Dialect, clientHeader: ClientHeader?,
         body: MessageParts, service: Service, arrivedAt: MonotonicTime, queueDeadline: MonotonicTime,
         clientDeadline: MonotonicTime?
     ) {
         self.client = client
         self.clientDialect = clientDialect
-        self.clientHeader = clientHeader.map(ClientHeader.init)
+        self.clientHeader = clientHeader
         self.body = body
         self.size = body.byteCount
         self.service = service

@@ -36,6 +36,21 @@ public struct ProtocolFrame: Sendable, Hashable {
     public var isWorker: Bool
     public var version: MDPVersion
 
+    public init(isWorker: Bool, version: MDPVersion) {
+        self.isWorker = isWorker
+        self.version = version
+    }
+
+    /// The frame's text ("MDPW01"…), a constant to send without making an array.
+    public var text: StaticString {
+        switch (isWorker, version) {
+        case (false, .v01): "MDPC01"
+        case (false, .v02): "MDPC02"
+        case (true, .v01): "MDPW01"
+        case (true, .v02): "MDPW02"
+        }
+    }
+
     /// The frame `bytes` names, or nil when they are not one of the four MDP protocol frames.
     @inlinable
     public init?(_ bytes: UnsafeRawBufferPointer) {

@@ -210,6 +210,28 @@ public final class Socket {
         }.get()
     }
 
+    /// Sends constant text (a protocol name) as one frame, with no array made for it. Returns
+    /// false if the send would block.
+    @discardableResult
+    public func send(_ text: StaticString, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
+        try send(bytes: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount), more: more, wait: wait)
+    }
+
+    /// Sends a frame of one byte (a protocol command). Returns false if the send would block.
+    @discardableResult
+    public func send(byte: UInt8, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
+        var byte = byte
+        return try Swift.withUnsafeBytes(of: &byte) { raw in
+            Result { () throws(ZMQError) -> Bool in try send(bytes: raw, more: more, wait: wait) }
+        }.get()
+    }
+
+    /// Sends an empty frame (an MDP delimiter). Returns false if the send would block.
+    @discardableResult
+    public func sendEmptyFrame(more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {
+        try send(bytes: UnsafeRawBufferPointer(start: nil, count: 0), more: more, wait: wait)
+    }
+
     /// Sends `string`'s UTF-8 bytes as one frame. Returns false if the send would block.
     @discardableResult
     public func send(_ string: String, more: Bool = false, wait: Bool = false) throws(ZMQError) -> Bool {

@@ -57,6 +57,7 @@ import Testing
         for (name, isWorker, version) in names {
             let frame = name.withUnsafeBytes { ProtocolFrame($0) }
             #expect(frame?.isWorker == isWorker && frame?.version == version, "\(name)")
+            #expect(frame.map { "\($0.text)" } == String(decoding: name, as: UTF8.self), "the text sent is the text read")
             for position in name.indices {
                 for delta: UInt8 in [1, 0x20, 0xFF] {
                     var altered = name
