@@ -22,7 +22,7 @@ extension Broker {
             bodyStart += 1
         }
         statistics.requestsReceived += 1
-        if name.hasPrefix(ManagementService.prefix) {
+        if frames[serviceIndex].withUnsafeBytes(ManagementService.isManagement) {
             answerManagement(name, client: client, dialect: dialect, header: header?.fields, body: frames[bodyStart...])
             return
         }

@@ -67,6 +67,13 @@ public enum Topics {
 public enum ManagementService {
     /// The prefix reserved for broker-internal services.
     public static let prefix = "mmi."
+
+    /// Whether a capability name's bytes start with `prefix`: read where they lie, before any
+    /// string is made (the broker asks for every request).
+    @inlinable
+    public static func isManagement(_ name: UnsafeRawBufferPointer) -> Bool {
+        name.count >= 4 && name[0] == 0x6D && name[1] == 0x6D && name[2] == 0x69 && name[3] == 0x2E
+    }
     /// RFC 8: "200" if the named service has live workers, "404" if not.
     public static let service = "mmi.service"
     /// JSON directory of agents: capabilities, idle/busy, served, last seen.

@@ -83,12 +83,13 @@ public final class ReceivedMessage {
 
 /// The parts of a `ReceivedMessage`, read in place; valid until its next receive.
 public struct ReceivedParts: RandomAccessCollection {
-    let base: UnsafeMutablePointer<zmq_msg_t>
+    @usableFromInline let base: UnsafeMutablePointer<zmq_msg_t>
     public let count: Int
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { count }
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { count }
 
+    @inlinable
     public subscript(position: Int) -> MessagePart {
         precondition(position >= 0 && position < count, "part \(position) of \(count)")
         return MessagePart(base + position)

@@ -75,6 +75,14 @@ import Testing
         }
     }
 
+    /// The byte check the broker makes agrees with the string prefix it stands for.
+    @Test func managementNamesAreRecognizedByTheirBytes() {
+        for name in ["", "m", "mmi", "mmi.", "mmi.service", "mmi.gate.fail", "MMI.stats", "mmi_stats", "xmmi.stats", "echo", "mmé.x"] {
+            let bytes = Array(name.utf8)
+            #expect(bytes.withUnsafeBytes(ManagementService.isManagement) == name.hasPrefix(ManagementService.prefix), "\(name)")
+        }
+    }
+
     @Test func randomFramesNeverCrashTheParser() {
         var generator = SplitMix64(seed: 11)
         let vocabulary: [[UInt8]] = [[], MDP.client01, MDP.client02, MDP.worker01, MDP.worker02, [1], [2], [3], [4], [5], [6], text("svc")]
