@@ -3,7 +3,7 @@ import Logging
 
 // Colony's benchmarks (not tests): `ColonyBench engine [repetitions]`, `ColonyBench gate
 // [rounds]`, `ColonyBench scheduler [ticks]`, `ColonyBench curve [seconds] [rounds]`,
-// `ColonyBench catalog [files] [looks]` and `ColonyBench broker ENDPOINT`. See
+// `ColonyBench catalog [files] [looks]` and `ColonyBench broker ENDPOINT [KEY_DIRECTORY]`. See
 // scripts/bench-all, scripts/bench-engine, scripts/bench-scheduler, scripts/bench-curve,
 // scripts/bench-broker-instructions and docs/PERFORMANCE.md.
 //
@@ -12,8 +12,8 @@ import Logging
 
 LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
 let arguments = Array(CommandLine.arguments.dropFirst())
-if arguments.first == "broker", arguments.count == 2 {
-    try BrokerOnMainThread.run(endpoint: arguments[1])
+if arguments.first == "broker", arguments.count == 2 || arguments.count == 3 {
+    try BrokerOnMainThread.run(endpoint: arguments[1], keyDirectory: arguments.count == 3 ? arguments[2] : nil)
     exit(0)
 }
 let finished = DispatchSemaphore(value: 0)
@@ -47,7 +47,7 @@ func runBenchmark(_ arguments: [String]) async throws {
     case "scheduler":
         try await SchedulerLateness.run(harness, ticks: Int(arguments.dropFirst().first ?? "") ?? 300)
     default:
-        print("usage: ColonyBench engine [repetitions] | gate [rounds] | scheduler [ticks] | curve [seconds] [rounds] | catalog [files] [looks] | broker ENDPOINT")
+        print("usage: ColonyBench engine [repetitions] | gate [rounds] | scheduler [ticks] | curve [seconds] [rounds] | catalog [files] [looks] | broker ENDPOINT [KEY_DIRECTORY]")
     }
     harness.stop()
 }

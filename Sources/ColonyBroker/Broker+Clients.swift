@@ -3,9 +3,11 @@ import ColonyCore
 import ZeroMQ
 
 extension Broker {
-    func handleClientRequest(_ frames: ReceivedParts, dialect: Dialect, serviceIndex: Int) {
+    /// Routes a client's request for `name`, the capability in `frames[serviceIndex]` (nil when
+    /// it is not UTF-8).
+    func handleClientRequest(_ frames: ReceivedParts, name: String?, dialect: Dialect, serviceIndex: Int) {
         let client = PeerID(part: frames[0])
-        guard let name = frames[serviceIndex].string, !name.isEmpty else {
+        guard let name, !name.isEmpty else {
             countMalformed(.badArguments, frames: frames)
             return
         }

@@ -6,42 +6,47 @@ import ZeroMQ
 extension Broker {
     /// Whether the sender's role may ask this capability (or mmi service); a refusal is answered
     /// `forbidden` and counted. Always true without security.
-    func admitsRequest(_ frames: ReceivedParts, dialect: Dialect, serviceIndex: Int) -> Bool {
+    func admitsRequest(_ frames: ReceivedParts, name: String, dialect: Dialect, serviceIndex: Int) -> Bool {
         guard let guardian else { return true }
-        let name = frames[serviceIndex].string ?? ""
-        guard let sender = guardian.sender(of: frames[0]) else {
+        guard let sender = sender(of: frames[0], guardian: guardian) else {
             guardian.count(.revokedKey)
             refuseRequest(WireError(.forbidden, "this key is no longer allowed on the bus"), frames, dialect: dialect, serviceIndex: serviceIndex)
             return false
         }
-        guard mayRequest(name, sender) else {
+        guard senders.verdict(sender, asking: name, decide: { AccessPolicy.mayRequest(name, $0) }) else {
+            let entry = sender.entry
             guardian.count(.request)
-            logger.warning("request refused", metadata: ["key": "\(sender.name)", "role": "\(sender.role.rawValue)", "capability": "\(name)"])
-            refuseRequest(WireError(.forbidden, "\(sender.name) (\(sender.role.rawValue)) may not ask '\(name)'"), frames, dialect: dialect,
+            logger.warning("request refused", metadata: ["key": "\(entry.name)", "role": "\(entry.role.rawValue)", "capability": "\(name)"])
+            refuseRequest(WireError(.forbidden, "\(entry.name) (\(entry.role.rawValue)) may not ask '\(name)'"), frames, dialect: dialect,
                           serviceIndex: serviceIndex)
             return false
         }
         return true
     }
 
-    /// `AccessPolicy.mayRequest`, remembered per key and capability until the access list changes.
-    private func mayRequest(_ capability: String, _ sender: AccessEntry) -> Bool {
-        requestVerdicts.verdict(key: sender.name, capability: capability) { AccessPolicy.mayRequest(capability, sender) }
+    /// The allowed entry of the peer that sent `first` (its message's routing id part), nil when
+    /// its key is not allowed (any more): remembered per peer (`SenderCache`).
+    private func sender(of first: MessagePart, peer: PeerID? = nil, guardian: BrokerGuard) -> SenderCache.Sender? {
+        guard let userID = first.userIDBytes else { return nil }
+        return senders.sender(peer ?? PeerID(part: first), userID: userID, generation: guardian.listGeneration,
+                              lookUp: guardian.allowedEntry(named:))
     }
 
     /// Whether a worker command may go on: a revoked key is disconnected; a READY must offer only
     /// what the sender's role allows and claim no instance id of another key. A refused READY gets
     /// DISCONNECT and changes nothing. Always true without security.
-    func admitsWorkerCommand(_ frames: ReceivedParts, dialect: Dialect, command: WorkerCommand, arguments: Int) -> Bool {
+    /// `peer` is the routing id that sent `frames`, and `worker` the agent registered under it.
+    func admitsWorkerCommand(_ frames: ReceivedParts, from peer: PeerID, _ worker: Worker?, dialect: Dialect, command: WorkerCommand,
+                             arguments: Int) -> Bool {
         guard let guardian else { return true }
-        let peer = PeerID(part: frames[0])
-        guard let sender = guardian.sender(of: frames[0]) else {
+        guard let sender = sender(of: frames[0], peer: peer, guardian: guardian) else {
             guardian.count(.revokedKey)
             sendCommand(.disconnect, to: peer, dialect: dialect)
-            if let worker = workers[peer] { removeWorker(worker, reason: "its key was revoked") }
+            if let worker { removeWorker(worker, reason: "its key was revoked") }
             return false
         }
         guard command == .ready else { return true }
+        let entry = sender.entry
         var offered: [String] = []
         if arguments < frames.count, let first = frames[arguments].string { offered.append(first) }
         var header: ColonyHeader?
@@ -50,24 +55,24 @@ extension Broker {
             header = try? ColonyHeader(decoding: frames[arguments + 1])
             offered += header?.capabilities ?? []
         }
-        if let refused = offered.first(where: { !AccessPolicy.mayOffer($0, sender) }) {
+        if let refused = offered.first(where: { !AccessPolicy.mayOffer($0, entry) }) {
             guardian.count(.offer)
             logger.warning("agent refused: capability not allowed for its key", metadata: [
-                "key": "\(sender.name)", "role": "\(sender.role.rawValue)", "capability": "\(refused)",
+                "key": "\(entry.name)", "role": "\(entry.role.rawValue)", "capability": "\(refused)",
             ])
             sendCommand(.disconnect, to: peer, dialect: dialect)
             return false
         }
         if let instance = header?.instance, !instance.isEmpty {
-            if let owner = instanceOwners[instance], owner != sender.name {
+            if let owner = instanceOwners[instance], owner != entry.name {
                 guardian.count(.instance)
                 logger.warning("agent refused: instance id belongs to another key", metadata: [
-                    "key": "\(sender.name)", "instance": "\(instance)", "owner": "\(owner)",
+                    "key": "\(entry.name)", "instance": "\(instance)", "owner": "\(owner)",
                 ])
                 sendCommand(.disconnect, to: peer, dialect: dialect)
                 return false
             }
-            if instanceOwners.count < 100_000 { instanceOwners[instance] = sender.name }
+            if instanceOwners.count < 100_000 { instanceOwners[instance] = entry.name }
         }
         return true
     }
@@ -79,7 +84,7 @@ extension Broker {
         let generation = guardian.listGeneration
         guard generation != appliedAccessListGeneration else { return }
         appliedAccessListGeneration = generation
-        requestVerdicts.removeAll()
+        senders.removeAll()
         for worker in Array(workers.values) {
             guard let owner = instanceOwners[worker.instance], !guardian.allows(owner) else { continue }
             logger.notice("disconnecting an agent whose key is no longer allowed", metadata: ["agent": "\(worker.name)", "key": "\(owner)"])

@@ -3,9 +3,9 @@ import ColonyCore
 import ZeroMQ
 
 extension Broker {
-    func handleWorkerCommand(_ frames: ReceivedParts, dialect: Dialect, command: WorkerCommand, arguments: Int) {
-        let peer = PeerID(part: frames[0])
-        let worker = workers[peer]
+    /// Acts on a worker command from `peer`, the routing id of `worker` when one is registered.
+    func handleWorkerCommand(_ frames: ReceivedParts, from peer: PeerID, _ worker: Worker?, dialect: Dialect, command: WorkerCommand,
+                             arguments: Int) {
         if let worker {
             // Any traffic from a worker counts as a heartbeat (RFC 7).
             worker.expiry = messageTime + agentExpiry

@@ -44,8 +44,9 @@ public final class Broker {
     /// How many of `services` no agent offers (kept where agents come and go), for the
     /// `maxUnofferedCapabilities` bound without a scan.
     @exclusivity(unchecked) var unofferedServiceCount = 0
-    /// Whether a key may ask a capability, by key name and capability (Broker+Security).
-    @exclusivity(unchecked) var requestVerdicts = RequestVerdicts(capacity: 10_000)
+    /// The access entries of peers that sent messages, by routing id, and whether each may ask
+    /// the capabilities it asked (Broker+Security).
+    @exclusivity(unchecked) var senders = SenderCache(capacity: 10_000)
     /// Every capability an agent has offered since the broker started (at most
     /// `maxOfferedCapabilities`): a request for one that is not here fails fast.
     @exclusivity(unchecked) var offeredCapabilities = Set<String>()
@@ -223,11 +224,16 @@ public final class Broker {
                               frames, dialect: dialect, serviceIndex: serviceIndex)
                 return
             }
-            guard admitsRequest(frames, dialect: dialect, serviceIndex: serviceIndex) else { return }
-            handleClientRequest(frames, dialect: dialect, serviceIndex: serviceIndex)
+            // Made once, for the access check and the routing (nil when not UTF-8).
+            let name = frames[serviceIndex].string
+            guard admitsRequest(frames, name: name ?? "", dialect: dialect, serviceIndex: serviceIndex) else { return }
+            handleClientRequest(frames, name: name, dialect: dialect, serviceIndex: serviceIndex)
         case .worker(let dialect, let command, let arguments):
-            guard admitsWorkerCommand(frames, dialect: dialect, command: command, arguments: arguments) else { return }
-            handleWorkerCommand(frames, dialect: dialect, command: command, arguments: arguments)
+            // Looked up once, for the access check and the command.
+            let peer = PeerID(part: frames[0])
+            let worker = workers[peer]
+            guard admitsWorkerCommand(frames, from: peer, worker, dialect: dialect, command: command, arguments: arguments) else { return }
+            handleWorkerCommand(frames, from: peer, worker, dialect: dialect, command: command, arguments: arguments)
         case .malformed(let reason):
             countMalformed(reason, frames: frames)
         }

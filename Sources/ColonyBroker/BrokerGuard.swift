@@ -117,7 +117,13 @@ public final class BrokerGuard: Sendable {
     /// The allowed entry that sent a message (nil when its key is no longer allowed).
     func sender(of part: MessagePart) -> AccessEntry? {
         guard let name = part.userID else { return nil }
-        return state.withLock { $0.allowed[name] }
+        return allowedEntry(named: name)
+    }
+
+    /// The allowed entry named `name` (the User-Id of its messages), nil when its key is not
+    /// allowed (any more).
+    func allowedEntry(named name: String) -> AccessEntry? {
+        state.withLock { $0.allowed[name] }
     }
 
     /// Whether the key named `name` is on the list and not revoked.

@@ -1,4 +1,7 @@
 import CZeroMQ
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One part of a message, read where it lies: a view of a `zmq_msg_t` that something else
 /// owns (a `Frame`, or a `ReceivedMessage` until its next receive). Copying it copies a pointer,
@@ -50,4 +53,11 @@ public struct MessagePart {
 
     /// The identity the ZAP handler gave the peer that sent this part.
     public var userID: String? { metadata("User-Id") }
+
+    /// `userID`'s bytes where libzmq keeps them, with no string made; nil when absent. Valid
+    /// while the part is: until it is sent, closed or received into again.
+    public var userIDBytes: UnsafeRawBufferPointer? {
+        guard let value = zmq_msg_gets(message, "User-Id") else { return nil }
+        return UnsafeRawBufferPointer(start: value, count: strlen(value))
+    }
 }
