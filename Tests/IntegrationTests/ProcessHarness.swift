@@ -136,9 +136,12 @@ final class ProcessHarness {
     /// exited: Foundation's `isRunning` may lag a SIGKILL by many seconds on a loaded machine.
     func waitForExit(_ process: Process, timeout: Duration = .seconds(15)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning, !Self.hasExited(process), ContinuousClock.now < deadline {
+        // An exit once seen is the answer: looking again could read /proc/PID of another
+        // process that took the pid after Foundation reaped this one (it failed a CI run so).
+        repeat {
+            if !process.isRunning || Self.hasExited(process) { return true }
             try? await Task.sleep(for: .milliseconds(20))
-        }
+        } while ContinuousClock.now < deadline
         return !process.isRunning || Self.hasExited(process)
     }
 
