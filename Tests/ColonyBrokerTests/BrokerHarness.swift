@@ -39,9 +39,10 @@ final class RunningBroker {
 final class Peer {
     let socket: Socket
 
-    init(_ type: SocketType, connectTo endpoint: String, curve: CurveRole? = nil) throws {
+    init(_ type: SocketType, connectTo endpoint: String, curve: CurveRole? = nil, routingID: [UInt8]? = nil) throws {
         socket = try Socket(type)
         if let curve { try socket.useCurve(curve) }
+        if let routingID { try socket.setRoutingID(routingID) }
         try socket.connect(endpoint)
     }
 

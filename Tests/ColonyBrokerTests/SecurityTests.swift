@@ -50,8 +50,10 @@ import ZeroMQ
             ColonyClient(endpoints: broker.endpoints, credentials: credentials(name))
         }
 
-        func peer(_ type: SocketType, _ name: String, to endpoint: KeyPath<BrokerEndpoints, String> = \.requests) throws -> Peer {
-            try Peer(type, connectTo: broker.endpoints[keyPath: endpoint], curve: .client(serverKey: serverKey, keys: named[name]!))
+        func peer(_ type: SocketType, _ name: String, to endpoint: KeyPath<BrokerEndpoints, String> = \.requests,
+                  routingID: [UInt8]? = nil) throws -> Peer {
+            try Peer(type, connectTo: broker.endpoints[keyPath: endpoint], curve: .client(serverKey: serverKey, keys: named[name]!),
+                     routingID: routingID)
         }
 
         func statistics() async throws -> BrokerStatistics {
@@ -129,6 +131,23 @@ import ZeroMQ
         #expect(stats.securityRefusals["request_not_allowed"] == 1)
         let directory = try await bus.directory()
         #expect(directory.capabilities.allSatisfy { $0.name != "colony.workflow.run" })
+    }
+
+    /// The broker remembers who a routing id belongs to (SenderCache). A connection of another key
+    /// that takes the same routing id over (ROUTER handover) must be judged as itself: here an
+    /// agent key after the orchestrator's, asking what only the orchestrator may.
+    @Test func aKeyThatTakesOverARoutingIdIsJudgedAsItself() async throws {
+        let bus = try SecureBus(entries: [("boss", .orchestrator, []), ("mallory", .agent, [])])
+        let request: [[UInt8]] = [MDP.client02, [0x01], bytes(ManagementService.gateSynced), []]
+        let boss = try bus.peer(.dealer, "boss", routingID: bytes("shared-id"))
+        try boss.send(request)
+        let bossAnswer = try #require(try await boss.receive())
+        #expect(!String(decoding: bossAnswer.joined(), as: UTF8.self).contains("forbidden"), "\(bossAnswer)")
+        let mallory = try bus.peer(.dealer, "mallory", routingID: bytes("shared-id"))
+        try mallory.send(request)
+        let malloryAnswer = try #require(try await mallory.receive())
+        #expect(String(decoding: malloryAnswer.joined(), as: UTF8.self).contains("forbidden"), "\(malloryAnswer)")
+        #expect(try await bus.statistics().securityRefusals["request_not_allowed"] == 1)
     }
 
     @Test func anAgentKeyMayNotTakeAnotherKeysInstanceId() async throws {
