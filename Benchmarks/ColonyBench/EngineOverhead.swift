@@ -59,8 +59,15 @@ enum EngineOverhead {
             var busTimes: [Double] = []
             var storeTimes: [Double] = []
             for _ in 0..<repetitions {
-                engineTimes.append(try await timeRuns(harness, scenario.workflow, runs: scenario.runs, controlPlane: controlPlane).seconds)
-                busTimes.append(try await timeBus(harness, requests: steps, concurrency: scenario.busConcurrency).seconds)
+                let engine = try await timeRuns(harness, scenario.workflow, runs: scenario.runs, controlPlane: controlPlane)
+                let bus = try await timeBus(harness, requests: steps, concurrency: scenario.busConcurrency)
+                engineTimes.append(engine.elapsed.seconds)
+                busTimes.append(bus.elapsed.seconds)
+                // THREADS=1: each thread's CPU, wait for a core and switches per step, engine and bus apart.
+                for report in [engine.report(per: steps, label: "\(scenario.name), engine"),
+                               bus.report(per: steps, label: "\(scenario.name), bus alone")] {
+                    if let report { print(report) }
+                }
                 if scenario.timesStoreAlone { storeTimes.append(try await timeStoreAlone(steps: steps).seconds) }
             }
             let engine = median(engineTimes) * 1000 / Double(steps)
@@ -76,7 +83,7 @@ enum EngineOverhead {
     }
 
     /// Times `runs` concurrent runs of `workflow` on a fresh database.
-    static func timeRuns(_ harness: BenchHarness, _ workflow: WorkflowDefinition, runs: Int, controlPlane: Bool) async throws -> Duration {
+    static func timeRuns(_ harness: BenchHarness, _ workflow: WorkflowDefinition, runs: Int, controlPlane: Bool) async throws -> ThreadTimes.Stretch {
         let directory = temporaryDirectory("colony-engine-bench")
         defer { try? FileManager.default.removeItem(at: directory) }
         let logger = Logger(label: "bench")
@@ -105,6 +112,7 @@ enum EngineOverhead {
         }
         defer { for task in background { task.cancel() } }
         let clock = ContinuousClock()
+        let start = ThreadTimes.now()
         let started = clock.now
         let finished = try await withThrowingTaskGroup(of: RunID.self) { group in
             for _ in 0..<runs {
@@ -117,23 +125,25 @@ enum EngineOverhead {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         let elapsed = clock.now - started
+        let end = ThreadTimes.now()
         // Checked once the clock stopped: reading the runs back is not part of running them.
         for run in finished {
             let status = try await store.snapshot(run: run).run.status
             precondition(status == .completed, "run \(run) ended \(status)")
         }
         await subscriber?.close()
-        return elapsed
+        return ThreadTimes.Stretch(elapsed: elapsed, start: start, end: end)
     }
 
     /// Times `count` bare no-op requests, `concurrency` at a time (the bus alone).
     /// BUS_ON_LOOP=1: the requests are made the way the engine makes them, from tasks on the
     /// thread that owns their client's socket (no hop to the global executor and back).
-    static func timeBus(_ harness: BenchHarness, requests count: Int, concurrency: Int) async throws -> Duration {
+    static func timeBus(_ harness: BenchHarness, requests count: Int, concurrency: Int) async throws -> ThreadTimes.Stretch {
         let onLoop = ProcessInfo.processInfo.environment["BUS_ON_LOOP"] != nil
         let client = onLoop ? ColonyClient(endpoints: harness.endpoints, credentials: nil, loop: ColonyIO.engineLoop) : harness.client
         let executor: (any TaskExecutor)? = onLoop ? ColonyIO.engineLoop : nil
         let clock = ContinuousClock()
+        let start = ThreadTimes.now()
         let started = clock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for worker in 0..<concurrency {
@@ -145,6 +155,7 @@ enum EngineOverhead {
             }
             try await group.waitForAll()
         }
-        return clock.now - started
+        let elapsed = clock.now - started
+        return ThreadTimes.Stretch(elapsed: elapsed, start: start, end: ThreadTimes.now())
     }
 }
