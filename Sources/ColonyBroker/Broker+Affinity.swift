@@ -51,6 +51,25 @@ extension Broker {
         for pending in released { admit(pending, now: now) }
     }
 
+    /// Arranges to tell a client that asked which instance got its request, once the agent has
+    /// held it `dispatchNoticeDelay` (at once past `maxDueNotices` waiting notices).
+    func scheduleDispatchNotice(_ pending: PendingRequest, to worker: Worker) {
+        guard dueNotices.count < Self.maxDueNotices else { return sendDispatchNotice(pending, to: worker) }
+        dueNotices.append(DueNotice(due: messageTime + configuration.dispatchNoticeDelay, holdToken: pending.holdToken))
+    }
+
+    /// At most this many dispatch notices wait for their delay (16 bytes each).
+    static let maxDueNotices = 100_000
+
+    /// Sends the notices that are due for requests still held under the same hold.
+    func sendDueNotices(now: MonotonicTime) {
+        while let first = dueNotices.first, first.due <= now {
+            dueNotices.removeFirst()
+            guard let pending = inFlight[first.holdToken], let worker = pending.worker else { continue }
+            sendDispatchNotice(pending, to: worker)
+        }
+    }
+
     /// Tells a client that asked which instance got its request (a PARTIAL with no body).
     func sendDispatchNotice(_ pending: PendingRequest, to worker: Worker) {
         guard pending.clientDialect.version == .v02, !pending.answered else { return }

@@ -193,9 +193,9 @@ extension Broker {
             return false
         }
         if let key = pending.clientHeader?.fields.idempotencyKey { affinity.record(key, owner: worker.instance) }
-        if pending.clientHeader?.fields.wantsDispatchNotice == true { sendDispatchNotice(pending, to: worker) }
         pending.dispatches += 1
         pending.worker = worker
+        if pending.clientHeader?.fields.wantsDispatchNotice == true { scheduleDispatchNotice(pending, to: worker) }
         worker.hold(pending)
         if let deadline = pending.clientDeadline {
             heldDeadlines.insert(HeldDeadline(deadline: deadline, holdToken: pending.holdToken))

@@ -1,6 +1,7 @@
 import ColonyWire
 import Foundation
 import Synchronization
+import DequeModule
 import HeapModule
 import Logging
 import ColonyCore
@@ -62,6 +63,9 @@ public final class Broker {
     /// Client deadlines of held requests, soonest first (entries of answered requests linger
     /// until popped).
     @exclusivity(unchecked) var heldDeadlines = Heap<HeldDeadline>()
+    /// Dispatch notices still to send, oldest first: each goes out once its request has been
+    /// held `dispatchNoticeDelay`, unless it was answered (or held anew) by then.
+    @exclusivity(unchecked) var dueNotices = Deque<DueNotice>()
     /// Runs that failed or were cancelled: their requests are refused.
     @exclusivity(unchecked) var failedRuns: EndedRunTables
     @exclusivity(unchecked) var sequence: UInt64 = 0
@@ -174,6 +178,7 @@ public final class Broker {
                 }
                 memory.messagesSinceTrim += 1
             }
+            sendDueNotices(now: now)
             if now >= nextExpiry {
                 expireRequests()
                 answerParkedReads(now: now)
@@ -260,6 +265,12 @@ struct HeldDeadline: Comparable {
     let deadline: MonotonicTime
     let holdToken: UInt64
     static func < (lhs: HeldDeadline, rhs: HeldDeadline) -> Bool { (lhs.deadline, lhs.holdToken) < (rhs.deadline, rhs.holdToken) }
+}
+
+/// A dispatch notice to send at `due`, if the hold `holdToken` names still holds its request.
+struct DueNotice {
+    let due: MonotonicTime
+    let holdToken: UInt64
 }
 
 /// Set once to stop a broker; safe from any thread (and from signal handlers' queues).

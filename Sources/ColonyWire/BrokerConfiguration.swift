@@ -45,6 +45,11 @@ public struct BrokerConfiguration: Sendable {
     /// The event journal (`mmi.events.read`); `Broker` keeps it in memory unless it is given
     /// an opened `EventJournal`.
     public var eventJournal = EventJournalSettings()
+    /// How long an agent must have held a request before its client, if it asked (header tag
+    /// 26), is told which instance has it. A reply sooner names the instance itself, so a short
+    /// request costs no notice: no extra message through the broker, no extra wake-up of the
+    /// client. Zero tells at once. The notice goes out at most one `Broker.tick` (20 ms) later.
+    public var dispatchNoticeDelay: Duration = .milliseconds(10)
 
     public init(
         endpoints: BrokerEndpoints = .defaults,

@@ -11,8 +11,10 @@ public final class Socket {
     public let type: SocketType
     /// Set by every send and receive: libzmq's ZMQ_FD is edge triggered and any operation
     /// may consume its signal, so a touched socket must be checked with `isReadable`
-    /// before its owner blocks in `poll`. Set at every send and receive, so it skips run-time
-    /// exclusivity checks: the socket has one owner thread, and nothing holds an access to it.
+    /// before its owner blocks in `poll`. A receive that finds nothing clears it: libzmq has
+    /// just made that check (two system calls saved at every wake-up of a loop). Written at
+    /// every send and receive, so it skips run-time exclusivity checks: the socket has one
+    /// owner thread, and nothing holds an access to it.
     @exclusivity(unchecked) var touched = true
 
     /// Opens a socket of `type` in `context`.
@@ -300,7 +302,11 @@ public final class Socket {
                 if index == 0 {
                     switch code {
                     case EINTR: if wait { return nil } else { continue }
-                    case EAGAIN: return nil
+                    case EAGAIN:
+                        // libzmq processed its commands and found nothing to read: what
+                        // `isReadable` would ask again before the owner blocks.
+                        if !wait { touched = false }
+                        return nil
                     default: throw ZMQError.classify(code, operation: "zmq_msg_recv")
                     }
                 }
