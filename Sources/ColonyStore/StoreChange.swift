@@ -57,6 +57,14 @@ public struct StepTransition: Sendable, Hashable {
     }
 }
 
+extension StoreChange {
+    /// Whether this is an `attemptDispatched` record.
+    var isDispatchRecord: Bool {
+        if case .attemptDispatched = self { return true }
+        return false
+    }
+}
+
 /// How far back from a dispatch record `foldingDispatchRecords` looks for its attempt's save.
 private let foldingWindow = 64
 
@@ -67,6 +75,8 @@ extension Array where Element == StoreChange {
     /// A scan back of at most `foldingWindow` changes from each record (a record left as it is
     /// is written by its own statement), so a batch of many runs costs no more than linear.
     func foldingDispatchRecords() -> [StoreChange] {
+        // Most batches hold none: a step that ends within the broker's notice delay has none.
+        guard contains(where: \.isDispatchRecord) else { return self }
         var folded = self
         var absorbed = Set<Int>()
         for position in indices {

@@ -116,4 +116,26 @@ import ColonyWorkflow
             #expect(try Bool.fetchOne(db, sql: "SELECT value IS NULL FROM t WHERE n = 99") == true)
         }
     }
+
+    /// Bindings are not cleared between runs: each run binds every parameter (a run with fewer
+    /// values is refused, so none can inherit the last run's), and NULL replaces a text.
+    @Test func everyRunBindsEveryParameter() throws {
+        let queue = try DatabaseQueue()
+        let refused = try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY, value TEXT)")
+            let insert = "INSERT INTO t (n, value) VALUES (?, ?)"
+            try HotStatement(insert, db).execute(.integer(1), .text("first"))
+            var refused = 0
+            for values: [HotStatement.Value] in [[.integer(2)], [.integer(3), .text("x"), .text("y")]] {
+                do { try HotStatement(insert, db).execute(values) } catch let error as DatabaseError where error.resultCode == .SQLITE_RANGE { refused += 1 }
+            }
+            try HotStatement(insert, db).execute(.integer(4), .null)
+            return refused
+        }
+        #expect(refused == 2)
+        let (rows, lastIsNull) = try queue.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM t"), try Bool.fetchOne(db, sql: "SELECT value IS NULL FROM t WHERE n = 4"))
+        }
+        #expect(rows == 2 && lastIsNull == true)
+    }
 }
