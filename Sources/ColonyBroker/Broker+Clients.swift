@@ -3,10 +3,9 @@ import ColonyCore
 import ZeroMQ
 
 extension Broker {
-    /// Routes a client's request for `name`, the capability in `frames[serviceIndex]` (nil when
-    /// it is not UTF-8).
-    func handleClientRequest(_ frames: ReceivedParts, name: String?, dialect: Dialect, serviceIndex: Int) {
-        let client = PeerID(part: frames[0])
+    /// Routes a request from `client` (its routing id) for `name`, the capability in
+    /// `frames[serviceIndex]` (nil when it is not UTF-8).
+    func handleClientRequest(_ frames: ReceivedParts, from client: PeerID, name: String?, dialect: Dialect, serviceIndex: Int) {
         guard let name, !name.isEmpty else {
             countMalformed(.badArguments, frames: frames)
             return

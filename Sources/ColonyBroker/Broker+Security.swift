@@ -6,9 +6,9 @@ import ZeroMQ
 extension Broker {
     /// Whether the sender's role may ask this capability (or mmi service); a refusal is answered
     /// `forbidden` and counted. Always true without security.
-    func admitsRequest(_ frames: ReceivedParts, name: String, dialect: Dialect, serviceIndex: Int) -> Bool {
+    func admitsRequest(_ frames: ReceivedParts, from client: PeerID, name: String, dialect: Dialect, serviceIndex: Int) -> Bool {
         guard let guardian else { return true }
-        guard let sender = sender(of: frames[0], guardian: guardian) else {
+        guard let sender = sender(of: frames[0], peer: client, guardian: guardian) else {
             guardian.count(.revokedKey)
             refuseRequest(WireError(.forbidden, "this key is no longer allowed on the bus"), frames, dialect: dialect, serviceIndex: serviceIndex)
             return false
@@ -24,11 +24,11 @@ extension Broker {
         return true
     }
 
-    /// The allowed entry of the peer that sent `first` (its message's routing id part), nil when
+    /// The allowed entry of `peer`, which sent `first` (its message's routing id part), nil when
     /// its key is not allowed (any more): remembered per peer (`SenderCache`).
-    private func sender(of first: MessagePart, peer: PeerID? = nil, guardian: BrokerGuard) -> SenderCache.Sender? {
+    private func sender(of first: MessagePart, peer: PeerID, guardian: BrokerGuard) -> SenderCache.Sender? {
         guard let userID = first.userIDBytes else { return nil }
-        return senders.sender(peer ?? PeerID(part: first), userID: userID, generation: guardian.listGeneration,
+        return senders.sender(peer, userID: userID, generation: guardian.listGeneration,
                               lookUp: guardian.allowedEntry(named:))
     }
 
@@ -77,14 +77,14 @@ extension Broker {
         return true
     }
 
-    /// Puts a list the guard's watcher read since the last tick in force here: verdicts are
-    /// forgotten, and agents whose key was revoked (or removed) are disconnected at once.
+    /// Puts a list the guard's watcher read since the last tick in force here: agents whose key
+    /// was revoked (or removed) are disconnected at once. (Remembered senders and verdicts are
+    /// forgotten by `SenderCache` itself, at the first message under the new list.)
     func applyAccessListChanges() {
         guard let guardian else { return }
         let generation = guardian.listGeneration
         guard generation != appliedAccessListGeneration else { return }
         appliedAccessListGeneration = generation
-        senders.removeAll()
         for worker in Array(workers.values) {
             guard let owner = instanceOwners[worker.instance], !guardian.allows(owner) else { continue }
             logger.notice("disconnecting an agent whose key is no longer allowed", metadata: ["agent": "\(worker.name)", "key": "\(owner)"])

@@ -229,10 +229,11 @@ public final class Broker {
                               frames, dialect: dialect, serviceIndex: serviceIndex)
                 return
             }
-            // Made once, for the access check and the routing (nil when not UTF-8).
+            // Made once, for the access check and the routing (the name nil when not UTF-8).
+            let client = PeerID(part: frames[0])
             let name = frames[serviceIndex].string
-            guard admitsRequest(frames, name: name ?? "", dialect: dialect, serviceIndex: serviceIndex) else { return }
-            handleClientRequest(frames, name: name, dialect: dialect, serviceIndex: serviceIndex)
+            guard admitsRequest(frames, from: client, name: name ?? "", dialect: dialect, serviceIndex: serviceIndex) else { return }
+            handleClientRequest(frames, from: client, name: name, dialect: dialect, serviceIndex: serviceIndex)
         case .worker(let dialect, let command, let arguments):
             // Looked up once, for the access check and the command.
             let peer = PeerID(part: frames[0])
