@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Testing
 import ColonyCore
 import ColonyWorkflow
@@ -117,8 +118,43 @@ import ColonyWorkflow
         }
     }
 
-    /// Bindings are not cleared between runs: each run binds every parameter (a run with fewer
-    /// values is refused, so none can inherit the last run's), and NULL replaces a text.
+    /// Texts are bound in place while the statement runs: many in one statement (small ones held
+    /// inline by String, long ones, empty ones, between integers and NULLs) all land whole, past
+    /// the nesting bound too, and no binding is left behind to point into a string that is gone.
+    @Test func manyTextsInOneStatementLandWholeAndLeaveNoBinding() throws {
+        let queue = try DatabaseQueue()
+        let columns = HotStatement.nestedTextsAtMost * 2
+        let names = (0..<columns).map { "c\($0)" }
+        let sql = "INSERT INTO t (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns).joined(separator: ", ")))"
+        let texts = (0..<columns).map { index in
+            switch index % 4 {
+            case 0: "s\(index)"
+            case 1: String(repeating: "long \(index) ", count: 40)
+            case 2: ""
+            default: "ünïcode \(index) ✓"
+            }
+        }
+        let values: [HotStatement.Value] = texts.enumerated().map { index, text in index % 7 == 3 ? .integer(Int64(index)) : index % 11 == 5 ? .null : .text(text) }
+        let expanded = try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (\(names.joined(separator: ", ")))")
+            try HotStatement(sql, db).execute(values)
+            let handle = try db.cachedStatement(sql: sql).sqliteStatement
+            return sqlite3_expanded_sql(handle).map { pointer in defer { sqlite3_free(pointer) }; return String(cString: pointer) }
+        }
+        let row = try queue.read { db in try Row.fetchOne(db, sql: "SELECT * FROM t")! }
+        for (index, value) in values.enumerated() {
+            switch value {
+            case .text(let text): #expect(row[index] as String? == text, "column \(index)")
+            case .integer(let number): #expect(row[index] as Int64? == number, "column \(index)")
+            case .null: #expect(row.hasNull(atIndex: index), "column \(index)")
+            }
+        }
+        #expect(values.filter { if case .text = $0 { true } else { false } }.count > HotStatement.nestedTextsAtMost)
+        #expect(expanded == sql.replacingOccurrences(of: "?", with: "NULL"))
+    }
+
+    /// Each run binds every parameter (a run with fewer or more values is refused), and NULL
+    /// replaces a text.
     @Test func everyRunBindsEveryParameter() throws {
         let queue = try DatabaseQueue()
         let refused = try queue.write { db in
