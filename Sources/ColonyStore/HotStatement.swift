@@ -2,9 +2,10 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// A statement on the engine's hot path, prepared once per connection (GRDB's statement cache)
-/// and bound and stepped through SQLite's C API: GRDB's argument boxing, reentrancy checks and
-/// observation hooks cost more per transition than SQLite's own work (docs/PERFORMANCE.md).
+/// A statement on the engine's hot path, prepared once per connection (GRDB's statement cache,
+/// found through the store's `HotStatementCache`) and bound and stepped through SQLite's C API:
+/// GRDB's argument boxing, reentrancy checks and observation hooks cost more per transition than
+/// SQLite's own work (docs/PERFORMANCE.md).
 struct HotStatement {
     /// A value bound to one parameter.
     enum Value {
@@ -20,8 +21,10 @@ struct HotStatement {
     private let handle: OpaquePointer
     private let database: Database
 
-    init(_ sql: String, _ database: Database) throws {
-        self.handle = try database.cachedStatement(sql: sql).sqliteStatement
+    /// The statement for `sql` on `database`, from `statements` when the store passes its cache
+    /// (no hashing of the text), from GRDB's statement cache otherwise.
+    init(_ sql: String, _ database: Database, _ statements: HotStatementCache? = nil) throws {
+        self.handle = try statements?.handle(for: sql, on: database) ?? database.cachedStatement(sql: sql).sqliteStatement
         self.database = database
     }
 

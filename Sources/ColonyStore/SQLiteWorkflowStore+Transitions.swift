@@ -7,7 +7,7 @@ import GRDB
 // expected state, so a stale transition changes no row), prepared once, bound through SQLite's
 // C API (HotStatement), dates as text made without ICU (`Date.databaseText`).
 extension SQLiteWorkflowStore {
-    static func apply(_ change: RunTransition, at now: Date, _ db: Database, log: inout TransitionLog) throws {
+    static func apply(_ change: RunTransition, at now: Date, _ db: Database, _ statements: HotStatementCache?, log: inout TransitionLog) throws {
         let stamp = now.databaseText
         let changed = try HotStatement("""
             UPDATE runs SET status = ?,
@@ -15,7 +15,7 @@ extension SQLiteWorkflowStore {
                 finishedAt = CASE WHEN ? THEN ? ELSE finishedAt END,
                 output = COALESCE(?, output), errorCode = COALESCE(?, errorCode), errorMessage = COALESCE(?, errorMessage)
             WHERE id = ? AND status = ?
-            """, db).execute(
+            """, db, statements).execute(
             .text(change.to.rawValue), .flag(change.to == .running), .text(stamp), .flag(change.to.isFinal), .text(stamp),
             .text(change.output?.jsonText), .text(change.errorCode?.rawValue), .text(change.errorMessage),
             .text(change.run.rawValue), .text(change.from.rawValue)
@@ -28,9 +28,9 @@ extension SQLiteWorkflowStore {
         log.append(change.run, step: nil, from: change.from.rawValue, to: change.to.rawValue, detail: change.detail ?? change.errorMessage, at: stamp)
     }
 
-    static func apply(_ change: StepTransition, at now: Date, _ db: Database, log: inout TransitionLog) throws {
+    static func apply(_ change: StepTransition, at now: Date, _ db: Database, _ statements: HotStatementCache?, log: inout TransitionLog) throws {
         let stamp = now.databaseText
-        if let attempt = change.attempt { try save(attempt, db) }
+        if let attempt = change.attempt { try save(attempt, db, statements) }
         if let from = change.from {
             let changed: Int
             if let attempt = change.attempt {
@@ -38,13 +38,13 @@ extension SQLiteWorkflowStore {
                     UPDATE steps SET status = ?, updatedAt = ?, attempts = MAX(attempts, ?), output = COALESCE(?, output),
                         errorCode = ?, errorMessage = ?
                     WHERE runID = ? AND stepID = ? AND status = ?
-                    """, db).execute(
+                    """, db, statements).execute(
                     .text(change.to.rawValue), .text(stamp), .integer(Int64(attempt.attempt)), .text(attempt.output?.jsonText),
                     .text(attempt.errorCode?.rawValue), .text(attempt.errorMessage),
                     .text(change.run.rawValue), .text(change.step.rawValue), .text(from.rawValue)
                 )
             } else {
-                changed = try HotStatement("UPDATE steps SET status = ?, updatedAt = ? WHERE runID = ? AND stepID = ? AND status = ?", db)
+                changed = try HotStatement("UPDATE steps SET status = ?, updatedAt = ? WHERE runID = ? AND stepID = ? AND status = ?", db, statements)
                     .execute(.text(change.to.rawValue), .text(stamp), .text(change.run.rawValue), .text(change.step.rawValue), .text(from.rawValue))
             }
             guard changed == 1 else {
@@ -58,36 +58,36 @@ extension SQLiteWorkflowStore {
             row.output = change.attempt?.output
             row.errorCode = change.attempt?.errorCode
             row.errorMessage = change.attempt?.errorMessage
-            try insert(row, updatedAt: stamp, db)
+            try insert(row, updatedAt: stamp, db, statements)
         }
         log.append(change.run, step: change.step, from: change.from?.rawValue, to: change.to.rawValue, detail: change.detail, at: stamp)
     }
 
     /// A step's row, bound directly (a new run inserts one per step; `updatedAt` as database text).
-    static func insert(_ step: StepRecord, updatedAt stamp: String, _ db: Database) throws {
+    static func insert(_ step: StepRecord, updatedAt stamp: String, _ db: Database, _ statements: HotStatementCache? = nil) throws {
         try HotStatement("""
             INSERT INTO steps (runID, stepID, status, attempts, output, errorCode, errorMessage, updatedAt)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, db).execute(
+            """, db, statements).execute(
             .text(step.runID.rawValue), .text(step.stepID.rawValue), .text(step.status.rawValue), .integer(Int64(step.attempts)),
             .text(step.output?.jsonText), .text(step.errorCode?.rawValue), .text(step.errorMessage), .text(stamp)
         )
     }
 
     /// Which agent instance the broker gave an attempt to.
-    static func recordInstance(_ instance: InstanceID, run: RunID, step: StepID, attempt: Int, _ db: Database) throws {
-        try HotStatement("UPDATE step_attempts SET instance = ? WHERE runID = ? AND stepID = ? AND attempt = ?", db)
+    static func recordInstance(_ instance: InstanceID, run: RunID, step: StepID, attempt: Int, _ db: Database, _ statements: HotStatementCache?) throws {
+        try HotStatement("UPDATE step_attempts SET instance = ? WHERE runID = ? AND stepID = ? AND attempt = ?", db, statements)
             .execute(.text(instance.rawValue), .text(run.rawValue), .text(step.rawValue), .integer(Int64(attempt)))
     }
 
-    private static func save(_ attempt: AttemptRecord, _ db: Database) throws {
+    private static func save(_ attempt: AttemptRecord, _ db: Database, _ statements: HotStatementCache?) throws {
         // An attempt that ended was stored when it started: an UPDATE, cheaper than the upsert.
         if attempt.finishedAt != nil {
             let updated = try HotStatement("""
                 UPDATE step_attempts SET agent = ?, output = ?, status = ?, errorCode = ?, errorMessage = ?, finishedAt = ?,
                     instance = COALESCE(?, instance)
                 WHERE runID = ? AND stepID = ? AND attempt = ?
-                """, db).execute(
+                """, db, statements).execute(
                 .text(attempt.agent), .text(attempt.output?.jsonText), .text(attempt.status.rawValue), .text(attempt.errorCode?.rawValue),
                 .text(attempt.errorMessage), .text(attempt.finishedAt?.databaseText), .text(attempt.instance?.rawValue),
                 .text(attempt.runID.rawValue), .text(attempt.stepID.rawValue), .integer(Int64(attempt.attempt))
@@ -100,7 +100,7 @@ extension SQLiteWorkflowStore {
             ON CONFLICT (runID, stepID, attempt) DO UPDATE SET agent = excluded.agent, output = excluded.output,
                 status = excluded.status, errorCode = excluded.errorCode, errorMessage = excluded.errorMessage,
                 finishedAt = excluded.finishedAt, instance = COALESCE(excluded.instance, instance)
-            """, db).execute(
+            """, db, statements).execute(
             .text(attempt.runID.rawValue), .text(attempt.stepID.rawValue), .integer(Int64(attempt.attempt)), .text(attempt.idempotencyKey),
             .text(attempt.agent), .text(attempt.input.jsonText), .text(attempt.output?.jsonText), .text(attempt.status.rawValue),
             .text(attempt.errorCode?.rawValue), .text(attempt.errorMessage), .text(attempt.startedAt.databaseText), .text(attempt.finishedAt?.databaseText),
@@ -124,11 +124,11 @@ struct TransitionLog {
     /// Rows per statement at most: the statements for 1…8 rows are prepared once each.
     static let rowsPerStatement = 8
 
-    func write(_ db: Database) throws {
+    func write(_ db: Database, _ statements: HotStatementCache?) throws {
         var start = 0
         while start < values.count {
             let end = min(start + Self.rowsPerStatement * Self.columns, values.count)
-            try HotStatement(Self.inserts[(end - start) / Self.columns - 1], db).execute(Array(values[start..<end]))
+            try HotStatement(Self.inserts[(end - start) / Self.columns - 1], db, statements).execute(Array(values[start..<end]))
             start = end
         }
     }

@@ -13,6 +13,8 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     private let currentFence = Mutex<LeaseFence?>(nil)
     /// Checkpoints the log off the engine's thread.
     private let checkpointer: WALCheckpointer
+    /// The hot path's statements on the writer connection, found without hashing their SQL.
+    private let hotStatements = HotStatementCache()
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws(StoreError) {
@@ -36,6 +38,11 @@ public final class SQLiteWorkflowStore: WorkflowStore {
         } catch {
             throw .database("cannot open \(path): \(error)")
         }
+    }
+
+    deinit {
+        // Before the pool closes its writer: a statement still held would keep it from closing.
+        hotStatements.removeAll()
     }
 
     // MARK: Definitions
@@ -73,9 +80,10 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     public func createRun(_ run: RunRecord, steps: [StepID], kept: [AttemptRecord]) async throws(StoreError) {
         do {
             let rows = NewRunRows(run: run, steps: steps, kept: kept)
+            let statements = hotStatements
             try await write { db in
                 try run.insert(db)
-                for step in rows.steps { try Self.insert(step, updatedAt: step.updatedAt.databaseText, db) }
+                for step in rows.steps { try Self.insert(step, updatedAt: step.updatedAt.databaseText, db, statements) }
                 for attempt in rows.attempts { try attempt.insert(db) }
                 for var transition in rows.transitions { try transition.insert(db) }
             }
@@ -87,19 +95,20 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     nonisolated(nonsending) public func apply(_ changes: [StoreChange], at now: Date) async throws(StoreError) {
         guard !changes.isEmpty else { return }
         let changes = changes.foldingDispatchRecords()
+        let statements = hotStatements
         try writeOnThisThread { db in
             var log = TransitionLog()
             for change in changes {
                 switch change {
-                case .run(let transition): try Self.apply(transition, at: now, db, log: &log)
-                case .step(let transition): try Self.apply(transition, at: now, db, log: &log)
+                case .run(let transition): try Self.apply(transition, at: now, db, statements, log: &log)
+                case .step(let transition): try Self.apply(transition, at: now, db, statements, log: &log)
                 case .attemptDispatched(let run, let step, let attempt, let instance):
-                    try Self.recordInstance(instance, run: run, step: step, attempt: attempt, db)
+                    try Self.recordInstance(instance, run: run, step: step, attempt: attempt, db, statements)
                 case .signal(let signal):
                     try signal.upsert(db)
                 }
             }
-            try log.write(db)
+            try log.write(db, statements)
         }
     }
 
@@ -193,7 +202,8 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     func writeImmediately<T: Sendable>(fenced: Bool = true, _ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         let fence = fenced ? currentFence.withLock { $0 } : nil
         do {
-            return try await pool.writeWithoutTransaction { db in try Self.transaction(db, fence: fence, body) }
+            let statements = hotStatements
+            return try await pool.writeWithoutTransaction { db in try Self.transaction(db, fence: fence, statements, body) }
         } catch {
             throw Self.refusal(error, fence: fence)
         }
@@ -205,7 +215,7 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     func writeOnThisThread<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) throws(StoreError) -> T {
         let fence = currentFence.withLock { $0 }
         do {
-            let result = try pool.writeWithoutTransaction { db in try Self.transaction(db, fence: fence, body) }
+            let result = try pool.writeWithoutTransaction { db in try Self.transaction(db, fence: fence, hotStatements, body) }
             checkpointer.committed()
             return result
         } catch {
@@ -215,15 +225,15 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     /// BEGIN IMMEDIATE, the fence's check, `body`, COMMIT (or ROLLBACK on any error), stepped
     /// through SQLite's C API (HotStatement).
-    private static func transaction<T>(_ db: Database, fence: LeaseFence?, _ body: (Database) throws -> T) throws -> T {
-        try HotStatement("BEGIN IMMEDIATE", db).execute()
+    private static func transaction<T>(_ db: Database, fence: LeaseFence?, _ statements: HotStatementCache, _ body: (Database) throws -> T) throws -> T {
+        try HotStatement("BEGIN IMMEDIATE", db, statements).execute()
         do {
             if let fence { try check(fence, db) }
             let result = try body(db)
-            try HotStatement("COMMIT", db).execute()
+            try HotStatement("COMMIT", db, statements).execute()
             return result
         } catch {
-            _ = try? HotStatement("ROLLBACK", db).execute()
+            _ = try? HotStatement("ROLLBACK", db, statements).execute()
             throw error
         }
     }

@@ -175,3 +175,43 @@ import ColonyWorkflow
         #expect(rows == 2 && lastIsNull == true)
     }
 }
+
+/// The store finds its hot statements by where their text lives; the address is only a hint,
+/// so another text at a remembered address, or another connection, never gets a statement
+/// that is not its own.
+@Suite struct HotStatementCacheTests {
+    private let insertA = "INSERT INTO t (n, value) VALUES (?, 'the first long statement')"
+    private let insertB = "INSERT INTO t (n, value) VALUES (?, 'the second long statement')"
+
+    @Test func aRememberedStatementIsGRDBsOwnAndAnotherTextAtItsAddressGetsItsOwn() throws {
+        let queue = try DatabaseQueue()
+        let cache = HotStatementCache()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY, value TEXT)")
+            let first = try cache.handle(for: insertA, at: 42, on: db)
+            #expect(first == (try db.cachedStatement(sql: insertA).sqliteStatement))
+            #expect(try cache.handle(for: insertA, at: 42, on: db) == first)
+            // Another text found at the same address: its own statement, not the remembered one.
+            let second = try cache.handle(for: insertB, at: 42, on: db)
+            #expect(second != first)
+            #expect(second == (try db.cachedStatement(sql: insertB).sqliteStatement))
+            // Short texts skip the cache and still run.
+            try HotStatement("SELECT 1", db, cache).execute()
+            try HotStatement(insertA, db, cache).execute(.integer(1))
+            try HotStatement(insertB, db, cache).execute(.integer(2))
+        }
+        let values = try queue.read { db in try String.fetchAll(db, sql: "SELECT value FROM t ORDER BY n") }
+        #expect(values == ["the first long statement", "the second long statement"])
+    }
+
+    @Test func anotherConnectionNeverGetsTheFirstOnesStatement() throws {
+        let cache = HotStatementCache()
+        let (one, two) = (try DatabaseQueue(), try DatabaseQueue())
+        for queue in [one, two] { try queue.write { db in try db.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY, value TEXT)") } }
+        let first = try one.write { db in try cache.handle(for: insertA, at: 7, on: db) }
+        let (second, own) = try two.write { db in (try cache.handle(for: insertA, at: 7, on: db), try db.cachedStatement(sql: insertA).sqliteStatement) }
+        #expect(second != first)
+        #expect(second == own)
+        cache.removeAll()
+    }
+}
