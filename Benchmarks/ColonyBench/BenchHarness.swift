@@ -5,40 +5,67 @@ import ColonyWorkflow
 import Foundation
 import Logging
 
-/// An in-process broker and no-op agent (`noop`, capacity 512) on a random port, and a client.
+/// A broker and a no-op agent (`noop`, capacity 512) on a port the broker bound, and a client:
+/// all in this process, or with `SPLIT=1` the broker and the agent each in a process of its own
+/// (`ColonyBench broker`, `ColonyBench agent`), as `colony up` runs them.
 struct BenchHarness {
     let endpoints: BrokerEndpoints
-    let broker: BrokerHandle
     let client: ColonyClient
-    let agent: Task<Void, any Error>
+    private let parts: Parts
+
+    /// What runs the bus, stopped by `stop()`.
+    private enum Parts {
+        case inProcess(broker: BrokerHandle, agent: Task<Void, any Error>)
+        case processes(SplitBus)
+    }
 
     /// `security`: a broker guard and the credentials of the agent and of the client (CURVE),
     /// or nil for an unsecured bus.
     static func start(security: (guard: BrokerGuard, agent: Credentials, client: Credentials)? = nil) async throws -> BenchHarness {
-        let port = Int.random(in: 30_000...40_000)
-        let endpoints = BrokerEndpoints(requests: "tcp://127.0.0.1:\(port)")
+        if security == nil, ProcessInfo.processInfo.environment["SPLIT"] == "1" {
+            let bus = try SplitBus.start()
+            return try await ready(BenchHarness(endpoints: bus.endpoints, client: ColonyClient(endpoints: bus.endpoints, credentials: nil), parts: .processes(bus)))
+        }
         var configuration = BrokerConfiguration()
-        configuration.endpoints = endpoints
+        configuration.endpoints = BrokerEndpoints(requests: "tcp://127.0.0.1:0", publish: "tcp://127.0.0.1:0", subscribe: "tcp://127.0.0.1:0")
         let broker = try Broker.start(configuration, guard: security?.guard, logger: Logger(label: "broker"))
-        var noop = Agent(name: "noop", concurrency: 512)
-        noop.rawCapability("noop") { body, _ in body }
+        let endpoints = broker.endpoints
         var agentOptions = AgentOptions(endpoints: endpoints, handlesSignals: false)
         agentOptions.handlersOnIOThread = true
         agentOptions.credentials = security?.agent
-        let agent = Task { [agentOptions] in try await noop.run(options: agentOptions) }
+        let agent = Task { [agentOptions] in try await noopAgent.run(options: agentOptions) }
         let client = ColonyClient(endpoints: endpoints, credentials: security?.client)
-        while (try? await client.management(ManagementService.service, argument: "noop").text) != "200" {
+        return try await ready(BenchHarness(endpoints: endpoints, client: client, parts: .inProcess(broker: broker, agent: agent)),
+                               secured: security != nil)
+    }
+
+    /// The agent every benchmark calls: `noop` answers with the body it was given.
+    static var noopAgent: Agent {
+        var noop = Agent(name: "noop", concurrency: 512)
+        noop.rawCapability("noop") { body, _ in body }
+        return noop
+    }
+
+    /// Returns `harness` once the broker knows the agent and has synced its gate.
+    private static func ready(_ harness: BenchHarness, secured: Bool = false) async throws -> BenchHarness {
+        while (try? await harness.client.management(ManagementService.service, argument: "noop").text) != "200" {
             try await Task.sleep(for: .milliseconds(20))
         }
         // As an orchestrator does once it re-announced the runs that ended: else the broker holds
-        // requests of runs for its gate recovery (3 s after it started).
-        _ = try await client.management(ManagementService.gateSynced, timeout: .seconds(5))
-        return BenchHarness(endpoints: endpoints, broker: broker, client: client, agent: agent)
+        // requests of runs for its gate recovery (3 s after it started). Only an orchestrator
+        // may say so on a secured bus, where the benchmark (CurveCost) makes no runs.
+        if !secured { _ = try await harness.client.management(ManagementService.gateSynced, timeout: .seconds(5)) }
+        return harness
     }
 
     func stop() {
-        agent.cancel()
-        broker.stop()
+        switch parts {
+        case .inProcess(let broker, let agent):
+            agent.cancel()
+            broker.stop()
+        case .processes(let bus):
+            bus.stop()
+        }
     }
 }
 

@@ -16,7 +16,8 @@ enum BrokerOnMainThread {
             endpoints: BrokerEndpoints(requests: endpoint, publish: "tcp://127.0.0.1:0", subscribe: "tcp://127.0.0.1:0"))
         let guardian = try keyDirectory.map { try BrokerGuard(keys: KeyDirectory(path: $0), logger: Logger(label: "guard")) }
         let broker = try Broker(configuration, guard: guardian, logger: Logger(label: "broker"))
-        FileHandle.standardOutput.write(Data("bound \(broker.boundEndpoints.requests)\n".utf8))
+        let bound = broker.boundEndpoints
+        FileHandle.standardOutput.write(Data("bound \(bound.requests) \(bound.publish) \(bound.subscribe)\n".utf8))
         broker.run()
     }
 }

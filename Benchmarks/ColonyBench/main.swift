@@ -1,9 +1,12 @@
+import ColonyAgent
+import ColonyWire
 import Foundation
 import Logging
 
 // Colony's benchmarks (not tests): `ColonyBench engine [repetitions]`, `ColonyBench gate
 // [rounds]`, `ColonyBench scheduler [ticks]`, `ColonyBench curve [seconds] [rounds]`,
-// `ColonyBench catalog [files] [looks]` and `ColonyBench broker ENDPOINT [KEY_DIRECTORY]`. See
+// `ColonyBench catalog [files] [looks]`, `ColonyBench broker ENDPOINT [KEY_DIRECTORY]` and
+// `ColonyBench agent REQUESTS PUBLISH SUBSCRIBE` (the last two are what `SPLIT=1` runs). See
 // scripts/bench-all, scripts/bench-engine, scripts/bench-scheduler, scripts/bench-curve,
 // scripts/bench-broker-instructions and docs/PERFORMANCE.md.
 //
@@ -13,6 +16,7 @@ import Logging
 LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "broker", arguments.count == 2 || arguments.count == 3 {
+    exitWhenStandardInputCloses()
     try BrokerOnMainThread.run(endpoint: arguments[1], keyDirectory: arguments.count == 3 ? arguments[2] : nil)
     exit(0)
 }
@@ -29,6 +33,14 @@ Task.detached { [arguments] in
 finished.wait()
 
 func runBenchmark(_ arguments: [String]) async throws {
+    if arguments.first == "agent", arguments.count == 4 {
+        exitWhenStandardInputCloses()
+        var options = AgentOptions(endpoints: BrokerEndpoints(requests: arguments[1], publish: arguments[2], subscribe: arguments[3]),
+                                   handlesSignals: false)
+        options.handlersOnIOThread = true
+        try await BenchHarness.noopAgent.run(options: options)
+        return
+    }
     if arguments.first == "curve" {
         try await CurveCost.run(seconds: Double(arguments.dropFirst().first ?? "") ?? 3, rounds: Int(arguments.dropFirst(2).first ?? "") ?? 3)
         return
