@@ -1,4 +1,5 @@
 import ColonyCore
+import ColonyEngine
 import ColonyOrchestrator
 import ColonyPostgres
 import ColonyStore
@@ -12,14 +13,22 @@ import Logging
 /// is why the chain's ratio to the bus moves from hour to hour (docs/PERFORMANCE.md).
 extension EngineOverhead {
     /// A fresh store: a SQLite file in `directory`, or a new database on the PostgreSQL server
-    /// `COLONY_BENCH_POSTGRES` names.
+    /// `COLONY_BENCH_POSTGRES` names; fenced by the orchestrator's lease, as the active
+    /// orchestrator's store is (every write checks the lease's holder and term).
     static func openStore(in directory: URL) async throws -> any OrchestratorStore {
-        guard let server = ProcessInfo.processInfo.environment["COLONY_BENCH_POSTGRES"] else {
-            return try SQLiteWorkflowStore(path: directory.appendingPathComponent("bench.sqlite").path)
+        let store: any OrchestratorStore
+        if let server = ProcessInfo.processInfo.environment["COLONY_BENCH_POSTGRES"] {
+            let name = "colony_bench_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "_")
+            let location = try await PostgresLocation(server).creatingDatabase(name).description
+            store = try await OrchestratorStores.open(location, logger: Logger(label: "bench"))
+        } else {
+            store = try SQLiteWorkflowStore(path: directory.appendingPathComponent("bench.sqlite").path)
         }
-        let name = "colony_bench_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "_")
-        let location = try await PostgresLocation(server).creatingDatabase(name).description
-        return try await OrchestratorStores.open(location, logger: Logger(label: "bench"))
+        guard let term = try await store.acquireLease(OrchestratorLease.name, holder: "bench", duration: .seconds(3600), now: Date()) else {
+            throw BenchError.leaseTaken
+        }
+        store.fence(LeaseFence(lease: OrchestratorLease.name, holder: "bench", term: term))
+        return store
     }
 
     /// Times the batches a `steps`-step chain commits, as the engine writes them: the run
@@ -64,4 +73,9 @@ extension EngineOverhead {
         precondition(status == .completed, "the store's chain ended \(status)")
         return elapsed
     }
+}
+
+enum BenchError: Error {
+    /// A fresh store's lease was held already.
+    case leaseTaken
 }

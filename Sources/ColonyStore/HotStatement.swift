@@ -35,12 +35,36 @@ struct HotStatement {
     }
 
     /// Runs the statement with `values` bound in order, one for each of its parameters; returns
-    /// how many rows it changed. Texts are bound in place, without SQLite's copy (a malloc and a
-    /// free each), which holds only while the statement steps: so each is bound inside its own
-    /// string's `withUTF8`, the statement steps inside the innermost, and the bindings are cleared
-    /// before the strings go, so none outlives what it points into.
+    /// how many rows it changed.
     @discardableResult
     func execute(_ values: [Value]) throws -> Int {
+        try run(values) { _ in
+            var code = sqlite3_step(handle)
+            while code == SQLITE_ROW { code = sqlite3_step(handle) }
+            return code
+        }
+        return Int(sqlite3_changes(database.sqliteConnection))
+    }
+
+    /// Runs the query with `values` bound and returns what `read` makes of its first row, or nil
+    /// when it has none (the rest are not stepped).
+    func firstRow<Result>(_ values: Value..., read: (HotRow) -> Result) throws -> Result? {
+        var result: Result?
+        try run(values) { handle in
+            let code = sqlite3_step(handle)
+            guard code == SQLITE_ROW else { return code }
+            result = read(HotRow(handle: handle))
+            return SQLITE_DONE
+        }
+        return result
+    }
+
+    /// Binds `values`, one for each parameter, and lets `step` step the statement; throws
+    /// unless it returns SQLITE_DONE. Texts are bound in place, without SQLite's copy (a malloc
+    /// and a free each), which holds only while the statement steps: so each is bound inside
+    /// its own string's `withUTF8`, `step` runs inside the innermost, and the bindings are
+    /// cleared before the strings go, so none outlives what it points into.
+    private func run(_ values: [Value], step: (OpaquePointer) -> Int32) throws {
         defer {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
@@ -49,16 +73,15 @@ struct HotStatement {
             throw DatabaseError(resultCode: .SQLITE_RANGE, message: "\(values.count) values for \(sqlite3_bind_parameter_count(handle)) parameters",
                                 sql: sqlite3_sql(handle).map { String(cString: $0) })
         }
-        let code = bindAndStep(values, from: 0)
+        let code = bind(values, from: 0, nested: 0, then: step)
         guard code == SQLITE_DONE else { throw error(code) }
-        return Int(sqlite3_changes(database.sqliteConnection))
     }
 
-    /// Binds `values[offset...]` and steps the statement to its end; returns the first failing
-    /// bind's code or the last step's. A text's bytes stay valid until its `withUTF8` returns,
-    /// which is after the statement has stepped. Past `nestedTextsAtMost` texts (each one a
-    /// stack frame deeper) the rest are copied by SQLite instead.
-    private func bindAndStep(_ values: [Value], from offset: Int, nested: Int = 0) -> Int32 {
+    /// Binds `values[offset...]` and then runs `step`; returns the first failing bind's code
+    /// or what `step` returned. A text's bytes stay valid until its `withUTF8` returns, which is
+    /// after `step`. Past `nestedTextsAtMost` texts (each one a stack frame deeper) the rest are
+    /// copied by SQLite instead.
+    private func bind(_ values: [Value], from offset: Int, nested: Int, then step: (OpaquePointer) -> Int32) -> Int32 {
         var offset = offset
         while offset < values.count {
             let index = Int32(offset + 1)
@@ -76,7 +99,7 @@ struct HotStatement {
                         }
                     } ?? sqlite3_bind_text(handle, index, "", 0, Self.copied)
                     guard code == SQLITE_OK, inPlace else { return (code, code != SQLITE_OK) }
-                    return (bindAndStep(values, from: next, nested: nested + 1), true)
+                    return (bind(values, from: next, nested: nested + 1, then: step), true)
                 }
                 if result.done { return result.code }
                 code = result.code
@@ -86,9 +109,7 @@ struct HotStatement {
             guard code == SQLITE_OK else { return code }
             offset += 1
         }
-        var code = sqlite3_step(handle)
-        while code == SQLITE_ROW { code = sqlite3_step(handle) }
-        return code
+        return step(handle)
     }
 
     private func error(_ code: Int32) -> DatabaseError {
@@ -103,4 +124,20 @@ struct HotStatement {
     /// Texts bound in place in one run at most: the transition log's widest statement has 48
     /// values; GRDB nests at most 20 the same way.
     static let nestedTextsAtMost = 64
+}
+
+/// The current row of a `HotStatement` query, read by column (valid only inside `firstRow`).
+struct HotRow {
+    let handle: OpaquePointer
+
+    /// Column `index` as text; nil when it is NULL.
+    func text(_ index: Int32) -> String? {
+        guard sqlite3_column_type(handle, index) != SQLITE_NULL, let bytes = sqlite3_column_text(handle, index) else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, index))), as: UTF8.self)
+    }
+
+    /// Column `index` as an integer; nil when it is NULL.
+    func integer(_ index: Int32) -> Int64? {
+        sqlite3_column_type(handle, index) == SQLITE_NULL ? nil : sqlite3_column_int64(handle, index)
+    }
 }

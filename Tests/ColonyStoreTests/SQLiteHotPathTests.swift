@@ -153,6 +153,23 @@ import ColonyWorkflow
         #expect(expanded == sql.replacingOccurrences(of: "?", with: "NULL"))
     }
 
+    /// A query's first row is read by column, NULLs as nil; a query with no row gives nil.
+    @Test func firstRowReadsTextsIntegersAndNulls() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT, term INTEGER)")
+            try db.execute(sql: "INSERT INTO leases VALUES ('orchestrator', 'host-a ✓', 7), ('empty', NULL, NULL)")
+            let query = "SELECT holder, term FROM leases WHERE name = ?"
+            let read = { (name: String) in
+                try HotStatement(query, db).firstRow(.text(name)) { row in (holder: row.text(0), term: row.integer(1)) }
+            }
+            let held = try read("orchestrator"), empty = try read("empty"), missing = try read("nobody")
+            #expect(held?.holder == "host-a ✓" && held?.term == 7)
+            #expect(empty != nil && empty?.holder == nil && empty?.term == nil)
+            #expect(missing == nil)
+        }
+    }
+
     /// Each run binds every parameter (a run with fewer or more values is refused), and NULL
     /// replaces a text.
     @Test func everyRunBindsEveryParameter() throws {
