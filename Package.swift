@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig", "ColonyYAML", "ColonySupervisor", "ColonyWire"]),
         .testTarget(name: "ColonyWorkflowTests", dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyWire", "ColonyCore"]),
         .testTarget(name: "ColonyStoreTests", dependencies: ["ColonyStore", "ColonyPostgres", "ColonyWorkflow", "ColonyWire", "ColonyCore"]),
-        .testTarget(name: "ColonyEngineTests", dependencies: ["ColonyEngine", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore"]),
+        .testTarget(name: "ColonyEngineTests", dependencies: ["ColonyEngine", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore", "ColonyTestSupport"]),
         .testTarget(name: "ColonyScheduleTests", dependencies: ["ColonySchedule", "ColonyWire"]),
         .testTarget(name: "ColonySupervisorTests", dependencies: ["ColonySupervisor"]),
         .testTarget(name: "ColonyLoggingTests", dependencies: ["ColonyLogging", "ColonyCore", .product(name: "Logging", package: "swift-log")]),

@@ -24,7 +24,8 @@ final class HotStatementCache: Sendable {
     /// The longest text a String holds inline (64-bit platforms).
     private static let inlineTextBytes = 15
 
-    /// Statements remembered at most: the store has about a dozen hot texts.
+    /// Statements remembered at most: the store has about a dozen hot texts. Past it a text is
+    /// still served, by GRDB's cache, and nothing more is remembered.
     static let capacity = 64
 
     /// Keyed by the address of the SQL text's UTF-8. A handle handed out is used at once by the
@@ -50,6 +51,9 @@ final class HotStatementCache: Sendable {
         if let key, let connection { remember(statement, at: key, on: connection) }
         return statement.sqliteStatement
     }
+
+    /// How many statements are remembered (at most `capacity`).
+    var count: Int { entries.withLock { $0.count } }
 
     /// Lets every statement go (the store calls this before its pool closes).
     func removeAll() {

@@ -215,7 +215,8 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     func writeOnThisThread<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) throws(StoreError) -> T {
         let fence = currentFence.withLock { $0 }
         do {
-            let result = try pool.writeWithoutTransaction { db in try Self.transaction(db, fence: fence, hotStatements, body) }
+            let statements = hotStatements
+            let result = try pool.writeWithoutTransaction { db in try Self.transaction(db, fence: fence, statements, body) }
             checkpointer.committed()
             return result
         } catch {
@@ -224,16 +225,17 @@ public final class SQLiteWorkflowStore: WorkflowStore {
     }
 
     /// BEGIN IMMEDIATE, the fence's check, `body`, COMMIT (or ROLLBACK on any error), stepped
-    /// through SQLite's C API (HotStatement).
+    /// through SQLite's C API (HotStatement). The three short texts are GRDB's to cache
+    /// (`HotStatementCache` passes texts of up to 15 bytes to it anyway).
     private static func transaction<T>(_ db: Database, fence: LeaseFence?, _ statements: HotStatementCache, _ body: (Database) throws -> T) throws -> T {
-        try HotStatement("BEGIN IMMEDIATE", db, statements).execute()
+        try HotStatement("BEGIN IMMEDIATE", db).execute()
         do {
             if let fence { try check(fence, db, statements) }
             let result = try body(db)
-            try HotStatement("COMMIT", db, statements).execute()
+            try HotStatement("COMMIT", db).execute()
             return result
         } catch {
-            _ = try? HotStatement("ROLLBACK", db, statements).execute()
+            _ = try? HotStatement("ROLLBACK", db).execute()
             throw error
         }
     }

@@ -231,4 +231,21 @@ import ColonyWorkflow
         #expect(second == own)
         cache.removeAll()
     }
+
+    @Test func pastItsCapacityTextsAreStillServedAndNoMoreAreRemembered() throws {
+        let queue = try DatabaseQueue()
+        let cache = HotStatementCache()
+        let texts = (0..<(HotStatementCache.capacity + 36)).map { "INSERT INTO t (n, value) VALUES (?, 'statement number \($0)')" }
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY, value TEXT)")
+            for (key, text) in texts.enumerated() {
+                #expect(try cache.handle(for: text, at: key + 1, on: db) == (try db.cachedStatement(sql: text).sqliteStatement))
+                try HotStatement(text, db, cache).execute(.integer(Int64(key)))
+            }
+        }
+        #expect(cache.count == HotStatementCache.capacity)
+        #expect(try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM t") } == texts.count)
+        cache.removeAll()
+        #expect(cache.count == 0)
+    }
 }
