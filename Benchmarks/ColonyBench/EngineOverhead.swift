@@ -127,6 +127,17 @@ enum EngineOverhead {
         let elapsed = clock.now - started
         let end = ThreadTimes.now()
         // Checked once the clock stopped: reading the runs back is not part of running them.
+        // SNAPSHOTS=N: a single run read back N times, as a control-plane page of it or a
+        // takeover's recovery reads it; the median printed.
+        if runs == 1, let count = Int(ProcessInfo.processInfo.environment["SNAPSHOTS"] ?? ""), count > 0 {
+            var times: [Double] = []
+            for _ in 0..<count {
+                let readStart = clock.now
+                _ = try await store.snapshot(run: finished[0])
+                times.append((clock.now - readStart).seconds)
+            }
+            print("\(workflow.name): its run read back (snapshot) " + String(format: "%.2f ms, median of %d", median(times) * 1000, count))
+        }
         for run in finished {
             let status = try await store.snapshot(run: run).run.status
             precondition(status == .completed, "run \(run) ended \(status)")

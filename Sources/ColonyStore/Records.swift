@@ -143,10 +143,16 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     }
 
     public init(runID: RunID, stepID: StepID, attempt: Int, input: JSONValue, startedAt: Date = Date()) {
+        self.init(runID: runID, stepID: stepID, attempt: attempt, idempotencyKey: Self.idempotencyKey(run: runID, step: stepID, attempt: attempt),
+                  input: input, startedAt: startedAt)
+    }
+
+    /// With the key as stored (`init(row:)`).
+    init(runID: RunID, stepID: StepID, attempt: Int, idempotencyKey: String, input: JSONValue, startedAt: Date) {
         self.runID = runID
         self.stepID = stepID
         self.attempt = attempt
-        self.idempotencyKey = Self.idempotencyKey(run: runID, step: stepID, attempt: attempt)
+        self.idempotencyKey = idempotencyKey
         self.input = input
         self.status = .dispatched
         self.startedAt = startedAt
@@ -218,6 +224,11 @@ public struct TransitionRecord: Codable, Sendable, Hashable, FetchableRecord, Mu
         guard let to = RunStatus(rawValue: to) else { return nil }
         let from = self.from.flatMap(RunStatus.init(rawValue:))
         return self.from != nil && from == nil ? nil : .run(from: from, to: to)
+    }
+
+    /// A row as stored, field by field (`init(row:)` reads them by column index).
+    init(sequence: Int64?, runID: RunID, stepID: StepID?, from: String?, to: String, detail: String?, at: Date) {
+        (self.sequence, self.runID, self.stepID, self.from, self.to, self.detail, self.at) = (sequence, runID, stepID, from, to, detail, at)
     }
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { sequence = inserted.rowID }

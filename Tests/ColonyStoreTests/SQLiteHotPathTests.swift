@@ -249,3 +249,33 @@ import ColonyWorkflow
         #expect(cache.count == 0)
     }
 }
+
+/// A snapshot reads its rows by column index; a stored value it cannot read back fails the read
+/// with the column and the value named, as Codable's decoding did, instead of being guessed.
+@Suite struct SnapshotRowTests {
+    @Test func aValueThisVersionCannotReadIsRefusedByName() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("colony-rows-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let store = try SQLiteWorkflowStore(path: path)
+        var parser = WorkflowParser()
+        let definition = parser.parse("name: demo\nsteps:\n  - {id: one, capability: echo}\n", file: "demo.yaml")[0]
+        let definitionID = try await store.register(definition).id
+        try await store.createRun(RunRecord(id: "run-1", workflow: "demo", definitionID: definitionID, input: .null), steps: ["one"])
+        try await store.transitionStep(run: "run-1", step: "one", from: .pending, to: .dispatched,
+                                       attempt: AttemptRecord(runID: "run-1", stepID: "one", attempt: 1, input: .object([:])), detail: nil)
+        #expect(try await store.snapshot(run: "run-1").steps.map(\.status) == [.dispatched])
+
+        let other = try DatabaseQueue(path: path)
+        for (sql, named) in [("UPDATE steps SET status = 'exploded'", "'status' holds 'exploded'"),
+                             ("UPDATE step_attempts SET input = '{broken'", "'input' holds '{broken'")] {
+            try await other.write { db in try db.execute(sql: "SAVEPOINT tampering; \(sql); RELEASE tampering") }
+            await #expect(performing: { try await store.snapshot(run: "run-1") }, throws: { "\($0)".contains(named) })
+            try await other.write { db in
+                try db.execute(sql: "UPDATE steps SET status = 'dispatched'; UPDATE step_attempts SET input = '{}'")
+            }
+        }
+        #expect(try await store.snapshot(run: "run-1").attempts.map(\.input) == [.object([:])])
+    }
+}

@@ -103,6 +103,46 @@ import Testing
         #expect(attempts.first { $0.stepID == "one" }?.output == .object(["n": .number(1)]))
     }
 
+    /// A snapshot gives back every field of a run's steps, attempts and transitions as they were
+    /// stored: NULLs, text beyond ASCII, JSON in and out, errors, instances, times to the millisecond.
+    @Test(arguments: StoreKind.available) func aSnapshotReadsBackEveryFieldAsStored(_ kind: StoreKind) async throws {
+        let store = try await kind.make().store
+        let definitionID = try await store.register(definition()).id
+        let run: RunID = "run-é"
+        try await store.createRun(RunRecord(id: run, workflow: "demo", definitionID: definitionID, input: .null), steps: ["one", "two"])
+        try await store.transitionRun(run, from: .pending, to: .running, output: nil, error: nil, detail: nil)
+        let started = Date(timeIntervalSince1970: 1_800_000_000.25), finished = Date(timeIntervalSince1970: 1_800_000_001.5)
+        let input: JSONValue = .object(["text": .string("grüße ✓"), "list": .array([.number(1.5), .bool(true), .null])])
+        var attempt = AttemptRecord(runID: run, stepID: "one", attempt: 1, input: input, startedAt: started)
+        attempt.agent = "agent-ü"
+        try await store.transitionStep(run: run, step: "one", from: .pending, to: .dispatched, attempt: attempt, detail: "sent")
+        try await store.apply([.attemptDispatched(run: run, step: "one", attempt: 1, instance: "instance-1")], at: Date())
+        attempt.status = .failed
+        attempt.errorCode = "timeout"
+        attempt.errorMessage = "no answer — in time"
+        attempt.finishedAt = finished
+        try await store.transitionStep(run: run, step: "one", from: .dispatched, to: .failed, attempt: attempt, detail: nil)
+
+        let snapshot = try await store.snapshot(run: run)
+        let milliseconds = { (date: Date?) in date.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } }
+        let one = try #require(snapshot.steps.first { $0.stepID == "one" })
+        #expect(one.runID == run && one.status == .failed && one.attempts == 1 && one.output == nil)
+        #expect(one.errorCode == "timeout" && one.errorMessage == "no answer — in time")
+        let two = try #require(snapshot.steps.first { $0.stepID == "two" })
+        #expect(two.status == .pending && two.attempts == 0 && two.output == nil && two.errorCode == nil && two.errorMessage == nil)
+        let stored = try #require(snapshot.attempts.first)
+        #expect(snapshot.attempts.count == 1)
+        #expect(stored.runID == run && stored.stepID == "one" && stored.attempt == 1 && stored.idempotencyKey == "run-é/one/1")
+        #expect(stored.agent == "agent-ü" && stored.instance == "instance-1" && stored.input == input && stored.output == nil)
+        #expect(stored.status == .failed && stored.errorCode == "timeout" && stored.errorMessage == "no answer — in time")
+        #expect(milliseconds(stored.startedAt) == 1_800_000_000_250 && milliseconds(stored.finishedAt) == 1_800_000_001_500)
+        #expect(snapshot.transitions.map { [$0.stepID?.rawValue, $0.from, $0.to, $0.detail] } == [
+            [nil, nil, "pending", "created"], [nil, "pending", "running", nil],
+            ["one", "pending", "dispatched", "sent"], ["one", "dispatched", "failed", nil],
+        ])
+        #expect(snapshot.transitions.allSatisfy { $0.runID == run && $0.sequence != nil })
+    }
+
     @Test(arguments: StoreKind.available) func everyTransitionIsLoggedAndStaleOnesAreRefused(_ kind: StoreKind) async throws {
         let store = try await kind.make().store
         let definitionID = try await store.register(definition()).id
