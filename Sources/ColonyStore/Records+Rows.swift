@@ -3,8 +3,8 @@ import Foundation
 import GRDB
 
 // A run's snapshot reads one row per step, per attempt and per transition: thousands for a long
-// run. Decoded through Codable, each row cost ~24,000 instructions (a 1000-step run's snapshot
-// ~20 ms). Here each column is read by its index as text, an integer or a date (SQLite's C
+// run. Decoded through Codable, each row cost ~44,000 instructions, SQLite's part included (a
+// 1000-step run's snapshot ~20 ms). Here each column is read by its index as text, an integer or a date (SQLite's C
 // API underneath), and typed from that: no lookup by name and no generic conversion, whose
 // run-time metadata lookups were half of what was left. Each record names the columns its
 // requests select, in the order its `init(row:)` reads them, so an index always means the same
@@ -60,14 +60,14 @@ extension TransitionRecord {
     }
 }
 
-/// A stored value this version cannot read back (a status it does not know, a NULL where a
-/// value belongs): the read fails with the column and the value named.
+/// A stored value this version cannot read back (a status it does not know, JSON that does not
+/// parse, a NULL where a value belongs): the read fails with the column and the value named.
 struct StoredValueError: Error, CustomStringConvertible {
     let column: String
     let value: String?
 
     var description: String {
-        value.map { "the column '\(column)' holds '\($0)', which this version does not know" } ?? "the column '\(column)' is NULL"
+        value.map { "the column '\(column)' holds '\($0)', which this version cannot read" } ?? "the column '\(column)' is NULL"
     }
 }
 
