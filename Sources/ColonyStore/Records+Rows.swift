@@ -4,11 +4,12 @@ import GRDB
 
 // A run's snapshot reads one row per step, per attempt and per transition: thousands for a long
 // run. Decoded through Codable, each row cost ~44,000 instructions, SQLite's part included (a
-// 1000-step run's snapshot ~20 ms). Here each column is read by its index as text, an integer or a date (SQLite's C
-// API underneath), and typed from that: no lookup by name and no generic conversion, whose
-// run-time metadata lookups were half of what was left. Each record names the columns its
-// requests select, in the order its `init(row:)` reads them, so an index always means the same
-// column. These records are fetched only through GRDB's requests (never `SELECT *` by hand).
+// 1000-step run's snapshot ~20 ms). Here each column is read by its index as text, an integer
+// or a date (SQLite's C API underneath), and typed from that: no lookup by name and no generic
+// conversion, whose run-time metadata lookups were half of what was left. Each record names
+// the columns its requests select, in the order its `init(row:)` reads them, so an index
+// always means the same column; that order is also the table's own (`SnapshotRowTests` keeps
+// them equal), so a `SELECT *` reads right too.
 
 extension StepRecord {
     /// The columns every request for steps selects, in the order `init(row:)` reads them.
@@ -35,7 +36,7 @@ extension AttemptRecord {
     }
 
     public init(row: Row) throws {
-        guard let input = try row.json(5, "input") else { throw StoredValueError(column: "input", value: nil) }
+        guard let input = try row.json(5, "input") else { throw StoreError.database("the column 'input' is NULL") }
         self.init(runID: try row.identifier(0), stepID: try row.identifier(1), attempt: try row.decode(atIndex: 2),
                   idempotencyKey: try row.decode(atIndex: 3), input: input, startedAt: try row.decode(atIndex: 10))
         agent = try row.text(4)
@@ -60,14 +61,11 @@ extension TransitionRecord {
     }
 }
 
-/// A stored value this version cannot read back (a status it does not know, JSON that does not
-/// parse, a NULL where a value belongs): the read fails with the column and the value named.
-struct StoredValueError: Error, CustomStringConvertible {
-    let column: String
-    let value: String?
-
-    var description: String {
-        value.map { "the column '\(column)' holds '\($0)', which this version cannot read" } ?? "the column '\(column)' is NULL"
+extension StoreError {
+    /// A stored value this version cannot read back (a status it does not know, JSON that does
+    /// not parse): the read fails with the column and the value named.
+    static func unreadable(column: String, value: String) -> StoreError {
+        .database("the column '\(column)' holds '\(value)', which this version cannot read")
     }
 }
 
@@ -84,14 +82,14 @@ extension Row {
     /// JSON text parsed, or nil for NULL.
     fileprivate func json(_ index: Int, _ column: String) throws -> JSONValue? {
         guard let text = try text(index) else { return nil }
-        guard let value = JSONValue(parsing: text.utf8) else { throw StoredValueError(column: column, value: String(text.prefix(64))) }
+        guard let value = JSONValue(parsing: text.utf8) else { throw StoreError.unreadable(column: column, value: String(text.prefix(64))) }
         return value
     }
 
     /// A status (or any closed set of values stored as text) this version knows.
     fileprivate func known<Value: RawRepresentable<String>>(_ index: Int, _ column: String) throws -> Value {
         let text = try decode(String.self, atIndex: index)
-        guard let value = Value(rawValue: text) else { throw StoredValueError(column: column, value: text) }
+        guard let value = Value(rawValue: text) else { throw StoreError.unreadable(column: column, value: text) }
         return value
     }
 }

@@ -253,6 +253,26 @@ import ColonyWorkflow
 /// A snapshot reads its rows by column index; a stored value it cannot read back fails the read
 /// with the column and the value named, as Codable's decoding did, instead of being guessed.
 @Suite struct SnapshotRowTests {
+    /// The columns each record reads by index are its table's, in the table's order: a request
+    /// and a `SELECT *` both give `init(row:)` what it expects.
+    @Test func eachRecordReadsItsTablesColumnsInTheirOrder() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("colony-rows-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("store.sqlite").path
+        _ = try SQLiteWorkflowStore(path: path)
+        let tables: [(String, [any SQLSelectable])] = [
+            (StepRecord.databaseTableName, StepRecord.databaseSelection),
+            (AttemptRecord.databaseTableName, AttemptRecord.databaseSelection),
+            (TransitionRecord.databaseTableName, TransitionRecord.databaseSelection),
+        ]
+        let queue = try DatabaseQueue(path: path)
+        for (table, selection) in tables {
+            let columns = try queue.read { db in try db.columns(in: table).map(\.name) }
+            #expect(selection.map { ($0 as? Column)?.name } == columns, "\(table)")
+        }
+    }
+
     @Test func aValueThisVersionCannotReadIsRefusedByName() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("colony-rows-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }
