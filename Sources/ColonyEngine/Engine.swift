@@ -451,9 +451,14 @@ public actor Engine {
     }
 
     private func notifyWatchers(of run: RunID) {
-        guard let watchers = runs[run]?.watchers else { return }
-        runs[run]?.changedAt = generation
-        runs[run]?.watchers = []
+        guard let entry = runs[run] else { return }
+        notifyWatchers(of: entry)
+    }
+
+    private func notifyWatchers(of entry: ActiveRun) {
+        let watchers = entry.watchers
+        entry.changedAt = generation
+        entry.watchers = []
         for ticket in watchers { wake(ticket) }
     }
 
@@ -579,17 +584,20 @@ public actor Engine {
     /// Applies `change` to the run's state in place (no copy of its step table) and returns
     /// what it decided; nothing when the run is not admitted here.
     private func update(_ run: RunID, _ change: (inout RunState) -> Plan) -> Plan {
-        guard runs[run]?.admitted == true else { return Plan() }
-        return change(&runs[run]!.state)
+        guard let entry = runs[run], entry.admitted else { return Plan() }
+        return change(&entry.state)
     }
 
     private func completed(_ order: DispatchOrder, _ result: StepResult) {
-        runs[order.run]?.inFlight.removeValue(forKey: order.step)
-        runs[order.run]?.children.removeValue(forKey: order.step)
         defer { wakeDrainIfIdle() }
+        // The run looked up once (each lookup hashes its id).
+        guard let entry = runs[order.run] else { return }
+        entry.inFlight.removeValue(forKey: order.step)
+        entry.children.removeValue(forKey: order.step)
+        guard entry.admitted else { return }
         // Only a failure may be retried: a success needs no draw (each is a system call).
         let now = clock.now, jitter = result.isFailure ? jitter() : 0
-        commit(update(order.run) { $0.record(result, step: order.step, attempt: order.attempt, now: now, jitter: jitter) })
+        commit(entry.state.record(result, step: order.step, attempt: order.attempt, now: now, jitter: jitter))
     }
 
     private func retryDue(_ run: RunID, _ step: StepID) {
@@ -661,9 +669,11 @@ public actor Engine {
             var touched = Set<RunID>()
             for change in batch.changes { touched.insert(change.run) }
             for effect in batch.effects { perform(effect) }
+            let now = clock.now
             for run in touched {
-                runs[run]?.lastProgress = clock.now
-                notifyWatchers(of: run)
+                guard let entry = runs[run] else { continue }
+                entry.lastProgress = now
+                notifyWatchers(of: entry)
             }
         }
         flushing = false
@@ -691,11 +701,11 @@ public actor Engine {
     private func perform(_ effect: Effect) {
         switch effect {
         case .dispatch(let order):
-            guard !draining, runs[order.run] != nil else { return }
-            runs[order.run]?.inFlight[order.step]?.cancel()
-            if order.childWorkflow != nil { runs[order.run]?.children[order.step] = Self.childRunID(order) }
+            guard !draining, let entry = runs[order.run] else { return }
+            entry.inFlight[order.step]?.cancel()
+            if order.childWorkflow != nil { entry.children[order.step] = Self.childRunID(order) }
             let dispatcher = self.dispatcher, dispatchRecords = self.dispatchRecords
-            runs[order.run]?.inFlight[order.step] = Task(executorPreference: options.executor) { [self] in
+            entry.inFlight[order.step] = Task(executorPreference: options.executor) { [self] in
                 let result = order.childWorkflow == nil
                     ? await dispatcher.dispatch(order) { [dispatchRecords, weak self] instance in
                         guard dispatchRecords.add(run: order.run, step: order.step, attempt: order.attempt, instance: instance) else { return }

@@ -269,7 +269,8 @@ struct RunState: Sendable {
                 plan.changes.append(.step(StepTransition(run: self.id, step: id, from: .dispatched, to: .dispatched,
                                                          detail: "re-dispatched attempt \(state.attempt) after a restart")))
                 if !step.resources.isEmpty { plan.effects.append(.hold(run: self.id, step: id, resources: step.resources)) }
-                var resent = order(step, attempt: state.attempt, input: input, state: state, now: now)
+                var resent = order(step, attempt: state.attempt, key: AttemptRecord.idempotencyKey(run: self.id, step: id, attempt: state.attempt),
+                                   input: input, state: state, now: now)
                 resent.preferredInstance = state.instance
                 plan.effects.append(.dispatch(resent))
             case .ready:
@@ -445,11 +446,11 @@ struct RunState: Sendable {
         let record = AttemptRecord(runID: id, stepID: step.id, attempt: attempt, input: input, startedAt: now)
         var plan = Plan()
         plan.changes.append(.step(StepTransition(run: id, step: step.id, from: from, to: .dispatched, attempt: record)))
-        plan.effects.append(.dispatch(order(step, attempt: attempt, input: input, state: state, now: now)))
+        plan.effects.append(.dispatch(order(step, attempt: attempt, key: record.idempotencyKey, input: input, state: state, now: now)))
         return plan
     }
 
-    private func order(_ step: StepDefinition, attempt: Int, input: JSONValue, state: StepState, now: Date) -> DispatchOrder {
+    private func order(_ step: StepDefinition, attempt: Int, key: String, input: JSONValue, state: StepState, now: Date) -> DispatchOrder {
         var timeout = step.timeout ?? defaultAttemptTimeout
         if let overall = step.overallTimeout, let first = state.firstStartedAt {
             timeout = min(timeout, .seconds(max(0.001, first.addingTimeInterval(overall.seconds).timeIntervalSince(now))))
@@ -458,7 +459,7 @@ struct RunState: Sendable {
             timeout = min(timeout, .seconds(max(0.001, deadline.timeIntervalSince(now))))
         }
         return DispatchOrder(run: id, step: step.id, capability: step.capability, attempt: attempt,
-                             idempotencyKey: AttemptRecord.idempotencyKey(run: id, step: step.id, attempt: attempt),
+                             idempotencyKey: key,
                              input: input, timeout: timeout, coordination: step.coordination, childWorkflow: step.childWorkflow,
                              agent: step.agent)
     }

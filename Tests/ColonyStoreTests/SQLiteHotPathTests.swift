@@ -21,6 +21,21 @@ import ColonyWorkflow
     }
 }
 
+/// Every dispatch builds its attempt's key by copying bytes: it must be the `RUN/STEP/ATTEMPT`
+/// an interpolation makes, whatever the ids hold and however large the attempt.
+@Suite struct IdempotencyKeyTests {
+    @Test func theKeyIsRunStepAndAttemptJoinedBySlashes() {
+        let long = String(repeating: "x", count: 5000)
+        let cases: [(RunID, StepID, Int)] = [
+            ("r", "s", 1), ("run-é", "stép/2", 12), (RunID(long), StepID(long), Int.max), ("", "", 0), ("a", "b", -7),
+            ("🐝-run", "步骤", 1_000_000),
+        ]
+        for (run, step, attempt) in cases {
+            #expect(AttemptRecord.idempotencyKey(run: run, step: step, attempt: attempt) == "\(run.rawValue)/\(step.rawValue)/\(attempt)")
+        }
+    }
+}
+
 /// The engine's writes leave the log's checkpoints to a connection of their own: the database
 /// file takes in what the log holds without any write waiting for it.
 @Suite struct WALCheckpointerTests {
