@@ -162,7 +162,7 @@ let package = Package(
         .testTarget(name: "ColonyWireTests", dependencies: ["ColonyWire", "ColonyCore"]),
         .testTarget(name: "ColonyConfigTests", dependencies: ["ColonyConfig", "ColonyYAML", "ColonySupervisor", "ColonyWire"]),
         .testTarget(name: "ColonyWorkflowTests", dependencies: ["ColonyWorkflow", "ColonyYAML", "ColonyWire", "ColonyCore"]),
-        .testTarget(name: "ColonyStoreTests", dependencies: ["ColonyStore", "ColonyPostgres", "ColonyWorkflow", "ColonyWire", "ColonyCore"]),
+        .testTarget(name: "ColonyStoreTests", dependencies: ["ColonyStore", "ColonyPostgres", "ColonyWorkflow", "ColonyWire", "ColonyCore", .product(name: "PostgresNIO", package: "postgres-nio")]),
         .testTarget(name: "ColonyEngineTests", dependencies: ["ColonyEngine", "ColonyStore", "ColonyWorkflow", "ColonyWire", "ColonyCore", "ColonyTestSupport"]),
         .testTarget(name: "ColonyScheduleTests", dependencies: ["ColonySchedule", "ColonyWire"]),
         .testTarget(name: "ColonySupervisorTests", dependencies: ["ColonySupervisor"]),

@@ -168,12 +168,16 @@ extension PostgresWorkflowStore: WorkflowStore {
         }
         return RunSnapshot(
             run: run,
-            steps: try await records(StepRecord.self, #"SELECT * FROM steps WHERE "runID" = \#(id.rawValue) ORDER BY "stepID" COLLATE "C""#, connection, logger: logger),
-            attempts: try await records(AttemptRecord.self, #"""
-                SELECT * FROM step_attempts WHERE "runID" = \#(id.rawValue) ORDER BY "startedAt", "attempt"
-                """#, connection, logger: logger),
-            transitions: try await records(TransitionRecord.self, #"SELECT * FROM transitions WHERE "runID" = \#(id.rawValue) ORDER BY "sequence""#,
-                                           connection, logger: logger),
+            steps: try await rows(#"""
+                SELECT \#(unescaped: StepRecord.postgresColumns) FROM steps WHERE "runID" = \#(id.rawValue) ORDER BY "stepID" COLLATE "C"
+                """#, connection, logger: logger, as: StepRecord.init(postgres:)),
+            attempts: try await rows(#"""
+                SELECT \#(unescaped: AttemptRecord.postgresColumns) FROM step_attempts WHERE "runID" = \#(id.rawValue)
+                ORDER BY "startedAt", "attempt"
+                """#, connection, logger: logger, as: AttemptRecord.init(postgres:)),
+            transitions: try await rows(#"""
+                SELECT \#(unescaped: TransitionRecord.postgresColumns) FROM transitions WHERE "runID" = \#(id.rawValue) ORDER BY "sequence"
+                """#, connection, logger: logger, as: TransitionRecord.init(postgres:)),
             signals: try await records(SignalRecord.self, #"SELECT * FROM signals WHERE "runID" = \#(id.rawValue) ORDER BY "sentAt""#, connection,
                                        logger: logger)
         )

@@ -175,6 +175,16 @@ public final class PostgresWorkflowStore: Sendable {
         return records
     }
 
+    /// The rows of `query`, each read by `read` (by column index: a run's snapshot).
+    static func rows<Record>(_ query: PostgresQuery, _ connection: PostgresConnection, logger: Logger,
+                             as read: (PostgresRandomAccessRow) throws -> Record) async throws -> [Record] {
+        var records: [Record] = []
+        for try await row in try await connection.query(query, logger: logger) {
+            records.append(try read(row.makeRandomAccess()))
+        }
+        return records
+    }
+
     /// Inserts a record into `table`; `generated` columns (serial ids) are left to the database
     /// when the record has none. Returns the generated id, if asked for one.
     @discardableResult

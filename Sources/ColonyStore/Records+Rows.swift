@@ -69,6 +69,23 @@ extension StoreError {
     }
 }
 
+/// Stored texts typed, for every store's reader (SQLite's rows here, PostgreSQL's in its own
+/// module): a value this version cannot read fails the read with its column and value named.
+package enum StoredText {
+    /// JSON text parsed, or nil for NULL.
+    package static func json(_ text: String?, column: String) throws(StoreError) -> JSONValue? {
+        guard let text else { return nil }
+        guard let value = JSONValue(parsing: text.utf8) else { throw .unreadable(column: column, value: String(text.prefix(64))) }
+        return value
+    }
+
+    /// A status (or any closed set of values stored as text) this version knows.
+    package static func known<Value: RawRepresentable<String>>(_ text: String, column: String) throws(StoreError) -> Value {
+        guard let value = Value(rawValue: text) else { throw .unreadable(column: column, value: text) }
+        return value
+    }
+}
+
 extension Row {
     /// The text at `index`, or nil for NULL.
     fileprivate func text(_ index: Int) throws -> String? {
@@ -81,15 +98,11 @@ extension Row {
 
     /// JSON text parsed, or nil for NULL.
     fileprivate func json(_ index: Int, _ column: String) throws -> JSONValue? {
-        guard let text = try text(index) else { return nil }
-        guard let value = JSONValue(parsing: text.utf8) else { throw StoreError.unreadable(column: column, value: String(text.prefix(64))) }
-        return value
+        try StoredText.json(try text(index), column: column)
     }
 
     /// A status (or any closed set of values stored as text) this version knows.
     fileprivate func known<Value: RawRepresentable<String>>(_ index: Int, _ column: String) throws -> Value {
-        let text = try decode(String.self, atIndex: index)
-        guard let value = Value(rawValue: text) else { throw StoreError.unreadable(column: column, value: text) }
-        return value
+        try StoredText.known(try decode(String.self, atIndex: index), column: column)
     }
 }

@@ -162,8 +162,8 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
                   input: input, startedAt: startedAt)
     }
 
-    /// With the key as stored (`init(row:)`).
-    init(runID: RunID, stepID: StepID, attempt: Int, idempotencyKey: String, input: JSONValue, startedAt: Date) {
+    /// With the key as stored (the stores' readers).
+    package init(runID: RunID, stepID: StepID, attempt: Int, idempotencyKey: String, input: JSONValue, startedAt: Date) {
         self.runID = runID
         self.stepID = stepID
         self.attempt = attempt
@@ -241,8 +241,8 @@ public struct TransitionRecord: Codable, Sendable, Hashable, FetchableRecord, Mu
         return self.from != nil && from == nil ? nil : .run(from: from, to: to)
     }
 
-    /// A row as stored, field by field (`init(row:)` reads them by column index).
-    init(sequence: Int64?, runID: RunID, stepID: StepID?, from: String?, to: String, detail: String?, at: Date) {
+    /// A row as stored, field by field (the stores read them by column index).
+    package init(sequence: Int64?, runID: RunID, stepID: StepID?, from: String?, to: String, detail: String?, at: Date) {
         (self.sequence, self.runID, self.stepID, self.from, self.to, self.detail, self.at) = (sequence, runID, stepID, from, to, detail, at)
     }
 

@@ -294,12 +294,7 @@ import ColonyWorkflow
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent("store.sqlite").path
         let store = try SQLiteWorkflowStore(path: path)
-        var parser = WorkflowParser()
-        let definition = parser.parse("name: demo\nsteps:\n  - {id: one, capability: echo}\n", file: "demo.yaml")[0]
-        let definitionID = try await store.register(definition).id
-        try await store.createRun(RunRecord(id: "run-1", workflow: "demo", definitionID: definitionID, input: .null), steps: ["one"])
-        try await store.transitionStep(run: "run-1", step: "one", from: .pending, to: .dispatched,
-                                       attempt: AttemptRecord(runID: "run-1", stepID: "one", attempt: 1, input: .object([:])), detail: nil)
+        try await seedOneDispatchedStep(in: store)
         #expect(try await store.snapshot(run: "run-1").steps.map(\.status) == [.dispatched])
 
         let other = try DatabaseQueue(path: path)

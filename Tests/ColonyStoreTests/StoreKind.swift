@@ -1,5 +1,6 @@
 import ColonyPostgres
 import ColonyStore
+import ColonyWorkflow
 import Foundation
 import Logging
 import Testing
@@ -42,4 +43,15 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         let server = try PostgresLocation(ProcessInfo.processInfo.environment["COLONY_TEST_POSTGRES"] ?? "")
         return try await server.creatingDatabase("colony_test_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "_"))
     }
+}
+
+/// A run `run-1` of a one-step workflow whose step `one` is dispatched (attempt 1, input `{}`):
+/// what the snapshot tests tamper with.
+func seedOneDispatchedStep(in store: any WorkflowStore) async throws {
+    var parser = WorkflowParser()
+    let definition = parser.parse("name: demo\nsteps:\n  - {id: one, capability: echo}\n", file: "demo.yaml")[0]
+    let definitionID = try await store.register(definition).id
+    try await store.createRun(RunRecord(id: "run-1", workflow: "demo", definitionID: definitionID, input: .null), steps: ["one"])
+    try await store.transitionStep(run: "run-1", step: "one", from: .pending, to: .dispatched,
+                                   attempt: AttemptRecord(runID: "run-1", stepID: "one", attempt: 1, input: .object([:])), detail: nil)
 }
