@@ -170,14 +170,14 @@ extension PostgresWorkflowStore: WorkflowStore {
             run: run,
             steps: try await rows(#"""
                 SELECT \#(unescaped: StepRecord.postgresColumns) FROM steps WHERE "runID" = \#(id.rawValue) ORDER BY "stepID" COLLATE "C"
-                """#, connection, logger: logger, as: StepRecord.init(postgres:)),
+                """#, connection, logger: logger, as: { try StepRecord(stored: PostgresStoredRow(row: $0)) }),
             attempts: try await rows(#"""
                 SELECT \#(unescaped: AttemptRecord.postgresColumns) FROM step_attempts WHERE "runID" = \#(id.rawValue)
                 ORDER BY "startedAt", "attempt"
-                """#, connection, logger: logger, as: AttemptRecord.init(postgres:)),
+                """#, connection, logger: logger, as: { try AttemptRecord(stored: PostgresStoredRow(row: $0)) }),
             transitions: try await rows(#"""
                 SELECT \#(unescaped: TransitionRecord.postgresColumns) FROM transitions WHERE "runID" = \#(id.rawValue) ORDER BY "sequence"
-                """#, connection, logger: logger, as: TransitionRecord.init(postgres:)),
+                """#, connection, logger: logger, as: { try TransitionRecord(stored: PostgresStoredRow(row: $0)) }),
             signals: try await records(SignalRecord.self, #"SELECT * FROM signals WHERE "runID" = \#(id.rawValue) ORDER BY "sentAt""#, connection,
                                        logger: logger)
         )

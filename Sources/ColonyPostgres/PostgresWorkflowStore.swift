@@ -168,14 +168,10 @@ public final class PostgresWorkflowStore: Sendable {
     /// The rows of `query` as records.
     static func records<Record: Decodable>(_ type: Record.Type, _ query: PostgresQuery, _ connection: PostgresConnection,
                                           logger: Logger) async throws -> [Record] {
-        var records: [Record] = []
-        for try await row in try await connection.query(query, logger: logger) {
-            records.append(try RecordDecoder.decode(Record.self, from: row))
-        }
-        return records
+        try await rows(query, connection, logger: logger) { try RecordDecoder.decode(Record.self, from: $0) }
     }
 
-    /// The rows of `query`, each read by `read` (by column index: a run's snapshot).
+    /// The rows of `query`, each read by `read` (by column index, for a run's snapshot).
     static func rows<Record>(_ query: PostgresQuery, _ connection: PostgresConnection, logger: Logger,
                              as read: (PostgresRandomAccessRow) throws -> Record) async throws -> [Record] {
         var records: [Record] = []

@@ -5,8 +5,8 @@ import PostgresNIO
 /// Reads a record from a row by its Codable keys: the inverse of `RecordColumns` (JSONB
 /// columns are decoded from their JSON, everything else from the column's own type).
 struct RecordDecoder {
-    static func decode<Record: Decodable>(_ type: Record.Type, from row: PostgresRow) throws -> Record {
-        try Record(from: RowDecoder(row: row.makeRandomAccess()))
+    static func decode<Record: Decodable>(_ type: Record.Type, from row: PostgresRandomAccessRow) throws -> Record {
+        try Record(from: RowDecoder(row: row))
     }
 }
 

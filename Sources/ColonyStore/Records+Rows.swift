@@ -1,63 +1,83 @@
 import ColonyCore
+import ColonyWorkflow
 import Foundation
 import GRDB
 
 // A run's snapshot reads one row per step, per attempt and per transition: thousands for a long
 // run. Decoded through Codable, each row cost ~44,000 instructions, SQLite's part included (a
 // 1000-step run's snapshot ~20 ms). Here each column is read by its index as text, an integer
-// or a date (SQLite's C API underneath), and typed from that: no lookup by name and no generic
-// conversion, whose run-time metadata lookups were half of what was left. Each record names
-// the columns its requests select, in the order its `init(row:)` reads them, so an index
-// always means the same column; that order is also the table's own (`SnapshotRowTests` keeps
-// them equal), so a `SELECT *` reads right too.
+// or a date, and typed from that: no lookup by name and no generic conversion, whose run-time
+// metadata lookups were half of what was left. Each record names the columns it reads
+// (`storedColumns`), in the order its `init(stored:)` reads them, and both stores select exactly
+// those: SQLite's requests through `databaseSelection`, PostgreSQL's snapshot query by name. In
+// SQLite that order is also the table's own (`SnapshotRowTests` keeps them equal), so a
+// `SELECT *` reads right too.
+
+/// A row of one of the run tables, read by column index, whichever database it came from:
+/// GRDB's `Row` here, PostgreSQL's row in its own module. Each read gives nil for NULL and throws,
+/// naming the column, for a value that is not of its kind.
+package protocol StoredRow {
+    func text(_ index: Int) throws -> String?
+    func integer(_ index: Int) throws -> Int64?
+    func date(_ index: Int) throws -> Date?
+    /// The name of the column at `index`, for errors.
+    func columnName(_ index: Int) -> String
+}
 
 extension StepRecord {
-    /// The columns every request for steps selects, in the order `init(row:)` reads them.
-    public static var databaseSelection: [any SQLSelectable] {
-        [Columns.runID, Columns.stepID, Column("status"), Column("attempts"), Column("output"),
-         Column("errorCode"), Column("errorMessage"), Column("updatedAt")]
-    }
+    /// The columns a step's row is read from, in the order `init(stored:)` reads them.
+    package static let storedColumns = ["runID", "stepID", "status", "attempts", "output", "errorCode", "errorMessage", "updatedAt"]
 
-    public init(row: Row) throws {
-        self.init(runID: try row.identifier(0), stepID: try row.identifier(1), status: try row.known(2, "status"),
-                  attempts: try row.decode(atIndex: 3), updatedAt: try row.decode(atIndex: 7))
-        output = try row.json(4, "output")
+    /// The columns every request for steps selects: `storedColumns`.
+    public static var databaseSelection: [any SQLSelectable] { storedColumns.map { Column($0) } }
+
+    public init(row: Row) throws { try self.init(stored: row) }
+
+    package init(stored row: some StoredRow) throws {
+        self.init(runID: RunID(rawValue: try row.string(0)), stepID: StepID(rawValue: try row.string(1)), status: try row.status(2),
+                  attempts: try row.number(3), updatedAt: try row.moment(7))
+        output = try row.json(4)
         errorCode = try row.text(5).map(ErrorCode.init(rawValue:))
         errorMessage = try row.text(6)
     }
 }
 
 extension AttemptRecord {
-    /// The columns every request for attempts selects, in the order `init(row:)` reads them.
-    public static var databaseSelection: [any SQLSelectable] {
-        [Columns.runID, Column("stepID"), Columns.attempt, Column("idempotencyKey"), Column("agent"), Column("input"),
-         Column("output"), Column("status"), Column("errorCode"), Column("errorMessage"), Columns.startedAt,
-         Column("finishedAt"), Column("instance")]
-    }
+    /// The columns an attempt's row is read from, in the order `init(stored:)` reads them.
+    package static let storedColumns = ["runID", "stepID", "attempt", "idempotencyKey", "agent", "input", "output", "status",
+                                        "errorCode", "errorMessage", "startedAt", "finishedAt", "instance"]
 
-    public init(row: Row) throws {
-        guard let input = try row.json(5, "input") else { throw StoreError.database("the column 'input' is NULL") }
-        self.init(runID: try row.identifier(0), stepID: try row.identifier(1), attempt: try row.decode(atIndex: 2),
-                  idempotencyKey: try row.decode(atIndex: 3), input: input, startedAt: try row.decode(atIndex: 10))
+    /// The columns every request for attempts selects: `storedColumns`.
+    public static var databaseSelection: [any SQLSelectable] { storedColumns.map { Column($0) } }
+
+    public init(row: Row) throws { try self.init(stored: row) }
+
+    package init(stored row: some StoredRow) throws {
+        guard let input = try row.json(5) else { throw row.null(5) }
+        self.init(runID: RunID(rawValue: try row.string(0)), stepID: StepID(rawValue: try row.string(1)), attempt: try row.number(2),
+                  idempotencyKey: try row.string(3), input: input, startedAt: try row.moment(10))
         agent = try row.text(4)
-        output = try row.json(6, "output")
-        status = try row.known(7, "status")
+        output = try row.json(6)
+        status = try row.status(7)
         errorCode = try row.text(8).map(ErrorCode.init(rawValue:))
         errorMessage = try row.text(9)
-        finishedAt = try row.decode(atIndex: 11)
+        finishedAt = try row.date(11)
         instance = try row.text(12).map(InstanceID.init(rawValue:))
     }
 }
 
 extension TransitionRecord {
-    /// The columns every request for transitions selects, in the order `init(row:)` reads them.
-    public static var databaseSelection: [any SQLSelectable] {
-        [Columns.sequence, Columns.runID, Column("stepID"), Column("from"), Column("to"), Column("detail"), Column("at")]
-    }
+    /// The columns a transition's row is read from, in the order `init(stored:)` reads them.
+    package static let storedColumns = ["sequence", "runID", "stepID", "from", "to", "detail", "at"]
 
-    public init(row: Row) throws {
-        self.init(sequence: try row.decode(atIndex: 0), runID: try row.identifier(1), stepID: try row.text(2).map(StepID.init(rawValue:)),
-                  from: try row.text(3), to: try row.decode(atIndex: 4), detail: try row.text(5), at: try row.decode(atIndex: 6))
+    /// The columns every request for transitions selects: `storedColumns`.
+    public static var databaseSelection: [any SQLSelectable] { storedColumns.map { Column($0) } }
+
+    public init(row: Row) throws { try self.init(stored: row) }
+
+    package init(stored row: some StoredRow) throws {
+        self.init(sequence: try row.integer(0), runID: RunID(rawValue: try row.string(1)), stepID: try row.text(2).map(StepID.init(rawValue:)),
+                  from: try row.text(3), to: try row.string(4), detail: try row.text(5), at: try row.moment(6))
     }
 }
 
@@ -69,40 +89,46 @@ extension StoreError {
     }
 }
 
-/// Stored texts typed, for every store's reader (SQLite's rows here, PostgreSQL's in its own
-/// module): a value this version cannot read fails the read with its column and value named.
-package enum StoredText {
-    /// JSON text parsed, or nil for NULL.
-    package static func json(_ text: String?, column: String) throws(StoreError) -> JSONValue? {
-        guard let text else { return nil }
-        guard let value = JSONValue(parsing: text.utf8) else { throw .unreadable(column: column, value: String(text.prefix(64))) }
+// Concrete on purpose: PostgreSQL's module calls `init(stored:)` unspecialized, where a generic
+// helper would look its type's metadata up at every column.
+extension StoredRow {
+    func null(_ index: Int) -> StoreError { .database("the column '\(columnName(index))' is NULL") }
+
+    func string(_ index: Int) throws -> String {
+        guard let value = try text(index) else { throw null(index) }
         return value
     }
 
-    /// A status (or any closed set of values stored as text) this version knows.
-    package static func known<Value: RawRepresentable<String>>(_ text: String, column: String) throws(StoreError) -> Value {
-        guard let value = Value(rawValue: text) else { throw .unreadable(column: column, value: text) }
+    func number(_ index: Int) throws -> Int {
+        guard let value = try integer(index) else { throw null(index) }
+        return Int(clamping: value)
+    }
+
+    func moment(_ index: Int) throws -> Date {
+        guard let value = try date(index) else { throw null(index) }
+        return value
+    }
+
+    /// JSON text parsed, or nil for NULL.
+    func json(_ index: Int) throws -> JSONValue? {
+        guard let text = try text(index) else { return nil }
+        guard let value = JSONValue(parsing: text.utf8) else {
+            throw StoreError.unreadable(column: columnName(index), value: String(text.prefix(64)))
+        }
+        return value
+    }
+
+    /// A step's status this version knows.
+    func status(_ index: Int) throws -> StepStatus {
+        let text = try string(index)
+        guard let value = StepStatus(rawValue: text) else { throw StoreError.unreadable(column: columnName(index), value: text) }
         return value
     }
 }
 
-extension Row {
-    /// The text at `index`, or nil for NULL.
-    fileprivate func text(_ index: Int) throws -> String? {
-        try decode(String?.self, atIndex: index)
-    }
-
-    fileprivate func identifier<Kind>(_ index: Int) throws -> Identifier<Kind> {
-        Identifier(rawValue: try decode(String.self, atIndex: index))
-    }
-
-    /// JSON text parsed, or nil for NULL.
-    fileprivate func json(_ index: Int, _ column: String) throws -> JSONValue? {
-        try StoredText.json(try text(index), column: column)
-    }
-
-    /// A status (or any closed set of values stored as text) this version knows.
-    fileprivate func known<Value: RawRepresentable<String>>(_ index: Int, _ column: String) throws -> Value {
-        try StoredText.known(try decode(String.self, atIndex: index), column: column)
-    }
+extension Row: StoredRow {
+    package func text(_ index: Int) throws -> String? { try decode(String?.self, atIndex: index) }
+    package func integer(_ index: Int) throws -> Int64? { try decode(Int64?.self, atIndex: index) }
+    package func date(_ index: Int) throws -> Date? { try decode(Date?.self, atIndex: index) }
+    package func columnName(_ index: Int) -> String { Array(columnNames)[index] }
 }

@@ -141,19 +141,13 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     /// Copied into one buffer: every dispatch makes one, and interpolation or `String.append`
     /// cost several times as much.
     public static func idempotencyKey(run: RunID, step: StepID, attempt: Int) -> String {
-        var run = run.rawValue, step = step.rawValue, number = String(attempt)
-        return run.withUTF8 { run in
-            step.withUTF8 { step in
-                number.withUTF8 { number in
-                    String(unsafeUninitializedCapacity: run.count + step.count + number.count + 2) { key in
-                        var end = key.initialize(fromContentsOf: run)
-                        key[end] = UInt8(ascii: "/")
-                        end = key[(end + 1)...].initialize(fromContentsOf: step)
-                        key[end] = UInt8(ascii: "/")
-                        return key[(end + 1)...].initialize(fromContentsOf: number)
-                    }
-                }
-            }
+        let run = run.rawValue.utf8, step = step.rawValue.utf8, number = String(attempt).utf8
+        return String(unsafeUninitializedCapacity: run.count + step.count + number.count + 2) { key in
+            var end = key.initialize(fromContentsOf: run)
+            key[end] = UInt8(ascii: "/")
+            end = key[(end + 1)...].initialize(fromContentsOf: step)
+            key[end] = UInt8(ascii: "/")
+            return key[(end + 1)...].initialize(fromContentsOf: number)
         }
     }
 
