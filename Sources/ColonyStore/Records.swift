@@ -157,7 +157,7 @@ public struct AttemptRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
     }
 
     /// With the key as stored (the stores' readers).
-    package init(runID: RunID, stepID: StepID, attempt: Int, idempotencyKey: String, input: JSONValue, startedAt: Date) {
+    init(runID: RunID, stepID: StepID, attempt: Int, idempotencyKey: String, input: JSONValue, startedAt: Date) {
         self.runID = runID
         self.stepID = stepID
         self.attempt = attempt
@@ -236,7 +236,7 @@ public struct TransitionRecord: Codable, Sendable, Hashable, FetchableRecord, Mu
     }
 
     /// A row as stored, field by field (the stores read them by column index).
-    package init(sequence: Int64?, runID: RunID, stepID: StepID?, from: String?, to: String, detail: String?, at: Date) {
+    init(sequence: Int64?, runID: RunID, stepID: StepID?, from: String?, to: String, detail: String?, at: Date) {
         (self.sequence, self.runID, self.stepID, self.from, self.to, self.detail, self.at) = (sequence, runID, stepID, from, to, detail, at)
     }
 
