@@ -15,6 +15,12 @@ public enum BoundedRead {
             throw ConfigError(file: path, message: "cannot read the \(what): \(String(cString: strerror(errno)))")
         }
         defer { close(descriptor) }
+        return try bytes(from: descriptor, limit: limit, file: path, what: what)
+    }
+
+    /// At most `limit + 1` bytes of what the open `descriptor` reads from here on (see
+    /// `bytes(of:limit:what:)`); `file` names it in an error. The caller closes it.
+    static func bytes(from descriptor: Int32, limit: Int, file path: String, what: String) throws(ConfigError) -> [UInt8] {
         let bound = max(0, limit)
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)

@@ -10,7 +10,8 @@ import Foundation
 /// tells them apart (git's "racily clean" entries). The change time (ctime) cannot be set back by
 /// `touch` or `cp -p`, so any write after a settled look moves it. Only regular files are read:
 /// what a named pipe sends would be gone for the reader that wants it, so a pipe or a device
-/// is stamped by its status alone.
+/// is stamped by its status alone, judged on the file actually opened (a pipe renamed into a
+/// regular file's place between the look and the read is not read either).
 public struct FileStamp: Sendable {
     /// FNV-1a of a regular file's first `YAMLLimits.maximumFileSize + 1` bytes, or of another
     /// kind of file's status; 0 when there is no such file or it does not read. Equal hashes
@@ -42,15 +43,36 @@ public struct FileStamp: Sendable {
     /// The file at `path` now. `previous`, the stamp of the last look, lends its hash without a
     /// read when it was settled and the file's status is as it was.
     public static func of(_ path: String, after previous: FileStamp?) -> FileStamp {
+        of(path, after: previous, beforeOpening: {})
+    }
+
+    /// `of(_:after:)`, calling `beforeOpening` between the look at the path's status and the
+    /// file's opening: a test puts a named pipe in the file's place there.
+    static func of(_ path: String, after previous: FileStamp?, beforeOpening: () -> Void) -> FileStamp {
         let now = wallClockNanoseconds()
         let status = Status(path: path)
         if let previous, previous.settled, let status, status == previous.status {
             return previous
         }
         guard let status else { return FileStamp(contentHash: 0, status: nil, settled: false) }
-        guard status.isRegularFile else { return FileStamp(contentHash: status.fingerprint, status: status, settled: false) }
-        let hash = (try? YAMLLimits.readBounded(path: path, what: "file")).map { FNV1a.hash($0) } ?? 0
-        return FileStamp(contentHash: hash, status: status, settled: status.hasSettled(at: now))
+        guard status.isRegularFile else { return FileStamp(unread: status) }
+        beforeOpening()
+        // Opened without waiting for a writer, and judged again by the opened file's own status:
+        // a pipe renamed into the file's place since the look above is stamped, never read.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { return FileStamp(contentHash: 0, status: status, settled: status.hasSettled(at: now)) }
+        defer { close(descriptor) }
+        guard let opened = Status(descriptor: descriptor) else {
+            return FileStamp(contentHash: 0, status: status, settled: status.hasSettled(at: now))
+        }
+        guard opened.isRegularFile else { return FileStamp(unread: opened) }
+        let bytes = try? BoundedRead.bytes(from: descriptor, limit: YAMLLimits.maximumFileSize, file: path, what: "file")
+        return FileStamp(contentHash: bytes.map { FNV1a.hash($0) } ?? 0, status: opened, settled: opened.hasSettled(at: now))
+    }
+
+    /// The stamp of a file that is not read (a pipe, a device): its status stands for its content.
+    init(unread status: Status) {
+        self.init(contentHash: status.fingerprint, status: status, settled: false)
     }
 
     /// The real-time clock, as file times are kept.
@@ -66,6 +88,17 @@ extension FileStamp.Status {
     init?(path: String) {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
+        self.init(info)
+    }
+
+    /// The status of the file open on `descriptor`; nil when it has none.
+    init?(descriptor: Int32) {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return nil }
+        self.init(info)
+    }
+
+    init(_ info: stat) {
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
         size = Int64(info.st_size)

@@ -72,6 +72,31 @@ import Testing
         #expect(!stamp.settled)
     }
 
+    /// A pipe renamed into a regular file's place between the look at its status and the read
+    /// (as a test of the broker's access list does, any time) is judged by the file opened: it
+    /// is stamped by its own status and not read, so what it sends stays for the reader that
+    /// loads the file. Before, the stamp waited for a writer and took what it sent.
+    @Test func aPipePutInTheFilesPlaceJustBeforeTheReadIsNotRead() async throws {
+        defer { removeDirectory() }
+        let file = self.file
+        let fifo = directory.appendingPathComponent("pipe.yaml").path
+        let watchdog = Task.detached {
+            try await Task.sleep(for: .seconds(60))
+            let descriptor = open(file, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            if descriptor >= 0 { close(descriptor) }
+        }
+        defer { watchdog.cancel() }
+        let stamp = await onThreadOfItsOwn {
+            FileStamp.of(file, after: nil, beforeOpening: {
+                guard mkfifo(fifo, 0o600) == 0, rename(fifo, file) == 0 else { fatalError("cannot put a pipe in place: \(errno)") }
+            })
+        }
+        let status = try #require(FileStamp.Status(path: file))
+        #expect(!status.isRegularFile)
+        #expect(stamp.status == status && stamp.contentHash == status.fingerprint, "stamped by the pipe's own status")
+        #expect(!stamp.settled)
+    }
+
     @Test func aMissingFileHashesToZeroAndIsReadAtEveryLook() throws {
         defer { removeDirectory() }
         let missing = FileStamp.of(directory.appendingPathComponent("none.yaml").path, after: nil)
