@@ -18,7 +18,9 @@ final class DispatchRecords: Sendable {
     }
 
     private struct State {
-        var records: [(change: StoreChange, at: ContinuousClock.Instant)] = []
+        var records: [StoreChange] = []
+        /// When the oldest of `records` was added (nil when there are none).
+        var oldest: ContinuousClock.Instant?
         var timerRunning = false
     }
 
@@ -32,24 +34,25 @@ final class DispatchRecords: Sendable {
     /// Adds a record; true when no timer runs yet (the caller starts one: see `next`).
     func add(run: RunID, step: StepID, attempt: Int, instance: InstanceID, at now: ContinuousClock.Instant = .now) -> Bool {
         state.withLock { state in
-            state.records.append((.attemptDispatched(run: run, step: step, attempt: attempt, instance: instance), now))
+            state.records.append(.attemptDispatched(run: run, step: step, attempt: attempt, instance: instance))
+            if state.oldest == nil { state.oldest = now }
             defer { state.timerRunning = true }
             return !state.timerRunning
         }
     }
 
-    /// Everything added so far, oldest first.
+    /// Everything added so far, oldest first (handed over whole, not copied).
     func take() -> [StoreChange] {
         state.withLock { state in
-            defer { state.records.removeAll() }
-            return state.records.map(\.change)
+            state.oldest = nil
+            return Swift.exchange(&state.records, with: [])
         }
     }
 
     /// What the timer does now.
     func next(at now: ContinuousClock.Instant = .now) -> Next {
         state.withLock { state in
-            guard let oldest = state.records.first?.at else {
+            guard let oldest = state.oldest else {
                 state.timerRunning = false
                 return .nothing
             }

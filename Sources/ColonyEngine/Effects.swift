@@ -60,8 +60,11 @@ struct Plan: Sendable {
     var changes: [StoreChange] = []
     var effects: [Effect] = []
 
-    mutating func append(_ other: Plan) {
-        changes += other.changes
-        effects += other.effects
+    /// Adds `other`'s changes and effects after these. An empty side takes the other's array
+    /// whole: a plan's changes hold attempt records, and copying them one by one retains each
+    /// of their strings (the engine's pending plan is empty at most commits).
+    mutating func append(_ other: consuming Plan) {
+        if changes.isEmpty { changes = other.changes } else { changes += other.changes }
+        if effects.isEmpty { effects = other.effects } else { effects += other.effects }
     }
 }

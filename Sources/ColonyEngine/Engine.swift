@@ -640,7 +640,9 @@ public actor Engine {
             pending = Plan()
             // A notice can come after its run ended here (a request that waited in the broker's
             // queue): nothing to record then, nothing left behind for a forgotten run.
-            batch.changes += dispatchRecords.take().filter { runs[$0.run] != nil }
+            var records = dispatchRecords.take()
+            records.removeAll { runs[$0.run] == nil }
+            if batch.changes.isEmpty { batch.changes = records } else { batch.changes += records }
             guard !(batch.changes.isEmpty && batch.effects.isEmpty) else { break }
             do {
                 try await store.apply(batch.changes, at: clock.now)

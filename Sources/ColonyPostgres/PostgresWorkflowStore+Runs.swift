@@ -59,7 +59,9 @@ extension PostgresWorkflowStore: WorkflowStore {
 
     nonisolated(nonsending) public func apply(_ changes: [StoreChange], at now: Date) async throws(StoreError) {
         guard !changes.isEmpty else { return }
-        try await transaction { connection in
+        var changes = changes
+        changes.foldDispatchRecords()
+        try await transaction { [changes] connection in
             for change in changes {
                 switch change {
                 case .run(let transition): try await Self.apply(transition, at: now, connection, logger: self.logger)

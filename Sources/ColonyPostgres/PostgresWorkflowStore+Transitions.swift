@@ -53,7 +53,7 @@ extension PostgresWorkflowStore {
                     INSERT INTO step_attempts (\(columns.quotedNames)) VALUES (\(values))
                     ON CONFLICT ("runID", "stepID", "attempt") DO UPDATE SET "agent" = EXCLUDED."agent", "output" = EXCLUDED."output",
                         "status" = EXCLUDED."status", "errorCode" = EXCLUDED."errorCode", "errorMessage" = EXCLUDED."errorMessage",
-                        "finishedAt" = EXCLUDED."finishedAt")
+                        "finishedAt" = EXCLUDED."finishedAt", "instance" = COALESCE(EXCLUDED."instance", step_attempts."instance"))
                 """)
         }
         let to = try statement.bind(.text(change.to.rawValue)), at = try statement.bind(.date(now))
@@ -83,7 +83,7 @@ extension PostgresWorkflowStore {
             try await insert(attempt, into: "step_attempts", onConflict: #"""
                  ON CONFLICT ("runID", "stepID", "attempt") DO UPDATE SET "agent" = EXCLUDED."agent", "output" = EXCLUDED."output",
                     "status" = EXCLUDED."status", "errorCode" = EXCLUDED."errorCode", "errorMessage" = EXCLUDED."errorMessage",
-                    "finishedAt" = EXCLUDED."finishedAt"
+                    "finishedAt" = EXCLUDED."finishedAt", "instance" = COALESCE(EXCLUDED."instance", step_attempts."instance")
                 """#, connection, logger: logger)
         }
         if let existing = try await status(of: change, connection, logger: logger) {

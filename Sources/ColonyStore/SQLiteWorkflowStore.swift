@@ -94,12 +94,15 @@ public final class SQLiteWorkflowStore: WorkflowStore {
 
     nonisolated(nonsending) public func apply(_ changes: [StoreChange], at now: Date) async throws(StoreError) {
         guard !changes.isEmpty else { return }
-        let changes = changes.foldingDispatchRecords()
+        var changes = changes
+        changes.foldDispatchRecords()
         let statements = hotStatements
-        try writeOnThisThread { db in
+        try writeOnThisThread { [changes] db in
             var log = TransitionLog()
-            for change in changes {
-                switch change {
+            // By index: each change is read in place, where `for change in` would copy it
+            // (an attempt record's strings retained and released once more each).
+            for index in changes.indices {
+                switch changes[index] {
                 case .run(let transition): try Self.apply(transition, at: now, db, statements, log: &log)
                 case .step(let transition): try Self.apply(transition, at: now, db, statements, log: &log)
                 case .attemptDispatched(let run, let step, let attempt, let instance):

@@ -65,33 +65,38 @@ extension StoreChange {
     }
 }
 
-/// How far back from a dispatch record `foldingDispatchRecords` looks for its attempt's save.
+/// How far back from a dispatch record `foldDispatchRecords` looks for its attempt's save.
 private let foldingWindow = 64
 
 extension Array where Element == StoreChange {
-    /// The same changes, with each dispatch record whose attempt this batch also saves (earlier
-    /// in it) folded into that save (its `instance`): one statement less per step of a chain,
-    /// where the broker's notice for a step is written with the batch that records its result.
-    /// A scan back of at most `foldingWindow` changes from each record (a record left as it is
-    /// is written by its own statement), so a batch of many runs costs no more than linear.
-    func foldingDispatchRecords() -> [StoreChange] {
+    /// Folds each dispatch record whose attempt this batch also saves (earlier in it) into that
+    /// save (its `instance`): one statement less per step of a chain, where the broker's notice
+    /// for a step is written with the batch that records its result. A scan back of at most
+    /// `foldingWindow` changes from each record (a record left as it is is written by its own
+    /// statement), so a batch of many runs costs no more than linear. In place: the changes
+    /// kept are moved, not copied (copying an attempt record retains each of its strings).
+    public mutating func foldDispatchRecords() {
         // Most batches hold none: a step that ends within the broker's notice delay has none.
-        guard contains(where: \.isDispatchRecord) else { return self }
-        var folded = self
+        guard contains(where: \.isDispatchRecord) else { return }
         var absorbed = Set<Int>()
         for position in indices {
             guard case .attemptDispatched(let run, let step, let attempt, let instance) = self[position] else { continue }
             for target in stride(from: position - 1, through: Swift.max(0, position - foldingWindow), by: -1) {
-                guard case .step(var transition) = folded[target], var saved = transition.attempt,
+                guard case .step(var transition) = self[target], var saved = transition.attempt,
                       saved.attempt == attempt, saved.stepID == step, saved.runID == run else { continue }
                 saved.instance = instance
                 transition.attempt = saved
-                folded[target] = .step(transition)
+                self[target] = .step(transition)
                 absorbed.insert(position)
                 break
             }
         }
-        guard !absorbed.isEmpty else { return self }
-        return folded.indices.filter { !absorbed.contains($0) }.map { folded[$0] }
+        guard !absorbed.isEmpty else { return }
+        var kept = startIndex
+        for position in indices where !absorbed.contains(position) {
+            if kept != position { swapAt(kept, position) }
+            kept += 1
+        }
+        removeSubrange(kept...)
     }
 }

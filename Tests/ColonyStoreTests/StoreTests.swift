@@ -78,7 +78,7 @@ import Testing
     }
 
     /// The broker's dispatch notice is stored whether it comes alone or in the batch that also
-    /// records the attempt's result (where the SQLite store folds it into that attempt's row).
+    /// records the attempt's result (where either store folds it into that attempt's row).
     @Test(arguments: StoreKind.available) func dispatchRecordsLandAloneOrWithTheAttemptsResult(_ kind: StoreKind) async throws {
         let store = try await kind.make().store
         let definitionID = try await store.register(definition()).id
