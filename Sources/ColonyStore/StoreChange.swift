@@ -70,8 +70,9 @@ private let foldingWindow = 64
 
 extension Array where Element == StoreChange {
     /// Folds each dispatch record whose attempt this batch also saves (earlier in it) into that
-    /// save (its `instance`): one statement less per step of a chain, where the broker's notice
-    /// for a step is written with the batch that records its result. A scan back of at most
+    /// save (its `instance`): one statement less for a step whose agent held it past the
+    /// broker's notice delay and answered before the record was written alone, the notice then
+    /// riding with the batch that records the step's result. A scan back of at most
     /// `foldingWindow` changes from each record (a record left as it is is written by its own
     /// statement), so a batch of many runs costs no more than linear. In place: the changes
     /// kept are moved, not copied (copying an attempt record retains each of its strings).
