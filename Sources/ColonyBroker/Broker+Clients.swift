@@ -1,11 +1,14 @@
 import ColonyWire
 import ColonyCore
+import Foundation
 import ZeroMQ
 
 extension Broker {
     /// Routes a request from `client` (its routing id) for `name`, the capability in
     /// `frames[serviceIndex]` (nil when it is not UTF-8).
-    func handleClientRequest(_ frames: ReceivedParts, from client: PeerID, name: String?, dialect: Dialect, serviceIndex: Int) {
+    /// `known` is the service named `name` when the caller has it already (`recentlyRequestedService`).
+    func handleClientRequest(_ frames: ReceivedParts, from client: PeerID, name: String?, known recent: Service? = nil, dialect: Dialect,
+                             serviceIndex: Int) {
         guard let name, !name.isEmpty else {
             countMalformed(.badArguments, frames: frames)
             return
@@ -30,7 +33,7 @@ extension Broker {
         let now = messageTime
         let refusal = header?.fields.failIfUnoffered == true && header?.fields.targetInstance == nil
             ? unofferedCapability(name, now: now) : nil
-        let known = services[name]
+        let known = recent ?? services[name]
         if let refusal = refusal ?? (known == nil ? refusalOfNewUnofferedCapability(name) : nil) {
             if refusal.code == .noAgent { statistics.requestsForUnofferedCapabilities += 1 }
             statistics.errorsByCode[refusal.code.rawValue, default: 0] += 1
@@ -40,6 +43,7 @@ extension Broker {
             return
         }
         let service = known ?? service(named: name, offered: false)
+        lastRequestedService = service
         let clientDeadline = header?.fields.deadlineMilliseconds.map { monotonicDeadline(wallMilliseconds: $0, now: now) }
         let expiry = now + requestExpiry
         let pending = PendingRequest(
@@ -93,6 +97,18 @@ extension Broker {
 
     /// The capability `name`, made on first use. `offered` when an agent offers it: its metrics
     /// then carry its name, also when requests made it earlier under `CapabilityLabels.other`.
+    /// The service of the last routed request, if `part` names it too: found by comparing bytes,
+    /// where a lookup in `services` makes the name a `String` and hashes it. Requests come in runs
+    /// for one capability (a client's burst, a pipelined window); any other name misses here at
+    /// the cost of one length comparison, most often.
+    func recentlyRequestedService(named part: MessagePart) -> Service? {
+        guard let last = lastRequestedService else { return nil }
+        let same = part.withUnsafeBytes { raw in
+            last.nameBytes.withUnsafeBytes { name in raw.count == name.count && (raw.count == 0 || memcmp(raw.baseAddress!, name.baseAddress!, raw.count) == 0) }
+        }
+        return same ? last : nil
+    }
+
     func service(named name: String, offered: Bool) -> Service {
         if let existing = services[name] {
             if offered, existing.metrics.capability == CapabilityLabels.other {

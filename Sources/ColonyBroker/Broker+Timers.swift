@@ -69,6 +69,7 @@ extension Broker {
         // Requests in flight hold their Service strongly, so forgetting it here is safe.
         for (name, service) in services where service.workers.isEmpty && service.queue.isEmpty {
             services[name] = nil
+            if lastRequestedService === service { lastRequestedService = nil }
             unofferedServiceCount -= 1
         }
         assert(unofferedServiceCount == services.values.lazy.filter { $0.workers.isEmpty }.count)

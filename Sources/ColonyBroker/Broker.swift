@@ -42,6 +42,9 @@ public final class Broker {
     let stopFlag = StopFlag()
 
     @exclusivity(unchecked) var services: [String: Service] = [:]
+    /// The service the last routed request named (`recentlyRequestedService`); cleared when
+    /// `services` forgets it.
+    @exclusivity(unchecked) var lastRequestedService: Service?
     /// How many of `services` no agent offers (kept where agents come and go), for the
     /// `maxUnofferedCapabilities` bound without a scan.
     @exclusivity(unchecked) var unofferedServiceCount = 0
@@ -231,9 +234,10 @@ public final class Broker {
             }
             // Made once, for the access check and the routing (the name nil when not UTF-8).
             let client = PeerID(part: frames[0])
-            let name = frames[serviceIndex].string
+            let recent = recentlyRequestedService(named: frames[serviceIndex])
+            let name = recent?.name ?? frames[serviceIndex].string
             guard admitsRequest(frames, from: client, name: name ?? "", dialect: dialect, serviceIndex: serviceIndex) else { return }
-            handleClientRequest(frames, from: client, name: name, dialect: dialect, serviceIndex: serviceIndex)
+            handleClientRequest(frames, from: client, name: name, known: recent, dialect: dialect, serviceIndex: serviceIndex)
         case .worker(let dialect, let command, let arguments):
             // Looked up once, for the access check and the command.
             let peer = PeerID(part: frames[0])

@@ -1,8 +1,10 @@
+import ColonyAgent
 import ColonyBroker
 import ColonyWire
 import Foundation
 import Testing
 import ColonyCore
+import ColonyTestSupport
 import ZeroMQ
 
 /// The broker against hand-written MDP peers of every dialect, as other languages' clients
@@ -28,6 +30,35 @@ import ZeroMQ
         #expect(!ColonyHeader.isHeader(request[5]), "plain workers never see a Colony header")
         let reply = try #require(try await client.receive())
         #expect(reply == [MDP.client01, bytes("upper"), bytes("HELLO"), bytes("WORLD")])
+    }
+
+    /// A request's capability is found by comparing its bytes with the last one routed. A
+    /// capability forgotten once nobody offers it and offered again is a new queue: requests
+    /// reach its new agent, not the forgotten queue; and requests that alternate between names
+    /// (one a prefix of the other) each reach their own agent.
+    @Test func theLastCapabilityRoutedIsFoundAgainOnlyWhileItIsKnown() async throws {
+        let broker = try RunningBroker()
+        let client = try Peer(.request, connectTo: broker.endpoints.requests)
+        /// The reply to a request for `capability`, which `worker` must be the one to serve.
+        func ask(_ capability: String, servedBy worker: Peer) async throws -> [[UInt8]]? {
+            try client.send([MDP.client01, bytes(capability), bytes("hi")])
+            guard try await serveOne(worker) != nil else { return nil }
+            return try await client.receive()
+        }
+        let first = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try first.send([[], MDP.worker01, [0x01], bytes("upper")])
+        #expect(try await ask("upper", servedBy: first) == [MDP.client01, bytes("upper"), bytes("HI")])
+        try first.send([[], MDP.worker01, [0x05]])  // DISCONNECT: nobody offers "upper" now
+        let operatorClient = ColonyClient(endpoints: broker.endpoints)
+        #expect(try await until { try await !operatorClient.directory(timeout: .generous).capabilities.contains { $0.name == "upper" } },
+                "the broker forgets a capability nobody offers and nothing waits for (at its next heartbeat)")
+        let second = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try second.send([[], MDP.worker01, [0x01], bytes("upper")])
+        let prefix = try Peer(.dealer, connectTo: broker.endpoints.requests)
+        try prefix.send([[], MDP.worker01, [0x01], bytes("upp")])
+        for (capability, worker) in [("upper", second), ("upp", prefix), ("upper", second), ("upper", second), ("upp", prefix)] {
+            #expect(try await ask(capability, servedBy: worker) == [MDP.client01, bytes(capability), bytes("HI")], "\(capability)")
+        }
     }
 
     /// A plain MDP worker reports an error as `{"error":{"code","message"}}`: Colony clients get
