@@ -1,6 +1,7 @@
 import ColonyEngine
 import Foundation
 import Synchronization
+import Testing
 
 /// A clock that moves only when the test says so. Sleepers wait until `advance` reaches their
 /// deadline; the test can wait for a sleeper to appear before it moves time, so what the code
@@ -15,7 +16,7 @@ final class ManualClock: EngineClock {
         var now: Date
         var sleepers: [UUID: Sleeper] = [:]
         /// Tests waiting for a sleeper whose deadline passes their test.
-        var lookouts: [(matches: (Date) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+        var lookouts: [(matches: (Date) -> Bool, wait: BoundedWait)] = []
     }
 
     private let state: Mutex<State>
@@ -33,9 +34,9 @@ final class ManualClock: EngineClock {
                 let resumeNow: Bool = state.withLock { state in
                     if date <= state.now || Task.isCancelled { return true }
                     state.sleepers[id] = Sleeper(deadline: date, continuation: continuation)
-                    var remaining: [(matches: (Date) -> Bool, continuation: CheckedContinuation<Void, Never>)] = []
+                    var remaining: [(matches: (Date) -> Bool, wait: BoundedWait)] = []
                     for lookout in state.lookouts {
-                        if lookout.matches(date) { lookout.continuation.resume() } else { remaining.append(lookout) }
+                        if lookout.matches(date) { lookout.wait.resume() } else { remaining.append(lookout) }
                     }
                     state.lookouts = remaining
                     return false
@@ -66,17 +67,20 @@ final class ManualClock: EngineClock {
         advance(to: now.addingTimeInterval(duration.seconds))
     }
 
-    /// Returns once someone sleeps until a moment that `matches` (at once if someone does).
-    func waitForSleeper(where matches: @escaping @Sendable (Date) -> Bool) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let found = state.withLock { state in
+    /// Returns once someone sleeps until a moment that `matches` (at once if someone does), or
+    /// records an issue after `Duration.generous`.
+    func waitForSleeper(where matches: @escaping @Sendable (Date) -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async {
+        await BoundedWait.wait(for: "a sleeper the test looks for (now \(now), sleepers until \(deadlines))", sourceLocation: sourceLocation) { wait in
+            state.withLock { state in
                 if state.sleepers.values.contains(where: { matches($0.deadline) }) { return true }
-                state.lookouts.append((matches, continuation))
+                state.lookouts.append((matches, wait))
                 return false
             }
-            if found { continuation.resume() }
         }
     }
+
+    /// When each sleeper wakes, earliest first.
+    private var deadlines: [Date] { state.withLock { $0.sleepers.values.map(\.deadline).sorted() } }
 
     /// The earliest moment someone sleeps until, if anyone sleeps.
     var nextDeadline: Date? { state.withLock { $0.sleepers.values.map(\.deadline).min() } }
@@ -85,22 +89,22 @@ final class ManualClock: EngineClock {
     /// present (the code under test has done what it does now), moves to the earliest such
     /// deadline, and again, until `target`; then waits once more, so what `target` brings is done.
     /// Meant for one sleeping loop: with several, one may still be busy when another sleeps.
-    func run(until target: Date) async {
+    func run(until target: Date, sourceLocation: SourceLocation = #_sourceLocation) async {
         while true {
             let present = now
-            await waitForSleeper { $0 > present }
+            await waitForSleeper(where: { $0 > present }, sourceLocation: sourceLocation)
             guard let next = nextDeadline, next <= target else { break }
             advance(to: next)
         }
         if now < target {
             advance(to: target)
             let present = now
-            await waitForSleeper { $0 > present }
+            await waitForSleeper(where: { $0 > present }, sourceLocation: sourceLocation)
         }
     }
 
     /// Returns once someone sleeps until exactly `date`.
-    func waitForSleeper(until date: Date) async {
-        await waitForSleeper { $0 == date }
+    func waitForSleeper(until date: Date, sourceLocation: SourceLocation = #_sourceLocation) async {
+        await waitForSleeper(where: { $0 == date }, sourceLocation: sourceLocation)
     }
 }

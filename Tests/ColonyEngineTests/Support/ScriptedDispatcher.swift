@@ -4,6 +4,7 @@ import ColonyStore
 import ColonyWorkflow
 import Foundation
 import Synchronization
+import Testing
 
 /// A dispatcher that answers each attempt with what the test's script says, and remembers
 /// every order and every run end, so tests can wait for them.
@@ -14,7 +15,7 @@ final class ScriptedDispatcher: StepDispatcher {
         var orders: [DispatchOrder] = []
         var ended: [(run: RunID, status: RunStatus)] = []
         var abandoned: [DispatchOrder] = []
-        var waiting: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var waiting: [(count: Int, wait: BoundedWait)] = []
     }
 
     private let script: Script
@@ -31,14 +32,14 @@ final class ScriptedDispatcher: StepDispatcher {
     var abandoned: [DispatchOrder] { state.withLock { $0.abandoned } }
 
     func dispatch(_ order: DispatchOrder, dispatched: @escaping @Sendable (InstanceID) -> Void) async -> StepResult {
-        let ready: [CheckedContinuation<Void, Never>] = state.withLock { state in
+        let ready: [BoundedWait] = state.withLock { state in
             state.orders.append(order)
             let count = state.orders.count
-            let ready = state.waiting.filter { $0.count <= count }.map(\.continuation)
+            let ready = state.waiting.filter { $0.count <= count }.map(\.wait)
             state.waiting.removeAll { $0.count <= count }
             return ready
         }
-        for continuation in ready { continuation.resume() }
+        for wait in ready { wait.resume() }
         dispatched("agent-1")
         let result = await script(order)
         if Task.isCancelled { state.withLock { $0.abandoned.append(order) } }
@@ -57,15 +58,14 @@ final class ScriptedDispatcher: StepDispatcher {
 
     func isOffered(_ capability: String) async -> Bool? { true }
 
-    /// Returns once `count` attempts have been sent.
-    func waitForOrders(_ count: Int) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let reached = state.withLock { state in
+    /// Returns once `count` attempts have been sent (or records an issue after `Duration.generous`).
+    func waitForOrders(_ count: Int, sourceLocation: SourceLocation = #_sourceLocation) async {
+        await BoundedWait.wait(for: "\(count) attempts to be sent (\(orders.count) were)", sourceLocation: sourceLocation) { wait in
+            state.withLock { state in
                 if state.orders.count >= count { return true }
-                state.waiting.append((count, continuation))
+                state.waiting.append((count, wait))
                 return false
             }
-            if reached { continuation.resume() }
         }
     }
 }
