@@ -1,13 +1,12 @@
 import ColonyWire
 import ColonyCore
-import Foundation
 import ZeroMQ
 
 extension Broker {
     /// Routes a request from `client` (its routing id) for `name`, the capability in
     /// `frames[serviceIndex]` (nil when it is not UTF-8).
-    /// `known` is the service named `name` when the caller has it already (`recentlyRequestedService`).
-    func handleClientRequest(_ frames: ReceivedParts, from client: PeerID, name: String?, known recent: Service? = nil, dialect: Dialect,
+    /// `recent` is the service named `name` when `recentlyRequestedService` found it.
+    func handleClientRequest(_ frames: ReceivedParts, from client: PeerID, name: String?, known recent: Service?, dialect: Dialect,
                              serviceIndex: Int) {
         guard let name, !name.isEmpty else {
             countMalformed(.badArguments, frames: frames)
@@ -95,20 +94,17 @@ extension Broker {
         return WireError(.noAgent, message)
     }
 
-    /// The capability `name`, made on first use. `offered` when an agent offers it: its metrics
-    /// then carry its name, also when requests made it earlier under `CapabilityLabels.other`.
     /// The service of the last routed request, if `part` names it too: found by comparing bytes,
     /// where a lookup in `services` makes the name a `String` and hashes it. Requests come in runs
-    /// for one capability (a client's burst, a pipelined window); any other name misses here at
-    /// the cost of one length comparison, most often.
+    /// for one capability (a client's burst, a pipelined window); another name is told apart at
+    /// its first differing byte and takes the lookup.
     func recentlyRequestedService(named part: MessagePart) -> Service? {
-        guard let last = lastRequestedService else { return nil }
-        let same = part.withUnsafeBytes { raw in
-            last.nameBytes.withUnsafeBytes { name in raw.count == name.count && (raw.count == 0 || memcmp(raw.baseAddress!, name.baseAddress!, raw.count) == 0) }
-        }
-        return same ? last : nil
+        guard let last = lastRequestedService, part.withUnsafeBytes({ $0.elementsEqual(last.nameBytes) }) else { return nil }
+        return last
     }
 
+    /// The capability `name`, made on first use. `offered` when an agent offers it: its metrics
+    /// then carry its name, also when requests made it earlier under `CapabilityLabels.other`.
     func service(named name: String, offered: Bool) -> Service {
         if let existing = services[name] {
             if offered, existing.metrics.capability == CapabilityLabels.other {

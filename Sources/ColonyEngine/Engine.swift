@@ -642,7 +642,7 @@ public actor Engine {
             // queue): nothing to record then, nothing left behind for a forgotten run.
             var records = dispatchRecords.take()
             records.removeAll { runs[$0.run] == nil }
-            if batch.changes.isEmpty { batch.changes = records } else { batch.changes += records }
+            batch.append(Plan(changes: records))
             guard !(batch.changes.isEmpty && batch.effects.isEmpty) else { break }
             do {
                 try await store.apply(batch.changes, at: clock.now)

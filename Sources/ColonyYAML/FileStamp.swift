@@ -60,9 +60,8 @@ public struct FileStamp: Sendable {
         // Opened without waiting for a writer, and judged again by the opened file's own status:
         // a pipe renamed into the file's place since the look above is stamped, never read.
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else { return FileStamp(contentHash: 0, status: status, settled: status.hasSettled(at: now)) }
-        defer { close(descriptor) }
-        guard let opened = Status(descriptor: descriptor) else {
+        defer { if descriptor >= 0 { close(descriptor) } }
+        guard descriptor >= 0, let opened = Status(descriptor: descriptor) else {
             return FileStamp(contentHash: 0, status: status, settled: status.hasSettled(at: now))
         }
         guard opened.isRegularFile else { return FileStamp(unread: opened) }

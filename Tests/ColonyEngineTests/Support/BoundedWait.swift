@@ -37,7 +37,7 @@ final class BoundedWait: Sendable {
     /// wait where it will be resumed, and returns true when what it waits for happened already.
     static func wait(for what: @autoclosure () -> String, sourceLocation: SourceLocation, register: (BoundedWait) -> Bool) async {
         let wait = BoundedWait()
-        if register(wait) { wait.resume() }
+        guard !register(wait) else { return }
         let timer = Task {
             try await Task.sleep(for: .generous)
             wait.resume(met: false)
