@@ -3,9 +3,9 @@ import ColonyCore
 import ZeroMQ
 
 extension Broker {
-    /// Drops silent workers and fills other workers' silences with HEARTBEAT.
-    func heartbeat() {
-        let now = MonotonicTime.now()
+    /// Drops silent workers and fills other workers' silences with HEARTBEAT. `now` is the
+    /// loop's turn, read before any stall in this turn was excused: a worker is judged on it.
+    func heartbeat(now: MonotonicTime) {
         for worker in Array(workers.values) where worker.expiry < now {
             removeWorker(worker, reason: "missed heartbeats")
         }

@@ -110,6 +110,11 @@ public final class Broker {
     /// How often timers are checked: queued-request expiry has this resolution.
     static let tick: Duration = .milliseconds(20)
 
+    /// The least time between two turns of the routing loop taken for a stall (its agents'
+    /// silence then excused): ten ticks, as a turn waits at most one for input, and at least
+    /// a heartbeat interval.
+    static let shortestStall: Duration = tick * 10
+
     /// The endpoints actually bound (wildcard ports resolved).
     public let boundEndpoints: BrokerEndpoints
 
@@ -161,7 +166,9 @@ public final class Broker {
         let message = ReceivedMessage()
         var nextExpiry = MonotonicTime.now() + Broker.tick
         var nextHeartbeat = MonotonicTime.now() + configuration.heartbeatInterval
+        let stallThreshold = MonotonicTime.Offset(max(configuration.heartbeatInterval, Broker.shortestStall)).nanoseconds
         var memory = MemoryReturn()
+        messageTime = .now()
         while !stopFlag.isSet {
             var received = false
             do {
@@ -172,6 +179,8 @@ public final class Broker {
                 logger.error("receive failed", metadata: ["error": "\(error)"])
             }
             let now = MonotonicTime.now()
+            let sinceLastTurn = now.nanoseconds(since: messageTime)
+            if sinceLastTurn > stallThreshold { excuseSilences(during: MonotonicTime.Offset(nanoseconds: sinceLastTurn)) }
             messageTime = now
             if received {
                 if message.overflowed {
@@ -191,7 +200,7 @@ public final class Broker {
                 nextExpiry = now + Broker.tick
             }
             if now >= nextHeartbeat {
-                heartbeat()
+                heartbeat(now: now)
                 nextHeartbeat = now + configuration.heartbeatInterval
             }
         }

@@ -43,7 +43,8 @@ public struct MonotonicTime: Comparable, Hashable, Sendable {
             nanoseconds = UInt64(max(0, duration.nanosecondsClamped))
         }
 
-        init(nanoseconds: UInt64) {
+        /// An offset of `nanoseconds` (a difference of two readings of the clock).
+        public init(nanoseconds: UInt64) {
             self.nanoseconds = nanoseconds
         }
     }

@@ -19,9 +19,12 @@ final class RunningBroker {
     var endpoints: BrokerEndpoints { handle.endpoints }
 
     init(heartbeat: Duration = .milliseconds(100), liveness: Int = 6000, expiry: Duration = .seconds(60), guard guardian: BrokerGuard? = nil,
-         adjust: (inout BrokerConfiguration) -> Void = { _ in }) throws {
-        var logger = Logger(label: "test-broker")
-        logger.logLevel = .critical
+         logger: Logger? = nil, adjust: (inout BrokerConfiguration) -> Void = { _ in }) throws {
+        let logger = logger ?? {
+            var quiet = Logger(label: "test-broker")
+            quiet.logLevel = .critical
+            return quiet
+        }()
         var configuration = BrokerConfiguration(
             endpoints: BrokerEndpoints(requests: "tcp://127.0.0.1:0", publish: "tcp://127.0.0.1:0", subscribe: "tcp://127.0.0.1:0"),
             heartbeatInterval: heartbeat, liveness: liveness, requestExpiry: expiry
