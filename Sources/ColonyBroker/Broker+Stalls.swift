@@ -13,6 +13,7 @@ extension Broker {
         for pending in awaitingInstance {
             if let until = pending.awaitingInstanceUntil { pending.awaitingInstanceUntil = until + stall }
         }
+        statistics.routingStalls += 1
         logger.warning("the broker did not run for a while; agents' silence in that time is not held against them", metadata: [
             "stalled": "\(Duration.nanoseconds(Int64(clamping: stall.nanoseconds)).readable)", "agents": "\(workers.count)",
         ])

@@ -64,6 +64,8 @@ struct BrokerMetricsSampler {
         if dropped > 0 { Counter(label: "colony_broker_events_dropped_total").increment(by: dropped) }
         let forwarded = statistics.eventsForwarded - reported.eventsForwarded
         if forwarded > 0 { Counter(label: "colony_broker_events_forwarded_total").increment(by: forwarded) }
+        let stalls = statistics.routingStalls - reported.routingStalls
+        if stalls > 0 { Counter(label: "colony_broker_routing_stalls_total").increment(by: stalls) }
         reported = statistics
     }
 

@@ -117,6 +117,9 @@ public struct BrokerStatistics: Codable, Sendable, Hashable {
     public var agentsJoined = 0
     public var agentsLost = 0
     public var agentsConnected = 0
+    /// Times the broker's routing thread did not run for longer than a heartbeat interval (a
+    /// stopped process, a paused machine, a starved CPU): agents' silence in them was excused.
+    public var routingStalls = 0
     /// Events the proxy published, counted whether or not anyone had subscribed to them: the
     /// count says the broker got them, not that a subscriber did (`subscriptionsForwarded` says
     /// whether anyone has subscribed).

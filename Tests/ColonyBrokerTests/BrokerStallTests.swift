@@ -43,7 +43,8 @@ import ZeroMQ
 
     /// Two agents heartbeat while the broker is held for a second longer than its 3 s agent
     /// expiry; once it runs again, each still gets a request for its capability (a broker that
-    /// judged them on the clock would drop all but the one whose message it read first).
+    /// judged them on the clock would drop all but the one whose message it read first), and
+    /// `mmi.stats` counts the stall (a loaded machine may add more).
     @Test func aBrokerThatDidNotRunPastTheAgentExpiryKeepsTheAgentsItCouldNotHear() async throws {
         let handler = StallingLogHandler(capability: "b", stall: .seconds(4))
         let broker = try RunningBroker(heartbeat: .milliseconds(100), liveness: 30, logger: Logger(label: "test-broker") { _ in handler })
@@ -65,5 +66,9 @@ import ZeroMQ
             try worker.send([[], MDP.worker01, [0x03], request[3], [], bytes("done by \(name)")])
             #expect(try await client.receive()?.last == bytes("done by \(name)"))
         }
+        try client.send([MDP.client02, [0x01], bytes("mmi.stats")])
+        let statistics = try JSONDecoder().decode(BrokerStatistics.self, from: Data(try #require(try await client.receive()).last!))
+        #expect(statistics.routingStalls >= 1, "the stall is counted")
+        #expect(statistics.agentsLost == 0)
     }
 }
