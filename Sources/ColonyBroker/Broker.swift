@@ -110,9 +110,9 @@ public final class Broker {
     /// How often timers are checked: queued-request expiry has this resolution.
     static let tick: Duration = .milliseconds(20)
 
-    /// The least time between two turns of the routing loop taken for a stall (its agents'
-    /// silence then excused): ten ticks, as a turn waits at most one for input, and at least
-    /// a heartbeat interval.
+    /// The least gap between two turns of the routing loop taken for a stall (its agents'
+    /// silence then excused), however short the heartbeat interval: ten ticks, as a turn waits
+    /// at most one for input. With a longer interval, the gap must exceed the interval.
     static let shortestStall: Duration = tick * 10
 
     /// The endpoints actually bound (wildcard ports resolved).
