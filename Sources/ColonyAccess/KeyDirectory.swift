@@ -67,7 +67,12 @@ public struct KeyDirectory: Sendable {
         let lockFile = (path as NSString).appendingPathComponent(".lock")
         let descriptor = open(lockFile, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .keyFile("cannot open \(lockFile): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
+        // Unlocked before closing: a child forked meanwhile by another thread shares the open
+        // file until its exec closes it, and would hold the lock that long after a close alone.
+        defer {
+            flock(descriptor, LOCK_UN)
+            close(descriptor)
+        }
         while flock(descriptor, LOCK_EX) != 0 {
             guard errno == EINTR else { throw .keyFile("cannot lock \(lockFile): \(String(cString: strerror(errno)))") }
         }

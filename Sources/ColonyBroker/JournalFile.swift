@@ -14,7 +14,8 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
 final class JournalFile {
     let directory: URL
     let id: String
-    private let lock: Int32
+    /// The descriptor holding the directory's `flock` (internal for the tests).
+    let lock: Int32
     private var segment: Int32 = -1
     private var segmentSize = 0
     /// The first seq of each segment, oldest first (the last is the one being written).
@@ -45,7 +46,7 @@ final class JournalFile {
             do {
                 try Data(id.utf8).write(to: idFile, options: .atomic)
             } catch {
-                close(lock)
+                Self.unlockAndClose(lock)
                 throw JournalError(description: "cannot write \(idFile.path): \(error.localizedDescription)")
             }
         }
@@ -63,6 +64,15 @@ final class JournalFile {
 
     deinit {
         if segment >= 0 { close(segment) }
+        Self.unlockAndClose(lock)
+    }
+
+    /// Unlocks before closing. A child process forked meanwhile by another thread (the
+    /// supervisor, a test starting processes) shares the lock's open file until its exec closes
+    /// it, and a close alone would leave the lock held by that copy: a journal reopened in that
+    /// moment would be "in use by another broker" (seen on CI).
+    private static func unlockAndClose(_ lock: Int32) {
+        flock(lock, LOCK_UN)
         close(lock)
     }
 

@@ -97,6 +97,22 @@ import ZeroMQ
         #expect(again.batch.events.map(\.seq) == [1, 2, 3] && again.frames[5] == Array("3".utf8))
     }
 
+    /// A child process forked by another thread shares the lock's open file until its exec
+    /// closes it (seen on CI: a journal reopened in that moment was "in use by another broker").
+    /// A closed journal unlocks first, so such a copy of its descriptor keeps nothing locked.
+    @Test func aCopyOfTheLockInAForkedChildDoesNotKeepAClosedJournalLocked() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var copy: Int32 = -1
+        do {
+            let (file, _) = try JournalFile.open(directory, segmentBytes: 64 << 10)
+            copy = dup(file.lock)  // what a fork gives the child
+        }
+        defer { close(copy) }
+        #expect(copy >= 0)
+        #expect(throws: Never.self) { _ = try JournalFile.open(directory, segmentBytes: 64 << 10) }
+    }
+
     @Test func oldSegmentsAreDeletedOnceTheirEventsLeftTheWindow() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
