@@ -43,6 +43,36 @@ import Testing
         await supervisor.shutDown()
     }
 
+    /// An agent starts with standard input, output and error only: none of the supervisor's
+    /// descriptors, not even one numbered above 65,535 (the old close loop's end).
+    @Test func anAgentInheritsNoDescriptorOfTheSupervisor() async throws {
+        let supervisor = try supervisor()
+        defer { try? FileManager.default.removeItem(at: supervisor.logDirectory) }
+        let open = Foundation.open("/dev/null", O_RDONLY)  // without O_CLOEXEC
+        defer { close(open) }
+        var limit = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        var high: Int32 = -1
+        if limit.rlim_max > 70_000 {
+            limit.rlim_cur = max(limit.rlim_cur, 70_001)
+            setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+            high = dup2(open, 70_000)
+        }
+        defer { if high >= 0 { close(high) } }
+        await supervisor.start([AgentSpec(name: "lister", command: ["sh", "-c", "ls /proc/$$/fd; echo listed"], restart: .never)])
+        _ = await events(of: supervisor) { if case .exited = $0.kind { return true } else { return false } }
+        let log = supervisor.logDirectory.appendingPathComponent("lister-1.log").path
+        var output = ""
+        for _ in 0..<600 {
+            output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if output.hasSuffix("listed\n") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let listed = output.split(separator: "\n").filter { $0.allSatisfy(\.isNumber) }
+        #expect(listed == ["0", "1", "2"], "\(output); the supervisor had \(open) and \(high) open")
+        await supervisor.shutDown()
+    }
+
     @Test func onFailureLeavesCleanExitsAlone() async throws {
         let supervisor = try supervisor()
         await supervisor.start([AgentSpec(name: "done", command: ["sh", "-c", "exit 0"], restart: .onFailure)])
