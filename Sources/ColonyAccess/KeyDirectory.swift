@@ -64,18 +64,13 @@ public struct KeyDirectory: Sendable {
     /// Runs `body` holding an exclusive lock on the directory's `.lock` file (released when the
     /// file is closed, also if the process dies).
     private func exclusively<Value>(_ body: () throws(AccessError) -> Value) throws(AccessError) -> Value {
-        let lockFile = (path as NSString).appendingPathComponent(".lock")
-        let descriptor = open(lockFile, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw .keyFile("cannot open \(lockFile): \(String(cString: strerror(errno)))") }
-        // Unlocked before closing: a child forked meanwhile by another thread shares the open
-        // file until its exec closes it, and would hold the lock that long after a close alone.
-        defer {
-            flock(descriptor, LOCK_UN)
-            close(descriptor)
+        let lock: FileLock
+        do {
+            lock = try FileLock(path: (path as NSString).appendingPathComponent(".lock"), permissions: 0o600, waiting: true)
+        } catch {
+            throw .keyFile(error.description)
         }
-        while flock(descriptor, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw .keyFile("cannot lock \(lockFile): \(String(cString: strerror(errno)))") }
-        }
+        defer { withExtendedLifetime(lock) {} }
         return try body()
     }
 

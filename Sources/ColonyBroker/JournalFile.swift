@@ -1,4 +1,5 @@
 import ColonyCore
+import ColonyYAML
 import Foundation
 
 /// Why an event journal directory cannot be used.
@@ -14,8 +15,8 @@ public struct JournalError: Error, CustomStringConvertible, Sendable {
 final class JournalFile {
     let directory: URL
     let id: String
-    /// The descriptor holding the directory's `flock` (internal for the tests).
-    let lock: Int32
+    /// The directory's lock, held while this journal is open (internal for the tests).
+    let lock: FileLock
     private var segment: Int32 = -1
     private var segmentSize = 0
     /// The first seq of each segment, oldest first (the last is the one being written).
@@ -31,11 +32,13 @@ final class JournalFile {
         } catch {
             throw JournalError(description: "cannot create the event journal directory \(path): \(error.localizedDescription)")
         }
-        let lock = Foundation.open(directory.appendingPathComponent("lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard lock >= 0 else { throw JournalError(description: "cannot open \(path)/lock: \(String(cString: strerror(errno)))") }
-        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
-            close(lock)
+        let lock: FileLock
+        do {
+            lock = try FileLock(path: directory.appendingPathComponent("lock").path, permissions: 0o644, waiting: false)
+        } catch .held {
             throw JournalError(description: "the event journal \(path) is in use by another broker (its lock file is held)")
+        } catch {
+            throw JournalError(description: error.description)
         }
         let idFile = directory.appendingPathComponent("journal-id")
         let id: String
@@ -46,7 +49,6 @@ final class JournalFile {
             do {
                 try Data(id.utf8).write(to: idFile, options: .atomic)
             } catch {
-                Self.unlockAndClose(lock)
                 throw JournalError(description: "cannot write \(idFile.path): \(error.localizedDescription)")
             }
         }
@@ -55,7 +57,7 @@ final class JournalFile {
         return (file, records)
     }
 
-    private init(directory: URL, id: String, lock: Int32, segmentBytes: Int) {
+    private init(directory: URL, id: String, lock: FileLock, segmentBytes: Int) {
         self.directory = directory
         self.id = id
         self.lock = lock
@@ -64,16 +66,6 @@ final class JournalFile {
 
     deinit {
         if segment >= 0 { close(segment) }
-        Self.unlockAndClose(lock)
-    }
-
-    /// Unlocks before closing. A child process forked meanwhile by another thread (the
-    /// supervisor, a test starting processes) shares the lock's open file until its exec closes
-    /// it, and a close alone would leave the lock held by that copy: a journal reopened in that
-    /// moment would be "in use by another broker" (seen on CI).
-    private static func unlockAndClose(_ lock: Int32) {
-        flock(lock, LOCK_UN)
-        close(lock)
     }
 
     private func segmentPath(_ first: UInt64) -> String {

@@ -106,7 +106,7 @@ import ZeroMQ
         var copy: Int32 = -1
         do {
             let (file, _) = try JournalFile.open(directory, segmentBytes: 64 << 10)
-            copy = dup(file.lock)  // what a fork gives the child
+            copy = dup(file.lock.descriptor)  // what a fork gives the child
         }
         defer { close(copy) }
         #expect(copy >= 0)

@@ -29,6 +29,19 @@ import Testing
         }
     }
 
+    /// Replica 1's log of `agent` once it ends with `suffix`: the pipe drains after the agent
+    /// exits, so this waits (a minute at most) and returns what the file holds by then.
+    func log(of supervisor: Supervisor, agent: String, endingWith suffix: String) async throws -> String {
+        let log = supervisor.logDirectory.appendingPathComponent("\(agent)-1.log").path
+        var current = ""
+        for _ in 0..<600 {
+            current = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if current.hasSuffix(suffix) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return current
+    }
+
     @Test func aCrashLoopingAgentIsRestartedWithBackoffThenMarkedFailed() async throws {
         let supervisor = try supervisor()
         var spec = AgentSpec(name: "crasher", command: ["sh", "-c", "exit 3"], restart: .always)
@@ -61,13 +74,7 @@ import Testing
         defer { if high >= 0 { close(high) } }
         await supervisor.start([AgentSpec(name: "lister", command: ["sh", "-c", "ls /proc/$$/fd; echo listed"], restart: .never)])
         _ = await events(of: supervisor) { if case .exited = $0.kind { return true } else { return false } }
-        let log = supervisor.logDirectory.appendingPathComponent("lister-1.log").path
-        var output = ""
-        for _ in 0..<600 {
-            output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if output.hasSuffix("listed\n") { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        let output = try await log(of: supervisor, agent: "lister", endingWith: "listed\n")
         let listed = output.split(separator: "\n").filter { $0.allSatisfy(\.isNumber) }
         #expect(listed == ["0", "1", "2"], "\(output); the supervisor had \(open) and \(high) open")
         await supervisor.shutDown()
@@ -138,13 +145,7 @@ import Testing
         await supervisor.start([talker])
         _ = await events(of: supervisor) { if case .exited = $0.kind { return true } else { return false } }
         let log = supervisor.logDirectory.appendingPathComponent("talker-1.log").path
-        // The pipe drains after the exit: wait (a minute at most) until the last words arrive.
-        var current = ""
-        for _ in 0..<600 {
-            current = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if current.hasSuffix("last words\n") { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        let current = try await self.log(of: supervisor, agent: "talker", endingWith: "last words\n")
         #expect(current.hasSuffix("400000\nlast words\n"))
         let sizes = try [log, log + ".1"].map { try #require(FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) }
         #expect(sizes.allSatisfy { $0 <= Int(AgentSpec.smallestLogMaximum) }, "\(sizes)")
@@ -167,12 +168,7 @@ import Testing
         await supervisor.start([flooder])
         _ = await events(of: supervisor) { if case .exited = $0.kind { return true } else { return false } }
         let log = supervisor.logDirectory.appendingPathComponent("flooder-1.log").path
-        var current = ""
-        for _ in 0..<600 {
-            current = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if current.hasSuffix("last words\n") { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        let current = try await self.log(of: supervisor, agent: "flooder", endingWith: "last words\n")
         #expect(current.hasSuffix("aaa\nlast words\n"))
         let sizes = try [log, log + ".1"].map { try #require(FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) }
         #expect(sizes.allSatisfy { $0 <= Int(AgentSpec.smallestLogMaximum) }, "\(sizes)")
