@@ -5,15 +5,17 @@ import ZeroMQ
 
 extension Broker {
     /// Whether the sender's role may ask this capability (or mmi service); a refusal is answered
-    /// `forbidden` and counted. Always true without security.
-    func admitsRequest(_ frames: ReceivedParts, from client: PeerID, name: String, dialect: Dialect, serviceIndex: Int) -> Bool {
+    /// `forbidden` and counted. Always true without security. `known` is the service named
+    /// `name`, when the caller has it at hand.
+    func admitsRequest(_ frames: ReceivedParts, from client: PeerID, name: String, known: Service?, dialect: Dialect,
+                       serviceIndex: Int) -> Bool {
         guard let guardian else { return true }
         guard let sender = sender(of: frames[0], peer: client, guardian: guardian) else {
             guardian.count(.revokedKey)
             refuseRequest(WireError(.forbidden, "this key is no longer allowed on the bus"), frames, dialect: dialect, serviceIndex: serviceIndex)
             return false
         }
-        guard senders.verdict(sender, asking: name, decide: { AccessPolicy.mayRequest(name, $0) }) else {
+        guard senders.verdict(sender, asking: name, known: known, decide: { AccessPolicy.mayRequest(name, $0) }) else {
             let entry = sender.entry
             guardian.count(.request)
             logger.warning("request refused", metadata: ["key": "\(entry.name)", "role": "\(entry.role.rawValue)", "capability": "\(name)"])

@@ -245,7 +245,7 @@ public final class Broker {
             let client = PeerID(part: frames[0])
             let recent = recentlyRequestedService(named: frames[serviceIndex])
             let name = recent?.name ?? frames[serviceIndex].string
-            guard admitsRequest(frames, from: client, name: name ?? "", dialect: dialect, serviceIndex: serviceIndex) else { return }
+            guard admitsRequest(frames, from: client, name: name ?? "", known: recent, dialect: dialect, serviceIndex: serviceIndex) else { return }
             handleClientRequest(frames, from: client, name: name, known: recent, dialect: dialect, serviceIndex: serviceIndex)
         case .worker(let dialect, let command, let arguments):
             // Looked up once, for the access check and the command.

@@ -16,6 +16,9 @@ struct SenderCache {
         let entry: AccessEntry
         let userID: [UInt8]
         fileprivate var verdicts: [String: Bool] = [:]
+        /// The object that stood for the capability it was last allowed to ask (the broker's
+        /// `Service`): the same object next time is allowed without hashing the name.
+        fileprivate var lastAllowed: AnyObject?
 
         init(entry: AccessEntry, userID: [UInt8]) {
             self.entry = entry
@@ -59,16 +62,25 @@ struct SenderCache {
     }
 
     /// Whether `sender` may ask `capability`: its remembered verdict, or `decide`'s for its entry,
-    /// then remembered (past `capacity` verdicts, all are forgotten instead).
-    mutating func verdict(_ sender: Sender, asking capability: String, decide: (AccessEntry) -> Bool) -> Bool {
-        if let known = sender.verdicts[capability] { return known }
-        let verdict = decide(sender.entry)
-        if verdictCount >= capacity {
-            removeAll()
-            return verdict
+    /// then remembered (past `capacity` verdicts, all are forgotten instead). `known`, when given,
+    /// is an object that stands for `capability` alone (the broker's `Service` of that name): when
+    /// it is the one the sender was last allowed, the answer is yes at a pointer compare.
+    mutating func verdict(_ sender: Sender, asking capability: String, known: AnyObject? = nil,
+                          decide: (AccessEntry) -> Bool) -> Bool {
+        if let known, sender.lastAllowed === known { return true }
+        let verdict: Bool
+        if let remembered = sender.verdicts[capability] {
+            verdict = remembered
+        } else {
+            verdict = decide(sender.entry)
+            if verdictCount >= capacity {
+                removeAll()
+                return verdict
+            }
+            sender.verdicts[capability] = verdict
+            verdictCount += 1
         }
-        sender.verdicts[capability] = verdict
-        verdictCount += 1
+        if verdict, let known { sender.lastAllowed = known }
         return verdict
     }
 

@@ -102,4 +102,34 @@ import Testing
         #expect(cache.verdictCount == 0 && cache.count == 0)
         #expect(ask("alice", "ok.1") && decisions == 1_003, "forgotten verdicts are decided again")
     }
+
+    /// A capability asked by the object that stands for it (the broker's `Service`) is allowed at
+    /// a pointer compare once allowed, refused ones are never taken that way, and a new list in
+    /// force decides again: a key whose role lost the capability is refused, object or not.
+    @Test func aCapabilityAskedByItsObjectIsAllowedAgainOnlyUnderTheSameList() {
+        final class Capability {}
+        let directory = Directory()
+        directory.entries = ["alice": entry("alice", .client)]
+        var cache = SenderCache(capacity: 100)
+        var decisions = 0
+        var allowed: Set<String> = ["echo"]
+        let echo = Capability(), admin = Capability()
+        func ask(_ capability: String, _ object: Capability, generation: UInt64 = 1) -> Bool {
+            let sender = Array("alice".utf8).withUnsafeBytes { bytes in
+                cache.sender(PeerID(bytes: [1]), userID: bytes, generation: generation, lookUp: directory.lookUp)
+            }
+            guard let sender else { return false }
+            return cache.verdict(sender, asking: capability, known: object) { _ in
+                decisions += 1
+                return allowed.contains(capability)
+            }
+        }
+        #expect(ask("echo", echo) && ask("echo", echo))
+        #expect(!ask("admin", admin) && !ask("admin", admin))
+        #expect(ask("echo", echo))
+        #expect(decisions == 2)
+        allowed = []
+        #expect(!ask("echo", echo, generation: 2), "the new list is asked, not the object remembered under the old one")
+        #expect(decisions == 3)
+    }
 }
