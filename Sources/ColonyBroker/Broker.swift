@@ -32,6 +32,8 @@ public final class Broker {
     let requestExpiry: MonotonicTime.Offset
     @exclusivity(unchecked) var logger: Logger
     let router: Socket
+    /// The `inproc` endpoint of `router` that the routing ticker connects to.
+    private let tickEndpoint: String
     let systemEvents: Socket
     let events: (publish: String, subscribe: String, loop: IOLoop)
     let eventCounters = EventCounters()
@@ -137,12 +139,16 @@ public final class Broker {
         try router.setRouterHandover(true)
         try router.setSendHighWaterMark(100_000)
         try router.setReceiveHighWaterMark(100_000)
-        try router.setReceiveTimeout(milliseconds: Int32(Broker.tick.milliseconds))
         try guardian?.secure(router)
         handshakes = guardian == nil ? nil : try HandshakeMonitor(router)
+        let instance = Broker.instances.add(1, ordering: .relaxed).newValue
+        // Bound first, so that `lastEndpoint` is the requests endpoint. libzmq authenticates
+        // no inproc peer: the ticker's messages are taken out before any access check.
+        tickEndpoint = "inproc://colony-routing-ticks-\(instance)"
+        try router.bind(tickEndpoint)
         try router.bind(configuration.endpoints.requests)
         systemEvents = try Socket(.push)
-        let systemEndpoint = "inproc://colony-system-events-\(Broker.instances.add(1, ordering: .relaxed).newValue)"
+        let systemEndpoint = "inproc://colony-system-events-\(instance)"
         try systemEvents.bind(systemEndpoint)
         events = try EventProxy.start(configuration, guard: guardian, systemEndpoint: systemEndpoint, counters: eventCounters,
                                    journal: self.journal)
@@ -163,6 +169,7 @@ public final class Broker {
             "subscribe": "\(boundEndpoints.subscribe)",
         ])
         guardian?.startWatching(every: Broker.tick)
+        let ticker = startTicker()
         let message = ReceivedMessage()
         var nextExpiry = MonotonicTime.now() + Broker.tick
         var nextHeartbeat = MonotonicTime.now() + configuration.heartbeatInterval
@@ -183,12 +190,16 @@ public final class Broker {
             if sinceLastTurn > stallThreshold { excuseSilences(during: MonotonicTime.Offset(nanoseconds: sinceLastTurn)) }
             messageTime = now
             if received {
-                if message.overflowed {
-                    countMalformed(.tooManyFrames, frames: message.parts)
+                if let ticker, ticker.isTick(message.parts) {
+                    ticker.taken()
                 } else {
-                    handle(message.parts)
+                    if message.overflowed {
+                        countMalformed(.tooManyFrames, frames: message.parts)
+                    } else {
+                        handle(message.parts)
+                    }
+                    memory.messagesSinceTrim += 1
                 }
-                memory.messagesSinceTrim += 1
             }
             sendDueNotices(now: now)
             if now >= nextExpiry {
@@ -205,6 +216,19 @@ public final class Broker {
             }
         }
         shutDown()
+        ticker?.stop()
+    }
+
+    /// Starts the thread that wakes the idle routing loop once a tick. Should it fail to start,
+    /// the loop's receive waits at most a tick instead (each wait then costs a kernel timer).
+    private func startTicker() -> RoutingTicker? {
+        do {
+            return try RoutingTicker.start(connectingTo: tickEndpoint, every: Broker.tick)
+        } catch {
+            logger.warning("routing ticker did not start; the routing loop wakes by timeout instead", metadata: ["error": "\(error)"])
+            try? router.setReceiveTimeout(milliseconds: Int32(Broker.tick.milliseconds))
+            return nil
+        }
     }
 
     /// A handle that stops this broker from any thread.
