@@ -3,6 +3,7 @@
 #include <zmq.h>
 #include <errno.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <signal.h>
 #include <sys/prctl.h>
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ColonyCore
 @testable import ZeroMQ
 
 @Suite struct SocketTests {
@@ -147,6 +148,36 @@ actor LoopBound {
             }
         }
         #expect(fired == [1, 2])
+    }
+
+    /// The loop waits with its timer descriptor armed at the earliest deadline: a timer added
+    /// from another thread while it waits, earlier than that, must re-arm it (else it would fire
+    /// seconds late), and timers cancelled meanwhile must not fire.
+    @Test(.timeLimit(.minutes(1))) func aTimerAddedWhileTheLoopWaitsForALaterOneFiresOnItsOwnDeadline() async {
+        let loop = IOLoop.start(name: "test-rearm")
+        defer { loop.stop() }
+        let far = await withCheckedContinuation { (continuation: CheckedContinuation<[IOLoop.TimerID], Never>) in
+            loop.execute {
+                let first = loop.schedule(after: .seconds(30)) { Issue.record("a cancelled timer fired") }
+                let second = loop.schedule(after: .seconds(40)) { Issue.record("a cancelled timer fired") }
+                continuation.resume(returning: [first, second])
+            }
+        }
+        // Once the loop has armed its descriptor for the 30 s timer and waited:
+        while await withCheckedContinuation({ (continuation: CheckedContinuation<Bool, Never>) in
+            loop.execute { continuation.resume(returning: loop.armedDeadline == nil) }
+        }) {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        let started = MonotonicTime.now()
+        let firedAt = await withCheckedContinuation { (continuation: CheckedContinuation<MonotonicTime, Never>) in
+            loop.execute {
+                for timer in far { loop.cancel(timer) }
+                loop.schedule(after: .milliseconds(20)) { continuation.resume(returning: .now()) }
+            }
+        }
+        // Not a timing threshold: a timer left waiting for the 30 s one would take 30 s.
+        #expect(firedAt.since(started) < .seconds(25))
     }
 
     @Test func socketCallbacksCanEnterTheActor() async throws {
