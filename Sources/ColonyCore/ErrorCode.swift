@@ -61,20 +61,9 @@ public struct WireError: Error, Hashable, Sendable, Codable, CustomStringConvert
 public enum JSONText {
     /// `string` as a JSON string literal.
     public static func quote(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        var out: [UInt8] = []
+        out.reserveCapacity(string.utf8.count + 2)
+        appendQuoted(string, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -77,10 +77,9 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         switch self {
         case .null: return "null"
         case .bool(let value): return "\(value)"
-        case .number(let value): return value.rounded() == value && abs(value) < 1e15 ? "\(Int64(value))" : "\(value)"
+        case .number(let value): return JSONText.number(value)
         case .string(let value): return value
-        case .array(let items): return "[" + items.map(\.jsonText).joined(separator: ",") + "]"
-        case .object(let fields): return "{" + fields.keys.sorted().map { "\(JSONText.quote($0)):\(fields[$0]!.jsonText)" }.joined(separator: ",") + "}"
+        case .array, .object: return String(decoding: jsonBytes, as: UTF8.self)
         }
     }
 

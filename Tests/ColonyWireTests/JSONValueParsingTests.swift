@@ -50,7 +50,7 @@ import Testing
         #expect(JSONValue(body: []) == .null)
     }
 
-    private static func randomValue(depth: Int, using generator: inout SystemRandomNumberGenerator) -> JSONValue {
+    static func randomValue(depth: Int, using generator: inout SystemRandomNumberGenerator) -> JSONValue {
         let kind = depth > 3 ? Int.random(in: 0..<4, using: &generator) : Int.random(in: 0..<6, using: &generator)
         switch kind {
         case 0: return .null
