@@ -72,10 +72,11 @@ extension JSONText {
         case UInt8(ascii: "\r"): out.append(UInt8(ascii: "r"))
         case UInt8(ascii: "\t"): out.append(UInt8(ascii: "t"))
         default:
-            let hex = Array("0123456789abcdef".utf8)
+            // A control character below 0x20: \u00 then two lowercase hex digits.
             out.append(contentsOf: "u00".utf8)
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0xF)])
+            out.append(UInt8(ascii: "0") + (byte >> 4))
+            let low = byte & 0xF
+            out.append(low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") + low - 10)
         }
     }
 }

@@ -54,6 +54,6 @@ public struct MemberReply: Sendable, Hashable {
 
     /// The body decoded as `T`, or nil when it is not one.
     public func decode<T: Decodable>(_ type: T.Type) -> T? {
-        try? JSONDecoder().decode(T.self, from: Data(body.jsonText.utf8))
+        try? JSONDecoder().decode(T.self, from: Data(body.jsonBytes))
     }
 }

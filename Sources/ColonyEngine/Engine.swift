@@ -217,7 +217,7 @@ public actor Engine {
         if let supersession { throw .store(supersession) }
         guard let status = runs[id]?.state.status else { throw await absent(id) }
         guard !status.isFinal else { throw .ended(id, status) }
-        if let data, data.jsonText.utf8.count > Self.maximumSignalBytes {
+        if let data, data.jsonBytes.count > Self.maximumSignalBytes {
             throw .signalRefused(run: id, reason: "its data is larger than \(Self.maximumSignalBytes) bytes")
         }
         let now = clock.now

@@ -30,7 +30,7 @@ public struct BusCoordination: CoordinationBus {
         let metadata = RequestMetadata(correlationID: request.run.rawValue, step: request.step?.rawValue, attempt: request.attempt.map(UInt32.init(clamping:)),
                                        idempotencyKey: request.idempotencyKey)
         do throws(RequestError) {
-            let reply = try await client.request(request.capability, body: [Array(request.body.jsonText.utf8)], timeout: request.timeout,
+            let reply = try await client.request(request.capability, body: [request.body.jsonBytes], timeout: request.timeout,
                                                  metadata: metadata, instance: request.instance.rawValue)
             return MemberReply(body: JSONValue(body: reply.bytes), agent: reply.header?.agent)
         } catch {

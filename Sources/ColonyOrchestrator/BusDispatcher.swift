@@ -65,7 +65,7 @@ public struct BusDispatcher: StepDispatcher {
             }
         }
         do throws(RequestError) {
-            let reply = try await client.request(order.capability, body: [Array(order.input.jsonText.utf8)], timeout: order.timeout,
+            let reply = try await client.request(order.capability, body: [order.input.jsonBytes], timeout: order.timeout,
                                                  metadata: metadata, instance: instance?.rawValue, leadership: leadership,
                                                  preferredInstance: order.preferredInstance?.rawValue,
                                                  dispatched: { dispatched(InstanceID($0)) })

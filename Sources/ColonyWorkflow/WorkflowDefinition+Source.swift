@@ -8,7 +8,7 @@ extension WorkflowDefinition {
     public var canonicalSource: String { canonicalValue.jsonText }
 
     /// A stable hash of `canonicalSource` (FNV-1a, 64 bits, hex): a changed definition is a new version.
-    public var fingerprint: String { FNV1a.hex(canonicalSource.utf8) }
+    public var fingerprint: String { FNV1a.hex(canonicalValue.jsonBytes) }
 
     var canonicalValue: JSONValue {
         var fields: [String: JSONValue] = [
